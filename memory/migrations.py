@@ -1,0 +1,129 @@
+"""Numbered schema migrations, recorded in the database.
+
+Each migration is a function m<NNN>_<name>(conn). A migration and the record that it ran commit in one
+transaction, so a crash leaves the schema at the previous version, never half-way. Add new ones at the end;
+never edit one that has shipped.
+
+The vec0 table is not created here: its dimension depends on the embedding model, so memory/vectors.py creates
+it when the model is first recorded (see Store.open).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+
+def m001_initial(conn) -> None:
+    conn.execute(
+        """
+        CREATE TABLE messages (
+            id          INTEGER PRIMARY KEY,
+            chat_id     INTEGER NOT NULL,
+            message_id  INTEGER NOT NULL,
+            sender_id   INTEGER,
+            sender_name TEXT NOT NULL DEFAULT '',
+            role        TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system')),
+            text        TEXT NOT NULL,
+            created_at  REAL NOT NULL,
+            edited_at   REAL,
+            reply_to    INTEGER,
+            meta        TEXT,
+            UNIQUE (chat_id, message_id)
+        )
+        """
+    )
+    conn.execute("CREATE INDEX messages_chat_time ON messages (chat_id, created_at)")
+    # External-content FTS5 index over the text and the sender; triggers keep it in step with messages.
+    conn.execute(
+        """
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+            text, sender_name, content='messages', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        )
+        """
+    )
+    conn.execute(
+        """
+        CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts (rowid, text, sender_name) VALUES (new.id, new.text, new.sender_name);
+        END
+        """
+    )
+    conn.execute(
+        """
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, text, sender_name)
+            VALUES ('delete', old.id, old.text, old.sender_name);
+        END
+        """
+    )
+    conn.execute(
+        """
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, sender_name ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, text, sender_name)
+            VALUES ('delete', old.id, old.text, old.sender_name);
+            INSERT INTO messages_fts (rowid, text, sender_name) VALUES (new.id, new.text, new.sender_name);
+        END
+        """
+    )
+    # Which model made the vectors: one row. A mismatch with the configured model is never mixed silently.
+    conn.execute(
+        """
+        CREATE TABLE embedding_model (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            name       TEXT NOT NULL,
+            dim        INTEGER NOT NULL,
+            created_at REAL NOT NULL
+        )
+        """
+    )
+    # Per-chat settings and state that must survive restarts.
+    conn.execute(
+        """
+        CREATE TABLE chats (
+            chat_id       INTEGER PRIMARY KEY,
+            timezone      TEXT,
+            context_since REAL NOT NULL DEFAULT 0
+        )
+        """
+    )
+
+
+MIGRATIONS: list[Callable] = [m001_initial]
+
+
+def _ensure_table(conn) -> None:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at REAL NOT NULL)"
+    )
+
+
+def applied(conn) -> list[int]:
+    _ensure_table(conn)
+    return [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+
+def migrate(conn, migrations: list[Callable] | None = None) -> list[str]:
+    """Apply every migration not yet recorded; return the names applied."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    done = set(applied(conn))
+    ran = []
+    for version, fn in enumerate(migrations, start=1):
+        if version in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            fn(conn)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, fn.__name__, time.time()),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        ran.append(fn.__name__)
+    return ran
+

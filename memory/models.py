@@ -1,0 +1,71 @@
+"""Plain data types shared by the memory package and its users."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+@dataclass
+class Message:
+    """One stored message. `message_id` is the chat platform's id (Telegram's), unique within a chat."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    role: str = "user"
+    sender_id: int | None = None
+    sender_name: str = ""
+    created_at: float = field(default_factory=time.time)
+    reply_to: int | None = None
+    meta: dict[str, Any] | None = None
+    edited_at: float | None = None
+    id: int | None = None  # the database row id, set once stored
+
+    @classmethod
+    def from_row(cls, row) -> "Message":
+        (id_, chat_id, message_id, sender_id, sender_name, role, text, created_at, edited_at, reply_to, meta) = row
+        return cls(
+            id=id_, chat_id=chat_id, message_id=message_id, sender_id=sender_id, sender_name=sender_name,
+            role=role, text=text, created_at=created_at, edited_at=edited_at, reply_to=reply_to,
+            meta=json.loads(meta) if meta else None,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "role": self.role,
+            "sender_id": self.sender_id,
+            "sender_name": self.sender_name,
+            "text": self.text,
+            "date": iso(self.created_at),
+            "edited": iso(self.edited_at) if self.edited_at else None,
+            "reply_to": self.reply_to,
+            "meta": self.meta,
+        }
+
+
+MESSAGE_COLUMNS = (
+    "id, chat_id, message_id, sender_id, sender_name, role, text, created_at, edited_at, reply_to, meta"
+)
+
+
+@dataclass
+class Hit:
+    """A recalled message with the scores that ranked it (None where a list did not find it)."""
+
+    message: Message
+    score: float
+    similarity: float | None = None  # cosine similarity to the query
+    keyword_score: float | None = None  # BM25 (higher is better)
+    vector_rank: int | None = None
+    keyword_rank: int | None = None
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds")

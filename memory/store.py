@@ -1,0 +1,361 @@
+"""The message store: every SQL statement about messages, their vectors and their keyword index.
+
+Synchronous and single-connection: use it from one thread (memory.service.Memory runs it on a worker thread).
+Each write is one transaction over the three tables (messages, vectors, FTS5 via triggers): a crash leaves
+committed messages complete and nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+
+from memory import db, migrations, recall, vectors
+from memory.embedder import Embedder
+from memory.errors import ModelMismatch
+from memory.models import MESSAGE_COLUMNS, Hit, Message
+
+DAY = 86400.0
+
+
+def embedding_input(message: Message) -> str:
+    """The text embedded for a message: the sender's name gives the vector who said it."""
+    return f"{message.sender_name}: {message.text}" if message.sender_name else message.text
+
+
+class Store:
+    def __init__(self, conn, embedder: Embedder, path: str, fusion: recall.FusionParams | None = None):
+        self.conn = conn
+        self.embedder = embedder
+        self.path = path
+        self.fusion = fusion or recall.FusionParams()
+
+    # ----- opening -------------------------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        embedder: Embedder,
+        *,
+        on_model_change: str = "refuse",
+        progress: Callable[[int, int], None] | None = None,
+        fusion: recall.FusionParams | None = None,
+    ) -> "Store":
+        conn = db.connect(path)
+        try:
+            migrations.migrate(conn)
+            store = cls(conn, embedder, str(path), fusion)
+            store._check_model(on_model_change, progress)
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def recorded_model(self) -> tuple[str, int] | None:
+        row = self.conn.execute("SELECT name, dim FROM embedding_model WHERE id = 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def _check_model(self, on_model_change: str, progress) -> None:
+        recorded = self.recorded_model()
+        current = (self.embedder.name, self.embedder.dim)
+        if recorded is None:
+            with self._transaction():
+                vectors.create(self.conn, self.embedder.dim)
+                self.conn.execute(
+                    "INSERT INTO embedding_model (id, name, dim, created_at) VALUES (1, ?, ?, ?)",
+                    (*current, time.time()),
+                )
+            return
+        if recorded == current:
+            vectors.create(self.conn, self.embedder.dim)
+            return
+        if on_model_change != "reembed":
+            raise ModelMismatch(recorded[0], recorded[1], *current)
+        self.reembed(progress)
+
+    def reembed(self, progress: Callable[[int, int], None] | None = None, batch_size: int = 256) -> int:
+        """Re-embed every message with the current embedder; the model record changes with the last batch."""
+        total = self.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        with self._transaction():
+            vectors.drop(self.conn)
+            vectors.create(self.conn, self.embedder.dim)
+        done, last_id = 0, 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id > ? ORDER BY id LIMIT ?", (last_id, batch_size)
+            ).fetchall()
+            batch = [Message.from_row(r) for r in rows]
+            final = len(batch) < batch_size
+            embedded = self.embedder.embed_batch([embedding_input(m) for m in batch]) if batch else None
+            with self._transaction():
+                if batch:
+                    vectors.insert(self.conn, [m.id for m in batch], [m.chat_id for m in batch], embedded)
+                if final:
+                    self.conn.execute(
+                        "INSERT OR REPLACE INTO embedding_model (id, name, dim, created_at) VALUES (1, ?, ?, ?)",
+                        (self.embedder.name, self.embedder.dim, time.time()),
+                    )
+            done += len(batch)
+            if progress:
+                progress(done, total)
+            if final:
+                return done
+            last_id = batch[-1].id
+
+    # ----- writing -------------------------------------------------------------------------------------------
+    def _transaction(self):
+        return _Transaction(self.conn)
+
+    def add(self, message: Message) -> Message:
+        return self.add_many([message])[0]
+
+    def add_many(self, messages: Sequence[Message], batch_size: int = 256) -> list[Message]:
+        """Store messages, idempotent on (chat_id, message_id): the same message again changes nothing,
+        the same id with another text is an edit. Each batch is one transaction."""
+        out: list[Message] = []
+        for start in range(0, len(messages), batch_size):
+            out.extend(self._add_batch(messages[start:start + batch_size]))
+        return out
+
+    def _add_batch(self, batch: Sequence[Message]) -> list[Message]:
+        existing = self._existing(batch)
+        todo = [m for m in batch if existing.get((m.chat_id, m.message_id), (None, None))[1] != m.text]
+        embedded = self.embedder.embed_batch([embedding_input(m) for m in todo]) if todo else None
+        stored: dict[tuple[int, int], Message] = {}
+        with self._transaction():
+            for message, vector in zip(todo, embedded if embedded is not None else []):
+                key = (message.chat_id, message.message_id)
+                if key in existing:
+                    row_id = existing[key][0]
+                    self.conn.execute(
+                        "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?",
+                        (message.text, message.edited_at or time.time(), row_id),
+                    )
+                else:
+                    row_id = self.conn.execute(
+                        "INSERT INTO messages (chat_id, message_id, sender_id, sender_name, role, text, created_at,"
+                        " edited_at, reply_to, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            message.chat_id, message.message_id, message.sender_id, message.sender_name or "",
+                            message.role, message.text, message.created_at, message.edited_at,
+                            message.reply_to, json.dumps(message.meta) if message.meta else None,
+                        ),
+                    ).lastrowid
+                vectors.insert(self.conn, [row_id], [message.chat_id], vector[None, :])
+                existing[key] = (row_id, message.text)
+                stored[key] = replace(message, id=row_id)
+        for message in batch:
+            key = (message.chat_id, message.message_id)
+            if key not in stored:
+                stored[key] = replace(message, id=existing[key][0])
+        return [stored[(m.chat_id, m.message_id)] for m in batch]
+
+    def _existing(self, batch: Sequence[Message]) -> dict[tuple[int, int], tuple[int, str]]:
+        found: dict[tuple[int, int], tuple[int, str]] = {}
+        for m in batch:
+            row = self.conn.execute(
+                "SELECT id, text FROM messages WHERE chat_id = ? AND message_id = ?", (m.chat_id, m.message_id)
+            ).fetchone()
+            if row:
+                found[(m.chat_id, m.message_id)] = (row[0], row[1])
+        return found
+
+    def edit(self, chat_id: int, message_id: int, text: str, edited_at: float | None = None) -> Message | None:
+        """Change a stored message's text and re-embed it; None if it is not stored."""
+        current = self.get(chat_id, message_id)
+        if current is None:
+            return None
+        if current.text == text:
+            return current
+        edited = replace(current, text=text, edited_at=edited_at or time.time())
+        return self._add_batch([edited])[0]
+
+    def delete_ids(self, chat_id: int, ids: Iterable[int]) -> int:
+        """Delete messages of one chat by row id, from all three tables at once."""
+        ids = [i for i, m in self.get_rows(list(ids)).items() if m.chat_id == chat_id]
+        if not ids:
+            return 0
+        with self._transaction():
+            vectors.delete(self.conn, ids)
+            self.conn.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in ids])
+        return len(ids)
+
+    def delete(self, chat_id: int, message_id: int) -> bool:
+        message = self.get(chat_id, message_id)
+        return bool(message and self.delete_ids(chat_id, [message.id]))
+
+    def delete_chat(self, chat_id: int) -> int:
+        ids = [i for (i,) in self.conn.execute("SELECT id FROM messages WHERE chat_id = ?", (chat_id,))]
+        with self._transaction():
+            vectors.delete(self.conn, ids)
+            self.conn.execute("DELETE FROM messages WHERE chat_id = ?", (chat_id,))
+        return len(ids)
+
+    def delete_older_than(self, cutoff: float) -> int:
+        """Retention: delete every message created before `cutoff` (Unix time), in all chats."""
+        deleted = 0
+        for (chat_id,) in self.conn.execute(
+            "SELECT DISTINCT chat_id FROM messages WHERE created_at < ?", (cutoff,)
+        ).fetchall():
+            ids = [i for (i,) in self.conn.execute(
+                "SELECT id FROM messages WHERE chat_id = ? AND created_at < ?", (chat_id, cutoff)
+            )]
+            deleted += self.delete_ids(chat_id, ids)
+        return deleted
+
+    # ----- reading -------------------------------------------------------------------------------------------
+    def get(self, chat_id: int, message_id: int) -> Message | None:
+        row = self.conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
+        ).fetchone()
+        return Message.from_row(row) if row else None
+
+    def get_rows(self, ids: Sequence[int]) -> dict[int, Message]:
+        out: dict[int, Message] = {}
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start:start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", chunk):
+                out[row[0]] = Message.from_row(row)
+        return out
+
+    def recent(self, chat_id: int, n: int, since: float = 0.0) -> list[Message]:
+        """The last n messages of a chat created at or after `since`, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND created_at >= ? "
+            "ORDER BY created_at DESC, id DESC LIMIT ?",
+            (chat_id, since, n),
+        ).fetchall()
+        return [Message.from_row(r) for r in reversed(rows)]
+
+    def count(self, chat_id: int | None = None) -> int:
+        if chat_id is None:
+            return self.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        return self.conn.execute("SELECT count(*) FROM messages WHERE chat_id = ?", (chat_id,)).fetchone()[0]
+
+    def export(self, chat_id: int) -> list[dict]:
+        rows = self.conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY created_at, id", (chat_id,)
+        )
+        return [Message.from_row(r).to_json() for r in rows]
+
+    def stats(self, chat_id: int | None = None) -> dict:
+        page_size = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        model = self.recorded_model()
+        where, args = ("WHERE chat_id = ?", (chat_id,)) if chat_id is not None else ("", ())
+        by_role = dict(self.conn.execute(f"SELECT role, count(*) FROM messages {where} GROUP BY role", args))
+        first_last = self.conn.execute(f"SELECT min(created_at), max(created_at) FROM messages {where}", args).fetchone()
+        return {
+            "messages": sum(by_role.values()),
+            "by_role": by_role,
+            "chats": self.conn.execute("SELECT count(DISTINCT chat_id) FROM messages").fetchone()[0],
+            "first": first_last[0],
+            "last": first_last[1],
+            "database_bytes": page_size * pages,
+            "embedding_model": model[0] if model else None,
+            "embedding_dim": model[1] if model else None,
+        }
+
+    # ----- per-chat settings ---------------------------------------------------------------------------------
+    def chat_settings(self, chat_id: int) -> dict:
+        row = self.conn.execute("SELECT timezone, context_since FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
+        return {"timezone": row[0], "context_since": row[1]} if row else {"timezone": None, "context_since": 0.0}
+
+    def set_chat_setting(self, chat_id: int, **values) -> None:
+        allowed = {"timezone", "context_since"}
+        if not values or set(values) - allowed:
+            raise ValueError(f"chat settings are {sorted(allowed)}")
+        with self._transaction():
+            self.conn.execute("INSERT OR IGNORE INTO chats (chat_id) VALUES (?)", (chat_id,))
+            for key, value in values.items():
+                self.conn.execute(f"UPDATE chats SET {key} = ? WHERE chat_id = ?", (value, chat_id))
+
+    # ----- search --------------------------------------------------------------------------------------------
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embedder.embed_batch([text])[0]
+
+    def vector_search(self, chat_id: int, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        return vectors.knn(self.conn, chat_id, query, k)
+
+    def keyword_search(self, chat_id: int, text: str, k: int) -> list[tuple[int, float]]:
+        """BM25 matches of a chat for arbitrary user text: [(row id, score)], best first. Never raises on syntax."""
+        expression = recall.fts_query(text)
+        if expression is None or k <= 0:
+            return []
+        rows = self.conn.execute(
+            "SELECT m.id, bm25(messages_fts) AS rank FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
+            "WHERE messages_fts MATCH ? AND m.chat_id = ? ORDER BY rank LIMIT ?",
+            (expression, chat_id, k),
+        ).fetchall()
+        return [(i, -score) for i, score in rows]
+
+    def recall(
+        self,
+        chat_id: int,
+        query: str,
+        k: int = 6,
+        *,
+        exclude_ids: Iterable[int] = (),
+        method: str = "hybrid",
+        now: float | None = None,
+        query_vector: np.ndarray | None = None,
+        candidates: int = 50,
+    ) -> list[Hit]:
+        """The k messages of this chat most relevant to `query` (method: hybrid, vector or keyword)."""
+        excluded = set(exclude_ids)
+        pool = candidates + len(excluded)
+        vec_list: list[tuple[int, float]] = []
+        kw_list: list[tuple[int, float]] = []
+        if method in ("hybrid", "vector"):
+            qv = query_vector if query_vector is not None else self.embed_query(query)
+            vec_list = [(i, s) for i, s in self.vector_search(chat_id, qv, pool) if i not in excluded]
+        if method in ("hybrid", "keyword"):
+            kw_list = [(i, s) for i, s in self.keyword_search(chat_id, query, pool) if i not in excluded]
+        ids = list(dict.fromkeys([i for i, _ in vec_list] + [i for i, _ in kw_list]))
+        if not ids:
+            return []
+        rows = self.get_rows(ids)
+        now = time.time() if now is None else now
+        ages = {i: (now - rows[i].created_at) / DAY for i in ids if i in rows}
+        fused = recall.fuse(vec_list, kw_list, self.fusion, ages)
+        ranked = [i for i, _ in fused if i in rows]
+        vecs = vectors.get(self.conn, ranked[: k * 4])
+        ranked = recall.dedupe(ranked[: k * 4], vecs, {i: rows[i].text for i in ranked[: k * 4]},
+                               self.fusion.dedup_threshold)
+        fused_scores = dict(fused)
+        sims, kws = dict(vec_list), dict(kw_list)
+        vranks = {i: r for r, (i, _) in enumerate(vec_list, start=1)}
+        kranks = {i: r for r, (i, _) in enumerate(kw_list, start=1)}
+        qv_for_scores = None
+        hits = []
+        for i in ranked[:k]:
+            sim = sims.get(i)
+            if sim is None and method == "hybrid" and i in vecs:
+                qv_for_scores = qv if qv_for_scores is None else qv_for_scores
+                sim = float(vecs[i] @ qv_for_scores)
+            hits.append(Hit(rows[i], fused_scores[i], sim, kws.get(i), vranks.get(i), kranks.get(i)))
+        return hits
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (including KeyboardInterrupt)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def __enter__(self):
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
