@@ -35,6 +35,11 @@ def keywords(text: str) -> list[str]:
     return list(seen)
 
 
+def words(text: str) -> list[str]:
+    """All the words of a text, stopwords included."""
+    return _WORD.findall(text)
+
+
 def fts_query(text: str) -> str | None:
     """An FTS5 MATCH expression for arbitrary user text, or None when nothing is left to match.
 

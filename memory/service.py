@@ -108,6 +108,10 @@ class Memory:
     async def forget(self, chat_id: int, message_id: int) -> bool:
         return await self._run(self.store.delete, chat_id, message_id)
 
+    async def matching(self, chat_id: int, query: str, limit: int = 100) -> list[Message]:
+        """Messages containing every word of the query (what /forget <query> would delete)."""
+        return await self._run(self.store.matching, chat_id, query, limit)
+
     async def forget_ids(self, chat_id: int, ids: Iterable[int]) -> int:
         return await self._run(self.store.delete_ids, chat_id, list(ids))
 

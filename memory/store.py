@@ -199,6 +199,26 @@ class Store:
             self.conn.execute("DELETE FROM messages WHERE chat_id = ?", (chat_id,))
         return len(ids)
 
+    def matching(self, chat_id: int, query: str, limit: int = 100) -> list[Message]:
+        """Messages of a chat that contain every word of `query` (after stemming), newest first.
+
+        The exact counterpart of search for deleting: /forget <query> previews these, then deletes them.
+        """
+        words = recall.keywords(query) or [w.lower() for w in recall.words(query)]
+        if not words:
+            return []
+        expression = " AND ".join(f'"{w}"' for w in words[:32])
+        rows = self.conn.execute(
+            f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} FROM messages_fts "
+            "JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? AND m.chat_id = ? "
+            "ORDER BY m.created_at DESC LIMIT ?",
+            (expression, chat_id, limit),
+        ).fetchall()
+        return [Message.from_row(r) for r in rows]
+
+    def delete_by_query(self, chat_id: int, query: str, limit: int = 1000) -> int:
+        return self.delete_ids(chat_id, [m.id for m in self.matching(chat_id, query, limit)])
+
     def delete_older_than(self, cutoff: float) -> int:
         """Retention: delete every message created before `cutoff` (Unix time), in all chats."""
         deleted = 0
@@ -235,6 +255,11 @@ class Store:
             (chat_id, since, n),
         ).fetchall()
         return [Message.from_row(r) for r in reversed(rows)]
+
+    def next_message_id(self, chat_id: int) -> int:
+        """A message id not used yet in this chat (for front ends without their own ids, e.g. the terminal)."""
+        row = self.conn.execute("SELECT max(message_id) FROM messages WHERE chat_id = ?", (chat_id,)).fetchone()
+        return (row[0] or 0) + 1
 
     def count(self, chat_id: int | None = None) -> int:
         if chat_id is None:

