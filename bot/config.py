@@ -224,12 +224,12 @@ def _apply_env(raw: dict, env: typing.Mapping[str, str]) -> dict:
 
 def _build(cls, raw, where: str):
     if not isinstance(raw, dict):
-        raise ConfigError(f"{where or 'config'}: expected a mapping, got {type(raw).__name__}")
+        raise ConfigError(f"{where.rstrip('.') or 'config'}: expected a mapping, got {type(raw).__name__}")
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls) if f.name != "base_dir"}
     unknown = set(raw) - known
     if unknown:
-        raise ConfigError(f"{where or 'config'}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+        raise ConfigError(f"{where.rstrip('.') or 'config'}: unknown key(s) {', '.join(sorted(map(str, unknown)))}")
     values = {}
     for name in known & set(raw):
         values[name] = _coerce(hints[name], raw[name], f"{where}{name}")

@@ -18,3 +18,19 @@ def build_memory(config: Config, embedder=None) -> Memory:
         embedder or build_embedder(config),
         on_model_change=config.embedding.on_model_change,
     )
+
+
+def build_assistant(config: Config, memory: Memory, llm):
+    """The Assistant over a memory and an LLM, with the configured prompt and generation settings."""
+    from bot.assistant import Assistant
+    from bot.llm.base import GenerationSettings
+
+    return Assistant(
+        memory,
+        llm,
+        system_prompt=config.assistant.system_prompt,
+        k=config.recall.k,
+        recent_turns=config.recall.recent_turns,
+        settings=GenerationSettings(max_new_tokens=config.llm.max_new_tokens, temperature=config.llm.temperature),
+        busy_policy=config.assistant.busy_policy,
+    )

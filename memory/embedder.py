@@ -68,7 +68,9 @@ class SentenceTransformerEmbedder:
             raise EmbeddingModelError(f"embedding model path not found: {source}")
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter the terminal chat
             self._model = SentenceTransformer(source, device=resolve_device(device))
         except Exception as exc:  # OSError, ValueError, huggingface_hub errors: all mean "cannot load"
             raise EmbeddingModelError(

@@ -1,0 +1,84 @@
+"""Memory tools for the command line: stats, search, reembed."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot import views
+
+
+def add_stats_arguments(parser) -> None:
+    parser.add_argument("--chat-id", type=int, help="one chat only")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def add_search_arguments(parser) -> None:
+    parser.add_argument("chat_id", type=int, help="the chat to search (the terminal chat is 0)")
+    parser.add_argument("query", nargs="+", help="what to look for")
+    parser.add_argument("-k", type=int, default=10, help="results (default 10)")
+
+
+def add_reembed_arguments(parser) -> None:
+    pass
+
+
+async def _with_memory(args, fn, *, on_model_change: str | None = None):
+    from bot.config import load_config
+    from bot.services import build_memory
+
+    config = load_config(args.config)
+    if on_model_change:
+        config.embedding.on_model_change = on_model_change
+    memory = build_memory(config)
+    await memory.start(progress=_progress())
+    try:
+        return await fn(memory)
+    finally:
+        await memory.stop()
+
+
+def _progress():
+    state = {}
+
+    def report(done: int, total: int) -> None:
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, unit="msg", desc="re-embedding")
+        state["bar"].n = done
+        state["bar"].refresh()
+        if done >= total:
+            state["bar"].close()
+
+    return report
+
+
+def main_stats(args) -> int:
+    async def run(memory):
+        stats = await memory.stats(args.chat_id)
+        if args.json:
+            print(json.dumps(stats, indent=2))
+        else:
+            for key, value in stats.items():
+                print(f"{key}: {value}")
+
+    asyncio.run(_with_memory(args, run))
+    return 0
+
+
+def main_search(args) -> int:
+    async def run(memory):
+        print(views.hits_text(await memory.search(args.chat_id, " ".join(args.query), args.k)))
+
+    asyncio.run(_with_memory(args, run))
+    return 0
+
+
+def main_reembed(args) -> int:
+    async def run(memory):
+        stats = await memory.stats()
+        print(f"{stats['messages']} messages embedded with {stats['embedding_model']} ({stats['embedding_dim']}-d).")
+
+    asyncio.run(_with_memory(args, run, on_model_change="reembed"))
+    return 0

@@ -1,0 +1,82 @@
+"""Plain-text views of memory results, shared by the terminal chat and the Telegram handlers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from statistics import median
+from typing import Sequence
+
+from memory import Hit, Message
+
+SNIPPET_CHARS = 300
+
+
+def when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def sender(message: Message) -> str:
+    return message.sender_name or ("Engram" if message.role == "assistant" else "user")
+
+
+def hit_line(n: int, hit: Hit) -> str:
+    """'1. [2026-11-27 10:00] Ana: text  (similarity 0.81, keyword 3.2)'"""
+    scores = []
+    if hit.similarity is not None:
+        scores.append(f"similarity {hit.similarity:.2f}")
+    if hit.keyword_score is not None:
+        scores.append(f"keyword {hit.keyword_score:.1f}")
+    m = hit.message
+    return f"{n}. [{when(m.created_at)}] {sender(m)}: {snippet(m.text)}  ({', '.join(scores) or 'recent'})"
+
+
+def hits_text(hits: Sequence[Hit], start: int = 1, empty: str = "Nothing found.") -> str:
+    if not hits:
+        return empty
+    return "\n".join(hit_line(start + i, h) for i, h in enumerate(hits))
+
+
+def message_line(message: Message) -> str:
+    return f"[{when(message.created_at)}] {sender(message)}: {snippet(message.text, 200)}"
+
+
+def percentiles(values: Sequence[float]) -> str:
+    if not values:
+        return "no data yet"
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return f"p50 {median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
+
+
+def stats_text(stats: dict, chat_stats: dict, llm_name: str, recall_latencies, first_token, generation) -> str:
+    size_mb = stats["database_bytes"] / 1e6
+    return "\n".join([
+        f"Messages in this chat: {chat_stats['messages']} (all chats: {stats['messages']} in {stats['chats']} chats)",
+        f"Database: {size_mb:.1f} MB",
+        f"Embedding model: {stats['embedding_model']} ({stats['embedding_dim']}-d)",
+        f"Language model: {llm_name}",
+        f"Recall latency: {percentiles(recall_latencies)}",
+        f"First token: {percentiles(first_token)}",
+        f"Whole reply: {percentiles(generation)}",
+    ])
+
+
+def compare_text(text_a: str, text_b: str, measures: dict[str, float]) -> str:
+    return "\n".join([
+        f"A: {snippet(text_a, 100)}",
+        f"B: {snippet(text_b, 100)}",
+        f"Cosine similarity: {measures['cosine']:.3f}  (1 = same meaning, 0 = unrelated)",
+        f"Euclidean distance: {measures['euclidean']:.3f}  (0 = identical; the vectors are normalised, so at most 2)",
+        f"Dot product: {measures['dot']:.3f}  (equals the cosine for normalised vectors)",
+    ])
+
+
+def why_text(hits: Sequence[Hit]) -> str:
+    if not hits:
+        return "Nothing was recalled for the last reply (or there was no reply yet since the bot started)."
+    return "Recalled for the last reply, best first:\n" + hits_text(hits)
