@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("bot.tools", "search a chat's memory"),
     "stats": ("bot.tools", "what the memory holds"),
     "reembed": ("bot.tools", "re-embed every message with the configured embedding model"),
+    "prepare": ("bot.tools", "load both models once, so their caches exist (the Dockerfile runs it)"),
     "eval-locomo": ("bot.eval_locomo", "measure recall quality on a LoCoMo-format file"),
     "bench-recall": ("bot.bench_recall", "benchmark recall latency, ingest and database size"),
     "bench-llm": ("bot.bench_llm", "benchmark the language model: first token, tokens/s, memory"),

@@ -23,6 +23,30 @@ def add_reembed_arguments(parser) -> None:
     pass
 
 
+def add_prepare_arguments(parser) -> None:
+    pass
+
+
+def main_prepare(args) -> int:
+    """Load both models once so every cache exists (the converted LLM): used by the Dockerfile."""
+    from bot.config import load_config
+    from bot.llm import build_llm
+    from bot.services import build_embedder
+
+    config = load_config(args.config)
+    embedder = build_embedder(config)
+    print(f"embedding model ready: {embedder.name} ({embedder.dim}-d)")
+
+    async def load():
+        llm = build_llm(config)
+        await llm.start()
+        await llm.stop()
+        return llm.name
+
+    print(f"language model ready: {asyncio.run(load())}")
+    return 0
+
+
 async def _with_memory(args, fn, *, on_model_change: str | None = None):
     from bot.config import load_config
     from bot.services import build_memory

