@@ -137,6 +137,8 @@ TOKEN_RE = re.compile(r"\d{3,15}:[A-Za-z0-9_-]{20,80}")
 @dataclass
 class RemindersConfig:
     timezone: str = "UTC"
+    min_interval_seconds: int = 60
+    unknown_outcome: str = "resend"
 
     def validate(self) -> None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -145,6 +147,9 @@ class RemindersConfig:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise ConfigError(f"reminders.timezone: unknown time zone {self.timezone!r} (e.g. Europe/Lisbon)") from None
+        _choice("reminders.unknown_outcome", self.unknown_outcome, ("resend", "drop"))
+        if self.min_interval_seconds < 1:
+            raise ConfigError("reminders.min_interval_seconds must be at least 1")
 
 
 @dataclass

@@ -90,7 +90,39 @@ def m001_initial(conn) -> None:
     )
 
 
-MIGRATIONS: list[Callable] = [m001_initial]
+def m002_reminders(conn) -> None:
+    """Reminders (memory/reminders.py). Times are Unix seconds (UTC); `timezone` is the zone the user meant, used
+    for wall-clock recurrences. Delivery state machine: pending -> sending (claimed with a token) -> sent, or back
+    to pending for the next occurrence of a recurring one; cancelled and failed are final."""
+    conn.execute(
+        """
+        CREATE TABLE reminders (
+            id             INTEGER PRIMARY KEY,
+            chat_id        INTEGER NOT NULL,
+            created_by     INTEGER,
+            text           TEXT NOT NULL,
+            due_at         REAL NOT NULL,
+            recurrence     TEXT,
+            timezone       TEXT NOT NULL,
+            status         TEXT NOT NULL DEFAULT 'pending'
+                           CHECK (status IN ('pending', 'sending', 'sent', 'cancelled', 'failed')),
+            created_at     REAL NOT NULL,
+            claim_token    TEXT,
+            claimed_at     REAL,
+            attempts       INTEGER NOT NULL DEFAULT 0,
+            deliveries     INTEGER NOT NULL DEFAULT 0,
+            last_sent_at   REAL,
+            last_message_id INTEGER,
+            last_error     TEXT,
+            resend_unknown INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    conn.execute("CREATE INDEX reminders_status_due ON reminders (status, due_at)")
+    conn.execute("CREATE INDEX reminders_chat_status ON reminders (chat_id, status)")
+
+
+MIGRATIONS: list[Callable] = [m001_initial, m002_reminders]
 
 
 def _ensure_table(conn) -> None:

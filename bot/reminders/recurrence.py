@@ -1,0 +1,106 @@
+"""Recurrence rules of repeating reminders, and the next occurrence of each.
+
+A rule is stored as a short text spec (the `recurrence` column):
+
+    interval 7200          every 2 hours, counted from the previous occurrence
+    daily 08:00            every day at 08:00 local time
+    weekdays 08:00         Monday to Friday at 08:00
+    weekly mon 09:00       every Monday at 09:00
+
+Local times are wall-clock times in the reminder's own time zone, so "every day at 8:00" stays at 8:00 across a
+daylight-saving change (the interval between two firings is then 23 or 25 hours).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    kind: str  # interval | daily | weekdays | weekly
+    seconds: int | None = None  # interval only
+    at: time | None = None  # daily, weekdays, weekly: local wall-clock time
+    weekday: int | None = None  # weekly only: 0 = Monday
+
+    @property
+    def spec(self) -> str:
+        if self.kind == "interval":
+            return f"interval {self.seconds}"
+        clock = self.at.strftime("%H:%M")
+        if self.kind == "weekly":
+            return f"weekly {WEEKDAYS[self.weekday]} {clock}"
+        return f"{self.kind} {clock}"
+
+    @classmethod
+    def from_spec(cls, spec: str) -> "Recurrence":
+        parts = spec.split()
+        if parts[0] == "interval" and len(parts) == 2:
+            return cls("interval", seconds=int(parts[1]))
+        if parts[0] in ("daily", "weekdays") and len(parts) == 2:
+            return cls(parts[0], at=time.fromisoformat(parts[1]))
+        if parts[0] == "weekly" and len(parts) == 3:
+            return cls("weekly", at=time.fromisoformat(parts[2]), weekday=WEEKDAYS.index(parts[1]))
+        raise ValueError(f"not a recurrence spec: {spec!r}")
+
+    def describe(self) -> str:
+        """Plain words for confirmations and lists: 'every Monday at 09:00'."""
+        if self.kind == "interval":
+            return "every " + describe_seconds(self.seconds)
+        clock = self.at.strftime("%H:%M")
+        if self.kind == "daily":
+            return f"every day at {clock}"
+        if self.kind == "weekdays":
+            return f"every weekday at {clock}"
+        return f"every {WEEKDAY_NAMES[self.weekday]} at {clock}"
+
+    def _matches(self, day: datetime) -> bool:
+        if self.kind == "weekdays":
+            return day.weekday() < 5
+        if self.kind == "weekly":
+            return day.weekday() == self.weekday
+        return True
+
+    def first_after(self, now: datetime, tz: str) -> datetime:
+        """The first occurrence strictly after `now` (aware), in UTC."""
+        if self.kind == "interval":
+            return (now + timedelta(seconds=self.seconds)).astimezone(timezone.utc)
+        return self._next_wall_clock(now, tz)
+
+    def next_after(self, previous: datetime, now: datetime, tz: str) -> datetime:
+        """The next occurrence after the one due at `previous`, skipping any that already passed by `now`.
+
+        Missed occurrences (the bot was down for three days) are not replayed one by one: the late delivery of
+        the missed one stands for all of them, and the rule continues from the future.
+        """
+        if self.kind == "interval":
+            step = timedelta(seconds=self.seconds)
+            following = previous + step
+            if following <= now:
+                skipped = (now - following) // step + 1
+                following += skipped * step
+            return following.astimezone(timezone.utc)
+        return self._next_wall_clock(max(previous, now), tz)
+
+    def _next_wall_clock(self, after: datetime, tz: str) -> datetime:
+        zone = ZoneInfo(tz)
+        local = after.astimezone(zone)
+        for offset in range(0, 9):
+            day = (local + timedelta(days=offset)).date()
+            candidate = datetime.combine(day, self.at, tzinfo=zone)
+            if self._matches(candidate) and candidate > after:
+                return candidate.astimezone(timezone.utc)
+        raise AssertionError("a weekly rule always matches within 8 days")
+
+
+def describe_seconds(seconds: int) -> str:
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            n = seconds // size
+            return unit if n == 1 else f"{n} {unit}s"
+    return "second" if seconds == 1 else f"{seconds} seconds"

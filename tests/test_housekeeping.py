@@ -1,0 +1,97 @@
+"""Housekeeping: an online backup while another thread writes, pruning, checkpoint, retention."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from bot.config import HousekeepingConfig
+from bot.housekeeping import Housekeeping, backup_database, checkpoint, list_backups, prune_backups
+from memory import HashEmbedder, Message, Store
+
+
+def test_backup_while_writing_holds_everything_committed_before_it(tmp_path):
+    path = tmp_path / "engram.db"
+    seed = Store.open(path, HashEmbedder(dim=64))
+    # Enough data (~2 MB) that the copy takes a while and the writer commits while it runs.
+    seed.add_many([Message(2, i, f"older message {i} " + "x" * 400) for i in range(1, 2001)])
+    seed.close()
+    committed: list[int] = []  # message ids whose transaction has committed, in order
+    stop = threading.Event()
+
+    def writer():
+        store = Store.open(path, HashEmbedder(dim=64))  # its own connection, like the memory thread
+        n = 0
+        try:
+            while not stop.is_set():
+                n += 1
+                store.add(Message(1, n, f"message number {n} about the weather", created_at=1e9 + n))
+                committed.append(n)
+        finally:
+            store.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(committed) < 100:  # let the WAL fill up first
+            time.sleep(0.01)
+        before = len(committed)
+        backup = backup_database(path, tmp_path / "backups", keep=3)
+        during = len(committed)
+        time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert during > before  # the writer kept committing while the backup ran (WAL: readers do not block it)
+
+    copy = Store.open(backup, HashEmbedder(dim=64))  # opens cleanly: schema, vectors and model record
+    try:
+        ids = {m for (m,) in copy.conn.execute("SELECT message_id FROM messages WHERE chat_id = 1")}
+        assert copy.count(2) == 2000
+        assert set(committed[:before]) <= ids
+        assert ids <= set(committed)  # nothing half-written
+        assert copy.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # Store.open switched it back
+        hits = copy.recall(1, "message number 5 about the weather", k=3)
+        assert hits and hits[0].message.message_id in ids
+    finally:
+        copy.close()
+    assert not backup.with_name(backup.name + ".partial").exists()
+
+
+def test_backup_is_a_single_file_and_old_ones_are_pruned(tmp_path, store):
+    store.add(Message(1, 1, "hello"))
+    t = datetime(2026, 5, 13, 4, 0, tzinfo=timezone.utc)
+    made = [backup_database(store.path, tmp_path / "b", keep=2, now=t + timedelta(days=d)) for d in range(4)]
+    assert list_backups(tmp_path / "b") == made[-2:]
+    assert not any(p.name.endswith(("-wal", "-shm")) for p in (tmp_path / "b").iterdir())
+    (tmp_path / "b" / "engram-20000101-000000.db.partial").write_bytes(b"interrupted")
+    assert [p.name for p in prune_backups(tmp_path / "b", 1)] == [made[2].name, "engram-20000101-000000.db.partial"]
+
+
+def test_checkpoint_empties_the_wal(store):
+    store.add_many([Message(1, i, f"text {i}") for i in range(1, 50)])
+    wal = store.path + "-wal"
+    assert os.path.getsize(wal) > 0
+    busy, log_pages, done = checkpoint(store.conn)
+    assert busy == 0 and log_pages == done
+    assert os.path.getsize(wal) == 0
+    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30000  # restored
+
+
+async def test_jobs_through_memory(memory, tmp_path):
+    now = datetime(2026, 5, 13, 12, 0, tzinfo=timezone.utc)
+    old, new = now - timedelta(days=40), now - timedelta(days=2)
+    await memory.remember_many([Message(1, 1, "old", created_at=old.timestamp()),
+                                Message(1, 2, "new", created_at=new.timestamp())])
+    config = HousekeepingConfig(retention_days=0)
+    keeper = Housekeeping(memory, config, backup_dir=tmp_path / "bk", clock=lambda: now)
+    assert await keeper.apply_retention() == 0  # off by default
+    config.retention_days = 30
+    assert await keeper.apply_retention() == 1
+    assert [m.text for m in await memory.recent(1, 10)] == ["new"]
+    assert (await keeper.checkpoint())[0] == 0
+    backup = await keeper.backup()
+    assert backup.name == "engram-20260513-120000.db" and backup.exists()
