@@ -10,7 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+
+# Must be set before torch loads OpenMP. With the default (spinning) policy, torch's threads stall each other when
+# another process takes a core: on the shared 2-core machine, first token went from 0.3-0.5 s to 4-8 s and decode
+# from 9-15 to 1-3 tokens/s (docs/BENCHMARKS.md). Its cost on an idle machine is not measured yet.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from bot.errors import EngramError
 from memory.errors import MemoryStoreError

@@ -118,9 +118,12 @@ class Assistant:
         since = (await self.memory.chat_settings(chat_id))["context_since"]
         recent = [m for m in await self.memory.recent(chat_id, self.recent_turns + 1, since) if m.id != message.id]
         recent = recent[-self.recent_turns:] if self.recent_turns else []
-        reply.recalled = await self.memory.recall(
-            chat_id, message.text, self.k, exclude_ids=[message.id, *(m.id for m in recent)]
+        hits = await self.memory.recall(
+            chat_id, message.text, 2 * self.k, exclude_ids=[message.id, *(m.id for m in recent)]
         )
+        # What people said comes before what the bot said: a small model's own earlier answers, recalled as
+        # memories, would otherwise echo its mistakes back into new replies.
+        reply.recalled = sorted(hits, key=lambda h: h.message.role == "assistant")[: self.k]
         self._last_recall[chat_id] = reply.recalled
         budget = max(self.llm.context_window - self.settings.max_new_tokens, 64)
         reply.prompt = build_prompt(

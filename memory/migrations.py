@@ -122,7 +122,64 @@ def m002_reminders(conn) -> None:
     conn.execute("CREATE INDEX reminders_chat_status ON reminders (chat_id, status)")
 
 
-MIGRATIONS: list[Callable] = [m001_initial, m002_reminders]
+def m003_chat_scoped_fts(conn) -> None:
+    """Put each message's chat in the keyword index, so a search reads one chat's postings, not every chat's.
+
+    The index's content is a view that adds a `chat` token ('chat42', 'chatn1001' for -1001) to every row;
+    queries AND it with their words. The column has weight 0 in BM25 ranking, so scores are unchanged.
+    """
+    for trigger in ("messages_fts_insert", "messages_fts_delete", "messages_fts_update"):
+        conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute("DROP TABLE messages_fts")
+    conn.execute(
+        "CREATE VIEW messages_fts_content AS SELECT id, text, sender_name, "
+        f"{CHAT_TOKEN_SQL.format(col='chat_id')} AS chat FROM messages"
+    )
+    conn.execute(
+        """
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+            text, sender_name, chat, content='messages_fts_content', content_rowid='id',
+            tokenize='porter unicode61 remove_diacritics 2'
+        )
+        """
+    )
+    conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('rank', 'bm25(1.0, 1.0, 0.0)')")
+    new_row = f"new.id, new.text, new.sender_name, {CHAT_TOKEN_SQL.format(col='new.chat_id')}"
+    old_row = f"old.id, old.text, old.sender_name, {CHAT_TOKEN_SQL.format(col='old.chat_id')}"
+    conn.execute(
+        f"""
+        CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts (rowid, text, sender_name, chat) VALUES ({new_row});
+        END
+        """
+    )
+    conn.execute(
+        f"""
+        CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, text, sender_name, chat) VALUES ('delete', {old_row});
+        END
+        """
+    )
+    conn.execute(
+        f"""
+        CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, sender_name ON messages BEGIN
+            INSERT INTO messages_fts (messages_fts, rowid, text, sender_name, chat) VALUES ('delete', {old_row});
+            INSERT INTO messages_fts (rowid, text, sender_name, chat) VALUES ({new_row});
+        END
+        """
+    )
+    conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+
+
+# SQL for a chat id's token in the keyword index; chat_token() below must give the same.
+CHAT_TOKEN_SQL = "'chat' || replace(CAST({col} AS TEXT), '-', 'n')"
+
+
+def chat_token(chat_id: int) -> str:
+    return "chat" + str(int(chat_id)).replace("-", "n")
+
+
+MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts]
 
 
 def _ensure_table(conn) -> None:

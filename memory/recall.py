@@ -1,7 +1,8 @@
-"""Ranking for recall: safe FTS5 queries, fusion of the vector and keyword lists, recency, de-duplication.
+"""Ranking for recall: safe FTS5 queries, fusion of the vector and keyword scores, recency, de-duplication.
 
-Pure functions over ids and scores; the store supplies the candidate lists. Parameters are tuned on LoCoMo
-(`./engram eval-locomo`, docs/BENCHMARKS.md).
+Pure functions over ids and scores; the store supplies the candidates, their scores and their adjacent turns.
+Parameters are tuned on LoCoMo (`./engram eval-locomo`, docs/BENCHMARKS.md): score fusion (cosine + BM25 over
+its best) beat reciprocal-rank fusion there, and spreading a share of a turn's score to its neighbours helped most.
 """
 
 from __future__ import annotations
@@ -54,34 +55,71 @@ def fts_query(text: str) -> str | None:
 
 @dataclass
 class FusionParams:
-    """Weighted reciprocal-rank fusion with a recency prior."""
+    """Score fusion: a blend of cosine similarity and normalised BM25, spread to adjacent turns, with an optional
+    recency prior. Defaults tuned on LoCoMo (docs/BENCHMARKS.md)."""
 
-    k: int = 60  # RRF constant: larger flattens the rank curve
-    vector_weight: float = 1.0
-    keyword_weight: float = 1.0
-    recency_weight: float = 0.0  # added score for the newest message, decaying with age
+    keyword_weight: float = 0.4  # share of the BM25 score (divided by the query's best) in a message's score
+    neighbour_weight: float = 0.3  # share of the better adjacent turn's score added to a message's own
+    candidates: int = 50  # taken from each list (vector KNN, FTS5) before fusion
+    recency_weight: float = 0.0  # added score for the newest message, halving every half-life (0: off)
     recency_half_life_days: float = 30.0
     dedup_threshold: float = 0.97  # cosine above which a lower-ranked hit is a near-duplicate
 
 
+def blend(similarity: dict[int, float], bm25: dict[int, float], keyword_weight: float) -> dict[int, float]:
+    """Each message's own score: (1 - w) * cosine (floored at 0) + w * BM25 / the best BM25 of the query.
+
+    Dividing by the best BM25 puts the keyword score on the cosine's 0..1 scale whatever the query's length;
+    a message the keyword search did not find has BM25 0, which is what it is, not a missing value.
+    """
+    best = max(bm25.values(), default=0.0)
+    return {
+        id_: (1.0 - keyword_weight) * max(sim, 0.0)
+        + (keyword_weight * bm25.get(id_, 0.0) / best if best > 0 else 0.0)
+        for id_, sim in similarity.items()
+    }
+
+
+def spread(scores: dict[int, float], neighbours: dict[int, tuple[int | None, int | None]], weight: float
+           ) -> dict[int, float]:
+    """Add `weight` x the better score of a message's previous and next turn (0 for a turn not scored).
+
+    A turn is often relevant because of the one it answers or that answers it ("What breed?" / "A golden
+    retriever"): the conversation, not the single message, carries the meaning.
+    """
+    out = {}
+    for id_, score in scores.items():
+        before, after = neighbours.get(id_, (None, None))
+        out[id_] = score + weight * max(scores.get(before, 0.0), scores.get(after, 0.0))
+    return out
+
+
+def add_recency(scores: dict[int, float], ages_days: dict[int, float], params: FusionParams) -> dict[int, float]:
+    """Add recency_weight x 0.5 ** (age / half-life): harmless for old facts when small, off by default."""
+    if not params.recency_weight:
+        return scores
+    return {
+        id_: score + params.recency_weight
+        * math.pow(0.5, max(ages_days.get(id_, 0.0), 0.0) / params.recency_half_life_days)
+        for id_, score in scores.items()
+    }
+
+
 def fuse(
-    vector: list[tuple[int, float]],
-    keyword: list[tuple[int, float]],
+    similarity: dict[int, float],
+    bm25: dict[int, float],
+    neighbours: dict[int, tuple[int | None, int | None]],
     params: FusionParams,
     ages_days: dict[int, float] | None = None,
 ) -> list[tuple[int, float]]:
-    """Fuse two ranked lists [(id, score)] into one [(id, fused score)], best first."""
-    fused: dict[int, float] = {}
-    for rank, (id_, _) in enumerate(vector, start=1):
-        fused[id_] = fused.get(id_, 0.0) + params.vector_weight / (params.k + rank)
-    for rank, (id_, _) in enumerate(keyword, start=1):
-        fused[id_] = fused.get(id_, 0.0) + params.keyword_weight / (params.k + rank)
-    if params.recency_weight and ages_days:
-        scale = params.recency_weight / (params.k + 1)
-        for id_ in fused:
-            age = max(ages_days.get(id_, 0.0), 0.0)
-            fused[id_] += scale * math.pow(0.5, age / params.recency_half_life_days)
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    """Rank the scored messages [(id, fused score)], best first.
+
+    `similarity` holds the cosine of every message to score (the candidates and their adjacent turns), `bm25`
+    the keyword scores known (higher is better), `neighbours` each message's (previous, next) turn.
+    """
+    scores = spread(blend(similarity, bm25, params.keyword_weight), neighbours, params.neighbour_weight)
+    scores = add_recency(scores, ages_days or {}, params)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
 def dedupe(ranked: list[int], vectors: dict[int, np.ndarray], texts: dict[int, str], threshold: float) -> list[int]:

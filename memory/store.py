@@ -23,9 +23,22 @@ from memory.models import MESSAGE_COLUMNS, Hit, Message
 DAY = 86400.0
 
 
-def embedding_input(message: Message) -> str:
-    """The text embedded for a message: the sender's name gives the vector who said it."""
-    return f"{message.sender_name}: {message.text}" if message.sender_name else message.text
+CONTEXT_CHARS = 300  # of the previous turn embedded with a message (its end, nearest the message)
+# A turn is read with its neighbours only within the same stretch of conversation: a message sent a day after
+# the previous one does not answer it.
+TURN_GAP = 3600.0
+
+
+def embedding_input(message: Message, previous: tuple[str, str] | None = None) -> str:
+    """The text embedded for a message: the sender's name gives the vector who said it, and the previous turn of
+    the chat (sender, text) what it answers ("Yes, since 2019" means little alone). On LoCoMo each was worth
+    several points of recall (docs/BENCHMARKS.md)."""
+    line = f"{message.sender_name}: {message.text}" if message.sender_name else message.text
+    if previous is not None and previous[1].strip():
+        sender, text = previous
+        context = f"{sender}: {text}" if sender else text
+        return f"{context.strip()[-CONTEXT_CHARS:]}\n{line}"
+    return line
 
 
 class Store:
@@ -94,10 +107,9 @@ class Store:
             ).fetchall()
             batch = [Message.from_row(r) for r in rows]
             final = len(batch) < batch_size
-            embedded = self.embedder.embed_batch([embedding_input(m) for m in batch]) if batch else None
             with self._transaction():
                 if batch:
-                    vectors.insert(self.conn, [m.id for m in batch], [m.chat_id for m in batch], embedded)
+                    self._embed_rows(batch)
                 if final:
                     self.conn.execute(
                         "INSERT OR REPLACE INTO embedding_model (id, name, dim, created_at) VALUES (1, ?, ?, ?)",
@@ -128,10 +140,11 @@ class Store:
     def _add_batch(self, batch: Sequence[Message]) -> list[Message]:
         existing = self._existing(batch)
         todo = [m for m in batch if existing.get((m.chat_id, m.message_id), (None, None))[1] != m.text]
-        embedded = self.embedder.embed_batch([embedding_input(m) for m in todo]) if todo else None
         stored: dict[tuple[int, int], Message] = {}
         with self._transaction():
-            for message, vector in zip(todo, embedded if embedded is not None else []):
+            # Rows first, so each message's previous turn (possibly earlier in this batch) can be read back;
+            # then the vectors, in the same transaction.
+            for message in todo:
                 key = (message.chat_id, message.message_id)
                 if key in existing:
                     row_id = existing[key][0]
@@ -149,14 +162,30 @@ class Store:
                             message.reply_to, json.dumps(message.meta) if message.meta else None,
                         ),
                     ).lastrowid
-                vectors.insert(self.conn, [row_id], [message.chat_id], vector[None, :])
                 existing[key] = (row_id, message.text)
                 stored[key] = replace(message, id=row_id)
+            fresh = list({m.id: m for m in stored.values()}.values())
+            if fresh:
+                self._embed_rows(fresh)
         for message in batch:
             key = (message.chat_id, message.message_id)
             if key not in stored:
                 stored[key] = replace(message, id=existing[key][0])
         return [stored[(m.chat_id, m.message_id)] for m in batch]
+
+    def _embed_rows(self, messages: Sequence[Message]) -> None:
+        """Embed stored messages (each with the turn before it) and write their vectors. Inside a transaction."""
+        inputs = [embedding_input(m, self._previous_turn(m)) for m in messages]
+        embedded = self.embedder.embed_batch(inputs)
+        vectors.insert(self.conn, [m.id for m in messages], [m.chat_id for m in messages], embedded)
+
+    def _previous_turn(self, message: Message) -> tuple[str, str] | None:
+        row = self.conn.execute(
+            "SELECT sender_name, text FROM messages WHERE chat_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))"
+            " AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1",
+            (message.chat_id, message.created_at, message.created_at, message.id, message.created_at - TURN_GAP),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def _existing(self, batch: Sequence[Message]) -> dict[tuple[int, int], tuple[int, str]]:
         found: dict[tuple[int, int], tuple[int, str]] = {}
@@ -207,7 +236,7 @@ class Store:
         words = recall.keywords(query) or [w.lower() for w in recall.words(query)]
         if not words:
             return []
-        expression = " AND ".join(f'"{w}"' for w in words[:32])
+        expression = f'chat : "{migrations.chat_token(chat_id)}" AND ' + " AND ".join(f'"{w}"' for w in words[:32])
         rows = self.conn.execute(
             f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} FROM messages_fts "
             "JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? AND m.chat_id = ? "
@@ -316,10 +345,12 @@ class Store:
         expression = recall.fts_query(text)
         if expression is None or k <= 0:
             return []
+        # The chat token confines the match (and its BM25 scoring) to this chat's postings; the join re-checks.
+        scoped = f'chat : "{migrations.chat_token(chat_id)}" AND ({expression})'
         rows = self.conn.execute(
-            "SELECT m.id, bm25(messages_fts) AS rank FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
-            "WHERE messages_fts MATCH ? AND m.chat_id = ? ORDER BY rank LIMIT ?",
-            (expression, chat_id, k),
+            "SELECT m.id, f.rank FROM (SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ? "
+            "ORDER BY rank LIMIT ?) AS f JOIN messages m ON m.id = f.rowid WHERE m.chat_id = ? ORDER BY f.rank",
+            (scoped, k, chat_id),
         ).fetchall()
         return [(i, -score) for i, score in rows]
 
@@ -333,42 +364,81 @@ class Store:
         method: str = "hybrid",
         now: float | None = None,
         query_vector: np.ndarray | None = None,
-        candidates: int = 50,
+        candidates: int | None = None,
     ) -> list[Hit]:
-        """The k messages of this chat most relevant to `query` (method: hybrid, vector or keyword)."""
+        """The k messages of this chat most relevant to `query`; excluded row ids are neither returned nor used.
+
+        method "vector" ranks by cosine similarity alone, "keyword" by BM25 alone; "hybrid" (the default, what
+        the bot uses) scores the candidates of both lists and their adjacent turns with recall.fuse.
+        """
+        if method not in ("hybrid", "vector", "keyword"):
+            raise ValueError(f"unknown recall method {method!r}")
         excluded = set(exclude_ids)
-        pool = candidates + len(excluded)
+        pool = (candidates or self.fusion.candidates) + len(excluded)
+        qv = None
         vec_list: list[tuple[int, float]] = []
         kw_list: list[tuple[int, float]] = []
         if method in ("hybrid", "vector"):
             qv = query_vector if query_vector is not None else self.embed_query(query)
             vec_list = [(i, s) for i, s in self.vector_search(chat_id, qv, pool) if i not in excluded]
         if method in ("hybrid", "keyword"):
-            kw_list = [(i, s) for i, s in self.keyword_search(chat_id, query, pool) if i not in excluded]
-        ids = list(dict.fromkeys([i for i, _ in vec_list] + [i for i, _ in kw_list]))
-        if not ids:
+            # Beyond the candidates, a longer list gives the adjacent turns their BM25 score too.
+            kw_list = [(i, s) for i, s in self.keyword_search(chat_id, query, 4 * pool) if i not in excluded]
+        if method == "vector":
+            ranked = vec_list
+        elif method == "keyword":
+            ranked = kw_list[:pool]
+        else:
+            ranked = self._fused(chat_id, qv, vec_list, kw_list, pool, excluded, now)
+        if not ranked:
             return []
-        rows = self.get_rows(ids)
-        now = time.time() if now is None else now
-        ages = {i: (now - rows[i].created_at) / DAY for i in ids if i in rows}
-        fused = recall.fuse(vec_list, kw_list, self.fusion, ages)
-        ranked = [i for i, _ in fused if i in rows]
-        vecs = vectors.get(self.conn, ranked[: k * 4])
-        ranked = recall.dedupe(ranked[: k * 4], vecs, {i: rows[i].text for i in ranked[: k * 4]},
-                               self.fusion.dedup_threshold)
-        fused_scores = dict(fused)
-        sims, kws = dict(vec_list), dict(kw_list)
+        top = [i for i, _ in ranked[: k * 4]]
+        rows = self.get_rows(top)
+        top = [i for i in top if i in rows]
+        vecs = vectors.get(self.conn, top)
+        kept = recall.dedupe(top, vecs, {i: rows[i].text for i in top}, self.fusion.dedup_threshold)
+        scores, kws = dict(ranked), dict(kw_list)
         vranks = {i: r for r, (i, _) in enumerate(vec_list, start=1)}
         kranks = {i: r for r, (i, _) in enumerate(kw_list, start=1)}
-        qv_for_scores = None
         hits = []
-        for i in ranked[:k]:
-            sim = sims.get(i)
-            if sim is None and method == "hybrid" and i in vecs:
-                qv_for_scores = qv if qv_for_scores is None else qv_for_scores
-                sim = float(vecs[i] @ qv_for_scores)
-            hits.append(Hit(rows[i], fused_scores[i], sim, kws.get(i), vranks.get(i), kranks.get(i)))
+        for i in kept[:k]:
+            sim = float(vecs[i] @ qv) if qv is not None and i in vecs else None
+            hits.append(Hit(rows[i], scores[i], sim, kws.get(i), vranks.get(i), kranks.get(i)))
         return hits
+
+    def _fused(self, chat_id, qv, vec_list, kw_list, pool, excluded, now) -> list[tuple[int, float]]:
+        """Hybrid ranking: the top `pool` of each list plus their adjacent turns, scored by recall.fuse."""
+        candidates = list(dict.fromkeys([i for i, _ in vec_list[:pool]] + [i for i, _ in kw_list[:pool]]))
+        if not candidates:
+            return []
+        neighbours = self._adjacent(chat_id, self.get_rows(candidates).values())
+        for id_, (before, after) in list(neighbours.items()):  # an adjacent turn's own neighbour is the candidate
+            if before is not None and before not in neighbours:
+                neighbours[before] = (None, id_)
+            if after is not None and after not in neighbours:
+                neighbours[after] = (id_, None)
+        scored = set(neighbours)
+        scored -= excluded
+        rows = self.get_rows(list(scored))
+        sims = {i: float(v @ qv) for i, v in vectors.get(self.conn, list(rows)).items()}
+        now = time.time() if now is None else now
+        ages = {i: (now - m.created_at) / DAY for i, m in rows.items()}
+        return recall.fuse(sims, dict(kw_list), neighbours, self.fusion, ages)
+
+    def _adjacent(self, chat_id: int, messages: Iterable[Message]) -> dict[int, tuple[int | None, int | None]]:
+        """Each message's previous and next message in its chat (by time, then row id), None at either end."""
+        out = {}
+        for m in messages:
+            before = self.conn.execute(
+                "SELECT id FROM messages WHERE chat_id = ? AND (created_at, id) < (?, ?) AND created_at >= ? "
+                "ORDER BY created_at DESC, id DESC LIMIT 1", (chat_id, m.created_at, m.id, m.created_at - TURN_GAP),
+            ).fetchone()
+            after = self.conn.execute(
+                "SELECT id FROM messages WHERE chat_id = ? AND (created_at, id) > (?, ?) AND created_at <= ? "
+                "ORDER BY created_at, id LIMIT 1", (chat_id, m.created_at, m.id, m.created_at + TURN_GAP),
+            ).fetchone()
+            out[m.id] = (before[0] if before else None, after[0] if after else None)
+        return out
 
 
 class _Transaction:

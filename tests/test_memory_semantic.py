@@ -28,7 +28,9 @@ async def test_recall_finds_by_meaning_without_shared_words(tmp_path, minilm):
     async with Memory(tmp_path / "s.db", minilm) as memory:
         texts = ["I bought a new car last week", "The banana bread recipe needs three eggs",
                  "My sister lives in Lisbon", "We watched a football match", "The printer is out of ink"]
-        await memory.remember_many([Message(1, i, t, sender_name="Ana") for i, t in enumerate(texts)])
+        # Remembered on different days: separate memories, not one conversation.
+        await memory.remember_many([Message(1, i, t, sender_name="Ana", created_at=1.7e9 + i * 86400)
+                                    for i, t in enumerate(texts)])
         await memory.remember(Message(2, 1, "automobile dealers are closed on Sunday"))
         hits = await memory.recall(1, "automobile", 3)
         assert hits[0].message.text == "I bought a new car last week"

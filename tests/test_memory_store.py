@@ -150,7 +150,7 @@ def test_model_mismatch_is_detected_then_reembedded(tmp_path):
     assert second.recorded_model() == ("model-b", 32)
     assert seen[-1] == (2, 2)
     assert consistent(second) == 2
-    assert len(second.conn.execute("SELECT embedding FROM message_vectors").fetchone()[0]) == 32 * 4
+    assert len(second.conn.execute("SELECT embedding FROM message_vectors").fetchone()[0]) == 32 * 2  # float16 (memory/vectors.py)
     assert second.recall(1, "trains", 1)[0].message.text == "trains and buses"
     second.close()
 
@@ -187,3 +187,23 @@ def test_similarity_measures():
     assert got["euclidean"] == pytest.approx(np.sqrt(2 - 2 * 0.6))
     unnormalised = similarity_measures(np.array([2.0, 0.0]), np.array([3.0, 0.0]))
     assert unnormalised == {"cosine": pytest.approx(1.0), "dot": pytest.approx(6.0), "euclidean": pytest.approx(1.0)}
+
+
+def test_upgrade_from_previous_schema_keeps_keyword_search(tmp_path):
+    path = tmp_path / "old.db"
+    conn = db.connect(path)
+    migrations.migrate(conn, migrations.MIGRATIONS[:2])  # the schema before the chat-scoped keyword index
+    conn.executemany(
+        "INSERT INTO messages (chat_id, message_id, sender_name, role, text, created_at) VALUES (?, ?, 'Ana', 'user', ?, 0)",
+        [(1, 1, "the red bicycle"), (2, 1, "a red balloon"), (-100, 1, "red wine")],
+    )
+    conn.close()
+    store = Store.open(path, HashEmbedder(64))
+    try:
+        assert migrations.applied(store.conn)[-1] == len(migrations.MIGRATIONS)
+        for chat, text in ((1, "the red bicycle"), (2, "a red balloon"), (-100, "red wine")):
+            assert [store.get_rows([i])[i].text for i, _ in store.keyword_search(chat, "red", 5)] == [text]
+        store.add(Message(-100, 2, "more red things"))
+        assert len(store.keyword_search(-100, "red", 5)) == 2 and store.matching(2, "red")[0].text == "a red balloon"
+    finally:
+        store.close()

@@ -1,0 +1,234 @@
+"""The Telegram bot: the one place that wires config, services and handlers into a PTB Application.
+
+`./engram telegram` (or `./engram run` with a token configured) calls `main`. Tests call `build_application`
+with fakes (an embedder, a scripted LLM) and a base_url pointing at a fake Bot API server.
+
+Lifecycle (PTB runs these around polling / the webhook server):
+  post_init      load the embedder if needed, start memory, LLM, reminders, housekeeping jobs; set the menu
+  post_stop      stop replies still streaming (after the last update was handled)
+  post_shutdown  stop reminders, LLM, memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import time
+from urllib.parse import urlparse
+
+from bot.config import Config, load_config
+from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mode", choices=("polling", "webhook"), help="override telegram.mode from the config")
+
+
+def main(args: argparse.Namespace) -> int:
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    config = load_config(getattr(args, "config", None))
+    if getattr(args, "mode", None):
+        config.telegram.mode = args.mode
+        config.telegram.validate()
+    application = build_application(config)
+    tg = config.telegram
+    try:
+        if tg.mode == "webhook":
+            application.run_webhook(
+                listen=tg.webhook.listen,
+                port=tg.webhook.port,
+                url_path=urlparse(tg.webhook.url).path.lstrip("/"),
+                webhook_url=tg.webhook.url,
+                secret_token=tg.webhook.secret_token or None,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        raise ConfigError("Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (ask @BotFather for it).") from None
+    except NetworkError as exc:
+        raise ConfigError(f"Cannot reach the Telegram Bot API at {tg.base_url}: {exc}") from None
+    except RuntimeError as exc:
+        if "webhooks" in str(exc):
+            raise ConfigError('Webhook mode needs tornado: pip install "python-telegram-bot[webhooks]"') from None
+        raise
+    return 0
+
+
+def build_application(config: Config, memory=None, llm=None, embedder=None):
+    """The PTB Application for this config. `memory` and `llm` (not started) and `embedder` may be given: tests."""
+    from telegram.ext import Application
+
+    from handlers.access import AccessPolicy
+    from handlers.context import BOT_DATA_KEY, Services
+    from handlers.streaming import Throttle
+
+    tg = config.telegram
+    builder = (
+        Application.builder()
+        .token(tg.checked_token())
+        .base_url(tg.base_url)
+        .base_file_url(_file_url(tg.base_url))
+        .post_init(_post_init)
+        .post_stop(_post_stop)
+        .post_shutdown(_post_shutdown)
+    )
+    application = builder.build()
+    services = Services(config=config, access=AccessPolicy(tg), throttle=Throttle(tg.edit_interval),
+                        memory=memory, llm=llm, embedder=embedder)
+    application.bot_data[BOT_DATA_KEY] = services
+    _register_handlers(application, services)
+    return application
+
+
+def _file_url(base_url: str) -> str:
+    """Telegram's file URL beside a Bot API URL ending in /bot (true of api.telegram.org and telegram-bot-api)."""
+    return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
+
+
+def _reminders_module():
+    """handlers.reminders, when the reminders feature is part of this build."""
+    try:
+        return importlib.import_module("handlers.reminders")
+    except ModuleNotFoundError as exc:
+        if exc.name != "handlers.reminders":
+            raise
+        return None
+
+
+def _register_handlers(application, services) -> None:
+    """Every handler, in the order PTB should try them."""
+    from telegram import Update
+    from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+
+    from handlers import access, commands, forget, messages
+    from handlers.errors import on_error
+
+    # 1. Access control first (group -1): updates from anyone not allowed stop here, unstored.
+    application.add_handler(TypeHandler(Update, access.gate), group=-1)
+
+    # 2. Commands and their buttons.
+    application.add_handler(CommandHandler("start", commands.start))
+    application.add_handler(CommandHandler("help", commands.help_command))
+    application.add_handler(CommandHandler("search", commands.search))
+    application.add_handler(CommandHandler("forget", forget.forget))
+    application.add_handler(CommandHandler("export", commands.export))
+    application.add_handler(CommandHandler("stats", commands.stats))
+    application.add_handler(CommandHandler("reset", commands.reset))
+    application.add_handler(CommandHandler("why", commands.why))
+    application.add_handler(CommandHandler("compare", commands.compare))
+    application.add_handler(CallbackQueryHandler(commands.search_more, pattern=r"^search:"))
+    application.add_handler(CallbackQueryHandler(forget.forget_confirmed, pattern=r"^forget:"))
+
+    # 3. Features that bring their own handlers (reminders: /remind, /reminders, /timezone …).
+    reminders = _reminders_module()
+    if reminders is not None:
+        reminders.register(application, services)
+        services.extra_commands = list(getattr(reminders, "COMMANDS", []))
+
+    # 4. Ordinary messages: edits, then text (stored; answered when meant for the bot), then captions.
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED & (filters.TEXT | filters.CAPTION),
+                                           messages.on_edit))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
+                                           messages.on_text))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.CAPTION, messages.on_media))
+
+    # 5. Exactly one error handler.
+    application.add_error_handler(on_error)
+
+
+async def _post_init(application) -> None:
+    """Start the services (models load off the event loop), then publish the command menu."""
+    from telegram import BotCommand
+
+    from bot.assistant import Assistant
+    from bot.llm.base import GenerationSettings
+    from bot.services import build_embedder, build_memory
+    from handlers.commands import COMMANDS
+    from handlers.context import services_of
+
+    services = services_of(application)
+    config = services.config
+    if services.memory is None:
+        embedder = services.embedder or await asyncio.to_thread(build_embedder, config)
+        services.memory = build_memory(config, embedder)
+    if services.llm is None:
+        from bot.llm import build_llm
+
+        services.llm = build_llm(config)
+    await services.memory.start()
+    try:
+        await services.llm.start()
+    except BaseException:
+        await services.memory.stop()
+        raise
+    services.assistant = Assistant(
+        services.memory,
+        services.llm,
+        system_prompt=config.assistant.system_prompt,
+        k=config.recall.k,
+        recent_turns=config.recall.recent_turns,
+        settings=GenerationSettings(max_new_tokens=config.llm.max_new_tokens, temperature=config.llm.temperature),
+        busy_policy=config.assistant.busy_policy,
+    )
+    if _reminders_module() is not None and services.reminders is None:
+        from bot.reminders.service import ReminderService, telegram_sender
+
+        services.reminders = ReminderService.from_config(services.memory, application.job_queue,
+                                                         telegram_sender(application.bot), config)
+    if services.reminders is not None:
+        await services.reminders.start()
+    services.housekeeping = _housekeeping(services, application.job_queue)
+    services.started_at = time.time()
+    menu = COMMANDS + services.extra_commands
+    await application.bot.set_my_commands([BotCommand(name, _menu_text(text)) for name, text in menu])
+    log.info("Engram is running as @%s", application.bot.username)
+
+
+def _housekeeping(services, job_queue):
+    """Checkpoint, backup and retention jobs (bot/housekeeping.py), when that module is part of this build."""
+    try:
+        from bot.housekeeping import Housekeeping
+    except ModuleNotFoundError:
+        return None
+    housekeeping = Housekeeping.from_config(services.memory, services.config)
+    housekeeping.schedule(job_queue)
+    return housekeeping
+
+
+def _menu_text(description: str) -> str:
+    return description.replace("<", "").replace(">", "")[:256]
+
+
+async def _post_stop(application) -> None:
+    from handlers.context import services_of
+
+    await services_of(application).cancel_all()
+
+
+async def _post_shutdown(application) -> None:
+    """Stop what post_init started, last started first; each step runs even if an earlier one failed."""
+    from handlers.context import services_of
+
+    services = services_of(application)
+    if services.housekeeping is not None:
+        services.housekeeping.unschedule()
+    if services.reminders is not None:
+        await _quietly(services.reminders.stop())
+    if services.llm is not None:
+        await _quietly(services.llm.stop())
+    if services.memory is not None:
+        await _quietly(services.memory.stop())
+
+
+async def _quietly(awaitable) -> None:
+    try:
+        await awaitable
+    except Exception:
+        log.exception("error while stopping a service")

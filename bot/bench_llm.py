@@ -1,0 +1,251 @@
+"""`python -m bot bench-llm`: how fast the configured local model answers, and what it costs in memory.
+
+Measured in one run, for a ~400-token Engram-shaped prompt (system prompt + memories + recent turns + question):
+- cold start: a fresh process imports torch, loads the embedder and the LLM (from the converted cache), and
+  its resident memory with both models loaded, after one generation;
+- per variant (dtype x threads): time to first token and decode tokens/s (median of --runs), and the first
+  token of a follow-up question with the prompt-prefix cache off and on.
+Timings on a shared machine are noisy: the load average is printed with them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=int, default=3, help="repetitions per measurement (median reported)")
+    parser.add_argument("--tokens", type=int, default=64, help="new tokens per decode measurement")
+    parser.add_argument(
+        "--variants",
+        default="float32:0,bfloat16:0,bfloat16:1",
+        help="comma-separated dtype:threads pairs (threads 0 = all cores), default %(default)s",
+    )
+    parser.add_argument("--skip-cold", action="store_true", help="skip the cold-start / memory subprocess")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--cold-probe", action="store_true", help=argparse.SUPPRESS)
+
+
+def main(args: argparse.Namespace) -> int:
+    from bot.config import load_config
+
+    config = load_config(args.config)
+    if config.llm.backend != "transformers":
+        print("bench-llm measures the local transformers backend: set llm.backend: transformers", file=sys.stderr)
+        return 2
+    if args.cold_probe:
+        print(json.dumps(asyncio.run(_cold_probe(config))))
+        return 0
+    results: dict = {"model": config.llm.model, "cores": len(os.sched_getaffinity(0)), "load_before": _load(),
+                     "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)")}
+    _ensure_cache(config)
+    if not args.skip_cold:
+        results["cold"] = _run_cold_probe(args)
+    results["variants"] = [asyncio.run(_measure_variant(config, spec, args)) for spec in args.variants.split(",")]
+    results["load_after"] = _load()
+    print(json.dumps(results, indent=2) if args.json else _table(results))
+    return 0
+
+
+# -- the prompt ------------------------------------------------------------------------------------------------
+
+MEMORIES = [
+    ("Ana", "2024-03-02", "My dog is called Rex and he is a border collie."),
+    ("Ana", "2024-03-09", "We are flying to Lisbon on the 14th of May, flight TP1351 at 9:40."),
+    ("Ben", "2024-03-11", "The wifi password at the cabin is on the fridge, it's pinecone42."),
+    ("Ana", "2024-04-01", "Remind me that the dentist moved my appointment to Thursday at 3pm."),
+    ("Ben", "2024-04-03", "I started learning the cello in January, lessons on Tuesdays."),
+    ("Ana", "2024-04-17", "My sister Marta's birthday is on the 2nd of June, she likes orchids."),
+    ("Ben", "2024-04-20", "The car needs its inspection before the end of July."),
+    ("Ana", "2024-05-02", "I'm allergic to penicillin, it's in my medical file too."),
+    ("Ben", "2024-05-05", "The book club is reading 'The Remains of the Day' this month."),
+    ("Ana", "2024-05-08", "Our landlord is Mr Okafor, his number is in the shared contacts."),
+    ("Ben", "2024-05-10", "We bought the blue sofa from the shop on Rua Augusta, delivery in two weeks."),
+    ("Ana", "2024-05-12", "Rex's vet is Dr Silva at the clinic near the park; next vaccine due in August."),
+]
+TURNS = [
+    ("user", "Hi! Can you help me plan the next few weeks?"),
+    ("assistant", "Of course. Tell me what is coming up and I will help you keep track."),
+    ("user", "We have the Lisbon trip, and I also need to sort out the dog while we are away."),
+    ("assistant", "Noted: the Lisbon trip and arrangements for Rex while you are travelling."),
+]
+QUESTION = "Tell me, in detail and as a long list, everything I should prepare before we fly to Lisbon."
+FOLLOW_UP = "And what is the name of our dog's vet?"
+
+
+def fitted_prompt(llm, system_prompt: str, target_tokens: int = 400) -> list[dict]:
+    """The Engram-shaped prompt with as many memories as fit in about `target_tokens`."""
+    for n in range(len(MEMORIES), 0, -1):
+        messages = engram_prompt(system_prompt, n)
+        if llm.count_tokens(messages) <= target_tokens + 20:
+            return messages
+    return engram_prompt(system_prompt, 1)
+
+
+def engram_prompt(system_prompt: str, memories: int = len(MEMORIES)) -> list[dict]:
+    """A prompt shaped like the assistant's: fixed system text first, then memories, turns, the question."""
+    quoted = "\n".join(f'- {who} on {day}: "{text}"' for who, day, text in MEMORIES[:memories])
+    messages = [{"role": "system", "content": f"{system_prompt}\nMemories from this chat:\n{quoted}"}]
+    messages += [{"role": role, "content": text} for role, text in TURNS]
+    return messages + [{"role": "user", "content": QUESTION}]
+
+
+# -- measurements ----------------------------------------------------------------------------------------------
+
+
+def _ensure_cache(config) -> None:
+    """Convert the GGUF once up front, so no measurement below includes the one-time conversion."""
+    from pathlib import Path
+
+    from bot.llm.model_files import ensure_converted, resolve_source
+
+    source = resolve_source(config.llm.model)
+    if source.kind == "gguf":
+        folder, converted = ensure_converted(Path(source.location), config.resolve(config.llm.cache_dir))
+        if converted:
+            print(f"(converted the GGUF once into {folder})", file=sys.stderr)
+
+
+def _run_cold_probe(args) -> dict:
+    command = [sys.executable, "-m", "bot"] + (["--config", args.config] if args.config else [])
+    command += ["bench-llm", "--cold-probe"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+async def _cold_probe(config) -> dict:
+    """In a fresh process: import + load both models, one generation, resident memory."""
+    started = time.perf_counter()
+    from bot.llm import build_llm
+    from bot.llm.base import GenerationSettings
+    from bot.services import build_embedder
+
+    embedder = await asyncio.to_thread(build_embedder, config)
+    await asyncio.to_thread(embedder.embed_batch, ["warm up"])
+    llm = build_llm(config)
+    await llm.start()
+    ready = time.perf_counter() - started
+    rss_loaded = _rss_mb()
+    prompt = fitted_prompt(llm, config.assistant.system_prompt)
+    async for _ in llm.stream(prompt, GenerationSettings(max_new_tokens=16)):
+        pass
+    result = {"ready_seconds": ready, "llm_load_seconds": llm.load_seconds, "rss_loaded_mb": rss_loaded,
+              "rss_after_generation_mb": _rss_mb(), "peak_rss_mb": _peak_rss_mb()}
+    await llm.stop()
+    return result
+
+
+async def _measure_variant(config, spec: str, args) -> dict:
+    import torch  # noqa: F401  imported before timing, so "load s" is the model load alone
+    import transformers  # noqa: F401
+
+    from bot.llm.base import GenerationSettings
+    from bot.llm.local import TransformersLLM
+
+    dtype, _, threads = spec.partition(":")
+    llm = TransformersLLM(
+        config.llm.model, device=config.llm.device, dtype=dtype, threads=int(threads or 0),
+        cache_dir=config.resolve(config.llm.cache_dir), context_window=config.llm.context_window,
+        prefix_cache=False,
+    )
+    await llm.start()
+    prompt = fitted_prompt(llm, config.assistant.system_prompt)
+    row = {"dtype": dtype, "threads": int(threads or 0) or len(os.sched_getaffinity(0)),
+           "load_seconds": llm.load_seconds, "prompt_tokens": llm.count_tokens(prompt)}
+    await _generate(llm, prompt, GenerationSettings(max_new_tokens=4))  # warm-up: first-call kernel setup
+    first, rates, lengths = [], [], []
+    llm.extra_generate_options = {"min_new_tokens": args.tokens}  # the same decode length for every variant
+    for _ in range(args.runs):
+        stats = await _generate(llm, prompt, GenerationSettings(max_new_tokens=args.tokens))
+        first.append(stats.first_token_seconds)
+        rates.append(stats.decode_tokens_per_second)
+        lengths.append(stats.new_tokens)
+    row.update(first_token_s=statistics.median(first), decode_tok_s=statistics.median(rates),
+               new_tokens=statistics.median(lengths))
+    llm.extra_generate_options = {}
+    cold_follow, warm_follow, reused = [], [], []
+    for _ in range(args.runs):
+        llm.use_prefix_cache = True
+        reply = await _generate(llm, prompt, GenerationSettings(max_new_tokens=24), keep_text=True)
+        follow = prompt + [{"role": "assistant", "content": reply.text}, {"role": "user", "content": FOLLOW_UP}]
+        stats = await _generate(llm, follow, GenerationSettings(max_new_tokens=1))
+        warm_follow.append(stats.first_token_seconds)
+        reused.append(stats.reused_tokens)
+        llm.use_prefix_cache = False
+        stats = await _generate(llm, follow, GenerationSettings(max_new_tokens=1))
+        cold_follow.append(stats.first_token_seconds)
+    row.update(follow_up_tokens=stats.prompt_tokens, follow_up_first_token_s=statistics.median(cold_follow),
+               follow_up_cached_first_token_s=statistics.median(warm_follow), reused_tokens=min(reused))
+    await llm.stop()
+    return row
+
+
+async def _generate(llm, messages, settings, keep_text: bool = False):
+    text = []
+    async for chunk in llm.stream(messages, settings):
+        text.append(chunk)
+    stats = llm.last_stats
+    if keep_text:
+        stats.text = "".join(text)
+    return stats
+
+
+# -- reporting -------------------------------------------------------------------------------------------------
+
+
+def _table(r: dict) -> str:
+    lines = [f"bench-llm: model {r['model']}, {r['cores']} cores, OMP_WAIT_POLICY {r['omp_wait_policy']}, "
+             f"load average before {r['load_before']}, after {r['load_after']}"]
+    cold = r.get("cold")
+    if cold and "error" in cold:
+        lines.append(f"cold start: failed ({cold['error']})")
+    elif cold:
+        lines.append(
+            f"cold start (fresh process: imports + embedder + LLM from cache): {cold['ready_seconds']:.1f} s "
+            f"(LLM load {cold['llm_load_seconds']:.1f} s); RSS both models loaded {cold['rss_loaded_mb']:.0f} MB, "
+            f"after a generation {cold['rss_after_generation_mb']:.0f} MB, peak {cold['peak_rss_mb']:.0f} MB"
+        )
+    header = ("dtype", "threads", "load s", "prompt tok", "first token s", "decode tok/s", "new tok",
+              "follow-up first token s (no cache)", "follow-up first token s (prefix cache)", "reused tok")
+    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for v in r["variants"]:
+        cells = (v["dtype"], v["threads"], f"{v['load_seconds']:.1f}", v["prompt_tokens"], f"{v['first_token_s']:.2f}",
+                 f"{v['decode_tok_s']:.1f}", v["new_tokens"], f"{v['follow_up_first_token_s']:.2f}",
+                 f"{v['follow_up_cached_first_token_s']:.2f}", v["reused_tokens"])
+        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    return "\n".join(lines)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _rss_mb() -> float:
+    return _status_kb("VmRSS") / 1024
+
+
+def _peak_rss_mb() -> float:
+    return _status_kb("VmHWM") / 1024
+
+
+def _status_kb(field: str) -> float:
+    """A memory figure from /proc/self/status (Linux); falls back to getrusage's peak elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return float(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

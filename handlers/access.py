@@ -1,0 +1,80 @@
+"""Who may use the bot: an allowlist of users and chats, and admins for destructive commands in groups.
+
+`gate` runs before every other handler (group -1). An update from anyone not allowed stops there: nothing is
+stored, nothing is recalled, and the person gets at most one polite refusal (remembered in RAM, so a restart may
+say it once more).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Chat, Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.config import TelegramConfig
+from handlers.context import services_of
+
+log = logging.getLogger(__name__)
+
+REFUSAL = (
+    "Sorry, this is a private assistant and you are not on its list of allowed users. "
+    "Its owner can add your id ({user_id}) to telegram.allowed_user_ids."
+)
+
+
+class AccessPolicy:
+    def __init__(self, config: TelegramConfig):
+        self.users = set(config.allowed_user_ids)
+        self.chats = set(config.allowed_chat_ids)
+        self.admins = set(config.admin_user_ids)
+        self.refused: set[int] = set()  # users (or chats) already told no
+
+    def allowed(self, user_id: int | None, chat_id: int | None) -> bool:
+        """A user on the list may talk anywhere the bot is; in an allowed chat every member may."""
+        return (user_id is not None and user_id in self.users) or (chat_id is not None and chat_id in self.chats)
+
+    def may_destroy(self, user_id: int | None, chat: Chat) -> bool:
+        """Destructive commands: anyone in their own private chat; in groups, admins if any are configured."""
+        if chat.type == Chat.PRIVATE or not self.admins:
+            return True
+        return user_id in self.admins
+
+    def first_refusal(self, key: int) -> bool:
+        """True the first time someone is refused (so they are told once), False afterwards."""
+        if key in self.refused:
+            return False
+        self.refused.add(key)
+        return True
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Let allowed updates through; stop everything else here, refusing politely at most once."""
+    policy = services_of(context).access
+    user, chat = update.effective_user, update.effective_chat
+    if policy.allowed(user.id if user else None, chat.id if chat else None):
+        return
+    log.info("ignored an update from user %s in chat %s (not allowed)", user and user.id, chat and chat.id)
+    if update.callback_query:
+        await update.callback_query.answer("You are not allowed to use this bot.")
+    elif update.message and chat and user and _addressed(update, context) and policy.first_refusal(user.id):
+        await update.message.reply_text(REFUSAL.format(user_id=user.id))
+    raise ApplicationHandlerStop
+
+
+def _addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In private chats every message is for the bot; in groups only commands and mentions are."""
+    message = update.message
+    if update.effective_chat.type == Chat.PRIVATE:
+        return True
+    text = message.text or ""
+    return text.startswith("/") or f"@{context.bot.username}".lower() in text.lower()
+
+
+async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """For destructive commands: True if this user may run them here, else says why and returns False."""
+    user = update.effective_user
+    if services_of(context).access.may_destroy(user.id if user else None, update.effective_chat):
+        return True
+    await update.effective_message.reply_text("In this group only the bot's admins may delete memories.")
+    return False

@@ -1,0 +1,124 @@
+"""Text for Telegram: escaping, the little Markdown a model writes turned into Telegram HTML, and splitting.
+
+Everything Engram sends uses parse_mode HTML. Any text that did not come from us (model output, stored messages,
+queries) goes through `escape` or `to_html`, so a `<`, `&`, `*`, `_` or backtick in it can never break a message.
+If Telegram still refuses the entities, the sender falls back to plain text (handlers/streaming.py).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timezone
+
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, counted after entity parsing
+FENCE = "```"
+
+_FENCE_RE = re.compile(r"```([\w+-]*)\n?(.*?)(?:```|\Z)", re.DOTALL)
+_INLINE_RE = re.compile(r"`([^`\n]+)`|\*\*([^*\n]+)\*\*")
+
+
+def escape(text: str) -> str:
+    """Plain text made safe for parse_mode HTML."""
+    return html.escape(text, quote=False)
+
+
+def to_html(text: str) -> str:
+    """Model output as Telegram HTML: ``` blocks → <pre>, `code` → <code>, **bold** → <b>; the rest escaped.
+
+    An unclosed fence (a reply still streaming) runs to the end of the text, so every partial text renders too.
+    """
+    out: list[str] = []
+    pos = 0
+    for match in _FENCE_RE.finditer(text):
+        out.append(_inline_html(text[pos:match.start()]))
+        code = match.group(2).rstrip("\n")
+        out.append(f"<pre>{escape(code)}</pre>" if code.strip() else "")
+        pos = match.end()
+    out.append(_inline_html(text[pos:]))
+    return "".join(out)
+
+
+def _inline_html(text: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for match in _INLINE_RE.finditer(text):
+        out.append(escape(text[pos:match.start()]))
+        if match.group(1) is not None:
+            out.append(f"<code>{escape(match.group(1))}</code>")
+        else:
+            out.append(f"<b>{escape(match.group(2))}</b>")
+        pos = match.end()
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Cut text into parts of at most `limit` characters, at a line break or space when one is near the end.
+
+    A code block cut in two is closed at the end of one part and reopened at the start of the next. Each part's
+    rendered (visible) length is at most its raw length, so parts also fit after `to_html`.
+    """
+    budget = limit - 2 * (len(FENCE) + 1)  # room to close and reopen a fence
+    parts: list[str] = []
+    rest = text
+    reopen = False
+    while rest:
+        head = FENCE + "\n" if reopen else ""
+        room = budget - len(head)
+        if len(rest) <= room and (head + rest).count(FENCE) % 2 == 0:
+            parts.append(head + rest)
+            break
+        if len(rest) <= room:
+            cut = len(rest)
+        else:
+            cut = _cut_point(rest, room)
+        part = head + rest[:cut].rstrip()
+        rest = rest[cut:].lstrip("\n ")
+        reopen = part.count(FENCE) % 2 == 1
+        if reopen:
+            part += "\n" + FENCE
+        parts.append(part)
+    return [p for p in parts if p.strip()] or [""]
+
+
+def _cut_point(text: str, room: int) -> int:
+    for sep in ("\n", " "):
+        at = text.rfind(sep, room // 2, room)
+        if at > 0:
+            return at
+    return room
+
+
+def shorten(text: str, limit: int) -> str:
+    """One line of at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_date(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """The p-th percentile (0-100) by the nearest-rank method; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))  # ceil
+    return ordered[int(rank) - 1]
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
+
+
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

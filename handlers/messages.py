@@ -1,0 +1,166 @@
+"""Ordinary messages: store every one (text, captions, edits, forwards); answer those meant for the bot.
+
+Private chats: every text message is answered. Groups: everything the bot can see is stored, but it answers only
+when mentioned by @username, replied to, or addressed by command (commands are in handlers/commands.py).
+Commands themselves are not stored: they are instructions to the bot, not conversation.
+
+The reply is generated in a background task (Services.spawn), so the update queue keeps moving: other chats are
+stored and answered while one chat's reply is still being written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+
+from telegram import Chat, Message as TgMessage, MessageEntity, MessageOriginChannel, MessageOriginChat
+from telegram import MessageOriginHiddenUser, MessageOriginUser, Update
+from telegram.ext import ContextTypes
+
+from bot.errors import GenerationCancelled
+from handlers.context import Services, services_of
+from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
+from memory import Message
+
+log = logging.getLogger(__name__)
+
+NO_ANSWER = "(I have no answer to that.)"
+
+
+def stored_text(message: TgMessage) -> str:
+    """What is remembered of a Telegram message: its text or the caption of a photo, document, voice, video…"""
+    return message.text or message.caption or ""
+
+
+def message_kind(message: TgMessage) -> str | None:
+    for kind in ("photo", "document", "voice", "audio", "video", "animation", "video_note"):
+        if getattr(message, kind, None):
+            return kind
+    return None
+
+
+def origin_meta(message: TgMessage) -> dict | None:
+    """Where a forwarded message came from, kept with it."""
+    origin = message.forward_origin
+    if origin is None:
+        return None
+    if isinstance(origin, MessageOriginUser):
+        who = {"user_id": origin.sender_user.id, "name": origin.sender_user.full_name}
+    elif isinstance(origin, MessageOriginHiddenUser):
+        who = {"name": origin.sender_user_name}
+    elif isinstance(origin, MessageOriginChat):
+        who = {"chat_id": origin.sender_chat.id, "name": origin.sender_chat.title or origin.sender_chat.full_name}
+    elif isinstance(origin, MessageOriginChannel):
+        who = {"chat_id": origin.chat.id, "name": origin.chat.title}
+    else:
+        who = {}
+    return {"forwarded_from": {**who, "type": origin.type, "date": origin.date.timestamp()}}
+
+
+def to_memory(message: TgMessage, text: str | None = None) -> Message:
+    """A Telegram message as the memory stores it."""
+    user = message.from_user
+    meta: dict = {}
+    if kind := message_kind(message):
+        meta["kind"] = kind
+    if forwarded := origin_meta(message):
+        meta.update(forwarded)
+    return Message(
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        text=text if text is not None else stored_text(message),
+        role="user",
+        sender_id=user.id if user else None,
+        sender_name=(user.full_name if user else (message.sender_chat.title if message.sender_chat else "")) or "",
+        created_at=sent_at(message),
+        reply_to=message.reply_to_message.message_id if message.reply_to_message else None,
+        meta=meta or None,
+    )
+
+
+def sent_at(message: TgMessage) -> float:
+    """When the message was sent, with sub-second order kept.
+
+    Telegram's dates are whole seconds, while the bot's replies are stored with time.time(): a question sent in
+    the same second as the previous reply would sort before it, scrambling the turns in the prompt. Within the
+    message's own second, the time it reached us orders it; a message that arrives late keeps its date.
+    """
+    date = message.date.timestamp()
+    return min(max(time.time(), date), date + 0.999)
+
+
+def addressed_text(message: TgMessage, bot_id: int, username: str) -> str | None:
+    """In a group: the message text without the bot's @mention if the message is for the bot, else None."""
+    text = message.text or ""
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == bot_id:
+        return text
+    mention = f"@{username}".lower()
+    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        if value.lower() == mention or (entity.user and entity.user.id == bot_id):
+            cleaned = (text[: entity.offset] + text[entity.offset + entity.length:]).strip(" ,:")
+            return cleaned or text
+    return None
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store a text message; answer it if it is for the bot."""
+    services = services_of(context)
+    message = update.effective_message
+    if update.effective_chat.type == Chat.PRIVATE:
+        text = message.text
+    else:
+        text = addressed_text(message, context.bot.id, context.bot.username)
+    if text is None:
+        await services.assistant.remember(to_memory(message))
+        return
+    reply = await services.assistant.answer(to_memory(message, text))
+    in_group = update.effective_chat.type != Chat.PRIVATE
+    services.spawn(
+        context.application,
+        stream_reply(services, context.bot, message, reply, quote=in_group),
+        update,
+    )
+
+
+async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Store the caption of a photo, document, voice message or video (no caption: nothing to remember)."""
+    message = update.effective_message
+    if stored_text(message).strip():
+        await services_of(context).assistant.remember(to_memory(message))
+
+
+async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: update the stored text and its embedding (store it if it was not stored)."""
+    message = update.edited_message or update.edited_channel_post
+    text = stored_text(message)
+    if not text.strip() or text.startswith("/"):
+        return
+    assistant = services_of(context).assistant
+    edited_at = message.edit_date.timestamp() if message.edit_date else None
+    if await assistant.edit(message.chat_id, message.message_id, text, edited_at) is None:
+        await assistant.remember(to_memory(message))
+
+
+async def stream_reply(services: Services, bot, message: TgMessage, reply, quote: bool) -> None:
+    """Generate the reply and show it as it comes; the stored reply gets the Telegram id of its first message."""
+    chat_id = message.chat_id
+    out = StreamedMessage(
+        bot, chat_id, services.throttle, reply_to=message.message_id if quote else None,
+        thread_id=message.message_thread_id if message.is_topic_message else None,
+    )
+    services.replies.add(reply)
+    try:
+        async with typing(bot, chat_id, out.thread_id), contextlib.aclosing(aiter(reply)) as chunks:
+            async for _ in chunks:  # aclosing: the assistant's per-chat turn is released even if sending fails
+                if reply.text.strip():
+                    await out.update(reply.text)
+                    reply.message_id = out.first_id
+    except GenerationCancelled:
+        if out.message_ids:
+            await out.update(reply.text.rstrip() + INTERRUPTED_MARK, final=True)
+        return
+    finally:
+        services.replies.discard(reply)
+    await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True)

@@ -1,0 +1,195 @@
+"""Reminder commands: /remind, /reminders, /cancel, /timezone, the cancel buttons, and natural requests.
+
+Thin: parsing, storage and delivery are bot.reminders.ReminderService (services.reminders). Access control has
+already run (handlers/access.gate, group -1). Replies are plain text: reminder texts come from users and are
+shown as they are, with no markup to escape.
+
+Natural requests ("remind me to call Ana tomorrow at 10") are caught by a text handler registered just before
+the ordinary one (handlers/messages.on_text) in the same group. When the text is a request, the user's message is
+stored as usual and the bot confirms instead of asking the model; anything else is handed on to on_text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.reminders import ParseError
+from bot.reminders.texts import list_line, local_time
+from handlers.context import services_of
+from memory import Message
+
+log = logging.getLogger(__name__)
+
+# (command, description) for the menu and /help; bot/app.py adds them.
+COMMANDS: list[tuple[str, str]] = [
+    ("remind", "<when> <what> — e.g. /remind tomorrow at 9 call Ana"),
+    ("reminders", "this chat's pending reminders"),
+    ("cancel", "<id> — cancel a reminder"),
+    ("timezone", "[Europe/Lisbon] — show or set this chat's time zone"),
+]
+CANCEL_PREFIX = "rem:cancel:"
+NATURAL_FILTER = filters.Regex(re.compile(r"\b(?:remind me|set an? reminder)\b", re.I))
+MAX_LISTED = 20
+
+
+def register(application, services=None) -> None:
+    """Add the reminder handlers. Call before the ordinary text handler is added (natural requests go first)."""
+    application.add_handler(CommandHandler("remind", remind))
+    application.add_handler(CommandHandler("reminders", list_reminders))
+    application.add_handler(CommandHandler("cancel", cancel))
+    application.add_handler(CommandHandler("timezone", set_timezone))
+    application.add_handler(CallbackQueryHandler(cancel_button, pattern=rf"^{CANCEL_PREFIX}\d+$"))
+    application.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & NATURAL_FILTER, natural_request,
+    ))
+
+
+def _args(update: Update) -> str:
+    parts = (update.effective_message.text or "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+def cancel_keyboard(reminder_id: int, label: str = "Cancel") -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{CANCEL_PREFIX}{reminder_id}")]])
+
+
+def confirmation(reminder, parsed) -> str:
+    """'OK, I will remind you on Fri 24 Dec 2026 20:00 (Europe/Lisbon): presents' (+ the rule, + the id)."""
+    when = f"{local_time(parsed.due_at, parsed.timezone)} ({parsed.timezone})"
+    rule = f", then {parsed.recurrence.describe()}" if parsed.recurrence else ""
+    return (f"⏰ OK, I will remind you on {when}{rule}: {parsed.text}\n"
+            f"(#{reminder.id}; /cancel {reminder.id} to cancel)")
+
+
+async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed) -> None:
+    services = services_of(context)
+    user = update.effective_user
+    reminder = await services.reminders.create(update.effective_chat.id, user.id if user else None, parsed)
+    text = confirmation(reminder, parsed)
+    sent = await update.effective_message.reply_text(text, reply_markup=cancel_keyboard(reminder.id))
+    # The confirmation is part of the conversation: the memory knows a reminder was set.
+    await services.memory.remember(Message(sent.chat_id, sent.message_id, text, role="assistant",
+                                           created_at=sent.date.timestamp(),
+                                           meta={"kind": "reminder-set", "reminder_id": reminder.id}))
+
+
+async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remind <when> <what>: set a reminder and confirm the time understood."""
+    services = services_of(context)
+    try:
+        parsed = await services.reminders.parse(update.effective_chat.id, _args(update))
+    except ParseError as exc:
+        await update.effective_message.reply_text(str(exc))
+        return
+    await _create_and_confirm(update, context, parsed)
+
+
+async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reminders: the pending ones, each with a cancel button."""
+    services = services_of(context)
+    chat_id = update.effective_chat.id
+    pending = await services.reminders.pending(chat_id)
+    if not pending:
+        await update.effective_message.reply_text("No pending reminders. Set one with /remind <when> <what>.")
+        return
+    tz = await services.reminders.timezone_for(chat_id)
+    shown = pending[:MAX_LISTED]
+    lines = [list_line(r, tz) for r in shown]
+    if len(pending) > len(shown):
+        lines.append(f"… and {len(pending) - len(shown)} more.")
+    buttons = [[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"{CANCEL_PREFIX}{r.id}")] for r in shown]
+    await update.effective_message.reply_text("Pending reminders:\n" + "\n".join(lines),
+                                              reply_markup=InlineKeyboardMarkup(buttons))
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel <id>: cancel one of this chat's reminders."""
+    arg = _args(update).lstrip("#")
+    if not arg.isdigit():
+        await update.effective_message.reply_text("Usage: /cancel <id> (the ids are in /reminders)")
+        return
+    cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, int(arg))
+    if cancelled is None:
+        await update.effective_message.reply_text(f"There is no pending reminder #{arg} in this chat.")
+    else:
+        await update.effective_message.reply_text(f"Cancelled #{cancelled.id}: {cancelled.text}")
+
+
+async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The Cancel button under a confirmation or a /reminders list."""
+    query = update.callback_query
+    reminder_id = int(query.data[len(CANCEL_PREFIX):])
+    cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, reminder_id)
+    if cancelled is None:
+        await query.answer("That reminder is no longer pending.")
+        return
+    await query.answer(f"Cancelled #{reminder_id}")
+    if query.message is not None and query.message.text:  # keep the text, mark the line, drop the button
+        await query.edit_message_text(f"{query.message.text}\n✖ Cancelled #{reminder_id}: {cancelled.text}",
+                                      reply_markup=_without_button(query.message.reply_markup, query.data))
+
+
+def _without_button(markup, data: str):
+    if markup is None:
+        return None
+    rows = [[b for b in row if b.callback_data != data] for row in markup.inline_keyboard]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def set_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/timezone [Area/City]: show or set the zone reminders of this chat are read in."""
+    services = services_of(context)
+    chat_id = update.effective_chat.id
+    arg = _args(update)
+    if not arg:
+        tz = await services.reminders.timezone_for(chat_id)
+        await update.effective_message.reply_text(
+            f"This chat's time zone is {tz}. Change it with /timezone Europe/Lisbon (an IANA name).")
+        return
+    try:
+        name = await services.reminders.set_timezone(chat_id, arg)
+    except ParseError as exc:
+        await update.effective_message.reply_text(str(exc))
+        return
+    await update.effective_message.reply_text(
+        f"Time zone set to {name}. New reminders are read in it; existing ones keep their time.")
+
+
+async def natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """'remind me to call Ana tomorrow at 10' in ordinary chat: store it, confirm; anything else goes on."""
+    from handlers import messages
+
+    services = services_of(context)
+    message = update.effective_message
+    text = message.text
+    if update.effective_chat.type != Chat.PRIVATE:
+        text = messages.addressed_text(message, context.bot.id, context.bot.username)
+    parsed = None
+    if text is not None and services.reminders is not None:
+        try:
+            parsed = await services.reminders.detect(update.effective_chat.id, text)
+        except ParseError as exc:
+            await services.memory.remember(messages.to_memory(message))
+            await message.reply_text(str(exc))
+            return
+    if parsed is None:
+        await messages.on_text(update, context)  # not a request after all: the ordinary path
+        return
+    await services.memory.remember(messages.to_memory(message))
+    await _create_and_confirm(update, context, parsed)
+
+
+async def detect_natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE):
+    """For callers that route text themselves: the ParsedReminder the message asks for, or None."""
+    services = services_of(context)
+    if services.reminders is None or not update.effective_message.text:
+        return None
+    try:
+        return await services.reminders.detect(update.effective_chat.id, update.effective_message.text)
+    except ParseError:
+        return None

@@ -1,0 +1,161 @@
+"""Show a reply while it is generated: one message edited as text arrives, within Telegram's flood limits.
+
+- At most one send or edit per chat every `edit_interval` seconds (Throttle); intermediate edits that come too
+  soon are skipped, since the next one carries the newer text; the first send and the final edit wait their turn.
+- RetryAfter (HTTP 429) is waited out, then the call is repeated (first send, final edit) or skipped (others).
+- Text longer than 4096 characters continues in further messages.
+- Text is sent as HTML from handlers.format.to_html; if Telegram still rejects the entities, the message is sent
+  as plain text from then on.
+- "typing…" is shown while the model works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import warnings
+from datetime import timedelta
+
+from telegram import Bot, ReplyParameters
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, RetryAfter, TelegramError
+
+from handlers.format import split_text, to_html
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+TYPING_EVERY = 4.5  # Telegram shows a chat action for about 5 s
+INTERRUPTED_MARK = " …"
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta: both are handled
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class Throttle:
+    """When each chat may next be sent to or edited (a per-chat clock shared by all replies)."""
+
+    def __init__(self, interval: float):
+        self.interval = interval
+        self._next: dict[int, float] = {}
+
+    def ready(self, chat_id: int) -> bool:
+        return time.monotonic() >= self._next.get(chat_id, 0.0)
+
+    async def wait(self, chat_id: int) -> None:
+        delay = self._next.get(chat_id, 0.0) - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def used(self, chat_id: int, extra: float = 0.0) -> None:
+        self._next[chat_id] = time.monotonic() + max(self.interval, extra)
+
+
+class StreamedMessage:
+    """The Telegram message(s) showing one reply. `update(text)` brings them up to date with the text so far."""
+
+    def __init__(self, bot: Bot, chat_id: int, throttle: Throttle, reply_to: int | None = None,
+                 thread_id: int | None = None):
+        self.bot = bot
+        self.chat_id = chat_id
+        self.throttle = throttle
+        self.reply_to = reply_to
+        self.thread_id = thread_id
+        self.message_ids: list[int] = []
+        self.shown: list[str] = []  # the raw text each message shows
+        self.plain = False  # set after Telegram rejected our HTML once
+
+    @property
+    def first_id(self) -> int | None:
+        return self.message_ids[0] if self.message_ids else None
+
+    async def update(self, text: str, final: bool = False) -> None:
+        parts = split_text(text)
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            if index < len(self.shown) and self.shown[index] == part:
+                continue
+            must = final or not last or not self.message_ids  # complete parts and the first send always go out
+            if not must and not self.throttle.ready(self.chat_id):
+                return
+            if index < len(self.message_ids):
+                await self._call(self._edit, index, part, must=must)
+            else:
+                await self._call(self._send, part, must=True)
+
+    async def _call(self, method, *args, must: bool) -> None:
+        for _ in range(MAX_ATTEMPTS):
+            await self.throttle.wait(self.chat_id)
+            try:
+                await method(*args)
+                self.throttle.used(self.chat_id)
+                return
+            except RetryAfter as exc:
+                delay = retry_seconds(exc)
+                log.info("Telegram asked to wait %.1f s in chat %s", delay, self.chat_id)
+                self.throttle.used(self.chat_id, extra=delay)
+                if not must:
+                    return
+        raise TelegramError(f"gave up after {MAX_ATTEMPTS} flood-control waits")
+
+    async def _send(self, part: str) -> None:
+        reply = ReplyParameters(self.reply_to, allow_sending_without_reply=True) if self.reply_to else None
+        sent = await self._with_fallback(
+            lambda text, mode: self.bot.send_message(
+                self.chat_id, text, parse_mode=mode, reply_parameters=reply, message_thread_id=self.thread_id
+            ),
+            part,
+        )
+        self.message_ids.append(sent.message_id)
+        self.shown.append(part)
+
+    async def _edit(self, index: int, part: str) -> None:
+        try:
+            await self._with_fallback(
+                lambda text, mode: self.bot.edit_message_text(
+                    text, chat_id=self.chat_id, message_id=self.message_ids[index], parse_mode=mode
+                ),
+                part,
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+        self.shown[index] = part
+
+    async def _with_fallback(self, call, part: str):
+        if not self.plain:
+            try:
+                return await call(to_html(part), ParseMode.HTML)
+            except BadRequest as exc:
+                if "parse entities" not in exc.message.lower() and "can't find end" not in exc.message.lower():
+                    raise
+                log.warning("Telegram rejected formatted text (%s); sending plain text", exc.message)
+                self.plain = True
+        return await call(part, None)
+
+
+@contextlib.asynccontextmanager
+async def typing(bot: Bot, chat_id: int, thread_id: int | None = None):
+    """Show "typing…" in the chat until the block ends."""
+
+    async def keep_typing() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
+            except TelegramError as exc:  # cosmetic: never let it break the reply
+                log.debug("chat action failed: %s", exc)
+            await asyncio.sleep(TYPING_EVERY)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,406 @@
+"""A fake Telegram Bot API server for end-to-end tests (aiohttp on 127.0.0.1, a random port).
+
+The bot under test is the real PTB Application with `base_url` pointed here, so every call goes through PTB's
+HTTP stack. The fake keeps the state the bot can see (its messages and their current text), records every call,
+long-polls getUpdates with offsets, checks parse_mode HTML the way Telegram does (unknown or unbalanced tags,
+stray `<` or `&`, the 4096-character limit), and can fail calls on demand (429 with retry_after, 400 errors).
+
+Tests push updates with `text`, `edit`, `photo`, `press` … and wait for the bot's calls with `wait_for`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import web
+
+TOKEN = "123456789:TEST-abcdefghijklmnopqrstuvwxyz012345"
+BOT = {"id": 999000111, "is_bot": True, "first_name": "Engram", "username": "engram_test_bot",
+       "can_join_groups": True, "can_read_all_group_messages": True, "supports_inline_queries": False}
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler",
+                "span", "blockquote", "tg-emoji"}
+JSON_FIELDS = {"reply_markup", "commands", "reply_parameters", "entities", "allowed_updates", "caption_entities",
+               "link_preview_options", "scope"}
+INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "message_thread_id"}
+_TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]*))?)*)\s*>")
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+class ApiError(Exception):
+    def __init__(self, description: str, code: int = 400):
+        super().__init__(description)
+        self.description, self.code = description, code
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+    ok: bool = True
+    result: Any = None
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+
+    @property
+    def chat_id(self) -> int | None:
+        return self.params.get("chat_id")
+
+
+def visible_html(text: str) -> str:
+    """The text Telegram would show for parse_mode HTML, or ApiError as Telegram words it."""
+    out, stack, pos = [], [], 0
+    while pos < len(text):
+        ch = text[pos]
+        if ch == "<":
+            match = _TAG.match(text, pos)
+            if not match:
+                raise ApiError(f"Bad Request: can't parse entities: Unexpected character '<' at byte offset {pos}")
+            closing, name = match.group(1), match.group(2).lower()
+            if name not in ALLOWED_TAGS:
+                raise ApiError(f'Bad Request: can\'t parse entities: Unsupported start tag "{name}" at byte offset {pos}')
+            if closing:
+                if not stack or stack[-1] != name:
+                    raise ApiError(f'Bad Request: can\'t parse entities: Unmatched end tag at byte offset {pos}, '
+                                   f'expected "</{stack[-1] if stack else ""}>", found "</{name}>"')
+                stack.pop()
+            else:
+                stack.append(name)
+            pos = match.end()
+        elif ch == "&":
+            match = _ENTITY.match(text, pos)
+            if not match:
+                raise ApiError(f"Bad Request: can't parse entities: Unexpected character '&' at byte offset {pos}")
+            out.append(html.unescape(match.group(0)))
+            pos = match.end()
+        else:
+            out.append(ch)
+            pos += 1
+    if stack:
+        raise ApiError(f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\"")
+    return "".join(out)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class FakeTelegram:
+    def __init__(self, token: str = TOKEN):
+        self.token = token
+        self.bot = dict(BOT)
+        self.calls: list[Call] = []
+        self.updates: list[dict] = []
+        self.messages: dict[tuple[int, int], dict] = {}  # what each chat shows, the bot's messages and users'
+        self.raw: dict[tuple[int, int], tuple[str, str | None]] = {}  # bot messages: (text as sent, parse_mode)
+        self.documents: list[dict] = []
+        self.commands: list[dict] = []
+        self.chats: dict[int, dict] = {}
+        self._failures: list[dict] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count] = {}
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._closing = False
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ----- server lifecycle ------------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    async def start(self) -> "FakeTelegram":
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        self._closing = True
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def __aenter__(self) -> "FakeTelegram":
+        return await self.start()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()
+
+    # ----- failures on demand ----------------------------------------------------------------------------------
+    def fail(self, method: str, *, status: int = 400, description: str = "Bad Request: injected",
+             retry_after: int | None = None, times: int = 1, when: Callable[[dict], bool] | None = None) -> None:
+        """The next `times` calls of `method` (matching `when(params)`) fail with this error."""
+        self._failures.append({"method": method, "status": status, "description": description,
+                               "retry_after": retry_after, "times": times, "when": when})
+
+    def flood(self, method: str, retry_after: int = 1, times: int = 1, when=None) -> None:
+        self.fail(method, status=429, description=f"Too Many Requests: retry after {retry_after}",
+                  retry_after=retry_after, times=times, when=when)
+
+    def _injected(self, method: str, params: dict) -> dict | None:
+        for failure in self._failures:
+            if failure["method"] == method and failure["times"] > 0 and (not failure["when"] or failure["when"](params)):
+                failure["times"] -= 1
+                return failure
+        return None
+
+    # ----- HTTP ------------------------------------------------------------------------------------------------
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
+        method = request.match_info["method"]
+        params, files = await self._params(request)
+        call = Call(method, params, time.monotonic(), files=files)
+        failure = self._injected(method, params)
+        if failure:
+            call.ok = False
+            await self._record(call)
+            body = {"ok": False, "error_code": failure["status"], "description": failure["description"]}
+            if failure["retry_after"] is not None:
+                body["parameters"] = {"retry_after": failure["retry_after"]}
+            return web.json_response(body, status=failure["status"])
+        handler = getattr(self, f"api_{method}", None)
+        try:
+            if handler is None:
+                raise ApiError(f"Bad Request: method {method} is not implemented by the fake server")
+            call.result = await handler(params, files)
+        except ApiError as exc:
+            call.ok = False
+            await self._record(call)
+            return web.json_response({"ok": False, "error_code": exc.code, "description": exc.description},
+                                     status=exc.code)
+        await self._record(call)
+        return web.json_response({"ok": True, "result": call.result})
+
+    async def _params(self, request: web.Request) -> tuple[dict, dict]:
+        params: dict[str, Any] = dict(request.query)
+        files: dict[str, tuple[str, bytes]] = {}
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.can_read_body:
+            for key, value in (await request.post()).items():
+                if isinstance(value, web.FileField):
+                    files[key] = (value.filename, value.file.read())
+                else:
+                    params[key] = value
+        for key, value in list(params.items()):
+            if key in JSON_FIELDS and isinstance(value, str):
+                params[key] = json.loads(value)
+            elif key in INT_FIELDS and isinstance(value, str):
+                params[key] = int(value)
+            elif key == "timeout" and isinstance(value, str):
+                params[key] = float(value)
+        return params, files
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ----- Bot API methods -------------------------------------------------------------------------------------
+    async def api_getMe(self, params, files):
+        return self.bot
+
+    async def api_deleteWebhook(self, params, files):
+        return True
+
+    async def api_setWebhook(self, params, files):
+        return True
+
+    async def api_setMyCommands(self, params, files):
+        self.commands = params["commands"]
+        return True
+
+    async def api_getMyCommands(self, params, files):
+        return self.commands
+
+    async def api_sendChatAction(self, params, files):
+        return True
+
+    async def api_answerCallbackQuery(self, params, files):
+        return True
+
+    async def api_close(self, params, files):
+        return True
+
+    async def api_getUpdates(self, params, files):
+        offset = params.get("offset")
+        if offset is not None:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 30.0)
+        async with self._changed:
+            while not self.updates and not self._closing and time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
+                except asyncio.TimeoutError:
+                    break
+        return self.updates[: int(params.get("limit") or 100)]
+
+    async def api_sendMessage(self, params, files):
+        text = self._check_text(params.get("text", ""), params.get("parse_mode"))
+        message = self._new_message(params["chat_id"], self.bot, text=text)
+        if reply := params.get("reply_parameters"):
+            replied = self.messages.get((params["chat_id"], reply["message_id"]))
+            if replied:
+                message["reply_to_message"] = replied
+        if "reply_markup" in params:
+            message["reply_markup"] = params["reply_markup"]
+        self.raw[(message["chat"]["id"], message["message_id"])] = (params.get("text", ""), params.get("parse_mode"))
+        return message
+
+    async def api_editMessageText(self, params, files):
+        key = (params["chat_id"], params["message_id"])
+        message = self.messages.get(key)
+        if message is None or message["from"]["id"] != self.bot["id"]:
+            raise ApiError("Bad Request: message to edit not found")
+        text = self._check_text(params.get("text", ""), params.get("parse_mode"))
+        markup = params.get("reply_markup")
+        if text == message.get("text") and markup == message.get("reply_markup"):
+            raise ApiError("Bad Request: message is not modified: specified new message content and reply markup "
+                           "are exactly the same as a current content and reply markup of the message")
+        message = {**message, "text": text, "edit_date": int(time.time())}
+        message.pop("reply_markup", None)
+        if markup:
+            message["reply_markup"] = markup
+        self.messages[key] = message
+        self.raw[key] = (params.get("text", ""), params.get("parse_mode"))
+        return message
+
+    async def api_sendDocument(self, params, files):
+        if "document" not in files:
+            raise ApiError("Bad Request: there is no document in the request")
+        filename, content = files["document"]
+        caption = self._check_text(params.get("caption", ""), params.get("parse_mode"), allow_empty=True)
+        message = self._new_message(params["chat_id"], self.bot, caption=caption or None,
+                                    document={"file_id": f"doc{next(self._ids)}", "file_unique_id": "u",
+                                              "file_name": filename})
+        self.documents.append({"chat_id": params["chat_id"], "filename": filename, "content": content,
+                               "caption": caption})
+        return message
+
+    def _check_text(self, text: str, parse_mode: str | None, allow_empty: bool = False) -> str:
+        if parse_mode not in (None, "", "HTML"):
+            raise ApiError(f"Bad Request: the fake server only checks parse_mode HTML, not {parse_mode}")
+        shown = visible_html(text) if parse_mode == "HTML" else text
+        if not shown.strip() and not allow_empty:
+            raise ApiError("Bad Request: message text is empty")
+        if utf16_len(shown) > 4096:
+            raise ApiError("Bad Request: message is too long")
+        return shown
+
+    # ----- building updates ------------------------------------------------------------------------------------
+    def chat(self, chat_id: int) -> dict:
+        if chat_id not in self.chats:
+            self.chats[chat_id] = ({"id": chat_id, "type": "private", "first_name": f"User{chat_id}"} if chat_id > 0
+                                   else {"id": chat_id, "type": "group", "title": f"Group {chat_id}"})
+        return self.chats[chat_id]
+
+    @staticmethod
+    def user(user_id: int, first_name: str | None = None) -> dict:
+        return {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}"}
+
+    def _new_message(self, chat_id: int, sender: dict, **fields) -> dict:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        message = {"message_id": next(counter), "date": int(time.time()), "chat": self.chat(chat_id),
+                   "from": sender, **{k: v for k, v in fields.items() if v is not None}}
+        self.messages[(chat_id, message["message_id"])] = message
+        return message
+
+    async def push(self, **update) -> dict:
+        update = {"update_id": next(self._update_ids), **update}
+        self.updates.append(update)
+        async with self._changed:
+            self._changed.notify_all()
+        return update
+
+    def _entities(self, text: str) -> list[dict]:
+        entities = []
+        if command := re.match(r"/\w+(@\w+)?", text):
+            entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(command.group(0))})
+        for mention in re.finditer(r"(?<![\w/])@\w+", text):
+            entities.append({"type": "mention", "offset": utf16_len(text[: mention.start()]),
+                             "length": utf16_len(mention.group(0))})
+        return entities
+
+    async def text(self, chat_id: int, text: str, user_id: int | None = None, name: str | None = None,
+                   reply_to: int | None = None, **fields) -> dict:
+        """A user sends a text message (in a private chat the user is the chat)."""
+        user = self.user(user_id or chat_id, name)
+        extra = {"entities": self._entities(text)} if self._entities(text) else {}
+        if reply_to is not None:
+            extra["reply_to_message"] = self.messages[(chat_id, reply_to)]
+        message = self._new_message(chat_id, user, text=text, **extra, **fields)
+        await self.push(message=message)
+        return message
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> dict:
+        original = self.messages[(chat_id, message_id)]
+        edited = {**original, "text": text, "edit_date": int(time.time())}
+        self.messages[(chat_id, message_id)] = edited
+        await self.push(edited_message=edited)
+        return edited
+
+    async def photo(self, chat_id: int, caption: str, user_id: int | None = None, **fields) -> dict:
+        photo = [{"file_id": f"p{next(self._ids)}", "file_unique_id": "pu", "width": 90, "height": 90}]
+        message = self._new_message(chat_id, self.user(user_id or chat_id), photo=photo, caption=caption, **fields)
+        await self.push(message=message)
+        return message
+
+    async def forwarded(self, chat_id: int, text: str, origin_user: dict, user_id: int | None = None) -> dict:
+        origin = {"type": "user", "date": int(time.time()) - 3600, "sender_user": origin_user}
+        message = self._new_message(chat_id, self.user(user_id or chat_id), text=text, forward_origin=origin)
+        await self.push(message=message)
+        return message
+
+    async def press(self, chat_id: int, message_id: int, data: str, user_id: int | None = None) -> dict:
+        """A user presses an inline button of one of the bot's messages."""
+        query = {"id": str(next(self._ids)), "from": self.user(user_id or chat_id), "chat_instance": "fake",
+                 "message": self.messages[(chat_id, message_id)], "data": data}
+        await self.push(callback_query=query)
+        return query
+
+    # ----- what the bot did ------------------------------------------------------------------------------------
+    def mark(self) -> int:
+        """A position in the call log: pass it as `since` to wait only for later calls."""
+        return len(self.calls)
+
+    async def wait_for(self, predicate: Callable[[Call], bool], since: int = 0, timeout: float = 15.0) -> Call:
+        """The first call after `since` that satisfies the predicate; TimeoutError if none comes in time."""
+        async def scan() -> Call:
+            index = since
+            async with self._changed:
+                while True:
+                    for call in self.calls[index:]:
+                        if predicate(call):
+                            return call
+                    index = len(self.calls)
+                    await self._changed.wait()
+        return await asyncio.wait_for(scan(), timeout)
+
+    async def wait_for_method(self, method: str, chat_id: int | None = None, since: int = 0,
+                              timeout: float = 15.0) -> Call:
+        return await self.wait_for(
+            lambda c: c.method == method and c.ok and (chat_id is None or c.chat_id == chat_id), since, timeout)
+
+    def bot_messages(self, chat_id: int) -> list[dict]:
+        """The bot's messages in a chat as they look now, oldest first."""
+        return [m for (c, _), m in sorted(self.messages.items()) if c == chat_id and m["from"]["id"] == self.bot["id"]]
+
+    def calls_of(self, method: str, chat_id: int | None = None, since: int = 0) -> list[Call]:
+        return [c for c in self.calls[since:] if c.method == method and (chat_id is None or c.chat_id == chat_id)]
+
+    def errors(self, since: int = 0) -> list[Call]:
+        return [c for c in self.calls[since:] if not c.ok]

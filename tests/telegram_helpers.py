@@ -1,0 +1,169 @@
+"""Shared parts of the Telegram end-to-end tests: run the real Application against the fake server, a scripted
+LLM, and the steps "send something as a user, wait for what the bot does"."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+
+from fake_telegram import FakeTelegram
+
+
+async def converse(fake: FakeTelegram, services, chat_id: int, text: str, timeout: float = 20.0, **kw) -> str:
+    """Send a message and return the bot's whole reply (every message it sent for it), once streaming is over."""
+    mark = fake.mark()
+    await fake.text(chat_id, text, **kw)
+    first = await fake.wait_for_method("sendMessage", chat_id, mark, timeout)
+    await services.settle(timeout)
+    return shown_since(fake, chat_id, first.result["message_id"])
+
+
+def shown_since(fake: FakeTelegram, chat_id: int, first_id: int) -> str:
+    return "\n".join(m.get("text", "") for m in fake.bot_messages(chat_id) if m["message_id"] >= first_id)
+
+
+async def command(fake: FakeTelegram, chat_id: int, text: str, timeout: float = 15.0, **kw) -> dict:
+    """Send a command; return the message the bot answered with (as it is shown now)."""
+    mark = fake.mark()
+    await fake.text(chat_id, text, **kw)
+    call = await fake.wait_for(lambda c: c.method in ("sendMessage", "sendDocument") and c.ok
+                               and c.chat_id == chat_id, mark, timeout)
+    return fake.messages[(chat_id, call.result["message_id"])]
+
+
+async def press(fake: FakeTelegram, chat_id: int, message: dict, data: str, timeout: float = 15.0, **kw) -> dict:
+    """Press a button of a bot message; return that message once the bot has edited it."""
+    mark = fake.mark()
+    await fake.press(chat_id, message["message_id"], data, **kw)
+    await fake.wait_for(lambda c: c.method == "editMessageText" and c.ok and c.chat_id == chat_id, mark, timeout)
+    return fake.messages[(chat_id, message["message_id"])]
+
+
+def button(message: dict, label_part: str) -> str:
+    """The callback data of the inline button whose label contains `label_part`."""
+    for row in message["reply_markup"]["inline_keyboard"]:
+        for b in row:
+            if label_part.lower() in b["text"].lower():
+                return b["callback_data"]
+    raise AssertionError(f"no button {label_part!r} in {message.get('reply_markup')}")
+
+
+async def until_stored(services, chat_id: int, message_id: int, timeout: float = 10.0):
+    """Wait until the bot has stored a message (updates are handled asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = await services.memory.get(chat_id, message_id)
+        if message is not None:
+            return message
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"message {message_id} of chat {chat_id} was never stored")
+
+
+async def quiet(fake: FakeTelegram, services, chat_id: int, probe_user: int | None = None) -> None:
+    """Wait until every update pushed so far has been handled: a /start probe is answered after them."""
+    await command(fake, chat_id, "/start", user_id=probe_user)
+    await services.settle(20)
+
+
+@asynccontextmanager
+async def running(application):
+    """Run a PTB Application against the fake as run_polling would (initialize, post_init, poll, start), and
+    stop it the same way (stop polling, stop, post_stop, shutdown, post_shutdown)."""
+    from telegram import Update
+
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        await application.updater.start_polling(poll_interval=0.0, timeout=2, allowed_updates=Update.ALL_TYPES)
+        await application.start()
+        yield application
+    finally:
+        if application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+            if application.post_stop:
+                await application.post_stop(application)
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+
+
+# ----- a small scripted language model (until tests/fake_llm.py, used where the reply text must be exact) -------
+
+class ScriptLLM:
+    """Replies with `reply(messages)` (default: echo the memories it was given), in chunks, optionally slowly.
+
+    `hold` (an asyncio.Event) makes a generation wait for it first, if `hold_if(messages)` (default: all do):
+    a long generation on demand.
+    """
+
+    name = "scripted-test-llm"
+    context_window = 4096
+
+    def __init__(self, reply=None, chunk: int = 12, delay: float = 0.0, hold: asyncio.Event | None = None,
+                 hold_if=None):
+        self.reply = reply or echo_memories
+        self.chunk = chunk
+        self.delay = delay
+        self.hold = hold
+        self.hold_if = hold_if or (lambda messages: True)
+        self.prompts: list[list[dict]] = []
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    def count_tokens(self, messages) -> int:
+        return sum(len(m["content"].split()) + 4 for m in messages)
+
+    async def stream(self, messages, settings=None, cancel=None):
+        from bot.errors import GenerationCancelled
+
+        self.prompts.append(messages)
+        if self.hold is not None and self.hold_if(messages):
+            await self.hold.wait()
+        text = self.reply(messages) if callable(self.reply) else self.reply
+        for start in range(0, len(text), self.chunk):
+            if cancel is not None and cancel.is_set():
+                raise GenerationCancelled("cancelled")
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            yield text[start:start + self.chunk]
+
+
+def echo_memories(messages) -> str:
+    """'You said: …' plus every memory line of the system prompt: shows exactly what recall put in the prompt."""
+    memories = [line for line in messages[0]["content"].splitlines() if line.startswith("- [")]
+    return f"You said: {messages[-1]['content']}\n" + ("I recall:\n" + "\n".join(memories) if memories else "No memories.")
+
+
+def bot_config(tmp_path, fake: FakeTelegram, **telegram):
+    """A Config for a bot under test: database in tmp_path, the fake server, no housekeeping jobs."""
+    from bot.config import Config
+
+    config = Config(base_dir=tmp_path)
+    config.storage.path = str(tmp_path / "engram.db")
+    config.housekeeping.backup_dir = ""
+    config.housekeeping.checkpoint_minutes = 0
+    config.telegram.token = fake.token
+    config.telegram.base_url = fake.base_url
+    config.telegram.edit_interval = 0.05
+    for key, value in telegram.items():
+        setattr(config.telegram, key, value)
+    return config
+
+
+@asynccontextmanager
+async def bot_running(config, llm, embedder):
+    """The real Application from bot/app.py, running against the fake; yields its Services."""
+    from bot.app import build_application
+    from handlers.context import services_of
+
+    application = build_application(config, llm=llm, embedder=embedder)
+    async with running(application):
+        yield services_of(application)

@@ -1,0 +1,139 @@
+"""The assistant: store, recall, prompt, stream, store the reply — with a scripted LLM and the hash embedder."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.errors import GenerationCancelled, LLMError
+from memory import Message
+from tests.fake_llm import ScriptedLLM
+
+
+def make(memory, llm, **kw) -> Assistant:
+    return Assistant(memory, llm, system_prompt="You are a test.", k=3, recent_turns=2, **kw)
+
+
+async def started(llm):
+    await llm.start()
+    return llm
+
+
+async def test_answer_stores_both_sides_and_uses_recalled_memory(memory):
+    llm = await started(ScriptedLLM("Your dog is Rex."))
+    assistant = make(memory, llm)
+    await assistant.remember(Message(1, 1, "my dog is called Rex", sender_name="Ana", created_at=1000))
+    for i in range(2, 6):
+        await assistant.remember(Message(1, i, f"weather talk {i}", sender_name="Ana", created_at=1000 + i))
+    reply = await assistant.reply_text(Message(1, 10, "what is my dog called", sender_name="Ana", created_at=2000))
+    assert reply.text == "Your dog is Rex." and reply.status == "done"
+    assert [h.message.text for h in reply.recalled][0] == "my dog is called Rex"
+    sent = llm.calls[0][0]
+    assert "my dog is called Rex" in sent[0]["content"]
+    assert [m["content"] for m in sent[1:]] == ["weather talk 4", "weather talk 5", "what is my dog called"]
+    stored = await memory.recent(1, 2)
+    assert stored[0].text == "what is my dog called"
+    assert stored[1].role == "assistant" and stored[1].text == "Your dog is Rex." and stored[1].reply_to == 10
+    assert assistant.last_recall(1) == reply.recalled
+    assert len(assistant.timings.first_token) == 1
+
+
+async def test_recall_never_crosses_chats(memory):
+    llm = await started(ScriptedLLM("ok"))
+    assistant = make(memory, llm)
+    await assistant.remember(Message(1, 1, "my dog is called Rex"))
+    reply = await assistant.reply_text(Message(2, 1, "what is my dog called"))
+    assert reply.recalled == []
+    assert "Rex" not in llm.calls[0][0][0]["content"]
+
+
+async def test_platform_reply_id_is_used(memory):
+    assistant = make(memory, await started(ScriptedLLM("hello there")))
+    reply = await assistant.answer(Message(1, 5, "hi"))
+    async for _ in reply:
+        reply.message_id = 6
+    assert (await memory.get(1, 6)).text == "hello there"
+
+
+async def test_cancelled_or_failed_reply_is_not_stored(memory):
+    llm = await started(ScriptedLLM("one two three four five six", chunk_delay=0.05))
+    assistant = make(memory, llm)
+    reply = await assistant.answer(Message(1, 1, "talk"))
+    with pytest.raises(GenerationCancelled):
+        async for chunk in reply:
+            reply.cancel()
+    assert reply.status == "cancelled"
+    failing = make(memory, await started(ScriptedLLM("a b c", fail_with=LLMError("model broke"))))
+    reply = await failing.answer(Message(1, 2, "again"))
+    with pytest.raises(LLMError):
+        async for _ in reply:
+            pass
+    assert reply.status == "failed"
+    assert [m.role for m in await memory.recent(1, 10)] == ["user", "user"]
+
+
+async def test_same_chat_queues_other_chat_runs_and_loop_stays_free(memory):
+    llm = await started(ScriptedLLM("w " * 20, chunk_delay=0.02))
+    assistant = make(memory, llm)
+    order: list[str] = []
+
+    async def run(chat, mid, tag):
+        reply = await assistant.answer(Message(chat, mid, f"question {tag}"))
+        async for _ in reply:
+            pass
+        order.append(tag)
+
+    delays = []
+
+    async def ping():
+        for _ in range(20):
+            t = time.perf_counter()
+            await asyncio.sleep(0.01)
+            delays.append(time.perf_counter() - t - 0.01)
+
+    await asyncio.gather(run(1, 1, "a1"), run(1, 2, "a2"), run(2, 1, "b1"), ping())
+    assert order.index("a1") < order.index("a2")
+    assert llm.max_active >= 2  # chat 2 did not wait for chat 1 (the real backend serialises on its own)
+    assert max(delays) < 0.1
+
+
+async def test_cancel_policy_stops_the_previous_reply(memory):
+    llm = await started(ScriptedLLM("x " * 50, chunk_delay=0.02))
+    assistant = make(memory, llm, busy_policy="cancel")
+    first = await assistant.answer(Message(1, 1, "first"))
+    results = {}
+
+    async def consume(name, reply):
+        try:
+            async for _ in reply:
+                pass
+            results[name] = "done"
+        except GenerationCancelled:
+            results[name] = "cancelled"
+
+    task = asyncio.create_task(consume("first", first))
+    await asyncio.sleep(0.1)
+    second = await assistant.answer(Message(1, 2, "second"))
+    await asyncio.gather(task, consume("second", second))
+    assert results == {"first": "cancelled", "second": "done"}
+
+
+async def test_reset_drops_recent_turns_from_the_prompt(memory):
+    llm = await started(ScriptedLLM("ok"))
+    assistant = make(memory, llm)
+    await assistant.reply_text(Message(1, 1, "old topic", created_at=time.time() - 10))
+    await assistant.reset(1)
+    await assistant.reply_text(Message(1, 3, "new topic", created_at=time.time() + 1))
+    assert [m["content"] for m in llm.calls[-1][0][1:]] == ["new topic"]
+
+
+async def test_what_people_said_ranks_before_the_bots_own_replies(memory):
+    llm = await started(ScriptedLLM("ok"))
+    assistant = Assistant(memory, llm, system_prompt="S", k=1, recent_turns=0)
+    await assistant.remember(Message(1, 1, "Rex Rex Rex is the dog", role="assistant", sender_name="Engram"))
+    await assistant.remember(Message(1, 2, "my dog is Rex", sender_name="Ana"))
+    reply = await assistant.reply_text(Message(1, 3, "Rex dog"))
+    assert [h.message.text for h in reply.recalled] == ["my dog is Rex"]
