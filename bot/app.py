@@ -147,9 +147,7 @@ async def _post_init(application) -> None:
     """Start the services (models load off the event loop), then publish the command menu."""
     from telegram import BotCommand
 
-    from bot.assistant import Assistant
-    from bot.llm.base import GenerationSettings
-    from bot.services import build_embedder, build_memory
+    from bot.services import build_assistant, build_embedder, build_memory
     from handlers.commands import COMMANDS
     from handlers.context import services_of
 
@@ -168,15 +166,7 @@ async def _post_init(application) -> None:
     except BaseException:
         await services.memory.stop()
         raise
-    services.assistant = Assistant(
-        services.memory,
-        services.llm,
-        system_prompt=config.assistant.system_prompt,
-        k=config.recall.k,
-        recent_turns=config.recall.recent_turns,
-        settings=GenerationSettings(max_new_tokens=config.llm.max_new_tokens, temperature=config.llm.temperature),
-        busy_policy=config.assistant.busy_policy,
-    )
+    services.assistant = build_assistant(config, services.memory, services.llm)
     if _reminders_module() is not None and services.reminders is None:
         from bot.reminders.service import ReminderService, telegram_sender
 

@@ -70,6 +70,8 @@ class Assistant:
         recent_turns: int = 8,
         settings: GenerationSettings | None = None,
         busy_policy: str = "queue",
+        min_score: float = 0.0,
+        min_relative_score: float = 0.0,
     ):
         self.memory = memory
         self.llm = llm
@@ -78,6 +80,8 @@ class Assistant:
         self.recent_turns = recent_turns
         self.settings = settings or GenerationSettings()
         self.busy_policy = busy_policy
+        self.min_score = min_score
+        self.min_relative_score = min_relative_score
         self.timings = Timings()
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._active: dict[int, Reply] = {}
@@ -121,9 +125,7 @@ class Assistant:
         hits = await self.memory.recall(
             chat_id, message.text, 2 * self.k, exclude_ids=[message.id, *(m.id for m in recent)]
         )
-        # What people said comes before what the bot said: a small model's own earlier answers, recalled as
-        # memories, would otherwise echo its mistakes back into new replies.
-        reply.recalled = sorted(hits, key=lambda h: h.message.role == "assistant")[: self.k]
+        reply.recalled = self.select_memories(hits)
         self._last_recall[chat_id] = reply.recalled
         budget = max(self.llm.context_window - self.settings.max_new_tokens, 64)
         reply.prompt = build_prompt(
@@ -159,6 +161,19 @@ class Assistant:
             )
         )
         reply.status = "done"
+
+    def select_memories(self, hits: list[Hit]) -> list[Hit]:
+        """The recalled hits worth showing the model: clearly relevant ones, people's words first.
+
+        A weak match costs more than it gives: a small model tends to repeat whatever memory it is shown, so hits
+        far below the best one (or weak in themselves) stay out. What people said comes before what the bot said,
+        so the model's own earlier answers do not echo its mistakes into new replies.
+        """
+        if not hits:
+            return []
+        floor = max(self.min_score, self.min_relative_score * max(h.score for h in hits))
+        kept = [h for h in hits if h.score >= floor]
+        return sorted(kept, key=lambda h: h.message.role == "assistant")[: self.k]
 
     async def reply_text(self, message: Message) -> Reply:
         """Answer and wait for the whole text (for tests and tools)."""

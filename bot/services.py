@@ -23,7 +23,7 @@ def build_memory(config: Config, embedder=None) -> Memory:
 def build_assistant(config: Config, memory: Memory, llm):
     """The Assistant over a memory and an LLM, with the configured prompt and generation settings."""
     from bot.assistant import Assistant
-    from bot.llm.base import GenerationSettings
+    from bot.llm import settings_from_config
 
     return Assistant(
         memory,
@@ -31,6 +31,8 @@ def build_assistant(config: Config, memory: Memory, llm):
         system_prompt=config.assistant.system_prompt,
         k=config.recall.k,
         recent_turns=config.recall.recent_turns,
-        settings=GenerationSettings(max_new_tokens=config.llm.max_new_tokens, temperature=config.llm.temperature),
+        settings=settings_from_config(config),
         busy_policy=config.assistant.busy_policy,
+        min_score=config.recall.min_score,
+        min_relative_score=config.recall.min_relative_score,
     )

@@ -137,9 +137,13 @@ class ScriptLLM:
 
 
 def echo_memories(messages) -> str:
-    """'You said: …' plus every memory line of the system prompt: shows exactly what recall put in the prompt."""
-    memories = [line for line in messages[0]["content"].splitlines() if line.startswith("- [")]
-    return f"You said: {messages[-1]['content']}\n" + ("I recall:\n" + "\n".join(memories) if memories else "No memories.")
+    """'You said: …' plus every memory line of the last message: shows exactly what recall put in the prompt."""
+    from bot.prompt import ANSWER_CUE
+
+    last = messages[-1]["content"]
+    memories = [line for line in last.splitlines() if line.startswith("[")]
+    said = last.rpartition(ANSWER_CUE)[2] if memories else last
+    return f"You said: {said}\n" + ("I recall:\n" + "\n".join(memories) if memories else "No memories.")
 
 
 def bot_config(tmp_path, fake: FakeTelegram, **telegram):

@@ -32,8 +32,8 @@ async def test_answer_stores_both_sides_and_uses_recalled_memory(memory):
     assert reply.text == "Your dog is Rex." and reply.status == "done"
     assert [h.message.text for h in reply.recalled][0] == "my dog is called Rex"
     sent = llm.calls[0][0]
-    assert "my dog is called Rex" in sent[0]["content"]
-    assert [m["content"] for m in sent[1:]] == ["weather talk 4", "weather talk 5", "what is my dog called"]
+    assert [m["content"] for m in sent[1:-1]] == ["weather talk 4", "weather talk 5"]  # recent_turns=2
+    assert "my dog is called Rex" in sent[-1]["content"] and sent[-1]["content"].endswith("what is my dog called")
     stored = await memory.recent(1, 2)
     assert stored[0].text == "what is my dog called"
     assert stored[1].role == "assistant" and stored[1].text == "Your dog is Rex." and stored[1].reply_to == 10
@@ -127,7 +127,9 @@ async def test_reset_drops_recent_turns_from_the_prompt(memory):
     await assistant.reply_text(Message(1, 1, "old topic", created_at=time.time() - 10))
     await assistant.reset(1)
     await assistant.reply_text(Message(1, 3, "new topic", created_at=time.time() + 1))
-    assert [m["content"] for m in llm.calls[-1][0][1:]] == ["new topic"]
+    sent = llm.calls[-1][0]
+    assert len(sent) == 2 and sent[-1]["content"].endswith("new topic")  # no earlier turns…
+    assert "old topic" in sent[-1]["content"]  # …but long-term memory still recalls them
 
 
 async def test_what_people_said_ranks_before_the_bots_own_replies(memory):
@@ -137,3 +139,14 @@ async def test_what_people_said_ranks_before_the_bots_own_replies(memory):
     await assistant.remember(Message(1, 2, "my dog is Rex", sender_name="Ana"))
     reply = await assistant.reply_text(Message(1, 3, "Rex dog"))
     assert [h.message.text for h in reply.recalled] == ["my dog is Rex"]
+
+
+def test_weak_matches_stay_out_of_the_prompt():
+    from memory import Hit
+
+    assistant = Assistant(None, None, system_prompt="S", k=3, min_score=0.25, min_relative_score=0.7)
+    hits = [Hit(Message(1, i, f"m{i}", role=role), score) for i, (score, role) in
+            enumerate([(0.8, "user"), (0.75, "assistant"), (0.6, "user"), (0.5, "user")])]
+    assert [h.message.text for h in assistant.select_memories(hits)] == ["m0", "m2", "m1"]
+    assert assistant.select_memories([Hit(Message(1, 9, "weak"), 0.2)]) == []
+    assert assistant.select_memories([]) == []

@@ -19,6 +19,7 @@ class GenerationSettings:
     max_new_tokens: int = 256
     temperature: float = 0.0  # 0 = greedy
     stop: list[str] = field(default_factory=list)
+    repetition_penalty: float = 1.0  # > 1 discourages repeating tokens (small models loop without it)
 
 
 class LLM(Protocol):

@@ -280,6 +280,8 @@ class TransformersLLM:
             options.update(do_sample=True, temperature=settings.temperature, top_p=0.95, top_k=0)
         else:
             options.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if settings.repetition_penalty != 1.0:
+            options["repetition_penalty"] = settings.repetition_penalty
         if past is not None:
             options["cache"] = past
         options.update(self.extra_generate_options)
