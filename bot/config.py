@@ -36,7 +36,7 @@ class EmbeddingConfig:
 @dataclass
 class RecallConfig:
     k: int = 6
-    recent_turns: int = 4
+    recent_turns: int = 0
     min_score: float = 0.25
     min_relative_score: float = 0.7
 

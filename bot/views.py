@@ -30,7 +30,7 @@ def hit_line(n: int, hit: Hit) -> str:
     if hit.similarity is not None:
         scores.append(f"similarity {hit.similarity:.2f}")
     if hit.keyword_score is not None:
-        scores.append(f"keyword {hit.keyword_score:.1f}")
+        scores.append(f"keyword {hit.keyword_score:.2f}")
     m = hit.message
     return f"{n}. [{when(m.created_at)}] {sender(m)}: {snippet(m.text)}  ({', '.join(scores) or 'recent'})"
 
