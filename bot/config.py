@@ -23,7 +23,7 @@ class StorageConfig:
 class EmbeddingConfig:
     model: str = "all-MiniLM-L6-v2"
     device: str = "cpu"
-    batch_size: int = 64
+    batch_size: int = 32
     on_model_change: str = "refuse"
 
     def validate(self) -> None:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+import sys
 
+from bot import chat
 from bot.config import load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    chat = _terminal_chat()
-    if chat is not None and hasattr(chat, "add_arguments"):
-        chat.add_arguments(parser)  # `run` falls back to it, so it takes its options
+    chat.add_arguments(parser)  # `run` may fall back to the terminal chat, so it takes its options
 
 
 def main(args: argparse.Namespace) -> int:
@@ -20,17 +19,7 @@ def main(args: argparse.Namespace) -> int:
         from bot import app
 
         return app.main(args)
-    chat = _terminal_chat()
-    if chat is None:
-        config.telegram.checked_token()  # raises the message that says how to set a token
+    if not sys.stdin.isatty():
+        config.telegram.checked_token()  # no terminal to chat in (a service, Docker): say how to set a token
     print("No Telegram token configured (TELEGRAM_BOT_TOKEN): starting the terminal chat.")
     return chat.main(args)
-
-
-def _terminal_chat():
-    try:
-        return importlib.import_module("bot.chat")
-    except ModuleNotFoundError as exc:
-        if exc.name != "bot.chat":
-            raise
-        return None

@@ -59,7 +59,7 @@ def resolve_device(device: str) -> str:
 class SentenceTransformerEmbedder:
     """sentence-transformers model, loaded once; encode is thread-safe (one call at a time)."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 64):
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32):
         self.name = model
         self.batch_size = batch_size
         self._lock = threading.Lock()

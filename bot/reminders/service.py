@@ -190,13 +190,15 @@ class ReminderService:
             message_id = await self.send(reminder.chat_id, texts.delivery_text(reminder, late))
         except DeliveryRejected as exc:
             log.warning("reminder %s cannot be delivered: %s", reminder.id, exc)
-            await self.memory.call(lambda store: db.fail(store.conn, reminder.id, token, str(exc)[:500]))
+            error = str(exc)[:500]
+            await self.memory.call(lambda store: db.fail(store.conn, reminder.id, token, error))
             return False
         except Exception as exc:  # network, flood limit, server error: try again later, never lose it
             delay = getattr(exc, "retry_after", None) or RETRY_DELAYS[min(reminder.attempts, len(RETRY_DELAYS)) - 1]
             delay = float(getattr(delay, "total_seconds", lambda: delay)())
             log.warning("reminder %s: sending failed (%s); retrying in %.0f s", reminder.id, exc, delay)
-            await self.memory.call(lambda store: db.release(store.conn, reminder.id, token, repr(exc)[:500]))
+            error = repr(exc)[:500]
+            await self.memory.call(lambda store: db.release(store.conn, reminder.id, token, error))
             self._schedule_retry(reminder, late, self.clock().timestamp() + delay)
             return False
         sent_at = self.clock()
