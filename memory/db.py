@@ -7,6 +7,7 @@ pysqlite3 (the pysqlite3-binary wheel ships its own SQLite built with FTS5 and e
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 import sqlite3 as _stdlib_sqlite3
 from pathlib import Path
 from types import ModuleType
@@ -71,3 +72,15 @@ def integrity_error():
 def operational_error():
     """The OperationalError class of the module in use."""
     return sqlite_module().OperationalError
+
+
+@contextmanager
+def transaction(conn):
+    """BEGIN IMMEDIATE ... COMMIT on an autocommit connection; ROLLBACK on any exception (KeyboardInterrupt too)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

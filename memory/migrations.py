@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from memory.db import transaction
+
 
 def m001_initial(conn) -> None:
     conn.execute(
@@ -202,17 +204,12 @@ def migrate(conn, migrations: list[Callable] | None = None) -> list[str]:
     for version, fn in enumerate(migrations, start=1):
         if version in done:
             continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):  # the migration and its record commit together, or neither does
             fn(conn)
             conn.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, fn.__name__, time.time()),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         ran.append(fn.__name__)
     return ran
 

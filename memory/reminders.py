@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memory.db import transaction
 from memory.models import Message
 
 COLUMNS = (
@@ -67,26 +68,11 @@ def _many(conn, sql: str, args=()) -> list[Reminder]:
     return [Reminder.from_row(r) for r in conn.execute(sql, args).fetchall()]
 
 
-class _Tx:
-    """BEGIN IMMEDIATE ... COMMIT on an autocommit connection; ROLLBACK on any exception."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        return False
-
-
 # ----- creating and reading -----------------------------------------------------------------------------------
 
 def create(conn, *, chat_id: int, created_by: int | None, text: str, due_at: float, recurrence: str | None,
            timezone: str, now: float) -> Reminder:
-    with _Tx(conn):
+    with transaction(conn):
         rowid = conn.execute(
             "INSERT INTO reminders (chat_id, created_by, text, due_at, recurrence, timezone, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -122,7 +108,7 @@ def cancel(conn, chat_id: int, reminder_id: int) -> Reminder | None:
     A reminder being sent right now can be cancelled too: record_delivery() then leaves it cancelled, so a
     recurring one does not come back.
     """
-    with _Tx(conn):
+    with transaction(conn):
         changed = conn.execute(
             "UPDATE reminders SET status = 'cancelled' WHERE id = ? AND chat_id = ? "
             "AND status IN ('pending', 'sending')", (reminder_id, chat_id),
@@ -134,7 +120,7 @@ def cancel(conn, chat_id: int, reminder_id: int) -> Reminder | None:
 
 def claim(conn, reminder_id: int, token: str, now: float) -> Reminder | None:
     """pending -> sending if it is due; None if someone else has it, it was cancelled, or it is not due yet."""
-    with _Tx(conn):
+    with transaction(conn):
         changed = conn.execute(
             "UPDATE reminders SET status = 'sending', claim_token = ?, claimed_at = ?, attempts = attempts + 1 "
             "WHERE id = ? AND status = 'pending' AND due_at <= ?", (token, now, reminder_id, now),
@@ -144,7 +130,7 @@ def claim(conn, reminder_id: int, token: str, now: float) -> Reminder | None:
 
 def release(conn, reminder_id: int, token: str, error: str) -> bool:
     """The send failed (network, flood limit): back to pending at the same due time, to be retried."""
-    with _Tx(conn):
+    with transaction(conn):
         return conn.execute(
             "UPDATE reminders SET status = CASE WHEN status = 'sending' THEN 'pending' ELSE status END, "
             "claim_token = NULL, last_error = ? WHERE id = ? AND claim_token = ?", (error, reminder_id, token),
@@ -153,7 +139,7 @@ def release(conn, reminder_id: int, token: str, error: str) -> bool:
 
 def fail(conn, reminder_id: int, token: str | None, error: str) -> bool:
     """Give up on a reminder for good (the chat is gone, the bot was blocked, the outcome policy said drop)."""
-    with _Tx(conn):
+    with transaction(conn):
         return conn.execute(
             "UPDATE reminders SET status = CASE WHEN status = 'sending' THEN 'failed' ELSE status END, "
             "claim_token = NULL, last_error = ? WHERE id = ? AND claim_token IS ?", (error, reminder_id, token),
@@ -163,7 +149,7 @@ def fail(conn, reminder_id: int, token: str | None, error: str) -> bool:
 def mark_delivered(conn, reminder_id: int, token: str, message_id: int, sent_at: float,
                    next_due: float | None) -> bool:
     """sending -> sent (one-shot) or -> pending at next_due (recurring). Cancelled meanwhile stays cancelled."""
-    with _Tx(conn):
+    with transaction(conn):
         return conn.execute(
             "UPDATE reminders SET deliveries = deliveries + 1, last_sent_at = ?, last_message_id = ?, "
             "claim_token = NULL, last_error = NULL, resend_unknown = 0, "
@@ -203,7 +189,7 @@ def unresolved(conn) -> list[Reminder]:
 
 def requeue_unknown(conn, reminder_id: int, token: str) -> bool:
     """'resend' policy: back to pending, flagged so the resent text says it may be a repeat."""
-    with _Tx(conn):
+    with transaction(conn):
         return conn.execute(
             "UPDATE reminders SET status = 'pending', claim_token = NULL, resend_unknown = 1, "
             "last_error = 'outcome unknown after a restart' WHERE id = ? AND claim_token = ? AND status = 'sending'",

@@ -117,7 +117,7 @@ class Store(Searching):
 
     # ----- writing -------------------------------------------------------------------------------------------
     def _transaction(self):
-        return _Transaction(self.conn)
+        return db.transaction(self.conn)
 
     def add(self, message: Message) -> Message:
         return self.add_many([message])[0]
@@ -308,17 +308,3 @@ class Store(Searching):
             self.conn.execute("INSERT OR IGNORE INTO chats (chat_id) VALUES (?)", (chat_id,))
             for key, value in values.items():
                 self.conn.execute(f"UPDATE chats SET {key} = ? WHERE chat_id = ?", (value, chat_id))
-
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception (including KeyboardInterrupt)."""
-
-    def __init__(self, conn):
-        self.conn = conn
-
-    def __enter__(self):
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type, exc, tb):
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
-        return False

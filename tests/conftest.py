@@ -40,3 +40,12 @@ def minilm():
     from memory import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+
+
+@pytest.fixture
+async def fake():
+    """A fake Telegram Bot API server on 127.0.0.1 (tests/fake_telegram.py), stopped after the test."""
+    from fake_telegram import FakeTelegram
+
+    async with FakeTelegram() as server:
+        yield server

@@ -19,12 +19,6 @@ ALICE = 1001
 
 
 @pytest.fixture
-async def fake():
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 def config(tmp_path, fake):
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
     config.reminders.min_interval_seconds = 1

@@ -10,7 +10,6 @@ import json
 
 import pytest
 
-from fake_telegram import FakeTelegram
 from memory import HashEmbedder
 from telegram_helpers import (ScriptLLM, bot_config, bot_running, button, command, converse, echo_memories, press,
                               quiet, until_stored)
@@ -19,12 +18,6 @@ pytestmark = [pytest.mark.timeout(90), pytest.mark.filterwarnings("ignore::Depre
 
 ALICE, BOB, MALLORY = 1001, 1002, 6666
 GROUP = -100500
-
-
-@pytest.fixture
-async def fake():
-    async with FakeTelegram() as server:
-        yield server
 
 
 @pytest.fixture

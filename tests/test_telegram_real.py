@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from fake_telegram import FakeTelegram
 from telegram_helpers import ScriptLLM, bot_config, bot_running, command, converse, until_stored
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -33,12 +32,6 @@ UNRELATED = [
     "The library extended its opening hours", "I finished the crossword puzzle in ten minutes",
     "The new bridge opens to traffic in May",
 ]
-
-
-@pytest.fixture
-async def fake():
-    async with FakeTelegram() as server:
-        yield server
 
 
 async def test_search_finds_by_meaning_without_a_shared_word(fake, tmp_path, minilm):
