@@ -6,7 +6,7 @@ spot. Commands are not stored in memory.
 
 from __future__ import annotations
 
-import itertools
+import secrets
 import json
 import time
 
@@ -34,7 +34,6 @@ COMMANDS: list[tuple[str, str]] = [
 PAGE = 5
 MAX_RESULTS = 50
 SNIPPET = 300
-_search_keys = itertools.count(1)
 
 
 def args_text(update: Update) -> str:
@@ -92,7 +91,7 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply_html(update, "Usage: /search &lt;what you are looking for&gt;")
         return
     searches = context.chat_data.setdefault("searches", {})
-    key = str(next(_search_keys))
+    key = secrets.token_hex(4)  # never reused across restarts: an old button cannot page a newer search
     searches[key] = query
     for old in list(searches)[:-20]:  # keep the last 20 searches per chat pageable
         del searches[old]
@@ -112,9 +111,9 @@ def _pager(key: str, page: int, next_page: int | None) -> InlineKeyboardMarkup |
 async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "more" / "back" buttons under search results: show that page in the same message."""
     query_cb = update.callback_query
-    _, key, page_text = query_cb.data.split(":")
+    _, key, page_text = (query_cb.data.split(":") + ["", ""])[:3]
     query = context.chat_data.get("searches", {}).get(key)
-    if query is None:
+    if query is None or not page_text.isdigit():
         await query_cb.answer("This search has expired: search again.", show_alert=True)
         return
     await query_cb.answer()
@@ -148,8 +147,11 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     roles = ", ".join(f"{role} {n}" for role, n in sorted(chat["by_role"].items())) or "none"
     lines = [
         f"<b>This chat:</b> {chat['messages']} messages stored ({escape(roles)})",
-        f"<b>All chats:</b> {total['messages']} messages in {total['chats']} chats",
-        f"<b>Database:</b> {human_bytes(total['database_bytes'])}",
+        # Totals across chats only for people on the user allowlist (the bot's owners), not every group member.
+        *([f"<b>All chats:</b> {total['messages']} messages in {total['chats']} chats",
+           f"<b>Database:</b> {human_bytes(total['database_bytes'])}"]
+          if update.effective_user and update.effective_user.id in services.access.users | services.access.admins
+          else []),
         f"<b>Embedding model:</b> {escape(str(total['embedding_model'] or services.memory.embedder.name))}"
         f" ({total['embedding_dim'] or services.memory.embedder.dim} dimensions)",
         f"<b>Language model:</b> {escape(getattr(services.llm, 'name', '?'))}",

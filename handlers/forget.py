@@ -8,7 +8,7 @@ Only the person who asked can press the buttons. In groups with admin_user_ids c
 
 from __future__ import annotations
 
-import itertools
+import secrets
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
@@ -18,11 +18,12 @@ from handlers.access import require_admin
 from handlers.commands import args_text, hit_line, reply_html
 from handlers.context import services_of
 
+ANONYMOUS_ADMIN = 1087968824  # Telegram's GroupAnonymousBot: the sender of an anonymous admin's messages
+
 MAX_MATCHES = 5
 # A query's hit is offered for deletion if it shares a keyword or its embedding is at least this similar:
 # vector search always returns *something*, and unrelated messages must not be deleted by accident.
 MIN_SIMILARITY = 0.45
-_tokens = itertools.count(1)
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,7 +66,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _remember(context, update: Update, what) -> str:
     pending = context.chat_data.setdefault("forget", {})
-    token = str(next(_tokens))
+    token = secrets.token_hex(4)  # never reused, even across restarts: an old button cannot confirm a new request
     pending[token] = {"what": what, "user_id": update.effective_user.id}
     return token
 
@@ -80,13 +81,19 @@ def _confirm(token: str, yes: str) -> InlineKeyboardMarkup:
 async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The confirm / cancel buttons of /forget."""
     query = update.callback_query
-    _, token, answer = query.data.split(":")
+    _, token, answer = (query.data.split(":") + ["", ""])[:3]
     pending = context.chat_data.get("forget", {})
     request = pending.get(token)
     if request is None:
         await query.answer("This request has expired.", show_alert=True)
         return
-    if request["user_id"] != update.effective_user.id:
+    presser = update.effective_user.id
+    # An anonymous group admin asks as Telegram's shared GroupAnonymousBot but presses buttons as themselves:
+    # then an admin of Engram's config (or, with none configured, any allowed member) may confirm.
+    access = services_of(context).access
+    if request["user_id"] != presser and not (
+        request["user_id"] == ANONYMOUS_ADMIN and access.may_destroy(presser, update.effective_chat)
+    ):
         await query.answer("Only the person who asked can confirm.", show_alert=True)
         return
     del pending[token]

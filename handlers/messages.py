@@ -99,7 +99,11 @@ def addressed_text(message: TgMessage, bot_id: int, username: str) -> str | None
     mention = f"@{username}".lower()
     for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
         if value.lower() == mention or (entity.user and entity.user.id == bot_id):
-            cleaned = (text[: entity.offset] + text[entity.offset + entity.length:]).strip(" ,:")
+            # Entity offsets count UTF-16 code units (an emoji is two), not Python characters.
+            units = text.encode("utf-16-le")
+            start, end = 2 * entity.offset, 2 * (entity.offset + entity.length)
+            before, after = units[:start].decode("utf-16-le"), units[end:].decode("utf-16-le")
+            cleaned = f"{before.rstrip()} {after.lstrip(' ,:')}".strip(" ,:")
             return cleaned or text
     return None
 
@@ -134,6 +138,8 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: update the stored text and its embedding (store it if it was not stored)."""
     message = update.edited_message or update.edited_channel_post
+    if message is None:  # e.g. an edited business message: not a chat Engram keeps a memory of
+        return
     text = stored_text(message)
     if not text.strip() or text.startswith("/"):
         return

@@ -88,3 +88,15 @@ def test_file_url_follows_a_self_hosted_bot_api():
 
     assert _file_url("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
     assert _file_url("http://localhost:8081/bot") == "http://localhost:8081/file/bot"
+
+
+def test_mention_is_cut_at_utf16_offsets_after_emoji():
+    from telegram import Chat, Message, MessageEntity, User
+
+    from handlers.messages import addressed_text
+
+    text = "😀😀 @engram_bot what is my name?"
+    entity = MessageEntity(MessageEntity.MENTION, offset=5, length=11)  # UTF-16: each emoji is 2 units
+    message = Message(1, None, Chat(-5, "group"), text=text, entities=[entity],
+                      from_user=User(7, "Ana", False))
+    assert addressed_text(message, bot_id=99, username="engram_bot") == "😀😀 what is my name?"
