@@ -133,6 +133,7 @@ def _register_handlers(application, services) -> None:
         services.extra_commands = list(getattr(reminders, "COMMANDS", []))
 
     # 4. Ordinary messages: edits, then text (stored; answered when meant for the bot), then captions.
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, messages.on_migrate))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED & (filters.TEXT | filters.CAPTION),
                                            messages.on_edit))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,

@@ -170,3 +170,16 @@ async def stream_reply(services: Services, bot, message: TgMessage, reply, quote
     finally:
         services.replies.discard(reply)
     await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True)
+
+
+async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup (its id changes): carry its memory over, and its place on the allowlist."""
+    message = update.effective_message
+    old, new = message.chat_id, message.migrate_to_chat_id
+    services = services_of(context)
+    moved = await services.memory.move_chat(old, new)
+    if old in services.access.chats:
+        services.access.chats.add(new)
+        log.warning("chat %s became supergroup %s: allowed for this run; put %s in telegram.allowed_chat_ids",
+                    old, new, new)
+    log.info("moved %d messages of chat %s to its new id %s", moved, old, new)

@@ -118,6 +118,9 @@ class Memory:
     async def forget_chat(self, chat_id: int) -> int:
         return await self._run(self.store.delete_chat, chat_id)
 
+    async def move_chat(self, old: int, new: int) -> int:
+        return await self._run(self.store.move_chat, old, new)
+
     async def export(self, chat_id: int) -> list[dict]:
         return await self._run(self.store.export, chat_id)
 

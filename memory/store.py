@@ -13,6 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+import numpy as np
+
 from memory import db, migrations, recall, vectors
 from memory.embedder import Embedder
 from memory.errors import ModelMismatch
@@ -223,6 +225,42 @@ class Store(Searching):
 
     def delete_by_query(self, chat_id: int, query: str, limit: int = 1000) -> int:
         return self.delete_ids(chat_id, [m.id for m in self.matching(chat_id, query, limit)])
+
+    def move_chat(self, old: int, new: int) -> int:
+        """Carry a chat's memory over to a new chat id (a Telegram group that became a supergroup).
+
+        Message ids restart in the new chat, so moved messages keep theirs negated (Telegram's are positive) and
+        the original in meta. vec0 partition keys cannot be updated, and the keyword index holds the chat token:
+        both are rewritten. One transaction; returns the messages moved.
+        """
+        rows = [Message.from_row(r) for r in self.conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?", (old,))]
+        with self._transaction():
+            if rows:
+                ids = [m.id for m in rows]
+                stored = vectors.get(self.conn, ids)
+                vectors.delete(self.conn, ids)
+                for m in rows:
+                    self.conn.execute(
+                        "INSERT INTO messages_fts (messages_fts, rowid, text, sender_name, chat) VALUES ('delete', ?, ?, ?, ?)",
+                        (m.id, m.text, m.sender_name, migrations.chat_token(old)),
+                    )
+                    meta = {**(m.meta or {}), "migrated_from": old, "original_message_id": m.message_id}
+                    self.conn.execute(
+                        "UPDATE messages SET chat_id = ?, message_id = ?, meta = ? WHERE id = ?",
+                        (new, -abs(m.message_id), json.dumps(meta), m.id),
+                    )
+                    self.conn.execute(
+                        "INSERT INTO messages_fts (rowid, text, sender_name, chat) VALUES (?, ?, ?, ?)",
+                        (m.id, m.text, m.sender_name, migrations.chat_token(new)),
+                    )
+                kept = [i for i in ids if i in stored]
+                if kept:
+                    vectors.insert(self.conn, kept, [new] * len(kept), np.stack([stored[i] for i in kept]))
+            self.conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since) "
+                              "SELECT ?, timezone, context_since FROM chats WHERE chat_id = ?", (new, old))
+            self.conn.execute("UPDATE reminders SET chat_id = ? WHERE chat_id = ?", (new, old))
+        return len(rows)
 
     def delete_older_than(self, cutoff: float) -> int:
         """Retention: delete every message created before `cutoff` (Unix time), in all chats."""

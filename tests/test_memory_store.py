@@ -207,3 +207,20 @@ def test_upgrade_from_previous_schema_keeps_keyword_search(tmp_path):
         assert len(store.keyword_search(-100, "red", 5)) == 2 and store.matching(2, "red")[0].text == "a red balloon"
     finally:
         store.close()
+
+
+def test_move_chat_carries_everything_to_the_new_id(store):
+    store.add_many(msgs(-100, ["the red bicycle is in the shed", "call the plumber on monday"]))
+    store.add(Message(-200, 1, "a message already in the new chat"))
+    store.set_chat_setting(-100, timezone="Europe/Lisbon")
+    assert store.move_chat(-100, -200) == 2
+    assert store.count(-100) == 0 and store.count(-200) == 3
+    assert consistent(store) == 3
+    assert store.recall(-100, "bicycle", 5) == [] and store.keyword_search(-100, "bicycle", 5) == []
+    hit = store.recall(-200, "red bicycle shed", 1)[0]
+    assert hit.message.text == "the red bicycle is in the shed" and hit.message.message_id == -1
+    assert hit.message.meta == {"migrated_from": -100, "original_message_id": 1}
+    assert store.vector_search(-200, store.embed_query("Ana: call the plumber on monday"), 1)[0][0] == \
+        store.get(-200, -2).id
+    assert store.get(-200, 1).text == "a message already in the new chat"
+    assert store.chat_settings(-200)["timezone"] == "Europe/Lisbon"

@@ -386,3 +386,21 @@ async def test_turns_within_one_second_keep_their_order(fake, bot):
     recent = await bot.memory.recent(ALICE, 6)
     assert [m.role for m in recent] == ["user", "assistant"] * 3
     assert [m.text for m in recent if m.role == "user"] == [f"quick message {i}" for i in range(3)]
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_memory_and_its_access(fake, tmp_path):
+    config = bot_config(tmp_path, fake, allowed_chat_ids=[GROUP])
+    supergroup = -1001234500
+    async with bot_running(config, ScriptLLM(), HashEmbedder(64)) as services:
+        chatter = await fake.text(GROUP, "Bob is bringing the cake on Saturday", user_id=BOB, name="Bob")
+        await until_stored(services, GROUP, chatter["message_id"])
+        notice = fake._new_message(GROUP, fake.user(BOB, "Bob"), migrate_to_chat_id=supergroup)
+        await fake.push(message=notice)
+        deadline = asyncio.get_running_loop().time() + 10
+        while (await services.memory.stats(supergroup))["messages"] == 0:
+            assert asyncio.get_running_loop().time() < deadline, "memory was not moved"
+            await asyncio.sleep(0.05)
+        fake.chats[supergroup] = {"id": supergroup, "type": "supergroup", "title": "Now a supergroup"}
+        found = (await command(fake, supergroup, "/search cake", user_id=ALICE))["text"]
+        assert "cake on Saturday" in found
+        assert (await services.memory.stats(GROUP))["messages"] == 0
