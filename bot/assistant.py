@@ -193,6 +193,3 @@ class Assistant:
 
     async def next_message_id(self, chat_id: int) -> int:
         return await self.memory.call(lambda store: store.next_message_id(chat_id))
-
-    def is_busy(self, chat_id: int) -> bool:
-        return chat_id in self._active

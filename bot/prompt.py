@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Callable, Sequence
 
 from bot.llm.base import ChatMessage
+from bot.views import shorten
 from memory.models import Hit, Message
 
 MEMORY_QUOTE_CHARS = 600  # a single memory never takes more than this in the prompt
@@ -33,19 +34,13 @@ class Prompt:
     truncated_message: bool = False
 
 
-def format_time(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def format_day(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
 
 
 def quote(text: str, limit: int = MEMORY_QUOTE_CHARS) -> str:
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text.replace('"', "'")
+    """One line, at most `limit` characters, with no double quote that could close the quotation around it."""
+    return shorten(text, limit).replace('"', "'")
 
 
 def format_memory(hit: Hit, asker: Message) -> str:

@@ -1,9 +1,9 @@
-"""Plain-text views of memory results, shared by the terminal chat and the Telegram handlers."""
+"""Plain-text views of memory results for the terminal chat, and the small formatting helpers (dates, snippets,
+senders, percentiles) that the Telegram handlers' HTML views use too."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from statistics import median
 from typing import Sequence
 
 from memory import Hit, Message
@@ -11,17 +11,27 @@ from memory import Hit, Message
 SNIPPET_CHARS = 300
 
 
-def when(ts: float) -> str:
+def format_date(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
-def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
+def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """One line of at most `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sender(message: Message) -> str:
-    return message.sender_name or ("Engram" if message.role == "assistant" else "user")
+    return message.sender_name or ("Engram" if message.role == "assistant" else "someone")
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """The p-th percentile (0-100) by the nearest-rank method; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))  # ceil
+    return ordered[int(rank) - 1]
 
 
 def hit_line(n: int, hit: Hit) -> str:
@@ -32,7 +42,7 @@ def hit_line(n: int, hit: Hit) -> str:
     if hit.keyword_score is not None:
         scores.append(f"keyword {hit.keyword_score:.2f}")
     m = hit.message
-    return f"{n}. [{when(m.created_at)}] {sender(m)}: {snippet(m.text)}  ({', '.join(scores) or 'recent'})"
+    return f"{n}. [{format_date(m.created_at)}] {sender(m)}: {shorten(m.text)}  ({', '.join(scores) or 'recent'})"
 
 
 def hits_text(hits: Sequence[Hit], start: int = 1, empty: str = "Nothing found.") -> str:
@@ -42,15 +52,13 @@ def hits_text(hits: Sequence[Hit], start: int = 1, empty: str = "Nothing found."
 
 
 def message_line(message: Message) -> str:
-    return f"[{when(message.created_at)}] {sender(message)}: {snippet(message.text, 200)}"
+    return f"[{format_date(message.created_at)}] {sender(message)}: {shorten(message.text, 200)}"
 
 
 def percentiles(values: Sequence[float]) -> str:
     if not values:
         return "no data yet"
-    ordered = sorted(values)
-    p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return f"p50 {median(ordered) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (n={len(ordered)})"
+    return f"p50 {percentile(values, 50) * 1000:.0f} ms, p95 {percentile(values, 95) * 1000:.0f} ms (n={len(values)})"
 
 
 def stats_text(stats: dict, chat_stats: dict, llm_name: str, recall_latencies, first_token, generation) -> str:
@@ -68,8 +76,8 @@ def stats_text(stats: dict, chat_stats: dict, llm_name: str, recall_latencies, f
 
 def compare_text(text_a: str, text_b: str, measures: dict[str, float]) -> str:
     return "\n".join([
-        f"A: {snippet(text_a, 100)}",
-        f"B: {snippet(text_b, 100)}",
+        f"A: {shorten(text_a, 100)}",
+        f"B: {shorten(text_b, 100)}",
         f"Cosine similarity: {measures['cosine']:.3f}  (1 = same meaning, 0 = unrelated)",
         f"Euclidean distance: {measures['euclidean']:.3f}  (0 = identical; the vectors are normalised, so at most 2)",
         f"Dot product: {measures['dot']:.3f}  (equals the cosine for normalised vectors)",

@@ -15,7 +15,8 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from handlers.context import services_of
-from handlers.format import escape, format_date, human_bytes, percentile, seconds, shorten
+from bot.views import format_date, percentile, sender, shorten
+from handlers.format import escape, human_bytes, seconds
 from memory import Hit
 
 # (command, description) in menu order: setMyCommands and /help both use it.
@@ -64,7 +65,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 def hit_line(number: int, hit: Hit) -> str:
     m = hit.message
-    who = m.sender_name or ("Engram" if m.role == "assistant" else "someone")
+    who = sender(m)
     score = f"similarity {hit.similarity:.2f}" if hit.similarity is not None else f"score {hit.score:.3f}"
     return (
         f"<b>{number}.</b> {format_date(m.created_at)} · {escape(who)} · {score}\n"
@@ -187,7 +188,7 @@ async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if hit.keyword_score is not None:
             scores.append(f"keywords {hit.keyword_score:.2f}")
         m = hit.message
-        who = m.sender_name or ("Engram" if m.role == "assistant" else "someone")
+        who = sender(m)
         lines.append(f"<b>{number}.</b> {format_date(m.created_at)} · {escape(who)} · {', '.join(scores)}\n"
                      f"{escape(shorten(m.text, SNIPPET))}")
     await reply_html(update, "<b>Recalled for my last reply</b>\n\n" + "\n\n".join(lines))

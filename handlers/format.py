@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone
 
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, counted after entity parsing
 FENCE = "```"
@@ -88,25 +87,6 @@ def _cut_point(text: str, room: int) -> int:
         if at > 0:
             return at
     return room
-
-
-def shorten(text: str, limit: int) -> str:
-    """One line of at most `limit` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def format_date(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    """The p-th percentile (0-100) by the nearest-rank method; None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * p // 100))  # ceil
-    return ordered[int(rank) - 1]
 
 
 def seconds(value: float | None) -> str:

@@ -8,7 +8,8 @@ import pytest
 
 from bot.config import ConfigError
 from fake_telegram import ApiError, visible_html
-from handlers.format import MESSAGE_LIMIT, percentile, split_text, to_html
+from bot.views import percentile
+from handlers.format import MESSAGE_LIMIT, split_text, to_html
 
 HOSTILE = [
     "a < b and c > d",
