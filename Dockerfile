@@ -1,10 +1,12 @@
 # Engram with both models baked in. Build: docker build -t engram .
 # Run:   docker run -d --name engram -e TELEGRAM_BOT_TOKEN=... -v engram-data:/app/data engram
+# The image holds the assistant only: no benchmarks (bench/), no tests, no test or lint dependencies.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     ENGRAM_VENV=/opt/venv \
+    ENGRAM_DEPS=runtime \
     TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu \
     HF_HUB_OFFLINE=1 \
     TRANSFORMERS_OFFLINE=1 \
@@ -12,8 +14,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, so code changes do not reinstall them. setup.sh is the same script ./engram runs.
-COPY requirements.txt requirements-dev.txt ./
+# Dependencies first, so code changes do not reinstall them. setup.sh is the same script ./engram runs; with
+# ENGRAM_DEPS=runtime it installs only what the assistant needs.
+COPY pyproject.toml ./
 COPY scripts/setup.sh scripts/setup.sh
 RUN bash scripts/setup.sh
 
@@ -24,6 +27,14 @@ COPY handlers handlers
 
 # Convert the bundled GGUF model to its cached form now, so the container starts in seconds.
 RUN ./engram prepare
+
+# Engram runs as an unprivileged user that owns only the data volume (database, backups); the code, the
+# virtual environment and the model caches stay read-only to it.
+RUN useradd --system --uid 10001 --home-dir /app/data --no-create-home engram \
+    && mkdir -p /app/data \
+    && chown engram:engram /app/data
+USER engram
+ENV HOME=/app/data
 
 # The database and its backups live in a volume: they survive image upgrades.
 VOLUME ["/app/data"]

@@ -1,8 +1,9 @@
 """Engram's command line: `python -m bot <command>` (or `./engram <command>`).
 
 Each command lives in a module with `add_arguments(parser)` and `main(args) -> int` (or `add_<name>_arguments`
-and `main_<name>` where one module holds several). Command modules keep heavy imports (torch, transformers,
-telegram) inside their functions, so building the parser stays fast.
+and `main_<name>` where one module holds several). Command modules keep heavy imports (torch, transformers)
+inside their functions, so building the parser stays fast. `python -m bench` runs the same machinery over the
+benchmark commands.
 """
 
 from __future__ import annotations
@@ -21,41 +22,37 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from bot.errors import EngramError
 from memory.errors import MemoryStoreError
 
+# The command line is the one place that knows every front end: the Telegram bot lives in handlers/ (which
+# imports bot; bot never imports it), so it is named here, not imported. Benchmarks are `python -m bench`.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("bot.run", "run the assistant: Telegram if a token is configured, else the terminal chat"),
-    "telegram": ("bot.app", "run the Telegram bot"),
+    "run": ("handlers.app", "run the assistant: Telegram if a token is configured, else the terminal chat"),
+    "telegram": ("handlers.app", "run the Telegram bot"),
     "chat": ("bot.chat", "chat with Engram in this terminal"),
     "search": ("bot.tools", "search a chat's memory"),
     "stats": ("bot.tools", "what the memory holds"),
     "reembed": ("bot.tools", "re-embed every message with the configured embedding model"),
     "prepare": ("bot.tools", "load both models once, so their caches exist (the Dockerfile runs it)"),
-    "eval-locomo": ("bot.eval_locomo", "measure recall quality on a LoCoMo-format file"),
-    "bench-recall": ("bot.bench_recall", "benchmark recall latency, ingest and database size"),
-    "bench-llm": ("bot.bench_llm", "benchmark the language model: first token, tokens/s, memory"),
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="engram", description="Engram: a Telegram assistant with semantic memory")
+def build_parser(commands: dict[str, tuple[str, str]] = COMMANDS,
+                 description: str = "Engram: a Telegram assistant with semantic memory") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="engram", description=description)
     parser.add_argument("--config", help="path to config.yaml (default: ./config.yaml or $ENGRAM_CONFIG)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # a command whose module is not part of this build
+    for name, (module_name, help_text) in commands.items():
+        module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(module=module_name)
-        add = getattr(module, f"add_{name.replace('-', '_')}_arguments", None) or getattr(module, "add_arguments")
+        add = getattr(module, f"add_{name.replace('-', '_')}_arguments", None) or module.add_arguments
         add(command)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, commands: dict[str, tuple[str, str]] = COMMANDS,
+         default: str | None = "run", description: str | None = None) -> int:
+    parser = build_parser(commands, description) if description else build_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -64,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "httpcore", "apscheduler", "sentence_transformers", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command is None:
-        args = parser.parse_args(["run", *(argv or sys.argv[1:])])
+        if default is None:
+            parser.print_help()
+            return 2
+        args = parser.parse_args([default, *(argv or sys.argv[1:])])
     module = importlib.import_module(args.module)
     runner = getattr(module, f"main_{args.command.replace('-', '_')}", None) or module.main
     try:

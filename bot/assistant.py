@@ -13,9 +13,10 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator
 
+from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled
 from bot.llm.base import LLM, GenerationSettings
 from bot.prompt import Prompt, build_prompt
@@ -41,7 +42,7 @@ class Timings:
 class Reply:
     """A reply being generated. Iterate it for text chunks; `text` holds what came so far."""
 
-    def __init__(self, assistant: "Assistant", message: Message):
+    def __init__(self, assistant: Assistant, message: Message):
         self._assistant = assistant
         self.message = message  # the stored incoming message
         self.cancel_event = asyncio.Event()
@@ -50,7 +51,6 @@ class Reply:
         self.text = ""
         self.status = "pending"  # pending | streaming | done | cancelled | failed
         self.message_id: int | None = None  # the platform's id of the reply; set by the front end if it has one
-        self.stored: Message | None = None
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -60,28 +60,22 @@ class Reply:
 
 
 class Assistant:
+    """Replies for every front end. Its settings are the config's sections (bot/config.py holds the defaults)."""
+
     def __init__(
         self,
         memory: Memory,
         llm: LLM,
         *,
-        system_prompt: str,
-        k: int = 6,
-        recent_turns: int = 8,
-        settings: GenerationSettings | None = None,
-        busy_policy: str = "queue",
-        min_score: float = 0.0,
-        min_relative_score: float = 0.0,
+        recall: RecallConfig,
+        assistant: AssistantConfig,
+        settings: GenerationSettings,
     ):
         self.memory = memory
         self.llm = llm
-        self.system_prompt = system_prompt
-        self.k = k
-        self.recent_turns = recent_turns
-        self.settings = settings or GenerationSettings()
-        self.busy_policy = busy_policy
-        self.min_score = min_score
-        self.min_relative_score = min_relative_score
+        self.recall = recall
+        self.config = assistant
+        self.settings = settings
         self.timings = Timings()
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._active: dict[int, Reply] = {}
@@ -98,7 +92,7 @@ class Assistant:
     async def answer(self, message: Message) -> Reply:
         """Store the message and return the Reply to iterate (which waits for this chat's previous reply)."""
         stored = await self.memory.remember(message)
-        if self.busy_policy == "cancel" and message.chat_id in self._active:
+        if self.config.busy_policy == "cancel" and message.chat_id in self._active:
             self._active[message.chat_id].cancel()
         return Reply(self, stored)
 
@@ -120,16 +114,17 @@ class Assistant:
         message = reply.message
         chat_id = message.chat_id
         since = (await self.memory.chat_settings(chat_id))["context_since"]
-        recent = [m for m in await self.memory.recent(chat_id, self.recent_turns + 1, since) if m.id != message.id]
-        recent = recent[-self.recent_turns:] if self.recent_turns else []
+        turns = self.recall.recent_turns
+        recent = [m for m in await self.memory.recent(chat_id, turns + 1, since) if m.id != message.id]
+        recent = recent[-turns:] if turns else []
         hits = await self.memory.recall(
-            chat_id, message.text, 2 * self.k, exclude_ids=[message.id, *(m.id for m in recent)]
+            chat_id, message.text, 2 * self.recall.k, exclude_ids=[message.rowid, *(m.rowid for m in recent)]
         )
-        reply.recalled = self.select_memories(hits)
+        reply.recalled = select_memories(hits, self.recall)
         self._last_recall[chat_id] = reply.recalled
         budget = max(self.llm.context_window - self.settings.max_new_tokens, 64)
         reply.prompt = build_prompt(
-            self.system_prompt, reply.recalled, recent, message, self.llm.count_tokens, budget,
+            self.config.system_prompt, reply.recalled, recent, message, self.llm.count_tokens, budget,
             now=message.created_at, with_names=chat_id < 0,
         )
         reply.status = "streaming"
@@ -154,26 +149,13 @@ class Assistant:
             reply.status = "done"
             return
         message_id = reply.message_id if reply.message_id is not None else await self.next_message_id(chat_id)
-        reply.stored = await self.memory.remember(
+        await self.memory.remember(
             Message(
                 chat_id=chat_id, message_id=message_id, text=reply.text, role="assistant", sender_name=BOT_NAME,
                 reply_to=message.message_id,
             )
         )
         reply.status = "done"
-
-    def select_memories(self, hits: list[Hit]) -> list[Hit]:
-        """The recalled hits worth showing the model: clearly relevant ones, people's words first.
-
-        A weak match costs more than it gives: a small model tends to repeat whatever memory it is shown, so hits
-        far below the best one (or weak in themselves) stay out. What people said comes before what the bot said,
-        so the model's own earlier answers do not echo its mistakes into new replies.
-        """
-        if not hits:
-            return []
-        floor = max(self.min_score, self.min_relative_score * max(h.score for h in hits))
-        kept = [h for h in hits if h.score >= floor]
-        return sorted(kept, key=lambda h: h.message.role == "assistant")[: self.k]
 
     async def reply_text(self, message: Message) -> Reply:
         """Answer and wait for the whole text (for tests and tools)."""
@@ -192,4 +174,18 @@ class Assistant:
         await self.memory.set_chat_setting(chat_id, context_since=time.time())
 
     async def next_message_id(self, chat_id: int) -> int:
-        return await self.memory.call(lambda store: store.next_message_id(chat_id))
+        return await self.memory.next_message_id(chat_id)
+
+
+def select_memories(hits: list[Hit], recall: RecallConfig) -> list[Hit]:
+    """The recalled hits worth showing the model: clearly relevant ones, people's words first.
+
+    A weak match costs more than it gives: a small model tends to repeat whatever memory it is shown, so hits
+    far below the best one (or weak in themselves) stay out. What people said comes before what the bot said,
+    so the model's own earlier answers do not echo its mistakes into new replies.
+    """
+    if not hits:
+        return []
+    floor = max(recall.min_score, recall.min_relative_score * max(h.score for h in hits))
+    kept = [h for h in hits if h.score >= floor]
+    return sorted(kept, key=lambda h: h.message.role == "assistant")[: recall.k]

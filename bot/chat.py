@@ -10,11 +10,17 @@ import asyncio
 import sys
 import time
 
-from bot import views
+from bot import commands, views
+from bot.assistant import Assistant
+from bot.config import Config, load_config
+from bot.llm import build_llm
+from bot.services import build_assistant, build_memory
+from bot.views import PLAIN
+from memory import Message
 
 HELP = """Commands:
   /search <query>     search this chat's memory by meaning and keywords
-  /forget <query>     forget the messages containing these words (asks first)
+  /forget <words>     forget the messages containing all these words (asks first)
   /forget all         forget everything in this chat (asks first)
   /why                what was recalled for the last reply
   /compare A | B      cosine similarity, Euclidean distance and dot product of two texts
@@ -29,14 +35,14 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    from bot.config import load_config
-
     config = load_config(args.config)
     return asyncio.run(Terminal(config, args.chat_id, args.name).run())
 
 
 class Terminal:
-    def __init__(self, config, chat_id: int, name: str, out=None):
+    assistant: Assistant  # set once the models are loaded (run)
+
+    def __init__(self, config: Config, chat_id: int, name: str, out=None):
         self.config = config
         self.chat_id = chat_id
         self.name = name
@@ -52,9 +58,6 @@ class Terminal:
         return line.rstrip("\n") if line else None
 
     async def run(self) -> int:
-        from bot.llm import build_llm
-        from bot.services import build_assistant, build_memory
-
         self.say("Engram: loading models…")
         started = time.perf_counter()
         memory = build_memory(self.config)
@@ -83,8 +86,6 @@ class Terminal:
             await memory.stop()
 
     async def reply(self, text: str) -> None:
-        from memory import Message
-
         message_id = await self.assistant.next_message_id(self.chat_id)
         message = Message(self.chat_id, message_id, text, sender_name=self.name)
         reply = await self.assistant.answer(message)
@@ -100,30 +101,27 @@ class Terminal:
             self.say(f"\n[no reply: {exc}]")
 
     async def command(self, line: str) -> None:
-        name, _, rest = line.partition(" ")
-        rest = rest.strip()
-        memory = self.assistant.memory
+        name, rest = line.split(maxsplit=1)[0], commands.arguments(line)
+        try:
+            await self._command(name, rest)
+        except commands.UsageError as exc:
+            self.say(str(exc))
+
+    async def _command(self, name: str, rest: str) -> None:
+        assistant = self.assistant
         if name == "/help":
             self.say(HELP)
         elif name == "/search":
-            if not rest:
-                self.say("Usage: /search <query>")
-                return
-            self.say(views.hits_text(await memory.search(self.chat_id, rest, 10)))
+            self.say(views.search_text(await commands.search(assistant.memory, self.chat_id, rest, page_size=10),
+                                       PLAIN))
         elif name == "/why":
-            self.say(views.why_text(self.assistant.last_recall(self.chat_id)))
+            self.say(views.why_text(await commands.why(assistant, self.chat_id), PLAIN))
         elif name == "/compare":
-            a, sep, b = rest.partition("|")
-            if not sep or not a.strip() or not b.strip():
-                self.say("Usage: /compare <text A> | <text B>")
-                return
-            self.say(views.compare_text(a.strip(), b.strip(), await memory.compare(a.strip(), b.strip())))
+            self.say(views.compare_text(await commands.compare(assistant.memory, rest), PLAIN))
         elif name == "/stats":
-            t = self.assistant.timings
-            self.say(views.stats_text(await memory.stats(), await memory.stats(self.chat_id), self.assistant.llm.name,
-                                      memory.recall_latencies, t.first_token, t.generation))
+            self.say(views.stats_text(await commands.stats(assistant, self.chat_id, with_totals=True), PLAIN))
         elif name == "/reset":
-            await self.assistant.reset(self.chat_id)
+            await assistant.reset(self.chat_id)
             self.say("Fresh start: earlier turns leave the conversation; long-term memory stays.")
         elif name == "/forget":
             await self.forget(rest)
@@ -131,23 +129,14 @@ class Terminal:
             self.say(f"Unknown command {name}. /help lists them.")
 
     async def forget(self, rest: str) -> None:
-        memory = self.assistant.memory
-        if not rest:
-            self.say("Usage: /forget <words> or /forget all")
+        request = await commands.forget_request(self.assistant.memory, self.chat_id, rest)
+        question = views.forget_question(request, PLAIN)
+        if question is None:
+            self.say(views.forget_nothing(request))
             return
-        if rest == "all":
-            count = (await memory.stats(self.chat_id))["messages"]
-            if await self.confirm(f"Forget all {count} messages of this chat?"):
-                self.say(f"Forgot {await memory.forget_chat(self.chat_id)} messages.")
-            return
-        found = await memory.matching(self.chat_id, rest)
-        if not found:
-            self.say("No message contains all these words.")
-            return
-        self.say("\n".join(views.message_line(m) for m in found[:20]) + (f"\n… and {len(found) - 20} more"
-                                                                         if len(found) > 20 else ""))
-        if await self.confirm(f"Forget these {len(found)} messages?"):
-            self.say(f"Forgot {await memory.forget_ids(self.chat_id, [m.id for m in found])} messages.")
+        self.say(question)
+        if await self.confirm("Forget them?" if not request.everything else "Really?"):
+            self.say(views.forgotten_text(await commands.forget(self.assistant.memory, self.chat_id, request)))
 
     async def confirm(self, question: str) -> bool:
         answer = await self.ask(f"{question} [y/N] ")

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from bot.errors import ConfigError
+from bot.timezones import zone
 
 
 @dataclass
@@ -144,12 +145,8 @@ class RemindersConfig:
     unknown_outcome: str = "resend"
 
     def validate(self) -> None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"reminders.timezone: unknown time zone {self.timezone!r} (e.g. Europe/Lisbon)") from None
+        if zone(self.timezone) is None:
+            raise ConfigError(f"reminders.timezone: unknown time zone {self.timezone!r} (e.g. Europe/Lisbon)")
         _choice("reminders.unknown_outcome", self.unknown_outcome, ("resend", "drop"))
         if self.min_interval_seconds < 1:
             raise ConfigError("reminders.min_interval_seconds must be at least 1")

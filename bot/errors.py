@@ -3,6 +3,9 @@
 The message of each is written for a person: it is shown to the user as it is, so it never carries internals.
 """
 
+import warnings
+from datetime import timedelta
+
 
 class EngramError(Exception):
     """Base of every error Engram raises on purpose."""
@@ -22,3 +25,17 @@ class LLMUnavailable(LLMError):
 
 class GenerationCancelled(LLMError):
     """A generation was stopped before it finished."""
+
+
+def retry_after_seconds(exc: BaseException) -> float | None:
+    """How long a rate-limited call asks to wait (Telegram's RetryAfter, HTTP 429), or None if it does not say.
+
+    python-telegram-bot 22 gives `retry_after` as an int or a timedelta (and warns that the int form is going):
+    both are read here, once.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = getattr(exc, "retry_after", None)
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -12,9 +12,9 @@ first, then the oldest turns; the new message is always kept (cut down only if i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Sequence
 
 from bot.llm.base import ChatMessage
 from bot.views import shorten

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bot.assistant import Assistant
 from bot.config import Config
-from memory import Memory, SentenceTransformerEmbedder
+from bot.llm import LLM, settings_from_config
+from memory import Embedder, Memory, SentenceTransformerEmbedder
 
 
 def build_embedder(config: Config) -> SentenceTransformerEmbedder:
@@ -11,7 +13,7 @@ def build_embedder(config: Config) -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size)
 
 
-def build_memory(config: Config, embedder=None) -> Memory:
+def build_memory(config: Config, embedder: Embedder | None = None) -> Memory:
     """A Memory on the configured database (not started: `await memory.start()`)."""
     return Memory(
         config.resolve(config.storage.path),
@@ -20,19 +22,7 @@ def build_memory(config: Config, embedder=None) -> Memory:
     )
 
 
-def build_assistant(config: Config, memory: Memory, llm):
-    """The Assistant over a memory and an LLM, with the configured prompt and generation settings."""
-    from bot.assistant import Assistant
-    from bot.llm import settings_from_config
-
-    return Assistant(
-        memory,
-        llm,
-        system_prompt=config.assistant.system_prompt,
-        k=config.recall.k,
-        recent_turns=config.recall.recent_turns,
-        settings=settings_from_config(config),
-        busy_policy=config.assistant.busy_policy,
-        min_score=config.recall.min_score,
-        min_relative_score=config.recall.min_relative_score,
-    )
+def build_assistant(config: Config, memory: Memory, llm: LLM) -> Assistant:
+    """The Assistant over a memory and an LLM, with the configured prompt, recall and generation settings."""
+    return Assistant(memory, llm, recall=config.recall, assistant=config.assistant,
+                     settings=settings_from_config(config))

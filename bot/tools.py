@@ -1,11 +1,19 @@
-"""Memory tools for the command line: stats, search, reembed."""
+"""Memory tools for the command line: stats, search, reembed, prepare."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
-from bot import views
+from bot import commands, views
+from bot.config import load_config
+from bot.llm import build_llm
+from bot.services import build_embedder, build_memory
+from memory import Memory
+
+T = TypeVar("T")
 
 
 def add_stats_arguments(parser) -> None:
@@ -29,15 +37,11 @@ def add_prepare_arguments(parser) -> None:
 
 def main_prepare(args) -> int:
     """Load both models once so every cache exists (the converted LLM): used by the Dockerfile."""
-    from bot.config import load_config
-    from bot.llm import build_llm
-    from bot.services import build_embedder
-
     config = load_config(args.config)
     embedder = build_embedder(config)
     print(f"embedding model ready: {embedder.name} ({embedder.dim}-d)")
 
-    async def load():
+    async def load() -> str:
         llm = build_llm(config)
         await llm.start()
         await llm.stop()
@@ -47,10 +51,7 @@ def main_prepare(args) -> int:
     return 0
 
 
-async def _with_memory(args, fn, *, on_model_change: str | None = None):
-    from bot.config import load_config
-    from bot.services import build_memory
-
+async def _with_memory(args, fn: Callable[[Memory], Awaitable[T]], *, on_model_change: str | None = None) -> T:
     config = load_config(args.config)
     if on_model_change:
         config.embedding.on_model_change = on_model_change
@@ -62,7 +63,7 @@ async def _with_memory(args, fn, *, on_model_change: str | None = None):
         await memory.stop()
 
 
-def _progress():
+def _progress() -> Callable[[int, int], None]:
     state = {}
 
     def report(done: int, total: int) -> None:
@@ -79,7 +80,7 @@ def _progress():
 
 
 def main_stats(args) -> int:
-    async def run(memory):
+    async def run(memory: Memory) -> None:
         stats = await memory.stats(args.chat_id)
         if args.json:
             print(json.dumps(stats, indent=2))
@@ -92,15 +93,16 @@ def main_stats(args) -> int:
 
 
 def main_search(args) -> int:
-    async def run(memory):
-        print(views.hits_text(await memory.search(args.chat_id, " ".join(args.query), args.k)))
+    async def run(memory: Memory) -> None:
+        page = await commands.search(memory, args.chat_id, " ".join(args.query), page_size=args.k)
+        print(views.search_text(page, views.PLAIN))
 
     asyncio.run(_with_memory(args, run))
     return 0
 
 
 def main_reembed(args) -> int:
-    async def run(memory):
+    async def run(memory: Memory) -> None:
         stats = await memory.stats()
         print(f"{stats['messages']} messages embedded with {stats['embedding_model']} ({stats['embedding_dim']}-d).")
 

@@ -1,16 +1,38 @@
-"""Plain-text views of memory results for the terminal chat, and the small formatting helpers (dates, snippets,
-senders, percentiles) that the Telegram handlers' HTML views use too."""
+"""How command results look, written once for every front end.
+
+Each view takes a Markup: PLAIN for the terminal and the command line, HTML for Telegram (parse_mode HTML).
+The markup escapes whatever came from people or the model and decides what bold looks like; the words and the
+layout are the same everywhere.
+"""
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 from memory import Hit, Message
 
-SNIPPET_CHARS = 300
+if TYPE_CHECKING:  # bot.commands imports the assistant, whose prompt uses shorten() from here
+    from bot.commands import Comparison, ForgetRequest, SearchPage, Stats
+
+SNIPPET_CHARS = 300  # of a message shown in a list
+PREVIEW_LINES = 10  # messages listed before a /forget is confirmed
 
 
+@dataclass(frozen=True)
+class Markup:
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+
+
+PLAIN = Markup(escape=lambda text: text, bold=lambda text: text)
+HTML = Markup(escape=lambda text: html.escape(text, quote=False), bold=lambda text: f"<b>{text}</b>")
+
+
+# ----- small helpers -------------------------------------------------------------------------------------------
 def format_date(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 
@@ -34,57 +56,112 @@ def percentile(values: Sequence[float], p: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
-def hit_line(n: int, hit: Hit) -> str:
-    """'1. [2026-11-27 10:00] Ana: text  (similarity 0.81, keyword 3.2)'"""
-    scores = []
-    if hit.similarity is not None:
-        scores.append(f"similarity {hit.similarity:.2f}")
-    if hit.keyword_score is not None:
-        scores.append(f"keyword {hit.keyword_score:.2f}")
-    m = hit.message
-    return f"{n}. [{format_date(m.created_at)}] {sender(m)}: {shorten(m.text)}  ({', '.join(scores) or 'recent'})"
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.1f} s"
 
 
-def hits_text(hits: Sequence[Hit], start: int = 1, empty: str = "Nothing found.") -> str:
-    if not hits:
-        return empty
-    return "\n".join(hit_line(start + i, h) for i, h in enumerate(hits))
-
-
-def message_line(message: Message) -> str:
-    return f"[{format_date(message.created_at)}] {sender(message)}: {shorten(message.text, 200)}"
+def human_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
 
 
 def percentiles(values: Sequence[float]) -> str:
     if not values:
         return "no data yet"
-    return f"p50 {percentile(values, 50) * 1000:.0f} ms, p95 {percentile(values, 95) * 1000:.0f} ms (n={len(values)})"
+    return f"p50 {seconds(percentile(values, 50))}, p95 {seconds(percentile(values, 95))} (n={len(values)})"
 
 
-def stats_text(stats: dict, chat_stats: dict, llm_name: str, recall_latencies, first_token, generation) -> str:
-    size_mb = stats["database_bytes"] / 1e6
-    return "\n".join([
-        f"Messages in this chat: {chat_stats['messages']} (all chats: {stats['messages']} in {stats['chats']} chats)",
-        f"Database: {size_mb:.1f} MB",
-        f"Embedding model: {stats['embedding_model']} ({stats['embedding_dim']}-d)",
-        f"Language model: {llm_name}",
-        f"Recall latency: {percentiles(recall_latencies)}",
-        f"First token: {percentiles(first_token)}",
-        f"Whole reply: {percentiles(generation)}",
-    ])
+# ----- hits and messages ---------------------------------------------------------------------------------------
+def scores(hit: Hit) -> str:
+    parts = []
+    if hit.similarity is not None:
+        parts.append(f"similarity {hit.similarity:.2f}")
+    if hit.keyword_score is not None:
+        parts.append(f"keywords {hit.keyword_score:.2f}")
+    return ", ".join(parts) or f"score {hit.score:.3f}"
 
 
-def compare_text(text_a: str, text_b: str, measures: dict[str, float]) -> str:
-    return "\n".join([
-        f"A: {shorten(text_a, 100)}",
-        f"B: {shorten(text_b, 100)}",
-        f"Cosine similarity: {measures['cosine']:.3f}  (1 = same meaning, 0 = unrelated)",
-        f"Euclidean distance: {measures['euclidean']:.3f}  (0 = identical; the vectors are normalised, so at most 2)",
-        f"Dot product: {measures['dot']:.3f}  (equals the cosine for normalised vectors)",
-    ])
+def hit_entry(number: int, hit: Hit, m: Markup) -> str:
+    """'1. 2026-11-27 10:00 · Ana · similarity 0.81' and the message below it."""
+    msg = hit.message
+    return (f"{m.bold(f'{number}.')} {format_date(msg.created_at)} · {m.escape(sender(msg))} · {scores(hit)}\n"
+            f"{m.escape(shorten(msg.text))}")
 
 
-def why_text(hits: Sequence[Hit]) -> str:
+def message_line(message: Message, m: Markup) -> str:
+    return f"[{format_date(message.created_at)}] {m.escape(sender(message))}: {m.escape(shorten(message.text, 200))}"
+
+
+def search_text(page: SearchPage, m: Markup) -> str:
+    if not page.hits:
+        return f"Nothing in this chat's memory matches “{m.escape(shorten(page.query, 100))}”."
+    entries = [hit_entry(page.first + i, hit, m) for i, hit in enumerate(page.hits)]
+    return f"{m.bold('Search:')} {m.escape(shorten(page.query, 100))}\n\n" + "\n\n".join(entries)
+
+
+def why_text(hits: Sequence[Hit], m: Markup) -> str:
     if not hits:
-        return "Nothing was recalled for the last reply (or there was no reply yet since the bot started)."
-    return "Recalled for the last reply, best first:\n" + hits_text(hits)
+        return "Nothing was recalled for my last reply in this chat."
+    entries = [hit_entry(n, hit, m) + f"\n(fused score {hit.score:.3f})" for n, hit in enumerate(hits, start=1)]
+    return m.bold("Recalled for my last reply, best first") + "\n\n" + "\n\n".join(entries)
+
+
+def compare_text(c: Comparison, m: Markup) -> str:
+    return "\n".join([
+        f"A: {m.escape(shorten(c.a, 200))}",
+        f"B: {m.escape(shorten(c.b, 200))}",
+        "",
+        f"Cosine similarity: {m.bold(f'{c.cosine:.4f}')}  (1 = same meaning, 0 = unrelated)",
+        f"Euclidean distance: {m.bold(f'{c.euclidean:.4f}')}  (0 = identical; at most 2 for these vectors)",
+        f"Dot product: {m.bold(f'{c.dot:.4f}')}",
+        "",
+        "The embeddings are normalised, so the dot product equals the cosine and the distance is √(2 − 2·cosine).",
+    ])
+
+
+def stats_text(s: Stats, m: Markup, up_for: float | None = None) -> str:
+    roles = ", ".join(f"{role} {n}" for role, n in sorted(s.by_role.items())) or "none"
+    lines = [f"{m.bold('This chat:')} {s.chat_messages} messages stored ({m.escape(roles)})"]
+    if s.total_messages is not None:
+        lines.append(f"{m.bold('All chats:')} {s.total_messages} messages in {s.chats} chats")
+    if s.database_bytes is not None:
+        lines.append(f"{m.bold('Database:')} {human_bytes(s.database_bytes)}")
+    lines += [
+        f"{m.bold('Embedding model:')} {m.escape(s.embedding_model)} ({s.embedding_dim} dimensions)",
+        f"{m.bold('Language model:')} {m.escape(s.llm_name)}",
+        f"{m.bold('Recall:')} {percentiles(s.recall_seconds)}",
+        f"{m.bold('First token:')} {percentiles(s.first_token_seconds)}",
+        f"{m.bold('Whole reply:')} {percentiles(s.reply_seconds)}",
+    ]
+    if up_for is not None:
+        lines.append(f"{m.bold('Up for:')} {seconds(up_for)}")
+    return "\n".join(lines)
+
+
+def forget_question(request: ForgetRequest, m: Markup) -> str | None:
+    """The confirmation question for a /forget, or None when there is nothing to forget (see forget_nothing)."""
+    if not request.count:
+        return None
+    if request.everything:
+        return (f"Forget {m.bold('everything')} I remember of this chat ({request.count} messages)? "
+                "This cannot be undone.")
+    lines = [message_line(msg, m) for msg in request.preview[:PREVIEW_LINES]]
+    if request.count > PREVIEW_LINES:
+        lines.append(f"… and {request.count - PREVIEW_LINES} more")
+    return f"Forget these {request.count} messages?\n\n" + "\n".join(lines)
+
+
+def forget_nothing(request: ForgetRequest) -> str:
+    if request.everything:
+        return "This chat's memory is already empty."
+    return "No message in this chat's memory contains all these words; nothing to forget."
+
+
+def forgotten_text(count: int) -> str:
+    return f"Forgotten: {count} messages deleted from my memory of this chat."

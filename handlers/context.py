@@ -1,7 +1,7 @@
 """The services every handler (and job) reaches through `context.bot_data["engram"]`.
 
-bot/app.py creates one `Services` and fills `memory`, `llm`, `assistant` (and `reminders`, when that feature is
-present) in post_init; handlers read them with `services_of(context)`. Replies are generated in background tasks
+handlers/app.py creates one `Services` and fills `memory`, `llm`, `assistant`, `reminders` and `housekeeping` in
+post_init; handlers read them with `services_of(context)`. Replies are generated in background tasks
 started with `spawn`, so a long generation never holds up the update queue; post_stop cancels what is left.
 """
 
@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Coroutine
+from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+from telegram import Update
+
+from bot.commands import arguments
+
+if TYPE_CHECKING:  # annotations only: handlers.access imports this module
     from telegram.ext import Application
 
     from bot.assistant import Assistant, Reply
     from bot.config import Config
+    from bot.housekeeping import Housekeeping
     from bot.llm.base import LLM
+    from bot.reminders.service import ReminderService
     from handlers.access import AccessPolicy
     from handlers.streaming import Throttle
-    from memory import Memory
+    from memory import Embedder, Memory
 
 log = logging.getLogger(__name__)
 
@@ -29,21 +36,20 @@ BOT_DATA_KEY = "engram"
 
 @dataclass
 class Services:
-    config: "Config"
-    access: "AccessPolicy"
-    throttle: "Throttle"
-    memory: "Memory | None" = None
-    llm: "LLM | None" = None
-    assistant: "Assistant | None" = None
-    reminders: Any = None  # bot.reminders.service.ReminderService, when the reminders feature is installed
-    housekeeping: Any = None  # bot.housekeeping.Housekeeping, scheduled in post_init
-    embedder: Any = None  # used by post_init to build `memory` when none was given
-    extra_commands: list[tuple[str, str]] = field(default_factory=list)  # (command, description) of features
+    config: Config
+    access: AccessPolicy
+    throttle: Throttle
+    memory: Memory | None = None
+    llm: LLM | None = None
+    assistant: Assistant | None = None
+    reminders: ReminderService | None = None
+    housekeeping: Housekeeping | None = None
+    embedder: Embedder | None = None  # used by post_init to build `memory` when none was given
     started_at: float = 0.0
     tasks: set[asyncio.Task] = field(default_factory=set)
-    replies: set["Reply"] = field(default_factory=set)  # replies being streamed (cancelled on shutdown)
+    replies: set[Reply] = field(default_factory=set)  # replies being streamed (cancelled on shutdown)
 
-    def spawn(self, application: "Application", coroutine: Coroutine, update: object | None = None) -> asyncio.Task:
+    def spawn(self, application: Application, coroutine: Coroutine, update: object | None = None) -> asyncio.Task:
         """Run a coroutine in the background; its errors go to the application's error handler."""
 
         async def guarded() -> None:
@@ -69,7 +75,7 @@ class Services:
         for reply in list(self.replies):
             reply.cancel()
         if self.tasks:
-            done, pending = await asyncio.wait(list(self.tasks), timeout=grace)
+            _done, pending = await asyncio.wait(list(self.tasks), timeout=grace)
             for task in pending:
                 task.cancel()
             if pending:
@@ -79,3 +85,8 @@ class Services:
 def services_of(context) -> Services:
     """The Services of the application a handler or job runs in."""
     return context.bot_data[BOT_DATA_KEY]
+
+
+def args_text(update: Update) -> str:
+    """Everything after the command word of the update's message."""
+    return arguments(update.effective_message.text or "")

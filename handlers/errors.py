@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.commands import UsageError
 from bot.errors import EngramError, GenerationCancelled
 
 log = logging.getLogger(__name__)
@@ -22,7 +23,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, (NetworkError, RetryAfter)) and not isinstance(update, Update):
         log.warning("Telegram unreachable or busy: %s", error)  # polling errors: PTB retries by itself
         return
-    log.error("error while handling an update", exc_info=error)
+    if isinstance(error, UsageError):  # a person typed a command wrongly: nothing to log loudly
+        log.debug("usage error: %s", error)
+    else:
+        log.error("error while handling an update", exc_info=error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     # Our own errors carry messages written for people (bot/errors.py); anything else stays in the log.

@@ -1,7 +1,7 @@
 """/forget: delete memories (row, vector and keyword entry go together, in memory.Memory).
 
 - As a reply to a message: forget that message at once.
-- /forget <query>: list the matching memories and ask to confirm with a button.
+- /forget <words>: list the messages containing all these words (bot/commands.py) and ask to confirm.
 - /forget all: ask to confirm, then empty this chat's memory.
 Only the person who asked can press the buttons. In groups with admin_user_ids configured, only admins may forget.
 """
@@ -14,20 +14,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot import commands, views
+from bot.views import HTML
 from handlers.access import require_admin
-from handlers.commands import args_text, hit_line, reply_html
-from handlers.context import services_of
+from handlers.commands import reply_html
+from handlers.context import args_text, services_of
 
 ANONYMOUS_ADMIN = 1087968824  # Telegram's GroupAnonymousBot: the sender of an anonymous admin's messages
 
-MAX_MATCHES = 5
-# A query's hit is offered for deletion if it shares a keyword or its embedding is at least this similar:
-# vector search always returns *something*, and unrelated messages must not be deleted by accident.
-MIN_SIMILARITY = 0.45
-
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/forget (as a reply), /forget <query> or /forget all."""
+    """/forget (as a reply), /forget <words> or /forget all."""
     if not await require_admin(update, context):
         return
     memory = services_of(context).memory
@@ -35,39 +32,25 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = update.effective_chat.id
     query = args_text(update)
     if message.reply_to_message and not query:
-        target = message.reply_to_message.message_id
-        if await memory.forget(chat_id, target):
+        if await memory.forget(chat_id, message.reply_to_message.message_id):
             await reply_html(update, "Forgotten: that message is no longer in my memory.")
         else:
             await reply_html(update, "I had nothing stored for that message.")
         return
-    if not query:
-        await reply_html(update, "Usage: reply to a message with /forget, or /forget &lt;what&gt;, or /forget all")
+    request = await commands.forget_request(memory, chat_id, query)
+    question = views.forget_question(request, HTML)
+    if question is None:
+        await reply_html(update, views.forget_nothing(request))
         return
-    if query.lower() == "all":
-        count = (await memory.stats(chat_id))["messages"]
-        if not count:
-            await reply_html(update, "This chat's memory is already empty.")
-            return
-        token = _remember(context, update, "all")
-        await reply_html(update, f"Forget <b>everything</b> I remember of this chat ({count} messages)? "
-                                 "This cannot be undone.", reply_markup=_confirm(token, "Yes, forget everything"))
-        return
-    hits = [h for h in await memory.search(chat_id, query, MAX_MATCHES * 2)
-            if h.keyword_score is not None or (h.similarity or 0.0) >= MIN_SIMILARITY][:MAX_MATCHES]
-    if not hits:
-        await reply_html(update, "Nothing in this chat's memory matches that closely; nothing to forget.")
-        return
-    token = _remember(context, update, [h.message.id for h in hits])
-    lines = [hit_line(number, hit) for number, hit in enumerate(hits, start=1)]
-    await reply_html(update, f"Forget these {len(hits)} messages?\n\n" + "\n\n".join(lines),
-                     reply_markup=_confirm(token, f"Yes, forget {len(hits)}"))
+    token = _remember(context, update, request)
+    yes = "Yes, forget everything" if request.everything else f"Yes, forget {request.count}"
+    await reply_html(update, question, reply_markup=_confirm(token, yes))
 
 
-def _remember(context, update: Update, what) -> str:
+def _remember(context, update: Update, request: commands.ForgetRequest) -> str:
     pending = context.chat_data.setdefault("forget", {})
     token = secrets.token_hex(4)  # never reused, even across restarts: an old button cannot confirm a new request
-    pending[token] = {"what": what, "user_id": update.effective_user.id}
+    pending[token] = {"request": request, "user_id": update.effective_user.id}
     return token
 
 
@@ -101,12 +84,7 @@ async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if answer != "yes":
         await query.edit_message_text("Cancelled: nothing was forgotten.")
         return
-    memory = services_of(context).memory
-    chat_id = update.effective_chat.id
-    if request["what"] == "all":
-        count = await memory.forget_chat(chat_id)
+    count = await commands.forget(services_of(context).memory, update.effective_chat.id, request["request"])
+    if request["request"].everything:
         context.chat_data.pop("searches", None)
-    else:
-        count = await memory.forget_ids(chat_id, request["what"])
-    await query.edit_message_text(f"Forgotten: {count} messages deleted from my memory of this chat.",
-                                  parse_mode=ParseMode.HTML)
+    await query.edit_message_text(views.forgotten_text(count), parse_mode=ParseMode.HTML)

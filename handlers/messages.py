@@ -14,8 +14,16 @@ import contextlib
 import logging
 import time
 
-from telegram import Chat, Message as TgMessage, MessageEntity, MessageOriginChannel, MessageOriginChat
-from telegram import MessageOriginHiddenUser, MessageOriginUser, Update
+from telegram import (
+    Chat,
+    MessageEntity,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
+)
+from telegram import Message as TgMessage
 from telegram.ext import ContextTypes
 
 from bot.errors import GenerationCancelled

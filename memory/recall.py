@@ -90,7 +90,8 @@ def spread(scores: dict[int, float], neighbours: dict[int, tuple[int | None, int
     out = {}
     for id_, score in scores.items():
         before, after = neighbours.get(id_, (None, None))
-        out[id_] = score + weight * max(scores.get(before, 0.0), scores.get(after, 0.0))
+        near = [scores.get(i, 0.0) for i in (before, after) if i is not None]
+        out[id_] = score + weight * max(near, default=0.0)
     return out
 
 
@@ -132,9 +133,8 @@ def dedupe(ranked: list[int], vectors: dict[int, np.ndarray], texts: dict[int, s
         if norm_text and norm_text in seen_texts:
             continue
         vec = vectors.get(id_)
-        if vec is not None and kept_vectors:
-            if float(np.max(np.stack(kept_vectors) @ vec)) >= threshold:
-                continue
+        if vec is not None and kept_vectors and float(np.max(np.stack(kept_vectors) @ vec)) >= threshold:
+            continue
         kept.append(id_)
         if vec is not None:
             kept_vectors.append(vec)

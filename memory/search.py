@@ -7,11 +7,13 @@ each file holds one concern: store.py writes and reads messages, this file ranks
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
-from memory import migrations, recall, vectors
+from memory import db, migrations, recall, vectors
+from memory.embedder import Embedder
 from memory.models import MESSAGE_COLUMNS, Hit, Message
 
 DAY = 86400.0
@@ -21,7 +23,16 @@ TURN_GAP = 3600.0
 
 
 class Searching:
-    """Read-only ranking methods; needs `conn`, `embedder`, `fusion` and `get_rows` from the store."""
+    """Reading and ranking; the store supplies its connection, embedder and fusion parameters."""
+
+    _conn: Any
+    embedder: Embedder
+    fusion: recall.FusionParams
+
+    def get_rows(self, ids: Sequence[int]) -> dict[int, Message]:
+        """Messages by row id (missing ids are left out)."""
+        rows = db.rows_in(self._conn, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({{marks}})", ids)
+        return {row[0]: Message.from_row(row) for row in rows}
 
     def matching(self, chat_id: int, query: str, limit: int = 100) -> list[Message]:
         """Messages of a chat that contain every word of `query` (after stemming), newest first.
@@ -32,7 +43,7 @@ class Searching:
         if not words:
             return []
         expression = f'chat : "{migrations.chat_token(chat_id)}" AND ' + " AND ".join(f'"{w}"' for w in words[:32])
-        rows = self.conn.execute(
+        rows = self._conn.execute(
             f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} FROM messages_fts "
             "JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? AND m.chat_id = ? "
             "ORDER BY m.created_at DESC LIMIT ?",
@@ -44,7 +55,7 @@ class Searching:
         return self.embedder.embed_batch([text])[0]
 
     def vector_search(self, chat_id: int, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        return vectors.knn(self.conn, chat_id, query, k)
+        return vectors.knn(self._conn, chat_id, query, k)
 
     def keyword_search(self, chat_id: int, text: str, k: int) -> list[tuple[int, float]]:
         """BM25 matches of a chat for arbitrary user text: [(row id, score)], best first. Never raises on syntax."""
@@ -53,7 +64,7 @@ class Searching:
             return []
         # The chat token confines the match (and its BM25 scoring) to this chat's postings; the join re-checks.
         scoped = f'chat : "{migrations.chat_token(chat_id)}" AND ({expression})'
-        rows = self.conn.execute(
+        rows = self._conn.execute(
             "SELECT m.id, f.rank FROM (SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ? "
             "ORDER BY rank LIMIT ?) AS f JOIN messages m ON m.id = f.rowid WHERE m.chat_id = ? ORDER BY f.rank",
             (scoped, k, chat_id),
@@ -101,7 +112,7 @@ class Searching:
         top = [i for i, _ in ranked[: k * 4]]
         rows = self.get_rows(top)
         top = [i for i in top if i in rows]
-        vecs = vectors.get(self.conn, top)
+        vecs = vectors.get(self._conn, top)
         kept = recall.dedupe(top, vecs, {i: rows[i].text for i in top}, self.fusion.dedup_threshold)
         scores, kws = dict(ranked), dict(kw_list)
         vranks = {i: r for r, (i, _) in enumerate(vec_list, start=1)}
@@ -126,7 +137,7 @@ class Searching:
         scored = set(neighbours)
         scored -= excluded
         rows = self.get_rows(list(scored))
-        sims = {i: float(v @ qv) for i, v in vectors.get(self.conn, list(rows)).items()}
+        sims = {i: float(v @ qv) for i, v in vectors.get(self._conn, list(rows)).items()}
         now = time.time() if now is None else now
         ages = {i: (now - m.created_at) / DAY for i, m in rows.items()}
         return recall.fuse(sims, dict(kw_list), neighbours, self.fusion, ages)
@@ -135,13 +146,13 @@ class Searching:
         """Each message's previous and next message in its chat (by time, then row id), None at either end."""
         out = {}
         for m in messages:
-            before = self.conn.execute(
+            before = self._conn.execute(
                 "SELECT id FROM messages WHERE chat_id = ? AND (created_at, id) < (?, ?) AND created_at >= ? "
                 "ORDER BY created_at DESC, id DESC LIMIT 1", (chat_id, m.created_at, m.id, m.created_at - TURN_GAP),
             ).fetchone()
-            after = self.conn.execute(
+            after = self._conn.execute(
                 "SELECT id FROM messages WHERE chat_id = ? AND (created_at, id) > (?, ?) AND created_at <= ? "
                 "ORDER BY created_at, id LIMIT 1", (chat_id, m.created_at, m.id, m.created_at + TURN_GAP),
             ).fetchone()
-            out[m.id] = (before[0] if before else None, after[0] if after else None)
+            out[m.rowid] = (before[0] if before else None, after[0] if after else None)
         return out

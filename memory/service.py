@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from memory import maintenance
 from memory import recall as ranking
 from memory.embedder import Embedder
 from memory.models import Hit, Message
+from memory.reminders import NextOccurrence, Reminder
 from memory.store import Store
 
 
@@ -54,7 +57,7 @@ class Memory:
         self._executor.shutdown(wait=True)
         self._executor = None
 
-    async def __aenter__(self) -> "Memory":
+    async def __aenter__(self) -> Memory:
         await self.start()
         return self
 
@@ -66,10 +69,6 @@ class Memory:
             raise RuntimeError("Memory is not started")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
-
-    async def call(self, fn: Callable[[Store], object]):
-        """Run fn(store) on the memory thread: for tools (benchmarks, importers, housekeeping)."""
-        return await self._run(lambda: fn(self.store))
 
     @property
     def store(self) -> Store:
@@ -109,8 +108,22 @@ class Memory:
         return await self._run(self.store.delete, chat_id, message_id)
 
     async def matching(self, chat_id: int, query: str, limit: int = 100) -> list[Message]:
-        """Messages containing every word of the query (what /forget <query> would delete)."""
+        """Messages containing every word of the query, newest first (what /forget <query> offers to delete)."""
         return await self._run(self.store.matching, chat_id, query, limit)
+
+    async def count(self, chat_id: int | None = None) -> int:
+        return await self._run(self.store.count, chat_id)
+
+    async def next_message_id(self, chat_id: int) -> int:
+        """A message id not used yet in this chat (for front ends without ids of their own: the terminal)."""
+        return await self._run(self.store.next_message_id, chat_id)
+
+    async def chat_vectors(self, chat_id: int) -> tuple[np.ndarray, np.ndarray]:
+        return await self._run(self.store.chat_vectors, chat_id)
+
+    async def check(self) -> dict:
+        """Integrity and consistency of the database (Store.check)."""
+        return await self._run(self.store.check)
 
     async def forget_ids(self, chat_id: int, ids: Iterable[int]) -> int:
         return await self._run(self.store.delete_ids, chat_id, list(ids))
@@ -140,3 +153,53 @@ class Memory:
         """Cosine similarity, Euclidean distance and dot product of two texts' embeddings."""
         a, b = await self.embed([text_a, text_b])
         return ranking.similarity_measures(a, b)
+
+    # ----- reminders (memory/reminders.py) --------------------------------------------------------------------
+    async def add_reminder(self, *, chat_id: int, created_by: int | None, text: str, due_at: float,
+                           recurrence: str | None, timezone: str, now: float) -> Reminder:
+        return await self._run(self.store.reminders.create, chat_id=chat_id, created_by=created_by, text=text,
+                               due_at=due_at, recurrence=recurrence, timezone=timezone, now=now)
+
+    async def reminder(self, reminder_id: int) -> Reminder | None:
+        return await self._run(self.store.reminders.get, reminder_id)
+
+    async def pending_reminders(self, chat_id: int | None = None) -> list[Reminder]:
+        """One chat's reminders still to come (soonest first), or every chat's pending ones."""
+        if chat_id is None:
+            return await self._run(self.store.reminders.all_pending)
+        return await self._run(self.store.reminders.pending_for_chat, chat_id)
+
+    async def due_reminders(self, now: float) -> list[Reminder]:
+        return await self._run(self.store.reminders.due, now)
+
+    async def cancel_reminder(self, chat_id: int, reminder_id: int) -> Reminder | None:
+        return await self._run(self.store.reminders.cancel, chat_id, reminder_id)
+
+    async def claim_reminder(self, reminder_id: int, token: str, now: float) -> Reminder | None:
+        return await self._run(self.store.reminders.claim, reminder_id, token, now)
+
+    async def release_reminder(self, reminder_id: int, token: str, error: str) -> bool:
+        return await self._run(self.store.reminders.release, reminder_id, token, error)
+
+    async def fail_reminder(self, reminder_id: int, token: str | None, error: str) -> bool:
+        return await self._run(self.store.reminders.fail, reminder_id, token, error)
+
+    async def record_delivery(self, reminder: Reminder, token: str, message: Message,
+                              next_due: float | None) -> bool:
+        return await self._run(self.store.reminders.record_delivery, reminder, token, message, next_due)
+
+    async def recover_reminders(self, unknown_outcome: str, next_occurrence: NextOccurrence) -> dict[str, int]:
+        return await self._run(self.store.reminders.recover, unknown_outcome, next_occurrence)
+
+    # ----- housekeeping (memory/maintenance.py) ---------------------------------------------------------------
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """WAL checkpoint + PRAGMA optimize, on the memory thread."""
+        return await self._run(self.store.checkpoint)
+
+    async def backup(self, backup_dir: str | Path, keep: int, now: datetime | None = None) -> Path:
+        """An online backup from a second connection in a worker thread: the memory thread keeps working."""
+        return await asyncio.to_thread(maintenance.backup_database, self.path, backup_dir, keep, now)
+
+    async def delete_older_than(self, cutoff: float) -> int:
+        """Retention: delete every message created before `cutoff` (Unix time), in all chats."""
+        return await self._run(self.store.delete_older_than, cutoff)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from memory import db, migrations, recall, vectors
+from memory import db, maintenance, migrations, recall, vectors
 from memory.embedder import Embedder
 from memory.errors import ModelMismatch
 from memory.models import MESSAGE_COLUMNS, Message
+from memory.reminders import Reminders
 from memory.search import TURN_GAP, Searching
 
 CONTEXT_CHARS = 300  # of the previous turn embedded with a message (its end, nearest the message)
@@ -38,10 +39,11 @@ def embedding_input(message: Message, previous: tuple[str, str] | None = None) -
 
 class Store(Searching):
     def __init__(self, conn, embedder: Embedder, path: str, fusion: recall.FusionParams | None = None):
-        self.conn = conn
+        self._conn = conn  # private to memory/: everything else goes through the methods
         self.embedder = embedder
         self.path = path
         self.fusion = fusion or recall.FusionParams()
+        self.reminders = Reminders(conn, self.add)
 
     # ----- opening -------------------------------------------------------------------------------------------
     @classmethod
@@ -53,7 +55,7 @@ class Store(Searching):
         on_model_change: str = "refuse",
         progress: Callable[[int, int], None] | None = None,
         fusion: recall.FusionParams | None = None,
-    ) -> "Store":
+    ) -> Store:
         conn = db.connect(path)
         try:
             migrations.migrate(conn)
@@ -65,10 +67,10 @@ class Store(Searching):
         return store
 
     def close(self) -> None:
-        self.conn.close()
+        self._conn.close()
 
     def recorded_model(self) -> tuple[str, int] | None:
-        row = self.conn.execute("SELECT name, dim FROM embedding_model WHERE id = 1").fetchone()
+        row = self._conn.execute("SELECT name, dim FROM embedding_model WHERE id = 1").fetchone()
         return (row[0], row[1]) if row else None
 
     def _check_model(self, on_model_change: str, progress) -> None:
@@ -76,14 +78,14 @@ class Store(Searching):
         current = (self.embedder.name, self.embedder.dim)
         if recorded is None:
             with self._transaction():
-                vectors.create(self.conn, self.embedder.dim)
-                self.conn.execute(
+                vectors.create(self._conn, self.embedder.dim)
+                self._conn.execute(
                     "INSERT INTO embedding_model (id, name, dim, created_at) VALUES (1, ?, ?, ?)",
                     (*current, time.time()),
                 )
             return
         if recorded == current:
-            vectors.create(self.conn, self.embedder.dim)
+            vectors.create(self._conn, self.embedder.dim)
             return
         if on_model_change != "reembed":
             raise ModelMismatch(recorded[0], recorded[1], *current)
@@ -91,13 +93,13 @@ class Store(Searching):
 
     def reembed(self, progress: Callable[[int, int], None] | None = None, batch_size: int = 256) -> int:
         """Re-embed every message with the current embedder; the model record changes with the last batch."""
-        total = self.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        total = self._conn.execute("SELECT count(*) FROM messages").fetchone()[0]
         with self._transaction():
-            vectors.drop(self.conn)
-            vectors.create(self.conn, self.embedder.dim)
+            vectors.drop(self._conn)
+            vectors.create(self._conn, self.embedder.dim)
         done, last_id = 0, 0
         while True:
-            rows = self.conn.execute(
+            rows = self._conn.execute(
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id > ? ORDER BY id LIMIT ?", (last_id, batch_size)
             ).fetchall()
             batch = [Message.from_row(r) for r in rows]
@@ -106,7 +108,7 @@ class Store(Searching):
                 if batch:
                     self._embed_rows(batch)
                 if final:
-                    self.conn.execute(
+                    self._conn.execute(
                         "INSERT OR REPLACE INTO embedding_model (id, name, dim, created_at) VALUES (1, ?, ?, ?)",
                         (self.embedder.name, self.embedder.dim, time.time()),
                     )
@@ -115,24 +117,30 @@ class Store(Searching):
                 progress(done, total)
             if final:
                 return done
-            last_id = batch[-1].id
+            last_id = batch[-1].rowid
 
     # ----- writing -------------------------------------------------------------------------------------------
     def _transaction(self):
-        return db.transaction(self.conn)
+        return db.transaction(self._conn)
 
     def add(self, message: Message) -> Message:
         return self.add_many([message])[0]
 
-    def add_many(self, messages: Sequence[Message], batch_size: int = 256) -> list[Message]:
+    def add_many(self, messages: Sequence[Message], batch_size: int = 256,
+                 vectors: np.ndarray | None = None) -> list[Message]:
         """Store messages, idempotent on (chat_id, message_id): the same message again changes nothing,
-        the same id with another text is an edit. Each batch is one transaction."""
+        the same id with another text is an edit. Each batch is one transaction.
+
+        `vectors` (one unit row per message) are stored as given instead of embedding: for benchmarks that
+        build large synthetic databases.
+        """
         out: list[Message] = []
         for start in range(0, len(messages), batch_size):
-            out.extend(self._add_batch(messages[start:start + batch_size]))
+            given = None if vectors is None else vectors[start:start + batch_size]
+            out.extend(self._add_batch(messages[start:start + batch_size], given))
         return out
 
-    def _add_batch(self, batch: Sequence[Message]) -> list[Message]:
+    def _add_batch(self, batch: Sequence[Message], given: np.ndarray | None = None) -> list[Message]:
         existing = self._existing(batch)
         todo = [m for m in batch if existing.get((m.chat_id, m.message_id), (None, None))[1] != m.text]
         stored: dict[tuple[int, int], Message] = {}
@@ -143,12 +151,12 @@ class Store(Searching):
                 key = (message.chat_id, message.message_id)
                 if key in existing:
                     row_id = existing[key][0]
-                    self.conn.execute(
+                    self._conn.execute(
                         "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?",
                         (message.text, message.edited_at or time.time(), row_id),
                     )
                 else:
-                    row_id = self.conn.execute(
+                    row_id = self._conn.execute(
                         "INSERT INTO messages (chat_id, message_id, sender_id, sender_name, role, text, created_at,"
                         " edited_at, reply_to, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
@@ -160,7 +168,11 @@ class Store(Searching):
                 existing[key] = (row_id, message.text)
                 stored[key] = replace(message, id=row_id)
             fresh = list({m.id: m for m in stored.values()}.values())
-            if fresh:
+            if fresh and given is not None:
+                rows = {(m.chat_id, m.message_id): n for n, m in enumerate(batch)}
+                vectors.insert(self._conn, [m.rowid for m in fresh], [m.chat_id for m in fresh],
+                               given[[rows[(m.chat_id, m.message_id)] for m in fresh]])
+            elif fresh:
                 self._embed_rows(fresh)
         for message in batch:
             key = (message.chat_id, message.message_id)
@@ -172,11 +184,12 @@ class Store(Searching):
         """Embed stored messages (each with the turn before it) and write their vectors. Inside a transaction."""
         inputs = [embedding_input(m, self._previous_turn(m)) for m in messages]
         embedded = self.embedder.embed_batch(inputs)
-        vectors.insert(self.conn, [m.id for m in messages], [m.chat_id for m in messages], embedded)
+        vectors.insert(self._conn, [m.rowid for m in messages], [m.chat_id for m in messages], embedded)
 
     def _previous_turn(self, message: Message) -> tuple[str, str] | None:
-        row = self.conn.execute(
-            "SELECT sender_name, text FROM messages WHERE chat_id = ? AND (created_at < ? OR (created_at = ? AND id < ?))"
+        row = self._conn.execute(
+            "SELECT sender_name, text FROM messages WHERE chat_id = ? "
+            "AND (created_at < ? OR (created_at = ? AND id < ?))"
             " AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1",
             (message.chat_id, message.created_at, message.created_at, message.id, message.created_at - TURN_GAP),
         ).fetchone()
@@ -185,7 +198,7 @@ class Store(Searching):
     def _existing(self, batch: Sequence[Message]) -> dict[tuple[int, int], tuple[int, str]]:
         found: dict[tuple[int, int], tuple[int, str]] = {}
         for m in batch:
-            row = self.conn.execute(
+            row = self._conn.execute(
                 "SELECT id, text FROM messages WHERE chat_id = ? AND message_id = ?", (m.chat_id, m.message_id)
             ).fetchone()
             if row:
@@ -208,23 +221,20 @@ class Store(Searching):
         if not ids:
             return 0
         with self._transaction():
-            vectors.delete(self.conn, ids)
-            self.conn.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in ids])
+            vectors.delete(self._conn, ids)
+            self._conn.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in ids])
         return len(ids)
 
     def delete(self, chat_id: int, message_id: int) -> bool:
         message = self.get(chat_id, message_id)
-        return bool(message and self.delete_ids(chat_id, [message.id]))
+        return bool(message and self.delete_ids(chat_id, [message.rowid]))
 
     def delete_chat(self, chat_id: int) -> int:
-        ids = [i for (i,) in self.conn.execute("SELECT id FROM messages WHERE chat_id = ?", (chat_id,))]
+        ids = [i for (i,) in self._conn.execute("SELECT id FROM messages WHERE chat_id = ?", (chat_id,))]
         with self._transaction():
-            vectors.delete(self.conn, ids)
-            self.conn.execute("DELETE FROM messages WHERE chat_id = ?", (chat_id,))
+            vectors.delete(self._conn, ids)
+            self._conn.execute("DELETE FROM messages WHERE chat_id = ?", (chat_id,))
         return len(ids)
-
-    def delete_by_query(self, chat_id: int, query: str, limit: int = 1000) -> int:
-        return self.delete_ids(chat_id, [m.id for m in self.matching(chat_id, query, limit)])
 
     def move_chat(self, old: int, new: int) -> int:
         """Carry a chat's memory over to a new chat id (a Telegram group that became a supergroup).
@@ -233,42 +243,43 @@ class Store(Searching):
         the original in meta. vec0 partition keys cannot be updated, and the keyword index holds the chat token:
         both are rewritten. One transaction; returns the messages moved.
         """
-        rows = [Message.from_row(r) for r in self.conn.execute(
+        rows = [Message.from_row(r) for r in self._conn.execute(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?", (old,))]
         with self._transaction():
             if rows:
-                ids = [m.id for m in rows]
-                stored = vectors.get(self.conn, ids)
-                vectors.delete(self.conn, ids)
+                ids = [m.rowid for m in rows]
+                stored = vectors.get(self._conn, ids)
+                vectors.delete(self._conn, ids)
                 for m in rows:
-                    self.conn.execute(
-                        "INSERT INTO messages_fts (messages_fts, rowid, text, sender_name, chat) VALUES ('delete', ?, ?, ?, ?)",
+                    self._conn.execute(
+                        "INSERT INTO messages_fts (messages_fts, rowid, text, sender_name, chat) "
+                        "VALUES ('delete', ?, ?, ?, ?)",
                         (m.id, m.text, m.sender_name, migrations.chat_token(old)),
                     )
                     meta = {**(m.meta or {}), "migrated_from": old, "original_message_id": m.message_id}
-                    self.conn.execute(
+                    self._conn.execute(
                         "UPDATE messages SET chat_id = ?, message_id = ?, meta = ? WHERE id = ?",
                         (new, -abs(m.message_id), json.dumps(meta), m.id),
                     )
-                    self.conn.execute(
+                    self._conn.execute(
                         "INSERT INTO messages_fts (rowid, text, sender_name, chat) VALUES (?, ?, ?, ?)",
                         (m.id, m.text, m.sender_name, migrations.chat_token(new)),
                     )
                 kept = [i for i in ids if i in stored]
                 if kept:
-                    vectors.insert(self.conn, kept, [new] * len(kept), np.stack([stored[i] for i in kept]))
-            self.conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since) "
+                    vectors.insert(self._conn, kept, [new] * len(kept), np.stack([stored[i] for i in kept]))
+            self._conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since) "
                               "SELECT ?, timezone, context_since FROM chats WHERE chat_id = ?", (new, old))
-            self.conn.execute("UPDATE reminders SET chat_id = ? WHERE chat_id = ?", (new, old))
+            self._conn.execute("UPDATE reminders SET chat_id = ? WHERE chat_id = ?", (new, old))
         return len(rows)
 
     def delete_older_than(self, cutoff: float) -> int:
         """Retention: delete every message created before `cutoff` (Unix time), in all chats."""
         deleted = 0
-        for (chat_id,) in self.conn.execute(
+        for (chat_id,) in self._conn.execute(
             "SELECT DISTINCT chat_id FROM messages WHERE created_at < ?", (cutoff,)
         ).fetchall():
-            ids = [i for (i,) in self.conn.execute(
+            ids = [i for (i,) in self._conn.execute(
                 "SELECT id FROM messages WHERE chat_id = ? AND created_at < ?", (chat_id, cutoff)
             )]
             deleted += self.delete_ids(chat_id, ids)
@@ -276,23 +287,14 @@ class Store(Searching):
 
     # ----- reading -------------------------------------------------------------------------------------------
     def get(self, chat_id: int, message_id: int) -> Message | None:
-        row = self.conn.execute(
+        row = self._conn.execute(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND message_id = ?", (chat_id, message_id)
         ).fetchone()
         return Message.from_row(row) if row else None
 
-    def get_rows(self, ids: Sequence[int]) -> dict[int, Message]:
-        out: dict[int, Message] = {}
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start:start + 500])
-            marks = ",".join("?" * len(chunk))
-            for row in self.conn.execute(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", chunk):
-                out[row[0]] = Message.from_row(row)
-        return out
-
     def recent(self, chat_id: int, n: int, since: float = 0.0) -> list[Message]:
         """The last n messages of a chat created at or after `since`, oldest first."""
-        rows = self.conn.execute(
+        rows = self._conn.execute(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND created_at >= ? "
             "ORDER BY created_at DESC, id DESC LIMIT ?",
             (chat_id, since, n),
@@ -301,31 +303,73 @@ class Store(Searching):
 
     def next_message_id(self, chat_id: int) -> int:
         """A message id not used yet in this chat (for front ends without their own ids, e.g. the terminal)."""
-        row = self.conn.execute("SELECT max(message_id) FROM messages WHERE chat_id = ?", (chat_id,)).fetchone()
+        row = self._conn.execute("SELECT max(message_id) FROM messages WHERE chat_id = ?", (chat_id,)).fetchone()
         return (row[0] or 0) + 1
 
     def count(self, chat_id: int | None = None) -> int:
         if chat_id is None:
-            return self.conn.execute("SELECT count(*) FROM messages").fetchone()[0]
-        return self.conn.execute("SELECT count(*) FROM messages WHERE chat_id = ?", (chat_id,)).fetchone()[0]
+            return self._conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        return self._conn.execute("SELECT count(*) FROM messages WHERE chat_id = ?", (chat_id,)).fetchone()[0]
+
+    def chat_vectors(self, chat_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids and float32 unit vectors of every message of a chat (a brute-force scan, topics)."""
+        rows = self._conn.execute(
+            "SELECT m.id, v.embedding FROM messages m JOIN message_vectors v ON v.id = m.id WHERE m.chat_id = ? "
+            "ORDER BY m.id", (chat_id,),
+        ).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.array([r[0] for r in rows], dtype=np.int64), vectors.matrix_from_blobs([r[1] for r in rows])
+
+    def check(self) -> dict:
+        """SQLite's integrity check, the keyword index's own check, and whether the messages, their float vectors
+        and their quantised vectors hold exactly the same ids ("consistent")."""
+        def one(sql: str):
+            return self._conn.execute(sql).fetchone()[0]
+
+        try:
+            self._conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+            keyword_index = "ok"
+        except db.operational_error() as exc:
+            keyword_index = str(exc)
+        differ = sum(one(f"SELECT count(*) FROM ({a} EXCEPT {b})") for a, b in (
+            ("SELECT id FROM messages", "SELECT id FROM message_vectors"),
+            ("SELECT id FROM message_vectors", "SELECT id FROM messages"),
+            ("SELECT id FROM messages", f"SELECT rowid FROM {vectors.TABLE}"),
+            (f"SELECT rowid FROM {vectors.TABLE}", "SELECT id FROM messages"),
+        ))
+        return {
+            "integrity": one("PRAGMA integrity_check"),
+            "keyword_index": keyword_index,
+            "messages": one("SELECT count(*) FROM messages"),
+            "vectors": one("SELECT count(*) FROM message_vectors"),
+            "keyword_rows": one("SELECT count(*) FROM messages_fts_docsize"),
+            "consistent": differ == 0 and keyword_index == "ok",
+            "journal_mode": one("PRAGMA journal_mode"),
+            "busy_timeout_ms": one("PRAGMA busy_timeout"),
+        }
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        return maintenance.checkpoint(self._conn)
 
     def export(self, chat_id: int) -> list[dict]:
-        rows = self.conn.execute(
+        rows = self._conn.execute(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY created_at, id", (chat_id,)
         )
         return [Message.from_row(r).to_json() for r in rows]
 
     def stats(self, chat_id: int | None = None) -> dict:
-        page_size = self.conn.execute("PRAGMA page_size").fetchone()[0]
-        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
+        pages = self._conn.execute("PRAGMA page_count").fetchone()[0]
         model = self.recorded_model()
         where, args = ("WHERE chat_id = ?", (chat_id,)) if chat_id is not None else ("", ())
-        by_role = dict(self.conn.execute(f"SELECT role, count(*) FROM messages {where} GROUP BY role", args))
-        first_last = self.conn.execute(f"SELECT min(created_at), max(created_at) FROM messages {where}", args).fetchone()
+        by_role = dict(self._conn.execute(f"SELECT role, count(*) FROM messages {where} GROUP BY role", args))
+        first_last = self._conn.execute(f"SELECT min(created_at), max(created_at) FROM messages {where}",
+                                        args).fetchone()
         return {
             "messages": sum(by_role.values()),
             "by_role": by_role,
-            "chats": self.conn.execute("SELECT count(DISTINCT chat_id) FROM messages").fetchone()[0],
+            "chats": self._conn.execute("SELECT count(DISTINCT chat_id) FROM messages").fetchone()[0],
             "first": first_last[0],
             "last": first_last[1],
             "database_bytes": page_size * pages,
@@ -335,7 +379,7 @@ class Store(Searching):
 
     # ----- per-chat settings ---------------------------------------------------------------------------------
     def chat_settings(self, chat_id: int) -> dict:
-        row = self.conn.execute("SELECT timezone, context_since FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
+        row = self._conn.execute("SELECT timezone, context_since FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
         return {"timezone": row[0], "context_since": row[1]} if row else {"timezone": None, "context_since": 0.0}
 
     def set_chat_setting(self, chat_id: int, **values) -> None:
@@ -343,6 +387,6 @@ class Store(Searching):
         if not values or set(values) - allowed:
             raise ValueError(f"chat settings are {sorted(allowed)}")
         with self._transaction():
-            self.conn.execute("INSERT OR IGNORE INTO chats (chat_id) VALUES (?)", (chat_id,))
+            self._conn.execute("INSERT OR IGNORE INTO chats (chat_id) VALUES (?)", (chat_id,))
             for key, value in values.items():
-                self.conn.execute(f"UPDATE chats SET {key} = ? WHERE chat_id = ?", (value, chat_id))
+                self._conn.execute(f"UPDATE chats SET {key} = ? WHERE chat_id = ?", (value, chat_id))

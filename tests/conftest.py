@@ -9,9 +9,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as bot/__main__.py: spinning threads stall on a busy CPU
 
-import pytest  # noqa: E402
+import pytest
 
-from memory import HashEmbedder, Memory, Store  # noqa: E402
+from memory import HashEmbedder, Memory, Store
 
 
 @pytest.fixture

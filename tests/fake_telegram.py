@@ -16,8 +16,9 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -64,7 +65,8 @@ def visible_html(text: str) -> str:
                 raise ApiError(f"Bad Request: can't parse entities: Unexpected character '<' at byte offset {pos}")
             closing, name = match.group(1), match.group(2).lower()
             if name not in ALLOWED_TAGS:
-                raise ApiError(f'Bad Request: can\'t parse entities: Unsupported start tag "{name}" at byte offset {pos}')
+                raise ApiError("Bad Request: can't parse entities: "
+                               f'Unsupported start tag "{name}" at byte offset {pos}')
             if closing:
                 if not stack or stack[-1] != name:
                     raise ApiError(f'Bad Request: can\'t parse entities: Unmatched end tag at byte offset {pos}, '
@@ -83,7 +85,8 @@ def visible_html(text: str) -> str:
             out.append(ch)
             pos += 1
     if stack:
-        raise ApiError(f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\"")
+        raise ApiError("Bad Request: can't parse entities: "
+                       f"Can't find end tag corresponding to start tag \"{stack[-1]}\"")
     return "".join(out)
 
 
@@ -116,7 +119,7 @@ class FakeTelegram:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/bot"
 
-    async def start(self) -> "FakeTelegram":
+    async def start(self) -> FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
@@ -133,7 +136,7 @@ class FakeTelegram:
         if self._runner:
             await self._runner.cleanup()
 
-    async def __aenter__(self) -> "FakeTelegram":
+    async def __aenter__(self) -> FakeTelegram:
         return await self.start()
 
     async def __aexit__(self, *exc) -> None:
@@ -152,7 +155,8 @@ class FakeTelegram:
 
     def _injected(self, method: str, params: dict) -> dict | None:
         for failure in self._failures:
-            if failure["method"] == method and failure["times"] > 0 and (not failure["when"] or failure["when"](params)):
+            wanted = not failure["when"] or failure["when"](params)
+            if failure["method"] == method and failure["times"] > 0 and wanted:
                 failure["times"] -= 1
                 return failure
         return None
@@ -245,7 +249,7 @@ class FakeTelegram:
             while not self.updates and not self._closing and time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
         return self.updates[: int(params.get("limit") or 100)]
 

@@ -91,61 +91,6 @@ async def running(application):
             await application.post_shutdown(application)
 
 
-# ----- a small scripted language model (until tests/fake_llm.py, used where the reply text must be exact) -------
-
-class ScriptLLM:
-    """Replies with `reply(messages)` (default: echo the memories it was given), in chunks, optionally slowly.
-
-    `hold` (an asyncio.Event) makes a generation wait for it first, if `hold_if(messages)` (default: all do):
-    a long generation on demand.
-    """
-
-    name = "scripted-test-llm"
-    context_window = 4096
-
-    def __init__(self, reply=None, chunk: int = 12, delay: float = 0.0, hold: asyncio.Event | None = None,
-                 hold_if=None):
-        self.reply = reply or echo_memories
-        self.chunk = chunk
-        self.delay = delay
-        self.hold = hold
-        self.hold_if = hold_if or (lambda messages: True)
-        self.prompts: list[list[dict]] = []
-
-    async def start(self) -> None:
-        pass
-
-    async def stop(self) -> None:
-        pass
-
-    def count_tokens(self, messages) -> int:
-        return sum(len(m["content"].split()) + 4 for m in messages)
-
-    async def stream(self, messages, settings=None, cancel=None):
-        from bot.errors import GenerationCancelled
-
-        self.prompts.append(messages)
-        if self.hold is not None and self.hold_if(messages):
-            await self.hold.wait()
-        text = self.reply(messages) if callable(self.reply) else self.reply
-        for start in range(0, len(text), self.chunk):
-            if cancel is not None and cancel.is_set():
-                raise GenerationCancelled("cancelled")
-            if self.delay:
-                await asyncio.sleep(self.delay)
-            yield text[start:start + self.chunk]
-
-
-def echo_memories(messages) -> str:
-    """'You said: …' plus every memory line of the last message: shows exactly what recall put in the prompt."""
-    from bot.prompt import ANSWER_CUE
-
-    last = messages[-1]["content"]
-    memories = [line for line in last.splitlines() if line.startswith("[")]
-    said = last.rpartition(ANSWER_CUE)[2] if memories else last
-    return f"You said: {said}\n" + ("I recall:\n" + "\n".join(memories) if memories else "No memories.")
-
-
 def bot_config(tmp_path, fake: FakeTelegram, **telegram):
     """A Config for a bot under test: database in tmp_path, the fake server, no housekeeping jobs."""
     from bot.config import Config
@@ -164,8 +109,8 @@ def bot_config(tmp_path, fake: FakeTelegram, **telegram):
 
 @asynccontextmanager
 async def bot_running(config, llm, embedder):
-    """The real Application from bot/app.py, running against the fake; yields its Services."""
-    from bot.app import build_application
+    """The real Application from handlers/app.py, running against the fake; yields its Services."""
+    from handlers.app import build_application
     from handlers.context import services_of
 
     application = build_application(config, llm=llm, embedder=embedder)

@@ -6,15 +6,21 @@ import asyncio
 import time
 
 import pytest
+from fake_llm import ScriptedLLM
 
-from bot.assistant import Assistant
+from bot.assistant import Assistant, select_memories
+from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled, LLMError
+from bot.llm.base import GenerationSettings
 from memory import Message
-from tests.fake_llm import ScriptedLLM
 
 
-def make(memory, llm, **kw) -> Assistant:
-    return Assistant(memory, llm, system_prompt="You are a test.", k=3, recent_turns=2, **kw)
+def make(memory, llm, busy_policy: str = "queue", **recall) -> Assistant:
+    # No relevance floor unless a test asks for one: these tests are about storing and prompting.
+    settings = {"k": 3, "recent_turns": 2, "min_score": 0.0, "min_relative_score": 0.0, **recall}
+    return Assistant(memory, llm, recall=RecallConfig(**settings),
+                     assistant=AssistantConfig(system_prompt="You are a test.", busy_policy=busy_policy),
+                     settings=GenerationSettings())
 
 
 async def started(llm):
@@ -30,7 +36,7 @@ async def test_answer_stores_both_sides_and_uses_recalled_memory(memory):
         await assistant.remember(Message(1, i, f"weather talk {i}", sender_name="Ana", created_at=1000 + i))
     reply = await assistant.reply_text(Message(1, 10, "what is my dog called", sender_name="Ana", created_at=2000))
     assert reply.text == "Your dog is Rex." and reply.status == "done"
-    assert [h.message.text for h in reply.recalled][0] == "my dog is called Rex"
+    assert next(h.message.text for h in reply.recalled) == "my dog is called Rex"
     sent = llm.calls[0][0]
     assert [m["content"] for m in sent[1:-1]] == ["weather talk 4", "weather talk 5"]  # recent_turns=2
     assert "my dog is called Rex" in sent[-1]["content"] and sent[-1]["content"].endswith("what is my dog called")
@@ -59,11 +65,11 @@ async def test_platform_reply_id_is_used(memory):
 
 
 async def test_cancelled_or_failed_reply_is_not_stored(memory):
-    llm = await started(ScriptedLLM("one two three four five six", chunk_delay=0.05))
+    llm = await started(ScriptedLLM("one two three four five six", delay=0.05))
     assistant = make(memory, llm)
     reply = await assistant.answer(Message(1, 1, "talk"))
     with pytest.raises(GenerationCancelled):
-        async for chunk in reply:
+        async for _chunk in reply:
             reply.cancel()
     assert reply.status == "cancelled"
     failing = make(memory, await started(ScriptedLLM("a b c", fail_with=LLMError("model broke"))))
@@ -76,7 +82,7 @@ async def test_cancelled_or_failed_reply_is_not_stored(memory):
 
 
 async def test_same_chat_queues_other_chat_runs_and_loop_stays_free(memory):
-    llm = await started(ScriptedLLM("w " * 20, chunk_delay=0.02))
+    llm = await started(ScriptedLLM("w " * 20, delay=0.02))
     assistant = make(memory, llm)
     order: list[str] = []
 
@@ -101,7 +107,7 @@ async def test_same_chat_queues_other_chat_runs_and_loop_stays_free(memory):
 
 
 async def test_cancel_policy_stops_the_previous_reply(memory):
-    llm = await started(ScriptedLLM("x " * 50, chunk_delay=0.02))
+    llm = await started(ScriptedLLM("x " * 50, delay=0.02))
     assistant = make(memory, llm, busy_policy="cancel")
     first = await assistant.answer(Message(1, 1, "first"))
     results = {}
@@ -134,7 +140,7 @@ async def test_reset_drops_recent_turns_from_the_prompt(memory):
 
 async def test_what_people_said_ranks_before_the_bots_own_replies(memory):
     llm = await started(ScriptedLLM("ok"))
-    assistant = Assistant(memory, llm, system_prompt="S", k=1, recent_turns=0)
+    assistant = make(memory, llm, k=1, recent_turns=0)
     await assistant.remember(Message(1, 1, "Rex Rex Rex is the dog", role="assistant", sender_name="Engram"))
     await assistant.remember(Message(1, 2, "my dog is Rex", sender_name="Ana"))
     reply = await assistant.reply_text(Message(1, 3, "Rex dog"))
@@ -144,9 +150,9 @@ async def test_what_people_said_ranks_before_the_bots_own_replies(memory):
 def test_weak_matches_stay_out_of_the_prompt():
     from memory import Hit
 
-    assistant = Assistant(None, None, system_prompt="S", k=3, min_score=0.25, min_relative_score=0.7)
+    recall = RecallConfig(k=3, min_score=0.25, min_relative_score=0.7)
     hits = [Hit(Message(1, i, f"m{i}", role=role), score) for i, (score, role) in
             enumerate([(0.8, "user"), (0.75, "assistant"), (0.6, "user"), (0.5, "user")])]
-    assert [h.message.text for h in assistant.select_memories(hits)] == ["m0", "m2", "m1"]
-    assert assistant.select_memories([Hit(Message(1, 9, "weak"), 0.2)]) == []
-    assert assistant.select_memories([]) == []
+    assert [h.message.text for h in select_memories(hits, recall)] == ["m0", "m2", "m1"]
+    assert select_memories([Hit(Message(1, 9, "weak"), 0.2)], recall) == []
+    assert select_memories([], recall) == []

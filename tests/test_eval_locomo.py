@@ -7,11 +7,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot import eval_locomo
-from bot.__main__ import main as cli
+from bench import eval_locomo, locomo
+from bench.__main__ import main as cli
 from bot.errors import EngramError
-from memory import HashEmbedder, Message, Store
-from memory import recall
+from memory import HashEmbedder, Message, Store, recall
 from memory.store import embedding_input
 
 TINY = [
@@ -50,6 +49,12 @@ TINY = [
 
 
 @pytest.fixture
+def hash_embedder(monkeypatch):
+    """The commands below run with the bag-of-words embedder instead of loading the model."""
+    monkeypatch.setattr(eval_locomo, "make_embedder", lambda model, device: HashEmbedder())
+
+
+@pytest.fixture
 def tiny_path(tmp_path):
     path = tmp_path / "tiny-locomo.json"
     path.write_text(json.dumps(TINY), encoding="utf-8")
@@ -58,22 +63,22 @@ def tiny_path(tmp_path):
 
 def test_normalise_evidence_splits_strips_padding_and_drops_unknown():
     known = {"D8:6", "D9:17", "D30:5", "D11:26"}
-    assert eval_locomo.normalise_evidence(["D8:6; D9:17"], known) == (["D8:6", "D9:17"], 0)
-    assert eval_locomo.normalise_evidence(["D30:05", "D:11:26"], known) == (["D30:5", "D11:26"], 0)
-    assert eval_locomo.normalise_evidence(["D", "D1:1", "D8:06", "D8:6"], known) == (["D8:6"], 2)
+    assert locomo.normalise_evidence(["D8:6; D9:17"], known) == (["D8:6", "D9:17"], 0)
+    assert locomo.normalise_evidence(["D30:05", "D:11:26"], known) == (["D30:5", "D11:26"], 0)
+    assert locomo.normalise_evidence(["D", "D1:1", "D8:06", "D8:6"], known) == (["D8:6"], 2)
 
 
 def test_session_time_and_message_ids():
     expected = datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc).timestamp()
-    assert eval_locomo.parse_session_time("1:56 pm on 8 May, 2023") == expected
-    assert eval_locomo.message_id("D12:7") == 120007
-    assert eval_locomo.dia_id_of(eval_locomo.message_id("D30:05")) == "D30:5"
+    assert locomo.parse_session_time("1:56 pm on 8 May, 2023") == expected
+    assert locomo.message_id("D12:7") == 120007
+    assert locomo.dia_id_of(locomo.message_id("D30:05")) == "D30:5"
     with pytest.raises(EngramError):
-        eval_locomo.parse_session_time("yesterday")
+        locomo.parse_session_time("yesterday")
 
 
 def test_load_stores_captions_times_and_normalised_evidence(tiny_path):
-    (conv,) = eval_locomo.load(tiny_path)
+    (conv,) = locomo.load(tiny_path)
     assert [t.dia_id for t in conv.turns] == ["D1:1", "D1:2", "D1:3", "D2:1", "D2:2"]
     assert conv.turns[2].text == "A golden retriever. [image: a photo of a golden puppy on a sofa]"
     assert conv.turns[0].created_at < conv.turns[2].created_at < conv.turns[3].created_at
@@ -110,8 +115,8 @@ def test_run_with_hash_embedder_finds_keyword_evidence(tiny_path):
         assert results[method]["4"]["R@10"] == 1.0
 
 
-def test_command_prints_one_json_object(tiny_path, capsys):
-    assert cli(["eval-locomo", str(tiny_path), "--json", "--hash-embedder", "--methods", "keyword", "hybrid"]) == 0
+def test_command_prints_one_json_object(tiny_path, capsys, hash_embedder):
+    assert cli(["eval-locomo", str(tiny_path), "--json", "--methods", "keyword", "hybrid"]) == 0
     output = json.loads(capsys.readouterr().out)
     assert list(output) == ["keyword", "hybrid"]
     assert set(output["hybrid"]) == {"1", "2", "3", "4", "5", "overall"}
@@ -119,14 +124,14 @@ def test_command_prints_one_json_object(tiny_path, capsys):
     assert all(0.0 <= v <= 1.0 for cats in output.values() for m in cats.values() for v in m.values())
 
 
-def test_command_prints_table(tiny_path, capsys):
-    assert cli(["eval-locomo", str(tiny_path), "--hash-embedder", "--methods", "vector"]) == 0
+def test_command_prints_table(tiny_path, capsys, hash_embedder):
+    assert cli(["eval-locomo", str(tiny_path), "--methods", "vector"]) == 0
     out = capsys.readouterr().out
     assert "overall 1-4" in out and "5 adversarial" in out and "vector" in out
 
 
-def test_unreadable_file_is_a_plain_error(tmp_path, capsys):
-    assert cli(["eval-locomo", str(tmp_path / "missing.json"), "--hash-embedder"]) == 2
+def test_unreadable_file_is_a_plain_error(tmp_path, capsys, hash_embedder):
+    assert cli(["eval-locomo", str(tmp_path / "missing.json")]) == 2
     assert "cannot read LoCoMo file" in capsys.readouterr().err
 
 

@@ -8,8 +8,9 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from bot.config import HousekeepingConfig
-from bot.housekeeping import Housekeeping, backup_database, checkpoint, list_backups, prune_backups
+from bot.housekeeping import Housekeeping
 from memory import HashEmbedder, Message, Store
+from memory.maintenance import backup_database, list_backups, prune_backups
 
 
 def test_backup_while_writing_holds_everything_committed_before_it(tmp_path):
@@ -48,12 +49,13 @@ def test_backup_while_writing_holds_everything_committed_before_it(tmp_path):
 
     copy = Store.open(backup, HashEmbedder(dim=64))  # opens cleanly: schema, vectors and model record
     try:
-        ids = {m for (m,) in copy.conn.execute("SELECT message_id FROM messages WHERE chat_id = 1")}
+        ids = {m["message_id"] for m in copy.export(1)}
         assert copy.count(2) == 2000
         assert set(committed[:before]) <= ids
         assert ids <= set(committed)  # nothing half-written
-        assert copy.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert copy.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # Store.open switched it back
+        check = copy.check()
+        assert check["integrity"] == "ok" and check["consistent"]
+        assert check["journal_mode"] == "wal"  # Store.open switched it back
         hits = copy.recall(1, "message number 5 about the weather", k=3)
         assert hits and hits[0].message.message_id in ids
     finally:
@@ -75,10 +77,10 @@ def test_checkpoint_empties_the_wal(store):
     store.add_many([Message(1, i, f"text {i}") for i in range(1, 50)])
     wal = store.path + "-wal"
     assert os.path.getsize(wal) > 0
-    busy, log_pages, done = checkpoint(store.conn)
+    busy, log_pages, done = store.checkpoint()
     assert busy == 0 and log_pages == done
     assert os.path.getsize(wal) == 0
-    assert store.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 30000  # restored
+    assert store.check()["busy_timeout_ms"] == 30000  # restored after the checkpoint lowered it
 
 
 async def test_jobs_through_memory(memory, tmp_path):

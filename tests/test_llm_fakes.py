@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from fake_llm import ScriptedLLM
 
 from bot.errors import GenerationCancelled
 from bot.llm.base import GenerationSettings
 from bot.llm.stops import StopScanner
-from tests.fake_llm import ScriptedLLM
 
 
 def scan(chunks: list[str], stops: list[str]) -> str:
@@ -53,7 +53,7 @@ async def test_scripted_llm_can_answer_from_the_messages_and_honours_max_tokens(
 
 
 async def test_scripted_llm_cancel_stops_mid_reply():
-    llm = ScriptedLLM("a b c d e f g h", chunk_delay=0.01)
+    llm = ScriptedLLM("a b c d e f g h", delay=0.01)
     await llm.start()
     cancel = asyncio.Event()
     got = []

@@ -8,8 +8,9 @@ import sys
 import textwrap
 import time
 
+from test_memory_store import consistent
+
 from memory import HashEmbedder, Store
-from tests.test_memory_store import consistent
 
 WRITER = textwrap.dedent(
     """
@@ -45,8 +46,8 @@ def test_kill_mid_batch_leaves_whole_batches(tmp_path):
     try:
         count = consistent(store)
         assert count >= 250 and count % 50 == 0
-        ids = sorted(m for (m,) in store.conn.execute("SELECT message_id FROM messages"))
+        ids = sorted(m["message_id"] for m in store.export(1))
         assert ids == list(range(count))
-        assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert store.check()["integrity"] == "ok"
     finally:
         store.close()

@@ -12,12 +12,10 @@ from memory import HashEmbedder, Message, ModelMismatch, Store, db, migrations
 
 def consistent(store: Store) -> int:
     """Assert messages, float vectors, vec0 rows and the FTS index hold exactly the same ids; return the count."""
-    conn = store.conn
-    ids = {i for (i,) in conn.execute("SELECT id FROM messages")}
-    assert {i for (i,) in conn.execute("SELECT id FROM message_vectors")} == ids
-    assert {i for (i,) in conn.execute("SELECT rowid FROM vec_messages")} == ids
-    conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
-    return len(ids)
+    check = store.check()
+    assert check["consistent"] and check["keyword_index"] == "ok", check
+    assert check["messages"] == check["vectors"] == check["keyword_rows"], check
+    return check["messages"]
 
 
 def msgs(chat_id: int, texts: list[str], start: int = 1, t0: float = 1_700_000_000.0) -> list[Message]:
@@ -82,7 +80,7 @@ def test_delete_one_by_query_and_whole_chat(store):
     assert store.delete(1, 3) is True
     assert store.delete(1, 3) is False
     assert [m.text for m in store.matching(1, "MILK")] == ["milk is expensive", "buy milk tomorrow"]
-    assert store.delete_by_query(1, "milk") == 2
+    assert store.delete_ids(1, [m.id for m in store.matching(1, "milk")]) == 2
     assert [m.text for m in store.recent(1, 10)] == ["buy bread"]
     assert store.count(2) == 1
     assert store.delete_ids(1, [store.get(2, 1).id]) == 0  # another chat's row is never deleted from here
@@ -150,7 +148,9 @@ def test_model_mismatch_is_detected_then_reembedded(tmp_path):
     assert second.recorded_model() == ("model-b", 32)
     assert seen[-1] == (2, 2)
     assert consistent(second) == 2
-    assert len(second.conn.execute("SELECT embedding FROM message_vectors").fetchone()[0]) == 32 * 2  # float16 (memory/vectors.py)
+    reader = db.connect(path)  # a connection of the test's own: the store's is private
+    assert len(reader.execute("SELECT embedding FROM message_vectors").fetchone()[0]) == 32 * 2  # float16
+    reader.close()
     assert second.recall(1, "trains", 1)[0].message.text == "trains and buses"
     second.close()
 
@@ -194,13 +194,16 @@ def test_upgrade_from_previous_schema_keeps_keyword_search(tmp_path):
     conn = db.connect(path)
     migrations.migrate(conn, migrations.MIGRATIONS[:2])  # the schema before the chat-scoped keyword index
     conn.executemany(
-        "INSERT INTO messages (chat_id, message_id, sender_name, role, text, created_at) VALUES (?, ?, 'Ana', 'user', ?, 0)",
+        "INSERT INTO messages (chat_id, message_id, sender_name, role, text, created_at) "
+        "VALUES (?, ?, 'Ana', 'user', ?, 0)",
         [(1, 1, "the red bicycle"), (2, 1, "a red balloon"), (-100, 1, "red wine")],
     )
     conn.close()
     store = Store.open(path, HashEmbedder(64))
     try:
-        assert migrations.applied(store.conn)[-1] == len(migrations.MIGRATIONS)
+        reader = db.connect(path)
+        assert migrations.applied(reader)[-1] == len(migrations.MIGRATIONS)
+        reader.close()
         for chat, text in ((1, "the red bicycle"), (2, "a red balloon"), (-100, "red wine")):
             assert [store.get_rows([i])[i].text for i, _ in store.keyword_search(chat, "red", 5)] == [text]
         store.add(Message(-100, 2, "more red things"))

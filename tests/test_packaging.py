@@ -3,44 +3,62 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+# The packages of the assistant: every top-level folder with Python code, except what does not ship.
+NOT_SHIPPED = {"bench", "tests", "scripts", "docs"}
+PACKAGES = sorted(p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name not in NOT_SHIPPED)
 
 
 def readme_commands() -> list[str]:
     return re.findall(r"^    (\./engram [a-z]+)\s*$", (ROOT / "README.md").read_text(), flags=re.M)
 
 
-def test_ci_runs_the_readme_test_command():
+def dockerfile_copies() -> set[str]:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    return {src for line in re.findall(r"^COPY (.+)$", dockerfile, flags=re.M) for src in line.split()[:-1]}
+
+
+def test_ci_runs_lint_then_the_readme_test_command():
     assert "./engram test" in readme_commands()
+    assert "./engram lint" in readme_commands()
     ci = [ln.strip() for ln in (ROOT / ".ci/run").read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-    assert ci[-1] == "./engram test"
+    assert ci[-2:] == ["./engram lint", "./engram test"]
 
 
 def test_dockerfile_copies_existing_paths_and_runs_the_readme_command():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for line in re.findall(r"^COPY (.+)$", dockerfile, flags=re.M):
-        *sources, _dest = line.split()
-        for source in sources:
-            assert (ROOT / source).exists(), f"Dockerfile copies {source}, which does not exist"
+    for source in dockerfile_copies():
+        assert (ROOT / source).exists(), f"Dockerfile copies {source}, which does not exist"
     cmd = re.search(r'^CMD \["(.+)"\]$', dockerfile, flags=re.M).group(1).replace('", "', " ")
     assert cmd in readme_commands()
     assert "bash scripts/setup.sh" in dockerfile  # the same installer as ./engram
+    assert "ENGRAM_DEPS=runtime" in dockerfile  # ... without the test and lint dependencies
 
 
-def test_dockerfile_copies_every_package_the_code_imports():
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    copied = {src for line in re.findall(r"^COPY (.+)$", dockerfile, flags=re.M) for src in line.split()[:-1]}
-    for package in ("bot", "memory", "handlers"):
-        assert package in copied
+def test_dockerfile_ships_the_assistant_and_nothing_else():
+    assert PACKAGES and set(PACKAGES) <= dockerfile_copies()
+    assert not dockerfile_copies() & NOT_SHIPPED
+    assert re.search(r"^USER (?!root)\w+", (ROOT / "Dockerfile").read_text(), flags=re.M)  # not root at run time
 
 
-def test_torch_is_pinned_outside_requirements():
-    # A bare torch requirement pulls a multi-GB CUDA build; setup.sh pins the CPU wheel instead.
-    for name in ("requirements.txt", "requirements-dev.txt"):
-        assert not re.search(r"^torch\b", (ROOT / name).read_text(), flags=re.M)
-    assert 'TORCH_VERSION="2.13.0"' in (ROOT / "scripts/setup.sh").read_text()
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            assert "==" in line, f"unpinned requirement: {line}"
+def test_every_dependency_is_pinned_and_torch_is_installed_first():
+    project = PROJECT["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["dev"] + PROJECT["tool"]["engram"]["no-deps"]
+    for requirement in wanted:
+        assert re.match(r"^[A-Za-z0-9_.\[\],-]+==[\w.]+(;.*)?$", requirement), f"not pinned: {requirement}"
+    # A bare torch requirement would pull a multi-GB CUDA build: setup.sh installs the pinned one first.
+    assert len([r for r in project["dependencies"] if r.startswith("torch==")]) == 1
+    setup = (ROOT / "scripts/setup.sh").read_text()
+    assert setup.index("requirements torch") < setup.index("requirements main")
+
+
+def test_versions_are_pinned_in_pyproject_only():
+    assert "pyproject.toml" in (ROOT / "scripts/setup.sh").read_text()
+    assert not list(ROOT.glob("requirements*.txt"))  # one list of dependencies, not two
+    for name in ("scripts/setup.sh", "engram", ".ci/run", "Dockerfile"):
+        text = (ROOT / name).read_text()
+        assert not re.search(r"[\w\]-]==\d|\b\d+\.\d+\.\d+\b", text), f"{name} names a version of its own"

@@ -7,11 +7,11 @@ import asyncio
 import time
 
 import pytest
-
+from fake_llm import ScriptedLLM, echo_memories
 from fake_telegram import FakeTelegram
-from telegram_helpers import ScriptLLM, bot_config, bot_running
+from telegram_helpers import bot_config, bot_running, button, command, converse
+
 from memory import HashEmbedder
-from telegram_helpers import button, command, converse
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -37,7 +37,7 @@ async def until_delivered(fake: FakeTelegram, text: str, n: int = 1, timeout: fl
 
 
 async def test_a_reminder_in_two_seconds_arrives_once_and_is_remembered(fake, config):
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         started = time.monotonic()
         confirm = await command(fake, ALICE, "/remind in 2 seconds take the cake out")
         assert confirm["text"].startswith("⏰ OK, I will remind you on ") and "(UTC)" in confirm["text"]
@@ -53,7 +53,7 @@ async def test_a_reminder_in_two_seconds_arrives_once_and_is_remembered(fake, co
 
 
 async def test_recurring_arrives_repeatedly_until_cancelled_by_button(fake, config):
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)):
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)):
         confirm = await command(fake, ALICE, "/remind every 1 second blink")
         assert "then every second" in confirm["text"]
         await until_delivered(fake, "⏰ blink", n=3)
@@ -69,7 +69,7 @@ async def test_recurring_arrives_repeatedly_until_cancelled_by_button(fake, conf
 
 
 async def test_cancel_command_and_list(fake, config):
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)):
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)):
         await command(fake, ALICE, "/remind in 3 seconds never shown")
         await command(fake, ALICE, "/remind tomorrow at 9 call Ana")
         listing = await command(fake, ALICE, "/reminders")
@@ -85,7 +85,7 @@ async def test_cancel_command_and_list(fake, config):
 
 
 async def test_timezone_is_per_chat(fake, config):
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)):
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)):
         assert "UTC" in (await command(fake, ALICE, "/timezone"))["text"]
         assert "Asia/Tokyo" in (await command(fake, ALICE, "/timezone Asia/Tokyo"))["text"]
         assert "Unknown time zone" in (await command(fake, ALICE, "/timezone Mars/Base"))["text"]
@@ -94,7 +94,7 @@ async def test_timezone_is_per_chat(fake, config):
 
 
 async def test_natural_request_is_confirmed_not_answered_by_the_model(fake, config):
-    llm = ScriptLLM()
+    llm = ScriptedLLM(echo_memories)
     async with bot_running(config, llm, HashEmbedder(64)) as services:
         reply = await converse(fake, services, ALICE, "please remind me in 2 seconds to stretch")
         assert reply.startswith("⏰ OK, I will remind you on ") and reply.endswith("to cancel)")
@@ -107,13 +107,13 @@ async def test_natural_request_is_confirmed_not_answered_by_the_model(fake, conf
 
 
 async def test_restart_fires_pending_once_and_missed_once_late(fake, config):
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)):
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)):
         await command(fake, ALICE, "/remind in 2 seconds missed while down")
         await command(fake, ALICE, "/remind in 6 seconds after the restart")
         stopped = time.monotonic()
     await asyncio.sleep(max(0.0, 3.0 - (time.monotonic() - stopped)))
     assert delivered(fake, "⏰ missed while down") == []
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         await until_delivered(fake, "⏰ (late) missed while down")
         assert delivered(fake, "⏰ after the restart") == []
         await until_delivered(fake, "⏰ after the restart", timeout=10)

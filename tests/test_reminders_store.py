@@ -10,14 +10,14 @@ import pytest
 from telegram.ext import ApplicationBuilder
 
 from bot.reminders.parse import parse_reminder
-from bot.reminders.service import DeliveryRejected, ReminderService, recover
-from memory import reminders as rdb
+from bot.reminders.service import DeliveryRejected, ReminderService, next_occurrence
+from memory.reminders import delivery_message
 
 T0 = 1_800_000_000.0  # a fixed "now" for the SQL-level tests
 
 
 def add(store, due=T0 + 60, *, chat_id=1, text="call Ana", recurrence=None, tz="UTC"):
-    return rdb.create(store.conn, chat_id=chat_id, created_by=7, text=text, due_at=due, recurrence=recurrence,
+    return store.reminders.create(chat_id=chat_id, created_by=7, text=text, due_at=due, recurrence=recurrence,
                       timezone=tz, now=T0)
 
 
@@ -27,72 +27,72 @@ def test_create_list_cancel_due(store):
     a = add(store, T0 + 60, text="later")
     b = add(store, T0 - 5, text="overdue")
     c = add(store, T0 + 30, chat_id=2, text="other chat")
-    assert [r.text for r in rdb.pending_for_chat(store.conn, 1)] == ["overdue", "later"]
-    assert [r.id for r in rdb.due(store.conn, T0)] == [b.id]
-    assert rdb.cancel(store.conn, 2, a.id) is None  # another chat's reminder cannot be cancelled from here
-    assert rdb.cancel(store.conn, 1, a.id).status == "cancelled"
-    assert rdb.cancel(store.conn, 1, a.id) is None  # twice: nothing left to cancel
-    assert [r.id for r in rdb.pending_for_chat(store.conn, 1)] == [b.id]
-    assert {r.id for r in rdb.all_pending(store.conn)} == {b.id, c.id}
+    assert [r.text for r in store.reminders.pending_for_chat(1)] == ["overdue", "later"]
+    assert [r.id for r in store.reminders.due(T0)] == [b.id]
+    assert store.reminders.cancel(2, a.id) is None  # another chat's reminder cannot be cancelled from here
+    assert store.reminders.cancel(1, a.id).status == "cancelled"
+    assert store.reminders.cancel(1, a.id) is None  # twice: nothing left to cancel
+    assert [r.id for r in store.reminders.pending_for_chat(1)] == [b.id]
+    assert {r.id for r in store.reminders.all_pending()} == {b.id, c.id}
 
 
 def test_claim_is_exclusive_and_only_when_due(store):
     r = add(store, T0)
-    assert rdb.claim(store.conn, r.id, "early", T0 - 1) is None  # not due yet
-    first = rdb.claim(store.conn, r.id, "tok-1", T0)
+    assert store.reminders.claim(r.id, "early", T0 - 1) is None  # not due yet
+    first = store.reminders.claim(r.id, "tok-1", T0)
     assert first.status == "sending" and first.claim_token == "tok-1" and first.attempts == 1
-    assert rdb.claim(store.conn, r.id, "tok-2", T0 + 1) is None  # a second timer loses
+    assert store.reminders.claim(r.id, "tok-2", T0 + 1) is None  # a second timer loses
     cancelled = add(store, T0)
-    rdb.cancel(store.conn, 1, cancelled.id)
-    assert rdb.claim(store.conn, cancelled.id, "tok-3", T0) is None
+    store.reminders.cancel(1, cancelled.id)
+    assert store.reminders.claim(cancelled.id, "tok-3", T0) is None
 
 
 def test_delivery_one_shot_and_recurring(store):
     once, daily = add(store, T0), add(store, T0, recurrence="daily 08:00")
-    rdb.claim(store.conn, once.id, "a", T0)
-    rdb.claim(store.conn, daily.id, "b", T0)
-    assert not rdb.mark_delivered(store.conn, once.id, "wrong-token", 11, T0, None)
-    assert rdb.mark_delivered(store.conn, once.id, "a", 11, T0, None)
-    assert rdb.mark_delivered(store.conn, daily.id, "b", 12, T0, T0 + 86400)
-    once, daily = rdb.get(store.conn, once.id), rdb.get(store.conn, daily.id)
+    store.reminders.claim(once.id, "a", T0)
+    store.reminders.claim(daily.id, "b", T0)
+    assert not store.reminders.mark_delivered(once.id, "wrong-token", 11, T0, None)
+    assert store.reminders.mark_delivered(once.id, "a", 11, T0, None)
+    assert store.reminders.mark_delivered(daily.id, "b", 12, T0, T0 + 86400)
+    once, daily = store.reminders.get(once.id), store.reminders.get(daily.id)
     assert (once.status, once.deliveries, once.last_message_id) == ("sent", 1, 11)
     assert (daily.status, daily.due_at, daily.deliveries, daily.claim_token) == ("pending", T0 + 86400, 1, None)
 
 
 def test_cancel_while_sending_is_not_undone_by_the_delivery(store):
     r = add(store, T0, recurrence="interval 3600")
-    rdb.claim(store.conn, r.id, "t", T0)
-    assert rdb.cancel(store.conn, 1, r.id) is not None
-    assert rdb.mark_delivered(store.conn, r.id, "t", 5, T0, T0 + 3600)
-    assert rdb.get(store.conn, r.id).status == "cancelled"
+    store.reminders.claim(r.id, "t", T0)
+    assert store.reminders.cancel(1, r.id) is not None
+    assert store.reminders.mark_delivered(r.id, "t", 5, T0, T0 + 3600)
+    assert store.reminders.get(r.id).status == "cancelled"
 
 
 def test_release_puts_it_back_for_a_retry(store):
     r = add(store, T0)
-    rdb.claim(store.conn, r.id, "t", T0)
-    assert rdb.release(store.conn, r.id, "t", "timeout")
-    back = rdb.get(store.conn, r.id)
+    store.reminders.claim(r.id, "t", T0)
+    assert store.reminders.release(r.id, "t", "timeout")
+    back = store.reminders.get(r.id)
     assert (back.status, back.last_error, back.due_at) == ("pending", "timeout", T0)
-    assert rdb.claim(store.conn, r.id, "t2", T0 + 15).attempts == 2
+    assert store.reminders.claim(r.id, "t2", T0 + 15).attempts == 2
 
 
 def test_recover_finishes_a_recorded_delivery_without_resending(store):
     r = add(store, T0, recurrence="interval 3600")
-    claimed = rdb.claim(store.conn, r.id, "tok", T0)
-    store.add(rdb.delivery_message(claimed, "tok", 99, "Reminder: call Ana", T0 + 1, False))
+    claimed = store.reminders.claim(r.id, "tok", T0)
+    store.add(delivery_message(claimed, "tok", 99, "Reminder: call Ana", T0 + 1, False))
     # ... and the process died before mark_delivered
-    assert recover(store, T0 + 10) == {"finished": 1, "resent": 0, "dropped": 0}
-    after = rdb.get(store.conn, r.id)
+    assert store.reminders.recover("resend", next_occurrence) == {"finished": 1, "resent": 0, "dropped": 0}
+    after = store.reminders.get(r.id)
     assert (after.status, after.deliveries, after.last_message_id, after.due_at) == ("pending", 1, 99, T0 + 3600)
 
 
 @pytest.mark.parametrize("policy, status, flagged", [("resend", "pending", True), ("drop", "failed", False)])
 def test_recover_unknown_outcome_follows_the_policy(store, policy, status, flagged):
     r = add(store, T0)
-    rdb.claim(store.conn, r.id, "tok", T0)  # died during the HTTP call: no delivery message
-    report = recover(store, T0 + 10, policy)
+    store.reminders.claim(r.id, "tok", T0)  # died during the HTTP call: no delivery message
+    report = store.reminders.recover(policy, next_occurrence)
     assert report["resent" if policy == "resend" else "dropped"] == 1
-    after = rdb.get(store.conn, r.id)
+    after = store.reminders.get(r.id)
     assert (after.status, after.resend_unknown) == (status, flagged)
 
 
@@ -200,8 +200,9 @@ async def test_restart_delivers_missed_late_and_pending_on_time(memory, job_queu
 async def test_crash_mid_send_is_resent_once_flagged(memory, job_queue):
     chat = FakeChat()
     past = datetime.now(timezone.utc).timestamp() - 5
-    r = await memory.call(lambda s: add(s, past, chat_id=5, text="pills"))
-    await memory.call(lambda s: rdb.claim(s.conn, r.id, "dead-process", past + 1))  # claimed, then the crash
+    r = await memory.add_reminder(chat_id=5, created_by=7, text="pills", due_at=past, recurrence=None,
+                                  timezone="UTC", now=past)
+    await memory.claim_reminder(r.id, "dead-process", past + 1)  # claimed, then the crash
     service = ReminderService(memory, job_queue, chat.send, "UTC", sweep_seconds=0)
     assert (await service.start())["resent"] == 1
     await chat.wait_for(1)
@@ -226,6 +227,6 @@ async def test_send_failures_retry_or_give_up(memory, job_queue, monkeypatch):
     chat.fail_with = DeliveryRejected("Forbidden: bot was blocked by the user")
     blocked = await service.create(5, 7, parse_reminder("in 1 seconds blocked", "UTC", datetime.now(timezone.utc)))
     await asyncio.sleep(1.6)
-    states = await memory.call(lambda s: (rdb.get(s.conn, flaky.id), rdb.get(s.conn, blocked.id)))
+    states = [await memory.reminder(flaky.id), await memory.reminder(blocked.id)]
     assert [(x.status, x.attempts) for x in states] == [("sent", 2), ("failed", 1)]
     await service.stop()

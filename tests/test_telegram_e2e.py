@@ -6,13 +6,14 @@ HashEmbedder + a scripted LLM (fast); the real models are in test_telegram_real.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 
 import pytest
+from fake_llm import ScriptedLLM, echo_memories
+from telegram_helpers import bot_config, bot_running, button, command, converse, press, quiet, until_stored
 
 from memory import HashEmbedder
-from telegram_helpers import (ScriptLLM, bot_config, bot_running, button, command, converse, echo_memories, press,
-                              quiet, until_stored)
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.filterwarnings("ignore::DeprecationWarning:telegram")]
 
@@ -27,7 +28,7 @@ def config(tmp_path, fake):
 
 @pytest.fixture
 async def bot(config):
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         yield services
 
 
@@ -48,7 +49,7 @@ async def test_startup_sets_the_command_menu_and_private_messages_get_streamed_r
 
 async def test_recall_reaches_the_reply_and_why_lists_it(fake, bot):
     await converse(fake, bot, ALICE, "My sister Priya lives in Lisbon")
-    for i in range(6):  # push the fact out of the recent turns (recent_turns=8 counts both sides)
+    for i in range(6):  # push the fact out of the recent turns (with recent turns on, both sides count)
         await converse(fake, bot, ALICE, f"unrelated chatter number {i}")
     reply = await converse(fake, bot, ALICE, "Where does Priya live?")
     assert "My sister Priya lives in Lisbon" in reply
@@ -59,7 +60,7 @@ async def test_recall_reaches_the_reply_and_why_lists_it(fake, bot):
 async def test_throttled_edits_and_a_429_waited_out(fake, tmp_path):
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE], edit_interval=0.3)
     text = " ".join(f"word{i}" for i in range(60))
-    llm = ScriptLLM(reply=text, chunk=8, delay=0.02)
+    llm = ScriptedLLM(text, chunk=8, delay=0.02)
     async with bot_running(config, llm, HashEmbedder(64)) as services:
         fake.flood("editMessageText", retry_after=1)
         reply = await converse(fake, services, ALICE, "talk to me")
@@ -70,14 +71,14 @@ async def test_throttled_edits_and_a_429_waited_out(fake, tmp_path):
     after = edits[flooded[0] + 1]
     assert after.at - edits[flooded[0]].at >= 0.95, "the retry_after was not waited out"
     ok_times = [c.at for c in edits if c.ok]
-    gaps = [b - a for a, b in zip(ok_times, ok_times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(ok_times)]
     assert min(gaps) >= 0.25, f"edits closer than the configured interval: {gaps}"
 
 
 async def test_over_long_reply_arrives_in_several_messages(fake, tmp_path):
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
     text = "\n".join(f"Line {i}: " + "lorem ipsum dolor sit amet " * 4 for i in range(90))  # ~10k chars
-    async with bot_running(config, ScriptLLM(reply=text, chunk=400), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(text, chunk=400), HashEmbedder(64)) as services:
         await converse(fake, services, ALICE, "tell me everything")
         stored = [m for m in await services.memory.export(ALICE) if m["role"] == "assistant"]
     shown = fake.bot_messages(ALICE)
@@ -91,7 +92,7 @@ async def test_model_output_with_markup_characters_never_breaks_a_message(fake, 
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
     text = ("if a < b && c > d then *stars* and _under_score_ and `inline code` and <b>not a tag</b>\n"
             "```python\nprint('<html> & co')\n```\nsnake_case_name **bold** ` lone backtick & <unclosed")
-    async with bot_running(config, ScriptLLM(reply=text, chunk=5), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(text, chunk=5), HashEmbedder(64)) as services:
         reply = await converse(fake, services, ALICE, "show me code")
     assert not fake.errors(), [c.result for c in fake.errors()]
     for fragment in ("a < b && c > d", "*stars*", "_under_score_", "<b>not a tag</b>", "print('<html> & co')",
@@ -106,13 +107,13 @@ async def test_parse_error_falls_back_to_plain_text(fake, bot):
               when=lambda p: p.get("parse_mode") == "HTML")
     reply = await converse(fake, bot, ALICE, "hi there")
     assert reply.startswith("You said: hi there")
-    raw, mode = fake.raw[(ALICE, fake.bot_messages(ALICE)[0]["message_id"])]
+    _raw, mode = fake.raw[(ALICE, fake.bot_messages(ALICE)[0]["message_id"])]
     assert mode is None
 
 
 async def test_groups_store_everything_but_answer_only_when_addressed(fake, tmp_path):
     config = bot_config(tmp_path, fake, allowed_chat_ids=[GROUP])
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         chatter = await fake.text(GROUP, "Bob is bringing the cake on Saturday", user_id=BOB, name="Bob")
         await until_stored(services, GROUP, chatter["message_id"])
         assert fake.calls_of("sendMessage", GROUP) == []
@@ -144,7 +145,7 @@ async def test_users_not_on_the_allowlist_get_nothing_stored_and_one_refusal(fak
 async def test_two_chats_interleaved_never_see_each_others_memories(fake, config):
     config.recall.recent_turns = 0  # everything the model sees of the past comes through recall
     secrets = {ALICE: "alpha secret code is zebra", BOB: "bravo secret code is walrus"}
-    llm = ScriptLLM()
+    llm = ScriptedLLM(echo_memories)
     async with bot_running(config, llm, HashEmbedder(64)) as bot:
         for round_ in range(3):
             for chat, secret in secrets.items():
@@ -166,7 +167,7 @@ async def test_two_chats_interleaved_never_see_each_others_memories(fake, config
 async def test_a_long_generation_in_one_chat_does_not_block_another(fake, tmp_path):
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE, BOB])
     hold = asyncio.Event()
-    llm = ScriptLLM(hold=hold, hold_if=lambda messages: "long poem" in messages[-1]["content"])
+    llm = ScriptedLLM(echo_memories, hold=hold, hold_if=lambda messages: "long poem" in messages[-1]["content"])
     async with bot_running(config, llm, HashEmbedder(64)) as services:
         mark = fake.mark()
         await fake.text(ALICE, "write me a long poem")  # this generation waits until released
@@ -185,7 +186,7 @@ async def test_a_long_generation_in_one_chat_does_not_block_another(fake, tmp_pa
 
 async def test_second_message_in_the_same_chat_is_queued(fake, tmp_path):
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
-    async with bot_running(config, ScriptLLM(delay=0.05, chunk=4), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(echo_memories, delay=0.05, chunk=4), HashEmbedder(64)) as services:
         await fake.text(ALICE, "first question")
         await fake.text(ALICE, "second question")
         await fake.wait_for(lambda c: c.method == "sendMessage" and len(fake.calls_of("sendMessage", ALICE)) >= 2)
@@ -197,7 +198,7 @@ async def test_second_message_in_the_same_chat_is_queued(fake, tmp_path):
 @pytest.fixture
 async def noting_bot(config):
     """A bot whose replies do not repeat the user's words (so only the user's message holds a fact)."""
-    async with bot_running(config, ScriptLLM(reply="Noted."), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM("Noted."), HashEmbedder(64)) as services:
         yield services
 
 
@@ -261,7 +262,7 @@ async def test_forget_by_query_asks_first_and_forget_all_empties_the_chat(fake, 
 
 async def test_forget_all_in_a_group_needs_an_admin(fake, tmp_path):
     config = bot_config(tmp_path, fake, allowed_chat_ids=[GROUP], admin_user_ids=[ALICE])
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         m = await fake.text(GROUP, "group fact", user_id=BOB)
         await until_stored(services, GROUP, m["message_id"])
         refused = await command(fake, GROUP, "/forget all", user_id=BOB)
@@ -321,16 +322,16 @@ async def test_errors_are_logged_and_the_user_gets_a_plain_message(fake, tmp_pat
         raise RuntimeError("internal detail: stack of turtles")
 
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
-    async with bot_running(config, ScriptLLM(reply=broken), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(broken), HashEmbedder(64)) as services:
         text = await converse(fake, services, ALICE, "hello")
     assert "something went wrong" in text and "turtles" not in text
 
 
 async def test_restart_keeps_memory(fake, tmp_path):
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         await converse(fake, services, ALICE, "the spare key is under the blue flowerpot")
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         found = await command(fake, ALICE, "/search spare key")
         assert "blue flowerpot" in found["text"]
         for i in range(5):
@@ -345,13 +346,13 @@ async def test_webhook_mode_receives_updates_posted_by_telegram(fake, config):
 
     import aiohttp
 
-    from bot.app import build_application
+    from handlers.app import build_application
     from handlers.context import services_of
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    application = build_application(config, llm=ScriptLLM(), embedder=HashEmbedder(64))
+    application = build_application(config, llm=ScriptedLLM(echo_memories), embedder=HashEmbedder(64))
     await application.initialize()
     await application.post_init(application)
     try:
@@ -391,7 +392,7 @@ async def test_turns_within_one_second_keep_their_order(fake, bot):
 async def test_a_group_that_becomes_a_supergroup_keeps_its_memory_and_its_access(fake, tmp_path):
     config = bot_config(tmp_path, fake, allowed_chat_ids=[GROUP])
     supergroup = -1001234500
-    async with bot_running(config, ScriptLLM(), HashEmbedder(64)) as services:
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         chatter = await fake.text(GROUP, "Bob is bringing the cake on Saturday", user_id=BOB, name="Bob")
         await until_stored(services, GROUP, chatter["message_id"])
         notice = fake._new_message(GROUP, fake.user(BOB, "Bob"), migrate_to_chat_id=supergroup)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from fake_telegram import ApiError, visible_html
 
 from bot.config import ConfigError
-from fake_telegram import ApiError, visible_html
 from bot.views import percentile
 from handlers.format import MESSAGE_LIMIT, split_text, to_html
 
@@ -72,7 +72,7 @@ def test_percentile_nearest_rank():
 
 
 def test_telegram_command_without_a_token_is_a_clear_message(tmp_path, monkeypatch):
-    from bot import app
+    from handlers import app
 
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     config = tmp_path / "config.yaml"
@@ -85,7 +85,7 @@ def test_telegram_command_without_a_token_is_a_clear_message(tmp_path, monkeypat
 
 
 def test_file_url_follows_a_self_hosted_bot_api():
-    from bot.app import _file_url
+    from handlers.app import _file_url
 
     assert _file_url("https://api.telegram.org/bot") == "https://api.telegram.org/file/bot"
     assert _file_url("http://localhost:8081/bot") == "http://localhost:8081/file/bot"

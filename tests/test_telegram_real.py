@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from telegram_helpers import ScriptLLM, bot_config, bot_running, command, converse, until_stored
+from fake_llm import ScriptedLLM, echo_memories
+from telegram_helpers import bot_config, bot_running, command, converse, until_stored
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -36,7 +36,7 @@ UNRELATED = [
 
 async def test_search_finds_by_meaning_without_a_shared_word(fake, tmp_path, minilm):
     config = bot_config(tmp_path, fake, allowed_chat_ids=[GROUP])
-    async with bot_running(config, ScriptLLM(), minilm) as bot:
+    async with bot_running(config, ScriptedLLM(echo_memories), minilm) as bot:
         last = None
         for text in ["I bought a new car", *UNRELATED[:10]]:
             last = await fake.text(GROUP, text, user_id=ALICE, name="Alice")
@@ -68,7 +68,7 @@ class FakeUntilAsked:
 
     def __init__(self, real):
         self.real = real
-        self.filler = ScriptLLM(reply=lambda messages: FILLER_REPLIES[len(self.filler.prompts) % len(FILLER_REPLIES)])
+        self.filler = ScriptedLLM(lambda messages: FILLER_REPLIES[len(self.filler.prompts) % len(FILLER_REPLIES)])
         self.use_real = False
         self.name = real.name
         self.context_window = real.context_window

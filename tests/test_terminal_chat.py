@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def test_terminal_chat_remembers_and_streams(tmp_path):
         assert "My dog is called Rex." in child.before
         child.sendline("/search puppy")
         child.expect_exact("you> ")
-        assert "My dog is called Rex." in child.before.splitlines()[1]
+        entries = re.split(r"\r?\n\r?\n", child.before)  # "Search: puppy", then the hits, best first
+        assert "My dog is called Rex." in entries[1]
         child.sendline("/compare car | truck")
         child.expect_exact("you> ")
         assert "Cosine similarity" in child.before and "Euclidean distance" in child.before

@@ -8,8 +8,9 @@ GenerationCancelled. Backends translate their library's errors into bot.errors.L
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Protocol
+from typing import Protocol
 
 ChatMessage = dict[str, str]
 

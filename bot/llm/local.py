@@ -12,10 +12,11 @@ import logging
 import os
 import threading
 import time
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any
 
 from bot.errors import GenerationCancelled, LLMError, LLMUnavailable
 from bot.llm.base import ChatMessage, GenerationSettings
@@ -70,8 +71,8 @@ class TransformersLLM:
         self.last_stats: GenerationStats | None = None
         # Extra keyword arguments for generate(), for benchmarks (e.g. min_new_tokens for a fixed decode length).
         self.extra_generate_options: dict = {}
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None  # a transformers model and tokenizer once loaded (their stubs are not precise)
+        self._tokenizer: Any = None
         self._executor: ThreadPoolExecutor | None = None
         self._model_lock = threading.Lock()  # the worker's guard: never two generate() calls at once
         self._queue_lock: asyncio.Lock | None = None
@@ -140,7 +141,7 @@ class TransformersLLM:
         dtype = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
         try:
             tokenizer = AutoTokenizer.from_pretrained(location)
-            model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
+            model: Any = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)
             model.to(device)
         except (OSError, ValueError, RuntimeError, ImportError) as exc:
             raise LLMUnavailable(

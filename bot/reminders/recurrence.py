@@ -38,7 +38,7 @@ class Recurrence:
         return f"{self.kind} {clock}"
 
     @classmethod
-    def from_spec(cls, spec: str) -> "Recurrence":
+    def from_spec(cls, spec: str) -> Recurrence:
         parts = spec.split()
         if parts[0] == "interval" and len(parts) == 2:
             return cls("interval", seconds=int(parts[1]))

@@ -15,16 +15,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
-from typing import Awaitable, Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import EngramError
+from bot.errors import EngramError, retry_after_seconds
 from bot.reminders import texts
-from bot.reminders.parse import ParsedReminder, ParseError, detect_natural_request, parse_reminder
+from bot.reminders.parse import REQUEST_WORDS, ParsedReminder, ParseError, detect_natural_request, parse_reminder
 from bot.reminders.recurrence import Recurrence
-from memory import reminders as db
-from memory.reminders import Reminder
+from bot.timezones import zone
+from memory.reminders import Reminder, delivery_message
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class ReminderService:
         self.deliveries = 0  # for /stats and tests
 
     @classmethod
-    def from_config(cls, memory, job_queue, send: Send, config) -> "ReminderService":
+    def from_config(cls, memory, job_queue, send: Send, config) -> ReminderService:
         """With the settings of bot.config.Config.reminders."""
         r = config.reminders
         return cls(memory, job_queue, send, r.timezone, unknown_outcome=r.unknown_outcome,
@@ -69,8 +68,8 @@ class ReminderService:
     async def start(self) -> dict:
         """Resolve half-delivered reminders, then give every pending one a timer. Returns what was done."""
         now = self.clock().timestamp()
-        report = await self.memory.call(lambda store: recover(store, now, self.unknown_outcome))
-        pending = await self.memory.call(lambda store: db.all_pending(store.conn))
+        report = await self.memory.recover_reminders(self.unknown_outcome, next_occurrence)
+        pending = await self.memory.pending_reminders()
         overdue = 0
         for reminder in pending:
             late = reminder.due_at <= now  # fell due while the bot was down
@@ -100,10 +99,10 @@ class ReminderService:
 
     async def set_timezone(self, chat_id: int, tz: str) -> str:
         """Validate and store the chat's time zone; returns its canonical name. ParseError if unknown."""
-        try:
-            name = ZoneInfo(tz.strip()).key
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ParseError(f"Unknown time zone {tz!r}: use a name like Europe/Lisbon or America/New_York.") from None
+        found = zone(tz)
+        if found is None:
+            raise ParseError(f"Unknown time zone {tz!r}: use a name like Europe/Lisbon or America/New_York.")
+        name = found.key
         await self.memory.set_chat_setting(chat_id, timezone=name)
         return name
 
@@ -115,8 +114,7 @@ class ReminderService:
 
     async def detect(self, chat_id: int, text: str) -> ParsedReminder | None:
         """A reminder asked for in ordinary chat, or None (cheap check first: most messages are not)."""
-        lowered = text.lower()
-        if "remind me" not in lowered and "reminder" not in lowered:
+        if not REQUEST_WORDS.search(text):
             return None
         tz = await self.timezone_for(chat_id)
         now = self.clock()
@@ -126,20 +124,19 @@ class ReminderService:
         if len(parsed.text) > MAX_TEXT:
             raise ParseError(f"That reminder is too long: keep it under {MAX_TEXT} characters.")
         now = self.clock().timestamp()
-        reminder = await self.memory.call(lambda store: db.create(
-            store.conn, chat_id=chat_id, created_by=created_by, text=parsed.text,
-            due_at=parsed.due_at.timestamp(), recurrence=parsed.recurrence.spec if parsed.recurrence else None,
-            timezone=parsed.timezone, now=now,
-        ))
+        reminder = await self.memory.add_reminder(
+            chat_id=chat_id, created_by=created_by, text=parsed.text, due_at=parsed.due_at.timestamp(),
+            recurrence=parsed.recurrence.spec if parsed.recurrence else None, timezone=parsed.timezone, now=now,
+        )
         self._schedule(reminder)
         return reminder
 
     async def pending(self, chat_id: int) -> list[Reminder]:
-        return await self.memory.call(lambda store: db.pending_for_chat(store.conn, chat_id))
+        return await self.memory.pending_reminders(chat_id)
 
     async def cancel(self, chat_id: int, reminder_id: int) -> Reminder | None:
         """Cancel one of this chat's reminders; None if it has none active with that id."""
-        cancelled = await self.memory.call(lambda store: db.cancel(store.conn, chat_id, reminder_id))
+        cancelled = await self.memory.cancel_reminder(chat_id, reminder_id)
         if cancelled is not None:
             self._unschedule(reminder_id)
         return cancelled
@@ -167,7 +164,7 @@ class ReminderService:
 
     async def _on_sweep(self, context) -> None:
         now = self.clock().timestamp()
-        due = await self.memory.call(lambda store: db.due(store.conn, now - 1.0))
+        due = await self.memory.due_reminders(now - 1.0)
         for reminder in due:
             if reminder.id in self._jobs or self._retry_at.get(reminder.id, 0) > now:
                 continue
@@ -179,9 +176,9 @@ class ReminderService:
         """Claim, send, record. True if this call delivered the reminder."""
         now = self.clock()
         token = uuid.uuid4().hex
-        reminder = await self.memory.call(lambda store: db.claim(store.conn, reminder_id, token, now.timestamp()))
+        reminder = await self.memory.claim_reminder(reminder_id, token, now.timestamp())
         if reminder is None:
-            current = await self.memory.call(lambda store: db.get(store.conn, reminder_id))
+            current = await self.memory.reminder(reminder_id)
             if current is not None and current.status == "pending" and current.due_at > now.timestamp():
                 self._schedule(current)  # the timer went off early (clock change): wait for the real time
             return False
@@ -191,29 +188,28 @@ class ReminderService:
         except DeliveryRejected as exc:
             log.warning("reminder %s cannot be delivered: %s", reminder.id, exc)
             error = str(exc)[:500]
-            await self.memory.call(lambda store: db.fail(store.conn, reminder.id, token, error))
+            await self.memory.fail_reminder(reminder.id, token, error)
             return False
         except Exception as exc:  # network, flood limit, server error: try again later, never lose it
-            delay = getattr(exc, "retry_after", None) or RETRY_DELAYS[min(reminder.attempts, len(RETRY_DELAYS)) - 1]
-            delay = float(getattr(delay, "total_seconds", lambda: delay)())
+            delay = retry_after_seconds(exc) or RETRY_DELAYS[min(reminder.attempts, len(RETRY_DELAYS)) - 1]
             log.warning("reminder %s: sending failed (%s); retrying in %.0f s", reminder.id, exc, delay)
             error = repr(exc)[:500]
-            await self.memory.call(lambda store: db.release(store.conn, reminder.id, token, error))
+            await self.memory.release_reminder(reminder.id, token, error)
             self._schedule_retry(reminder, late, self.clock().timestamp() + delay)
             return False
         sent_at = self.clock()
-        next_due = next_occurrence(reminder, sent_at)
-        message = db.delivery_message(reminder, token, message_id, texts.memory_text(reminder, late),
-                                      sent_at.timestamp(), late)
+        next_due = next_occurrence(reminder, sent_at.timestamp())
+        message = delivery_message(reminder, token, message_id, texts.memory_text(reminder, late),
+                                   sent_at.timestamp(), late)
         try:
-            await self.memory.call(lambda store: db.record_delivery(store, reminder, token, message, next_due))
+            await self.memory.record_delivery(reminder, token, message, next_due)
         except Exception:  # it was sent; the start-up recovery resolves the 'sending' row
             log.exception("reminder %s was sent but could not be recorded", reminder.id)
             return True
         self.deliveries += 1
         self._retry_at.pop(reminder.id, None)
         if next_due is not None:
-            current = await self.memory.call(lambda store: db.get(store.conn, reminder.id))
+            current = await self.memory.reminder(reminder.id)
             if current is not None and current.status == "pending":
                 self._schedule(current)
         return True
@@ -235,33 +231,13 @@ def _remove(job) -> None:
         pass
 
 
-def next_occurrence(reminder: Reminder, after: datetime) -> float | None:
-    """Unix time of a recurring reminder's next firing after `after`; None for a one-shot reminder."""
+def next_occurrence(reminder: Reminder, after: float) -> float | None:
+    """Unix time of a recurring reminder's next firing after `after` (Unix time); None for a one-shot reminder."""
     if not reminder.recurrence:
         return None
     rule = Recurrence.from_spec(reminder.recurrence)
     previous = datetime.fromtimestamp(reminder.due_at, tz=timezone.utc)
-    return rule.next_after(previous, after, reminder.timezone).timestamp()
-
-
-def recover(store, now: float, unknown_outcome: str = "resend") -> dict:
-    """On start (memory thread): resolve every reminder a crash left in 'sending'. See memory/reminders.py."""
-    finished = requeued = dropped = 0
-    for reminder in db.unresolved(store.conn):
-        delivered = db.delivered_message_id(store.conn, reminder.chat_id, reminder.claim_token)
-        if delivered is not None:  # it was sent and recorded: only the final mark is missing
-            message_id, sent_at = delivered
-            sent = datetime.fromtimestamp(max(sent_at, reminder.due_at), tz=timezone.utc)
-            db.mark_delivered(store.conn, reminder.id, reminder.claim_token, message_id, sent_at,
-                              next_occurrence(reminder, sent))
-            finished += 1
-        elif unknown_outcome == "resend":
-            db.requeue_unknown(store.conn, reminder.id, reminder.claim_token)
-            requeued += 1
-        else:
-            db.fail(store.conn, reminder.id, reminder.claim_token, "outcome unknown after a restart; not resent")
-            dropped += 1
-    return {"finished": finished, "resent": requeued, "dropped": dropped}
+    return rule.next_after(previous, datetime.fromtimestamp(after, tz=timezone.utc), reminder.timezone).timestamp()
 
 
 def telegram_sender(bot) -> Send:

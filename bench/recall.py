@@ -13,19 +13,23 @@ LoCoMo questions. The scale database is built once (bulk inserts, big transactio
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
+from bench.common import load_average, markdown_table, say
+from bench.locomo import load as load_locomo
+from memory import Message, SentenceTransformerEmbedder, Store, db, vectors
+
 DEFAULT_SIZES = "10000,100000,1000000"
-DEFAULT_DATA = "../shared/data/locomo-dev.json"
 NOISE = 0.45
 BUILD_VERSION = 1  # bump when the layout of the cached scale database changes
 
 
 def add_arguments(parser) -> None:
+    parser.add_argument("data", help="LoCoMo-format file giving texts and queries (e.g. locomo10.json)")
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help=f"messages in the measured chats ({DEFAULT_SIZES})")
     parser.add_argument("--quick", action="store_true", help="short run: sizes 10000,100000, fewer queries and texts")
     parser.add_argument("--queries", type=int, default=200, help="recall queries a size (default 200)")
@@ -34,7 +38,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ingest", type=int, default=1000, help="messages ingested batched with the real model")
     parser.add_argument("--ingest-single", type=int, default=100, help="messages ingested one at a time")
     parser.add_argument("--no-alternatives", action="store_true", help="skip the comparison of index designs")
-    parser.add_argument("--data", default=DEFAULT_DATA, help="LoCoMo-format file giving texts and queries")
     parser.add_argument("--cache-dir", default=".cache/bench", help="where the scale database is kept")
 
 
@@ -49,42 +52,36 @@ def main(args) -> int:
     cache = Path(args.cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     texts, questions = load_texts(Path(args.data))
-    say(f"engram bench-recall — {time.strftime('%Y-%m-%d %H:%M')}, load {load()}, {os.cpu_count()} CPUs")
+    say(f"engram bench-recall — {time.strftime('%Y-%m-%d %H:%M')}, load {load_average()}, {os.cpu_count()} CPUs")
     embedder = make_embedder()
     turn_vectors, query_vectors = embedded(embedder, texts, questions, cache)
 
     ingest_rows, ingest_size = bench_ingest(embedder, texts, args.ingest, args.ingest_single, cache)
-    with threadpool_limits(1):  # one query at a time: BLAS thread wake-ups only cost (FINDINGS.md)
+    with threadpool_limits(1):  # one query at a time: waking a second BLAS thread costs 8-16 ms
         path = build_scale_db(cache, sizes, args.other_chats, args.other_size, texts, turn_vectors)
         scale_rows, size_rows = bench_scale(path, sizes, query_vectors[: args.queries], questions[: args.queries])
         alt_rows = [] if args.no_alternatives else bench_alternatives(
             cache, sizes, texts, turn_vectors, query_vectors[: args.queries])
     say("")
-    table("Vector recall of one chat (k=10), other chats present", scale_rows,
-          ["messages in chat", "knn p50 ms", "knn p95 ms", "exact top-10 found", "numpy brute p50 ms",
-           "hybrid Store.recall p50 ms"])
+    print(markdown_table(scale_rows, ["messages in chat", "knn p50 ms", "knn p95 ms", "exact top-10 found",
+                                      "numpy brute p50 ms", "hybrid Store.recall p50 ms"],
+                         "Vector recall of one chat (k=10), other chats present"))
     if alt_rows:
-        table(f"Alternatives, one chat of {alt_size(sizes)} messages (same run)", alt_rows,
-              ["design", "p50 ms", "p95 ms", "exact top-10 found"])
-    table("Ingest with the real model (all-MiniLM-L6-v2)", ingest_rows, ["texts", "how", "messages", "messages/s"])
-    table("Database size", [ingest_size, *size_rows], ["database", "messages", "MB", "bytes/message"])
-    say(f"load at the end: {load()}")
+        print(markdown_table(alt_rows, ["design", "p50 ms", "p95 ms", "exact top-10 found"],
+                             f"Alternatives, one chat of {alt_size(sizes)} messages (same run)"))
+    print(markdown_table(ingest_rows, ["texts", "how", "messages", "messages/s"],
+                         "Ingest with the real model (all-MiniLM-L6-v2)"))
+    print(markdown_table([ingest_size, *size_rows], ["database", "messages", "MB", "bytes/message"], "Database size"))
+    say(f"load at the end: {load_average()}")
     return 0
 
 
 # ----- data ----------------------------------------------------------------------------------------------------
 def load_texts(path: Path) -> tuple[list[str], list[str]]:
-    """Turns and questions of a LoCoMo-format file (speaker-prefixed, as the store embeds them)."""
-    if not path.exists():
-        raise SystemExit(f"bench-recall: {path} not found (pass --data PATH to a LoCoMo-format file)")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    turns = [
-        (turn["speaker"], turn["text"] + (f" [image: {turn['blip_caption']}]" if turn.get("blip_caption") else ""))
-        for conv in data for key, session in conv["conversation"].items()
-        if key.startswith("session_") and isinstance(session, list) for turn in session
-    ]
-    questions = [qa["question"] for conv in data for qa in conv["qa"]]
-    return [f"{s}\t{t}" for s, t in turns], questions
+    """Turns ("sender\ttext", as the bot stores them) and questions of a LoCoMo-format file."""
+    conversations = load_locomo(path)
+    turns = [f"{t.speaker}\t{t.text}" for conv in conversations for t in conv.turns]
+    return turns, [q.question for conv in conversations for q in conv.questions]
 
 
 def split(text: str) -> tuple[str, str]:
@@ -92,16 +89,12 @@ def split(text: str) -> tuple[str, str]:
     return sender, body
 
 
-def make_embedder():
-    from memory.embedder import SentenceTransformerEmbedder
-
+def make_embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder("all-MiniLM-L6-v2", device="cpu")
 
 
 def embedded(embedder, texts, questions, cache: Path):
     """MiniLM embeddings of the turns ("sender: text", as stored) and of the questions, cached."""
-    import numpy as np
-
     file = cache / f"minilm-{len(texts)}-{len(questions)}.npz"
     if file.exists():
         saved = np.load(file)
@@ -115,8 +108,6 @@ def embedded(embedder, texts, questions, cache: Path):
 
 def synthetic(rng, base, n: int):
     """n unit vectors shaped like the base: a random mix of two base vectors plus isotropic noise."""
-    import numpy as np
-
     dim = base.shape[1]
     i, j = rng.integers(0, len(base), n), rng.integers(0, len(base), n)
     w = rng.uniform(0.5, 1.0, (n, 1)).astype(np.float32)
@@ -138,11 +129,6 @@ def chat_of(size_index: int) -> int:  # the measured chats; small chats are 1..o
 
 def build_scale_db(cache: Path, sizes, other_chats, other_size, texts, base, name="scale") -> Path:
     """A database with one chat per size plus many small chats, filled in interleaved blocks; cached."""
-    import numpy as np
-
-    from memory import vectors
-    from memory.store import Store
-
     key = f"{name}-v{BUILD_VERSION}-c{vectors.CHUNK_SIZE}-{'-'.join(map(str, sizes))}-o{other_chats}x{other_size}"
     path = cache / f"{key}.db"
     done = cache / f"{key}.done"
@@ -152,61 +138,37 @@ def build_scale_db(cache: Path, sizes, other_chats, other_size, texts, base, nam
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     store = Store.open(path, _Synthetic(base.shape[1]))
-    conn = store.conn
     remaining = {chat_of(i): s for i, s in enumerate(sizes)} | {c: other_size for c in range(1, other_chats + 1)}
     total, written, started = sum(remaining.values()), 0, time.perf_counter()
     next_id = {c: 1 for c in remaining}
     rng = np.random.default_rng(20240501)
     say(f"building {path}: {total:,} messages ...")
     block = 2000
-    conn.execute("BEGIN")
     while remaining:
         for chat in list(remaining):
             n = min(block, remaining[chat])
             first = next_id[chat]
-            rows = []
+            messages = []
             for m in range(first, first + n):
                 sender, body = split(texts[(chat * 7919 + m) % len(texts)])
-                rows.append((chat, m, 1 + m % 2, sender, "user" if m % 2 else "assistant", body, 1.6e9 + m * 60.0))
-            conn.executemany(
-                "INSERT INTO messages (chat_id, message_id, sender_id, sender_name, role, text, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            ids = [i for (i,) in conn.execute(
-                "SELECT id FROM messages WHERE chat_id = ? AND message_id >= ? ORDER BY message_id", (chat, first))]
-            vectors.insert(conn, ids, [chat] * n, synthetic(rng, base, n))
+                messages.append(Message(chat, m, body, role="user" if m % 2 else "assistant", sender_id=1 + m % 2,
+                                        sender_name=sender, created_at=1.6e9 + m * 60.0))
+            store.add_many(messages, batch_size=block, vectors=synthetic(rng, base, n))
             next_id[chat] += n
             remaining[chat] -= n
             if not remaining[chat]:
                 del remaining[chat]
             before, written = written, written + n
             if written // 100_000 != before // 100_000:
-                conn.execute("COMMIT")
-                conn.execute("BEGIN")
-                rate = written / (time.perf_counter() - started)
-                say(f"  {written:,}/{total:,} ({rate:,.0f}/s)")
-    conn.execute("COMMIT")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                say(f"  {written:,}/{total:,} ({written / (time.perf_counter() - started):,.0f}/s)")
+    store.checkpoint()
     store.close()
     done.write_text(time.strftime("%Y-%m-%d %H:%M:%S"))
     return path
 
 
-def chat_matrix(conn, chat: int):
-    """Ids and stored vectors (float32, unit rows) of one chat: the brute-force reference scans these."""
-    import numpy as np
-
-    from memory import vectors
-
-    rows = conn.execute(
-        "SELECT m.id, v.embedding FROM messages m JOIN message_vectors v ON v.id = m.id WHERE m.chat_id = ?", (chat,)
-    ).fetchall()
-    return np.array([r[0] for r in rows], dtype=np.int64), vectors.matrix_from_blobs([r[1] for r in rows])
-
-
 def measure(search, queries, ids, matrix):
     """Latencies (ms) of search(query) -> [ids] and the mean fraction of the exact top-10 it finds."""
-    import numpy as np
-
     times, found = [], []
     for q in queries:
         t = time.perf_counter()
@@ -218,8 +180,6 @@ def measure(search, queries, ids, matrix):
 
 
 def brute(queries, ids, matrix) -> float:
-    import numpy as np
-
     times = []
     for q in queries:
         t = time.perf_counter()
@@ -231,18 +191,17 @@ def brute(queries, ids, matrix) -> float:
 
 
 def bench_scale(path: Path, sizes, queries, questions):
-    from memory import vectors
-    from memory.store import Store
-
     store = Store.open(path, _Synthetic(queries.shape[1]))
-    conn = store.conn
     rows = []
     for i, size in enumerate(sizes):
         chat = chat_of(i)
-        ids, matrix = chat_matrix(conn, chat)
+        ids, matrix = store.chat_vectors(chat)
         for q in queries[:3]:  # warm the page cache and the scratch buffers
-            vectors.knn(conn, chat, q, 10)
-        p50, p95, found = measure(lambda q: [i for i, _ in vectors.knn(conn, chat, q, 10)], queries, ids, matrix)
+            store.vector_search(chat, q, 10)
+        def knn(q, chat=chat):
+            return [i for i, _ in store.vector_search(chat, q, 10)]
+
+        p50, p95, found = measure(knn, queries, ids, matrix)
         hybrid = []
         for q, text in zip(queries[:10], questions[:10]):  # FTS over the whole chat: slow, few queries
             t = time.perf_counter()
@@ -250,16 +209,16 @@ def bench_scale(path: Path, sizes, queries, questions):
             hybrid.append((time.perf_counter() - t) * 1000)
         rows.append([f"{size:,}", f"{p50:.1f}", f"{p95:.1f}", f"{found:.3f}", f"{brute(queries, ids, matrix):.1f}",
                      f"{sorted(hybrid)[len(hybrid) // 2]:.1f}"])
-        say(f"  {size:,}: knn p50 {p50:.1f} ms, found {found:.3f} (load {load()})")
-    messages = store.count()
-    size_rows = [db_size_row(f"scale ({len(sizes)} big chats + small ones, synthetic vectors)", conn, messages)]
+        say(f"  {size:,}: knn p50 {p50:.1f} ms, found {found:.3f} (load {load_average()})")
+    size_rows = [db_size_row(f"scale ({len(sizes)} big chats + small ones, synthetic vectors)", store)]
     store.close()
     return rows, size_rows
 
 
-def db_size_row(label, conn, messages):
-    pages = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
-    return [label, f"{messages:,}", f"{pages / 1e6:,.1f}", f"{pages / max(messages, 1):,.0f}"]
+def db_size_row(label: str, store: Store) -> list[str]:
+    stats = store.stats()
+    size, messages = stats["database_bytes"], stats["messages"]
+    return [label, f"{messages:,}", f"{size / 1e6:,.1f}", f"{size / max(messages, 1):,.0f}"]
 
 
 def alt_size(sizes) -> int:
@@ -275,10 +234,12 @@ ALT_TABLES = {  # name: vec0 columns; every table holds the same vectors
 
 
 def bench_alternatives(cache: Path, sizes, texts, base, queries):
-    """Index designs compared on one chat of alt_size messages among 100 chats of 1,000, in one database."""
-    from threadpoolctl import threadpool_limits
+    """Index designs compared on one chat of alt_size messages among 100 chats of 1,000, in one database.
 
-    from memory import db, vectors
+    The other designs are not what the memory ships, so they are built and queried here on a connection of this
+    benchmark's own (memory.db.connect), next to the shipped one, on the same stored vectors.
+    """
+    from threadpoolctl import threadpool_limits
 
     size = alt_size(sizes)
     path = build_scale_db(cache, [size], 100, 1000, texts, base, name="alternatives")
@@ -294,7 +255,8 @@ def bench_alternatives(cache: Path, sizes, texts, base, queries):
         if "part" in name:
             conn.execute(f"CREATE INDEX {name}_chunks_by_chat ON {name}_chunks (partition00, chunk_id)")
         insert = "vec_bit(?)" if "bit" in name else "?"
-        cursor = conn.execute("SELECT m.id, m.chat_id, v.embedding FROM messages m JOIN message_vectors v ON v.id = m.id")
+        cursor = conn.execute(
+            "SELECT m.id, m.chat_id, v.embedding FROM messages m JOIN message_vectors v ON v.id = m.id")
         while chunk := cursor.fetchmany(20000):
             x = vectors.matrix_from_blobs([e for _, _, e in chunk])
             data = vectors.quantize(x) if "bit" in name else x
@@ -302,7 +264,9 @@ def bench_alternatives(cache: Path, sizes, texts, base, queries):
             conn.executemany(f"INSERT INTO {name} (rowid, chat_id, embedding) VALUES (?, ?, {insert})", vals)
         conn.execute("COMMIT")
     chat = chat_of(0)
-    ids, matrix = chat_matrix(conn, chat)
+    reference = Store.open(path, _Synthetic(dim))
+    ids, matrix = reference.chat_vectors(chat)
+    reference.close()
 
     def knn_with(candidates, oversample):
         return lambda q: [i for i, _ in vectors.rescore(conn, candidates(q, oversample), q, 10)]
@@ -351,9 +315,6 @@ def alt_row(label, search, queries, ids, matrix):
 
 def bench_ingest(embedder, texts, batched: int, single: int, cache: Path):
     """Messages/s through Store.add_many and Store.add with the real model, into a fresh database."""
-    from memory.models import Message
-    from memory.store import Store
-
     rows = []
     path = cache / "ingest.db"
     for suffix in ("", "-wal", "-shm"):
@@ -372,33 +333,17 @@ def bench_ingest(embedder, texts, batched: int, single: int, cache: Path):
         t = time.perf_counter()
         store.add_many(messages[8:batched])
         rate = (batched - 8) / (time.perf_counter() - t)
-        rows.append([f"{label}, avg {chars:.0f} chars", "Store.add_many (batches of 256)", f"{batched - 8:,}", f"{rate:,.0f}"])
-        say(f"  ingest batched, {label}: {rate:,.0f} messages/s (load {load()})")
+        rows.append([f"{label}, avg {chars:.0f} chars", "Store.add_many (batches of 256)", f"{batched - 8:,}",
+                     f"{rate:,.0f}"])
+        say(f"  ingest batched, {label}: {rate:,.0f} messages/s (load {load_average()})")
         t = time.perf_counter()
         for message in messages[batched:]:
             store.add(message)
         rate = len(messages[batched:]) / (time.perf_counter() - t)
         rows.append([f"{label}, avg {chars:.0f} chars", "Store.add (one at a time)", f"{len(messages) - batched:,}",
                      f"{rate:,.0f}"])
-        say(f"  ingest one at a time, {label}: {rate:,.0f} messages/s (load {load()})")
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    size_row = db_size_row("real LoCoMo turns + MiniLM vectors (ingest db)", store.conn, store.count())
+        say(f"  ingest one at a time, {label}: {rate:,.0f} messages/s (load {load_average()})")
+    store.checkpoint()
+    size_row = db_size_row("real LoCoMo turns + MiniLM vectors (ingest db)", store)
     store.close()
     return rows, size_row
-
-
-def load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def table(title: str, rows, header) -> None:
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for row in rows:
-        print("| " + " | ".join(str(c) for c in row) + " |")
-    sys.stdout.flush()

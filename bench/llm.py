@@ -1,4 +1,4 @@
-"""`python -m bot bench-llm`: how fast the configured local model answers, and what it costs in memory.
+"""`bench-llm`: how fast the configured local model answers, and what it costs in memory.
 
 Measured in one run, for a ~400-token Engram-shaped prompt (system prompt + memories + recent turns + question):
 - cold start: a fresh process imports torch, loads the embedder and the LLM (from the converted cache), and
@@ -18,6 +18,13 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+from bench.common import load_average, markdown_table, peak_rss_mb, rss_mb
+from bot.config import Config, load_config
+from bot.llm import build_llm
+from bot.llm.base import GenerationSettings
+from bot.llm.model_files import ensure_converted, resolve_source
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bot.config import load_config
-
     config = load_config(args.config)
     if config.llm.backend != "transformers":
         print("bench-llm measures the local transformers backend: set llm.backend: transformers", file=sys.stderr)
@@ -43,13 +48,13 @@ def main(args: argparse.Namespace) -> int:
     if args.cold_probe:
         print(json.dumps(asyncio.run(_cold_probe(config))))
         return 0
-    results: dict = {"model": config.llm.model, "cores": len(os.sched_getaffinity(0)), "load_before": _load(),
+    results: dict = {"model": config.llm.model, "cores": len(os.sched_getaffinity(0)), "load_before": load_average(),
                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)")}
     _ensure_cache(config)
     if not args.skip_cold:
         results["cold"] = _run_cold_probe(args)
     results["variants"] = [asyncio.run(_measure_variant(config, spec, args)) for spec in args.variants.split(",")]
-    results["load_after"] = _load()
+    results["load_after"] = load_average()
     print(json.dumps(results, indent=2) if args.json else _table(results))
     return 0
 
@@ -100,12 +105,8 @@ def engram_prompt(system_prompt: str, memories: int = len(MEMORIES)) -> list[dic
 # -- measurements ----------------------------------------------------------------------------------------------
 
 
-def _ensure_cache(config) -> None:
+def _ensure_cache(config: Config) -> None:
     """Convert the GGUF once up front, so no measurement below includes the one-time conversion."""
-    from pathlib import Path
-
-    from bot.llm.model_files import ensure_converted, resolve_source
-
     source = resolve_source(config.llm.model)
     if source.kind == "gguf":
         folder, converted = ensure_converted(Path(source.location), config.resolve(config.llm.cache_dir))
@@ -114,7 +115,7 @@ def _ensure_cache(config) -> None:
 
 
 def _run_cold_probe(args) -> dict:
-    command = [sys.executable, "-m", "bot"] + (["--config", args.config] if args.config else [])
+    command = [sys.executable, "-m", "bench"] + (["--config", args.config] if args.config else [])
     command += ["bench-llm", "--cold-probe"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
@@ -125,21 +126,19 @@ def _run_cold_probe(args) -> dict:
 async def _cold_probe(config) -> dict:
     """In a fresh process: import + load both models, one generation, resident memory."""
     started = time.perf_counter()
-    from bot.llm import build_llm
-    from bot.llm.base import GenerationSettings
-    from bot.services import build_embedder
+    from bot.services import build_embedder  # timed: importing torch and the models is part of a cold start
 
     embedder = await asyncio.to_thread(build_embedder, config)
     await asyncio.to_thread(embedder.embed_batch, ["warm up"])
     llm = build_llm(config)
     await llm.start()
     ready = time.perf_counter() - started
-    rss_loaded = _rss_mb()
+    rss_loaded = rss_mb()
     prompt = fitted_prompt(llm, config.assistant.system_prompt)
     async for _ in llm.stream(prompt, GenerationSettings(max_new_tokens=16)):
         pass
     result = {"ready_seconds": ready, "llm_load_seconds": llm.load_seconds, "rss_loaded_mb": rss_loaded,
-              "rss_after_generation_mb": _rss_mb(), "peak_rss_mb": _peak_rss_mb()}
+              "rss_after_generation_mb": rss_mb(), "peak_rss_mb": peak_rss_mb()}
     await llm.stop()
     return result
 
@@ -148,7 +147,6 @@ async def _measure_variant(config, spec: str, args) -> dict:
     import torch  # noqa: F401  imported before timing, so "load s" is the model load alone
     import transformers  # noqa: F401
 
-    from bot.llm.base import GenerationSettings
     from bot.llm.local import TransformersLLM
 
     dtype, _, threads = spec.partition(":")
@@ -216,36 +214,8 @@ def _table(r: dict) -> str:
         )
     header = ("dtype", "threads", "load s", "prompt tok", "first token s", "decode tok/s", "new tok",
               "follow-up first token s (no cache)", "follow-up first token s (prefix cache)", "reused tok")
-    lines += ["", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for v in r["variants"]:
-        cells = (v["dtype"], v["threads"], f"{v['load_seconds']:.1f}", v["prompt_tokens"], f"{v['first_token_s']:.2f}",
-                 f"{v['decode_tok_s']:.1f}", v["new_tokens"], f"{v['follow_up_first_token_s']:.2f}",
-                 f"{v['follow_up_cached_first_token_s']:.2f}", v["reused_tokens"])
-        lines.append("| " + " | ".join(map(str, cells)) + " |")
+    rows = [(v["dtype"], v["threads"], f"{v['load_seconds']:.1f}", v["prompt_tokens"], f"{v['first_token_s']:.2f}",
+             f"{v['decode_tok_s']:.1f}", v["new_tokens"], f"{v['follow_up_first_token_s']:.2f}",
+             f"{v['follow_up_cached_first_token_s']:.2f}", v["reused_tokens"]) for v in r["variants"]]
+    lines += ["", markdown_table(rows, header)]
     return "\n".join(lines)
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _rss_mb() -> float:
-    return _status_kb("VmRSS") / 1024
-
-
-def _peak_rss_mb() -> float:
-    return _status_kb("VmHWM") / 1024
-
-
-def _status_kb(field: str) -> float:
-    """A memory figure from /proc/self/status (Linux); falls back to getrusage's peak elsewhere."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith(field + ":"):
-                    return float(line.split()[1])
-    except OSError:
-        pass
-    import resource
-
-    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

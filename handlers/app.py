@@ -1,7 +1,8 @@
 """The Telegram bot: the one place that wires config, services and handlers into a PTB Application.
 
-`./engram telegram` (or `./engram run` with a token configured) calls `main`. Tests call `build_application`
-with fakes (an embedder, a scripted LLM) and a base_url pointing at a fake Bot API server.
+`./engram telegram` calls `main`, `./engram run` calls `main_run` (Telegram when a token is configured, else the
+terminal chat). Tests call `build_application` with fakes (an embedder, a scripted LLM) and a base_url pointing
+at a fake Bot API server. This package uses bot's core; bot never imports it (README, Layout).
 
 Lifecycle (PTB runs these around polling / the webhook server):
   post_init      load the embedder if needed, start memory, LLM, reminders, housekeeping jobs; set the menu
@@ -13,25 +14,54 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import logging
+import sys
 import time
 from urllib.parse import urlparse
 
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+
+from bot import chat
 from bot.config import Config, load_config
 from bot.errors import ConfigError
+from bot.housekeeping import Housekeeping
+from bot.llm import LLM, build_llm
+from bot.reminders.service import ReminderService, telegram_sender
+from bot.services import build_assistant, build_embedder, build_memory
+from handlers import access, commands, forget, messages, reminders
+from handlers.access import AccessPolicy
+from handlers.context import BOT_DATA_KEY, Services, services_of
+from handlers.errors import on_error
+from handlers.streaming import Throttle
+from memory import Embedder, Memory
 
 log = logging.getLogger(__name__)
+
+MENU = commands.COMMANDS + reminders.COMMANDS  # setMyCommands
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=("polling", "webhook"), help="override telegram.mode from the config")
 
 
-def main(args: argparse.Namespace) -> int:
-    from telegram import Update
-    from telegram.error import InvalidToken, NetworkError
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    chat.add_arguments(parser)  # `run` may fall back to the terminal chat, so it takes its options
 
+
+def main_run(args: argparse.Namespace) -> int:
+    """The Telegram bot when a token is configured, else the terminal chat."""
+    config = load_config(getattr(args, "config", None))
+    if config.telegram.token.strip():
+        return main(args)
+    if not sys.stdin.isatty():
+        config.telegram.checked_token()  # no terminal to chat in (a service, Docker): say how to set a token
+    print("No Telegram token configured (TELEGRAM_BOT_TOKEN): starting the terminal chat.")
+    return chat.main(args)
+
+
+def main(args: argparse.Namespace) -> int:
     config = load_config(getattr(args, "config", None))
     if getattr(args, "mode", None):
         config.telegram.mode = args.mode
@@ -51,7 +81,8 @@ def main(args: argparse.Namespace) -> int:
         else:
             application.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
-        raise ConfigError("Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (ask @BotFather for it).") from None
+        raise ConfigError("Telegram rejected the bot token: check TELEGRAM_BOT_TOKEN (ask @BotFather for it).") \
+            from None
     except NetworkError as exc:
         raise ConfigError(f"Cannot reach the Telegram Bot API at {tg.base_url}: {exc}") from None
     except RuntimeError as exc:
@@ -61,14 +92,9 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_application(config: Config, memory=None, llm=None, embedder=None):
+def build_application(config: Config, memory: Memory | None = None, llm: LLM | None = None,
+                      embedder: Embedder | None = None) -> Application:
     """The PTB Application for this config. `memory` and `llm` (not started) and `embedder` may be given: tests."""
-    from telegram.ext import Application
-
-    from handlers.access import AccessPolicy
-    from handlers.context import BOT_DATA_KEY, Services
-    from handlers.streaming import Throttle
-
     tg = config.telegram
     builder = (
         Application.builder()
@@ -83,7 +109,7 @@ def build_application(config: Config, memory=None, llm=None, embedder=None):
     services = Services(config=config, access=AccessPolicy(tg), throttle=Throttle(tg.edit_interval),
                         memory=memory, llm=llm, embedder=embedder)
     application.bot_data[BOT_DATA_KEY] = services
-    _register_handlers(application, services)
+    _register_handlers(application)
     return application
 
 
@@ -92,24 +118,8 @@ def _file_url(base_url: str) -> str:
     return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
 
 
-def _reminders_module():
-    """handlers.reminders, when the reminders feature is part of this build."""
-    try:
-        return importlib.import_module("handlers.reminders")
-    except ModuleNotFoundError as exc:
-        if exc.name != "handlers.reminders":
-            raise
-        return None
-
-
-def _register_handlers(application, services) -> None:
+def _register_handlers(application: Application) -> None:
     """Every handler, in the order PTB should try them."""
-    from telegram import Update
-    from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
-
-    from handlers import access, commands, forget, messages
-    from handlers.errors import on_error
-
     # 1. Access control first (group -1): updates from anyone not allowed stop here, unstored.
     application.add_handler(TypeHandler(Update, access.gate), group=-1)
 
@@ -126,11 +136,8 @@ def _register_handlers(application, services) -> None:
     application.add_handler(CallbackQueryHandler(commands.search_more, pattern=r"^search:"))
     application.add_handler(CallbackQueryHandler(forget.forget_confirmed, pattern=r"^forget:"))
 
-    # 3. Features that bring their own handlers (reminders: /remind, /reminders, /timezone …).
-    reminders = _reminders_module()
-    if reminders is not None:
-        reminders.register(application, services)
-        services.extra_commands = list(getattr(reminders, "COMMANDS", []))
+    # 3. Reminders: /remind, /reminders, /cancel, /timezone, their buttons, and natural requests in text.
+    reminders.register(application)
 
     # 4. Ordinary messages: edits, then text (stored; answered when meant for the bot), then captions.
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, messages.on_migrate))
@@ -144,22 +151,14 @@ def _register_handlers(application, services) -> None:
     application.add_error_handler(on_error)
 
 
-async def _post_init(application) -> None:
+async def _post_init(application: Application) -> None:
     """Start the services (models load off the event loop), then publish the command menu."""
-    from telegram import BotCommand
-
-    from bot.services import build_assistant, build_embedder, build_memory
-    from handlers.commands import COMMANDS
-    from handlers.context import services_of
-
     services = services_of(application)
     config = services.config
     if services.memory is None:
         embedder = services.embedder or await asyncio.to_thread(build_embedder, config)
         services.memory = build_memory(config, embedder)
     if services.llm is None:
-        from bot.llm import build_llm
-
         services.llm = build_llm(config)
     await services.memory.start()
     try:
@@ -168,45 +167,27 @@ async def _post_init(application) -> None:
         await services.memory.stop()
         raise
     services.assistant = build_assistant(config, services.memory, services.llm)
-    if _reminders_module() is not None and services.reminders is None:
-        from bot.reminders.service import ReminderService, telegram_sender
-
+    if services.reminders is None:
         services.reminders = ReminderService.from_config(services.memory, application.job_queue,
                                                          telegram_sender(application.bot), config)
-    if services.reminders is not None:
-        await services.reminders.start()
-    services.housekeeping = _housekeeping(services, application.job_queue)
+    await services.reminders.start()
+    services.housekeeping = Housekeeping.from_config(services.memory, config)
+    services.housekeeping.schedule(application.job_queue)
     services.started_at = time.time()
-    menu = COMMANDS + services.extra_commands
-    await application.bot.set_my_commands([BotCommand(name, _menu_text(text)) for name, text in menu])
+    await application.bot.set_my_commands([BotCommand(name, _menu_text(text)) for name, text in MENU])
     log.info("Engram is running as @%s", application.bot.username)
-
-
-def _housekeeping(services, job_queue):
-    """Checkpoint, backup and retention jobs (bot/housekeeping.py), when that module is part of this build."""
-    try:
-        from bot.housekeeping import Housekeeping
-    except ModuleNotFoundError:
-        return None
-    housekeeping = Housekeeping.from_config(services.memory, services.config)
-    housekeeping.schedule(job_queue)
-    return housekeeping
 
 
 def _menu_text(description: str) -> str:
     return description.replace("<", "").replace(">", "")[:256]
 
 
-async def _post_stop(application) -> None:
-    from handlers.context import services_of
-
+async def _post_stop(application: Application) -> None:
     await services_of(application).cancel_all()
 
 
-async def _post_shutdown(application) -> None:
+async def _post_shutdown(application: Application) -> None:
     """Stop what post_init started, last started first; each step runs even if an earlier one failed."""
-    from handlers.context import services_of
-
     services = services_of(application)
     if services.housekeeping is not None:
         services.housekeeping.unschedule()

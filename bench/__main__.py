@@ -1,0 +1,21 @@
+"""`python -m bench <command>` (or `./engram <command>`): the benchmarks, on the command-line machinery of bot."""
+
+from __future__ import annotations
+
+import sys
+
+from bot.__main__ import main as run_command
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "eval-locomo": ("bench.eval_locomo", "measure recall quality on a LoCoMo-format file"),
+    "bench-recall": ("bench.recall", "benchmark recall latency, ingest and database size"),
+    "bench-llm": ("bench.llm", "benchmark the language model: first token, tokens/s, memory"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(argv, COMMANDS, default=None, description="Engram's benchmarks and evaluations")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

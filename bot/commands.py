@@ -1,0 +1,149 @@
+"""What each user command does, written once: plain data in, plain data out.
+
+The terminal chat (bot/chat.py), the command line (bot/tools.py) and Telegram (handlers/) call these and only
+render the result (bot/views.py, in plain text or Telegram HTML). A usage mistake raises UsageError, whose
+message is written for the person who typed the command.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from bot.assistant import Assistant
+from bot.errors import EngramError
+from memory import Hit, Memory, Message
+from memory.models import iso
+
+SEARCH_PAGE = 5  # hits per page of /search
+SEARCH_LIMIT = 50  # pages end after this many hits
+FORGET_LIMIT = 100  # messages one /forget <query> can delete at once
+EXPORT_FORMAT = "engram-export"  # marks /export's JSON, so an import knows it
+
+
+class UsageError(EngramError):
+    """A command was given arguments it cannot use; the message says how to use it."""
+
+
+def arguments(text: str) -> str:
+    """Everything after the command word of '/command args' ('' if nothing)."""
+    parts = text.split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+# ----- /search -------------------------------------------------------------------------------------------------
+@dataclass
+class SearchPage:
+    query: str
+    hits: list[Hit]  # the hits of this page
+    first: int  # the number shown with the first hit (1-based)
+    page: int
+    more: bool  # another page follows
+
+
+async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_size: int = SEARCH_PAGE
+                 ) -> SearchPage:
+    """One page of a hybrid search of this chat's memory (hits ranked by meaning and keywords)."""
+    query = query.strip()
+    if not query:
+        raise UsageError("Usage: /search <what you are looking for>")
+    k = min((page + 1) * page_size + 1, SEARCH_LIMIT)
+    hits = await memory.search(chat_id, query, k)
+    shown = hits[page * page_size:(page + 1) * page_size]
+    return SearchPage(query, shown, page * page_size + 1, page, len(hits) > (page + 1) * page_size)
+
+
+# ----- /why ----------------------------------------------------------------------------------------------------
+async def why(assistant: Assistant, chat_id: int) -> list[Hit]:
+    """What was recalled for the last reply in this chat, without what has been forgotten since."""
+    return [h for h in assistant.last_recall(chat_id)
+            if await assistant.memory.get(chat_id, h.message.message_id) is not None]
+
+
+# ----- /compare ------------------------------------------------------------------------------------------------
+@dataclass
+class Comparison:
+    a: str
+    b: str
+    cosine: float
+    euclidean: float
+    dot: float
+
+
+async def compare(memory: Memory, text: str) -> Comparison:
+    """'A | B': cosine similarity, Euclidean distance and dot product of the two texts' embeddings."""
+    sides = [side.strip() for side in text.split("|")]
+    if len(sides) != 2 or not all(sides):
+        raise UsageError("Usage: /compare <text A> | <text B>")
+    measures = await memory.compare(sides[0], sides[1])
+    return Comparison(sides[0], sides[1], measures["cosine"], measures["euclidean"], measures["dot"])
+
+
+# ----- /stats --------------------------------------------------------------------------------------------------
+@dataclass
+class Stats:
+    chat_messages: int
+    by_role: dict[str, int]
+    embedding_model: str
+    embedding_dim: int
+    llm_name: str
+    recall_seconds: list[float]
+    first_token_seconds: list[float]
+    reply_seconds: list[float]
+    # Totals across every chat: only for the bot's owners, and only where no one else reads them.
+    total_messages: int | None = None
+    chats: int | None = None
+    database_bytes: int | None = None
+
+
+async def stats(assistant: Assistant, chat_id: int, *, with_totals: bool) -> Stats:
+    memory = assistant.memory
+    chat = await memory.stats(chat_id)
+    total = await memory.stats()
+    report = Stats(
+        chat_messages=chat["messages"], by_role=chat["by_role"],
+        embedding_model=str(total["embedding_model"] or memory.embedder.name),
+        embedding_dim=int(total["embedding_dim"] or memory.embedder.dim),
+        llm_name=getattr(assistant.llm, "name", "?"), recall_seconds=list(memory.recall_latencies),
+        first_token_seconds=list(assistant.timings.first_token), reply_seconds=list(assistant.timings.generation),
+    )
+    if with_totals:
+        report.total_messages, report.chats = total["messages"], total["chats"]
+        report.database_bytes = total["database_bytes"]
+    return report
+
+
+# ----- /export -------------------------------------------------------------------------------------------------
+async def export(memory: Memory, chat_id: int) -> dict:
+    """This chat's memory as one JSON-ready document (`./engram import` reads it back)."""
+    return {"format": EXPORT_FORMAT, "chat_id": chat_id, "exported_at": iso(time.time()),
+            "messages": await memory.export(chat_id)}
+
+
+# ----- /forget -------------------------------------------------------------------------------------------------
+@dataclass
+class ForgetRequest:
+    """What a /forget asks to delete, shown before it is confirmed."""
+
+    everything: bool
+    count: int
+    preview: list[Message] = field(default_factory=list)  # newest first
+    ids: list[int] = field(default_factory=list)  # row ids to delete (empty for everything)
+
+
+async def forget_request(memory: Memory, chat_id: int, query: str) -> ForgetRequest:
+    """`all`: the whole chat; otherwise every message containing all the words of the query (up to 100)."""
+    query = query.strip()
+    if not query:
+        raise UsageError("Usage: reply to a message with /forget, or /forget <words>, or /forget all")
+    if query.lower() == "all":
+        return ForgetRequest(everything=True, count=await memory.count(chat_id))
+    found = await memory.matching(chat_id, query, FORGET_LIMIT)
+    return ForgetRequest(everything=False, count=len(found), preview=found, ids=[m.id for m in found if m.id])
+
+
+async def forget(memory: Memory, chat_id: int, request: ForgetRequest) -> int:
+    """Carry out a confirmed request; returns the messages deleted."""
+    if request.everything:
+        return await memory.forget_chat(chat_id)
+    return await memory.forget_ids(chat_id, request.ids)
