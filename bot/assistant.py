@@ -14,7 +14,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled
@@ -25,6 +25,9 @@ from memory import Hit, Memory, Message
 log = logging.getLogger(__name__)
 
 BOT_NAME = "Engram"
+ADDRESSED = "addressed"  # meta flag of a message the assistant was asked to answer (private chat, mention, reply)
+MAX_BURST = 20  # messages of one burst put in the prompt (all of them stay in memory)
+MAX_BURST_QUERY = 4  # messages of one burst whose words make the recall query
 
 
 @dataclass
@@ -40,17 +43,31 @@ class Timings:
 
 
 class Reply:
-    """A reply being generated. Iterate it for text chunks; `text` holds what came so far."""
+    """A reply to one or more messages of a chat. Iterate it for text chunks; `text` holds what came so far.
+
+    Until its turn to generate comes, messages that arrive in its chat join it (`messages`): a burst gets one
+    reply, to its last message, that takes them all into account.
+    """
 
     def __init__(self, assistant: Assistant, message: Message):
         self._assistant = assistant
-        self.message = message  # the stored incoming message
+        self.messages = [message]  # the stored messages it answers, oldest first
+        self.started = asyncio.Event()  # set when its turn comes: from then on it is being prepared and written
         self.cancel_event = asyncio.Event()
         self.recalled: list[Hit] = []
         self.prompt: Prompt | None = None
         self.text = ""
         self.status = "pending"  # pending | streaming | done | cancelled | failed
         self.message_id: int | None = None  # the platform's id of the reply; set by the front end if it has one
+
+    @property
+    def message(self) -> Message:
+        """The message it replies to: the last of its chat when its turn came."""
+        return self.messages[-1]
+
+    @property
+    def chat_id(self) -> int:
+        return self.messages[0].chat_id
 
     def cancel(self) -> None:
         self.cancel_event.set()
@@ -78,7 +95,11 @@ class Assistant:
         self.settings = settings
         self.timings = Timings()
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._active: dict[int, Reply] = {}
+        # Generations at once (one on a CPU model); waiters are served first come, first served, so chats take
+        # turns: a chat's next reply queues behind the other chats' replies.
+        self._generating = asyncio.Semaphore(assistant.parallel_replies)
+        self._waiting: dict[int, Reply] = {}  # per chat: the reply whose turn has not come yet
+        self._active: dict[int, Reply] = {}  # per chat: the reply being prepared or written
         self._last_recall: dict[int, list[Hit]] = {}
 
     # ----- storing without replying ----------------------------------------------------------------------------
@@ -89,20 +110,34 @@ class Assistant:
         return await self.memory.edit(chat_id, message_id, text, edited_at)
 
     # ----- replying ----------------------------------------------------------------------------------------------
-    async def answer(self, message: Message) -> Reply:
-        """Store the message and return the Reply to iterate (which waits for this chat's previous reply)."""
+    async def answer(self, message: Message) -> Reply | None:
+        """Store a message meant for the assistant; return the Reply to iterate, or None when the message joined
+        a reply of its chat that is still waiting for its turn (that reply will answer it)."""
+        message = replace(message, meta={**(message.meta or {}), ADDRESSED: True})
         stored = await self.memory.remember(message)
-        if self.config.busy_policy == "cancel" and message.chat_id in self._active:
-            self._active[message.chat_id].cancel()
-        return Reply(self, stored)
+        chat_id = stored.chat_id
+        waiting = self._waiting.get(chat_id)
+        if waiting is not None and not waiting.cancel_event.is_set():
+            waiting.messages.append(stored)
+            return None
+        reply = Reply(self, stored)
+        active = self._active.get(chat_id)
+        if active is not None and self.config.busy_policy == "cancel":
+            active.cancel()  # cut short and started again, with the messages it was answering
+            reply.messages[:0] = active.messages
+        self._waiting[chat_id] = reply
+        return reply
 
     async def _run(self, reply: Reply) -> AsyncIterator[str]:
-        chat_id = reply.message.chat_id
-        async with self._chat_locks[chat_id]:
+        chat_id = reply.chat_id
+        async with self._chat_locks[chat_id], self._generating:
+            if self._waiting.get(chat_id) is reply:
+                del self._waiting[chat_id]  # from now on, new messages of the chat get a reply of their own
             if reply.cancel_event.is_set():
                 reply.status = "cancelled"
                 raise GenerationCancelled("The reply was cancelled.")
             self._active[chat_id] = reply
+            reply.started.set()
             try:
                 async for chunk in self._generate(reply):
                     yield chunk
@@ -113,18 +148,23 @@ class Assistant:
     async def _generate(self, reply: Reply) -> AsyncIterator[str]:
         message = reply.message
         chat_id = message.chat_id
+        burst = reply.messages[-MAX_BURST:-1]  # earlier messages of a burst: turns right before the last one
+        answering = {m.rowid for m in reply.messages}
         since = (await self.memory.chat_settings(chat_id))["context_since"]
         turns = self.recall.recent_turns
-        recent = [m for m in await self.memory.recent(chat_id, turns + 1, since) if m.id != message.id]
-        recent = recent[-turns:] if turns else []
+        recent = [m for m in await self.memory.recent(chat_id, turns + len(answering), since)
+                  if m.rowid not in answering]
+        recent = (recent[-turns:] if turns else []) + burst
+        query = " ".join(m.text for m in [*burst[-(MAX_BURST_QUERY - 1):], message])
         hits = await self.memory.recall(
-            chat_id, message.text, 2 * self.recall.k, exclude_ids=[message.rowid, *(m.rowid for m in recent)]
+            chat_id, query, 2 * self.recall.k, exclude_ids=[*answering, *(m.rowid for m in recent)]
         )
         reply.recalled = select_memories(hits, self.recall)
         self._last_recall[chat_id] = reply.recalled
         budget = max(self.llm.context_window - self.settings.max_new_tokens, 64)
-        reply.prompt = build_prompt(
-            self.config.system_prompt, reply.recalled, recent, message, self.llm.count_tokens, budget,
+        # Trimming to the budget counts tokens with the model's tokenizer: a few milliseconds, off the event loop.
+        reply.prompt = await asyncio.to_thread(
+            build_prompt, self.config.system_prompt, reply.recalled, recent, message, self.llm.count_tokens, budget,
             now=message.created_at, with_names=chat_id < 0,
         )
         reply.status = "streaming"
@@ -158,8 +198,10 @@ class Assistant:
         reply.status = "done"
 
     async def reply_text(self, message: Message) -> Reply:
-        """Answer and wait for the whole text (for tests and tools)."""
+        """Answer and wait for the whole text (for tests and tools: one message at a time)."""
         reply = await self.answer(message)
+        if reply is None:
+            raise RuntimeError("a reply in this chat is still waiting for its turn: use answer() for bursts")
         async for _ in reply:
             pass
         return reply

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from bot.assistant import Assistant
 from bot.errors import EngramError
 from memory import Hit, Memory, Message
-from memory.models import iso
+from memory.models import clean_text, iso
 
 SEARCH_PAGE = 5  # hits per page of /search
 SEARCH_LIMIT = 50  # pages end after this many hits
@@ -31,6 +31,18 @@ def arguments(text: str) -> str:
     return parts[1].strip() if len(parts) > 1 else ""
 
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
+def id_argument(text: str) -> int | None:
+    """A positive id typed by a person ('12', '#12'), or None if it is not one SQLite can hold."""
+    text = text.strip().removeprefix("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 # ----- /search -------------------------------------------------------------------------------------------------
 @dataclass
 class SearchPage:
@@ -44,7 +56,7 @@ class SearchPage:
 async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_size: int = SEARCH_PAGE
                  ) -> SearchPage:
     """One page of a hybrid search of this chat's memory (hits ranked by meaning and keywords)."""
-    query = query.strip()
+    query = clean_text(query).strip()
     if not query:
         raise UsageError("Usage: /search <what you are looking for>")
     k = min((page + 1) * page_size + 1, SEARCH_LIMIT)
@@ -72,7 +84,7 @@ class Comparison:
 
 async def compare(memory: Memory, text: str) -> Comparison:
     """'A | B': cosine similarity, Euclidean distance and dot product of the two texts' embeddings."""
-    sides = [side.strip() for side in text.split("|")]
+    sides = [side.strip() for side in clean_text(text).split("|")]
     if len(sides) != 2 or not all(sides):
         raise UsageError("Usage: /compare <text A> | <text B>")
     measures = await memory.compare(sides[0], sides[1])

@@ -91,9 +91,15 @@ DEFAULT_SYSTEM_PROMPT = (
 class AssistantConfig:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     busy_policy: str = "queue"
+    answer_missed_within: float = 600.0
+    parallel_replies: int = 1
 
     def validate(self) -> None:
         _choice("assistant.busy_policy", self.busy_policy, ("queue", "cancel"))
+        if self.parallel_replies < 1:
+            raise ConfigError("assistant.parallel_replies must be at least 1")
+        if self.answer_missed_within < 0:
+            raise ConfigError("assistant.answer_missed_within must not be negative")
 
 
 @dataclass
@@ -114,6 +120,7 @@ class TelegramConfig:
     mode: str = "polling"
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     edit_interval: float = 1.0
+    rate_limit: bool = True
 
     def validate(self) -> None:
         _choice("telegram.mode", self.mode, ("polling", "webhook"))

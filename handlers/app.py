@@ -21,7 +21,15 @@ from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot import chat
 from bot.config import Config, load_config
@@ -34,6 +42,7 @@ from handlers import access, commands, forget, messages, reminders
 from handlers.access import AccessPolicy
 from handlers.context import BOT_DATA_KEY, Services, services_of
 from handlers.errors import on_error
+from handlers.intake import EngramApplication, InboxQueue, replay, unanswered
 from handlers.streaming import Throttle
 from memory import Embedder, Memory
 
@@ -98,6 +107,8 @@ def build_application(config: Config, memory: Memory | None = None, llm: LLM | N
     tg = config.telegram
     builder = (
         Application.builder()
+        .application_class(EngramApplication)
+        .update_queue(InboxQueue())
         .token(tg.checked_token())
         .base_url(tg.base_url)
         .base_file_url(_file_url(tg.base_url))
@@ -105,6 +116,10 @@ def build_application(config: Config, memory: Memory | None = None, llm: LLM | N
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
+    if tg.rate_limit:
+        # Telegram's flood limits (about 30 messages a second overall, 20 a minute in a group), applied before
+        # each call instead of learnt from 429s; a 429 that still comes is waited out by the caller.
+        builder = builder.rate_limiter(AIORateLimiter())
     application = builder.build()
     services = Services(config=config, access=AccessPolicy(tg), throttle=Throttle(tg.edit_interval),
                         memory=memory, llm=llm, embedder=embedder)
@@ -139,7 +154,11 @@ def _register_handlers(application: Application) -> None:
     # 3. Reminders: /remind, /reminders, /cancel, /timezone, their buttons, and natural requests in text.
     reminders.register(application)
 
-    # 4. Ordinary messages: edits, then text (stored; answered when meant for the bot), then captions.
+    # 4. Every other command and button gets an answer too (after all the known ones).
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, commands.unknown_command))
+    application.add_handler(CallbackQueryHandler(commands.unknown_button))
+
+    # 5. Ordinary messages: edits, then text (stored; answered when meant for the bot), then captions.
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, messages.on_migrate))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED & (filters.TEXT | filters.CAPTION),
                                            messages.on_edit))
@@ -147,7 +166,7 @@ def _register_handlers(application: Application) -> None:
                                            messages.on_text))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.CAPTION, messages.on_media))
 
-    # 5. Exactly one error handler.
+    # 6. Exactly one error handler.
     application.add_error_handler(on_error)
 
 
@@ -175,6 +194,11 @@ async def _post_init(application: Application) -> None:
     services.housekeeping.schedule(application.job_queue)
     services.started_at = time.time()
     await application.bot.set_my_commands([BotCommand(name, _menu_text(text)) for name, text in MENU])
+    # Received means kept: from now on every update is in the inbox before it is confirmed (handlers/intake.py).
+    application.update_queue.memory = services.memory
+    await replay(application, services.memory)
+    for reply in await unanswered(services.assistant, services.memory, config.assistant.answer_missed_within):
+        messages.spawn_reply(services, application, reply)
     log.info("Engram is running as @%s", application.bot.username)
 
 

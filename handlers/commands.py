@@ -127,3 +127,19 @@ async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/compare <A> | <B>: cosine similarity, Euclidean distance and dot product of the two embeddings."""
     comparison = await commands.compare(services_of(context).memory, args_text(update))
     await reply_html(update, views.compare_text(comparison, HTML))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command Engram does not have: say so. In groups only when it was addressed to Engram (/x@engram_bot);
+    a bare /x there may be another bot's."""
+    word = (update.effective_message.text or "").split(maxsplit=1)[0]
+    name, _, target = word[1:].partition("@")
+    ours = target.lower() == (context.bot.username or "").lower()
+    if (target and not ours) or (not target and update.effective_chat.type != Chat.PRIVATE):
+        return
+    await update.effective_message.reply_text(f"Unknown command /{name[:64]} — /help lists the commands.")
+
+
+async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button press no handler knows (an old or forged button): stop the client's spinner with a word."""
+    await update.callback_query.answer("This button does not work any more.")

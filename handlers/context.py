@@ -70,7 +70,7 @@ class Services:
         while self.tasks:
             await asyncio.wait_for(asyncio.gather(*list(self.tasks), return_exceptions=True), timeout)
 
-    async def cancel_all(self, grace: float = 5.0) -> None:
+    async def cancel_all(self, grace: float = 3.0) -> None:
         """Stop replies still streaming (their messages end with a mark) and wait briefly for the tasks."""
         for reply in list(self.replies):
             reply.cancel()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, counted after entity parsing
+MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, in UTF-16 units, counted after entity parsing
 FENCE = "```"
 
 _FENCE_RE = re.compile(r"```([\w+-]*)\n?(.*?)(?:```|\Z)", re.DOTALL)
@@ -52,8 +52,24 @@ def _inline_html(text: str) -> str:
     return "".join(out)
 
 
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (a character outside the BMP, most emoji, is two)."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _fit(text: str, units: int) -> int:
+    """The longest prefix of `text` (in characters) whose UTF-16 length is at most `units`."""
+    count = 0
+    for index, ch in enumerate(text):
+        count += 2 if ord(ch) > 0xFFFF else 1
+        if count > units:
+            return index
+    return len(text)
+
+
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Cut text into parts of at most `limit` characters, at a line break or space when one is near the end.
+    """Cut text into parts of at most `limit` UTF-16 units (what Telegram counts), at a line break or space when
+    one is near the end.
 
     A code block cut in two is closed at the end of one part and reopened at the start of the next. Each part's
     rendered (visible) length is at most its raw length, so parts also fit after `to_html`.
@@ -65,13 +81,14 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     while rest:
         head = FENCE + "\n" if reopen else ""
         room = budget - len(head)
-        if len(rest) <= room and (head + rest).count(FENCE) % 2 == 0:
+        fits = utf16_len(rest) <= room
+        if fits and (head + rest).count(FENCE) % 2 == 0:
             parts.append(head + rest)
             break
-        if len(rest) <= room:
+        if fits:
             cut = len(rest)
         else:
-            cut = _cut_point(rest, room)
+            cut = _cut_point(rest, _fit(rest, room))
         part = head + rest[:cut].rstrip()
         rest = rest[cut:].lstrip("\n ")
         reopen = part.count(FENCE) % 2 == 1

@@ -15,6 +15,7 @@ import logging
 import time
 
 from telegram import (
+    Bot,
     Chat,
     MessageEntity,
     MessageOriginChannel,
@@ -24,8 +25,9 @@ from telegram import (
     Update,
 )
 from telegram import Message as TgMessage
-from telegram.ext import ContextTypes
+from telegram.ext import Application, ContextTypes
 
+from bot.assistant import Reply
 from bot.errors import GenerationCancelled
 from handlers.context import Services, services_of
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
@@ -108,9 +110,10 @@ def addressed_text(message: TgMessage, bot_id: int, username: str) -> str | None
     for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
         if value.lower() == mention or (entity.user and entity.user.id == bot_id):
             # Entity offsets count UTF-16 code units (an emoji is two), not Python characters.
-            units = text.encode("utf-16-le")
+            units = text.encode("utf-16-le", "surrogatepass")  # a lone surrogate must not break the cut
             start, end = 2 * entity.offset, 2 * (entity.offset + entity.length)
-            before, after = units[:start].decode("utf-16-le"), units[end:].decode("utf-16-le")
+            before = units[:start].decode("utf-16-le", "surrogatepass")
+            after = units[end:].decode("utf-16-le", "surrogatepass")
             cleaned = f"{before.rstrip()} {after.lstrip(' ,:')}".strip(" ,:")
             return cleaned or text
     return None
@@ -128,12 +131,16 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await services.assistant.remember(to_memory(message))
         return
     reply = await services.assistant.answer(to_memory(message, text))
-    in_group = update.effective_chat.type != Chat.PRIVATE
-    services.spawn(
-        context.application,
-        stream_reply(services, context.bot, message, reply, quote=in_group),
-        update,
-    )
+    if reply is not None:  # None: it joined this chat's reply that is still waiting for its turn
+        spawn_reply(services, context.application, reply, update,
+                    thread_id=message.message_thread_id if message.is_topic_message else None)
+
+
+def spawn_reply(services: Services, application: Application, reply: Reply, update: Update | None = None,
+                thread_id: int | None = None) -> None:
+    """Write the reply in the background (the update queue moves on); in groups it quotes what it answers."""
+    services.spawn(application, stream_reply(services, application.bot, reply, quote=reply.chat_id < 0,
+                                             thread_id=thread_id), update)
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -157,26 +164,37 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await assistant.remember(to_memory(message))
 
 
-async def stream_reply(services: Services, bot, message: TgMessage, reply, quote: bool) -> None:
-    """Generate the reply and show it as it comes; the stored reply gets the Telegram id of its first message."""
-    chat_id = message.chat_id
-    out = StreamedMessage(
-        bot, chat_id, services.throttle, reply_to=message.message_id if quote else None,
-        thread_id=message.message_thread_id if message.is_topic_message else None,
-    )
+async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: bool,
+                       thread_id: int | None = None) -> None:
+    """Show the reply as it comes; the stored reply gets the Telegram id of its first message.
+
+    "typing…" is shown from the moment the reply's turn comes until its first text appears (the message being
+    edited shows progress after that) — not while it waits behind other chats.
+    """
+    chat_id = reply.chat_id
+    out: StreamedMessage | None = None
     services.replies.add(reply)
     try:
-        async with typing(bot, chat_id, out.thread_id), contextlib.aclosing(aiter(reply)) as chunks:
-            async for _ in chunks:  # aclosing: the assistant's per-chat turn is released even if sending fails
-                if reply.text.strip():
-                    await out.update(reply.text)
-                    reply.message_id = out.first_id
+        async with typing(bot, services.throttle, chat_id, thread_id, reply.started) as shown, \
+                contextlib.aclosing(aiter(reply)) as chunks:  # aclosing: the chat's turn ends even if sending fails
+            async for _ in chunks:
+                if not reply.text.strip():
+                    continue
+                if out is None:  # the message it answers is known now: the last of the burst
+                    out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
+                                          reply_to=reply.message.message_id if quote else None)
+                await out.update(reply.text)
+                reply.message_id = out.first_id
+                shown.set()
     except GenerationCancelled:
-        if out.message_ids:
+        if out is not None and out.message_ids:
             await out.update(reply.text.rstrip() + INTERRUPTED_MARK, final=True)
         return
     finally:
         services.replies.discard(reply)
+    if out is None:
+        out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
+                              reply_to=reply.message.message_id if quote else None)
     await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True)
 
 

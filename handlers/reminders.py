@@ -16,6 +16,7 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot.commands import id_argument
 from bot.reminders import ParseError
 from bot.reminders.parse import REQUEST_WORDS
 from bot.reminders.texts import list_line, local_time
@@ -103,13 +104,13 @@ async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel <id>: cancel one of this chat's reminders."""
-    arg = args_text(update).lstrip("#")
-    if not arg.isdigit():
+    reminder_id = id_argument(args_text(update))
+    if reminder_id is None:
         await update.effective_message.reply_text("Usage: /cancel <id> (the ids are in /reminders)")
         return
-    cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, int(arg))
+    cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, reminder_id)
     if cancelled is None:
-        await update.effective_message.reply_text(f"There is no pending reminder #{arg} in this chat.")
+        await update.effective_message.reply_text(f"There is no pending reminder #{reminder_id} in this chat.")
     else:
         await update.effective_message.reply_text(f"Cancelled #{cancelled.id}: {cancelled.text}")
 
@@ -117,8 +118,10 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The Cancel button under a confirmation or a /reminders list."""
     query = update.callback_query
-    reminder_id = int(query.data[len(CANCEL_PREFIX):])
-    cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, reminder_id)
+    reminder_id = id_argument(query.data[len(CANCEL_PREFIX):])
+    cancelled = None
+    if reminder_id is not None:
+        cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, reminder_id)
     if cancelled is None:
         await query.answer("That reminder is no longer pending.")
         return

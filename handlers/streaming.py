@@ -27,15 +27,30 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 TYPING_EVERY = 4.5  # Telegram shows a chat action for about 5 s
+GROUP_INTERVAL = 3.0  # seconds between calls in one group: Telegram allows about 20 messages a minute there
 INTERRUPTED_MARK = " …"
 
 
 class Throttle:
-    """When each chat may next be sent to or edited (a per-chat clock shared by all replies)."""
+    """When each chat may next be sent to or edited (a per-chat clock shared by all replies).
 
-    def __init__(self, interval: float):
+    Groups get at least GROUP_INTERVAL between calls: Telegram allows about 20 messages a minute in a group.
+    """
+
+    def __init__(self, interval: float, group_interval: float = GROUP_INTERVAL):
         self.interval = interval
+        self.group_interval = max(interval, group_interval)
         self._next: dict[int, float] = {}
+        self._typing: dict[int, float] = {}  # when each chat was last shown "typing…"
+
+    def typing_due(self, chat_id: int) -> bool:
+        """True (and noted) if "typing…" may be sent to this chat now: at most once per TYPING_EVERY seconds,
+        whichever reply asks."""
+        now = time.monotonic()
+        if now - self._typing.get(chat_id, -TYPING_EVERY) < TYPING_EVERY:
+            return False
+        self._typing[chat_id] = now
+        return True
 
     def ready(self, chat_id: int) -> bool:
         return time.monotonic() >= self._next.get(chat_id, 0.0)
@@ -46,7 +61,8 @@ class Throttle:
             await asyncio.sleep(delay)
 
     def used(self, chat_id: int, extra: float = 0.0) -> None:
-        self._next[chat_id] = time.monotonic() + max(self.interval, extra)
+        interval = self.group_interval if chat_id < 0 else self.interval
+        self._next[chat_id] = time.monotonic() + max(interval, extra)
 
 
 class StreamedMessage:
@@ -133,20 +149,28 @@ class StreamedMessage:
 
 
 @contextlib.asynccontextmanager
-async def typing(bot: Bot, chat_id: int, thread_id: int | None = None):
-    """Show "typing…" in the chat until the block ends."""
+async def typing(bot: Bot, throttle: Throttle, chat_id: int, thread_id: int | None = None,
+                 start: asyncio.Event | None = None):
+    """Show "typing…" in the chat from when `start` is set (at once without one) until the block ends or the
+    event it yields is set (the reply's first text is shown); refreshed, at most once per TYPING_EVERY seconds
+    per chat."""
+    shown = asyncio.Event()
 
     async def keep_typing() -> None:
-        while True:
-            try:
-                await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
-            except TelegramError as exc:  # cosmetic: never let it break the reply
-                log.debug("chat action failed: %s", exc)
-            await asyncio.sleep(TYPING_EVERY)
+        if start is not None:
+            await start.wait()
+        while not shown.is_set():
+            if throttle.typing_due(chat_id):
+                try:
+                    await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=thread_id)
+                except TelegramError as exc:  # cosmetic: never let it break the reply
+                    log.debug("chat action failed: %s", exc)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(shown.wait(), TYPING_EVERY / 3)
 
     task = asyncio.create_task(keep_typing())
     try:
-        yield
+        yield shown
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -173,6 +173,30 @@ def m003_chat_scoped_fts(conn) -> None:
     conn.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
 
 
+def m004_intake(conn) -> None:
+    """What makes "received means kept" cheap: an inbox of raw updates, and vectors that may follow their message.
+
+    `inbox` holds each update as it was received, written before the sender is told it arrived, and marks it
+    handled (its payload dropped) once its handlers have run; whatever is unhandled after a crash is handled
+    again at start, and a handled id delivered again is recognised (kept a day). `pending_vectors` lists stored
+    messages whose embedding is not written yet (the vector follows from a background queue, so storing a
+    message is a few milliseconds); a restart embeds what is listed.
+    """
+    conn.execute(
+        "CREATE TABLE inbox (update_id INTEGER PRIMARY KEY, payload TEXT NOT NULL, received_at REAL NOT NULL, "
+        "handled_at REAL)"
+    )
+    conn.execute("CREATE INDEX inbox_unhandled ON inbox (update_id) WHERE handled_at IS NULL")
+    conn.execute("CREATE TABLE pending_vectors (id INTEGER PRIMARY KEY)")
+    conn.execute(
+        """
+        CREATE TRIGGER pending_vectors_delete AFTER DELETE ON messages BEGIN
+            DELETE FROM pending_vectors WHERE id = old.id;
+        END
+        """
+    )
+
+
 # SQL for a chat id's token in the keyword index; chat_token() below must give the same.
 CHAT_TOKEN_SQL = "'chat' || replace(CAST({col} AS TEXT), '-', 'n')"
 
@@ -181,7 +205,7 @@ def chat_token(chat_id: int) -> str:
     return "chat" + str(int(chat_id)).replace("-", "n")
 
 
-MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts]
+MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts, m004_intake]
 
 
 def _ensure_table(conn) -> None:

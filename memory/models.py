@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,6 +25,10 @@ class Message:
     meta: dict[str, Any] | None = None
     edited_at: float | None = None
     id: int | None = None  # the database row id, set once stored
+
+    def __post_init__(self) -> None:
+        self.text = clean_text(self.text)
+        self.sender_name = clean_text(self.sender_name or "")
 
     @property
     def rowid(self) -> int:
@@ -70,6 +75,15 @@ class Hit:
     keyword_score: float | None = None  # BM25 (higher is better)
     vector_rank: int | None = None
     keyword_rank: int | None = None
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text that can be stored, searched and sent: a lone UTF-16 surrogate (a broken emoji half, which no UTF-8
+    encoder accepts) becomes U+FFFD, the replacement character, so the damage stays visible."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def iso(ts: float | None) -> str | None:

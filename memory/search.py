@@ -14,7 +14,7 @@ import numpy as np
 
 from memory import db, migrations, recall, vectors
 from memory.embedder import Embedder
-from memory.models import MESSAGE_COLUMNS, Hit, Message
+from memory.models import MESSAGE_COLUMNS, Hit, Message, clean_text
 
 DAY = 86400.0
 # A turn is read with its neighbours only within the same stretch of conversation: a message sent a day after
@@ -88,6 +88,7 @@ class Searching:
         method "vector" ranks by cosine similarity alone, "keyword" by BM25 alone; "hybrid" (the default, what
         the bot uses) scores the candidates of both lists and their adjacent turns with recall.fuse.
         """
+        query = clean_text(query)
         if method not in ("hybrid", "vector", "keyword"):
             raise ValueError(f"unknown recall method {method!r}")
         excluded = set(exclude_ids)

@@ -1,13 +1,19 @@
 """The async front end of the memory: what the bot, the terminal chat and the tools call.
 
-All work (embedding, SQL) runs on one dedicated worker thread that owns the SQLite connection, so the event
-loop is never blocked and writes are serialised without locks.
+Two worker threads keep the event loop free: the database thread owns the SQLite connection (every statement
+runs there, so writes are serialised without locks, and each is short), and the model thread runs the embedding
+model. Storing a message writes its row and keyword entry at once; its vector follows from a background queue
+that embeds pending messages in small batches, so a burst of messages is stored in milliseconds each and the
+model works in batches, at its best rate. Recall and search first embed whatever of their chat is still pending
+("read your writes"): a reply never misses a message stored before it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +25,14 @@ import numpy as np
 from memory import maintenance
 from memory import recall as ranking
 from memory.embedder import Embedder
-from memory.models import Hit, Message
+from memory.models import Hit, Message, clean_text
 from memory.reminders import NextOccurrence, Reminder
 from memory.store import Store
+
+log = logging.getLogger(__name__)
+
+INBOX_KEEP = 86400.0  # seconds a handled update's id is remembered, to recognise a re-delivery
+EMBED_BATCH = 32  # pending messages embedded at a time: a recall waits for at most one batch on the model thread
 
 
 class Memory:
@@ -31,31 +42,49 @@ class Memory:
         self.embedder = embedder
         self.on_model_change = on_model_change
         self.fusion = fusion
-        self._executor: ThreadPoolExecutor | None = None
+        self._db: ThreadPoolExecutor | None = None
+        self._model: ThreadPoolExecutor | None = None
         self._store: Store | None = None
+        self._embedding = asyncio.Lock()  # one pass over pending vectors at a time
+        self._wake = asyncio.Event()
+        self._embedder_task: asyncio.Task | None = None
         self.recall_latencies: list[float] = []  # seconds, since start (for /stats)
 
     # ----- lifecycle -----------------------------------------------------------------------------------------
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engram-memory")
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engram-db")
+        self._model = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engram-embed")
         try:
             self._store = await self._run(
                 Store.open, self.path, self.embedder, on_model_change=self.on_model_change, progress=progress,
                 fusion=self.fusion,
             )
         except BaseException:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+            await self._shutdown_threads()
             raise
+        self._embedding = asyncio.Lock()  # bound to this loop (tests may start a memory on several loops)
+        self._wake = asyncio.Event()
+        self._wake.set()  # vectors a crash left unwritten are embedded first
+        self._embedder_task = asyncio.get_running_loop().create_task(self._embed_in_background())
 
     async def stop(self) -> None:
-        if self._executor is None:
+        if self._db is None:
             return
+        if self._embedder_task is not None:
+            self._embedder_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._embedder_task
+            self._embedder_task = None
         if self._store is not None:
             await self._run(self._store.close)
             self._store = None
-        self._executor.shutdown(wait=True)
-        self._executor = None
+        await self._shutdown_threads()
+
+    async def _shutdown_threads(self) -> None:
+        for pool in (self._model, self._db):
+            if pool is not None:
+                await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
+        self._db = self._model = None
 
     async def __aenter__(self) -> Memory:
         await self.start()
@@ -65,10 +94,16 @@ class Memory:
         await self.stop()
 
     async def _run(self, fn, *args, **kwargs):
-        if self._executor is None:
+        """fn(*args) on the database thread."""
+        if self._db is None:
             raise RuntimeError("Memory is not started")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await asyncio.get_running_loop().run_in_executor(self._db, functools.partial(fn, *args, **kwargs))
+
+    async def _embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The embedding model, on the model thread."""
+        if self._model is None:
+            raise RuntimeError("Memory is not started")
+        return await asyncio.get_running_loop().run_in_executor(self._model, self.embedder.embed_batch, list(texts))
 
     @property
     def store(self) -> Store:
@@ -76,20 +111,61 @@ class Memory:
             raise RuntimeError("Memory is not started")
         return self._store
 
+    # ----- vectors that follow their messages ------------------------------------------------------------------
+    async def _embed_in_background(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                while await self._embed_pending_batch(None):
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed batch stays pending and is retried at the next wake-up
+                log.exception("embedding pending messages failed")
+                await asyncio.sleep(1.0)
+
+    async def _embed_pending_batch(self, chat_id: int | None) -> int:
+        """Embed one batch of pending messages (of a chat, or of any); returns how many were pending in it."""
+        async with self._embedding:
+            pending = await self._run(self.store.pending_embeddings, chat_id, EMBED_BATCH)
+            if pending:
+                vectors = await self._embed([p.input for p in pending])
+                await self._run(self.store.write_vectors, pending, vectors)
+            return len(pending)
+
+    async def flush(self, chat_id: int | None = None) -> None:
+        """Embed now whatever is pending (of one chat, or of all)."""
+        while await self._embed_pending_batch(chat_id):
+            pass
+
+    def _stored(self) -> None:
+        self._wake.set()
+
     # ----- the API -------------------------------------------------------------------------------------------
     async def remember(self, message: Message) -> Message:
-        return await self._run(self.store.add, message)
+        """Store a message (row and keyword entry now, its vector from the background queue)."""
+        (stored,) = await self.remember_many([message])
+        return stored
 
     async def remember_many(self, messages: Sequence[Message]) -> list[Message]:
-        return await self._run(self.store.add_many, messages)
+        stored = await self._run(self.store.add_many, messages, embed=False)
+        self._stored()
+        return stored
 
     async def edit(self, chat_id: int, message_id: int, text: str, edited_at: float | None = None) -> Message | None:
-        return await self._run(self.store.edit, chat_id, message_id, text, edited_at)
+        edited = await self._run(self.store.edit, chat_id, message_id, text, edited_at, embed=False)
+        self._stored()
+        return edited
 
     async def recall(self, chat_id: int, query: str, k: int = 6, *, exclude_ids: Iterable[int] = (),
                      method: str = "hybrid") -> list[Hit]:
         started = time.perf_counter()
-        hits = await self._run(self.store.recall, chat_id, query, k, exclude_ids=list(exclude_ids), method=method)
+        query = clean_text(query)
+        await self.flush(chat_id)
+        query_vector = (await self._embed([query]))[0] if method != "keyword" else None
+        hits = await self._run(self.store.recall, chat_id, query, k, exclude_ids=list(exclude_ids), method=method,
+                               query_vector=query_vector)
         self.recall_latencies.append(time.perf_counter() - started)
         del self.recall_latencies[:-1000]
         return hits
@@ -109,7 +185,7 @@ class Memory:
 
     async def matching(self, chat_id: int, query: str, limit: int = 100) -> list[Message]:
         """Messages containing every word of the query, newest first (what /forget <query> offers to delete)."""
-        return await self._run(self.store.matching, chat_id, query, limit)
+        return await self._run(self.store.matching, chat_id, clean_text(query), limit)
 
     async def count(self, chat_id: int | None = None) -> int:
         return await self._run(self.store.count, chat_id)
@@ -119,6 +195,8 @@ class Memory:
         return await self._run(self.store.next_message_id, chat_id)
 
     async def chat_vectors(self, chat_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids and vectors of every message of a chat (pending ones embedded first)."""
+        await self.flush(chat_id)
         return await self._run(self.store.chat_vectors, chat_id)
 
     async def check(self) -> dict:
@@ -147,12 +225,26 @@ class Memory:
         await self._run(self.store.set_chat_setting, chat_id, **values)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
-        return await self._run(self.embedder.embed_batch, list(texts))
+        return await self._embed([clean_text(t) for t in texts])
 
     async def compare(self, text_a: str, text_b: str) -> dict[str, float]:
         """Cosine similarity, Euclidean distance and dot product of two texts' embeddings."""
         a, b = await self.embed([text_a, text_b])
         return ranking.similarity_measures(a, b)
+
+    # ----- the inbox of received updates ----------------------------------------------------------------------
+    async def inbox_add(self, update_id: int, payload: str) -> bool:
+        return await self._run(self.store.inbox_add, update_id, payload, time.time())
+
+    async def inbox_done(self, update_id: int) -> None:
+        await self._run(self.store.inbox_done, update_id, time.time())
+
+    async def inbox_unhandled(self) -> list[tuple[int, str]]:
+        await self._run(self.store.inbox_prune, time.time() - INBOX_KEEP)
+        return await self._run(self.store.inbox_unhandled)
+
+    async def unanswered(self, since: float) -> list[Message]:
+        return await self._run(self.store.unanswered, since)
 
     # ----- reminders (memory/reminders.py) --------------------------------------------------------------------
     async def add_reminder(self, *, chat_id: int, created_by: int | None, text: str, due_at: float,

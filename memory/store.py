@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +23,15 @@ from memory.reminders import Reminders
 from memory.search import TURN_GAP, Searching
 
 CONTEXT_CHARS = 300  # of the previous turn embedded with a message (its end, nearest the message)
+
+
+@dataclass(frozen=True)
+class PendingVector:
+    """A stored message whose vector is still to be written: its row id, its text, and the text to embed."""
+
+    id: int
+    text: str
+    input: str
 
 
 def embedding_input(message: Message, previous: tuple[str, str] | None = None) -> str:
@@ -127,20 +136,23 @@ class Store(Searching):
         return self.add_many([message])[0]
 
     def add_many(self, messages: Sequence[Message], batch_size: int = 256,
-                 vectors: np.ndarray | None = None) -> list[Message]:
+                 vectors: np.ndarray | None = None, embed: bool = True) -> list[Message]:
         """Store messages, idempotent on (chat_id, message_id): the same message again changes nothing,
         the same id with another text is an edit. Each batch is one transaction.
 
-        `vectors` (one unit row per message) are stored as given instead of embedding: for benchmarks that
-        build large synthetic databases.
+        With embed=False the rows are written at once and listed in pending_vectors; their vectors follow with
+        embed_pending() (or pending_embeddings() + write_vectors(), which is how Memory keeps the model off the
+        database thread). `vectors` (one unit row per message) are stored as given instead of embedding: for
+        benchmarks that build large synthetic databases.
         """
         out: list[Message] = []
         for start in range(0, len(messages), batch_size):
             given = None if vectors is None else vectors[start:start + batch_size]
-            out.extend(self._add_batch(messages[start:start + batch_size], given))
+            out.extend(self._add_batch(messages[start:start + batch_size], given, embed))
         return out
 
-    def _add_batch(self, batch: Sequence[Message], given: np.ndarray | None = None) -> list[Message]:
+    def _add_batch(self, batch: Sequence[Message], given: np.ndarray | None = None,
+                   embed: bool = True) -> list[Message]:
         existing = self._existing(batch)
         todo = [m for m in batch if existing.get((m.chat_id, m.message_id), (None, None))[1] != m.text]
         stored: dict[tuple[int, int], Message] = {}
@@ -172,8 +184,12 @@ class Store(Searching):
                 rows = {(m.chat_id, m.message_id): n for n, m in enumerate(batch)}
                 vectors.insert(self._conn, [m.rowid for m in fresh], [m.chat_id for m in fresh],
                                given[[rows[(m.chat_id, m.message_id)] for m in fresh]])
-            elif fresh:
+            elif fresh and embed:
                 self._embed_rows(fresh)
+            elif fresh:
+                ids = [m.rowid for m in fresh]
+                vectors.delete(self._conn, ids)  # an edited message's old vector no longer says what it says
+                self._conn.executemany("INSERT OR IGNORE INTO pending_vectors (id) VALUES (?)", [(i,) for i in ids])
         for message in batch:
             key = (message.chat_id, message.message_id)
             if key not in stored:
@@ -184,7 +200,46 @@ class Store(Searching):
         """Embed stored messages (each with the turn before it) and write their vectors. Inside a transaction."""
         inputs = [embedding_input(m, self._previous_turn(m)) for m in messages]
         embedded = self.embedder.embed_batch(inputs)
-        vectors.insert(self._conn, [m.rowid for m in messages], [m.chat_id for m in messages], embedded)
+        self._write_vectors([m.rowid for m in messages], embedded)
+
+    def _write_vectors(self, ids: list[int], embedded: np.ndarray) -> None:
+        """Write vectors of stored messages (under each message's current chat). Inside a transaction."""
+        chats = dict(db.rows_in(self._conn, "SELECT id, chat_id FROM messages WHERE id IN ({marks})", ids))
+        vectors.insert(self._conn, ids, [chats[i] for i in ids], embedded)
+        self._conn.executemany("DELETE FROM pending_vectors WHERE id = ?", [(i,) for i in ids])
+
+    # ----- vectors that follow their message (add_many(embed=False)) ------------------------------------------
+    def pending_embeddings(self, chat_id: int | None = None, limit: int = 64) -> list[PendingVector]:
+        """Stored messages still without a vector (of one chat, or of all), oldest first, with what to embed."""
+        where, args = ("WHERE m.chat_id = ?", (chat_id, limit)) if chat_id is not None else ("", (limit,))
+        rows = self._conn.execute(
+            f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} FROM pending_vectors p "
+            f"JOIN messages m ON m.id = p.id {where} ORDER BY p.id LIMIT ?", args,
+        ).fetchall()
+        messages = [Message.from_row(r) for r in rows]
+        return [PendingVector(m.rowid, m.text, embedding_input(m, self._previous_turn(m))) for m in messages]
+
+    def write_vectors(self, pending: Sequence[PendingVector], embedded: np.ndarray) -> int:
+        """Store the vectors computed for pending_embeddings(); a message deleted or edited since is skipped (an
+        edit lists it again). One transaction; returns the vectors written."""
+        with self._transaction():
+            current = dict(db.rows_in(
+                self._conn, "SELECT m.id, m.text FROM pending_vectors p JOIN messages m ON m.id = p.id "
+                "WHERE p.id IN ({marks})", [p.id for p in pending]))
+            keep = [n for n, p in enumerate(pending) if current.get(p.id) == p.text]
+            if keep:
+                self._write_vectors([pending[n].id for n in keep], embedded[keep])
+        return len(keep)
+
+    def embed_pending(self, chat_id: int | None = None, batch_size: int = 64) -> int:
+        """Embed every message still without a vector, on this thread; returns how many."""
+        done = 0
+        while pending := self.pending_embeddings(chat_id, batch_size):
+            done += self.write_vectors(pending, self.embedder.embed_batch([p.input for p in pending]))
+        return done
+
+    def count_pending(self) -> int:
+        return self._conn.execute("SELECT count(*) FROM pending_vectors").fetchone()[0]
 
     def _previous_turn(self, message: Message) -> tuple[str, str] | None:
         row = self._conn.execute(
@@ -205,15 +260,16 @@ class Store(Searching):
                 found[(m.chat_id, m.message_id)] = (row[0], row[1])
         return found
 
-    def edit(self, chat_id: int, message_id: int, text: str, edited_at: float | None = None) -> Message | None:
-        """Change a stored message's text and re-embed it; None if it is not stored."""
+    def edit(self, chat_id: int, message_id: int, text: str, edited_at: float | None = None,
+             embed: bool = True) -> Message | None:
+        """Change a stored message's text and re-embed it (or list it as pending); None if it is not stored."""
         current = self.get(chat_id, message_id)
         if current is None:
             return None
         if current.text == text:
             return current
         edited = replace(current, text=text, edited_at=edited_at or time.time())
-        return self._add_batch([edited])[0]
+        return self._add_batch([edited], embed=embed)[0]
 
     def delete_ids(self, chat_id: int, ids: Iterable[int]) -> int:
         """Delete messages of one chat by row id, from all three tables at once."""
@@ -322,8 +378,8 @@ class Store(Searching):
         return np.array([r[0] for r in rows], dtype=np.int64), vectors.matrix_from_blobs([r[1] for r in rows])
 
     def check(self) -> dict:
-        """SQLite's integrity check, the keyword index's own check, and whether the messages, their float vectors
-        and their quantised vectors hold exactly the same ids ("consistent")."""
+        """SQLite's integrity check, the keyword index's own check, and whether every message has both its float
+        and its quantised vector or is listed as pending, with nothing left over ("consistent")."""
         def one(sql: str):
             return self._conn.execute(sql).fetchone()[0]
 
@@ -332,17 +388,21 @@ class Store(Searching):
             keyword_index = "ok"
         except db.operational_error() as exc:
             keyword_index = str(exc)
-        differ = sum(one(f"SELECT count(*) FROM ({a} EXCEPT {b})") for a, b in (
-            ("SELECT id FROM messages", "SELECT id FROM message_vectors"),
-            ("SELECT id FROM message_vectors", "SELECT id FROM messages"),
-            ("SELECT id FROM messages", f"SELECT rowid FROM {vectors.TABLE}"),
-            (f"SELECT rowid FROM {vectors.TABLE}", "SELECT id FROM messages"),
+        # Every message has its vectors or is listed as pending (never both); nothing without a message.
+        with_vector = "SELECT id FROM (SELECT id FROM message_vectors UNION ALL SELECT id FROM pending_vectors)"
+        differ = sum(one(f"SELECT count(*) FROM ({a} {op} {b})") for a, op, b in (
+            ("SELECT id FROM messages", "EXCEPT", with_vector),
+            (with_vector, "EXCEPT", "SELECT id FROM messages"),
+            ("SELECT id FROM message_vectors", "EXCEPT", f"SELECT rowid FROM {vectors.TABLE}"),
+            (f"SELECT rowid FROM {vectors.TABLE}", "EXCEPT", "SELECT id FROM message_vectors"),
+            ("SELECT id FROM message_vectors", "INTERSECT", "SELECT id FROM pending_vectors"),
         ))
         return {
             "integrity": one("PRAGMA integrity_check"),
             "keyword_index": keyword_index,
             "messages": one("SELECT count(*) FROM messages"),
             "vectors": one("SELECT count(*) FROM message_vectors"),
+            "pending_vectors": one("SELECT count(*) FROM pending_vectors"),
             "keyword_rows": one("SELECT count(*) FROM messages_fts_docsize"),
             "consistent": differ == 0 and keyword_index == "ok",
             "journal_mode": one("PRAGMA journal_mode"),
@@ -376,6 +436,44 @@ class Store(Searching):
             "embedding_model": model[0] if model else None,
             "embedding_dim": model[1] if model else None,
         }
+
+    # ----- the inbox of received updates (memory/migrations.py m004) -------------------------------------------
+    def inbox_add(self, update_id: int, payload: str, received_at: float) -> bool:
+        """Keep a received update until it is handled; False if its id is known (a re-delivery)."""
+        with self._transaction():
+            return self._conn.execute(
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                (update_id, payload, received_at),
+            ).rowcount == 1
+
+    def inbox_done(self, update_id: int, handled_at: float) -> None:
+        with self._transaction():
+            self._conn.execute("UPDATE inbox SET handled_at = ?, payload = '' WHERE update_id = ?",
+                               (handled_at, update_id))
+
+    def inbox_unhandled(self) -> list[tuple[int, str]]:
+        """Updates received but not handled yet (update_id, payload), oldest first."""
+        return self._conn.execute(
+            "SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id").fetchall()
+
+    def inbox_prune(self, before: float) -> int:
+        """Forget handled updates older than `before` (Telegram only re-sends recent unconfirmed ones)."""
+        with self._transaction():
+            return self._conn.execute("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?",
+                                      (before,)).rowcount
+
+    def unanswered(self, since: float) -> list[Message]:
+        """Per chat, its last message the assistant was asked to answer (meta `addressed`), if it came at or after
+        `since` and nothing of the assistant's followed it."""
+        rows = self._conn.execute(
+            f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} FROM messages m "
+            "WHERE m.created_at >= ? AND m.role = 'user' AND json_extract(m.meta, '$.addressed') "
+            "AND NOT EXISTS (SELECT 1 FROM messages later WHERE later.chat_id = m.chat_id "
+            "AND (later.created_at, later.id) > (m.created_at, m.id) "
+            "AND (later.role = 'assistant' OR json_extract(later.meta, '$.addressed'))) "
+            "ORDER BY m.created_at", (since,),
+        ).fetchall()
+        return [Message.from_row(r) for r in rows]
 
     # ----- per-chat settings ---------------------------------------------------------------------------------
     def chat_settings(self, chat_id: int) -> dict:

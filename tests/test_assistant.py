@@ -81,28 +81,41 @@ async def test_cancelled_or_failed_reply_is_not_stored(memory):
     assert [m.role for m in await memory.recent(1, 10)] == ["user", "user"]
 
 
-async def test_same_chat_queues_other_chat_runs_and_loop_stays_free(memory):
+async def test_a_burst_gets_one_reply_chats_take_turns_and_the_loop_stays_free(memory):
     llm = await started(ScriptedLLM("w " * 20, delay=0.02))
     assistant = make(memory, llm)
     order: list[str] = []
 
-    async def run(chat, mid, tag):
-        reply = await assistant.answer(Message(chat, mid, f"question {tag}"))
+    async def consume(tag, reply):
+        async def mark() -> None:
+            await reply.started.wait()
+            order.append(tag)
+
+        marker = asyncio.create_task(mark())
         async for _ in reply:
             pass
-        order.append(tag)
+        await marker
 
     delays = []
 
     async def ping():
-        for _ in range(20):
+        for _ in range(30):
             t = time.perf_counter()
             await asyncio.sleep(0.01)
             delays.append(time.perf_counter() - t - 0.01)
 
-    await asyncio.gather(run(1, 1, "a1"), run(1, 2, "a2"), run(2, 1, "b1"), ping())
-    assert order.index("a1") < order.index("a2")
-    assert llm.max_active >= 2  # chat 2 did not wait for chat 1 (the real backend serialises on its own)
+    a1 = await assistant.answer(Message(1, 1, "question a1"))
+    first = asyncio.create_task(consume("a1", a1))
+    await a1.started.wait()
+    a2 = await assistant.answer(Message(1, 2, "question a2"))  # a1 is being written: a2 waits for its turn ...
+    assert await assistant.answer(Message(1, 3, "question a3")) is None  # ... and a3 joins it
+    b1 = await assistant.answer(Message(2, 1, "question b1"))
+    await asyncio.gather(first, consume("a2", a2), consume("b1", b1), ping())
+    assert order == ["a1", "b1", "a2"]  # chat 2 had its turn before chat 1's second reply
+    assert llm.max_active == 1  # one generation at a time
+    assert [m.text for m in a2.messages] == ["question a2", "question a3"] and a2.message.message_id == 3
+    prompt = [m["content"] for m in llm.prompts[-1]]
+    assert "question a2" in prompt[-2] and prompt[-1].endswith("question a3")  # the burst, in order
     assert max(delays) < 0.1
 
 

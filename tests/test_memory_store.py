@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import numpy as np
 import pytest
 
-from memory import HashEmbedder, Message, ModelMismatch, Store, db, migrations
+from memory import HashEmbedder, Memory, Message, ModelMismatch, Store, db, migrations
 
 
 def consistent(store: Store) -> int:
@@ -227,3 +228,50 @@ def test_move_chat_carries_everything_to_the_new_id(store):
         store.get(-200, -2).id
     assert store.get(-200, 1).text == "a message already in the new chat"
     assert store.chat_settings(-200)["timezone"] == "Europe/Lisbon"
+
+
+# ----- vectors that follow their message (Memory's background queue) ---------------------------------------------
+
+def test_rows_first_vectors_later_and_an_edit_meanwhile_is_not_overwritten(store):
+    stored = store.add_many(msgs(3, ["the tram was late", "lunch at noon"]), embed=False)
+    check = store.check()
+    assert (check["messages"], check["vectors"], check["pending_vectors"]) == (2, 0, 2) and check["consistent"]
+    assert [m.text for m in store.matching(3, "tram")] == ["the tram was late"]  # keyword search sees it at once
+    pending = store.pending_embeddings(3)
+    store.edit(3, 1, "the bus was late", embed=False)  # edited while its old text was being embedded
+    assert store.write_vectors(pending, store.embedder.embed_batch([p.input for p in pending])) == 1
+    assert store.count_pending() == 1 and store.embed_pending() == 1
+    assert consistent(store) == 2
+    assert store.recall(3, "bus late", 1, method="vector")[0].message.id == stored[0].id
+
+
+async def test_memory_stores_at_once_and_embeds_in_the_background(memory):
+    await memory.remember_many([Message(4, i, f"note number {i} about trains") for i in range(1, 41)])
+    assert (await memory.check())["messages"] == 40
+    for _ in range(200):  # the background queue catches up by itself
+        if (await memory.check())["pending_vectors"] == 0:
+            break
+        await asyncio.sleep(0.02)
+    check = await memory.check()
+    assert check["pending_vectors"] == 0 and check["vectors"] == 40 and check["consistent"]
+
+
+async def test_recall_embeds_what_is_pending_in_its_chat_first(memory):
+    await memory.remember(Message(6, 1, "the spare key is under the blue flowerpot"))
+    hits = await memory.recall(6, "where is the spare key", 3, method="vector")  # no wait: read your writes
+    assert hits and hits[0].message.message_id == 1 and hits[0].similarity is not None
+
+
+async def test_vectors_a_crash_left_unwritten_are_embedded_at_the_next_start(tmp_path, embedder):
+    path = tmp_path / "crash.db"
+    store = Store.open(path, embedder)
+    store.add_many([Message(2, i, f"message {i}") for i in range(1, 11)], embed=False)
+    store.close()  # the process died before the queue wrote their vectors
+    memory = Memory(path, embedder)
+    await memory.start()
+    try:
+        await memory.flush()
+        check = await memory.check()
+        assert (check["vectors"], check["pending_vectors"]) == (10, 0) and check["consistent"]
+    finally:
+        await memory.stop()

@@ -165,7 +165,10 @@ async def test_two_chats_interleaved_never_see_each_others_memories(fake, config
 
 
 async def test_a_long_generation_in_one_chat_does_not_block_another(fake, tmp_path):
+    """With a server that batches (parallel_replies 2), another chat's reply does not wait for a long one; with
+    the default (one at a time, for a CPU model) it comes right after it, before that chat's next reply."""
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE, BOB])
+    config.assistant.parallel_replies = 2
     hold = asyncio.Event()
     llm = ScriptedLLM(echo_memories, hold=hold, hold_if=lambda messages: "long poem" in messages[-1]["content"])
     async with bot_running(config, llm, HashEmbedder(64)) as services:
@@ -182,6 +185,27 @@ async def test_a_long_generation_in_one_chat_does_not_block_another(fake, tmp_pa
         await fake.wait_for_method("sendMessage", ALICE, mark)
         await services.settle(10)
     assert fake.bot_messages(ALICE)[0]["text"].startswith("You said: write me a long poem")
+
+
+async def test_chats_take_turns_and_a_waiting_reply_shows_no_typing(fake, tmp_path):
+    config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE, BOB])
+    hold = asyncio.Event()
+    llm = ScriptedLLM(echo_memories, hold=hold, hold_if=lambda messages: "long poem" in messages[-1]["content"])
+    async with bot_running(config, llm, HashEmbedder(64)) as services:
+        mark = fake.mark()
+        await fake.text(ALICE, "write me a long poem")
+        await fake.wait_for_method("sendChatAction", ALICE, mark)
+        bob = await fake.text(BOB, "quick question")
+        await until_stored(services, BOB, bob["message_id"])  # stored at once ...
+        await asyncio.sleep(0.3)
+        assert fake.calls_of("sendChatAction", BOB, mark) == []  # ... but no "typing" while it waits its turn
+        await fake.text(ALICE, "and another one")  # Alice's next reply queues behind Bob's
+        hold.set()
+        await fake.wait_for(lambda c: c.method == "sendMessage" and len(fake.calls_of("sendMessage", ALICE)) >= 2,
+                            mark, timeout=10)
+        await services.settle(10)
+    order = [c.chat_id for c in fake.calls_of("sendMessage", None, mark) if c.ok]
+    assert order == [ALICE, BOB, ALICE]
 
 
 async def test_second_message_in_the_same_chat_is_queued(fake, tmp_path):

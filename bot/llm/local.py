@@ -75,6 +75,9 @@ class TransformersLLM:
         self._tokenizer: Any = None
         self._executor: ThreadPoolExecutor | None = None
         self._model_lock = threading.Lock()  # the worker's guard: never two generate() calls at once
+        # A fast tokenizer must not encode and decode on two threads at once ("Already borrowed"): prompts are
+        # counted on any thread (the assistant trims them off the event loop), text is decoded on the worker.
+        self._tokenizer_lock = threading.Lock()
         self._queue_lock: asyncio.Lock | None = None
         self._queue_loop: asyncio.AbstractEventLoop | None = None
         self._prefix = PrefixCache()
@@ -162,7 +165,8 @@ class TransformersLLM:
     def _prompt_ids(self, messages: list[ChatMessage]) -> list[int]:
         if self._tokenizer is None:
             raise LLMUnavailable("the language model is not loaded yet (await llm.start() first)")
-        encoded = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        with self._tokenizer_lock:
+            encoded = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         return list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
 
     # -- generation --------------------------------------------------------------------------------------------
@@ -179,10 +183,9 @@ class TransformersLLM:
         async with self._queue():
             if cancel is not None and cancel.is_set():
                 raise GenerationCancelled("the reply was cancelled")
-            # Tokenised here, on the loop's thread like count_tokens, so the tokenizer is never encoding on two
-            # threads at once (fast tokenizers can fail with "Already borrowed"). It takes a few milliseconds.
-            prompt = self._encode_for_generation(messages)
             loop = asyncio.get_running_loop()
+            # Tokenised on the worker (free while we hold the queue): a few milliseconds kept off the event loop.
+            prompt = await loop.run_in_executor(self._worker(), self._encode_for_generation, messages)
             chunks: asyncio.Queue = asyncio.Queue()
             halt = threading.Event()
             job = loop.run_in_executor(self._worker(), self._generate, prompt, settings, halt, loop, chunks)
@@ -227,13 +230,20 @@ class TransformersLLM:
         started = time.perf_counter()
         stats = GenerationStats()
 
+        tokenizer_lock = self._tokenizer_lock
+
         class Streamer(TextStreamer):
             def put(self, value):
                 if not self.next_tokens_are_prompt:
                     if stats.new_tokens == 0:
                         stats.first_token_seconds = time.perf_counter() - started
                     stats.new_tokens += value.numel()
-                super().put(value)
+                with tokenizer_lock:
+                    super().put(value)
+
+            def end(self):
+                with tokenizer_lock:
+                    super().end()
 
             def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
                 if text:

@@ -53,6 +53,12 @@ NATURAL_RE = re.compile(rf"^(?P<before>.*?){REQUEST_WORDS.pattern}(?P<rest>.*)$"
 DANGLING_WORDS = {"at", "on", "in", "the", "to", "about", "for", "of", "a", "an", "and", "that", "by", "after",
                   "before", "from", "until", "past"}
 FILLER_RE = re.compile(r"^(?:to|about|that|of|for|:|-|,)(?:\s+|$)", re.I)
+MAX_TEXT = 3000  # a reminder is sent in one Telegram message (4096 characters) with a prefix
+# Times and days that cannot exist: dateparser would quietly read around them ("tomorrow at 25:99" became tomorrow
+# at the current time, "at 99:99 on the 45th" the year 2045). A clock time with a colon anywhere, one after "at",
+# an ordinal day after "the".
+_CLOCK = re.compile(r"\b(\d{1,3}):(\d{2,})\b|\bat\s+(\d{1,3})(?:[.h](\d{2,}))?\b(?![.:]?\d)", re.I)
+_DAY = re.compile(r"\bthe\s+(\d{1,4})(?:st|nd|rd|th)\b", re.I)
 
 
 class ParseError(EngramError):
@@ -74,6 +80,7 @@ def parse_reminder(args: str, tz: str, now: datetime | None = None, *, min_inter
     tokens = args.split()
     if len(tokens) < 2:
         raise ParseError(USAGE)
+    _refuse_impossible_times(args)
     found = _split(tokens, zone, now, min_interval)
     if found is None:
         raise ParseError(f"I could not find a time in that.\n{USAGE}")
@@ -97,6 +104,7 @@ def detect_natural_request(text: str, tz: str, now: datetime | None = None, *,
     tokens = rest.split()
     if len(tokens) < 2:
         return None
+    _refuse_impossible_times(rest)
     zone = _zone(tz)
     now = _aware_now(now)
     found = _split(tokens, zone, now, min_interval)
@@ -239,6 +247,16 @@ def _parse_when(phrase: str, local_now: datetime, *, for_clock: bool = False) ->
     return parsed
 
 
+def _refuse_impossible_times(text: str) -> None:
+    for match in _CLOCK.finditer(text):
+        hour, minute = (match[1], match[2]) if match[1] is not None else (match[3], match[4])
+        if int(hour) > 23 or (minute is not None and int(minute) > 59):
+            raise ParseError(f"“{match[0]}” is not a time of day.\n{USAGE}")
+    for match in _DAY.finditer(text):
+        if not 1 <= int(match[1]) <= 31:
+            raise ParseError(f"“{match[0]}” is not a day of a month.\n{USAGE}")
+
+
 def _finish(found, tz: str, now: datetime) -> ParsedReminder:
     due, recurrence, text_tokens = found
     text = " ".join(text_tokens).strip()
@@ -250,6 +268,8 @@ def _finish(found, tz: str, now: datetime) -> ParsedReminder:
     text = text.strip(" ,.;:-")
     if not text:
         raise ParseError(f"What should I remind you of?\n{USAGE}")
+    if len(text) > MAX_TEXT:
+        raise ParseError(f"That reminder is too long: keep it under {MAX_TEXT} characters.")
     if isinstance(due, datetime) and due.tzinfo is None:
         due = _localise(due, ZoneInfo(tz))
     if due <= now:

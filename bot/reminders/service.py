@@ -28,7 +28,6 @@ from memory.reminders import Reminder, delivery_message
 log = logging.getLogger(__name__)
 
 Send = Callable[[int, str], Awaitable[int]]
-MAX_TEXT = 3000  # a reminder text is sent in one Telegram message (4096 chars) with a prefix
 LATE_AFTER = 60.0  # seconds past due after which a delivery says "(late)"
 RETRY_DELAYS = (15, 60, 300, 900, 3600)  # seconds between attempts when sending fails; the last one repeats
 JOB_KWARGS = {"misfire_grace_time": None, "coalesce": True}  # APScheduler's default would drop a timer 1 s late
@@ -121,8 +120,6 @@ class ReminderService:
         return await asyncio.to_thread(detect_natural_request, text, tz, now, min_interval=self.min_interval)
 
     async def create(self, chat_id: int, created_by: int | None, parsed: ParsedReminder) -> Reminder:
-        if len(parsed.text) > MAX_TEXT:
-            raise ParseError(f"That reminder is too long: keep it under {MAX_TEXT} characters.")
         now = self.clock().timestamp()
         reminder = await self.memory.add_reminder(
             chat_id=chat_id, created_by=created_by, text=parsed.text, due_at=parsed.due_at.timestamp(),
