@@ -26,7 +26,7 @@ from telegram import (
 from telegram import Message as TgMessage
 from telegram.ext import ContextTypes
 
-from bot.errors import GenerationCancelled
+from bot.errors import GenerationCancelled, LLMError
 from handlers.context import Services, services_of
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
 from memory import Message
@@ -175,6 +175,10 @@ async def stream_reply(services: Services, bot, message: TgMessage, reply, quote
         if out.message_ids:
             await out.update(reply.text.rstrip() + INTERRUPTED_MARK, final=True)
         return
+    except LLMError:  # the model failed mid-reply: what is shown ends with the mark, the error handler says why
+        if out.message_ids:
+            await out.update(reply.text.rstrip() + INTERRUPTED_MARK, final=True)
+        raise
     finally:
         services.replies.discard(reply)
     await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True)
