@@ -188,6 +188,7 @@ class OpenAICompatLLM:
 
     def _http_error(self, status: int, text: str, retry_after: str | None = None) -> Exception:
         detail = _error_detail(text)
+        sentence = detail.rstrip(".")  # the detail, to be followed by more words
         log.warning("LLM server answered %d: %s", status, detail)
         wait = _retry_after_seconds(retry_after)
         if status == 429 or (status == 503 and wait is not None):
@@ -199,7 +200,7 @@ class OpenAICompatLLM:
                 )
             return _Retryable(
                 LLMUnavailable(
-                    f"the LLM server at {self.base_url} is {what}: {detail}. Try again in a moment; if this keeps "
+                    f"the LLM server at {self.base_url} is {what}: {sentence}. Try again in a moment; if this keeps "
                     "happening, check the server's rate limits or load"
                 ),
                 wait,
@@ -207,7 +208,7 @@ class OpenAICompatLLM:
         if status >= 500:
             return _Retryable(
                 LLMUnavailable(
-                    f"the LLM server at {self.base_url} answered {status} (server error): {detail}. See the "
+                    f"the LLM server at {self.base_url} answered {status} (server error): {sentence}. See the "
                     "server's log"
                 )
             )
@@ -273,7 +274,8 @@ def _event_parts(data: str, finished: bool) -> tuple[str, bool]:
     except json.JSONDecodeError as exc:
         raise LLMError("the LLM server sent a malformed stream event") from exc
     if isinstance(event, dict) and "error" in event:
-        raise LLMError(f"the LLM server reported an error: {_error_detail(json.dumps(event))}. See the server's log")
+        detail = _error_detail(json.dumps(event)).rstrip(".")
+        raise LLMError(f"the LLM server reported an error: {detail}. See the server's log")
     try:
         choice = event["choices"][0] if event.get("choices") else {}
         text = (choice.get("delta") or {}).get("content") or ""
