@@ -24,7 +24,7 @@ from bot.assistant import Assistant, Reply
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled, LLMError, LLMUnavailable
 from bot.llm.base import GenerationSettings
-from bot.llm.model_files import bundled_gguf, ensure_converted
+from bot.llm.model_files import bundled_gguf, converted_folder, ensure_converted
 from bot.llm.openai_compat import OpenAICompatLLM
 from memory import HashEmbedder, Memory, Message
 
@@ -132,6 +132,11 @@ async def test_an_error_inside_the_server_arrives_as_a_plain_message(server):
     finally:
         await llm.stop()
     assert_plain(caught.value, "the LLM server reported an error", "max_new_tokens", "See the server's log")
+
+
+def test_the_readme_names_the_folder_to_serve():
+    folder = converted_folder(bundled_gguf(), REPO / ".cache" / "models")
+    assert f'"$PWD/.cache/models/{folder.name}"' in (REPO / "README.md").read_text()
 
 
 # ----- faults, through the real Assistant ---------------------------------------------------------------------
