@@ -188,7 +188,7 @@ async def test_a_stream_that_ends_before_the_server_finished_is_an_error_not_a_s
         llm = OpenAICompatLLM(server.base_url, "m", retries=2)
         received: list[str] = []
         try:
-            with pytest.raises(LLMUnavailable, match="stopped in the middle of the reply"):
+            with pytest.raises(LLMUnavailable, match="stopped sending before the reply was finished"):
                 async for chunk in llm.stream(MESSAGES):
                     received.append(chunk)
         finally:

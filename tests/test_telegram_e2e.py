@@ -329,7 +329,7 @@ async def test_errors_are_logged_and_the_user_gets_a_plain_message(fake, tmp_pat
 
 
 async def test_a_reply_the_model_fails_midway_is_shown_cut_then_the_error_and_none_of_it_is_stored(fake, tmp_path):
-    broken = LLMUnavailable("the LLM server at http://127.0.0.1:9/v1 closed the connection in the middle of the reply")
+    broken = LLMUnavailable("the LLM server at http://127.0.0.1:9/v1 closed the connection before the reply ended")
     llm = ScriptedLLM("Once upon a time", fail_with=broken)
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
     async with bot_running(config, llm, HashEmbedder(64)) as services:

@@ -159,7 +159,7 @@ class OpenAICompatLLM:
                 if not finished:
                     raise _Retryable(
                         LLMUnavailable(
-                            f"the LLM server at {self.base_url} stopped in the middle of the reply "
+                            f"the LLM server at {self.base_url} stopped sending before the reply was finished "
                             "(did it crash or restart? see its log)"
                         )
                     )
@@ -179,7 +179,7 @@ class OpenAICompatLLM:
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             raise _Retryable(
                 LLMUnavailable(
-                    f"the LLM server at {self.base_url} closed the connection in the middle of the reply "
+                    f"the LLM server at {self.base_url} closed the connection before the reply was finished "
                     "(did it crash or restart? see its log)"
                 )
             ) from exc
