@@ -116,10 +116,10 @@ async def test_cancel_stops_the_stream_at_once_and_frees_the_server(server):
         assert time.monotonic() - cancelled_at < 1.0
         assert len(received) == 3
         # The server noticed the closed connection and stopped generating: it serves one request at a time, so
-        # the next answer would otherwise wait for the 1000-token story.
+        # the next answer would otherwise wait for the story (hundreds of tokens, well over 10 s on 2 cores).
         started = time.monotonic()
         assert "".join(await collect(llm, settings=GenerationSettings(max_new_tokens=4))).strip()
-        assert time.monotonic() - started < 20
+        assert time.monotonic() - started < 10
     finally:
         await llm.stop()
 
