@@ -28,7 +28,7 @@ from telegram import Message as TgMessage
 from telegram.ext import Application, ContextTypes
 
 from bot.assistant import Reply
-from bot.errors import GenerationCancelled
+from bot.errors import GenerationCancelled, LLMError
 from handlers.context import Services, services_of
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
 from memory import Message
@@ -186,10 +186,12 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
                 await out.update(reply.text)
                 reply.message_id = out.first_id
                 shown.set()
-    except GenerationCancelled:
+    except LLMError as exc:  # stopped (a newer message, shutdown) or failed midway: what is shown ends with a mark
         if out is not None and out.message_ids:
             await out.update(reply.text.rstrip() + INTERRUPTED_MARK, final=True)
-        return
+        if isinstance(exc, GenerationCancelled):
+            return
+        raise  # the error handler tells the user why
     finally:
         services.replies.discard(reply)
     if out is None:

@@ -4,14 +4,17 @@
         llm = OpenAICompatLLM(server.base_url, "fake-model")
 
 `mode` may be changed between requests: "ok" streams the reply word by word, "error500" answers 500,
-"hang" sends nothing until the client gives up, "hang_after_first" sends one chunk and then stalls.
-`fail_first` makes the first N requests answer 500 (to test retries). Requests received are kept in `requests`.
+"hang" sends nothing until the client gives up, "hang_after_first" sends one chunk and then stalls, "cut" sends
+one chunk and ends the body cleanly without saying the reply is finished (no finish_reason, no [DONE]).
+`fail_first` makes the first N requests answer `fail_status` (500 by default) with `fail_headers` (to test
+retries and Retry-After). Requests received are kept in `requests`, with their arrival times in `times`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 
 from aiohttp import web
@@ -25,7 +28,10 @@ class FakeOpenAIServer:
         self.mode = mode
         self.chunk_delay = chunk_delay
         self.fail_first = 0
+        self.fail_status = 500
+        self.fail_headers: dict[str, str] = {}
         self.requests: list[dict] = []
+        self.times: list[float] = []
         self.headers: list[dict] = []
         self._runner: web.AppRunner | None = None
         self._stalled = asyncio.Event()
@@ -53,10 +59,11 @@ class FakeOpenAIServer:
     async def _completions(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.requests.append(body)
+        self.times.append(time.monotonic())
         self.headers.append(dict(request.headers))
         if self.fail_first > 0:
             self.fail_first -= 1
-            return _error(500, "temporarily broken")
+            return _error(self.fail_status, "temporarily broken", self.fail_headers)
         if self.mode == "error500":
             return _error(500, "the model crashed")
         if self.mode == "hang":
@@ -70,6 +77,8 @@ class FakeOpenAIServer:
             await response.write(_event({"choices": [{"index": 0, "delta": {"content": piece}}]}))
             if self.mode == "hang_after_first" and i == 0:
                 await self._stalled.wait()
+                return response
+            if self.mode == "cut" and i == 0:
                 return response
             if self.chunk_delay:
                 await asyncio.sleep(self.chunk_delay)
@@ -92,5 +101,5 @@ def _event(payload: dict) -> bytes:
     return f"data: {json.dumps(payload)}\n\n".encode()
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": {"message": message, "type": "server_error"}}, status=status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": {"message": message, "type": "server_error"}}, status=status, headers=headers)

@@ -12,7 +12,7 @@ from bot.config import load_config
 from bot.errors import GenerationCancelled, LLMError, LLMUnavailable
 from bot.llm import build_llm
 from bot.llm.base import GenerationSettings
-from bot.llm.openai_compat import OpenAICompatLLM, _delta_text
+from bot.llm.openai_compat import OpenAICompatLLM, _delta_text, _error_detail, _retry_after_seconds
 from tests.fake_openai import FakeOpenAIServer
 
 pytestmark = pytest.mark.timeout(30)
@@ -133,6 +133,105 @@ async def test_cancel_stops_a_stalled_stream_at_once():
             await llm.stop()
     assert received == ["first"]
     assert time.monotonic() - started < 1.0
+
+
+async def test_a_429_with_a_short_retry_after_is_retried_after_that_delay():
+    async with FakeOpenAIServer(reply="Made it.") as server:
+        server.fail_first, server.fail_status, server.fail_headers = 1, 429, {"Retry-After": "1"}
+        llm = OpenAICompatLLM(server.base_url, "m", retries=1)
+        try:
+            assert "".join(await collect(llm)) == "Made it."
+        finally:
+            await llm.stop()
+    assert len(server.requests) == 2
+    assert server.times[1] - server.times[0] >= 0.95  # waited as asked, not the 0.5 s backoff
+
+
+async def test_a_429_asking_for_a_long_wait_is_reported_at_once():
+    async with FakeOpenAIServer() as server:
+        server.fail_first, server.fail_status, server.fail_headers = 5, 429, {"Retry-After": "120"}
+        llm = OpenAICompatLLM(server.base_url, "m", retries=3)
+        started = time.monotonic()
+        try:
+            with pytest.raises(LLMUnavailable, match=r"busy \(429 Too Many Requests\) and asks to wait 2 minutes"):
+                await collect(llm)
+        finally:
+            await llm.stop()
+    assert len(server.requests) == 1 and time.monotonic() - started < 2
+
+
+async def test_a_429_that_persists_says_the_server_is_busy():
+    async with FakeOpenAIServer() as server:
+        server.fail_first, server.fail_status = 5, 429  # no Retry-After: the usual backoff
+        llm = OpenAICompatLLM(server.base_url, "m", retries=1)
+        try:
+            with pytest.raises(LLMUnavailable, match=r"busy \(429.*temporarily broken.*rate limits") as caught:
+                await collect(llm)
+        finally:
+            await llm.stop()
+    assert len(server.requests) == 2
+    assert server.base_url in str(caught.value)
+
+
+async def test_a_503_with_retry_after_is_waited_out_too():
+    async with FakeOpenAIServer(reply="Back.") as server:
+        server.fail_first, server.fail_status, server.fail_headers = 1, 503, {"Retry-After": "0"}
+        llm = OpenAICompatLLM(server.base_url, "m", retries=1)
+        try:
+            assert "".join(await collect(llm)) == "Back."
+        finally:
+            await llm.stop()
+
+
+async def test_a_stream_that_ends_before_the_server_finished_is_an_error_not_a_short_reply():
+    async with FakeOpenAIServer(reply="first second third", mode="cut") as server:
+        llm = OpenAICompatLLM(server.base_url, "m", retries=2)
+        received: list[str] = []
+        try:
+            with pytest.raises(LLMUnavailable, match="stopped sending before the reply was finished"):
+                async for chunk in llm.stream(MESSAGES):
+                    received.append(chunk)
+        finally:
+            await llm.stop()
+    assert received == ["first"]
+    assert len(server.requests) == 1  # text was shown: a retry would repeat it
+
+
+async def test_a_rejected_request_that_names_our_model_points_at_the_setting():
+    async with FakeOpenAIServer() as server:
+        server.fail_first, server.fail_status = 1, 400
+        llm = OpenAICompatLLM(server.base_url, "temporarily", retries=2)  # the fake's message names it
+        try:
+            with pytest.raises(LLMError, match=r"rejected the request \(400\).*check llm.openai.model"):
+                await collect(llm)
+        finally:
+            await llm.stop()
+    assert len(server.requests) == 1  # a client error is not retried
+
+
+def test_retry_after_is_read_as_seconds_or_as_an_http_date():
+    from email.utils import formatdate
+
+    assert _retry_after_seconds("3") == 3.0
+    assert _retry_after_seconds(" 1.5 ") == 1.5
+    assert 25 <= _retry_after_seconds(formatdate(time.time() + 30, usegmt=True)) <= 31
+    assert _retry_after_seconds(formatdate(time.time() - 30, usegmt=True)) == 0.0
+    assert _retry_after_seconds(None) is None
+    assert _retry_after_seconds("soon") is None
+
+
+def test_error_details_are_one_plain_line_never_a_traceback():
+    assert _error_detail('{"error": {"message": "out of memory"}}') == "out of memory"
+    assert _error_detail('{"error": "CUDA error"}') == "CUDA error"
+    assert _error_detail('{"detail": "Server is pinned to \'/m\'; requested \'x\'."}') == (
+        "Server is pinned to '/m'; requested 'x'."
+    )
+    assert _error_detail("Internal Server Error") == "Internal Server Error"
+    assert _error_detail('Traceback (most recent call last):\n  File "x.py", line 1') == "no details"
+    assert _error_detail("<!DOCTYPE html><html><body>502 Bad Gateway</body></html>") == "no details"
+    assert _error_detail("first line\nsecond line") == "first line"
+    assert _error_detail("") == "no details"
+    assert len(_error_detail("x" * 1000)) == 200
 
 
 def test_malformed_or_error_events_become_llm_errors():

@@ -13,6 +13,7 @@ import pytest
 from fake_llm import ScriptedLLM, echo_memories
 from telegram_helpers import bot_config, bot_running, button, command, converse, press, quiet, until_stored
 
+from bot.errors import LLMUnavailable
 from memory import HashEmbedder
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.filterwarnings("ignore::DeprecationWarning:telegram")]
@@ -349,6 +350,21 @@ async def test_errors_are_logged_and_the_user_gets_a_plain_message(fake, tmp_pat
     async with bot_running(config, ScriptedLLM(broken), HashEmbedder(64)) as services:
         text = await converse(fake, services, ALICE, "hello")
     assert "something went wrong" in text and "turtles" not in text
+
+
+async def test_a_reply_the_model_fails_midway_is_shown_cut_then_the_error_and_none_of_it_is_stored(fake, tmp_path):
+    broken = LLMUnavailable("the LLM server at http://127.0.0.1:9/v1 closed the connection before the reply ended")
+    llm = ScriptedLLM("Once upon a time", fail_with=broken)
+    config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
+    async with bot_running(config, llm, HashEmbedder(64)) as services:
+        shown = await converse(fake, services, ALICE, "tell me a story")
+        partial, error = fake.bot_messages(ALICE)
+        assert partial["text"] == "Once …"  # what had been shown stays, marked as cut short
+        assert error["text"] == str(broken)
+        assert shown == f"Once …\n{broken}"
+        assert [m["role"] for m in await services.memory.export(ALICE)] == ["user"]
+        llm.fail_with = None  # the server is back: the bot answers the next message as usual
+        assert await converse(fake, services, ALICE, "and now?") == "Once upon a time"
 
 
 async def test_restart_keeps_memory(fake, tmp_path):
