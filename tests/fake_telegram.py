@@ -179,9 +179,9 @@ class FakeTelegram:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self.port = 0
-        # getUpdates: every update with a lower id is confirmed; the newest long poll (older ones end in 409)
+        # getUpdates: every update below confirmed_below is confirmed; only the newest long poll is served
         self.confirmed_below = 0
-        self._poll = 0
+        self.polls = 0  # getUpdates requests received (counted when they arrive, before any long poll)
         # counters
         self.counts: Counter[tuple[str, int | None]] = Counter()  # calls by (method, chat_id)
         self.too_many: Counter[tuple[str, int | None]] = Counter()  # 429s sent (limits or injected)
@@ -271,7 +271,10 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         method = request.match_info["method"]
-        params, files = await self._params(request)
+        try:
+            params, files = await self._params(request)
+        except ConnectionResetError:  # the client went away mid-request (a killed bot): nobody to answer
+            return web.Response(status=499)
         call = Call(method, params, time.monotonic(), files=files)
         failure = self._injected(method, params)
         if failure is None and (wait := self._flood_wait(method, params)):
@@ -366,17 +369,17 @@ class FakeTelegram:
 
     async def api_getUpdates(self, params, files):
         self._confirm(params.get("offset"))
-        self._poll += 1
-        mine = self._poll
+        self.polls += 1
+        mine = self.polls
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 30.0)
         async with self._changed:
             self._changed.notify_all()  # a pending older long poll ends (409), as on Telegram
-            while not self.updates and not self._closing and mine == self._poll and time.monotonic() < deadline:
+            while not self.updates and not self._closing and mine == self.polls and time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:
                     break
-        if mine != self._poll:
+        if mine != self.polls:
             raise _Superseded
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         return self.updates[:limit]
