@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import importlib.util
 import json
+import logging
 import math
 import os
 import shutil
@@ -774,6 +775,7 @@ def main(args) -> int:
 
 async def _main(plan: Plan, folder: Path, base: dict | None, args, options: Options) -> dict:
     module = fake_telegram()
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # one line per Bot API call otherwise
     task = asyncio.current_task()
     loop = asyncio.get_running_loop()
     if task is not None:
