@@ -18,8 +18,13 @@ bot call for --settle seconds) or --max-wait seconds after the last message; the
 SIGKILL after --stop-grace seconds) and the database checked on a copy (integrity, messages = vectors = keyword
 rows). Printed: messages sent / stored (distinct, duplicates) / replies (bot messages per chat) / sendChatAction
 calls (and the most in one chat in any 4 s) / 429s / p50 and p95 from a burst's last message to the first reply
-(the bot's first sendMessage in that chat after it) / time until every chat was answered / database check / for
+(the bot's first sendMessage in that chat after it; and, with each reply matched to one burst in order, to a
+reply of its own) / time until every chat was answered / database check / for
 each kill, the updates handed over before it and whether they were all stored.
+
+`python -m bench --config FILE bench-load …` starts the bot from that config's settings (models, recall, …);
+the benchmark still sets the database, the Bot API URL, the allowed users and turns housekeeping off.
+ENGRAM_* variables for other sections (e.g. ENGRAM_LLM__MODEL) reach the bot too.
 
 The driver and the metrics take any "running bot" (SubprocessBot, or InProcessBot for a bot built in this
 process, as tests/test_bench_load.py does with a scripted model).
@@ -562,6 +567,19 @@ def report(fake, run: Run) -> dict:
             latencies.append(after[0] - last)
         else:
             unanswered += 1
+    # The same, with each reply answering at most one burst (in order): a bot that answers message by message
+    # and falls behind has its backlog show here, where "the first reply after" would take an older reply.
+    own, without_own = [], 0
+    for chat in plan.all_chats:
+        replies_in_chat, j = fake.sent_times(chat), 0
+        for last in sorted(t for (c, _), t in bursts.items() if c == chat):
+            while j < len(replies_in_chat) and replies_in_chat[j] <= last:
+                j += 1
+            if j < len(replies_in_chat):
+                own.append(replies_in_chat[j] - last)
+                j += 1
+            else:
+                without_own += 1
     answered_at = []
     for chat in plan.all_chats:
         ends = [last for (c, _), last in bursts.items() if c == chat]
@@ -615,6 +633,9 @@ def report(fake, run: Run) -> dict:
         "first_reply_p95_s": _round(percentile(latencies, 95)),
         "first_reply_max_s": _round(max(latencies, default=None)),
         "unanswered_bursts": unanswered,
+        "own_reply_p50_s": _round(percentile(own, 50)),
+        "own_reply_p95_s": _round(percentile(own, 95)),
+        "bursts_without_own_reply": without_own,
         "all_chats_answered_after_s": _round(all_answered),
         "bot_busy_until_s": _round(max(bot_calls) - run.sending_ended if bot_calls and run.sending_ended else None),
         "settled": run.settled_at is not None,
@@ -657,6 +678,9 @@ def table(figures: dict) -> str:
                                                f"p95 {s(figures['first_reply_p95_s'])}, "
                                                f"max {s(figures['first_reply_max_s'])}; "
                                                f"unanswered bursts {figures['unanswered_bursts']}"],
+        ["… to a reply of its own (replies matched to bursts in order)",
+         f"p50 {s(figures['own_reply_p50_s'])}, p95 {s(figures['own_reply_p95_s'])}; "
+         f"bursts without one {figures['bursts_without_own_reply']}"],
         ["every chat answered after the last message", s(figures["all_chats_answered_after_s"])],
         ["bot busy until (after the last message)", f"{s(figures['bot_busy_until_s'])}"
                                                     f"{'' if figures['settled'] else ' (not settled: stopped)'}"],
@@ -766,6 +790,9 @@ def main(args) -> int:
         f"files in {folder}")
     try:
         figures = asyncio.run(_main(plan, folder, base, args, options))
+    except asyncio.CancelledError:  # SIGTERM: the bot was stopped on the way out
+        say("bench-load: terminated")
+        return 143
     finally:
         if not args.data_dir:
             shutil.rmtree(folder, ignore_errors=True)

@@ -121,6 +121,26 @@ def test_plans_and_windows():
     assert load.max_in_window([0, 0.1, 0.2, 5, 5.1], 4) == 3
 
 
+def test_report_counts_bursts_replies_and_latencies():
+    from fake_telegram import Call, FakeTelegram
+
+    fake = FakeTelegram()
+    plan = load.steady_plan(1, 0.1, 30, load.CHAT_LINES)  # one chat, a message every 10 s: three bursts
+    run = load.Run(plan, started=100.0, sending_ended=120.0, ended=140.0)
+    run.sent = [load.Sent(ALICE, 1 + 2 * i, 1 + i, 100.0 + 10 * i, i, False) for i in range(3)]
+    run.stored = {(ALICE, 1): 1, (ALICE, 3): 1}  # the third message was lost
+    fake.sent_at = {(ALICE, 2): 105.0, (ALICE, 4): 125.0}  # a reply after the first burst, one after the last
+    fake.calls = [Call("sendChatAction", {"chat_id": ALICE}, at) for at in (101.0, 102.0, 103.0, 108.0)]
+    figures = load.report(fake, run)
+    assert figures["messages_sent"] == 3 and figures["stored_distinct"] == 2 and figures["lost"] == 1
+    assert figures["bursts"] == 3 and figures["replies"] == 2 and figures["unanswered_bursts"] == 0
+    # first reply after each burst: 5 s, 15 s (the reply at 125), 5 s; matched one to one: 5 s, 15 s, and none
+    assert figures["first_reply_p50_s"] == 5.0 and figures["first_reply_max_s"] == 15.0
+    assert figures["own_reply_p95_s"] == 15.0 and figures["bursts_without_own_reply"] == 1
+    assert figures["all_chats_answered_after_s"] == 5.0  # 125 - 120
+    assert figures["chat_actions"] == 4 and figures["chat_actions_max_per_chat_4s"] == 3
+
+
 # ----- the harness end to end ----------------------------------------------------------------------------------------
 async def test_a_burst_through_an_in_process_bot(fake, tmp_path):
     plan = load.burst_plan(2, 5, load.CHAT_LINES, seconds=0.3, group=True)
@@ -140,6 +160,7 @@ async def test_a_burst_through_an_in_process_bot(fake, tmp_path):
     assert figures["chat_actions_max_per_chat_4s"] >= 1
     assert figures["first_reply_p50_s"] is not None and figures["first_reply_p95_s"] >= figures["first_reply_p50_s"]
     assert figures["all_chats_answered_after_s"] is not None and figures["too_many_requests"] == 0
+    assert figures["bursts_without_own_reply"] == 0 and figures["own_reply_p50_s"] is not None
     db = figures["database"]
     assert db["integrity"] == "ok" and db["consistent"]
     assert db["messages"] == db["vectors"] == db["keyword_rows"] == 15 + figures["replies"]
