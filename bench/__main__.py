@@ -10,6 +10,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval-locomo": ("bench.eval_locomo", "measure recall quality on a LoCoMo-format file"),
     "bench-recall": ("bench.recall", "benchmark recall latency, ingest and database size"),
     "bench-llm": ("bench.llm", "benchmark the language model: first token, tokens/s, memory"),
+    "bench-load": ("bench.load", "drive the real bot through a fake Bot API: bursts, a steady rate, kills"),
 }
 
 

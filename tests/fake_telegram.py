@@ -2,10 +2,21 @@
 
 The bot under test is the real PTB Application with `base_url` pointed here, so every call goes through PTB's
 HTTP stack. The fake keeps the state the bot can see (its messages and their current text), records every call,
-long-polls getUpdates with offsets, checks parse_mode HTML the way Telegram does (unknown or unbalanced tags,
-stray `<` or `&`, the 4096-character limit), and can fail calls on demand (429 with retry_after, 400 errors).
+checks parse_mode HTML the way Telegram does (unknown or unbalanced tags, stray `<` or `&`, the 4096-character
+limit), and can fail calls on demand (429 with retry_after, 400 errors).
+
+Updates follow Telegram's getUpdates semantics: getUpdates(offset=N) confirms every update with id < N for good;
+an update not confirmed is handed over again by the next getUpdates (also to a restarted bot asking with no
+offset or an old one), a confirmed one never again; a negative offset keeps only the last -N; deleteWebhook with
+drop_pending_updates forgets what is pending; a newer getUpdates ends a pending older one with 409 Conflict.
+
+With `limits` (or `enforce(Limits())`) it also enforces Telegram's flood limits with 429 + retry_after: see
+Limits. Counters for benchmarks: calls by method and chat (`counts`), 429s sent (`too_many`, `limited`), when each
+update was first handed over to a connected client (`handed_over`) and how often (`deliveries`), when each bot
+message was first sent (`sent_at`).
 
 Tests push updates with `text`, `edit`, `photo`, `press` … and wait for the bot's calls with `wait_for`.
+bench/load.py (`./engram bench-load`) loads this module by path to drive the real bot under load.
 """
 
 from __future__ import annotations
@@ -14,8 +25,10 @@ import asyncio
 import html
 import itertools
 import json
+import math
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +45,57 @@ JSON_FIELDS = {"reply_markup", "commands", "reply_parameters", "entities", "allo
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "message_thread_id"}
 _TAG = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s+[\w-]+(?:=(?:\"[^\"]*\"|'[^']*'|[^\s>]*))?)*)\s*>")
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+
+# What Telegram's flood limits count: calls that put a message in a chat or change one. Chat actions ("typing…")
+# are not messages: the Bot FAQ gives no limit for them, so they are counted (`counts`) but never refused.
+MESSAGE_METHODS = frozenset({
+    "sendMessage", "editMessageText", "editMessageCaption", "editMessageMedia", "editMessageReplyMarkup",
+    "sendPhoto", "sendDocument", "sendAudio", "sendVoice", "sendVideo", "sendAnimation", "sendVideoNote",
+    "sendSticker", "sendMediaGroup", "sendLocation", "sendContact", "sendPoll", "sendDice", "copyMessage",
+    "forwardMessage",
+})
+
+
+@dataclass
+class Limits:
+    """Telegram's flood limits, as its Bot FAQ states them ("My bot is hitting limits, how do I avoid this?"):
+    in one chat avoid more than about one message per second (short bursts may pass), in a group no more than
+    20 messages per minute, and about 30 messages per second overall. Modelled as token buckets: a call that
+    finds a bucket empty gets HTTP 429 with parameters.retry_after (whole seconds, as Telegram sends it) and
+    takes no token. Edits count as messages (Telegram answers fast edits with 429 too); chat actions do not
+    (see MESSAGE_METHODS)."""
+
+    per_chat: float = 1.0  # messages per second in one chat
+    per_chat_burst: float = 3.0  # how many may come at once before that rate applies
+    per_group_minute: float = 20.0  # messages per minute in a group or supergroup (chat id < 0)
+    overall: float = 30.0  # messages per second over all chats
+    overall_burst: float = 30.0
+    methods: frozenset[str] = MESSAGE_METHODS
+
+
+class _Bucket:
+    def __init__(self, rate: float, capacity: float):
+        self.rate, self.capacity = rate, capacity
+        self.tokens, self.at = capacity, time.monotonic()
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is there (0: now)."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+class _Superseded(Exception):
+    """A pending getUpdates was ended by a newer one."""
+
+
+def _gone(request: web.Request) -> bool:
+    """The client that sent this request has disconnected (a cancelled or killed poller)."""
+    return request.transport is None or request.transport.is_closing()
 
 
 class ApiError(Exception):
@@ -48,6 +112,7 @@ class Call:
     ok: bool = True
     result: Any = None
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    status: int = 200
 
     @property
     def chat_id(self) -> int | None:
@@ -95,7 +160,7 @@ def utf16_len(text: str) -> int:
 
 
 class FakeTelegram:
-    def __init__(self, token: str = TOKEN):
+    def __init__(self, token: str = TOKEN, limits: Limits | None = None):
         self.token = token
         self.bot = dict(BOT)
         self.calls: list[Call] = []
@@ -107,12 +172,27 @@ class FakeTelegram:
         self.chats: dict[int, dict] = {}
         self._failures: list[dict] = []
         self._update_ids = itertools.count(1)
+        self._last_update_id = 0
         self._message_ids: dict[int, itertools.count] = {}
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # getUpdates: every update below confirmed_below is confirmed; only the newest long poll is served
+        self.confirmed_below = 0
+        self.polls = 0  # getUpdates requests received (counted when they arrive, before any long poll)
+        # counters
+        self.counts: Counter[tuple[str, int | None]] = Counter()  # calls by (method, chat_id)
+        self.too_many: Counter[tuple[str, int | None]] = Counter()  # 429s sent (limits or injected)
+        self.limited: Counter[tuple[str, int | None]] = Counter()  # 429s sent because of `limits`
+        self.handed_over: dict[int, float] = {}  # update_id -> when first handed to a connected client
+        self.deliveries: Counter[int] = Counter()  # update_id -> how many times handed over
+        self.sent_at: dict[tuple[int, int], float] = {}  # a bot message (chat, id) -> when sendMessage made it
+        self.limits: Limits | None = None
+        self._buckets: dict[object, _Bucket] = {}
+        if limits:
+            self.enforce(limits)
 
     # ----- server lifecycle ------------------------------------------------------------------------------------
     @property
@@ -153,6 +233,31 @@ class FakeTelegram:
         self.fail(method, status=429, description=f"Too Many Requests: retry after {retry_after}",
                   retry_after=retry_after, times=times, when=when)
 
+    def enforce(self, limits: Limits | None) -> None:
+        """Enforce Telegram's flood limits from now on (None: stop enforcing)."""
+        self.limits = limits
+        self._buckets = {}
+
+    def _flood_wait(self, method: str, params: dict) -> int:
+        """0 if the call is within the limits (its tokens are taken), else the retry_after to answer with."""
+        limits = self.limits
+        if limits is None or method not in limits.methods:
+            return 0
+        chat = params.get("chat_id")
+        keys: list[tuple[object, float, float]] = [("all", limits.overall, limits.overall_burst)]
+        if isinstance(chat, int):
+            keys.append((("chat", chat), limits.per_chat, limits.per_chat_burst))
+            if chat < 0:
+                keys.append((("group", chat), limits.per_group_minute / 60, limits.per_group_minute))
+        buckets = [self._buckets.setdefault(key, _Bucket(rate, burst)) for key, rate, burst in keys]
+        now = time.monotonic()
+        wait = max(bucket.wait(now) for bucket in buckets)
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        for bucket in buckets:
+            bucket.take()
+        return 0
+
     def _injected(self, method: str, params: dict) -> dict | None:
         for failure in self._failures:
             wanted = not failure["when"] or failure["when"](params)
@@ -166,11 +271,17 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
         method = request.match_info["method"]
-        params, files = await self._params(request)
+        try:
+            params, files = await self._params(request)
+        except ConnectionResetError:  # the client went away mid-request (a killed bot): nobody to answer
+            return web.Response(status=499)
         call = Call(method, params, time.monotonic(), files=files)
         failure = self._injected(method, params)
+        if failure is None and (wait := self._flood_wait(method, params)):
+            self.limited[(method, call.chat_id)] += 1
+            failure = {"status": 429, "description": f"Too Many Requests: retry after {wait}", "retry_after": wait}
         if failure:
-            call.ok = False
+            call.ok, call.status = False, failure["status"]
             await self._record(call)
             body = {"ok": False, "error_code": failure["status"], "description": failure["description"]}
             if failure["retry_after"] is not None:
@@ -180,12 +291,23 @@ class FakeTelegram:
         try:
             if handler is None:
                 raise ApiError(f"Bad Request: method {method} is not implemented by the fake server")
-            call.result = await handler(params, files)
+            try:
+                call.result = await handler(params, files)
+            except _Superseded:  # only a poller still listening hears of the conflict
+                if _gone(request):
+                    call.result = []
+                else:
+                    raise ApiError(CONFLICT, 409) from None
         except ApiError as exc:
-            call.ok = False
+            call.ok, call.status = False, exc.code
             await self._record(call)
             return web.json_response({"ok": False, "error_code": exc.code, "description": exc.description},
                                      status=exc.code)
+        if method == "getUpdates" and not _gone(request):
+            now = time.monotonic()  # handed over only if someone is still there to read it
+            for update in call.result:
+                self.handed_over.setdefault(update["update_id"], now)
+                self.deliveries[update["update_id"]] += 1
         await self._record(call)
         return web.json_response({"ok": True, "result": call.result})
 
@@ -211,6 +333,9 @@ class FakeTelegram:
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
+        self.counts[(call.method, call.chat_id)] += 1
+        if call.status == 429:
+            self.too_many[(call.method, call.chat_id)] += 1
         async with self._changed:
             self._changed.notify_all()
 
@@ -219,6 +344,8 @@ class FakeTelegram:
         return self.bot
 
     async def api_deleteWebhook(self, params, files):
+        if params.get("drop_pending_updates") in (True, "true", "True", "1", 1):
+            self._confirm(self.next_update_id())
         return True
 
     async def api_setWebhook(self, params, files):
@@ -241,17 +368,35 @@ class FakeTelegram:
         return True
 
     async def api_getUpdates(self, params, files):
-        offset = params.get("offset")
-        if offset is not None:
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        self._confirm(params.get("offset"))
+        self.polls += 1
+        mine = self.polls
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 30.0)
         async with self._changed:
-            while not self.updates and not self._closing and time.monotonic() < deadline:
+            self._changed.notify_all()  # a pending older long poll ends (409), as on Telegram
+            while not self.updates and not self._closing and mine == self.polls and time.monotonic() < deadline:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
                 except TimeoutError:
                     break
-        return self.updates[: int(params.get("limit") or 100)]
+        if mine != self.polls:
+            raise _Superseded
+        limit = min(max(int(params.get("limit") or 100), 1), 100)
+        return self.updates[:limit]
+
+    def _confirm(self, offset: int | None) -> None:
+        """getUpdates(offset=N): N > 0 confirms every update below N; N < 0 keeps only the last -N pending."""
+        if not offset:  # None or 0: no offset, nothing confirmed
+            return
+        if offset < 0:
+            kept = self.updates[offset:]
+            offset = kept[0]["update_id"] if kept else self.next_update_id()
+        self.confirmed_below = max(self.confirmed_below, offset)
+        self.updates = [u for u in self.updates if u["update_id"] >= self.confirmed_below]
+
+    def next_update_id(self) -> int:
+        """The id the next pushed update will get."""
+        return self._last_update_id + 1
 
     async def api_sendMessage(self, params, files):
         text = self._check_text(params.get("text", ""), params.get("parse_mode"))
@@ -262,7 +407,9 @@ class FakeTelegram:
                 message["reply_to_message"] = replied
         if "reply_markup" in params:
             message["reply_markup"] = params["reply_markup"]
-        self.raw[(message["chat"]["id"], message["message_id"])] = (params.get("text", ""), params.get("parse_mode"))
+        key = (message["chat"]["id"], message["message_id"])
+        self.raw[key] = (params.get("text", ""), params.get("parse_mode"))
+        self.sent_at[key] = time.monotonic()
         return message
 
     async def api_editMessageText(self, params, files):
@@ -325,6 +472,7 @@ class FakeTelegram:
 
     async def push(self, **update) -> dict:
         update = {"update_id": next(self._update_ids), **update}
+        self._last_update_id = update["update_id"]
         self.updates.append(update)
         async with self._changed:
             self._changed.notify_all()
@@ -408,3 +556,13 @@ class FakeTelegram:
 
     def errors(self, since: int = 0) -> list[Call]:
         return [c for c in self.calls[since:] if not c.ok]
+
+    def sent_times(self, chat_id: int) -> list[float]:
+        """When the bot's messages in a chat were first sent (sendMessage accepted), oldest first."""
+        return sorted(at for (chat, _), at in self.sent_at.items() if chat == chat_id)
+
+    def count(self, method: str, chat_id: int | None = None) -> int:
+        """How many calls of a method (in one chat, or in all) the server received, refused ones included."""
+        if chat_id is not None:
+            return self.counts[(method, chat_id)]
+        return sum(n for (m, _), n in self.counts.items() if m == method)
