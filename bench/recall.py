@@ -13,6 +13,7 @@ LoCoMo questions. The scale database is built once (bulk inserts, big transactio
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from memory import Message, SentenceTransformerEmbedder, Store, db, vectors
 
 DEFAULT_SIZES = "10000,100000,1000000"
 NOISE = 0.45
+HYBRID_QUERIES = 30  # whole hybrid recalls timed a size (each beside a brute-force scan)
 BUILD_VERSION = 1  # bump when the layout of the cached scale database changes
 
 
@@ -39,6 +41,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ingest-single", type=int, default=100, help="messages ingested one at a time")
     parser.add_argument("--no-alternatives", action="store_true", help="skip the comparison of index designs")
     parser.add_argument("--cache-dir", default=".cache/bench", help="where the scale database is kept")
+    parser.add_argument("--json", action="store_true", help='print one JSON object: {"sizes": {N: {...}}, ...}')
 
 
 def main(args) -> int:
@@ -59,13 +62,21 @@ def main(args) -> int:
     ingest_rows, ingest_size = bench_ingest(embedder, texts, args.ingest, args.ingest_single, cache)
     with threadpool_limits(1):  # one query at a time: waking a second BLAS thread costs 8-16 ms
         path = build_scale_db(cache, sizes, args.other_chats, args.other_size, texts, turn_vectors)
-        scale_rows, size_rows = bench_scale(path, sizes, query_vectors[: args.queries], questions[: args.queries])
+        scale, size_rows = bench_scale(path, sizes, query_vectors[: args.queries], questions[: args.queries])
         alt_rows = [] if args.no_alternatives else bench_alternatives(
             cache, sizes, texts, turn_vectors, query_vectors[: args.queries])
     say("")
+    if args.json:
+        print(json.dumps({"sizes": {str(size): values for size, values in scale.items()},
+                          "ingest": ingest_rows, "database": [ingest_size, *size_rows], "alternatives": alt_rows,
+                          "load": load_average()}))
+        return 0
+    scale_rows = [[f"{size:,}", f"{v['knn_p50_ms']:.1f}", f"{v['knn_p95_ms']:.1f}", f"{v['exact_top10']:.3f}",
+                   f"{v['brute_p50_ms']:.1f}", f"{v['hybrid_p50_ms']:.1f}", f"{v['hybrid_over_brute']:.2f}"]
+                  for size, v in scale.items()]
     print(markdown_table(scale_rows, ["messages in chat", "knn p50 ms", "knn p95 ms", "exact top-10 found",
-                                      "numpy brute p50 ms", "hybrid Store.recall p50 ms"],
-                         "Vector recall of one chat (k=10), other chats present"))
+                                      "numpy brute p50 ms", "hybrid Store.recall p50 ms", "hybrid / brute"],
+                         "Recall of one chat (k=10), other chats present"))
     if alt_rows:
         print(markdown_table(alt_rows, ["design", "p50 ms", "p95 ms", "exact top-10 found"],
                              f"Alternatives, one chat of {alt_size(sizes)} messages (same run)"))
@@ -191,28 +202,35 @@ def brute(queries, ids, matrix) -> float:
 
 
 def bench_scale(path: Path, sizes, queries, questions):
+    """Per size: vector KNN latency and exactness, and the whole hybrid Store.recall timed query by query next to
+    a numpy brute-force scan of the same chat's vectors (alternating, so the shared machine's load hits both)."""
     store = Store.open(path, _Synthetic(queries.shape[1]))
-    rows = []
+    figures = {}
     for i, size in enumerate(sizes):
         chat = chat_of(i)
         ids, matrix = store.chat_vectors(chat)
         for q in queries[:3]:  # warm the page cache and the scratch buffers
             store.vector_search(chat, q, 10)
+            store.recall(chat, questions[0], 10, query_vector=q)
+
         def knn(q, chat=chat):
             return [i for i, _ in store.vector_search(chat, q, 10)]
 
         p50, p95, found = measure(knn, queries, ids, matrix)
-        hybrid = []
-        for q, text in zip(queries[:10], questions[:10]):  # FTS over the whole chat: slow, few queries
+        hybrid, scan = [], []
+        for q, text in zip(queries[:HYBRID_QUERIES], questions[:HYBRID_QUERIES]):
             t = time.perf_counter()
             store.recall(chat, text, 10, method="hybrid", query_vector=q)
             hybrid.append((time.perf_counter() - t) * 1000)
-        rows.append([f"{size:,}", f"{p50:.1f}", f"{p95:.1f}", f"{found:.3f}", f"{brute(queries, ids, matrix):.1f}",
-                     f"{sorted(hybrid)[len(hybrid) // 2]:.1f}"])
-        say(f"  {size:,}: knn p50 {p50:.1f} ms, found {found:.3f} (load {load_average()})")
+            scan.append(brute(q[None, :], ids, matrix))
+        figures[size] = {"knn_p50_ms": p50, "knn_p95_ms": p95, "exact_top10": found,
+                         "hybrid_p50_ms": float(np.median(hybrid)), "brute_p50_ms": float(np.median(scan))}
+        figures[size]["hybrid_over_brute"] = figures[size]["hybrid_p50_ms"] / figures[size]["brute_p50_ms"]
+        say(f"  {size:,}: knn p50 {p50:.1f} ms, found {found:.3f}, hybrid p50 {figures[size]['hybrid_p50_ms']:.1f} "
+            f"ms = {figures[size]['hybrid_over_brute']:.2f} x brute (load {load_average()})")
     size_rows = [db_size_row(f"scale ({len(sizes)} big chats + small ones, synthetic vectors)", store)]
     store.close()
-    return rows, size_rows
+    return figures, size_rows
 
 
 def db_size_row(label: str, store: Store) -> list[str]:

@@ -20,6 +20,7 @@ from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled
 from bot.llm.base import LLM, GenerationSettings
 from bot.prompt import Prompt, build_prompt
+from bot.timezones import query_window
 from memory import Hit, Memory, Message
 
 log = logging.getLogger(__name__)
@@ -87,12 +88,14 @@ class Assistant:
         recall: RecallConfig,
         assistant: AssistantConfig,
         settings: GenerationSettings,
+        timezone: str = "UTC",
     ):
         self.memory = memory
         self.llm = llm
         self.recall = recall
         self.config = assistant
         self.settings = settings
+        self.timezone = timezone  # a chat's default zone (reminders.timezone): "last week" is read in it
         self.timings = Timings()
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # Generations at once (one on a CPU model); waiters are served first come, first served, so chats take
@@ -155,9 +158,14 @@ class Assistant:
         recent = [m for m in await self.memory.recent(chat_id, turns + len(answering), since)
                   if m.rowid not in answering]
         recent = (recent[-turns:] if turns else []) + burst
-        query = " ".join(m.text for m in [*burst[-(MAX_BURST_QUERY - 1):], message])
+        earlier = [m.text for m in burst[-(MAX_BURST_QUERY - 1):]]
+        # "what did I say last week about the flat": last week is a window (a boost in recall), not keywords
+        window = await query_window(self.memory, chat_id, message.text, message.created_at, self.timezone)
         hits = await self.memory.recall(
-            chat_id, query, 2 * self.recall.k, exclude_ids=[*answering, *(m.rowid for m in recent)]
+            chat_id, " ".join([*earlier, message.text]), 2 * self.recall.k,
+            exclude_ids=[*answering, *(m.rowid for m in recent)],
+            window=(window.start_ts, window.end_ts) if window else None,
+            keyword_query=" ".join([*earlier, window.query]) if window else None,
         )
         reply.recalled = select_memories(hits, self.recall)
         self._last_recall[chat_id] = reply.recalled

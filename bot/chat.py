@@ -112,8 +112,9 @@ class Terminal:
         if name == "/help":
             self.say(HELP)
         elif name == "/search":
-            self.say(views.search_text(await commands.search(assistant.memory, self.chat_id, rest, page_size=10),
-                                       PLAIN))
+            page = await commands.search(assistant.memory, self.chat_id, rest, page_size=10,
+                                         timezone=self.config.reminders.timezone)
+            self.say(views.search_text(page, PLAIN))
         elif name == "/why":
             self.say(views.why_text(await commands.why(assistant, self.chat_id), PLAIN))
         elif name == "/compare":

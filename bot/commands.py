@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.assistant import Assistant
 from bot.errors import EngramError
+from bot.timezones import query_window
 from memory import Hit, Memory, Message
 from memory.models import clean_text, iso
 
@@ -51,18 +52,24 @@ class SearchPage:
     first: int  # the number shown with the first hit (1-based)
     page: int
     more: bool  # another page follows
+    window: str | None = None  # the time the query names, as read ("23-29 Nov"): its messages rank first
 
 
-async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_size: int = SEARCH_PAGE
-                 ) -> SearchPage:
-    """One page of a hybrid search of this chat's memory (hits ranked by meaning and keywords)."""
+async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_size: int = SEARCH_PAGE, *,
+                 timezone: str = "UTC", now: float | None = None) -> SearchPage:
+    """One page of a hybrid search of this chat's memory (hits ranked by meaning and keywords). A time the query
+    names ("flat last week") is read in the chat's zone (`timezone` is the default) and ranks its messages first
+    without hiding others that hold every word."""
     query = clean_text(query).strip()
     if not query:
-        raise UsageError("Usage: /search <what you are looking for>")
+        raise UsageError("Usage: /search <what you are looking for> (a time works too: /search flat last week)")
+    window = await query_window(memory, chat_id, query, time.time() if now is None else now, timezone)
     k = min((page + 1) * page_size + 1, SEARCH_LIMIT)
-    hits = await memory.search(chat_id, query, k)
+    hits = await memory.search(chat_id, query, k, window=(window.start_ts, window.end_ts) if window else None,
+                               keyword_query=window.query if window else None)
     shown = hits[page * page_size:(page + 1) * page_size]
-    return SearchPage(query, shown, page * page_size + 1, page, len(hits) > (page + 1) * page_size)
+    return SearchPage(query, shown, page * page_size + 1, page, len(hits) > (page + 1) * page_size,
+                      window.label if window else None)
 
 
 # ----- /why ----------------------------------------------------------------------------------------------------

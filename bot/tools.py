@@ -93,8 +93,10 @@ def main_stats(args) -> int:
 
 
 def main_search(args) -> int:
+    timezone = load_config(args.config).reminders.timezone
+
     async def run(memory: Memory) -> None:
-        page = await commands.search(memory, args.chat_id, " ".join(args.query), page_size=args.k)
+        page = await commands.search(memory, args.chat_id, " ".join(args.query), page_size=args.k, timezone=timezone)
         print(views.search_text(page, views.PLAIN))
 
     asyncio.run(_with_memory(args, run))

@@ -102,7 +102,8 @@ def search_text(page: SearchPage, m: Markup) -> str:
     if not page.hits:
         return f"Nothing in this chat's memory matches “{m.escape(shorten(page.query, 100))}”."
     entries = [hit_entry(page.first + i, hit, m) for i, hit in enumerate(page.hits)]
-    return f"{m.bold('Search:')} {m.escape(shorten(page.query, 100))}\n\n" + "\n\n".join(entries)
+    when = f" — {m.escape(page.window)}" if page.window else ""
+    return f"{m.bold('Search:')} {m.escape(shorten(page.query, 100))}{when}\n\n" + "\n\n".join(entries)
 
 
 def why_text(hits: Sequence[Hit], m: Markup) -> str:

@@ -56,7 +56,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/search <query>: the best matches in this chat, with a button for more."""
     query = args_text(update)
-    page = await commands.search(services_of(context).memory, update.effective_chat.id, query)
+    services = services_of(context)
+    page = await commands.search(services.memory, update.effective_chat.id, query,
+                                 timezone=services.config.reminders.timezone)
     searches = context.chat_data.setdefault("searches", {})
     key = secrets.token_hex(4)  # never reused across restarts: an old button cannot page a newer search
     searches[key] = query
@@ -83,7 +85,9 @@ async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await query_cb.answer("This search has expired: search again.", show_alert=True)
         return
     await query_cb.answer()
-    page = await commands.search(services_of(context).memory, update.effective_chat.id, query, int(page_text))
+    services = services_of(context)
+    page = await commands.search(services.memory, update.effective_chat.id, query, int(page_text),
+                                 timezone=services.config.reminders.timezone)
     await query_cb.edit_message_text(views.search_text(page, HTML), parse_mode=ParseMode.HTML,
                                      reply_markup=_pager(key, page))
 

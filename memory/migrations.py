@@ -197,6 +197,16 @@ def m004_intake(conn) -> None:
     )
 
 
+def m005_embedding_scheme(conn) -> None:
+    """Record how the stored vectors were made (memory/store.py EMBEDDING_SCHEME) next to the model that made them.
+
+    A database from before has vectors of the first scheme (each message embedded with the turn before it):
+    it is recorded as such, and Store.open re-embeds it in the background (memory/store.py _check_model).
+    """
+    conn.execute("CREATE TABLE embedding_scheme (id INTEGER PRIMARY KEY CHECK (id = 1), scheme TEXT NOT NULL)")
+    conn.execute("INSERT INTO embedding_scheme (id, scheme) SELECT 1, 'prev-text/v1' FROM embedding_model")
+
+
 # SQL for a chat id's token in the keyword index; chat_token() below must give the same.
 CHAT_TOKEN_SQL = "'chat' || replace(CAST({col} AS TEXT), '-', 'n')"
 
@@ -205,7 +215,8 @@ def chat_token(chat_id: int) -> str:
     return "chat" + str(int(chat_id)).replace("-", "n")
 
 
-MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts, m004_intake]
+MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts, m004_intake,
+                              m005_embedding_scheme]
 
 
 def _ensure_table(conn) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,19 +16,48 @@ import numpy as np
 from memory import db, migrations, recall, vectors
 from memory.embedder import Embedder
 from memory.models import MESSAGE_COLUMNS, Hit, Message, clean_text
+from memory.recall import FusionParams
 
 DAY = 86400.0
 # A turn is read with its neighbours only within the same stretch of conversation: a message sent a day after
 # the previous one does not answer it.
 TURN_GAP = 3600.0
 
+# Each candidate's previous and next turn in one statement (the chat_time index serves both subqueries).
+_ADJACENT_SQL = (
+    "SELECT c.id, (SELECT m.id FROM messages m WHERE m.chat_id = ?1 AND (m.created_at, m.id) < "
+    "(c.created_at, c.id) AND m.created_at >= c.created_at - ?2 ORDER BY m.created_at DESC, m.id DESC LIMIT 1), "
+    "(SELECT m.id FROM messages m WHERE m.chat_id = ?1 AND (m.created_at, m.id) > (c.created_at, c.id) "
+    "AND m.created_at <= c.created_at + ?2 ORDER BY m.created_at, m.id LIMIT 1) "
+    "FROM messages c WHERE +c.chat_id = ?1 AND c.id IN ({marks})"  # "+": look ids up, do not scan the chat
+)
+
+
+@dataclass
+class Gathered:
+    """What one query read from the database: its vector and keyword lists, and for hybrid the scored messages
+    (candidates and their adjacent turns) with their rows, vectors and neighbours."""
+
+    method: str
+    pool: int
+    now: float
+    window: tuple[float, float] | None = None
+    qv: np.ndarray | None = None
+    vec_list: list[tuple[int, float]] = field(default_factory=list)
+    kw_list: list[tuple[int, float]] = field(default_factory=list)
+    exact: set[int] = field(default_factory=set)
+    neighbours: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)
+    rows: dict[int, Message] = field(default_factory=dict)
+    vecs: dict[int, np.ndarray] = field(default_factory=dict)
+
 
 class Searching:
     """Reading and ranking; the store supplies its connection, embedder and fusion parameters."""
 
     _conn: Any
+    _chat_sizes: dict[int, int]
     embedder: Embedder
-    fusion: recall.FusionParams
+    fusion: FusionParams
 
     def get_rows(self, ids: Sequence[int]) -> dict[int, Message]:
         """Messages by row id (missing ids are left out)."""
@@ -58,18 +88,48 @@ class Searching:
         return vectors.knn(self._conn, chat_id, query, k)
 
     def keyword_search(self, chat_id: int, text: str, k: int) -> list[tuple[int, float]]:
-        """BM25 matches of a chat for arbitrary user text: [(row id, score)], best first. Never raises on syntax."""
-        expression = recall.fts_query(text)
-        if expression is None or k <= 0:
-            return []
-        # The chat token confines the match (and its BM25 scoring) to this chat's postings; the join re-checks.
-        scoped = f'chat : "{migrations.chat_token(chat_id)}" AND ({expression})'
-        rows = self._conn.execute(
-            "SELECT m.id, f.rank FROM (SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ? "
-            "ORDER BY rank LIMIT ?) AS f JOIN messages m ON m.id = f.rowid WHERE m.chat_id = ? ORDER BY f.rank",
-            (scoped, k, chat_id),
-        ).fetchall()
-        return [(i, -score) for i, score in rows]
+        """Keyword matches of a chat for arbitrary user text: [(row id, score)], best first. Never raises on syntax.
+
+        The score is recall.keyword_scores: the sum of the chat's IDFs of the query words a message holds."""
+        scores, _ = self._keyword_matches(chat_id, text)
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:max(k, 0)]
+
+    def _keyword_matches(self, chat_id: int, text: str) -> tuple[dict[int, float], set[int]]:
+        """(keyword score of every message holding a query word, ids holding every word that was searched).
+
+        Each word's postings in the chat are read in one FTS5 query without ranking, stopping at the cap: a word
+        in more messages than the cap is left out (its IDF is small and its postings are what made BM25 slow in
+        big chats). "chat" and the word are quoted strings, so no user input is read as FTS5 syntax."""
+        words = recall.keywords(text)[:32]
+        if not words:
+            return {}, set()
+        n = self.chat_size(chat_id)
+        cap = max(self.fusion.min_postings, int(self.fusion.max_postings_fraction * n))
+        token = migrations.chat_token(chat_id)
+        postings: dict[str, np.ndarray] = {}
+        for word in words:
+            # group_concat: one string instead of a Python row per posting (2x faster for long lists)
+            count, joined = self._conn.execute(
+                "SELECT count(*), group_concat(rowid) FROM (SELECT rowid FROM messages_fts WHERE messages_fts "
+                "MATCH ? LIMIT ?)", (f'chat : "{token}" AND "{word}"', cap + 1)).fetchone()
+            if 0 < count <= cap:
+                postings[word] = np.array(joined.split(","), dtype=np.int64)
+        ids, scores, counts = recall.keyword_scores(postings, max(n, 1))
+        exact = set(ids[counts == len(postings)].tolist()) if len(postings) > 1 else set()
+        return dict(zip(ids.tolist(), scores.tolist())), exact
+
+    def chat_size(self, chat_id: int) -> int:
+        """Messages in a chat, counted once and then kept up to date by the store's writes (IDF needs it)."""
+        if chat_id not in self._chat_sizes:
+            self._chat_sizes[chat_id] = self._conn.execute("SELECT count(*) FROM messages WHERE chat_id = ?",
+                                                           (chat_id,)).fetchone()[0]
+        return self._chat_sizes[chat_id]
+
+    def _forget_chat_size(self, chat_id: int | None = None) -> None:
+        if chat_id is None:
+            self._chat_sizes.clear()
+        else:
+            self._chat_sizes.pop(chat_id, None)
 
     def recall(
         self,
@@ -82,78 +142,127 @@ class Searching:
         now: float | None = None,
         query_vector: np.ndarray | None = None,
         candidates: int | None = None,
+        window: tuple[float, float] | None = None,
+        keyword_query: str | None = None,
     ) -> list[Hit]:
         """The k messages of this chat most relevant to `query`; excluded row ids are neither returned nor used.
 
-        method "vector" ranks by cosine similarity alone, "keyword" by BM25 alone; "hybrid" (the default, what
-        the bot uses) scores the candidates of both lists and their adjacent turns with recall.fuse.
+        method "vector" ranks by cosine similarity alone, "keyword" by the keyword score alone; "hybrid" (the
+        default, what the bot uses) scores the candidates of both lists and their adjacent turns with
+        recall.fuse. `window` (Unix times [start, end)) is the time the query names and `keyword_query` the
+        query without its time phrase, both from bot/timephrase.parse_time_phrase (window.start_ts,
+        window.end_ts, window.query): in hybrid the window's best messages join the candidates and messages
+        inside it are boosted (recall.time_boost); the keyword side reads `keyword_query`, the vector side the
+        query as written.
         """
+        gathered = self.gather(chat_id, query, k, exclude_ids=exclude_ids, method=method, now=now,
+                               query_vector=query_vector, candidates=candidates, window=window,
+                               keyword_query=keyword_query)
+        return self.rank(gathered, k)
+
+    def gather(
+        self,
+        chat_id: int,
+        query: str,
+        k: int = 6,
+        *,
+        exclude_ids: Iterable[int] = (),
+        method: str = "hybrid",
+        now: float | None = None,
+        query_vector: np.ndarray | None = None,
+        candidates: int | None = None,
+        window: tuple[float, float] | None = None,
+        keyword_query: str | None = None,
+    ) -> Gathered:
+        """Everything recall reads from the database for a query (recall's first half; rank() is the second).
+
+        Kept apart so an evaluation can rank the same candidates under many fusion parameters
+        (`./engram eval-locomo --cv`) without reading them again."""
         query = clean_text(query)
         if method not in ("hybrid", "vector", "keyword"):
             raise ValueError(f"unknown recall method {method!r}")
         excluded = set(exclude_ids)
         pool = (candidates or self.fusion.candidates) + len(excluded)
-        qv = None
-        vec_list: list[tuple[int, float]] = []
-        kw_list: list[tuple[int, float]] = []
+        window = window if method == "hybrid" else None
+        words = clean_text(keyword_query) if keyword_query is not None else query
+        g = Gathered(method=method, pool=pool, now=time.time() if now is None else now, window=window)
         if method in ("hybrid", "vector"):
-            qv = query_vector if query_vector is not None else self.embed_query(query)
-            vec_list = [(i, s) for i, s in self.vector_search(chat_id, qv, pool) if i not in excluded]
+            g.qv = query_vector if query_vector is not None else self.embed_query(query)
+            g.vec_list = [(i, s) for i, s in self.vector_search(chat_id, g.qv, pool) if i not in excluded]
         if method in ("hybrid", "keyword"):
-            # Beyond the candidates, a longer list gives the adjacent turns their BM25 score too.
-            kw_list = [(i, s) for i, s in self.keyword_search(chat_id, query, 4 * pool) if i not in excluded]
-        if method == "vector":
-            ranked = vec_list
-        elif method == "keyword":
-            ranked = kw_list[:pool]
+            kw_scores, g.exact = self._keyword_matches(chat_id, words)
+            for i in excluded:
+                kw_scores.pop(i, None)
+            # Beyond the candidates, a longer list gives the adjacent turns their keyword score too.
+            g.kw_list = sorted(kw_scores.items(), key=lambda item: (-item[1], item[0]))[: 4 * pool]
+        if method == "hybrid":
+            candidate_ids = [i for i, _ in g.vec_list[:pool]] + [i for i, _ in g.kw_list[:pool]]
+            if window is not None:
+                candidate_ids += self._window_candidates(chat_id, g.qv, window, excluded)
+            candidate_ids = list(dict.fromkeys(candidate_ids))
+            g.neighbours = self._adjacent_ids(chat_id, candidate_ids) if candidate_ids else {}
+            for id_, (before, after) in list(g.neighbours.items()):  # an adjacent turn's neighbour is the candidate
+                if before is not None and before not in g.neighbours:
+                    g.neighbours[before] = (None, id_)
+                if after is not None and after not in g.neighbours:
+                    g.neighbours[after] = (id_, None)
+            scored = [i for i in g.neighbours if i not in excluded]
         else:
-            ranked = self._fused(chat_id, qv, vec_list, kw_list, pool, excluded, now)
-        if not ranked:
-            return []
-        top = [i for i, _ in ranked[: k * 4]]
-        rows = self.get_rows(top)
-        top = [i for i in top if i in rows]
-        vecs = vectors.get(self._conn, top)
-        kept = recall.dedupe(top, vecs, {i: rows[i].text for i in top}, self.fusion.dedup_threshold)
-        scores, kws = dict(ranked), dict(kw_list)
-        vranks = {i: r for r, (i, _) in enumerate(vec_list, start=1)}
-        kranks = {i: r for r, (i, _) in enumerate(kw_list, start=1)}
+            scored = [i for i, _ in (g.vec_list if method == "vector" else g.kw_list[:pool])][: k * 4]
+        g.rows = self.get_rows(scored)
+        g.vecs = self._vectors(list(g.rows))
+        return g
+
+    def rank(self, g: Gathered, k: int, fusion: FusionParams | None = None) -> list[Hit]:
+        """The k best hits of gathered candidates: fused (hybrid) or as listed, near-duplicates removed. No SQL."""
+        params = fusion or self.fusion
+        if g.method == "vector":
+            ranked = g.vec_list
+        elif g.method == "keyword":
+            ranked = g.kw_list[: g.pool]
+        else:
+            created = {i: m.created_at for i, m in g.rows.items()}
+            sims = {i: float(v @ g.qv) for i, v in g.vecs.items()} if g.qv is not None else {}
+            ages = {i: (g.now - t) / DAY for i, t in created.items()}
+            ranked = recall.fuse(sims, dict(g.kw_list), g.neighbours, params, ages, window=g.window,
+                                 created_at=created, exact=g.exact)
+        top = [i for i, _ in ranked[: k * 4] if i in g.rows]
+        kept = recall.dedupe(top, g.vecs, {i: g.rows[i].text for i in top}, params.dedup_threshold)
+        scores, kws = dict(ranked), dict(g.kw_list)
+        vranks = {i: r for r, (i, _) in enumerate(g.vec_list, start=1)}
+        kranks = {i: r for r, (i, _) in enumerate(g.kw_list, start=1)}
         hits = []
         for i in kept[:k]:
-            sim = float(vecs[i] @ qv) if qv is not None and i in vecs else None
-            hits.append(Hit(rows[i], scores[i], sim, kws.get(i), vranks.get(i), kranks.get(i)))
+            sim = float(g.vecs[i] @ g.qv) if g.qv is not None and i in g.vecs else None
+            hits.append(Hit(g.rows[i], scores[i], sim, kws.get(i), vranks.get(i), kranks.get(i)))
         return hits
 
-    def _fused(self, chat_id, qv, vec_list, kw_list, pool, excluded, now) -> list[tuple[int, float]]:
-        """Hybrid ranking: the top `pool` of each list plus their adjacent turns, scored by recall.fuse."""
-        candidates = list(dict.fromkeys([i for i, _ in vec_list[:pool]] + [i for i, _ in kw_list[:pool]]))
-        if not candidates:
-            return []
-        neighbours = self._adjacent(chat_id, self.get_rows(candidates).values())
-        for id_, (before, after) in list(neighbours.items()):  # an adjacent turn's own neighbour is the candidate
-            if before is not None and before not in neighbours:
-                neighbours[before] = (None, id_)
-            if after is not None and after not in neighbours:
-                neighbours[after] = (id_, None)
-        scored = set(neighbours)
-        scored -= excluded
-        rows = self.get_rows(list(scored))
-        sims = {i: float(v @ qv) for i, v in vectors.get(self._conn, list(rows)).items()}
-        now = time.time() if now is None else now
-        ages = {i: (now - m.created_at) / DAY for i, m in rows.items()}
-        return recall.fuse(sims, dict(kw_list), neighbours, self.fusion, ages)
+    def _created_at(self, ids: list[int]) -> dict[int, float]:
+        return dict(db.rows_in(self._conn, "SELECT id, created_at FROM messages WHERE id IN ({marks})", ids))
 
-    def _adjacent(self, chat_id: int, messages: Iterable[Message]) -> dict[int, tuple[int | None, int | None]]:
-        """Each message's previous and next message in its chat (by time, then row id), None at either end."""
-        out = {}
-        for m in messages:
-            before = self._conn.execute(
-                "SELECT id FROM messages WHERE chat_id = ? AND (created_at, id) < (?, ?) AND created_at >= ? "
-                "ORDER BY created_at DESC, id DESC LIMIT 1", (chat_id, m.created_at, m.id, m.created_at - TURN_GAP),
-            ).fetchone()
-            after = self._conn.execute(
-                "SELECT id FROM messages WHERE chat_id = ? AND (created_at, id) > (?, ?) AND created_at <= ? "
-                "ORDER BY created_at, id LIMIT 1", (chat_id, m.created_at, m.id, m.created_at + TURN_GAP),
-            ).fetchone()
-            out[m.rowid] = (before[0] if before else None, after[0] if after else None)
-        return out
+    def _vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
+        """Stored vectors by id, decoded in one matrix (vectors.get decodes them one by one)."""
+        rows = list(db.rows_in(self._conn, "SELECT id, embedding FROM message_vectors WHERE id IN ({marks})", ids))
+        return dict(zip([r[0] for r in rows], vectors.matrix_from_blobs([r[1] for r in rows]))) if rows else {}
+
+    def _window_candidates(self, chat_id: int, qv, window: tuple[float, float], excluded) -> list[int]:
+        """The window's messages most similar to the query (at most time_scan_limit of them are read, newest
+        first), so that the window's own best turns compete even when neither list found them."""
+        ids = [i for (i,) in self._conn.execute(
+            "SELECT id FROM messages WHERE chat_id = ? AND created_at >= ? AND created_at < ? "
+            "ORDER BY created_at DESC LIMIT ?",
+            (chat_id, window[0], window[1], self.fusion.time_scan_limit)) if i not in excluded]
+        if not ids or qv is None:
+            return []
+        return [i for i, _ in vectors.rescore(self._conn, ids, qv, self.fusion.time_candidates)]
+
+    def _adjacent_ids(self, chat_id: int, ids: list[int]) -> dict[int, tuple[int | None, int | None]]:
+        """Each message's previous and next message in its chat (by time, then row id, within TURN_GAP), None at
+        either end; one statement per 500 ids. Keys come in row-id order, as _adjacent gave them."""
+        out: dict[int, tuple[int | None, int | None]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = sorted(ids[start:start + 500])
+            sql = _ADJACENT_SQL.format(marks=",".join(f"?{n}" for n in range(3, 3 + len(chunk))))
+            for id_, before, after in self._conn.execute(sql, (chat_id, TURN_GAP, *chunk)):
+                out[id_] = (before, after)
+        return dict(sorted(out.items()))

@@ -159,20 +159,23 @@ class Memory:
         return edited
 
     async def recall(self, chat_id: int, query: str, k: int = 6, *, exclude_ids: Iterable[int] = (),
-                     method: str = "hybrid") -> list[Hit]:
+                     method: str = "hybrid", window: tuple[float, float] | None = None,
+                     keyword_query: str | None = None) -> list[Hit]:
+        """Store.recall off the event loop; `window` and `keyword_query` come from bot/timephrase (see there)."""
         started = time.perf_counter()
         query = clean_text(query)
         await self.flush(chat_id)
         query_vector = (await self._embed([query]))[0] if method != "keyword" else None
         hits = await self._run(self.store.recall, chat_id, query, k, exclude_ids=list(exclude_ids), method=method,
-                               query_vector=query_vector)
+                               query_vector=query_vector, window=window, keyword_query=keyword_query)
         self.recall_latencies.append(time.perf_counter() - started)
         del self.recall_latencies[:-1000]
         return hits
 
-    async def search(self, chat_id: int, query: str, k: int = 10) -> list[Hit]:
+    async def search(self, chat_id: int, query: str, k: int = 10, *, window: tuple[float, float] | None = None,
+                     keyword_query: str | None = None) -> list[Hit]:
         """User-facing search (/search): hybrid, no exclusions, no recency prior."""
-        return await self.recall(chat_id, query, k)
+        return await self.recall(chat_id, query, k, window=window, keyword_query=keyword_query)
 
     async def get(self, chat_id: int, message_id: int) -> Message | None:
         return await self._run(self.store.get, chat_id, message_id)

@@ -20,9 +20,15 @@ from memory.embedder import Embedder
 from memory.errors import ModelMismatch
 from memory.models import MESSAGE_COLUMNS, Message
 from memory.reminders import Reminders
-from memory.search import TURN_GAP, Searching
+from memory.search import Searching
 
-CONTEXT_CHARS = 300  # of the previous turn embedded with a message (its end, nearest the message)
+# What the stored vectors are, recorded with the model: vectors of another scheme are never mixed with these.
+# Each message goes through the model once, as "Sender: text"; the turn it answers reaches the ranking through
+# neighbour and session spreading (memory/recall.py) instead of being embedded with it: under LoCoMo
+# cross-validation that did as well as the previous turn in the input, or a vector mixed from both, at half the
+# model time (docs/BENCHMARKS.md).
+EMBEDDING_SCHEME = "sender-text/v2"
+LEGACY_SCHEME = "prev-text/v1"  # "previous turn\nSender: text" embedded as one text (before schemes were recorded)
 
 
 @dataclass(frozen=True)
@@ -34,16 +40,9 @@ class PendingVector:
     input: str
 
 
-def embedding_input(message: Message, previous: tuple[str, str] | None = None) -> str:
-    """The text embedded for a message: the sender's name gives the vector who said it, and the previous turn of
-    the chat (sender, text) what it answers ("Yes, since 2019" means little alone). On LoCoMo each was worth
-    several points of recall (docs/BENCHMARKS.md)."""
-    line = f"{message.sender_name}: {message.text}" if message.sender_name else message.text
-    if previous is not None and previous[1].strip():
-        sender, text = previous
-        context = f"{sender}: {text}" if sender else text
-        return f"{context.strip()[-CONTEXT_CHARS:]}\n{line}"
-    return line
+def embedding_input(message: Message) -> str:
+    """The text embedded for a message: the sender's name gives the vector who said it."""
+    return f"{message.sender_name}: {message.text}" if message.sender_name else message.text
 
 
 class Store(Searching):
@@ -53,6 +52,7 @@ class Store(Searching):
         self.path = path
         self.fusion = fusion or recall.FusionParams()
         self.reminders = Reminders(conn, self.add)
+        self._chat_sizes: dict[int, int] = {}  # messages per chat, counted once, kept up to date by the writes
 
     # ----- opening -------------------------------------------------------------------------------------------
     @classmethod
@@ -82,6 +82,14 @@ class Store(Searching):
         row = self._conn.execute("SELECT name, dim FROM embedding_model WHERE id = 1").fetchone()
         return (row[0], row[1]) if row else None
 
+    def recorded_scheme(self) -> str | None:
+        """How the stored vectors were made (EMBEDDING_SCHEME, or LEGACY_SCHEME for an older database)."""
+        row = self._conn.execute("SELECT scheme FROM embedding_scheme WHERE id = 1").fetchone()
+        return row[0] if row else None
+
+    def _record_scheme(self) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO embedding_scheme (id, scheme) VALUES (1, ?)", (EMBEDDING_SCHEME,))
+
     def _check_model(self, on_model_change: str, progress) -> None:
         recorded = self.recorded_model()
         current = (self.embedder.name, self.embedder.dim)
@@ -92,13 +100,26 @@ class Store(Searching):
                     "INSERT INTO embedding_model (id, name, dim, created_at) VALUES (1, ?, ?, ?)",
                     (*current, time.time()),
                 )
+                self._record_scheme()
             return
-        if recorded == current:
+        if recorded != current:
+            if on_model_change != "reembed":
+                raise ModelMismatch(recorded[0], recorded[1], *current)
+            self.reembed(progress)
+            return
+        with self._transaction():
             vectors.create(self._conn, self.embedder.dim)
-            return
-        if on_model_change != "reembed":
-            raise ModelMismatch(recorded[0], recorded[1], *current)
-        self.reembed(progress)
+            if self.recorded_scheme() != EMBEDDING_SCHEME:
+                self._requeue_all_vectors()
+
+    def _requeue_all_vectors(self) -> None:
+        """Vectors of another scheme, same model: all are dropped and every message listed as pending, so they
+        are made again from the background queue (Memory) while the bot already runs; keyword search works
+        meanwhile. Inside a transaction."""
+        vectors.drop(self._conn)
+        vectors.create(self._conn, self.embedder.dim)
+        self._conn.execute("INSERT OR IGNORE INTO pending_vectors (id) SELECT id FROM messages")
+        self._record_scheme()
 
     def reembed(self, progress: Callable[[int, int], None] | None = None, batch_size: int = 256) -> int:
         """Re-embed every message with the current embedder; the model record changes with the last batch."""
@@ -121,6 +142,7 @@ class Store(Searching):
                         "INSERT OR REPLACE INTO embedding_model (id, name, dim, created_at) VALUES (1, ?, ?, ?)",
                         (self.embedder.name, self.embedder.dim, time.time()),
                     )
+                    self._record_scheme()
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -177,6 +199,7 @@ class Store(Searching):
                             message.reply_to, json.dumps(message.meta) if message.meta else None,
                         ),
                     ).lastrowid
+                    self._grow_chat_size(message.chat_id, 1)
                 existing[key] = (row_id, message.text)
                 stored[key] = replace(message, id=row_id)
             fresh = list({m.id: m for m in stored.values()}.values())
@@ -197,9 +220,9 @@ class Store(Searching):
         return [stored[(m.chat_id, m.message_id)] for m in batch]
 
     def _embed_rows(self, messages: Sequence[Message]) -> None:
-        """Embed stored messages (each with the turn before it) and write their vectors. Inside a transaction."""
-        inputs = [embedding_input(m, self._previous_turn(m)) for m in messages]
-        embedded = self.embedder.embed_batch(inputs)
+        """Embed stored messages, one model pass each ("Sender: text"), and write their vectors. Inside a
+        transaction."""
+        embedded = self.embedder.embed_batch([embedding_input(m) for m in messages])
         self._write_vectors([m.rowid for m in messages], embedded)
 
     def _write_vectors(self, ids: list[int], embedded: np.ndarray) -> None:
@@ -217,7 +240,7 @@ class Store(Searching):
             f"JOIN messages m ON m.id = p.id {where} ORDER BY p.id LIMIT ?", args,
         ).fetchall()
         messages = [Message.from_row(r) for r in rows]
-        return [PendingVector(m.rowid, m.text, embedding_input(m, self._previous_turn(m))) for m in messages]
+        return [PendingVector(m.rowid, m.text, embedding_input(m)) for m in messages]
 
     def write_vectors(self, pending: Sequence[PendingVector], embedded: np.ndarray) -> int:
         """Store the vectors computed for pending_embeddings(); a message deleted or edited since is skipped (an
@@ -241,14 +264,9 @@ class Store(Searching):
     def count_pending(self) -> int:
         return self._conn.execute("SELECT count(*) FROM pending_vectors").fetchone()[0]
 
-    def _previous_turn(self, message: Message) -> tuple[str, str] | None:
-        row = self._conn.execute(
-            "SELECT sender_name, text FROM messages WHERE chat_id = ? "
-            "AND (created_at < ? OR (created_at = ? AND id < ?))"
-            " AND created_at >= ? ORDER BY created_at DESC, id DESC LIMIT 1",
-            (message.chat_id, message.created_at, message.created_at, message.id, message.created_at - TURN_GAP),
-        ).fetchone()
-        return (row[0], row[1]) if row else None
+    def _grow_chat_size(self, chat_id: int, n: int) -> None:
+        if chat_id in self._chat_sizes:
+            self._chat_sizes[chat_id] += n
 
     def _existing(self, batch: Sequence[Message]) -> dict[tuple[int, int], tuple[int, str]]:
         found: dict[tuple[int, int], tuple[int, str]] = {}
@@ -279,6 +297,7 @@ class Store(Searching):
         with self._transaction():
             vectors.delete(self._conn, ids)
             self._conn.executemany("DELETE FROM messages WHERE id = ?", [(i,) for i in ids])
+        self._forget_chat_size(chat_id)
         return len(ids)
 
     def delete(self, chat_id: int, message_id: int) -> bool:
@@ -290,6 +309,7 @@ class Store(Searching):
         with self._transaction():
             vectors.delete(self._conn, ids)
             self._conn.execute("DELETE FROM messages WHERE chat_id = ?", (chat_id,))
+        self._forget_chat_size(chat_id)
         return len(ids)
 
     def move_chat(self, old: int, new: int) -> int:
@@ -327,6 +347,8 @@ class Store(Searching):
             self._conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since) "
                               "SELECT ?, timezone, context_since FROM chats WHERE chat_id = ?", (new, old))
             self._conn.execute("UPDATE reminders SET chat_id = ? WHERE chat_id = ?", (new, old))
+        self._forget_chat_size(old)
+        self._forget_chat_size(new)
         return len(rows)
 
     def delete_older_than(self, cutoff: float) -> int:

@@ -10,8 +10,8 @@ import pytest
 from bench import eval_locomo, locomo
 from bench.__main__ import main as cli
 from bot.errors import EngramError
-from memory import HashEmbedder, Message, Store, recall
-from memory.store import embedding_input
+from memory import HashEmbedder, Message, Store, db, recall
+from memory.store import EMBEDDING_SCHEME, LEGACY_SCHEME, embedding_input
 
 TINY = [
     {
@@ -151,16 +151,14 @@ def test_spread_lifts_the_turn_after_a_strong_one():
     assert spread[1] == pytest.approx(1.0 + 0.3 * 0.1)
 
 
-def test_embedding_input_uses_sender_and_previous_turn():
+def test_embedding_input_is_the_sender_and_the_text():
     plain = Message(chat_id=1, message_id=1, text="A golden retriever.", sender_name="Alice")
     assert embedding_input(plain) == "Alice: A golden retriever."
-    answer = Message(chat_id=1, message_id=2, text="Yes", sender_name="Bob")
-    text = embedding_input(answer, ("Alice", "x" * 400 + " Is it a puppy?"))
-    assert text.endswith("Is it a puppy?\nBob: Yes") and len(text) < 320
+    assert embedding_input(Message(chat_id=1, message_id=2, text="Hi")) == "Hi"
 
 
-def test_store_embeds_each_message_with_the_turn_before_it(tmp_path):
-    """The live path (one message at a time) and a batch import give the same vectors."""
+def test_store_embeds_each_message_once_as_sender_and_text(tmp_path):
+    """One model pass a message, whatever came before it; the live path and a batch import agree."""
     texts = [("Alice", "Is it a puppy?"), ("Bob", "Yes"), ("Alice", "How old?")]
     one, batch = Store.open(tmp_path / "a.db", HashEmbedder()), Store.open(tmp_path / "b.db", HashEmbedder())
     try:
@@ -168,13 +166,34 @@ def test_store_embeds_each_message_with_the_turn_before_it(tmp_path):
             one.add(Message(chat_id=1, message_id=n, text=text, sender_name=who, created_at=100.0))
         batch.add_many([Message(chat_id=1, message_id=n, text=t, sender_name=w, created_at=100.0)
                         for n, (w, t) in enumerate(texts, start=1)])
-        expected = HashEmbedder().embed_batch(["Alice: Is it a puppy?\nBob: Yes"])[0]
+        expected = HashEmbedder().embed_batch(["Bob: Yes"])[0]
         for store in (one, batch):
             got = store.vector_search(1, expected, 1)
             assert got[0][0] == store.get(1, 2).id and got[0][1] == pytest.approx(1.0, abs=1e-2)
+            assert store.recorded_scheme() == EMBEDDING_SCHEME
     finally:
         one.close()
         batch.close()
+
+
+def test_vectors_of_the_previous_scheme_are_made_again_never_mixed(tmp_path):
+    path = tmp_path / "old.db"
+    store = Store.open(path, HashEmbedder())
+    store.add_many([Message(chat_id=1, message_id=n, text=f"hello number {n}", created_at=100.0 + n)
+                    for n in range(1, 4)])
+    store.close()
+    raw = db.connect(path)
+    raw.execute("UPDATE embedding_scheme SET scheme = ?", (LEGACY_SCHEME,))  # as written before this scheme
+    raw.close()
+    again = Store.open(path, HashEmbedder())
+    try:
+        check = again.check()
+        assert (check["vectors"], check["pending_vectors"]) == (0, 3) and check["consistent"]  # none kept
+        assert again.recorded_scheme() == EMBEDDING_SCHEME
+        assert again.embed_pending() == 3  # what Memory's background queue does while the bot runs
+        assert again.recall(1, "hello number 2", 1)[0].message.message_id == 2
+    finally:
+        again.close()
 
 
 def test_hybrid_recall_finds_the_answer_after_the_matching_question_and_respects_exclusions(tmp_path):
@@ -203,6 +222,36 @@ def test_a_turn_a_day_later_is_not_read_with_the_previous_one(tmp_path):
         store.add(Message(chat_id=1, message_id=2, text="Yes", sender_name="Bob", created_at=100.0 + 86400))
         alone = HashEmbedder().embed_batch(["Bob: Yes"])[0]
         assert store.vector_search(1, alone, 1)[0][1] == pytest.approx(1.0, abs=1e-2)
-        assert store._adjacent(1, [store.get(1, 2)]) == {store.get(1, 2).id: (None, None)}
+        assert store._adjacent_ids(1, [store.get(1, 2).id]) == {store.get(1, 2).id: (None, None)}
+    finally:
+        store.close()
+
+
+def test_cross_validation_tunes_on_the_others_and_measures_the_held_out(tmp_path, capsys, hash_embedder):
+    two = [TINY[0], {**TINY[0], "sample_id": "conv-tiny-2"}]
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(two), encoding="utf-8")
+    assert cli(["eval-locomo", str(path), "--cv", "--json"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    assert [f["held_out"] for f in output["folds"]] == ["conv-tiny", "conv-tiny-2"]
+    for fold in output["folds"]:
+        assert set(fold["chosen"]) == set(eval_locomo.CV_GRID)
+        assert all(fold["chosen"][k] in eval_locomo.CV_GRID[k] for k in fold["chosen"])
+    assert set(output["cv"]) == {"1", "2", "3", "4", "5", "overall"}
+    assert 0.0 <= output["cv"]["overall"]["R@10"] <= 1.0 and output["keyword"]["overall"]["R@10"] >= 0.0
+    assert cli(["eval-locomo", str(path), "--cv"]) == 0
+    assert "leave-one-conversation-out" in capsys.readouterr().out
+
+
+def test_rank_of_gathered_candidates_is_recall(tmp_path):
+    """Store.recall is gather + rank: ranking the gathered candidates again gives the same hits."""
+    store = Store.open(tmp_path / "g.db", HashEmbedder())
+    try:
+        store.add_many([Message(chat_id=3, message_id=n, text=t, created_at=1000.0 + 60 * n) for n, t in
+                        enumerate(["the red bike", "a blue bike", "red wine tonight", "bike repair shop"], start=1)])
+        for method in ("hybrid", "keyword", "vector"):
+            gathered = store.gather(3, "red bike", 3, method=method, now=5000.0)
+            expected = store.recall(3, "red bike", 3, method=method, now=5000.0)
+            assert [h.message.id for h in store.rank(gathered, 3)] == [h.message.id for h in expected]
     finally:
         store.close()

@@ -22,7 +22,7 @@ from bot.errors import EngramError, retry_after_seconds
 from bot.reminders import texts
 from bot.reminders.parse import REQUEST_WORDS, ParsedReminder, ParseError, detect_natural_request, parse_reminder
 from bot.reminders.recurrence import Recurrence
-from bot.timezones import zone
+from bot.timezones import chat_timezone, zone
 from memory.reminders import Reminder, delivery_message
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,7 @@ class ReminderService:
 
     # ----- the API the handlers use ----------------------------------------------------------------------------
     async def timezone_for(self, chat_id: int) -> str:
-        settings = await self.memory.chat_settings(chat_id)
-        return settings.get("timezone") or self.default_tz
+        return await chat_timezone(self.memory, chat_id, self.default_tz)
 
     async def set_timezone(self, chat_id: int, tz: str) -> str:
         """Validate and store the chat's time zone; returns its canonical name. ParseError if unknown."""
