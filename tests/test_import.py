@@ -181,3 +181,19 @@ def test_messages_that_cannot_be_read_are_counted_as_errors():
     summary = Summary()
     (message,) = to_messages(parse(raw).chats[0], 5, summary)
     assert message.text == "fine" and summary.error_count == 1 and summary.skipped["malformed"] == 1
+
+
+def test_what_import_in_a_chat_takes_and_refuses():
+    from bot.commands import UsageError
+    from bot.importing import live
+
+    assert live.request("", 5, owner_private=False) == live.ImportRequest(5, "")
+    assert live.request("into -100123 Book Club", 5, owner_private=True) == live.ImportRequest(-100123, "Book Club")
+    with pytest.raises(UsageError, match="Only the bot's owner"):
+        live.request("into -100123", 5, owner_private=False)
+    account = load(FIXTURES / "telegram_account.json")
+    with pytest.raises(UsageError, match="holds 4 chats"):
+        live.choose(account, "")
+    assert [c.name for c in live.choose(account, "Book Club")] == ["Book Club"]
+    assert live.too_big(25 * 2**20, self_hosted=False).startswith("This file is 25 MB")
+    assert live.too_big(25 * 2**20, self_hosted=True) is None and live.too_big(1000, self_hosted=False) is None

@@ -9,6 +9,7 @@ written"), so live replies never share the CPU with it: a reply waits for at mos
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections import Counter
@@ -94,8 +95,9 @@ def _entry_id(entry: object) -> object:
 async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int | None = None,
                        bot_user_id: int | None = None, dry_run: bool = False, batch_size: int = BATCH,
                        gate: Callable[[], Awaitable[None]] | None = None,
-                       progress: Callable[[Progress], None] | None = None) -> Summary:
-    """Import chats (each into its own chat id, or all into `into`); returns what was done."""
+                       progress: Callable[[Progress], Awaitable[None] | None] | None = None) -> Summary:
+    """Import chats (each into its own chat id, or all into `into`); returns what was done. `progress` is called
+    after every batch (and awaited if it returns an awaitable)."""
     if into is not None and len(chats) > 1:
         raise ImportFileError(f"this export holds {len(chats)} chats and --into takes one: pick it with --chat")
     targets = [into if into is not None else chat.chat_id for chat in chats]
@@ -124,8 +126,8 @@ async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int
             summary.present += len(batch) - added
             state.done += len(batch)
             state.imported, state.present = summary.imported, summary.present
-            if progress is not None:
-                progress(state)
+            if progress is not None and inspect.isawaitable(shown := progress(state)):
+                await shown
     summary.seconds = time.monotonic() - state.started
     log.info("import: %d imported, %d already present, %d skipped, %d errors in %.1f s", summary.imported,
              summary.present, sum(summary.skipped.values()), summary.error_count, summary.seconds)
