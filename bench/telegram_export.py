@@ -1,9 +1,9 @@
 """Generated Telegram Desktop exports for import benchmarks and tests: a supergroup of a few people chatting.
 
-Messages are sentences drawn from a LoCoMo-format file (`texts_from_locomo`) or built from templates: 1-3
-sentences each, so texts vary in length and wording like chat turns (~150 characters on average), never one
-sentence repeated. Replies, edits, captioned photos, stickers and service entries are mixed in as Telegram
-Desktop writes them (see bot/importing/telegram.py).
+Message texts are made of sentences of a LoCoMo-format file's turns, each as long as a real turn
+(`locomo_like`: ~150 characters on average), or built from 1-3 template sentences: they vary in length and
+wording like chat turns, never one sentence repeated. Replies, edits, captioned photos, stickers and service
+entries are mixed in as Telegram Desktop writes them (see bot/importing/telegram.py).
 """
 
 from __future__ import annotations
@@ -44,22 +44,35 @@ def template_sentences(rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def texts_from_locomo(path: str | Path) -> list[str]:
-    """The sentences of every turn of a LoCoMo-format file."""
-    sentences = []
+def turns_from_locomo(path: str | Path) -> list[str]:
+    """The text of every turn of a LoCoMo-format file."""
+    turns = []
     for sample in json.loads(Path(path).read_text(encoding="utf-8")):
-        conversation = sample["conversation"]
-        for key, session in conversation.items():
+        for key, session in sample["conversation"].items():
             if key.startswith("session_") and isinstance(session, list):
-                for turn in session:
-                    sentences += [s for s in re.split(r"(?<=[.!?])\s+", turn.get("text", "")) if len(s) > 3]
-    return sentences
+                turns += [turn["text"] for turn in session if turn.get("text")]
+    return turns
 
 
-def generate(n: int, seed: int = 7, sentences: list[str] | None = None, chat_id: int = 1234567890) -> dict:
-    """A one-chat export (a private supergroup) of about `n` entries, oldest first."""
+def locomo_like(turns: list[str], n: int, seed: int = 7) -> list[str]:
+    """`n` texts as long as LoCoMo's turns (each takes the length of a random turn) made of sentences of random
+    turns: the length and wording of real chat, without whole turns coming back again and again."""
     rng = random.Random(seed)
-    pool = sentences or template_sentences(rng, 5000)
+    sentences = [s for t in turns for s in re.split(r"(?<=[.!?])\s+", t) if len(s) > 3]
+    texts = []
+    for _ in range(n):
+        target, parts = len(rng.choice(turns)), [rng.choice(sentences)]
+        while sum(len(p) + 1 for p in parts) < target * 0.9:
+            parts.append(rng.choice(sentences))
+        texts.append(" ".join(parts))
+    return texts
+
+
+def generate(n: int, seed: int = 7, texts: list[str] | None = None, chat_id: int = 1234567890) -> dict:
+    """A one-chat export (a private supergroup) of `n` entries, oldest first. Message texts are drawn from `texts`
+    (one each; e.g. locomo_like()), else made of 1-3 template sentences."""
+    rng = random.Random(seed)
+    pool = template_sentences(rng, 5000)
     messages: list[dict] = []
     ts = START
     for i in range(1, n + 1):
@@ -71,7 +84,10 @@ def generate(n: int, seed: int = 7, sentences: list[str] | None = None, chat_id:
             messages.append({**entry, "type": "service", "actor": name, "actor_id": f"user{user}",
                              "action": "pin_message", "message_id": max(1, i - 3), "text": "", "text_entities": []})
             continue
-        text = " ".join(rng.choice(pool) for _ in range(rng.choice((1, 1, 2, 2, 3))))
+        if texts:
+            text = texts[(i - 1) % len(texts)]
+        else:
+            text = " ".join(rng.choice(pool) for _ in range(rng.choice((1, 1, 2, 2, 3))))
         entry.update({"from": name, "from_id": f"user{user}"})
         if roll < 0.03:
             entry.update({"file": "(File not included. Change data exporting settings to download.)",
@@ -95,7 +111,7 @@ def _local(ts: int) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def write(path: str | Path, n: int, seed: int = 7, sentences: list[str] | None = None) -> Path:
+def write(path: str | Path, n: int, seed: int = 7, texts: list[str] | None = None) -> Path:
     path = Path(path)
-    path.write_text(json.dumps(generate(n, seed, sentences), ensure_ascii=False, indent=1), encoding="utf-8")
+    path.write_text(json.dumps(generate(n, seed, texts), ensure_ascii=False, indent=1), encoding="utf-8")
     return path
