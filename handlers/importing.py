@@ -90,6 +90,10 @@ async def _import(services: Services, bot: Bot, document: Document, wanted: live
         await show("Import done. " + views.summary_text(summary))
     except EngramError as exc:  # the file or the request: said in the progress message, in plain words
         await show(str(exc))
+    except asyncio.CancelledError:  # the bot is stopping: every batch stored so far stays
+        await asyncio.shield(show("The import was stopped (the bot is shutting down). Send /import again to "
+                                  "finish it: what is imported stays, nothing comes twice."))
+        raise
     finally:
         services.importing = False
 

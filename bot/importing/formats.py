@@ -40,6 +40,7 @@ class ChatExport:
     entries: list[Any]
     convert: Callable[[Any], Converted]
     shared_ids: bool = False  # its message ids are the live chat's own (a supergroup or channel; Engram's)
+    export_id: int | None = None  # the id the export gives the chat (Telegram's bare peer id)
 
     def shares_ids_with(self, target: int) -> bool:
         """Whether this chat's message ids mean the same messages as the live ids of chat `target`."""
@@ -70,11 +71,10 @@ class ExportFile:
 
 
 def _matches(chat: ChatExport, want: str) -> bool:
+    """A chat named by its name (any case), its id in the export, or its Bot API id."""
     want = want.strip()
     if want.lstrip("-").isdigit():
-        bare = chat.source.rsplit(":", 1)[-1]
-        return int(want) in (chat.chat_id, int(bare) if bare.lstrip("-").isdigit() else None) or \
-            (chat.chat_id is not None and abs(int(want)) == abs(chat.chat_id) % telegram.CHANNEL_ID_OFFSET)
+        return int(want) in (chat.chat_id, chat.export_id)
     return chat.name.casefold() == want.casefold()
 
 
@@ -148,7 +148,7 @@ def _telegram_chat(chat: dict) -> ChatExport:
     name = chat.get("name") or {"saved_messages": "Saved Messages", "replies": "Replies"}.get(chat_type, "")
     return ChatExport(name=str(name or chat_id), chat_id=chat_id, source=f"telegram:{chat_id}",
                       entries=chat["messages"], convert=telegram.convert,
-                      shared_ids=chat_type in telegram.CHANNEL_TYPES)
+                      shared_ids=chat_type in telegram.CHANNEL_TYPES, export_id=bare if isinstance(bare, int) else None)
 
 
 def _engram_chat(document: dict) -> ChatExport:
