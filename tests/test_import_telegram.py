@@ -38,8 +38,8 @@ def config(tmp_path, fake):
 async def done(fake, chat_id: int, since: int, timeout: float = 60.0) -> dict:
     """The progress message once it shows the summary."""
     call = await fake.wait_for(lambda c: c.method == "editMessageText" and c.ok and c.chat_id == chat_id
-                               and ("Import done" in c.params.get("text", "") or "Format: JSON" in c.params.get(
-                                   "text", "")), since, timeout)
+                               and any(word in c.params.get("text", "") for word in ("Import done", "Format: JSON",
+                                                                                       "chats (")), since, timeout)
     return fake.messages[(chat_id, call.params["message_id"])]
 
 
@@ -115,3 +115,19 @@ async def command_document(fake, chat_id: int, content: bytes, user_id: int | No
     await fake.document(chat_id, content, caption="/import", user_id=user_id or chat_id, **kw)
     call = await fake.wait_for(lambda c: c.method == "sendMessage" and c.ok and c.chat_id == chat_id, mark, 15)
     return fake.messages[(chat_id, call.result["message_id"])]
+
+
+async def test_a_whole_account_export_needs_the_chat_named(fake, config):
+    account = (Path(__file__).parent / "fixtures" / "telegram_account.json").read_bytes()
+    async with bot_running(config, ScriptedLLM("OK."), HashEmbedder(64)) as services:
+        mark = fake.mark()
+        sent = await fake.document(OWNER, account, caption="/import", user_id=OWNER)
+        asked = await done(fake, OWNER, mark)
+        assert "holds 4 chats (Bob Lee, Book Club, Saved Messages, Old Channel)" in asked["text"]
+        assert await services.memory.count() == 0
+        mark = fake.mark()
+        await fake.text(OWNER, "/import Book Club", user_id=OWNER, reply_to=sent["message_id"])
+        imported = await done(fake, OWNER, mark)
+        assert "Book Club → chat 111" in imported["text"] and "2 messages imported" in imported["text"]
+        assert [m.text for m in await services.memory.recent(OWNER, 5)] == [
+            "Next book: The Left Hand of Darkness", "I loved the chapter on the glacier crossing"]
