@@ -16,7 +16,7 @@ update was first handed over to a connected client (`handed_over`) and how often
 message was first sent (`sent_at`).
 
 Tests push updates with `text`, `edit`, `photo`, `press` … and wait for the bot's calls with `wait_for`.
-bench/load.py (`./engram bench-load`) loads this module by path to drive the real bot under load.
+bench/load/ (`./engram bench-load`) loads this module by path to drive the real bot under load.
 """
 
 from __future__ import annotations
