@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot import commands, views
 from bot.views import HTML
-from handlers import reminders
+from handlers import importing, reminders
 from handlers.context import args_text, services_of
 
 # (command, description) in menu order: setMyCommands and /help both use it.
@@ -49,7 +49,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
-    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS + reminders.COMMANDS]
+    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS + importing.COMMANDS + reminders.COMMANDS]
     await reply_html(update, "<b>Commands</b>\n" + "\n".join(lines))
 
 

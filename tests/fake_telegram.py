@@ -168,6 +168,9 @@ class FakeTelegram:
         self.messages: dict[tuple[int, int], dict] = {}  # what each chat shows, the bot's messages and users'
         self.raw: dict[tuple[int, int], tuple[str, str | None]] = {}  # bot messages: (text as sent, parse_mode)
         self.documents: list[dict] = []
+        self.files: dict[str, bytes] = {}  # file_id -> content of documents users sent (getFile, then download)
+        self.file_sizes: dict[str, int] = {}  # file_id -> the size a document claims, if not its content's
+        self.downloads: list[str] = []  # file paths downloaded
         self.commands: list[dict] = []
         self.chats: dict[int, dict] = {}
         self._failures: list[dict] = []
@@ -190,6 +193,7 @@ class FakeTelegram:
         self.deliveries: Counter[int] = Counter()  # update_id -> how many times handed over
         self.sent_at: dict[tuple[int, int], float] = {}  # a bot message (chat, id) -> when sendMessage made it
         self.limits: Limits | None = None
+        self.file_limit = 20 * 1024 * 1024  # getFile refuses bigger files, as the public Bot API does
         self._buckets: dict[object, _Bucket] = {}
         if limits:
             self.enforce(limits)
@@ -202,6 +206,7 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -442,6 +447,25 @@ class FakeTelegram:
                                "caption": caption})
         return message
 
+    async def api_getFile(self, params, files):
+        file_id = params.get("file_id", "")
+        if file_id not in self.files:
+            raise ApiError("Bad Request: invalid file_id")
+        size = self.file_sizes.get(file_id, len(self.files[file_id]))
+        if size > self.file_limit:
+            raise ApiError("Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size,
+                "file_path": f"documents/{file_id}.json"}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """GET /file/bot<token>/<file_path>: the content of a file getFile has described."""
+        path = request.match_info["path"]
+        file_id = path.removeprefix("documents/").removesuffix(".json")
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(path)
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
+
     def _check_text(self, text: str, parse_mode: str | None, allow_empty: bool = False) -> str:
         if parse_mode not in (None, "", "HTML"):
             raise ApiError(f"Bad Request: the fake server only checks parse_mode HTML, not {parse_mode}")
@@ -508,6 +532,26 @@ class FakeTelegram:
     async def photo(self, chat_id: int, caption: str, user_id: int | None = None, **fields) -> dict:
         photo = [{"file_id": f"p{next(self._ids)}", "file_unique_id": "pu", "width": 90, "height": 90}]
         message = self._new_message(chat_id, self.user(user_id or chat_id), photo=photo, caption=caption, **fields)
+        await self.push(message=message)
+        return message
+
+    async def document(self, chat_id: int, content: bytes, file_name: str = "result.json", caption: str | None = None,
+                       user_id: int | None = None, file_size: int | None = None, reply_to: int | None = None) -> dict:
+        """A user sends a file (`file_size` may claim another size than the content's, as for a huge file)."""
+        file_id = f"f{next(self._ids)}"
+        self.files[file_id] = content
+        if file_size is not None:
+            self.file_sizes[file_id] = file_size
+        document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                    "mime_type": "application/json", "file_size": len(content) if file_size is None else file_size}
+        extra: dict = {}
+        if caption:
+            extra["caption"] = caption
+            if entities := self._entities(caption):
+                extra["caption_entities"] = entities
+        if reply_to is not None:
+            extra["reply_to_message"] = self.messages[(chat_id, reply_to)]
+        message = self._new_message(chat_id, self.user(user_id or chat_id), document=document, **extra)
         await self.push(message=message)
         return message
 
