@@ -49,23 +49,36 @@ def words(text: str) -> int:
     return len(text.split())
 
 
+def sentences(text: str) -> list[str]:
+    return [" ".join(s.lower().split()) for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def shares_a_word(a: str, b: str) -> bool:
+    """A word of four letters or more in common (cut to five letters: "bring" meets "bringing")."""
+    def stems(t: str) -> set[str]:
+        return {w[:5] for w in re.findall(r"[a-z0-9]{4,}", t.lower())}
+    return bool(stems(a) & stems(b))
+
+
 def checks(case: Case, reply: str) -> dict[str, bool]:
     """Every check of one reply: True = passed. The case passes when all pass."""
     low = reply.lower()
-    lines = [line.strip().lower() for line in reply.splitlines() if line.strip()]
+    said = sentences(reply)
     speakers = {s.lower() for s, _ in case.said} | {case.asker.lower(), "user", "assistant", "engram"}
     out = {
         "not empty": bool(reply.strip()),
         "no denial": not DENIAL.search(reply),
         "brief": words(reply) <= MAX_WORDS,
         "no transcript": not any(m[1].lower() in speakers for m in TRANSCRIPT_LINE.finditer(reply)),
-        "no repeats": len(lines) == len(set(lines)),
+        "no repeats": len(said) == len(set(said)),
         "no prompt echo": not PROMPT_ECHO.search(reply),
     }
     if case.expect:
         out["expected"] = any(e in low for e in case.expect)
     if case.avoid:
         out["avoided"] = not any(a in low for a in case.avoid)
+    if case.behaviour == "statement":
+        out["relevant"] = shares_a_word(case.probe, reply)
     if case.behaviour == "unknown":
         out["declines"] = bool(DECLINE.search(reply))
     if case.behaviour == "greeting":
@@ -130,6 +143,21 @@ async def run_suite(config, cases: tuple[Case, ...] = CASES, progress=say) -> li
     return rows
 
 
+def rescore(path: str, cases: tuple[Case, ...]) -> list[dict]:
+    """The rows of an earlier run, checked again with today's checks."""
+    by_name = {c.name: c for c in cases}
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            case = by_name.get(row["name"])
+            if case is not None:
+                row["checks"] = checks(case, row["reply"])
+                row["passed"] = all(row["checks"].values())
+                rows.append(row)
+    return rows
+
+
 def format_table(summary: dict) -> str:
     head = f"{'':<32} {'tuned':>7} {'held-out':>9} {'all':>7}"
     lines = [head]
@@ -157,6 +185,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap on a reply's tokens (default %(default)s; the same cap for every run compared)")
     parser.add_argument("--only", nargs="+", choices=BEHAVIOURS, help="run these behaviours only")
+    parser.add_argument("--rescore", metavar="FILE",
+                        help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
+                             "changed")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -164,10 +195,12 @@ def main(args: argparse.Namespace) -> int:
     config.llm.max_new_tokens = args.max_new_tokens
     cases = tuple(c for c in CASES if not args.only or c.behaviour in args.only)
     began = time.perf_counter()
-    rows = asyncio.run(run_suite(config, cases))
+    rows = rescore(args.rescore, cases) if args.rescore else asyncio.run(run_suite(config, cases))
     summary = summarise(rows)
     summary.update(model=config.llm.model if config.llm.backend == "transformers" else config.llm.openai.model,
                    seconds=round(time.perf_counter() - began, 1), load=load_average())
+    if args.rescore:
+        summary["model"] = f"replies of {args.rescore}"
     with open(args.out, "w", encoding="utf-8") as out:
         for r in rows:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")

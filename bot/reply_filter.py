@@ -1,0 +1,101 @@
+"""Keep a streamed reply a reply: no speaker label in front, no transcript continued, no line said twice.
+
+A small model shown a chat sometimes writes the next lines of it instead of an answer ("U1001: who brings the
+cake?", the same line four times). The filter sits between the model's stream and the user:
+- a label at the very start ("Engram:", "Assistant:", a speaker's name and a colon) is dropped;
+- the reply ends where a new line starts with such a label, or repeats a line already written.
+The first line streams as it comes (after the few characters that decide about a label: only a start that could
+still become one is held); later lines are held
+until they are complete, since only then can they be checked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+LABEL = re.compile(r"^\s*([A-Za-z][\w .'-]{0,30}|U\d+)\s*:\s*")
+GENERIC_LABELS = {"user", "assistant", "engram", "bot", "ai", "a", "answer", "reply", "you", "me", "i"}
+DECIDE_CHARS = 34  # enough to see a label's colon
+
+
+class ReplyFilter:
+    def __init__(self, names: Iterable[str] = ()):
+        self.labels = GENERIC_LABELS | {n.strip().lower() for n in names if n.strip()}
+        self.stopped = False
+        self._head = ""  # the start, until the label question is decided
+        self._decided = False
+        self._line = ""  # a later line being held until complete
+        self._lines: list[str] = []  # lines written so far (normalised)
+        self._first_line_open = True
+
+    def _is_label(self, text: str) -> int:
+        """Length of a speaker label at the start of `text` (0 if none)."""
+        match = LABEL.match(text)
+        if match is None:
+            return 0
+        label = match[1].strip().lower()
+        return match.end() if label in self.labels or re.fullmatch(r"u\d+", label) else 0
+
+    def _may_become_label(self, head: str) -> bool:
+        """True while the start could still turn out to be a label: "Ana" might go on as "Ana:"."""
+        start = head.strip().lower()
+        if ":" in head or "\n" in head.strip() or len(head) >= DECIDE_CHARS:
+            return False
+        return not start or any(label.startswith(start) for label in self.labels) or bool(
+            re.fullmatch(r"u\d*", start))
+
+    def feed(self, chunk: str) -> str:
+        if self.stopped:
+            return ""
+        out = []
+        if not self._decided:
+            self._head += chunk
+            if self._may_become_label(self._head):
+                return ""
+            self._decided = True
+            head, self._head = self._head, ""
+            head = head[self._is_label(head):].lstrip()
+            chunk = head
+        for piece in re.split(r"(\n)", chunk):
+            if self.stopped:
+                break
+            if piece == "\n":
+                out.append(self._end_line())
+            elif self._first_line_open:
+                self._line += piece
+                out.append(piece)
+            else:
+                self._line += piece
+        return "".join(out)
+
+    def _end_line(self) -> str:
+        """A line ended: the first one was already shown; a later one is shown now if it passes."""
+        line, self._line = self._line, ""
+        if self._first_line_open:
+            self._first_line_open = False
+            self._lines.append(_norm(line))
+            return ""  # the newline itself waits for the next line that passes
+        if self._is_label(line) or (_norm(line) and _norm(line) in self._lines):
+            self.stopped = True
+            return ""
+        if not _norm(line):
+            return ""
+        self._lines.append(_norm(line))
+        return "\n" + line
+
+    def finish(self) -> str:
+        """What was held back when the stream ended."""
+        if self.stopped:
+            return ""
+        if not self._decided:
+            self._decided = True
+            head, self._head = self._head, ""
+            return head[self._is_label(head):].lstrip()
+        if self._first_line_open or not self._line.strip():
+            return ""
+        return self._end_line()
+
+
+def _norm(line: str) -> str:
+    return " ".join(line.lower().split())
