@@ -40,7 +40,8 @@ MISDESCRIBED = re.compile(r"(\bmath|language model|chatgpt|openai|i am a human|i
 FRIENDLY = re.compile(r"\b(hello|hi|hey|good|glad|great|fine|well|welcome|thanks?|nice|pleasure|bye|night|"
                       r"morning|evening|help|happy)\b", re.I)
 # Pieces of the prompt a reply should never repeat: ISO dates, the quoting around memories.
-PROMPT_ECHO = re.compile(r"(\b20\d\d-\d\d-\d\d\b|earlier in this chat|the user asked|\bsaid: ['\"])", re.I)
+PROMPT_ECHO = re.compile(r"(\b20\d\d-\d\d-\d\d\b|today is \d|earlier in this chat|notes from this chat|"
+                         r"the user asked|\bsaid: ['\"])", re.I)
 TRANSCRIPT_LINE = re.compile(r"^\s*(user|assistant|engram|[A-Z][a-z]{1,12}|U\d+)\s*:", re.M)
 MAX_WORDS = 60
 

@@ -37,7 +37,9 @@ class Prompt:
 
 
 def format_day(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
+    """'14 November 2023': the way people write a date, so a date the model copies into a reply reads well."""
+    day = datetime.fromtimestamp(ts, tz=timezone.utc)
+    return f"{day.day} {day:%B %Y}"
 
 
 def quote(text: str, limit: int = MEMORY_QUOTE_CHARS) -> str:
@@ -46,7 +48,7 @@ def quote(text: str, limit: int = MEMORY_QUOTE_CHARS) -> str:
 
 
 def format_memory(hit: Hit, asker: Message) -> str:
-    """'2026-11-20, I said: "…"' — seen from the asker: their own words, the bot's, or another person's."""
+    """'20 November 2026, I said: "…"' — seen from the asker: their own words, the bot's, or another person's."""
     m = hit.message
     if m.role == "assistant":
         who = "You (Engram)"

@@ -27,12 +27,12 @@ def test_order_system_turns_then_memories_with_the_new_message():
                           [turn(1, "hi"), turn(2, "hello!", "assistant")], NEW, words, 1000, now=1_700_000_100)
     roles = [m["role"] for m in prompt.messages]
     assert roles == ["system", "user", "assistant", "user"]
-    assert prompt.messages[0]["content"] == "Be helpful.\nToday is 2023-11-14."
+    assert prompt.messages[0]["content"] == "Be helpful.\nToday is 14 November 2023."
     assert [m["content"] for m in prompt.messages[1:3]] == ["hi", "hello!"]
     last = prompt.messages[-1]["content"]
     # most relevant memory last, right before the question it helps to answer
     assert last.index("I like tea") < last.index("My dog is called Rex") < last.index(NEW.text)
-    assert '- 2023-11-14, I said: "My dog is called Rex"' in last  # Ana asks, Ana said it: "I"
+    assert '- 14 November 2023, I said: "My dog is called Rex"' in last  # Ana asks, Ana said it: "I"
     assert last.endswith("Using the notes, answer briefly: " + NEW.text)
     assert prompt.tokens == words(prompt.messages) <= 1000
 
