@@ -58,8 +58,13 @@ def format_memory(hit: Hit, asker: Message) -> str:
         who = "I"
     else:
         who = m.sender_name or "Someone"
-    return f'{format_day(m.created_at)}, {who} said: "{quote(m.text)}"'
+    return note_line(format_day(m.created_at), who, quote(m.text))
 
+
+def note_line(day: str, who: str, text: str) -> str:
+    """One memory in the prompt: '20 November 2026, Ana said: "…"'. (A worked example answering a "when"
+    question with a memory's date made SmolLM2-135M answer every question with a date: there is none.)"""
+    return f'{day}, {who} said: "{text}"'
 
 def _turn(message: Message, with_names: bool) -> ChatMessage:
     role = "assistant" if message.role == "assistant" else "user"
@@ -84,7 +89,7 @@ def _final(message: Message, memories: Sequence[Hit]) -> ChatMessage:
 
 def demo_turns() -> list[ChatMessage]:
     """The worked examples that follow the system prompt (bot/demos.py), in this module's layout."""
-    return demos(MEMORY_HEADER, ANSWER_CUE)
+    return demos(MEMORY_HEADER, ANSWER_CUE, note_line)
 
 
 def build_prompt(
