@@ -218,7 +218,7 @@ class Assistant:
             now=message.created_at, with_names=message.chat_id < 0, examples=self._examples,
         )
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
-        echo = ReplyFilter(names)
+        echo = ReplyFilter(names, self.config.max_sentences)
         first = True
         stream = self.llm.stream(reply.prompt.messages, settings, reply.cancel_event)
         try:

@@ -94,11 +94,14 @@ class AssistantConfig:
     parallel_replies: int = 1
     citations: str = "on"  # on | off: a reply from memory shows the memory it used (date and a few words)
     statements: str = "note"  # note | model: who acknowledges a statement (bot/reply_plan.py)
+    max_sentences: int = 1  # a model's reply ends after this many sentences; 0 = no limit
 
     def validate(self) -> None:
         _choice("assistant.busy_policy", self.busy_policy, ("queue", "cancel"))
         _choice("assistant.citations", self.citations, ("on", "off"))
         _choice("assistant.statements", self.statements, ("note", "model"))
+        if self.max_sentences < 0:
+            raise ConfigError("assistant.max_sentences must not be negative")
         if self.parallel_replies < 1:
             raise ConfigError("assistant.parallel_replies must be at least 1")
         if self.answer_missed_within < 0:

@@ -3,7 +3,8 @@
 A small model shown a chat sometimes writes the next lines of it instead of an answer ("U1001: who brings the
 cake?", the same line four times). The filter sits between the model's stream and the user:
 - a label at the very start ("Engram:", "Assistant:", a speaker's name and a colon) is dropped;
-- the reply ends where a new line starts with such a label, or repeats a line already written.
+- the reply ends where a new line starts with such a label, or repeats a line already written;
+- with `max_sentences`, it ends after that many sentences (a small model's later sentences mostly ramble).
 The first line streams as it comes (after the few characters that decide about a label: only a start that could
 still become one is held); later lines are held
 until they are complete, since only then can they be checked.
@@ -17,10 +18,17 @@ from collections.abc import Iterable
 LABEL = re.compile(r"^\s*([A-Za-z][\w .'-]{0,30}|U\d+)\s*:\s*")
 GENERIC_LABELS = {"user", "assistant", "engram", "bot", "ai", "a", "answer", "reply", "you", "me", "i"}
 DECIDE_CHARS = 34  # enough to see a label's colon
+_SENTENCE_END = re.compile(r"([.!?]+)(?=\s)")
+_ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "no", "mt", "prof"}
 
 
 class ReplyFilter:
-    def __init__(self, names: Iterable[str] = ()):
+    def __init__(self, names: Iterable[str] = (), max_sentences: int = 0):
+        self.max_sentences = max_sentences  # 0: no limit
+        self._shown = ""  # everything let through so far
+        self._scanned = 0  # where the search for the next sentence end resumes
+        self._sentences = 0
+        self._ends: list[int] = []
         self.labels = GENERIC_LABELS | {n.strip().lower() for n in names if n.strip()}
         self.stopped = False
         self._head = ""  # the start, until the label question is decided
@@ -67,7 +75,33 @@ class ReplyFilter:
                 out.append(piece)
             else:
                 self._line += piece
-        return "".join(out)
+        return self._limit("".join(out))
+
+    def _limit(self, text: str) -> str:
+        """`text`, cut after the last sentence allowed (then the reply is over)."""
+        if not self.max_sentences or not text:
+            self._shown += text
+            return text
+        before = len(self._shown)
+        combined = self._shown + text
+        for match in _SENTENCE_END.finditer(combined, self._scanned):
+            self._scanned = match.end()
+            sentence = combined[self._last_end():match.start() + 1]
+            words = sentence.split()
+            if len(words) < 2 or words[-1].rstrip(".!?").lower() in _ABBREVIATIONS or re.fullmatch(
+                    r"[A-Z]\.", words[-1]):
+                continue  # "Hello!" leads into its sentence; "Dr." and "J." end none
+            self._sentences += 1
+            self._ends.append(match.start() + len(match[1]))
+            if self._sentences >= self.max_sentences:
+                self.stopped = True
+                self._shown = combined[:match.start() + len(match[1])]
+                return self._shown[before:]
+        self._shown = combined
+        return text
+
+    def _last_end(self) -> int:
+        return self._ends[-1] if self._ends else 0
 
     def _end_line(self) -> str:
         """A line ended: the first one was already shown; a later one is shown now if it passes."""
@@ -91,10 +125,10 @@ class ReplyFilter:
         if not self._decided:
             self._decided = True
             head, self._head = self._head, ""
-            return head[self._is_label(head):].lstrip()
+            return self._limit(head[self._is_label(head):].lstrip())
         if self._first_line_open or not self._line.strip():
             return ""
-        return self._end_line()
+        return self._limit(self._end_line())
 
 
 def _norm(line: str) -> str:
