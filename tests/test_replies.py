@@ -141,3 +141,16 @@ async def test_a_reply_from_memory_carries_its_citation_to_every_front_end(memor
     off, _ = await make(memory, citations="off")
     again = await off.reply_text(Message(-1001234567890, 10, "what is my dog called?", sender_name="Ana"))
     assert again.citation is None and citation(again) is None
+
+
+def test_a_reply_ends_after_its_sentences():
+    def run(chunks, n):
+        f = ReplyFilter((), n)
+        return "".join(f.feed(c) for c in chunks) + f.finish()
+
+    assert run(["Hello! I am here to help.", " What can I do?"], 1) == "Hello! I am here to help."  # "Hello!" leads in
+    assert run(["Your dentist is Dr. Lund.", " He is nice."], 1) == "Your dentist is Dr. Lund."
+    assert run(["The sky is blue.", "\nMore words here."], 1) == "The sky is blue."
+    assert run(["One two.", " Three four. Five six."], 2) == "One two. Three four."
+    assert run(["One two. Three four."], 0) == "One two. Three four."  # 0: no limit
+    assert run(["At 7:40 on Tuesday"], 1) == "At 7:40 on Tuesday"
