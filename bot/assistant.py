@@ -19,9 +19,9 @@ from dataclasses import dataclass, field, replace
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled
 from bot.llm.base import LLM, GenerationSettings
-from bot.prompt import Prompt, build_prompt, demo_turns
+from bot.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.reply_filter import ReplyFilter
-from bot.reply_plan import ReplyPlan, cited, plan_reply
+from bot.reply_plan import ReplyPlan, cited, plan_reply, when_said
 from bot.timezones import query_window
 from memory import Hit, Memory, Message
 
@@ -218,7 +218,7 @@ class Assistant:
             now=message.created_at, with_names=message.chat_id < 0, examples=self._examples,
         )
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
-        echo = ReplyFilter(names, self.config.max_sentences)
+        echo = ReplyFilter(names, self.config.max_sentences, question=message.text)
         first = True
         stream = self.llm.stream(reply.prompt.messages, settings, reply.cancel_event)
         try:
@@ -237,6 +237,8 @@ class Assistant:
             if close is not None:
                 await close()
         tail = echo.finish()
+        if plan.memories:
+            tail += when_said(reply.text + tail, plan.memories, format_day) or ""
         if tail:
             reply.text += tail
             yield tail

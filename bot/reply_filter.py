@@ -4,7 +4,8 @@ A small model shown a chat sometimes writes the next lines of it instead of an a
 cake?", the same line four times). The filter sits between the model's stream and the user:
 - a label at the very start ("Engram:", "Assistant:", a speaker's name and a colon) is dropped;
 - the reply ends where a new line starts with such a label, or repeats a line already written;
-- with `max_sentences`, it ends after that many sentences (a small model's later sentences mostly ramble).
+- with `max_sentences`, it ends after that many sentences (a small model's later sentences mostly ramble);
+- a reply that starts by saying the question back loses it (the start is held while it could still be one).
 The first line streams as it comes (after the few characters that decide about a label: only a start that could
 still become one is held); later lines are held
 until they are complete, since only then can they be checked.
@@ -18,13 +19,19 @@ from collections.abc import Iterable
 LABEL = re.compile(r"^\s*([A-Za-z][\w .'-]{0,30}|U\d+)\s*:\s*")
 GENERIC_LABELS = {"user", "assistant", "engram", "bot", "ai", "a", "answer", "reply", "you", "me", "i"}
 DECIDE_CHARS = 34  # enough to see a label's colon
+ECHO_MIN_WORDS = 3
 _SENTENCE_END = re.compile(r"([.!?]+)(?=\s)")
 _ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "no", "mt", "prof"}
 
 
 class ReplyFilter:
-    def __init__(self, names: Iterable[str] = (), max_sentences: int = 0):
+    def __init__(self, names: Iterable[str] = (), max_sentences: int = 0, question: str = ""):
         self.max_sentences = max_sentences  # 0: no limit
+        # the message answered, if it is a real question (a greeting said back is fine): a reply starting with it
+        # drops it
+        self._question = _plain(question) if len(question.split()) >= ECHO_MIN_WORDS else ""
+        self._echo = ""  # the start of the first line, held while it could still be the question
+        self._echo_done = not self._question
         self._shown = ""  # everything let through so far
         self._scanned = 0  # where the search for the next sentence end resumes
         self._sentences = 0
@@ -71,11 +78,28 @@ class ReplyFilter:
             if piece == "\n":
                 out.append(self._end_line())
             elif self._first_line_open:
+                piece = self._unecho(piece)
                 self._line += piece
                 out.append(piece)
             else:
                 self._line += piece
         return self._limit("".join(out))
+
+    def _unecho(self, text: str) -> str:
+        """First-line text, held while it could still be the question said back, and dropped if it was."""
+        if self._echo_done:
+            return text
+        held = self._echo + text
+        plain = _plain(held)
+        if self._question.startswith(plain):
+            self._echo = held  # still a prefix of the question: wait
+            return ""
+        self._echo, self._echo_done = "", True
+        if plain.startswith(self._question):  # the whole question, then more: drop it with its punctuation
+            end = re.search(r"[.?!]+\s*", held)
+            if end is not None:
+                return held[end.end():]
+        return held
 
     def _limit(self, text: str) -> str:
         """`text`, cut after the last sentence allowed (then the reply is over)."""
@@ -126,9 +150,17 @@ class ReplyFilter:
             self._decided = True
             head, self._head = self._head, ""
             return self._limit(head[self._is_label(head):].lstrip())
-        if self._first_line_open or not self._line.strip():
+        if self._first_line_open:
+            held, self._echo, self._echo_done = self._echo, "", True
+            return "" if _plain(held) == self._question else self._limit(held)
+        if not self._line.strip():
             return ""
         return self._limit(self._end_line())
+
+
+def _plain(text: str) -> str:
+    """Lower-case words only: how the question and the reply's start are compared."""
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
 def _norm(line: str) -> str:

@@ -14,7 +14,7 @@ an answer is certain without it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.intent import Intent, classify, content_words, without_mentions, words
@@ -87,6 +87,21 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note") -> R
     if intent is Intent.SELF_QUESTION and not plan.memories:
         plan.answer = NOT_TOLD
     return plan
+
+
+_RELATIVE_TIME = re.compile(
+    r"\b(yesterday|today|tonight|tomorrow|recently|last (week|weekend|month|year|night|\w+day)|"
+    r"(this|next) (week|weekend|month|year|morning|\w+day)|\w+ (days?|weeks?|months?|years?) ago|"
+    r"(on|this) (monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b", re.I)
+
+
+def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str]) -> str | None:
+    """' (said on 15 July 2023)' when a reply from memory dates something relatively ("last Friday"): a relative
+    time means nothing without the day it was said, which the memory knows. None otherwise."""
+    if not _RELATIVE_TIME.search(reply):
+        return None
+    source = cited(reply, memories)
+    return f" (said on {day(source.message.created_at)})" if source is not None else None
 
 
 def cited(reply: str, memories: Sequence[Hit]) -> Hit | None:

@@ -154,3 +154,26 @@ def test_a_reply_ends_after_its_sentences():
     assert run(["One two.", " Three four. Five six."], 2) == "One two. Three four."
     assert run(["One two. Three four."], 0) == "One two. Three four."  # 0: no limit
     assert run(["At 7:40 on Tuesday"], 1) == "At 7:40 on Tuesday"
+
+
+def test_a_question_said_back_is_dropped():
+    def run(chunks, question):
+        f = ReplyFilter((), 1, question=question)
+        return "".join(f.feed(c) for c in chunks) + f.finish()
+
+    q = "When did Caroline go to the support group?"
+    assert run(["When did", " Caroline go to the", " support group? On", " 7 May."], q) == "On 7 May."
+    assert run(["When did", " Caroline go to", " the support group?"], q) == ""
+    assert run(["When did", " Caroline", " leave? Now."], q) == "When did Caroline leave?"  # not the question
+    assert run(["Hello! I am here."], "hello") == "Hello! I am here."  # a greeting may be said back
+
+
+def test_a_relative_time_from_memory_gets_the_day_it_was_said():
+    from bot.prompt import format_day
+    from bot.reply_plan import when_said
+
+    pottery = hit("I went to a pottery workshop last Friday!", created_at=1_689_400_000.0)
+    assert when_said("Ana went to the pottery workshop last Friday.", [pottery], format_day) == (
+        " (said on 15 July 2023)")
+    assert when_said("Ana went to the pottery workshop.", [pottery], format_day) is None
+    assert when_said("It was yesterday.", [], format_day) is None
