@@ -62,15 +62,26 @@ def classify(text: str) -> Intent:
     return Intent.STATEMENT
 
 
+def stem(word: str) -> str:
+    """A rough stem: "parked", "parks" -> "park"; "researching" -> "resea"; "likes", "liked" -> "lik"."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word[:5]
+
+
 def content_words(text: str) -> set[str]:
-    """The words that carry meaning, cut to a rough stem (first five letters) so "researching" meets "research"."""
+    """The words that carry meaning, as rough stems, so "researching" meets "research" and "parked" "park"."""
     stems = set()
     for word in words(text):
         if word in STOPWORDS:
             continue
         word = word.removesuffix("'s").strip("'")
         if len(word) > 1 and word not in STOPWORDS:
-            stems.add(word[:5])
+            stems.add(stem(word))
     return stems
 
 

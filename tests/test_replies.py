@@ -177,3 +177,11 @@ def test_a_relative_time_from_memory_gets_the_day_it_was_said():
         " (said on 15 July 2023)")
     assert when_said("Ana went to the pottery workshop.", [pottery], format_day) is None
     assert when_said("It was yesterday.", [], format_day) is None
+
+
+def test_word_forms_meet():
+    from bot.intent import content_words
+
+    assert content_words("Where did I park?") & content_words("I parked on level 3.")
+    assert content_words("What did Caroline research?") & content_words("researching adoption agencies")
+    assert content_words("who brings the cake") & content_words("Ana is bringing the cakes")
