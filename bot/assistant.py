@@ -238,7 +238,7 @@ class Assistant:
                 await close()
         tail = echo.finish()
         if plan.memories:
-            tail += when_said(reply.text + tail, plan.memories, format_day) or ""
+            tail += when_said(reply.text + tail, plan.memories, format_day, message.text) or ""
         if tail:
             reply.text += tail
             yield tail

@@ -95,10 +95,16 @@ _RELATIVE_TIME = re.compile(
     r"(on|this) (monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b", re.I)
 
 
-def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str]) -> str | None:
-    """' (said on 15 July 2023)' when a reply from memory dates something relatively ("last Friday"): a relative
-    time means nothing without the day it was said, which the memory knows. None otherwise."""
-    if not _RELATIVE_TIME.search(reply):
+_WHEN = re.compile(r"^\s*(when|what (year|month|day|date)|which (year|month|week|day))\b", re.I)
+_A_DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
+                     r"november|december)\b", re.I)
+
+
+def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str], question: str = "") -> str | None:
+    """' (said on 15 July 2023)' when a reply from memory dates something relatively ("last Friday") or answers
+    a "when" question without a date: the memory knows the day it was said. None otherwise."""
+    undated_when = bool(_WHEN.match(without_mentions(question))) and not _A_DATE.search(reply)
+    if not (_RELATIVE_TIME.search(reply) or undated_when):
         return None
     source = cited(reply, memories)
     return f" (said on {day(source.message.created_at)})" if source is not None else None

@@ -177,6 +177,9 @@ def test_a_relative_time_from_memory_gets_the_day_it_was_said():
         " (said on 15 July 2023)")
     assert when_said("Ana went to the pottery workshop.", [pottery], format_day) is None
     assert when_said("It was yesterday.", [], format_day) is None
+    went = "Ana went to the pottery workshop."
+    assert when_said(went, [pottery], format_day, "When did Ana go to the workshop?") == " (said on 15 July 2023)"
+    assert when_said("In July 2023.", [pottery], format_day, "When did Ana go to the workshop?") is None
 
 
 def test_word_forms_meet():
