@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled
+from bot.intent import Intent
 from bot.llm.base import LLM, GenerationSettings
 from bot.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.reply_filter import ReplyFilter
@@ -218,7 +219,8 @@ class Assistant:
             now=message.created_at, with_names=message.chat_id < 0, examples=self._examples,
         )
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
-        echo = ReplyFilter(names, self.config.max_sentences, question=message.text)
+        asked = message.text if plan.intent in (Intent.QUESTION, Intent.SELF_QUESTION) else ""  # "Good night!" may
+        echo = ReplyFilter(names, self.config.max_sentences, question=asked)  # be said back, a question not
         first = True
         stream = self.llm.stream(reply.prompt.messages, settings, reply.cancel_event)
         try:
