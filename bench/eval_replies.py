@@ -70,7 +70,8 @@ def checks(case: Case, reply: str) -> dict[str, bool]:
         "not empty": bool(reply.strip()),
         "no denial": not DENIAL.search(reply),
         "brief": words(reply) <= MAX_WORDS,
-        "no transcript": not any(m[1].lower() in speakers for m in TRANSCRIPT_LINE.finditer(reply)),
+        "no transcript": not any(m[1].lower() in speakers or (m[1].startswith("U") and m[1][1:].isdigit())
+                                 for m in TRANSCRIPT_LINE.finditer(reply)),
         "no repeats": len(said) == len(set(said)),
         "no prompt echo": not PROMPT_ECHO.search(reply),
     }
