@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.locomo import CATEGORIES, CATEGORY_NAMES, HEADLINE, Conversation, Question, dia_id_of, load, message_id
+from bot.config import load_config
 from bot.timephrase import TimeWindow, parse_time_phrase
 from memory import Embedder, FusionParams, Message, SentenceTransformerEmbedder, Store
 
@@ -239,6 +240,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="embedding device: cpu, cuda or auto")
     parser.add_argument("--cv", action="store_true",
                         help="leave-one-conversation-out: tune fusion on the others, measure on each held out")
+    parser.add_argument("--answers", action="store_true",
+                        help="answer the questions through the assistant and score them (bench/locomo_answers.py)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="with --answers: this many questions, spread evenly over the five categories")
+    parser.add_argument("--out", default="eval-locomo-answers.jsonl", help="with --answers: every reply (%(default)s)")
+    parser.add_argument("--max-new-tokens", type=int, default=64,
+                        help="with --answers: cap on a reply's tokens (default %(default)s)")
 
 
 def make_embedder(model: str, device: str) -> Embedder:
@@ -246,6 +254,8 @@ def make_embedder(model: str, device: str) -> Embedder:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.answers:
+        return answers_main(args)
     embedder = make_embedder(args.model, args.device)
     methods = list(dict.fromkeys(args.methods))
     results, facts = run(args.path, embedder, methods, cv=args.cv)
@@ -255,4 +265,14 @@ def main(args: argparse.Namespace) -> int:
         print(format_cv(results, facts))
     else:
         print(format_table(results, facts))
+    return 0
+
+
+def answers_main(args: argparse.Namespace) -> int:
+    from bench import locomo_answers  # loads the language model: only for --answers
+
+    config = load_config(args.config)
+    config.llm.max_new_tokens = args.max_new_tokens
+    summary, facts = locomo_answers.run(config, args.path, args.limit, args.out)
+    print(json.dumps(summary | facts) if args.json else locomo_answers.format_table(summary, facts))
     return 0

@@ -3,8 +3,9 @@
 Measured in one run, for a ~400-token Engram-shaped prompt (system prompt + memories + recent turns + question):
 - cold start: a fresh process imports torch, loads the embedder and the LLM (from the converted cache), and
   its resident memory with both models loaded, after one generation;
-- per variant (dtype x threads): time to first token and decode tokens/s (median of --runs), and the first
-  token of a follow-up question with the prompt-prefix cache off and on.
+- per variant (dtype x threads): time to first token and decode tokens/s (median of --runs), the first
+  token of a follow-up question with the prompt-prefix cache off and on, and the first token of a new question
+  whose only cached part is the fixed one (system prompt and worked examples, bot/demos.py).
 Timings on a shared machine are noisy: the load average is printed with them.
 """
 
@@ -25,6 +26,7 @@ from bot.config import Config, load_config
 from bot.llm import build_llm
 from bot.llm.base import GenerationSettings
 from bot.llm.model_files import ensure_converted, resolve_source
+from bot.prompt import ANSWER_CUE, MEMORY_HEADER, demo_turns, note_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -94,12 +96,15 @@ def fitted_prompt(llm, system_prompt: str, target_tokens: int = 400) -> list[dic
     return engram_prompt(system_prompt, 1)
 
 
-def engram_prompt(system_prompt: str, memories: int = len(MEMORIES)) -> list[dict]:
-    """A prompt shaped like the assistant's: fixed system text first, then memories, turns, the question."""
-    quoted = "\n".join(f'- {who} on {day}: "{text}"' for who, day, text in MEMORIES[:memories])
-    messages = [{"role": "system", "content": f"{system_prompt}\nMemories from this chat:\n{quoted}"}]
+def engram_prompt(system_prompt: str, memories: int = len(MEMORIES), question: str = QUESTION,
+                  newest_first: bool = False) -> list[dict]:
+    """A prompt laid out as the assistant's (bot/prompt.py): the fixed system text and worked examples first, then
+    turns, then the memories quoted with the question."""
+    chosen = (MEMORIES[::-1] if newest_first else MEMORIES)[:memories]
+    quoted = "\n".join(f"- {note_line(day, who, text)}" for who, day, text in chosen)
+    messages = [{"role": "system", "content": system_prompt}, *demo_turns()]
     messages += [{"role": role, "content": text} for role, text in TURNS]
-    return messages + [{"role": "user", "content": QUESTION}]
+    return messages + [{"role": "user", "content": f"{MEMORY_HEADER}\n{quoted}\n{ANSWER_CUE}{question}"}]
 
 
 # -- measurements ----------------------------------------------------------------------------------------------
@@ -183,6 +188,19 @@ async def _measure_variant(config, spec: str, args) -> dict:
         cold_follow.append(stats.first_token_seconds)
     row.update(follow_up_tokens=stats.prompt_tokens, follow_up_first_token_s=statistics.median(cold_follow),
                follow_up_cached_first_token_s=statistics.median(warm_follow), reused_tokens=min(reused))
+    # A new question (other memories, other words) after any reply: only the fixed part (system prompt and worked
+    # examples) is shared, the case of every first reply to a new message.
+    llm.use_prefix_cache = True
+    other = engram_prompt(config.assistant.system_prompt, len(prompt[-1]["content"].splitlines()) - 2,
+                          FOLLOW_UP, newest_first=True)
+    fresh, shared = [], []
+    for _ in range(args.runs):
+        await _generate(llm, prompt, GenerationSettings(max_new_tokens=1))
+        stats = await _generate(llm, other, GenerationSettings(max_new_tokens=1))
+        fresh.append(stats.first_token_seconds)
+        shared.append(stats.reused_tokens)
+    row.update(new_question_tokens=stats.prompt_tokens, new_question_cached_first_token_s=statistics.median(fresh),
+               fixed_prefix_tokens=min(shared))
     await llm.stop()
     return row
 
@@ -213,9 +231,11 @@ def _table(r: dict) -> str:
             f"after a generation {cold['rss_after_generation_mb']:.0f} MB, peak {cold['peak_rss_mb']:.0f} MB"
         )
     header = ("dtype", "threads", "load s", "prompt tok", "first token s", "decode tok/s", "new tok",
-              "follow-up first token s (no cache)", "follow-up first token s (prefix cache)", "reused tok")
+              "follow-up first token s (no cache)", "follow-up first token s (prefix cache)", "reused tok",
+              "new question first token s (fixed part cached)", "fixed part tok")
     rows = [(v["dtype"], v["threads"], f"{v['load_seconds']:.1f}", v["prompt_tokens"], f"{v['first_token_s']:.2f}",
              f"{v['decode_tok_s']:.1f}", v["new_tokens"], f"{v['follow_up_first_token_s']:.2f}",
-             f"{v['follow_up_cached_first_token_s']:.2f}", v["reused_tokens"]) for v in r["variants"]]
+             f"{v['follow_up_cached_first_token_s']:.2f}", v["reused_tokens"],
+             f"{v['new_question_cached_first_token_s']:.2f}", v["fixed_prefix_tokens"]) for v in r["variants"]]
     lines += ["", markdown_table(rows, header)]
     return "\n".join(lines)

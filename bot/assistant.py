@@ -18,8 +18,11 @@ from dataclasses import dataclass, field, replace
 
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled
+from bot.intent import Intent
 from bot.llm.base import LLM, GenerationSettings
-from bot.prompt import Prompt, build_prompt
+from bot.prompt import Prompt, build_prompt, demo_turns, format_day
+from bot.reply_filter import ReplyFilter
+from bot.reply_plan import ReplyPlan, cited, plan_reply, when_said
 from bot.timezones import query_window
 from memory import Hit, Memory, Message
 
@@ -55,7 +58,8 @@ class Reply:
         self.messages = [message]  # the stored messages it answers, oldest first
         self.started = asyncio.Event()  # set when its turn comes: from then on it is being prepared and written
         self.cancel_event = asyncio.Event()
-        self.recalled: list[Hit] = []
+        self.recalled: list[Hit] = []  # the memories the reply was made from
+        self.citation: Hit | None = None  # the memory it cites (assistant.citations: on), set when it is done
         self.prompt: Prompt | None = None
         self.text = ""
         self.status = "pending"  # pending | streaming | done | cancelled | failed
@@ -104,6 +108,7 @@ class Assistant:
         self._waiting: dict[int, Reply] = {}  # per chat: the reply whose turn has not come yet
         self._active: dict[int, Reply] = {}  # per chat: the reply being prepared or written
         self._last_recall: dict[int, list[Hit]] = {}
+        self._examples = demo_turns()
 
     @property
     def busy(self) -> bool:
@@ -172,24 +177,19 @@ class Assistant:
             window=(window.start_ts, window.end_ts) if window else None,
             keyword_query=" ".join([*earlier, window.query]) if window else None,
         )
-        reply.recalled = select_memories(hits, self.recall)
+        plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements)
+        reply.recalled = plan.memories
         self._last_recall[chat_id] = reply.recalled
-        budget = max(self.llm.context_window - self.settings.max_new_tokens, 64)
-        # Trimming to the budget counts tokens with the model's tokenizer: a few milliseconds, off the event loop.
-        reply.prompt = await asyncio.to_thread(
-            build_prompt, self.config.system_prompt, reply.recalled, recent, message, self.llm.count_tokens, budget,
-            now=message.created_at, with_names=chat_id < 0,
-        )
         reply.status = "streaming"
         started = time.perf_counter()
-        first = True
         try:
-            async for chunk in self.llm.stream(reply.prompt.messages, self.settings, reply.cancel_event):
-                if first:
-                    self.timings.add(self.timings.first_token, time.perf_counter() - started)
-                    first = False
-                reply.text += chunk
-                yield chunk
+            if plan.answer is not None:  # decided without the model: more honest than anything it would invent
+                self.timings.add(self.timings.first_token, time.perf_counter() - started)
+                reply.text = plan.answer
+                yield plan.answer
+            else:
+                async for chunk in self._stream(reply, plan, recent, started):
+                    yield chunk
         except GenerationCancelled:
             reply.status = "cancelled"
             raise
@@ -201,6 +201,8 @@ class Assistant:
         if not reply.text:
             reply.status = "done"
             return
+        if self.config.citations == "on" and plan.answer is None:
+            reply.citation = cited(reply.text, plan.memories)
         message_id = reply.message_id if reply.message_id is not None else await self.next_message_id(chat_id)
         await self.memory.remember(
             Message(
@@ -209,6 +211,44 @@ class Assistant:
             )
         )
         reply.status = "done"
+
+    async def _stream(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float
+                      ) -> AsyncIterator[str]:
+        """The model's reply, through the echo filter (bot/reply_filter.py)."""
+        message = reply.message
+        settings = replace(self.settings, max_new_tokens=min(self.settings.max_new_tokens, plan.max_new_tokens))
+        budget = max(self.llm.context_window - settings.max_new_tokens, 64)
+        # Trimming to the budget counts tokens with the model's tokenizer: a few milliseconds, off the event loop.
+        reply.prompt = await asyncio.to_thread(
+            build_prompt, self.config.system_prompt, plan.memories, recent, message, self.llm.count_tokens, budget,
+            now=message.created_at, with_names=message.chat_id < 0, examples=self._examples,
+        )
+        names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
+        asked = message.text if plan.intent in (Intent.QUESTION, Intent.SELF_QUESTION) else ""  # "Good night!" may
+        echo = ReplyFilter(names, self.config.max_sentences, question=asked)  # be said back, a question not
+        first = True
+        stream = self.llm.stream(reply.prompt.messages, settings, reply.cancel_event)
+        try:
+            async for chunk in stream:
+                if first:
+                    self.timings.add(self.timings.first_token, time.perf_counter() - started)
+                    first = False
+                text = echo.feed(chunk)
+                if text:
+                    reply.text += text
+                    yield text
+                if echo.stopped:
+                    break
+        finally:
+            close = getattr(stream, "aclose", None)  # stops the generation now, not when garbage is collected
+            if close is not None:
+                await close()
+        tail = echo.finish()
+        if plan.memories:
+            tail += when_said(reply.text + tail, plan.memories, format_day, message.text) or ""
+        if tail:
+            reply.text += tail
+            yield tail
 
     async def reply_text(self, message: Message) -> Reply:
         """Answer and wait for the whole text (for tests and tools: one message at a time)."""

@@ -94,6 +94,8 @@ class Terminal:
             async for chunk in reply:
                 self.say(chunk, end="")
             self.say()
+            if reply.citation is not None:
+                self.say(views.citation_text(reply.citation.message, views.PLAIN))
         except asyncio.CancelledError:
             reply.cancel()
             self.say(" [stopped]")

@@ -52,6 +52,12 @@ def _inline_html(text: str) -> str:
     return "".join(out)
 
 
+def message_link(chat_id: int, message_id: int) -> str | None:
+    """A t.me link to a message of a supergroup or channel (ids -100…); other chats have none."""
+    text = str(chat_id)
+    return f"https://t.me/c/{text[4:]}/{message_id}" if text.startswith("-100") and len(text) > 4 else None
+
+
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (a character outside the BMP, most emoji, is two)."""
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)

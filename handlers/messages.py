@@ -27,9 +27,11 @@ from telegram import (
 from telegram import Message as TgMessage
 from telegram.ext import Application, ContextTypes
 
+from bot import views
 from bot.assistant import Reply
 from bot.errors import GenerationCancelled, LLMError
 from handlers.context import Services, services_of
+from handlers.format import message_link
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
 from memory import Message
 
@@ -197,7 +199,17 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
     if out is None:
         out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
                               reply_to=reply.message.message_id if quote else None)
-    await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True)
+    await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True, footer=citation(reply))
+
+
+def citation(reply: Reply) -> tuple[str, str] | None:
+    """The memory the reply used, as (HTML, plain): its date links to the original message where Telegram has
+    links (supergroups)."""
+    if reply.citation is None:
+        return None
+    cited = reply.citation.message
+    link = message_link(cited.chat_id, cited.message_id) if cited.role != "assistant" else None
+    return views.citation_text(cited, views.HTML, link), views.citation_text(cited, views.PLAIN)
 
 
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -21,7 +21,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
 from bot.errors import retry_after_seconds
-from handlers.format import split_text, to_html
+from handlers.format import MESSAGE_LIMIT, split_text, to_html
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ MAX_ATTEMPTS = 5
 TYPING_EVERY = 4.5  # Telegram shows a chat action for about 5 s
 GROUP_INTERVAL = 3.0  # seconds between calls in one group: Telegram allows about 20 messages a minute there
 INTERRUPTED_MARK = " …"
+FOOTER_MARK = "\x00footer"  # ends the part that carries the footer (never in a model's text: cleaned on the way)
 
 
 class Throttle:
@@ -78,13 +79,20 @@ class StreamedMessage:
         self.message_ids: list[int] = []
         self.shown: list[str] = []  # the raw text each message shows
         self.plain = False  # set after Telegram rejected our HTML once
+        self.footer: tuple[str, str] | None = None  # (HTML, plain) under the last part, e.g. a citation
 
     @property
     def first_id(self) -> int | None:
         return self.message_ids[0] if self.message_ids else None
 
-    async def update(self, text: str, final: bool = False) -> None:
-        parts = split_text(text)
+    async def update(self, text: str, final: bool = False, footer: tuple[str, str] | None = None) -> None:
+        """Show `text` (sent or edited as needed); `footer` (HTML, plain), given with the final text, goes under
+        its last part."""
+        if footer is not None:
+            self.footer = footer
+        parts = split_text(text, MESSAGE_LIMIT - (len(self.footer[1]) + 2 if self.footer else 0))
+        if self.footer is not None:
+            parts[-1] = parts[-1] + FOOTER_MARK
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             if index < len(self.shown) and self.shown[index] == part:
@@ -137,15 +145,19 @@ class StreamedMessage:
         self.shown[index] = part
 
     async def _with_fallback(self, call, part: str):
+        html_text, plain_text = to_html(part), part
+        if self.footer is not None and part.endswith(FOOTER_MARK):
+            body = part[: -len(FOOTER_MARK)]
+            html_text, plain_text = f"{to_html(body)}\n\n{self.footer[0]}", f"{body}\n\n{self.footer[1]}"
         if not self.plain:
             try:
-                return await call(to_html(part), ParseMode.HTML)
+                return await call(html_text, ParseMode.HTML)
             except BadRequest as exc:
                 if "parse entities" not in exc.message.lower() and "can't find end" not in exc.message.lower():
                     raise
                 log.warning("Telegram rejected formatted text (%s); sending plain text", exc.message)
                 self.plain = True
-        return await call(part, None)
+        return await call(plain_text, None)
 
 
 @contextlib.asynccontextmanager

@@ -130,6 +130,6 @@ def echo_memories(messages: list[ChatMessage]) -> str:
     from bot.prompt import ANSWER_CUE
 
     last = messages[-1]["content"]
-    memories = [line for line in last.splitlines() if line.startswith("[")]
+    memories = [line[2:] for line in last.splitlines() if line.startswith("- ")]
     said = last.rpartition(ANSWER_CUE)[2] if memories else last
     return f"You said: {said}\n" + ("I recall:\n" + "\n".join(memories) if memories else "No memories.")

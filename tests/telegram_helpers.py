@@ -102,6 +102,7 @@ def bot_config(tmp_path, fake: FakeTelegram, **telegram):
     config.telegram.token = fake.token
     config.telegram.base_url = fake.base_url
     config.telegram.edit_interval = 0.05
+    config.assistant.statements = "model"  # the scripted model answers every message (reply_plan has its own tests)
     for key, value in telegram.items():
         setattr(config.telegram, key, value)
     return config

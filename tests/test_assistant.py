@@ -12,6 +12,8 @@ from bot.assistant import Assistant, select_memories
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled, LLMError
 from bot.llm.base import GenerationSettings
+from bot.prompt import demo_turns
+from bot.reply_plan import NOT_TOLD
 from memory import Message
 
 
@@ -19,7 +21,8 @@ def make(memory, llm, busy_policy: str = "queue", **recall) -> Assistant:
     # No relevance floor unless a test asks for one: these tests are about storing and prompting.
     settings = {"k": 3, "recent_turns": 2, "min_score": 0.0, "min_relative_score": 0.0, **recall}
     return Assistant(memory, llm, recall=RecallConfig(**settings),
-                     assistant=AssistantConfig(system_prompt="You are a test.", busy_policy=busy_policy),
+                     assistant=AssistantConfig(system_prompt="You are a test.", busy_policy=busy_policy,
+                                               statements="model"),  # these tests are about the model's turn
                      settings=GenerationSettings())
 
 
@@ -38,7 +41,8 @@ async def test_answer_stores_both_sides_and_uses_recalled_memory(memory):
     assert reply.text == "Your dog is Rex." and reply.status == "done"
     assert next(h.message.text for h in reply.recalled) == "my dog is called Rex"
     sent = llm.calls[0][0]
-    assert [m["content"] for m in sent[1:-1]] == ["weather talk 4", "weather talk 5"]  # recent_turns=2
+    demos = len(demo_turns())
+    assert [m["content"] for m in sent[1 + demos:-1]] == ["weather talk 4", "weather talk 5"]  # recent_turns=2
     assert "my dog is called Rex" in sent[-1]["content"] and sent[-1]["content"].endswith("what is my dog called")
     stored = await memory.recent(1, 2)
     assert stored[0].text == "what is my dog called"
@@ -53,7 +57,7 @@ async def test_recall_never_crosses_chats(memory):
     await assistant.remember(Message(1, 1, "my dog is called Rex"))
     reply = await assistant.reply_text(Message(2, 1, "what is my dog called"))
     assert reply.recalled == []
-    assert "Rex" not in llm.calls[0][0][0]["content"]
+    assert llm.calls == [] and reply.text == NOT_TOLD  # nothing recalled: "you haven't told me", not the model
 
 
 async def test_platform_reply_id_is_used(memory):
@@ -143,11 +147,11 @@ async def test_cancel_policy_stops_the_previous_reply(memory):
 async def test_reset_drops_recent_turns_from_the_prompt(memory):
     llm = await started(ScriptedLLM("ok"))
     assistant = make(memory, llm)
-    await assistant.reply_text(Message(1, 1, "old topic", created_at=time.time() - 10))
+    await assistant.reply_text(Message(1, 1, "what about the old topic?", created_at=time.time() - 10))
     await assistant.reset(1)
-    await assistant.reply_text(Message(1, 3, "new topic", created_at=time.time() + 1))
+    await assistant.reply_text(Message(1, 3, "what is the new topic?", created_at=time.time() + 1))
     sent = llm.calls[-1][0]
-    assert len(sent) == 2 and sent[-1]["content"].endswith("new topic")  # no earlier turns…
+    assert len(sent) == 2 + len(demo_turns()) and sent[-1]["content"].endswith("new topic?")  # no earlier turns…
     assert "old topic" in sent[-1]["content"]  # …but long-term memory still recalls them
 
 
@@ -156,7 +160,7 @@ async def test_what_people_said_ranks_before_the_bots_own_replies(memory):
     assistant = make(memory, llm, k=1, recent_turns=0)
     await assistant.remember(Message(1, 1, "Rex Rex Rex is the dog", role="assistant", sender_name="Engram"))
     await assistant.remember(Message(1, 2, "my dog is Rex", sender_name="Ana"))
-    reply = await assistant.reply_text(Message(1, 3, "Rex dog"))
+    reply = await assistant.reply_text(Message(1, 3, "Rex dog?"))
     assert [h.message.text for h in reply.recalled] == ["my dog is Rex"]
 
 

@@ -152,7 +152,8 @@ async def memory(tmp_path):
 
 def assistant_for(memory: Memory, llm: OpenAICompatLLM, max_new_tokens: int = 16) -> Assistant:
     return Assistant(memory, llm, recall=RecallConfig(k=3, recent_turns=0),
-                     assistant=AssistantConfig(system_prompt="You are a helpful assistant. Answer briefly."),
+                     assistant=AssistantConfig(system_prompt="You are a helpful assistant. Answer briefly.",
+                                               statements="model"),  # every message reaches the server
                      settings=GenerationSettings(max_new_tokens=max_new_tokens))
 
 

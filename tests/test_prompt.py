@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.prompt import build_prompt
+from bot.prompt import ANSWER_CUE, MEMORY_HEADER, build_prompt, demo_turns
 from memory import Hit, Message
 
 
@@ -27,13 +27,13 @@ def test_order_system_turns_then_memories_with_the_new_message():
                           [turn(1, "hi"), turn(2, "hello!", "assistant")], NEW, words, 1000, now=1_700_000_100)
     roles = [m["role"] for m in prompt.messages]
     assert roles == ["system", "user", "assistant", "user"]
-    assert prompt.messages[0]["content"] == "Be helpful.\nToday is 2023-11-14."
+    assert prompt.messages[0]["content"] == "Be helpful.\nToday is 14 November 2023."
     assert [m["content"] for m in prompt.messages[1:3]] == ["hi", "hello!"]
     last = prompt.messages[-1]["content"]
     # most relevant memory last, right before the question it helps to answer
     assert last.index("I like tea") < last.index("My dog is called Rex") < last.index(NEW.text)
-    assert '[2023-11-14] I said: "My dog is called Rex"' in last  # Ana asks, Ana said it: "I"
-    assert last.endswith("Using that, answer briefly: " + NEW.text)
+    assert '- 14 November 2023, I said: "My dog is called Rex"' in last  # Ana asks, Ana said it: "I"
+    assert last.endswith("Using the notes, answer briefly: " + NEW.text)
     assert prompt.tokens == words(prompt.messages) <= 1000
 
 
@@ -77,7 +77,20 @@ def test_new_message_is_always_kept_even_when_it_alone_is_too_long():
     assert len(prompt.messages) == 2
 
 
-def test_group_turns_carry_names():
-    prompt = build_prompt("S", [], [turn(1, "hello all")], NEW, words, 1000, with_names=True)
+def test_group_turns_carry_names_but_the_new_message_does_not():
+    asked = Message(-5, 999, "@engram_bot who brings the cake?", sender_name="U1001")
+    prompt = build_prompt("S", [], [turn(1, "hello all")], asked, words, 1000, with_names=True)
     assert prompt.messages[1]["content"] == "Ana: hello all"
-    assert prompt.messages[-1]["content"] == "Ana: What is my dog's name?"
+    # "U1001: who brings the cake?" was continued as a transcript by the model, not answered
+    assert prompt.messages[-1]["content"] == "who brings the cake?"
+
+
+def test_examples_follow_the_system_prompt_in_the_fixed_prefix():
+    examples = demo_turns()
+    prompt = build_prompt("S", [hit(1, "My dog is called Rex")], [], NEW, words, 1000, examples=examples)
+    assert prompt.messages[1:-1] == examples
+    assert [m["role"] for m in examples] == ["user", "assistant"] * (len(examples) // 2)
+    # the examples use the layout of a real message with memories
+    assert any(MEMORY_HEADER in m["content"] and ANSWER_CUE in m["content"] for m in examples)
+    again = build_prompt("S", [hit(2, "I like tea")], [], NEW, words, 1000, examples=examples)
+    assert again.messages[:-1] == prompt.messages[:-1]  # only the last message changes: a reusable prefix

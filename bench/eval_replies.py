@@ -1,0 +1,214 @@
+"""`eval-replies`: does a reply behave? The suite of bench/replies_suite.py through the real assistant and model.
+
+Each case gets a fresh chat in one temporary database (embedder and model loaded once): its earlier messages
+are stored, its probe is answered by `Assistant.reply_text` exactly as a front end would have it answered.
+Every reply is then scored by the checks below; pass rates per behaviour and overall are printed (`--json`
+too), held-out cases apart, and every reply is written to a file for reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import load_average, say
+from bench.replies_suite import BEHAVIOURS, CASES, Case
+from bot.config import load_config
+from bot.llm import build_llm
+from bot.services import build_assistant, build_embedder
+from memory import Memory, Message
+
+# Claims that the assistant cannot remember: never true of Engram.
+DENIAL = re.compile(
+    r"(ability to remember|(can ?not|can't|unable to|not able to) (remember|recall|store|retain)|"
+    r"(don't|do not) have (a |any )?(memory|memories|the ability)|\bas an ai\b|memory-based ai|"
+    r"(don't|do not) (remember|retain|store) (anything|past|previous))", re.I)
+# An honest "not told": what a question about the user's own life that memory cannot answer should get.
+DECLINE = re.compile(
+    r"(don't know|do not know|haven't told|have not told|didn't tell|did not tell|not sure|no idea|"
+    r"haven't mentioned|have not mentioned|didn't mention|don't have (that|this|any) (information|detail)|"
+    r"not (been )?told|can't tell|cannot tell)", re.I)
+# What the assistant is not.
+MISDESCRIBED = re.compile(r"(\bmath|language model|chatgpt|openai|i am a human|i'm a human|"
+                          r"memory-based|i'm not able|as an ai)", re.I)
+# A greeting answered as one: friendly words, not a stray fact.
+FRIENDLY = re.compile(r"\b(hello|hi|hey|good|glad|great|fine|well|welcome|thanks?|nice|pleasure|bye|night|"
+                      r"morning|evening|help|happy)\b", re.I)
+# Pieces of the prompt a reply should never repeat: ISO dates, the quoting around memories.
+PROMPT_ECHO = re.compile(r"(\b20\d\d-\d\d-\d\d\b|today is \d|earlier in this chat|notes from this chat|"
+                         r"the user asked|\bsaid: ['\"])", re.I)
+TRANSCRIPT_LINE = re.compile(r"^\s*(user|assistant|engram|[A-Z][a-z]{1,12}|U\d+)\s*:", re.M)
+MAX_WORDS = 60
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def sentences(text: str) -> list[str]:
+    return [" ".join(s.lower().split()) for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def shares_a_word(a: str, b: str) -> bool:
+    """A word of four letters or more in common (cut to five letters: "bring" meets "bringing")."""
+    def stems(t: str) -> set[str]:
+        return {w[:5] for w in re.findall(r"[a-z0-9]{4,}", t.lower())}
+    return bool(stems(a) & stems(b))
+
+
+def checks(case: Case, reply: str) -> dict[str, bool]:
+    """Every check of one reply: True = passed. The case passes when all pass."""
+    low = reply.lower()
+    said = sentences(reply)
+    speakers = {s.lower() for s, _ in case.said} | {case.asker.lower(), "user", "assistant", "engram"}
+    out = {
+        "not empty": bool(reply.strip()),
+        "no denial": not DENIAL.search(reply),
+        "brief": words(reply) <= MAX_WORDS,
+        "no transcript": not any(m[1].lower() in speakers or (m[1].startswith("U") and m[1][1:].isdigit())
+                                 for m in TRANSCRIPT_LINE.finditer(reply)),
+        "no repeats": len(said) == len(set(said)),
+        "no prompt echo": not PROMPT_ECHO.search(reply),
+    }
+    if case.expect:
+        out["expected"] = any(e in low for e in case.expect)
+    if case.avoid:
+        out["avoided"] = not any(a in low for a in case.avoid)
+    if case.behaviour == "statement":
+        out["relevant"] = shares_a_word(case.probe, reply)
+    if case.behaviour == "unknown":
+        out["declines"] = bool(DECLINE.search(reply))
+    if case.behaviour == "greeting":
+        out["not misdescribed"] = not MISDESCRIBED.search(reply)
+        out["friendly"] = bool(FRIENDLY.search(reply))
+    return out
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Pass rates per behaviour, overall, and the two that must be 100%; tuned and held-out cases apart."""
+    def rates(subset: list[dict]) -> dict:
+        by = {b: [r["passed"] for r in subset if r["behaviour"] == b] for b in BEHAVIOURS}
+        unknown = [r for r in subset if r["behaviour"] == "unknown"]
+        return {
+            "cases": len(subset),
+            "overall": _share([r["passed"] for r in subset]),
+            "behaviours": {b: _share(v) for b, v in by.items() if v},
+            "never invents a personal fact": (_share([r["checks"]["declines"] for r in unknown])
+                                              if unknown else None),
+            "never denies remembering": _share([r["checks"]["no denial"] for r in subset]),
+            "mean words": sum(r["words"] for r in subset) / len(subset) if subset else 0.0,
+        }
+    return {"all": rates(rows), "tuned": rates([r for r in rows if not r["held_out"]]),
+            "held_out": rates([r for r in rows if r["held_out"]])}
+
+
+def _share(values: list[bool]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+async def run_suite(config, cases: tuple[Case, ...] = CASES, progress=say) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="engram-replies-") as tmp:
+        memory = Memory(Path(tmp) / "replies.db", build_embedder(config))
+        llm = build_llm(config)
+        await memory.start()
+        await llm.start()
+        try:
+            assistant = build_assistant(config, memory, llm)
+            start = time.time() - 86400.0
+            for n, case in enumerate(cases, start=1):
+                chat_id = -n if case.group else n
+                people = {name: 100 + i for i, name in enumerate(
+                    dict.fromkeys([*(s for s, _ in case.said), case.asker]))}
+                for i, (speaker, text) in enumerate(case.said, start=1):
+                    await assistant.remember(Message(chat_id, i, text, sender_id=people[speaker],
+                                                     sender_name=speaker, created_at=start + 60.0 * i))
+                probe = Message(chat_id, len(case.said) + 1, case.probe, sender_id=people[case.asker],
+                                sender_name=case.asker, created_at=start + 3600.0)
+                began = time.perf_counter()
+                reply = await assistant.reply_text(probe)
+                seconds = time.perf_counter() - began
+                result = checks(case, reply.text)
+                rows.append({"name": case.name, "behaviour": case.behaviour, "held_out": case.held_out,
+                             "probe": case.probe, "reply": reply.text, "words": words(reply.text),
+                             "passed": all(result.values()), "checks": result, "seconds": round(seconds, 2)})
+                progress(f"[{n}/{len(cases)}] {'pass' if rows[-1]['passed'] else 'FAIL'} {case.name}: "
+                         f"{reply.text[:100]!r}")
+        finally:
+            await llm.stop()
+            await memory.stop()
+    return rows
+
+
+def rescore(path: str, cases: tuple[Case, ...]) -> list[dict]:
+    """The rows of an earlier run, checked again with today's checks."""
+    by_name = {c.name: c for c in cases}
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            case = by_name.get(row["name"])
+            if case is not None:
+                row["checks"] = checks(case, row["reply"])
+                row["passed"] = all(row["checks"].values())
+                rows.append(row)
+    return rows
+
+
+def format_table(summary: dict) -> str:
+    head = f"{'':<32} {'tuned':>7} {'held-out':>9} {'all':>7}"
+    lines = [head]
+
+    def row(label: str, get) -> None:
+        cells = [get(summary[k]) for k in ("tuned", "held_out", "all")]
+        lines.append(f"{label:<32} " + " ".join("-".rjust(w) if c is None else f"{c:>{w}.0%}"
+                                                for c, w in zip(cells, (7, 9, 7))))
+
+    for b in BEHAVIOURS:
+        row(b, lambda s, b=b: s["behaviours"].get(b))
+    row("overall", lambda s: s["overall"])
+    row("never invents a personal fact", lambda s: s["never invents a personal fact"])
+    row("never denies remembering", lambda s: s["never denies remembering"])
+    lines.append(f"{'cases':<32} {summary['tuned']['cases']:>7} {summary['held_out']['cases']:>9} "
+                 f"{summary['all']['cases']:>7}")
+    lines.append(f"{'mean words a reply':<32} {summary['tuned']['mean words']:>7.1f} "
+                 f"{summary['held_out']['mean words']:>9.1f} {summary['all']['mean words']:>7.1f}")
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--out", default="eval-replies.jsonl", help="every reply with its checks (%(default)s)")
+    parser.add_argument("--max-new-tokens", type=int, default=64,
+                        help="cap on a reply's tokens (default %(default)s; the same cap for every run compared)")
+    parser.add_argument("--only", nargs="+", choices=BEHAVIOURS, help="run these behaviours only")
+    parser.add_argument("--rescore", metavar="FILE",
+                        help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
+                             "changed")
+
+
+def main(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    config.llm.max_new_tokens = args.max_new_tokens
+    cases = tuple(c for c in CASES if not args.only or c.behaviour in args.only)
+    began = time.perf_counter()
+    rows = rescore(args.rescore, cases) if args.rescore else asyncio.run(run_suite(config, cases))
+    summary = summarise(rows)
+    summary.update(model=config.llm.model if config.llm.backend == "transformers" else config.llm.openai.model,
+                   seconds=round(time.perf_counter() - began, 1), load=load_average())
+    if args.rescore:
+        summary["model"] = f"replies of {args.rescore}"
+    with open(args.out, "w", encoding="utf-8") as out:
+        for r in rows:
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_table(summary))
+        print(f"\n{summary['model']}; {summary['seconds']} s; load {summary['load']}; replies in {args.out}")
+    return 0

@@ -1,0 +1,120 @@
+"""How a reply is made, decided before the model runs: which memories it sees, how long it may be, or whether
+an answer is certain without it.
+
+- a greeting or a statement is answered without memories: a small model repeats whatever memory it is shown
+  (asked to note an allergy, it answered with a child's school date), and neither needs one. A statement is
+  acknowledged by saying it back ("Noted: you're allergic to penicillin."), without the model unless
+  assistant.statements is "model": SmolLM2-135M answered "I ran my first marathon" with "I'm sorry for your loss";
+- a question sees the recalled memories that share a meaningful word with it (or name a person it names):
+  a memory that only sounds alike is what the model turns into an invented answer;
+- a question about the asker's own life with no such memory is answered "you haven't told me" without the
+  model: asked for a brother's name never told, the model invented one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.intent import Intent, classify, content_words, without_mentions, words
+from memory import Hit
+
+NOT_TOLD = "I don't know — you haven't told me that yet."
+NOTED = "Noted — I'll remember that."
+ACK_MAX_WORDS = 16  # a longer statement is acknowledged without being repeated
+_LEAD = re.compile(r"^(please\s+)?(remember|note|fyi|btw)( this| that)?\s*[:,-]?\s*", re.I)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+# The asker's words turned to the assistant's side: "I'm allergic" -> "you're allergic".
+_SWAP = {"i": "you", "i'm": "you're", "im": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll",
+         "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "we": "you", "we're": "you're",
+         "we've": "you've", "we'll": "you'll", "our": "your", "ours": "yours", "us": "you", "am": "are",
+         "was": "were"}
+# Tokens a reply may use, by intent: brief by design (a reply is read on a phone, and shorter is sooner).
+MAX_NEW_TOKENS = {Intent.GREETING: 32, Intent.STATEMENT: 40, Intent.SELF_QUESTION: 64, Intent.QUESTION: 64}
+
+
+@dataclass
+class ReplyPlan:
+    intent: Intent
+    memories: list[Hit] = field(default_factory=list)  # shown to the model, best first
+    answer: str | None = None  # the whole reply, when it is certain without the model
+    max_new_tokens: int = 64
+
+
+def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
+    """The hits sharing the most meaningful words (of the text, or of the sender's name) with the question, in
+    their recall order; none if no hit shares any. Asked "what does Bo bring?" with "Ana is bringing the cake"
+    and "Bo brings the lemonade" both recalled, SmolLM2-135M answered "Bo brings the cake": a memory that
+    matches less only confuses it."""
+    wanted = content_words(text)
+    shared = [len(wanted & content_words(f"{h.message.sender_name} {h.message.text}")) for h in hits]
+    best = max(shared, default=0)
+    return [h for h, n in zip(hits, shared) if n and n == best]
+
+
+def acknowledge(text: str) -> str:
+    """A statement said back from the assistant's side: "Noted: you're allergic to penicillin." One that
+    speaks to the assistant ("you…") or runs long is acknowledged without being repeated."""
+    said = _LEAD.sub("", without_mentions(text)).strip()
+    said = _SENTENCE_END.split(said, maxsplit=1)[0].rstrip(" .!?;:,")
+    tokens = said.split()
+    if not tokens or len(tokens) > ACK_MAX_WORDS or {"you", "you're", "your", "yours"} & set(words(said)):
+        return NOTED
+    first_person = False
+    out = []
+    for token in tokens:
+        core = token.strip(",;:()\"").lower().replace("’", "'")
+        if core in _SWAP and (core not in ("am", "was") or first_person):
+            swapped = _SWAP[core]
+            token = token.lower().replace("’", "'").replace(core, swapped)
+            first_person = core in ("i", "we")
+        else:
+            first_person = False
+        out.append(token)
+    return "Noted: " + " ".join(out) + "."
+
+
+def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note") -> ReplyPlan:
+    """`statements`: "note" acknowledges a statement without the model (acknowledge), "model" lets it answer."""
+    intent = classify(text)
+    plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
+    if intent is Intent.STATEMENT and statements == "note":
+        plan.answer = acknowledge(text)
+    if intent in (Intent.GREETING, Intent.STATEMENT):
+        return plan
+    plan.memories = relevant(text, hits)
+    if intent is Intent.SELF_QUESTION and not plan.memories:
+        plan.answer = NOT_TOLD
+    return plan
+
+
+_RELATIVE_TIME = re.compile(
+    r"\b(yesterday|today|tonight|tomorrow|recently|last (week|weekend|month|year|night|\w+day)|"
+    r"(this|next) (week|weekend|month|year|morning|\w+day)|\w+ (days?|weeks?|months?|years?) ago|"
+    r"(on|this) (monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b", re.I)
+
+
+_WHEN = re.compile(r"^\s*(when|what (year|month|day|date)|which (year|month|week|day))\b", re.I)
+_A_DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
+                     r"november|december)\b", re.I)
+
+
+def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str], question: str = "") -> str | None:
+    """' (said on 15 July 2023)' when a reply from memory dates something relatively ("last Friday") or answers
+    a "when" question without a date: the memory knows the day it was said. None otherwise."""
+    undated_when = bool(_WHEN.match(without_mentions(question))) and not _A_DATE.search(reply)
+    if not (_RELATIVE_TIME.search(reply) or undated_when):
+        return None
+    source = cited(reply, memories)
+    return f" (said on {day(source.message.created_at)})" if source is not None else None
+
+
+def cited(reply: str, memories: Sequence[Hit]) -> Hit | None:
+    """The memory a reply rests on: the one sharing most meaningful words with it (the best-ranked on a tie);
+    None if it shares none with any (then the reply did not come from memory)."""
+    said = content_words(reply)
+    best = max(memories, key=lambda h: len(said & content_words(h.message.text)), default=None)
+    if best is None or not said & content_words(best.message.text):
+        return None
+    return best

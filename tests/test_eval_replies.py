@@ -1,0 +1,55 @@
+"""The scoring of eval-replies and eval-locomo --answers: what counts as a pass, and the paper's token F1."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.eval_replies import checks
+from bench.locomo import Conversation, Question
+from bench.locomo_answers import multi_f1, normalise, score, stratified, token_f1
+from bench.replies_suite import BEHAVIOURS, CASES, Case
+
+
+def test_the_suite_is_big_and_covers_every_behaviour_with_held_out_cases():
+    assert len(CASES) >= 60 and len({c.name for c in CASES}) == len(CASES)
+    for behaviour in BEHAVIOURS:
+        cases = [c for c in CASES if c.behaviour == behaviour]
+        assert len(cases) >= 9 and sum(c.held_out for c in cases) == 3
+
+
+@pytest.mark.parametrize(("reply", "passes"), [
+    ("Noted: you're allergic to penicillin.", True),
+    ("I'm sorry, but as a memory-based AI, I don't have the ability to remember things.", False),  # denial
+    ("Mia starts school on September 3rd.", False),  # an unrelated memory, and irrelevant
+    ("U1001: I'm allergic to penicillin.", False),  # a transcript line
+    ("Penicillin is a drug. Penicillin is a drug.", False),  # a repeated sentence
+    ("Today is 2026-12-01.", False),  # the prompt said back
+])
+def test_statement_checks(reply, passes):
+    case = Case("t", "statement", (("Ana", "Mia starts school on September 3rd."),),
+                "I'm allergic to penicillin.", asker="Ana", avoid=("mia", "school"))
+    assert all(checks(case, reply).values()) is passes
+
+
+def test_a_never_told_question_must_be_declined():
+    case = Case("t", "unknown", (), "What is my brother's name?")
+    assert all(checks(case, "I don't know — you haven't told me that yet.").values())
+    assert not all(checks(case, "Your brother's name is Erykos.").values())
+
+
+def test_locomo_scoring_follows_the_paper():
+    assert normalise("The Adoption, agencies!") == "adoption agencies"
+    assert token_f1("Researching adoption agencies.", "Adoption agencies") == pytest.approx(0.8)
+    assert token_f1("nothing in common", "Adoption agencies") == 0.0
+    assert multi_f1("dinosaurs, nature", "Dinosaurs, nature") == 1.0
+    assert multi_f1("dinosaurs", "dinosaurs, nature") == pytest.approx(0.5)
+    assert score(Question("q", "3", [], "Psychology; counseling"), "psychology") == 1.0
+    assert score(Question("q", "5", [], "x"), "I don't know.") == 1.0
+    assert score(Question("q", "5", [], "x"), "Self-care is important.") == 0.0
+
+
+def test_a_limit_takes_the_same_number_from_each_category():
+    conv = Conversation("c", questions=[Question(f"q{c}{i}", c, []) for c in "12345" for i in range(10)])
+    chosen = stratified([conv], 10)
+    assert sorted(q.category for _, q in chosen) == sorted("1122334455")
+    assert stratified([conv], 10) == chosen and len(stratified([conv], None)) == 50
