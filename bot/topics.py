@@ -1,8 +1,8 @@
 """Topics of a chat: clusters of its messages' embeddings, each named by its distinctive words.
 
-The parts of BERTopic, used directly (measured in docs/BENCHMARKS.md, "Topics"): the vectors are reduced
-by UMAP to 5 dimensions (over their exact cosine neighbours), clustered by density (scikit-learn's HDBSCAN, which needs no
-number of topics and leaves outliers out), and each cluster is labelled by class-based TF-IDF: its messages
+The parts of BERTopic, used directly (measured in docs/BENCHMARKS.md, "Topics"): the vectors are reduced by
+UMAP to 5 dimensions (over their exact cosine neighbours), clustered by density (scikit-learn's HDBSCAN, which
+needs no number of topics and leaves outliers out), and each cluster is labelled by class-based TF-IDF: its messages
 are one document, and a word scores by how frequent it is there and how rare across the other clusters.
 
 Pure functions on arrays; CPU work of seconds: callers run them off the event loop (bot/topic_service.py).

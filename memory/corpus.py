@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from memory import vectors
+from memory.embedder import Embedder
 from memory.models import MESSAGE_COLUMNS, Message
 
 FOREVER = (0.0, float("inf"))
@@ -42,17 +44,19 @@ class WindowState:
 
 
 class Corpora:
-    _conn: object  # set by Store
-    embedder: object
+    """Reading a chat at once; the store supplies its connection and embedder."""
+
+    _conn: Any
+    embedder: Embedder
 
     def chat_corpus(self, chat_id: int, start: float = FOREVER[0], end: float = FOREVER[1]) -> ChatCorpus:
         """Every message of a chat created in [start, end) that has its vector (pending ones are left out)."""
-        rows = self._conn.execute(  # type: ignore[attr-defined]
+        rows = self._conn.execute(
             "SELECT m.id, m.text, m.sender_name, m.role, m.created_at, v.embedding FROM messages m "
             "JOIN message_vectors v ON v.id = m.id WHERE m.chat_id = ? AND m.created_at >= ? AND m.created_at < ? "
             "ORDER BY m.created_at, m.id", (chat_id, start, min(end, 1e18)),
         ).fetchall()
-        dim = self.embedder.dim  # type: ignore[attr-defined]
+        dim = self.embedder.dim
         return ChatCorpus(
             ids=np.array([r[0] for r in rows], dtype=np.int64),
             texts=[r[1] for r in rows], senders=[r[2] or "" for r in rows], roles=[r[3] for r in rows],
@@ -61,7 +65,7 @@ class Corpora:
         )
 
     def window_state(self, chat_id: int, start: float, end: float, upto: int = 0) -> WindowState:
-        count, max_id, kept = self._conn.execute(  # type: ignore[attr-defined]
+        count, max_id, kept = self._conn.execute(
             "SELECT count(*), coalesce(max(id), 0), count(CASE WHEN id <= ? THEN 1 END) FROM messages "
             "WHERE chat_id = ? AND created_at >= ? AND created_at < ?", (upto, chat_id, start, min(end, 1e18)),
         ).fetchone()
@@ -75,7 +79,7 @@ class Corpora:
         for start in range(0, len(wanted), 500):
             part = wanted[start:start + 500]
             marks = ",".join("?" * len(part))
-            for row in self._conn.execute(  # type: ignore[attr-defined]
+            for row in self._conn.execute(
                 f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND id IN ({marks})", (chat_id, *part),
             ):
                 message = Message.from_row(row)
