@@ -69,8 +69,12 @@ def use_cache(folder: str | os.PathLike[str]) -> None:
     """Keep numba's compiled UMAP code on disk: its first compilation costs seconds, later starts read it back.
     Must run before umap is imported."""
     path = Path(folder) / "numba"
-    path.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("NUMBA_CACHE_DIR", str(path))
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return  # not writable (a read-only image): numba compiles in memory, each start
+    if os.access(path, os.W_OK):
+        os.environ.setdefault("NUMBA_CACHE_DIR", str(path))
 
 
 def sample(n: int, limit: int, seed: int = SEED) -> np.ndarray:
