@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("bot.chat", "chat with Engram in this terminal"),
     "search": ("bot.tools", "search a chat's memory"),
     "stats": ("bot.tools", "what the memory holds"),
+    "topics": ("bot.tools", "a chat's topics (--json), its map (--png) and a topic's timeline (--timeline)"),
     "reembed": ("bot.tools", "re-embed every message with the configured embedding model"),
     "prepare": ("bot.tools", "load both models once, so their caches exist (the Dockerfile runs it)"),
 }

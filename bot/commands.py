@@ -239,13 +239,13 @@ def _too_few(count: int, period: str) -> NotEnoughMessages:
 
 
 async def topics(service: TopicService, chat_id: int, period: str = "", *, timezone: str = "UTC",
-                 now: float | None = None) -> TopicsReport:
+                 now: float | None = None, shown: int | None = TOPICS_SHOWN) -> TopicsReport:
     """The chat's main topics in a period: label, keywords, size, date span and two representative messages."""
     window, label = await period_window(service.memory, chat_id, period, timezone=timezone, now=now)
     result = await service.topics(chat_id, window, label)
     if result.messages < MIN_MESSAGES:
         raise _too_few(result.messages, label)
-    entries = [await _entry(service, result, t.id, examples=2) for t in result.model.topics[:TOPICS_SHOWN]]
+    entries = [await _entry(service, result, t.id, examples=2) for t in result.model.topics[:shown]]
     return TopicsReport(result.key, label, result.messages, result.model.noise, result.model.fitted_on,
                         [e for e in entries if e is not None], len(result.model.topics))
 

@@ -168,6 +168,7 @@ class FakeTelegram:
         self.messages: dict[tuple[int, int], dict] = {}  # what each chat shows, the bot's messages and users'
         self.raw: dict[tuple[int, int], tuple[str, str | None]] = {}  # bot messages: (text as sent, parse_mode)
         self.documents: list[dict] = []
+        self.photos: list[dict] = []  # sendPhoto: chat_id, content (bytes), caption
         self.commands: list[dict] = []
         self.chats: dict[int, dict] = {}
         self._failures: list[dict] = []
@@ -440,6 +441,21 @@ class FakeTelegram:
                                               "file_name": filename})
         self.documents.append({"chat_id": params["chat_id"], "filename": filename, "content": content,
                                "caption": caption})
+        return message
+
+    async def api_sendPhoto(self, params, files):
+        if "photo" not in files:
+            raise ApiError("Bad Request: there is no photo in the request")
+        _filename, content = files["photo"]
+        caption = self._check_text(params.get("caption", ""), params.get("parse_mode"), allow_empty=True)
+        if utf16_len(caption) > 1024:
+            raise ApiError("Bad Request: message caption is too long")
+        if not content.startswith(b"\x89PNG") and not content.startswith(b"\xff\xd8"):
+            raise ApiError("Bad Request: IMAGE_PROCESS_FAILED")
+        message = self._new_message(params["chat_id"], self.bot, caption=caption or None,
+                                    photo=[{"file_id": f"photo{next(self._ids)}", "file_unique_id": "p",
+                                            "width": 90, "height": 62}])
+        self.photos.append({"chat_id": params["chat_id"], "content": content, "caption": caption})
         return message
 
     def _check_text(self, text: str, parse_mode: str | None, allow_empty: bool = False) -> str:
