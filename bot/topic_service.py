@@ -94,6 +94,8 @@ class TopicService:
     async def _still_good(self, result: TopicsResult) -> bool:
         now = await self.memory.window_state(result.chat_id, result.window, result.state.max_id)
         grown = now.count - result.state.count
+        if result.state.count < clustering.MIN_MESSAGES:  # "only 12 so far": the 13th changes the answer
+            return grown == 0 and now.kept_upto == result.state.count
         return now.kept_upto == result.state.count and grown < max(GROWTH_MIN, GROWTH * result.state.count)
 
     def result(self, chat_id: int, key: str) -> TopicsResult | None:

@@ -133,7 +133,7 @@ def cluster(points: np.ndarray) -> np.ndarray:
     from sklearn.cluster import HDBSCAN
 
     size = min_cluster_size(len(points))
-    return np.asarray(HDBSCAN(min_cluster_size=size, min_samples=max(3, size // 3)).fit_predict(points))
+    return np.asarray(HDBSCAN(min_cluster_size=size, min_samples=max(3, size // 3), copy=True).fit_predict(points))
 
 
 def find_topics(vectors: np.ndarray, texts: Sequence[str], *, fit_max: int = FIT_MAX) -> TopicModel:
