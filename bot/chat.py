@@ -91,6 +91,8 @@ class Terminal:
                 else:
                     await self.reply(line)
         finally:
+            if hasattr(self, "topics"):
+                self.topics.stop()
             await llm.stop()
             await memory.stop()
 

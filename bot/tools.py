@@ -11,6 +11,7 @@ from bot import commands, views
 from bot.config import load_config
 from bot.llm import build_llm
 from bot.services import build_embedder, build_memory, build_topics
+from bot.topic_service import TopicService
 from memory import Memory
 from memory.models import iso
 
@@ -46,20 +47,28 @@ def main_topics(args) -> int:
 
     async def run(memory: Memory) -> None:
         service = build_topics(config, memory)
-        report = await commands.topics(service, args.chat_id, period, timezone=zone, shown=None)
-        if args.json:
-            print(json.dumps(topics_json(report), ensure_ascii=False, indent=2))
-        else:
-            print(views.topics_text(report, views.PLAIN))
-        if args.png:
-            picture = await commands.topic_map(service, args.chat_id, period, timezone=zone)
-            _write(args.png, picture, args.json)
-        if args.timeline:
-            picture = await commands.topic_timeline(service, args.chat_id, report.key, args.topic, timezone=zone)
-            _write(args.timeline, picture, args.json)
+        try:
+            await topics_report(service, args, period, zone)
+        finally:
+            service.stop()
 
     asyncio.run(_with_memory(args, run))
     return 0
+
+
+async def topics_report(service: TopicService, args, period: str, zone: str) -> None:
+    """What `./engram topics` prints and writes."""
+    report = await commands.topics(service, args.chat_id, period, timezone=zone, shown=None)
+    if args.json:
+        print(json.dumps(topics_json(report), ensure_ascii=False, indent=2))
+    else:
+        print(views.topics_text(report, views.PLAIN))
+    if args.png:
+        picture = await commands.topic_map(service, args.chat_id, period, timezone=zone)
+        _write(args.png, picture, args.json)
+    if args.timeline:
+        picture = await commands.topic_timeline(service, args.chat_id, report.key, args.topic, timezone=zone)
+        _write(args.timeline, picture, args.json)
 
 
 def _write(path: str, picture: commands.Picture, quiet: bool) -> None:

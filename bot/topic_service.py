@@ -5,16 +5,25 @@ has grown by GROWTH (at least GROWTH_MIN messages) or lost a message (forgotten 
 keywords or examples). In process rather than in a table: a result is rebuilt in seconds, is only worth keeping
 while a person is looking at it, and its arrays (labels, ids, times) are cheap in memory but not in SQL.
 
-The work (seconds of numpy, numba and matplotlib) runs in a worker thread, one job at a time, so the event loop
-keeps answering other chats and two requests for the same topics share one computation.
+The work (seconds of numpy, numba, scikit-learn and matplotlib) runs in a worker process, one job at a time:
+scikit-learn's HDBSCAN holds the GIL for whole calls (0.6 s at 5k messages, measured), which in a thread would
+stall the event loop and every chat's replies with it; and the libraries' memory (numba, UMAP, matplotlib: a few
+hundred MB) is the worker's, given back when it stops after IDLE_SECONDS unused. Two requests for the same
+topics share one computation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import multiprocessing
+import os
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -31,6 +40,7 @@ GROWTH_MIN = 20  # … and at least this many more
 MAP_POINTS = 20_000  # the picture samples above this many messages (and says so)
 QUERY_SIMILARITY = 0.45  # /timeline <words>: a message counts if this close to the words, or contains them all
 WEEKS_UP_TO_DAYS = 180  # longer spans are counted per month
+IDLE_SECONDS = 600.0  # the worker process stops after this long unused (it starts again in ~2 s)
 
 
 @dataclass
@@ -46,6 +56,7 @@ class TopicsResult:
     state: WindowState
     seconds: float  # what computing it took
     computed_at: float = field(default_factory=time.time)
+    map: tuple[bytes, int] | None = None  # the map's PNG and the messages drawn, once made
 
     @property
     def messages(self) -> int:
@@ -63,13 +74,65 @@ class Timeline:
     matched: int
 
 
+def _start_worker(cache_dir: str | None) -> None:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if cache_dir:
+        clustering.use_cache(cache_dir)
+
+
+class Worker:
+    """Runs functions in one child process (spawned: a fork of a process with model threads is unsafe), started
+    at the first call and stopped after `idle` seconds unused. `isolated=False` runs them in a thread instead
+    (unit tests and benchmarks of the functions themselves)."""
+
+    def __init__(self, cache_dir: str | None, *, isolated: bool = True, idle: float = IDLE_SECONDS):
+        self.cache_dir, self.isolated, self.idle = cache_dir, isolated, idle
+        self._pool: ProcessPoolExecutor | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        if not isolated:
+            _start_worker(cache_dir)
+
+    async def run(self, fn: Callable, *args, **kwargs):
+        call = functools.partial(fn, *args, **kwargs)
+        if not self.isolated:
+            return await asyncio.to_thread(call)
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker, initargs=(self.cache_dir,))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+        except BrokenProcessPool:  # the worker died (killed, out of memory): the next call starts a new one
+            self.stop()
+            raise
+        finally:
+            if self._pool is not None:
+                self._timer = asyncio.get_running_loop().call_later(self.idle, self.stop)
+
+    def pids(self) -> list[int]:
+        """The worker's process ids (none when not running), for measuring its memory."""
+        return list(self._pool._processes) if self._pool is not None else []
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
 class TopicService:
-    def __init__(self, memory: Memory, cache_dir: str | None = None):
+    def __init__(self, memory: Memory, cache_dir: str | None = None, *, isolated: bool = True):
         self.memory = memory
-        if cache_dir:
-            clustering.use_cache(cache_dir)
+        self.worker = Worker(cache_dir, isolated=isolated)
         self._results: OrderedDict[tuple[int, tuple[float, float]], TopicsResult] = OrderedDict()
         self._work = asyncio.Lock()
+
+    def stop(self) -> None:
+        """Stop the worker process (it also stops by itself when idle)."""
+        self.worker.stop()
 
     # ----- topics ----------------------------------------------------------------------------------------------
     async def topics(self, chat_id: int, window: tuple[float, float], period: str) -> TopicsResult:
@@ -82,7 +145,7 @@ class TopicService:
             corpus = await self.memory.chat_corpus(chat_id, window)
             state = await self.memory.window_state(chat_id, window, int(corpus.ids.max(initial=0)))
             started = time.perf_counter()
-            model = await asyncio.to_thread(clustering.find_topics, corpus.vectors, corpus.texts)
+            model = await self.worker.run(clustering.find_topics, corpus.vectors, corpus.texts)
             result = TopicsResult(secrets.token_hex(4), chat_id, window, period, model, corpus.ids, corpus.times,
                                   np.array([r == "assistant" for r in corpus.roles], dtype=bool), state,
                                   time.perf_counter() - started)
@@ -111,24 +174,11 @@ class TopicService:
         """The PNG of the chat's messages in 2-D coloured by topic, and its caption."""
         result = await self.topics(chat_id, window, period)
         async with self._work:
-            corpus = await self.memory.chat_corpus(chat_id, window)
-            png, shown = await asyncio.to_thread(self._draw_map, result, corpus)
+            if result.map is None:  # drawn once per result: while the topics stand, so does their picture
+                corpus = await self.memory.chat_corpus(chat_id, window)
+                result.map = await self.worker.run(draw_map, result, corpus)
+        png, shown = result.map
         return png, map_caption(result, shown)
-
-    @staticmethod
-    def _draw_map(result: TopicsResult, corpus: ChatCorpus) -> tuple[bytes, int]:
-        # Labels by row id: messages stored since the topics were computed are drawn without a topic.
-        position = {int(i): n for n, i in enumerate(result.ids)}
-        labels = np.array([result.model.labels[position[i]] if i in position else clustering.NOISE
-                           for i in corpus.ids.tolist()], dtype=np.int64)
-        chosen = clustering.sample(len(corpus), MAP_POINTS)
-        vectors = corpus.vectors[chosen]
-        points = clustering.project(vectors, clustering.neighbours(vectors), 2)
-        topics = [charts.MapTopic(t.id, t.label, t.size) for t in result.model.topics]
-        bot = np.array([corpus.roles[i] == "assistant" for i in chosen.tolist()], dtype=bool)
-        png = charts.topic_map(points, labels[chosen], bot, topics, title=f"What this chat talks about — "
-                               f"{result.period}", note=map_note(result, len(chosen), len(corpus)))
-        return png, len(chosen)
 
     # ----- timelines -------------------------------------------------------------------------------------------
     async def topic_timeline(self, result: TopicsResult, topic_id: int, zone: str) -> Timeline | None:
@@ -150,8 +200,24 @@ class TopicService:
 
     async def timeline_png(self, timeline: Timeline, title: str) -> bytes:
         async with self._work:
-            return await asyncio.to_thread(charts.timeline, timeline.buckets, timeline.counts, title=title,
-                                           unit=timeline.unit)
+            return await self.worker.run(charts.timeline, timeline.buckets, timeline.counts, title=title,
+                                         unit=timeline.unit)
+
+
+def draw_map(result: TopicsResult, corpus: ChatCorpus) -> tuple[bytes, int]:
+    """The map's PNG and how many messages it draws (in the worker)."""
+    # Labels by row id: messages stored since the topics were computed are drawn without a topic.
+    position = {int(i): n for n, i in enumerate(result.ids)}
+    labels = np.array([result.model.labels[position[i]] if i in position else clustering.NOISE
+                       for i in corpus.ids.tolist()], dtype=np.int64)
+    chosen = clustering.sample(len(corpus), MAP_POINTS)
+    vectors = corpus.vectors[chosen]
+    points = clustering.project(vectors, clustering.neighbours(vectors), 2)
+    topics = [charts.MapTopic(t.id, t.label, t.size) for t in result.model.topics]
+    bot = np.array([corpus.roles[i] == "assistant" for i in chosen.tolist()], dtype=bool)
+    png = charts.topic_map(points, labels[chosen], bot, topics, title=f"What this chat talks about — "
+                           f"{result.period}", note=map_note(result, len(chosen), len(corpus)))
+    return png, len(chosen)
 
 
 def count_by_period(times: np.ndarray, zone: str) -> Timeline:

@@ -219,6 +219,8 @@ async def _post_shutdown(application: Application) -> None:
     services = services_of(application)
     if services.housekeeping is not None:
         services.housekeeping.unschedule()
+    if services.topics is not None:
+        services.topics.stop()
     if services.reminders is not None:
         await _quietly(services.reminders.stop())
     if services.llm is not None:

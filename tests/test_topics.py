@@ -44,7 +44,8 @@ def composed(chat_id: int, per_topic: int, *, start: float = NOV_1, step: float 
 @pytest.fixture
 async def service(memory):
     # numba's compiled code is kept where the bot keeps it (.cache/numba): compiled once, not in every test
-    return TopicService(memory, cache_dir=str(Path(__file__).resolve().parents[1] / ".cache"))
+    # in a thread (isolated=False): the worker process is tested end to end (test_topics_telegram.py)
+    return TopicService(memory, cache_dir=str(Path(__file__).resolve().parents[1] / ".cache"), isolated=False)
 
 
 def nmi(truth, labels) -> float:
