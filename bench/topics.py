@@ -7,8 +7,11 @@ cluster: leaving a message out costs), purity of the messages given a topic, the
 Speed: one chat of 10k and of 100k messages in a real database, through TopicService as the bot calls it. Their
 vectors are the labelled chat's real vectors plus Gaussian noise (renormalised), so clusters look like real
 ones; texts are the real texts. "first" is the first computation in the process (numba loads its compiled
-code), "cold" a computation not cached, "cached" the same request again; extra RSS is this process's resident
-memory after topics and the map of the largest chat minus before any of it (models and database loaded).
+code), "cold" a computation not cached, "cached" the same request again. The work runs in the service's worker
+process, as in the bot: "worker RSS" is that process's peak resident memory (all it adds: it stops when idle),
+"bot RSS +" what the bot's own process grew by (the chat read from the database, the results kept). "loop
+stall" is the longest the event loop of the bot's process went without running while the topics were computed
+(a 10 ms ticker; includes the other processes' share of the two cores).
 
 `--write-chat PATH` instead stores the labelled chat (real vectors) as chat 1 of a database at PATH: for
 `./engram topics 1 --png …` with ENGRAM_STORAGE__PATH=PATH (the picture in docs/).
@@ -100,7 +103,7 @@ def scaled(messages: list[LabelledMessage], vectors: np.ndarray, n: int, seed: i
 
 
 async def speed(messages: list[LabelledMessage], vectors: np.ndarray, sizes: list[int], model: str) -> list[dict]:
-    from bot.topic_service import TopicService
+    from bot.topic_service import TopicService, Worker
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -114,21 +117,25 @@ async def speed(messages: list[LabelledMessage], vectors: np.ndarray, sizes: lis
             await write_chat(path, texts, jittered, embedder)
             chats.append((n, path))
         base = rss_mb()
-        cache = os.environ.get("ENGRAM_BENCH_CACHE", str(Path(".cache")))
+        base_peak = peak_rss_mb()
+        worker = Worker(os.environ.get("ENGRAM_BENCH_CACHE", str(Path(".cache"))))  # one, as in the bot
         for n, path in chats:
             async with Memory(path, embedder) as memory:
-                service = TopicService(memory, cache_dir=cache)
+                service = TopicService(memory)
+                service.worker = worker
                 window = (0.0, float("inf"))
                 say(f"{n}: topics…")
                 row: dict = {"messages": n}
                 started = time.perf_counter()
                 result = await service.topics(1, window, "all time")
                 row["topics_first_s" if not rows else "topics_cold_s"] = round(time.perf_counter() - started, 2)
-                if not rows:  # the first chat: time it again, uncached, now that numba's code is loaded
+                if not rows:  # the first chat: time it again, uncached, now that the worker runs and numba is loaded
                     service._results.clear()
-                    started = time.perf_counter()
-                    result = await service.topics(1, window, "all time")
-                    row["topics_cold_s"] = round(time.perf_counter() - started, 2)
+                    async with Ticker() as ticker:
+                        started = time.perf_counter()
+                        result = await service.topics(1, window, "all time")
+                        row["topics_cold_s"] = round(time.perf_counter() - started, 2)
+                    row["loop_stall_ms"] = round(ticker.worst * 1000)
                 started = time.perf_counter()
                 await service.topics(1, window, "all time")
                 row["topics_cached_s"] = round(time.perf_counter() - started, 3)
@@ -140,11 +147,41 @@ async def speed(messages: list[LabelledMessage], vectors: np.ndarray, sizes: lis
                 png, _caption = await service.map_png(1, window, "all time")
                 row["map_s"] = round(time.perf_counter() - started, 2)
                 row["map_bytes"] = len(png)
-                row["extra_rss_mb"] = round(rss_mb() - base)
-                row["extra_peak_rss_mb"] = round(peak_rss_mb() - base)
+                row["worker_peak_rss_mb"] = max((round(_peak_of(pid)) for pid in service.worker.pids()), default=0)
+                row["bot_rss_growth_mb"] = round(rss_mb() - base)
+                row["bot_peak_rss_growth_mb"] = round(peak_rss_mb() - base_peak)
                 rows.append(row)
                 say(str(row))
+        worker.stop()
     return rows
+
+
+def _peak_of(pid: int) -> float:
+    """A process's peak resident memory (MB), from /proc (Linux)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return next(float(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+
+
+class Ticker:
+    """Measures how late a 10 ms sleep of the event loop wakes up, at worst, while the block runs."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.worst = max(self.worst, time.perf_counter() - started - 0.01)
+
+    async def __aenter__(self) -> Ticker:
+        self._task = asyncio.get_running_loop().create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        assert self._task is not None
+        self._task.cancel()
 
 
 def print_tables(report: dict) -> None:
@@ -160,7 +197,8 @@ def print_tables(report: dict) -> None:
     if "speed" in report:
         print(markdown_table([(r["messages"], r.get("topics_first_s", "–"), r["topics_cold_s"],
                                r["topics_cached_s"], r["map_s"], r["topics"], f"{r['noise'] / r['messages']:.0%}",
-                               r["fitted_on"], r["extra_rss_mb"], r["extra_peak_rss_mb"])
-                              for r in report["speed"]],
+                               r["fitted_on"], r["worker_peak_rss_mb"], r["bot_rss_growth_mb"],
+                               r.get("loop_stall_ms", "–")) for r in report["speed"]],
                              ["messages", "topics, first (s)", "topics, cold (s)", "cached (s)", "map (s)", "topics",
-                              "noise", "clustered on", "extra RSS (MB)", "extra peak RSS (MB)"], "Speed"))
+                              "noise", "clustered on", "worker RSS (MB)", "bot RSS + (MB)", "loop stall (ms)"],
+                             "Speed"))

@@ -119,6 +119,9 @@ class Terminal:
             self.say(str(exc))
 
     async def _command(self, name: str, rest: str) -> None:
+        if name in ("/topics", "/topic", "/map", "/timeline"):
+            await self.topic_command(name, rest)
+            return
         assistant = self.assistant
         if name == "/help":
             self.say(HELP)
@@ -137,8 +140,6 @@ class Terminal:
             self.say("Fresh start: earlier turns leave the conversation; long-term memory stays.")
         elif name == "/forget":
             await self.forget(rest)
-        elif name in ("/topics", "/topic", "/map", "/timeline"):
-            await self.topic_command(name, rest)
         else:
             self.say(f"Unknown command {name}. /help lists them.")
 

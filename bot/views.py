@@ -189,7 +189,7 @@ def topics_text(report: TopicsReport, m: Markup) -> str:
     for t in report.topics:
         lines = [f"{m.bold(f'{t.id}. {m.escape(t.label)}')} — {t.size} messages, {span(t.first, t.last)}",
                  f"keywords: {m.escape(', '.join(t.keywords))}"]
-        lines += [f"  “{m.escape(shorten(e.text, 120))}”" for e in t.examples]
+        lines += [f"  “{m.escape(shorten(e.text, 90))}”" for e in t.examples]
         entries.append("\n".join(lines))
     more = report.total_topics - len(report.topics)
     tail = f"\n\n… and {more} smaller topics." if more > 0 else ""

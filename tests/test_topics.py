@@ -195,3 +195,36 @@ async def test_results_are_cached_until_the_chat_grows_or_forgets(memory, servic
     await memory.forget(1, messages[0].message_id)
     after_forget = await service.topics(1, forever, "all time")
     assert after_forget.key != first.key and after_forget.messages == len(messages) + len(more) - 1
+
+
+# ----- the terminal chat and the command line's JSON ---------------------------------------------------------
+async def test_terminal_prints_topics_and_writes_the_map(memory, service, tmp_path):
+    from bot.chat import Terminal
+    from bot.config import Config
+
+    await memory.remember_many(composed(3, 20)[0])
+    out = io.StringIO()
+    terminal = Terminal(Config(base_dir=tmp_path), 3, "you", out=out)
+    terminal.topics = service
+    await terminal.command("/topics")
+    assert out.getvalue().startswith("Topics — all time: 80 messages")
+    await terminal.command("/topic 1")
+    assert "Topic 1:" in out.getvalue()
+    await terminal.command("/map")
+    path = Path(out.getvalue().rsplit("Written to ", 1)[1].strip())
+    assert Image.open(path).size[0] >= 1280
+    path.unlink()
+    await terminal.command("/topics next year")
+    assert "cannot read" in out.getvalue()
+
+
+async def test_json_has_the_promised_shape(memory, service):
+    from bot.tools import topics_json
+
+    await memory.remember_many(composed(1, 20)[0])
+    data = topics_json(await commands.topics(service, 1, "", shown=None))
+    assert data["messages"] == 80 and isinstance(data["noise"], int)
+    assert sum(t["size"] for t in data["topics"]) + data["noise"] == 80
+    for t in data["topics"]:
+        assert set(t) == {"id", "label", "keywords", "size", "first", "last", "examples"}
+        assert t["first"] <= t["last"] and 1 <= len(t["examples"]) <= 2
