@@ -86,22 +86,21 @@ def sample(n: int, limit: int, seed: int = SEED) -> np.ndarray:
 
 def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
     """Exact k nearest neighbours by cosine (each point first, itself) and their cosine distances, given to UMAP
-    as precomputed: exact, and faster than UMAP's own search at these sizes. torch (there anyway, for the
-    embedding model) does the products and the top-k: numpy's argpartition took 3-6x longer."""
-    import torch
-
+    as precomputed: exact, and far faster than UMAP's own exact search below 4096 points (a Python callback per
+    pair). numpy, not torch: torch's top-k was 2-3x faster but importing it costs the worker ~250 MB."""
     k = min(k, len(vectors))
-    data = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
-    indices = np.empty((len(vectors), k), dtype=np.int64)
-    distances = np.empty((len(vectors), k), dtype=np.float32)
-    with torch.inference_mode():
-        for start in range(0, len(vectors), 1024):  # 1024 x n similarities at a time: bounded memory
-            sims = data[start:start + 1024] @ data.T
-            rows = torch.arange(len(sims))
-            sims[rows, rows + start] = 2.0  # itself first, even among duplicates
-            top = sims.topk(k, dim=1)
-            indices[start:start + len(sims)] = top.indices.numpy()
-            distances[start:start + len(sims)] = (1.0 - top.values).clamp(0.0, 2.0).numpy()
+    n = len(vectors)
+    indices = np.empty((n, k), dtype=np.int64)
+    distances = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, 1024):  # 1024 x n similarities at a time: bounded memory
+        sims = vectors[start:start + 1024] @ vectors.T
+        rows = np.arange(len(sims))
+        sims[rows, rows + start] = 2.0  # itself first, even among duplicates
+        best = np.argpartition(sims, n - k, axis=1)[:, n - k:]
+        order = np.argsort(-sims[rows[:, None], best], axis=1, kind="stable")
+        best = best[rows[:, None], order]
+        indices[start:start + len(sims)] = best
+        distances[start:start + len(sims)] = np.clip(1.0 - sims[rows[:, None], best], 0.0, 2.0)
     distances[:, 0] = 0.0
     return indices, distances
 
@@ -116,8 +115,11 @@ def project(vectors: np.ndarray, knn: tuple[np.ndarray, np.ndarray], dims: int =
 
     if epochs is None:  # the layout's cost is points x epochs: fewer epochs for more points (BENCHMARKS.md)
         epochs = int(np.clip(EPOCH_BUDGET / max(len(vectors), 1), MIN_EPOCHS, 200))
+    # init="pca": UMAP's default spectral start took 10 s at 10k messages when the neighbour graph falls apart into
+    # many pieces (repeated texts), and gave no better topics (BENCHMARKS.md).
     reducer = UMAP(n_components=dims, n_neighbors=knn[0].shape[1], min_dist=0.0 if dims > 2 else 0.1,
-                   metric="cosine", low_memory=True, n_epochs=epochs, random_state=SEED, precomputed_knn=knn)
+                   metric="cosine", low_memory=True, n_epochs=epochs, random_state=SEED, precomputed_knn=knn,
+                   init="pca")
     with warnings.catch_warnings():  # "n_jobs overridden by setting random_state": wanted
         warnings.simplefilter("ignore", UserWarning)
         return np.asarray(reducer.fit_transform(vectors), dtype=np.float32)
