@@ -32,7 +32,7 @@ import numpy as np
 
 from bot import charts
 from bot import topics as clustering
-from memory import ChatCorpus, Memory, WindowState
+from memory import Memory, WindowState
 
 CACHE_SIZE = 16
 GROWTH = 0.10  # recompute when the window holds 10% more messages than when computed …
@@ -176,7 +176,14 @@ class TopicService:
         async with self._work:
             if result.map is None:  # drawn once per result: while the topics stand, so does their picture
                 corpus = await self.memory.chat_corpus(chat_id, window)
-                result.map = await self.worker.run(draw_map, result, corpus)
+                chosen = clustering.sample(len(corpus), MAP_POINTS)  # only what is drawn goes to the worker
+                bot = np.array([corpus.roles[i] == "assistant" for i in chosen.tolist()], dtype=bool)
+                topics = [charts.MapTopic(t.id, t.label, t.size) for t in result.model.topics]
+                title = f"What this chat talks about — {result.period}"
+                note = map_note(result, len(chosen), len(corpus))
+                png = await self.worker.run(draw_map, corpus.vectors[chosen], map_labels(result, corpus.ids[chosen]),
+                                            bot, topics, title, note)
+                result.map = (png, len(chosen))
         png, shown = result.map
         return png, map_caption(result, shown)
 
@@ -204,20 +211,18 @@ class TopicService:
                                          unit=timeline.unit)
 
 
-def draw_map(result: TopicsResult, corpus: ChatCorpus) -> tuple[bytes, int]:
-    """The map's PNG and how many messages it draws (in the worker)."""
-    # Labels by row id: messages stored since the topics were computed are drawn without a topic.
-    position = {int(i): n for n, i in enumerate(result.ids)}
-    labels = np.array([result.model.labels[position[i]] if i in position else clustering.NOISE
-                       for i in corpus.ids.tolist()], dtype=np.int64)
-    chosen = clustering.sample(len(corpus), MAP_POINTS)
-    vectors = corpus.vectors[chosen]
+def map_labels(result: TopicsResult, ids: np.ndarray) -> np.ndarray:
+    """The topic of each message by row id; messages stored since the topics were computed have none."""
+    position = {int(i): n for n, i in enumerate(result.ids.tolist())}
+    return np.array([result.model.labels[position[i]] if i in position else clustering.NOISE
+                     for i in ids.tolist()], dtype=np.int64)
+
+
+def draw_map(vectors: np.ndarray, labels: np.ndarray, bot: np.ndarray, topics: list[charts.MapTopic], title: str,
+             note: str) -> bytes:
+    """The map's PNG (in the worker): a 2-D UMAP of the messages drawn."""
     points = clustering.project(vectors, clustering.neighbours(vectors), 2)
-    topics = [charts.MapTopic(t.id, t.label, t.size) for t in result.model.topics]
-    bot = np.array([corpus.roles[i] == "assistant" for i in chosen.tolist()], dtype=bool)
-    png = charts.topic_map(points, labels[chosen], bot, topics, title=f"What this chat talks about — "
-                           f"{result.period}", note=map_note(result, len(chosen), len(corpus)))
-    return png, len(chosen)
+    return charts.topic_map(points, labels, bot, topics, title=title, note=note)
 
 
 def count_by_period(times: np.ndarray, zone: str) -> Timeline:
