@@ -300,7 +300,7 @@ async def timeline(service: TopicService, chat_id: int, what: str, *, timezone: 
     counts = await service.query_timeline(chat_id, what, timezone)
     if not counts.matched:
         raise NotEnoughMessages(f"Nothing in this chat's memory is about “{what[:60]}”.")
-    title = f"“{what[:50]}”: {counts.matched} messages per {counts.unit}"
+    title = f"“{what[:50]}”: {counts.matched} messages, counted per {counts.unit}"
     return Picture(await service.timeline_png(counts, title), title)
 
 
@@ -312,5 +312,5 @@ async def topic_timeline(service: TopicService, chat_id: int, key: str, topic_id
     if result is None or counts is None:
         raise UsageError("These topics have expired: send /topics again.")
     topic = result.model.topics[topic_id - 1]
-    title = f"Topic {topic.id}, {topic.label}: {counts.matched} messages per {counts.unit} ({result.period})"
+    title = f"Topic {topic.id}, {topic.label}: {counts.matched} messages ({result.period}), counted per {counts.unit}"
     return Picture(await service.timeline_png(counts, title), title)
