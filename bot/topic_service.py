@@ -98,17 +98,24 @@ class Worker:
             return await asyncio.to_thread(call)
         if self._timer is not None:
             self._timer.cancel()
+        try:
+            return await self._in_worker(call)
+        except BrokenProcessPool:  # the worker had died (killed, out of memory): once more, in a new one
+            self.stop()
+            return await self._in_worker(call)
+        finally:
+            if self._pool is not None:
+                self._timer = asyncio.get_running_loop().call_later(self.idle, self.stop)
+
+    async def _in_worker(self, call: Callable):
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_start_worker, initargs=(self.cache_dir,))
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, call)
-        except BrokenProcessPool:  # the worker died (killed, out of memory): the next call starts a new one
+        except BrokenProcessPool:
             self.stop()
             raise
-        finally:
-            if self._pool is not None:
-                self._timer = asyncio.get_running_loop().call_later(self.idle, self.stop)
 
     def pids(self) -> list[int]:
         """The worker's process ids (none when not running), for measuring its memory."""
@@ -119,7 +126,10 @@ class Worker:
             self._timer.cancel()
             self._timer = None
         if self._pool is not None:
+            processes = list(self._pool._processes.values())
             self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:  # a job still running is not waited for (shutdown, or a dead pool)
+                process.terminate()
             self._pool = None
 
 

@@ -228,3 +228,23 @@ async def test_json_has_the_promised_shape(memory, service):
     for t in data["topics"]:
         assert set(t) == {"id", "label", "keywords", "size", "first", "last", "examples"}
         assert t["first"] <= t["last"] and 1 <= len(t["examples"]) <= 2
+
+
+# ----- the worker process ------------------------------------------------------------------------------------
+async def test_a_dead_worker_is_replaced(memory):
+    import os
+    import signal
+
+    service = TopicService(memory)  # in a worker process, as in the bot
+    try:
+        await memory.remember_many(composed(1, 15)[0])
+        first = await service.topics(1, (0.0, float("inf")), "all time")
+        (pid,) = service.worker.pids()
+        os.kill(pid, signal.SIGKILL)
+        service._results.clear()
+        again = await service.topics(1, (0.0, float("inf")), "all time")
+        assert again.key != first.key and len(again.model.topics) == len(first.model.topics)
+        assert service.worker.pids() and service.worker.pids() != [pid]
+    finally:
+        service.stop()
+    assert service.worker.pids() == []
