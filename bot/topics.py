@@ -25,7 +25,6 @@ UMAP_DIMS = 5
 NEIGHBOURS = 15
 EPOCH_BUDGET = 500_000  # UMAP epochs x points: 200 epochs up to 2.5k messages, 50 from 10k on
 MIN_EPOCHS = 50
-NEIGHBOUR_THREADS = 2
 KEYWORDS = 5  # words kept per topic
 EXAMPLES = 2  # representative messages per topic
 NOISE = -1
@@ -89,14 +88,11 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np
     """Exact k nearest neighbours by cosine (each point first, itself) and their cosine distances, given to UMAP
     as precomputed: exact, and far faster than UMAP's own exact search below 4096 points (a Python callback per
     pair). numpy, not torch: torch's top-k was 2-3x faster but importing it costs the worker ~250 MB."""
-    from concurrent.futures import ThreadPoolExecutor
-
     k = min(k, len(vectors))
     n = len(vectors)
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float32)
-
-    def block(start: int) -> None:  # 1024 x n similarities at a time: bounded memory
+    for start in range(0, n, 1024):  # 1024 x n similarities at a time: bounded memory
         sims = vectors[start:start + 1024] @ vectors.T
         rows = np.arange(len(sims))
         sims[rows, rows + start] = 2.0  # itself first, even among duplicates
@@ -105,9 +101,6 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np
         best = best[rows[:, None], order]
         indices[start:start + len(sims)] = best
         distances[start:start + len(sims)] = np.clip(1.0 - sims[rows[:, None], best], 0.0, 2.0)
-
-    with ThreadPoolExecutor(NEIGHBOUR_THREADS) as pool:  # numpy's partition lets go of the GIL: 1.9x on 2 cores
-        list(pool.map(block, range(0, n, 1024)))
     distances[:, 0] = 0.0
     return indices, distances
 
