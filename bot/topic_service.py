@@ -89,6 +89,7 @@ class Worker:
         self.cache_dir, self.isolated, self.idle = cache_dir, isolated, idle
         self._pool: ProcessPoolExecutor | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._running = 0  # jobs in the worker now
         if not isolated:
             _start_worker(cache_dir)
 
@@ -111,11 +112,14 @@ class Worker:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                              initializer=_start_worker, initargs=(self.cache_dir,))
+        self._running += 1
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool, call)
         except BrokenProcessPool:
             self.stop()
             raise
+        finally:
+            self._running -= 1
 
     def pids(self) -> list[int]:
         """The worker's process ids (none when not running), for measuring its memory."""
@@ -127,9 +131,10 @@ class Worker:
             self._timer = None
         if self._pool is not None:
             processes = list(self._pool._processes.values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:  # a job still running is not waited for (shutdown, or a dead pool)
-                process.terminate()
+            self._pool.shutdown(wait=False, cancel_futures=True)  # an idle worker exits by itself
+            if self._running:  # a job still running is not waited for (the bot is stopping)
+                for process in processes:
+                    process.terminate()
             self._pool = None
 
 
