@@ -105,6 +105,11 @@ class Assistant:
         self._active: dict[int, Reply] = {}  # per chat: the reply being prepared or written
         self._last_recall: dict[int, list[Hit]] = {}
 
+    @property
+    def busy(self) -> bool:
+        """A reply is waiting for its turn or being written (background work such as an import waits for this)."""
+        return bool(self._waiting or self._active)
+
     # ----- storing without replying ----------------------------------------------------------------------------
     async def remember(self, message: Message) -> Message:
         return await self.memory.remember(message)

@@ -12,7 +12,7 @@ from bot.config import load_config
 from bot.llm import build_llm
 from bot.services import build_embedder, build_memory, build_topics
 from bot.topic_service import TopicService
-from memory import Memory
+from memory import Hit, Memory
 from memory.models import iso
 
 T = TypeVar("T")
@@ -27,6 +27,8 @@ def add_search_arguments(parser) -> None:
     parser.add_argument("chat_id", type=int, help="the chat to search (the terminal chat is 0)")
     parser.add_argument("query", nargs="+", help="what to look for")
     parser.add_argument("-k", type=int, default=10, help="results (default 10)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the hits as JSON (message_id, sender, date, text, score, …) for scripts")
 
 
 def add_topics_arguments(parser) -> None:
@@ -157,10 +159,21 @@ def main_search(args) -> int:
 
     async def run(memory: Memory) -> None:
         page = await commands.search(memory, args.chat_id, " ".join(args.query), page_size=args.k, timezone=timezone)
-        print(views.search_text(page, views.PLAIN))
+        if args.json:
+            print(json.dumps([hit_json(hit) for hit in page.hits], ensure_ascii=False, indent=2))
+        else:
+            print(views.search_text(page, views.PLAIN))
 
     asyncio.run(_with_memory(args, run))
     return 0
+
+
+def hit_json(hit: Hit) -> dict:
+    """A search hit for scripts: who said what, when (ISO 8601, UTC), and how well it matched."""
+    message = hit.message
+    return {"message_id": message.message_id, "sender": views.sender(message), "sender_id": message.sender_id,
+            "role": message.role, "date": iso(message.created_at), "text": message.text,
+            "score": round(hit.score, 4), "similarity": hit.similarity, "keyword_score": hit.keyword_score}
 
 
 def main_reembed(args) -> int:

@@ -38,7 +38,7 @@ from bot.housekeeping import Housekeeping
 from bot.llm import LLM, build_llm
 from bot.reminders.service import ReminderService, telegram_sender
 from bot.services import build_assistant, build_embedder, build_memory, build_topics
-from handlers import access, commands, forget, messages, reminders, topics
+from handlers import access, commands, forget, importing, messages, reminders, topics
 from handlers.access import AccessPolicy
 from handlers.context import BOT_DATA_KEY, Services, services_of
 from handlers.errors import on_error
@@ -48,7 +48,7 @@ from memory import Embedder, Memory
 
 log = logging.getLogger(__name__)
 
-MENU = commands.COMMANDS + topics.COMMANDS + reminders.COMMANDS  # setMyCommands
+MENU = commands.COMMANDS + importing.COMMANDS + topics.COMMANDS + reminders.COMMANDS  # setMyCommands
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -148,6 +148,9 @@ def _register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("reset", commands.reset))
     application.add_handler(CommandHandler("why", commands.why))
     application.add_handler(CommandHandler("compare", commands.compare))
+    application.add_handler(CommandHandler("import", importing.import_document))
+    application.add_handler(MessageHandler(filters.Document.ALL & filters.CaptionRegex(importing.CAPTION),
+                                           importing.import_document))
     application.add_handler(CallbackQueryHandler(commands.search_more, pattern=r"^search:"))
     application.add_handler(CallbackQueryHandler(forget.forget_confirmed, pattern=r"^forget:"))
 

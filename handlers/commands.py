@@ -17,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot import commands, views
 from bot.views import HTML
-from handlers import reminders, topics
+from handlers import importing, reminders, topics
 from handlers.context import args_text, services_of
 
 # (command, description) in menu order: setMyCommands and /help both use it.
@@ -50,7 +50,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
-    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS + topics.COMMANDS + reminders.COMMANDS]
+    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS + importing.COMMANDS + topics.COMMANDS
+             + reminders.COMMANDS]
     await reply_html(update, "<b>Commands</b>\n" + "\n".join(lines))
 
 

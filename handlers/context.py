@@ -48,6 +48,7 @@ class Services:
     topics: TopicService | None = None
     embedder: Embedder | None = None  # used by post_init to build `memory` when none was given
     started_at: float = 0.0
+    importing: bool = False  # an /import is running (one at a time)
     tasks: set[asyncio.Task] = field(default_factory=set)
     replies: set[Reply] = field(default_factory=set)  # replies being streamed (cancelled on shutdown)
 

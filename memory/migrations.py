@@ -207,6 +207,16 @@ def m005_embedding_scheme(conn) -> None:
     conn.execute("INSERT INTO embedding_scheme (id, scheme) SELECT 1, 'prev-text/v1' FROM embedding_model")
 
 
+def m006_import_origin(conn) -> None:
+    """Find imported messages by where they came from (memory/imports.py): meta `import.source` (the exported chat)
+    and `import.id` (its message id there), per chat, so importing the same export again adds nothing."""
+    conn.execute(f"CREATE INDEX messages_import_origin ON messages (chat_id, {IMPORT_SOURCE_SQL}, {IMPORT_ID_SQL})")
+
+
+# The expressions of m006's index: queries must use them word for word for SQLite to use the index.
+IMPORT_SOURCE_SQL = "json_extract(meta, '$.import.source')"
+IMPORT_ID_SQL = "json_extract(meta, '$.import.id')"
+
 # SQL for a chat id's token in the keyword index; chat_token() below must give the same.
 CHAT_TOKEN_SQL = "'chat' || replace(CAST({col} AS TEXT), '-', 'n')"
 
@@ -216,7 +226,7 @@ def chat_token(chat_id: int) -> str:
 
 
 MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts, m004_intake,
-                              m005_embedding_scheme]
+                              m005_embedding_scheme, m006_import_origin]
 
 
 def _ensure_table(conn) -> None:

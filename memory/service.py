@@ -28,7 +28,7 @@ from memory.corpus import FOREVER, ChatCorpus, WindowState
 from memory.embedder import Embedder
 from memory.models import Hit, Message, clean_text
 from memory.reminders import NextOccurrence, Reminder
-from memory.store import Store
+from memory.store import Store, embedding_input
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +240,19 @@ class Memory:
 
     async def set_chat_setting(self, chat_id: int, **values) -> None:
         await self._run(self.store.set_chat_setting, chat_id, **values)
+
+    # ----- imports (memory/imports.py) -------------------------------------------------------------------------
+    async def imported_ids(self, chat_id: int, source: str, originals: Sequence[int],
+                           shared_ids: bool) -> dict[int, int]:
+        return await self._run(self.store.imported_ids, chat_id, source, originals, shared_ids)
+
+    async def embed_messages(self, messages: Sequence[Message]) -> np.ndarray:
+        """Vectors for messages about to be stored, made as stored messages' are ("Sender: text")."""
+        return await self._embed([embedding_input(m) for m in messages])
+
+    async def add_imported(self, messages: Sequence[Message], vectors: np.ndarray, shared_ids: bool) -> int:
+        """Store a batch of imported messages with their vectors (one transaction); returns how many were new."""
+        return await self._run(self.store.add_imported, messages, vectors, shared_ids)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         return await self._embed([clean_text(t) for t in texts])

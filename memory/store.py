@@ -19,6 +19,7 @@ from memory import db, maintenance, migrations, recall, vectors
 from memory.corpus import Corpora
 from memory.embedder import Embedder
 from memory.errors import ModelMismatch
+from memory.imports import Importing
 from memory.models import MESSAGE_COLUMNS, Message
 from memory.reminders import Reminders
 from memory.search import Searching
@@ -46,7 +47,7 @@ def embedding_input(message: Message) -> str:
     return f"{message.sender_name}: {message.text}" if message.sender_name else message.text
 
 
-class Store(Searching, Corpora):
+class Store(Searching, Importing, Corpora):
     def __init__(self, conn, embedder: Embedder, path: str, fusion: recall.FusionParams | None = None):
         self._conn = conn  # private to memory/: everything else goes through the methods
         self.embedder = embedder
@@ -191,16 +192,7 @@ class Store(Searching, Corpora):
                         (message.text, message.edited_at or time.time(), row_id),
                     )
                 else:
-                    row_id = self._conn.execute(
-                        "INSERT INTO messages (chat_id, message_id, sender_id, sender_name, role, text, created_at,"
-                        " edited_at, reply_to, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            message.chat_id, message.message_id, message.sender_id, message.sender_name or "",
-                            message.role, message.text, message.created_at, message.edited_at,
-                            message.reply_to, json.dumps(message.meta) if message.meta else None,
-                        ),
-                    ).lastrowid
-                    self._grow_chat_size(message.chat_id, 1)
+                    row_id = self._insert(message)
                 existing[key] = (row_id, message.text)
                 stored[key] = replace(message, id=row_id)
             fresh = list({m.id: m for m in stored.values()}.values())
@@ -219,6 +211,21 @@ class Store(Searching, Corpora):
             if key not in stored:
                 stored[key] = replace(message, id=existing[key][0])
         return [stored[(m.chat_id, m.message_id)] for m in batch]
+
+    def _insert(self, message: Message) -> int:
+        """Insert a new message row (its keyword entry follows by trigger); returns its row id. Inside a
+        transaction."""
+        row_id = self._conn.execute(
+            "INSERT INTO messages (chat_id, message_id, sender_id, sender_name, role, text, created_at,"
+            " edited_at, reply_to, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                message.chat_id, message.message_id, message.sender_id, message.sender_name or "",
+                message.role, message.text, message.created_at, message.edited_at,
+                message.reply_to, json.dumps(message.meta) if message.meta else None,
+            ),
+        ).lastrowid
+        self._grow_chat_size(message.chat_id, 1)
+        return row_id
 
     def _embed_rows(self, messages: Sequence[Message]) -> None:
         """Embed stored messages, one model pass each ("Sender: text"), and write their vectors. Inside a

@@ -16,7 +16,7 @@ update was first handed over to a connected client (`handed_over`) and how often
 message was first sent (`sent_at`).
 
 Tests push updates with `text`, `edit`, `photo`, `press` … and wait for the bot's calls with `wait_for`.
-bench/load.py (`./engram bench-load`) loads this module by path to drive the real bot under load.
+bench/load/ (`./engram bench-load`) loads this module by path to drive the real bot under load.
 """
 
 from __future__ import annotations
@@ -168,6 +168,9 @@ class FakeTelegram:
         self.messages: dict[tuple[int, int], dict] = {}  # what each chat shows, the bot's messages and users'
         self.raw: dict[tuple[int, int], tuple[str, str | None]] = {}  # bot messages: (text as sent, parse_mode)
         self.documents: list[dict] = []
+        self.files: dict[str, bytes] = {}  # file_id -> content of documents users sent (getFile, then download)
+        self.file_sizes: dict[str, int] = {}  # file_id -> the size a document claims, if not its content's
+        self.downloads: list[str] = []  # file paths downloaded
         self.photos: list[dict] = []  # sendPhoto: chat_id, content (bytes), caption
         self.commands: list[dict] = []
         self.chats: dict[int, dict] = {}
@@ -191,6 +194,7 @@ class FakeTelegram:
         self.deliveries: Counter[int] = Counter()  # update_id -> how many times handed over
         self.sent_at: dict[tuple[int, int], float] = {}  # a bot message (chat, id) -> when sendMessage made it
         self.limits: Limits | None = None
+        self.file_limit = 20 * 1024 * 1024  # getFile refuses bigger files, as the public Bot API does
         self._buckets: dict[object, _Bucket] = {}
         if limits:
             self.enforce(limits)
@@ -203,6 +207,7 @@ class FakeTelegram:
     async def start(self) -> FakeTelegram:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -443,6 +448,24 @@ class FakeTelegram:
                                "caption": caption})
         return message
 
+    async def api_getFile(self, params, files):
+        file_id = params.get("file_id", "")
+        if file_id not in self.files:
+            raise ApiError("Bad Request: invalid file_id")
+        size = self.file_sizes.get(file_id, len(self.files[file_id]))
+        if size > self.file_limit:
+            raise ApiError("Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size,
+                "file_path": f"documents/{file_id}.json"}
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """GET /file/bot<token>/<file_path>: the content of a file getFile has described."""
+        path = request.match_info["path"]
+        file_id = path.removeprefix("documents/").removesuffix(".json")
+        if request.match_info["token"] != self.token or file_id not in self.files:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(path)
+        return web.Response(body=self.files[file_id], content_type="application/octet-stream")
     async def api_sendPhoto(self, params, files):
         if "photo" not in files:
             raise ApiError("Bad Request: there is no photo in the request")
@@ -524,6 +547,26 @@ class FakeTelegram:
     async def photo(self, chat_id: int, caption: str, user_id: int | None = None, **fields) -> dict:
         photo = [{"file_id": f"p{next(self._ids)}", "file_unique_id": "pu", "width": 90, "height": 90}]
         message = self._new_message(chat_id, self.user(user_id or chat_id), photo=photo, caption=caption, **fields)
+        await self.push(message=message)
+        return message
+
+    async def document(self, chat_id: int, content: bytes, file_name: str = "result.json", caption: str | None = None,
+                       user_id: int | None = None, file_size: int | None = None, reply_to: int | None = None) -> dict:
+        """A user sends a file (`file_size` may claim another size than the content's, as for a huge file)."""
+        file_id = f"f{next(self._ids)}"
+        self.files[file_id] = content
+        if file_size is not None:
+            self.file_sizes[file_id] = file_size
+        document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                    "mime_type": "application/json", "file_size": len(content) if file_size is None else file_size}
+        extra: dict = {}
+        if caption:
+            extra["caption"] = caption
+            if entities := self._entities(caption):
+                extra["caption_entities"] = entities
+        if reply_to is not None:
+            extra["reply_to_message"] = self.messages[(chat_id, reply_to)]
+        message = self._new_message(chat_id, self.user(user_id or chat_id), document=document, **extra)
         await self.push(message=message)
         return message
 

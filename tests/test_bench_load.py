@@ -1,4 +1,4 @@
-"""bench-load (bench/load.py) and what it needs of the fake Bot API server: Telegram's update semantics
+"""bench-load (bench/load/) and what it needs of the fake Bot API server: Telegram's update semantics
 (re-delivery of unconfirmed updates, never of confirmed ones), flood limits (429 + retry_after), and the harness end
 to end with a fast bot: in this process, and as a child process that is SIGKILLed mid-burst and restarted."""
 
