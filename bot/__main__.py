@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("bot.importing.cli", "import a Telegram Desktop JSON export (or Engram's /export) into the memory"),
     "search": ("bot.tools", "search a chat's memory"),
     "stats": ("bot.tools", "what the memory holds"),
+    "topics": ("bot.tools", "a chat's topics (--json), its map (--png) and a topic's timeline (--timeline)"),
     "reembed": ("bot.tools", "re-embed every message with the configured embedding model"),
     "prepare": ("bot.tools", "load both models once, so their caches exist (the Dockerfile runs it)"),
 }

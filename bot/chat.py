@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from bot import commands, views
 from bot.assistant import Assistant
 from bot.config import Config, load_config
 from bot.llm import build_llm
-from bot.services import build_assistant, build_memory
+from bot.services import build_assistant, build_memory, build_topics
+from bot.topic_service import TopicService
 from bot.views import PLAIN
 from memory import Message
 
@@ -24,6 +27,10 @@ HELP = """Commands:
   /forget all         forget everything in this chat (asks first)
   /why                what was recalled for the last reply
   /compare A | B      cosine similarity, Euclidean distance and dot product of two texts
+  /topics [period]    what this chat talks about (last week, in November, 2025, since March…)
+  /topic N [page]     the messages of topic N of the last /topics
+  /map [period]       a picture of the chat's topics (writes a PNG, prints its path)
+  /timeline N|words   how often topic N, or anything, came up (writes a PNG)
   /stats              what the memory holds, latencies
   /reset              start a fresh conversation (long-term memory stays)
   /quit               leave (Ctrl-D works too)"""
@@ -41,6 +48,7 @@ def main(args) -> int:
 
 class Terminal:
     assistant: Assistant  # set once the models are loaded (run)
+    topics: TopicService
 
     def __init__(self, config: Config, chat_id: int, name: str, out=None):
         self.config = config
@@ -66,6 +74,7 @@ class Terminal:
         try:
             await llm.start()
             self.assistant = build_assistant(self.config, memory, llm)
+            self.topics = build_topics(self.config, memory)
             count = (await memory.stats(self.chat_id))["messages"]
             self.say(f"Engram is ready ({time.perf_counter() - started:.1f} s; {count} messages remembered in this "
                      f"chat). Type a message, /help for commands.")
@@ -82,6 +91,8 @@ class Terminal:
                 else:
                     await self.reply(line)
         finally:
+            if hasattr(self, "topics"):
+                self.topics.stop()
             await llm.stop()
             await memory.stop()
 
@@ -106,10 +117,13 @@ class Terminal:
         name, rest = line.split(maxsplit=1)[0], commands.arguments(line)
         try:
             await self._command(name, rest)
-        except commands.UsageError as exc:
+        except (commands.UsageError, commands.NotEnoughMessages) as exc:
             self.say(str(exc))
 
     async def _command(self, name: str, rest: str) -> None:
+        if name in ("/topics", "/topic", "/map", "/timeline"):
+            await self.topic_command(name, rest)
+            return
         assistant = self.assistant
         if name == "/help":
             self.say(HELP)
@@ -130,6 +144,28 @@ class Terminal:
             await self.forget(rest)
         else:
             self.say(f"Unknown command {name}. /help lists them.")
+
+    async def topic_command(self, name: str, rest: str) -> None:
+        zone, chat = self.config.reminders.timezone, self.chat_id
+        if name == "/topics":
+            self.say(views.topics_text(await commands.topics(self.topics, chat, rest, timezone=zone), PLAIN))
+        elif name == "/topic":
+            latest = self.topics.latest(chat)
+            numbers = [commands.id_argument(w) for w in rest.split()] or [None]
+            if latest is None or numbers[0] is None:
+                raise commands.UsageError("Usage: /topic N [page], after /topics")
+            page = (numbers[1] or 1) - 1 if len(numbers) > 1 else 0
+            self.say(views.topic_page_text(await commands.topic_page(self.topics, chat, latest.key, numbers[0], page),
+                                           PLAIN))
+        elif name == "/map":
+            self.picture(await commands.topic_map(self.topics, chat, rest, timezone=zone), "map")
+        else:
+            self.picture(await commands.timeline(self.topics, chat, rest, timezone=zone), "timeline")
+
+    def picture(self, picture: commands.Picture, kind: str) -> None:
+        path = Path(tempfile.gettempdir()) / f"engram-{kind}-{self.chat_id}-{int(time.time())}.png"
+        path.write_bytes(picture.png)
+        self.say(f"{picture.caption}\nWritten to {path}")
 
     async def forget(self, rest: str) -> None:
         request = await commands.forget_request(self.assistant.memory, self.chat_id, rest)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from bot.assistant import Assistant
 from bot.errors import EngramError
 from bot.timezones import query_window
+from bot.topic_service import TopicService, TopicsResult
+from bot.topics import MIN_MESSAGES
 from memory import Hit, Memory, Message
 from memory.models import clean_text, iso
 
@@ -166,3 +168,149 @@ async def forget(memory: Memory, chat_id: int, request: ForgetRequest) -> int:
     if request.everything:
         return await memory.forget_chat(chat_id)
     return await memory.forget_ids(chat_id, request.ids)
+
+
+# ----- /topics, /map, /timeline --------------------------------------------------------------------------------
+TOPICS_SHOWN = 10  # topics listed by /topics (the largest)
+TOPIC_PAGE = 5  # messages per page of a topic
+
+
+class NotEnoughMessages(EngramError):
+    """Too few messages for topics, a map or a timeline; the message says how many there are."""
+
+
+@dataclass
+class TopicEntry:
+    id: int
+    label: str
+    keywords: list[str]
+    size: int
+    first: float
+    last: float
+    examples: list[Message]
+
+
+@dataclass
+class TopicsReport:
+    key: str  # names the cached result in buttons
+    period: str
+    messages: int
+    noise: int
+    fitted_on: int
+    topics: list[TopicEntry]  # the largest TOPICS_SHOWN
+    total_topics: int
+
+
+@dataclass
+class TopicPage:
+    topic: TopicEntry
+    messages: list[Message]
+    first: int  # the number shown with the first message (1-based)
+    page: int
+    more: bool
+
+
+@dataclass
+class Picture:
+    png: bytes
+    caption: str
+
+
+async def period_window(memory: Memory, chat_id: int, text: str, *, timezone: str = "UTC",
+                        now: float | None = None) -> tuple[tuple[float, float], str]:
+    """The window of time a period names ('last week', 'in November', '2025', 'since March'), read in the chat's
+    zone; the whole chat when `text` is empty."""
+    text = clean_text(text).strip()
+    if not text:
+        return (0.0, float("inf")), "all time"
+    at = time.time() if now is None else now
+    window = await query_window(memory, chat_id, text, at, timezone)
+    if window is None or window.query.strip():  # a bare "2025" or "November" reads as "in 2025"
+        window = await query_window(memory, chat_id, f"in {text}", at, timezone)
+    if window is None or window.query.strip():
+        raise UsageError(f"I cannot read “{text[:60]}” as a period. Try: last week, in November, 2025, since March "
+                         "(or nothing, for all time).")
+    return (window.start_ts, window.end_ts), window.label
+
+
+def _too_few(count: int, period: str) -> NotEnoughMessages:
+    where = "in this chat so far" if period == "all time" else f"in this chat for {period}"
+    return NotEnoughMessages(f"Only {count} messages {where} — topics need about {MIN_MESSAGES}.")
+
+
+async def topics(service: TopicService, chat_id: int, period: str = "", *, timezone: str = "UTC",
+                 now: float | None = None, shown: int | None = TOPICS_SHOWN) -> TopicsReport:
+    """The chat's main topics in a period: label, keywords, size, date span and two representative messages."""
+    window, label = await period_window(service.memory, chat_id, period, timezone=timezone, now=now)
+    result = await service.topics(chat_id, window, label)
+    if result.messages < MIN_MESSAGES:
+        raise _too_few(result.messages, label)
+    entries = [await _entry(service, result, t.id, examples=2) for t in result.model.topics[:shown]]
+    return TopicsReport(result.key, label, result.messages, result.model.noise, result.model.fitted_on,
+                        [e for e in entries if e is not None], len(result.model.topics))
+
+
+async def _entry(service: TopicService, result: TopicsResult, topic_id: int, examples: int) -> TopicEntry | None:
+    topic = result.topic(topic_id)
+    if topic is None:
+        return None
+    times = result.times[topic.members]
+    # Representatives: nearest the centre, one of each text (a chat repeats itself), forgotten ones left out.
+    found = await service.memory.messages_by_ids(result.chat_id, result.ids[topic.members[:examples * 4]].tolist())
+    distinct = list({m.text.lower(): m for m in reversed(found)}.values())[::-1]
+    return TopicEntry(topic.id, topic.label, topic.keywords, topic.size, float(times.min()), float(times.max()),
+                      distinct[:examples])
+
+
+async def topic_page(service: TopicService, chat_id: int, key: str, topic_id: int, page: int = 0) -> TopicPage:
+    """One page of a topic's messages, nearest its centre first (a button under /topics)."""
+    result = service.result(chat_id, key)
+    entry = await _entry(service, result, topic_id, 0) if result else None
+    if result is None or entry is None:
+        raise UsageError("These topics have expired: send /topics again.")
+    topic = result.model.topics[topic_id - 1]
+    ids = result.ids[topic.members[page * TOPIC_PAGE:(page + 1) * TOPIC_PAGE]].tolist()
+    shown = await service.memory.messages_by_ids(chat_id, ids)
+    return TopicPage(entry, shown, page * TOPIC_PAGE + 1, page, (page + 1) * TOPIC_PAGE < topic.size)
+
+
+async def topic_map(service: TopicService, chat_id: int, period: str = "", *, timezone: str = "UTC",
+                    now: float | None = None) -> Picture:
+    """The map of the chat's messages in a period, as a PNG, and its caption."""
+    window, label = await period_window(service.memory, chat_id, period, timezone=timezone, now=now)
+    count = (await service.memory.window_state(chat_id, window)).count
+    if count < MIN_MESSAGES:
+        raise _too_few(count, label)
+    png, caption = await service.map_png(chat_id, window, label)
+    return Picture(png, caption)
+
+
+async def timeline(service: TopicService, chat_id: int, what: str, *, timezone: str = "UTC") -> Picture:
+    """How often a topic ('3', a number from /topics) or anything ('the flat') came up, per week or month."""
+    what = clean_text(what).strip()
+    if not what:
+        raise UsageError("Usage: /timeline <topic number from /topics, or words> — e.g. /timeline 2, "
+                         "/timeline holidays")
+    number = id_argument(what)
+    result = service.latest(chat_id)
+    if number is not None and result is not None and result.topic(number) is not None:
+        return await topic_timeline(service, chat_id, result.key, number, timezone=timezone)
+    if number is not None and len(what) <= 3:
+        raise UsageError(f"There is no topic {number} here: /topics lists them (or give words).")
+    counts = await service.query_timeline(chat_id, what, timezone)
+    if not counts.matched:
+        raise NotEnoughMessages(f"Nothing in this chat's memory is about “{what[:60]}”.")
+    title = f"“{what[:50]}”: {counts.matched} messages, counted per {counts.unit}"
+    return Picture(await service.timeline_png(counts, title), title)
+
+
+async def topic_timeline(service: TopicService, chat_id: int, key: str, topic_id: int, *,
+                         timezone: str = "UTC") -> Picture:
+    """The trend of one topic of a /topics result (its button, or /timeline N)."""
+    result = service.result(chat_id, key)
+    counts = await service.topic_timeline(result, topic_id, timezone) if result else None
+    if result is None or counts is None:
+        raise UsageError("These topics have expired: send /topics again.")
+    topic = result.model.topics[topic_id - 1]
+    title = f"Topic {topic.id}, {topic.label}: {counts.matched} messages ({result.period}), counted per {counts.unit}"
+    return Picture(await service.timeline_png(counts, title), title)

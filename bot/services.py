@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.assistant import Assistant
 from bot.config import Config
 from bot.llm import LLM, settings_from_config
+from bot.topic_service import TopicService
 from memory import Embedder, Memory, SentenceTransformerEmbedder
 
 
@@ -26,3 +27,8 @@ def build_assistant(config: Config, memory: Memory, llm: LLM) -> Assistant:
     """The Assistant over a memory and an LLM, with the configured prompt, recall and generation settings."""
     return Assistant(memory, llm, recall=config.recall, assistant=config.assistant,
                      settings=settings_from_config(config), timezone=config.reminders.timezone)
+
+
+def build_topics(config: Config, memory: Memory) -> TopicService:
+    """Topics, maps and timelines of the memory; numba's compiled code is kept beside the models' cache."""
+    return TopicService(memory, cache_dir=str(config.resolve(config.llm.cache_dir).parent))

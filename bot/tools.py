@@ -1,4 +1,4 @@
-"""Memory tools for the command line: stats, search, reembed, prepare."""
+"""Memory tools for the command line: stats, search, topics, reembed, prepare."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from typing import TypeVar
 from bot import commands, views
 from bot.config import load_config
 from bot.llm import build_llm
-from bot.services import build_embedder, build_memory
+from bot.services import build_embedder, build_memory, build_topics
+from bot.topic_service import TopicService
 from memory import Hit, Memory
 from memory.models import iso
 
@@ -28,6 +29,64 @@ def add_search_arguments(parser) -> None:
     parser.add_argument("-k", type=int, default=10, help="results (default 10)")
     parser.add_argument("--json", action="store_true",
                         help="print the hits as JSON (message_id, sender, date, text, score, …) for scripts")
+
+
+def add_topics_arguments(parser) -> None:
+    parser.add_argument("chat_id", type=int, help="the chat (the terminal chat is 0)")
+    when = parser.add_mutually_exclusive_group()
+    when.add_argument("--since", help="only messages since then: 'March', '2025-11-01', 'last week'")
+    when.add_argument("--period", help="only messages of this period: 'last week', 'in November', '2025'")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--png", metavar="FILE", help="write the map of the topics to FILE (PNG)")
+    parser.add_argument("--timeline", metavar="FILE", help="write the timeline of a topic (--topic) to FILE (PNG)")
+    parser.add_argument("--topic", type=int, default=1, help="the topic of --timeline (default 1, the largest)")
+
+
+def main_topics(args) -> int:
+    config = load_config(args.config)
+    zone = config.reminders.timezone
+    period = f"since {args.since}" if args.since else (args.period or "")
+
+    async def run(memory: Memory) -> None:
+        service = build_topics(config, memory)
+        try:
+            await topics_report(service, args, period, zone)
+        finally:
+            service.stop()
+
+    asyncio.run(_with_memory(args, run))
+    return 0
+
+
+async def topics_report(service: TopicService, args, period: str, zone: str) -> None:
+    """What `./engram topics` prints and writes."""
+    report = await commands.topics(service, args.chat_id, period, timezone=zone, shown=None)
+    if args.json:
+        print(json.dumps(topics_json(report), ensure_ascii=False, indent=2))
+    else:
+        print(views.topics_text(report, views.PLAIN))
+    if args.png:
+        picture = await commands.topic_map(service, args.chat_id, period, timezone=zone)
+        _write(args.png, picture, args.json)
+    if args.timeline:
+        picture = await commands.topic_timeline(service, args.chat_id, report.key, args.topic, timezone=zone)
+        _write(args.timeline, picture, args.json)
+
+
+def _write(path: str, picture: commands.Picture, quiet: bool) -> None:
+    with open(path, "wb") as out:
+        out.write(picture.png)
+    if not quiet:  # --json keeps stdout pure JSON
+        print(f"\n{picture.caption}\nWritten to {path}")
+
+
+def topics_json(report: commands.TopicsReport) -> dict:
+    """/topics as data: {"topics": [{"id", "label", "keywords", "size", "first", "last", "examples"}], …}."""
+    return {
+        "period": report.period, "messages": report.messages, "noise": report.noise,
+        "topics": [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "first": iso(t.first),
+                    "last": iso(t.last), "examples": [e.text for e in t.examples]} for t in report.topics],
+    }
 
 
 def add_reembed_arguments(parser) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from memory import Hit, Message
 
 if TYPE_CHECKING:  # bot.commands imports the assistant, whose prompt uses shorten() from here
-    from bot.commands import Comparison, ForgetRequest, SearchPage, Stats
+    from bot.commands import Comparison, ForgetRequest, SearchPage, Stats, TopicPage, TopicsReport
 
 SNIPPET_CHARS = 300  # of a message shown in a list
 PREVIEW_LINES = 10  # messages listed before a /forget is confirmed
@@ -177,3 +177,38 @@ def forget_nothing(request: ForgetRequest) -> str:
 
 def forgotten_text(count: int) -> str:
     return f"Forgotten: {count} messages deleted from my memory of this chat."
+
+
+# ----- /topics -------------------------------------------------------------------------------------------------
+def day(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%d %b %Y")
+
+
+def span(first: float, last: float) -> str:
+    a, b = day(first), day(last)
+    return a if a == b else f"{a} – {b}"
+
+
+def topics_text(report: TopicsReport, m: Markup) -> str:
+    head = (f"{m.bold('Topics')} — {m.escape(report.period)}: {report.messages} messages, {report.total_topics} "
+            f"topics, {report.noise} messages in none")
+    if report.fitted_on < report.messages:
+        head += f" (clustered on a sample of {report.fitted_on}, the rest joined the nearest topic)"
+    if not report.topics:
+        return head + "\n\nNo clear topics: the messages are too varied, or too alike, to group."
+    entries = []
+    for t in report.topics:
+        lines = [f"{m.bold(f'{t.id}. {m.escape(t.label)}')} — {t.size} messages, {span(t.first, t.last)}",
+                 f"keywords: {m.escape(', '.join(t.keywords))}"]
+        lines += [f"  “{m.escape(shorten(e.text, 90))}”" for e in t.examples]
+        entries.append("\n".join(lines))
+    more = report.total_topics - len(report.topics)
+    tail = f"\n\n… and {more} smaller topics." if more > 0 else ""
+    return head + "\n\n" + "\n\n".join(entries) + tail
+
+
+def topic_page_text(page: TopicPage, m: Markup) -> str:
+    t = page.topic
+    lines = [f"{m.bold(f'Topic {t.id}: {m.escape(t.label)}')} — {t.size} messages, {span(t.first, t.last)}", ""]
+    lines += [f"{m.bold(f'{page.first + i}.')} {message_line(msg, m)}" for i, msg in enumerate(page.messages)]
+    return "\n".join(lines)

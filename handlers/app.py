@@ -37,8 +37,8 @@ from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
 from bot.llm import LLM, build_llm
 from bot.reminders.service import ReminderService, telegram_sender
-from bot.services import build_assistant, build_embedder, build_memory
-from handlers import access, commands, forget, importing, messages, reminders
+from bot.services import build_assistant, build_embedder, build_memory, build_topics
+from handlers import access, commands, forget, importing, messages, reminders, topics
 from handlers.access import AccessPolicy
 from handlers.context import BOT_DATA_KEY, Services, services_of
 from handlers.errors import on_error
@@ -48,7 +48,7 @@ from memory import Embedder, Memory
 
 log = logging.getLogger(__name__)
 
-MENU = commands.COMMANDS + importing.COMMANDS + reminders.COMMANDS  # setMyCommands
+MENU = commands.COMMANDS + importing.COMMANDS + topics.COMMANDS + reminders.COMMANDS  # setMyCommands
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -157,11 +157,14 @@ def _register_handlers(application: Application) -> None:
     # 3. Reminders: /remind, /reminders, /cancel, /timezone, their buttons, and natural requests in text.
     reminders.register(application)
 
-    # 4. Every other command and button gets an answer too (after all the known ones).
+    # 4. Topics, the map and timelines: /topics, /map, /timeline and their buttons.
+    topics.register(application)
+
+    # 5. Every other command and button gets an answer too (after all the known ones).
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, commands.unknown_command))
     application.add_handler(CallbackQueryHandler(commands.unknown_button))
 
-    # 5. Ordinary messages: edits, then text (stored; answered when meant for the bot), then captions.
+    # 6. Ordinary messages: edits, then text (stored; answered when meant for the bot), then captions.
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, messages.on_migrate))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED & (filters.TEXT | filters.CAPTION),
                                            messages.on_edit))
@@ -169,7 +172,7 @@ def _register_handlers(application: Application) -> None:
                                            messages.on_text))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.CAPTION, messages.on_media))
 
-    # 6. Exactly one error handler.
+    # 7. Exactly one error handler.
     application.add_error_handler(on_error)
 
 
@@ -189,6 +192,7 @@ async def _post_init(application: Application) -> None:
         await services.memory.stop()
         raise
     services.assistant = build_assistant(config, services.memory, services.llm)
+    services.topics = build_topics(config, services.memory)
     if services.reminders is None:
         services.reminders = ReminderService.from_config(services.memory, application.job_queue,
                                                          telegram_sender(application.bot), config)
@@ -218,6 +222,8 @@ async def _post_shutdown(application: Application) -> None:
     services = services_of(application)
     if services.housekeeping is not None:
         services.housekeeping.unschedule()
+    if services.topics is not None:
+        services.topics.stop()
     if services.reminders is not None:
         await _quietly(services.reminders.stop())
     if services.llm is not None:

@@ -1,4 +1,5 @@
-"""Commands: /start /help /search /export /stats /reset /why /compare (and /forget in handlers/forget.py).
+"""Commands: /start /help /search /export /stats /reset /why /compare (/forget in handlers/forget.py, /topics /map
+/timeline in handlers/topics.py).
 
 Every answer is HTML with anything that came from users or the model escaped. Usage errors are answered on the
 spot. Commands are not stored in memory.
@@ -16,7 +17,7 @@ from telegram.ext import ContextTypes
 
 from bot import commands, views
 from bot.views import HTML
-from handlers import importing, reminders
+from handlers import importing, reminders, topics
 from handlers.context import args_text, services_of
 
 # (command, description) in menu order: setMyCommands and /help both use it.
@@ -49,7 +50,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
-    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS + importing.COMMANDS + reminders.COMMANDS]
+    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS + importing.COMMANDS + topics.COMMANDS
+             + reminders.COMMANDS]
     await reply_html(update, "<b>Commands</b>\n" + "\n".join(lines))
 
 

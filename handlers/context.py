@@ -1,7 +1,7 @@
 """The services every handler (and job) reaches through `context.bot_data["engram"]`.
 
-handlers/app.py creates one `Services` and fills `memory`, `llm`, `assistant`, `reminders` and `housekeeping` in
-post_init; handlers read them with `services_of(context)`. Replies are generated in background tasks
+handlers/app.py creates one `Services` and fills `memory`, `llm`, `assistant`, `reminders`, `housekeeping` and
+`topics` in post_init; handlers read them with `services_of(context)`. Replies are generated in background tasks
 started with `spawn`, so a long generation never holds up the update queue; post_stop cancels what is left.
 """
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # annotations only: handlers.access imports this module
     from bot.housekeeping import Housekeeping
     from bot.llm.base import LLM
     from bot.reminders.service import ReminderService
+    from bot.topic_service import TopicService
     from handlers.access import AccessPolicy
     from handlers.streaming import Throttle
     from memory import Embedder, Memory
@@ -44,6 +45,7 @@ class Services:
     assistant: Assistant | None = None
     reminders: ReminderService | None = None
     housekeeping: Housekeeping | None = None
+    topics: TopicService | None = None
     embedder: Embedder | None = None  # used by post_init to build `memory` when none was given
     started_at: float = 0.0
     importing: bool = False  # an /import is running (one at a time)

@@ -3,6 +3,7 @@
 Knows nothing of Telegram or language models.
 """
 
+from memory.corpus import ChatCorpus, WindowState
 from memory.embedder import Embedder, HashEmbedder, SentenceTransformerEmbedder
 from memory.errors import EmbeddingModelError, ExtensionUnavailable, MemoryStoreError, ModelMismatch
 from memory.models import Hit, Message
@@ -11,6 +12,19 @@ from memory.service import Memory
 from memory.store import Store
 
 __all__ = [
-    "Embedder", "EmbeddingModelError", "ExtensionUnavailable", "FusionParams", "HashEmbedder", "Hit", "Memory",
-    "MemoryStoreError", "Message", "ModelMismatch", "SentenceTransformerEmbedder", "Store", "similarity_measures",
+    "ChatCorpus",
+    "Embedder",
+    "EmbeddingModelError",
+    "ExtensionUnavailable",
+    "FusionParams",
+    "HashEmbedder",
+    "Hit",
+    "Memory",
+    "MemoryStoreError",
+    "Message",
+    "ModelMismatch",
+    "SentenceTransformerEmbedder",
+    "Store",
+    "WindowState",
+    "similarity_measures",
 ]

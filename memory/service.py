@@ -24,6 +24,7 @@ import numpy as np
 
 from memory import maintenance
 from memory import recall as ranking
+from memory.corpus import FOREVER, ChatCorpus, WindowState
 from memory.embedder import Embedder
 from memory.models import Hit, Message, clean_text
 from memory.reminders import NextOccurrence, Reminder
@@ -201,6 +202,19 @@ class Memory:
         """Row ids and vectors of every message of a chat (pending ones embedded first)."""
         await self.flush(chat_id)
         return await self._run(self.store.chat_vectors, chat_id)
+
+    async def chat_corpus(self, chat_id: int, window: tuple[float, float] = FOREVER) -> ChatCorpus:
+        """A chat's messages of a window [start, end) as arrays with their vectors (pending ones embedded first)."""
+        await self.flush(chat_id)
+        return await self._run(self.store.chat_corpus, chat_id, *window)
+
+    async def window_state(self, chat_id: int, window: tuple[float, float] = FOREVER, upto: int = 0) -> WindowState:
+        """How many messages a window of a chat holds, its newest id, and how many of them have ids <= upto."""
+        return await self._run(self.store.window_state, chat_id, *window, upto)
+
+    async def messages_by_ids(self, chat_id: int, ids: Sequence[int]) -> list[Message]:
+        """The chat's messages with these row ids, in that order (others' and deleted ones left out)."""
+        return await self._run(self.store.messages_by_ids, chat_id, list(ids))
 
     async def check(self) -> dict:
         """Integrity and consistency of the database (Store.check)."""

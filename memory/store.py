@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from memory import db, maintenance, migrations, recall, vectors
+from memory.corpus import Corpora
 from memory.embedder import Embedder
 from memory.errors import ModelMismatch
 from memory.imports import Importing
@@ -46,7 +47,7 @@ def embedding_input(message: Message) -> str:
     return f"{message.sender_name}: {message.text}" if message.sender_name else message.text
 
 
-class Store(Searching, Importing):
+class Store(Searching, Importing, Corpora):
     def __init__(self, conn, embedder: Embedder, path: str, fusion: recall.FusionParams | None = None):
         self._conn = conn  # private to memory/: everything else goes through the methods
         self.embedder = embedder

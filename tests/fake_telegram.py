@@ -171,6 +171,7 @@ class FakeTelegram:
         self.files: dict[str, bytes] = {}  # file_id -> content of documents users sent (getFile, then download)
         self.file_sizes: dict[str, int] = {}  # file_id -> the size a document claims, if not its content's
         self.downloads: list[str] = []  # file paths downloaded
+        self.photos: list[dict] = []  # sendPhoto: chat_id, content (bytes), caption
         self.commands: list[dict] = []
         self.chats: dict[int, dict] = {}
         self._failures: list[dict] = []
@@ -465,6 +466,20 @@ class FakeTelegram:
             return web.Response(status=404, text="Not Found")
         self.downloads.append(path)
         return web.Response(body=self.files[file_id], content_type="application/octet-stream")
+    async def api_sendPhoto(self, params, files):
+        if "photo" not in files:
+            raise ApiError("Bad Request: there is no photo in the request")
+        _filename, content = files["photo"]
+        caption = self._check_text(params.get("caption", ""), params.get("parse_mode"), allow_empty=True)
+        if utf16_len(caption) > 1024:
+            raise ApiError("Bad Request: message caption is too long")
+        if not content.startswith(b"\x89PNG") and not content.startswith(b"\xff\xd8"):
+            raise ApiError("Bad Request: IMAGE_PROCESS_FAILED")
+        message = self._new_message(params["chat_id"], self.bot, caption=caption or None,
+                                    photo=[{"file_id": f"photo{next(self._ids)}", "file_unique_id": "p",
+                                            "width": 90, "height": 62}])
+        self.photos.append({"chat_id": params["chat_id"], "content": content, "caption": caption})
+        return message
 
     def _check_text(self, text: str, parse_mode: str | None, allow_empty: bool = False) -> str:
         if parse_mode not in (None, "", "HTML"):

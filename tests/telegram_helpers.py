@@ -27,7 +27,7 @@ async def command(fake: FakeTelegram, chat_id: int, text: str, timeout: float = 
     """Send a command; return the message the bot answered with (as it is shown now)."""
     mark = fake.mark()
     await fake.text(chat_id, text, **kw)
-    call = await fake.wait_for(lambda c: c.method in ("sendMessage", "sendDocument") and c.ok
+    call = await fake.wait_for(lambda c: c.method in ("sendMessage", "sendDocument", "sendPhoto") and c.ok
                                and c.chat_id == chat_id, mark, timeout)
     return fake.messages[(chat_id, call.result["message_id"])]
 

@@ -1,0 +1,274 @@
+"""Topics, maps and timelines of chats, cached: what /topics, /map and /timeline call (through bot/commands.py).
+
+A result is kept per chat and window of time (in process, the newest CACHE_SIZE): it stands until the window
+has grown by GROWTH (at least GROWTH_MIN messages) or lost a message (forgotten messages must not linger in
+keywords or examples). In process rather than in a table: a result is rebuilt in seconds, is only worth keeping
+while a person is looking at it, and its arrays (labels, ids, times) are cheap in memory but not in SQL.
+
+The work (seconds of numpy, numba, scikit-learn and matplotlib) runs in a worker process, one job at a time:
+scikit-learn's HDBSCAN holds the GIL for whole calls (0.6 s at 5k messages, measured), which in a thread would
+stall the event loop and every chat's replies with it; and the libraries' memory (numba, UMAP, matplotlib: a few
+hundred MB) is the worker's, given back when it stops after IDLE_SECONDS unused. Two requests for the same
+topics share one computation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+import os
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from bot import charts
+from bot import topics as clustering
+from memory import Memory, WindowState
+
+CACHE_SIZE = 16
+GROWTH = 0.10  # recompute when the window holds 10% more messages than when computed …
+GROWTH_MIN = 20  # … and at least this many more
+MAP_POINTS = 20_000  # the picture samples above this many messages (and says so)
+QUERY_SIMILARITY = 0.45  # /timeline <words>: a message counts if this close to the words, or contains them all
+WEEKS_UP_TO_DAYS = 180  # longer spans are counted per month
+IDLE_SECONDS = 600.0  # the worker process stops after this long unused (it starts again in ~2 s)
+
+
+@dataclass
+class TopicsResult:
+    key: str  # short and random: buttons name a result by it
+    chat_id: int
+    window: tuple[float, float]
+    period: str  # "all time", "23-29 Nov", …
+    model: clustering.TopicModel
+    ids: np.ndarray  # row ids, the model's message order
+    times: np.ndarray
+    bot: np.ndarray  # True for the bot's own messages
+    state: WindowState
+    seconds: float  # what computing it took
+    computed_at: float = field(default_factory=time.time)
+    map: tuple[bytes, int] | None = None  # the map's PNG and the messages drawn, once made
+
+    @property
+    def messages(self) -> int:
+        return len(self.ids)
+
+    def topic(self, topic_id: int) -> clustering.Topic | None:
+        return next((t for t in self.model.topics if t.id == topic_id), None)
+
+
+@dataclass
+class Timeline:
+    buckets: list[str]
+    counts: list[int]
+    unit: str  # "week" or "month"
+    matched: int
+
+
+def _start_worker(cache_dir: str | None) -> None:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if cache_dir:
+        clustering.use_cache(cache_dir)
+
+
+class Worker:
+    """Runs functions in one child process (spawned: a fork of a process with model threads is unsafe), started
+    at the first call and stopped after `idle` seconds unused. `isolated=False` runs them in a thread instead
+    (unit tests and benchmarks of the functions themselves)."""
+
+    def __init__(self, cache_dir: str | None, *, isolated: bool = True, idle: float = IDLE_SECONDS):
+        self.cache_dir, self.isolated, self.idle = cache_dir, isolated, idle
+        self._pool: ProcessPoolExecutor | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._running = 0  # jobs in the worker now
+        if not isolated:
+            _start_worker(cache_dir)
+
+    async def run(self, fn: Callable, *args, **kwargs):
+        call = functools.partial(fn, *args, **kwargs)
+        if not self.isolated:
+            return await asyncio.to_thread(call)
+        if self._timer is not None:
+            self._timer.cancel()
+        try:
+            return await self._in_worker(call)
+        except BrokenProcessPool:  # the worker had died (killed, out of memory): once more, in a new one
+            self.stop()
+            return await self._in_worker(call)
+        finally:
+            if self._pool is not None:
+                self._timer = asyncio.get_running_loop().call_later(self.idle, self.stop)
+
+    async def _in_worker(self, call: Callable):
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker, initargs=(self.cache_dir,))
+        self._running += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, call)
+        except BrokenProcessPool:
+            self.stop()
+            raise
+        finally:
+            self._running -= 1
+
+    def pids(self) -> list[int]:
+        """The worker's process ids (none when not running), for measuring its memory."""
+        return list(self._pool._processes) if self._pool is not None else []
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pool is not None:
+            processes = list(self._pool._processes.values())
+            self._pool.shutdown(wait=False, cancel_futures=True)  # an idle worker exits by itself
+            if self._running:  # a job still running is not waited for (the bot is stopping)
+                for process in processes:
+                    process.terminate()
+            self._pool = None
+
+
+class TopicService:
+    def __init__(self, memory: Memory, cache_dir: str | None = None, *, isolated: bool = True):
+        self.memory = memory
+        self.worker = Worker(cache_dir, isolated=isolated)
+        self._results: OrderedDict[tuple[int, tuple[float, float]], TopicsResult] = OrderedDict()
+        self._work = asyncio.Lock()
+
+    def stop(self) -> None:
+        """Stop the worker process (it also stops by itself when idle)."""
+        self.worker.stop()
+
+    # ----- topics ----------------------------------------------------------------------------------------------
+    async def topics(self, chat_id: int, window: tuple[float, float], period: str) -> TopicsResult:
+        """The chat's topics in the window: cached while the window has not changed much."""
+        async with self._work:  # a second request for the same topics waits for the first and finds it cached
+            cached = self._results.get((chat_id, window))
+            if cached is not None and await self._still_good(cached):
+                self._results.move_to_end((chat_id, window))
+                return cached
+            corpus = await self.memory.chat_corpus(chat_id, window)
+            state = await self.memory.window_state(chat_id, window, int(corpus.ids.max(initial=0)))
+            started = time.perf_counter()
+            model = await self.worker.run(clustering.find_topics, corpus.vectors, corpus.texts)
+            result = TopicsResult(secrets.token_hex(4), chat_id, window, period, model, corpus.ids, corpus.times,
+                                  np.array([r == "assistant" for r in corpus.roles], dtype=bool), state,
+                                  time.perf_counter() - started)
+            self._results[(chat_id, window)] = result
+            while len(self._results) > CACHE_SIZE:
+                self._results.popitem(last=False)
+            return result
+
+    async def _still_good(self, result: TopicsResult) -> bool:
+        now = await self.memory.window_state(result.chat_id, result.window, result.state.max_id)
+        grown = now.count - result.state.count
+        if result.state.count < clustering.MIN_MESSAGES:  # "only 12 so far": the 13th changes the answer
+            return grown == 0 and now.kept_upto == result.state.count
+        return now.kept_upto == result.state.count and grown < max(GROWTH_MIN, GROWTH * result.state.count)
+
+    def result(self, chat_id: int, key: str) -> TopicsResult | None:
+        """A result still cached, by the key its buttons carry (None once it has left the cache)."""
+        return next((r for r in self._results.values() if r.key == key and r.chat_id == chat_id), None)
+
+    def latest(self, chat_id: int) -> TopicsResult | None:
+        """The chat's most recently used result."""
+        return next((r for r in reversed(self._results.values()) if r.chat_id == chat_id), None)
+
+    # ----- the map ---------------------------------------------------------------------------------------------
+    async def map_png(self, chat_id: int, window: tuple[float, float], period: str) -> tuple[bytes, str]:
+        """The PNG of the chat's messages in 2-D coloured by topic, and its caption."""
+        result = await self.topics(chat_id, window, period)
+        async with self._work:
+            if result.map is None:  # drawn once per result: while the topics stand, so does their picture
+                corpus = await self.memory.chat_corpus(chat_id, window)
+                chosen = clustering.sample(len(corpus), MAP_POINTS)  # only what is drawn goes to the worker
+                bot = np.array([corpus.roles[i] == "assistant" for i in chosen.tolist()], dtype=bool)
+                topics = [charts.MapTopic(t.id, t.label, t.size) for t in result.model.topics]
+                title = f"What this chat talks about — {result.period}"
+                note = map_note(result, len(chosen), len(corpus))
+                png = await self.worker.run(draw_map, corpus.vectors[chosen], map_labels(result, corpus.ids[chosen]),
+                                            bot, topics, title, note)
+                result.map = (png, len(chosen))
+        png, shown = result.map
+        return png, map_caption(result, shown)
+
+    # ----- timelines -------------------------------------------------------------------------------------------
+    async def topic_timeline(self, result: TopicsResult, topic_id: int, zone: str) -> Timeline | None:
+        topic = result.topic(topic_id)
+        if topic is None:
+            return None
+        return count_by_period(result.times[topic.members], zone)
+
+    async def query_timeline(self, chat_id: int, query: str, zone: str) -> Timeline:
+        """How often messages close to `query` (or containing all its words) came up, over the whole chat."""
+        corpus = await self.memory.chat_corpus(chat_id)
+        if not len(corpus):
+            return Timeline([], [], "week", 0)
+        (vector,) = await self.memory.embed([query])
+        words = query.lower().split()
+        close = corpus.vectors @ vector >= QUERY_SIMILARITY
+        containing = np.array([all(w in text.lower() for w in words) for text in corpus.texts], dtype=bool)
+        return count_by_period(corpus.times[close | containing], zone)
+
+    async def timeline_png(self, timeline: Timeline, title: str) -> bytes:
+        async with self._work:
+            return await self.worker.run(charts.timeline, timeline.buckets, timeline.counts, title=title,
+                                         unit=timeline.unit)
+
+
+def map_labels(result: TopicsResult, ids: np.ndarray) -> np.ndarray:
+    """The topic of each message by row id; messages stored since the topics were computed have none."""
+    position = {int(i): n for n, i in enumerate(result.ids.tolist())}
+    return np.array([result.model.labels[position[i]] if i in position else clustering.NOISE
+                     for i in ids.tolist()], dtype=np.int64)
+
+
+def draw_map(vectors: np.ndarray, labels: np.ndarray, bot: np.ndarray, topics: list[charts.MapTopic], title: str,
+             note: str) -> bytes:
+    """The map's PNG (in the worker): a 2-D UMAP of the messages drawn."""
+    points = clustering.project(vectors, clustering.neighbours(vectors), 2)
+    return charts.topic_map(points, labels, bot, topics, title=title, note=note)
+
+
+def count_by_period(times: np.ndarray, zone: str) -> Timeline:
+    """Messages per calendar week (Monday first) or, over more than WEEKS_UP_TO_DAYS, per month, in `zone`;
+    every period from the first to the last is there, empty ones too."""
+    if not len(times):
+        return Timeline([], [], "week", 0)
+    tz = ZoneInfo(zone)
+    days = [datetime.fromtimestamp(float(t), tz=timezone.utc).astimezone(tz).date() for t in times]
+    weekly = (max(days) - min(days)).days <= WEEKS_UP_TO_DAYS
+    if weekly:
+        starts = [d.toordinal() - d.weekday() for d in days]
+        first, last = min(starts), max(starts)
+        counts = np.bincount((np.array(starts) - first) // 7, minlength=(last - first) // 7 + 1)
+        labels = [datetime.fromordinal(first + 7 * i).strftime("%d %b %Y") for i in range(len(counts))]
+        return Timeline(labels, counts.tolist(), "week", len(times))
+    months = [d.year * 12 + d.month - 1 for d in days]
+    first_m, last_m = min(months), max(months)
+    counts = np.bincount(np.array(months) - first_m, minlength=last_m - first_m + 1)
+    labels = [datetime(m // 12, m % 12 + 1, 1).strftime("%b %Y") for m in range(first_m, last_m + 1)]
+    return Timeline(labels, counts.tolist(), "month", len(times))
+
+
+def map_note(result: TopicsResult, shown: int, total: int) -> str:
+    sampled = f"; {shown:,} of {total:,} messages drawn (a random sample)" if shown < total else ""
+    return (f"{total:,} messages, {len(result.model.topics)} topics, {result.model.noise:,} without a topic "
+            f"(grey){sampled}. Near = similar in meaning.")
+
+
+def map_caption(result: TopicsResult, shown: int) -> str:
+    sampled = f" ({shown:,} drawn, a random sample)" if shown < result.messages else ""
+    return (f"Map of this chat's memory — {result.period}: {result.messages:,} messages{sampled}, "
+            f"{len(result.model.topics)} topics; each point is a message, close points are close in meaning; "
+            f"circles are people, triangles are Engram.")

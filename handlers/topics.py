@@ -1,0 +1,150 @@
+"""/topics, /map, /timeline and their buttons: the shape of a chat's memory.
+
+The work takes seconds (clustering, a picture), so each command runs as a background task: the update queue
+moves on and other chats are answered meanwhile; the chat sees "typing…" or "sending a photo…" until it is done.
+Errors of the task go to the one error handler, which tells the chat in plain words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import commands, views
+from bot.commands import Picture, TopicPage, TopicsReport
+from bot.views import HTML
+from handlers.context import args_text, services_of
+
+COMMANDS: list[tuple[str, str]] = [
+    ("topics", "[period] — what this chat talks about (last week, in November, 2025…)"),
+    ("map", "[period] — a picture of the chat's topics"),
+    ("timeline", "<topic number or words> — how often it came up"),
+]
+TREND_BUTTONS = 5  # topics with a "trend" button (the largest)
+
+
+def register(application: Application) -> None:
+    application.add_handler(CommandHandler("topics", topics))
+    application.add_handler(CommandHandler("map", topic_map))
+    application.add_handler(CommandHandler("timeline", timeline))
+    application.add_handler(CallbackQueryHandler(topic_messages, pattern=r"^topic:"))
+    application.add_handler(CallbackQueryHandler(topic_trend, pattern=r"^trend:"))
+
+
+def _background(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine, action: str) -> None:
+    services = services_of(context)
+
+    async def run() -> None:
+        await context.bot.send_chat_action(update.effective_chat.id, action)
+        await work
+
+    services.spawn(context.application, run(), update)
+
+
+def _zone(context: ContextTypes.DEFAULT_TYPE) -> str:
+    return services_of(context).config.reminders.timezone
+
+
+async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/topics [period]: the chat's main topics, each with buttons for its messages and its trend."""
+    services, period = services_of(context), args_text(update)
+
+    async def work() -> None:
+        report = await commands.topics(services.topics, update.effective_chat.id, period, timezone=_zone(context))
+        await update.effective_message.reply_text(views.topics_text(report, HTML), parse_mode=ParseMode.HTML,
+                                                  reply_markup=_topic_buttons(report))
+
+    _background(update, context, work(), ChatAction.TYPING)
+
+
+def _topic_buttons(report: TopicsReport) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(f"{t.id}. messages", callback_data=f"topic:{report.key}:{t.id}:0:0"),
+             InlineKeyboardButton(f"{t.id}. trend", callback_data=f"trend:{report.key}:{t.id}")]
+            for t in report.topics[:TREND_BUTTONS]]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def topic_map(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/map [period]: the chat's messages in 2-D, coloured by topic, as a photo."""
+    services, period = services_of(context), args_text(update)
+
+    async def work() -> None:
+        picture = await commands.topic_map(services.topics, update.effective_chat.id, period, timezone=_zone(context))
+        await _send_picture(update, picture)
+
+    _background(update, context, work(), ChatAction.UPLOAD_PHOTO)
+
+
+async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/timeline <topic number or words>: a bar chart of how often it came up per week or month."""
+    services, what = services_of(context), args_text(update)
+
+    async def work() -> None:
+        picture = await commands.timeline(services.topics, update.effective_chat.id, what, timezone=_zone(context))
+        await _send_picture(update, picture)
+
+    _background(update, context, work(), ChatAction.UPLOAD_PHOTO)
+
+
+async def _send_picture(update: Update, picture: Picture) -> None:
+    await update.effective_message.reply_photo(picture.png, caption=picture.caption[:1024],
+                                               filename="engram-map.png")
+
+
+def _callback_parts(data: str, count: int) -> list[int] | None:
+    """The numeric fields after 'kind:key:' of a button, or None if it is not one of ours."""
+    parts = data.split(":")
+    numbers = parts[2:]
+    if len(parts) != count + 2 or not all(p.isdigit() and len(p) <= 4 for p in numbers):
+        return None
+    return [int(p) for p in numbers]
+
+
+async def topic_messages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A topic's "messages" button (and its pages): the messages nearest the topic's centre, paged."""
+    query = update.callback_query
+    numbers = _callback_parts(query.data or "", 3)
+    if numbers is None:
+        await query.answer("This button does not work any more.")
+        return
+    key = (query.data or "").split(":")[1]
+    topic_id, page_number, in_place = numbers
+    page = await commands.topic_page(services_of(context).topics, update.effective_chat.id, key, topic_id,
+                                     page_number)
+    await query.answer()
+    text, markup = views.topic_page_text(page, HTML), _pager(key, page)
+    if in_place:  # paging: the same message changes
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    else:  # from the list of topics: a message of its own, so the list stays
+        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _pager(key: str, page: TopicPage) -> InlineKeyboardMarkup | None:
+    data = f"topic:{key}:{page.topic.id}"
+    buttons = []
+    if page.page > 0:
+        buttons.append(InlineKeyboardButton("◀ back", callback_data=f"{data}:{page.page - 1}:1"))
+    if page.more:
+        buttons.append(InlineKeyboardButton("more ▶", callback_data=f"{data}:{page.page + 1}:1"))
+    return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+async def topic_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A topic's "trend" button: its timeline as a photo."""
+    query = update.callback_query
+    numbers = _callback_parts(query.data or "", 1)
+    if numbers is None:
+        await query.answer("This button does not work any more.")
+        return
+    key = (query.data or "").split(":")[1]
+    await query.answer()
+
+    async def work() -> None:
+        picture = await commands.topic_timeline(services_of(context).topics, update.effective_chat.id, key,
+                                                numbers[0], timezone=_zone(context))
+        await _send_picture(update, picture)
+
+    _background(update, context, work(), ChatAction.UPLOAD_PHOTO)
