@@ -11,7 +11,7 @@ from bench import eval_locomo, locomo
 from bench.__main__ import main as cli
 from bot.errors import EngramError
 from memory import HashEmbedder, Message, Store, db, recall
-from memory.store import EMBEDDING_SCHEME, LEGACY_SCHEME, embedding_input
+from memory.embedded import EMBEDDING_SCHEME, LEGACY_SCHEME, embedding_input
 
 TINY = [
     {

@@ -1,0 +1,54 @@
+"""The inbox of received updates (migration m004): an update is kept here before Telegram is told it arrived,
+and handled again after a crash if it was not marked handled (handlers/intake.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from memory.models import MESSAGE_COLUMNS, Message
+
+
+class Inbox:
+    """The store's inbox (memory/store.py mixes this in)."""
+
+    _conn: Any
+
+    def _transaction(self):
+        raise NotImplementedError
+
+    def inbox_add(self, update_id: int, payload: str, received_at: float) -> bool:
+        """Keep a received update until it is handled; False if its id is known (a re-delivery)."""
+        with self._transaction():
+            return self._conn.execute(
+                "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                (update_id, payload, received_at),
+            ).rowcount == 1
+
+    def inbox_done(self, update_id: int, handled_at: float) -> None:
+        with self._transaction():
+            self._conn.execute("UPDATE inbox SET handled_at = ?, payload = '' WHERE update_id = ?",
+                               (handled_at, update_id))
+
+    def inbox_unhandled(self) -> list[tuple[int, str]]:
+        """Updates received but not handled yet (update_id, payload), oldest first."""
+        return self._conn.execute(
+            "SELECT update_id, payload FROM inbox WHERE handled_at IS NULL ORDER BY update_id").fetchall()
+
+    def inbox_prune(self, before: float) -> int:
+        """Forget handled updates older than `before` (Telegram only re-sends recent unconfirmed ones)."""
+        with self._transaction():
+            return self._conn.execute("DELETE FROM inbox WHERE handled_at IS NOT NULL AND handled_at < ?",
+                                      (before,)).rowcount
+
+    def unanswered(self, since: float) -> list[Message]:
+        """Per chat, its last message the assistant was asked to answer (meta `addressed`), if it came at or after
+        `since` and nothing of the assistant's followed it."""
+        rows = self._conn.execute(
+            f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} FROM messages m "
+            "WHERE m.created_at >= ? AND m.role = 'user' AND json_extract(m.meta, '$.addressed') "
+            "AND NOT EXISTS (SELECT 1 FROM messages later WHERE later.chat_id = m.chat_id "
+            "AND (later.created_at, later.id) > (m.created_at, m.id) "
+            "AND (later.role = 'assistant' OR json_extract(later.meta, '$.addressed'))) "
+            "ORDER BY m.created_at", (since,),
+        ).fetchall()
+        return [Message.from_row(r) for r in rows]
