@@ -11,7 +11,7 @@ import json
 import secrets
 import time
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -19,6 +19,7 @@ from bot import commands, views
 from bot.views import HTML
 from handlers import importing, reminders, topics
 from handlers.context import args_text, services_of
+from handlers.format import page_buttons
 
 # (command, description) in menu order: setMyCommands and /help both use it.
 COMMANDS: list[tuple[str, str]] = [
@@ -70,12 +71,7 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _pager(key: str, page: commands.SearchPage) -> InlineKeyboardMarkup | None:
-    buttons = []
-    if page.page > 0:
-        buttons.append(InlineKeyboardButton("◀ back", callback_data=f"search:{key}:{page.page - 1}"))
-    if page.more:
-        buttons.append(InlineKeyboardButton("more ▶", callback_data=f"search:{key}:{page.page + 1}"))
-    return InlineKeyboardMarkup([buttons]) if buttons else None
+    return page_buttons(lambda n: f"search:{key}:{n}", page.page, page.more)
 
 
 async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

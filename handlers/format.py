@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, in UTF-16 units, counted after entity parsing
 FENCE = "```"
@@ -110,3 +113,13 @@ def _cut_point(text: str, room: int) -> int:
         if at > 0:
             return at
     return room
+
+
+def page_buttons(callback: Callable[[int], str], page: int, more: bool) -> InlineKeyboardMarkup | None:
+    """"◀ back" / "more ▶" buttons under a paged result; `callback(n)` is the callback data of page n."""
+    buttons = []
+    if page > 0:
+        buttons.append(InlineKeyboardButton("◀ back", callback_data=callback(page - 1)))
+    if more:
+        buttons.append(InlineKeyboardButton("more ▶", callback_data=callback(page + 1)))
+    return InlineKeyboardMarkup([buttons]) if buttons else None

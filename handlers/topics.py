@@ -17,6 +17,7 @@ from bot import commands, views
 from bot.commands import Picture, TopicPage, TopicsReport
 from bot.views import HTML
 from handlers.context import args_text, services_of
+from handlers.format import page_buttons
 
 COMMANDS: list[tuple[str, str]] = [
     ("topics", "[period] — what this chat talks about (last week, in November, 2025…)"),
@@ -123,13 +124,7 @@ async def topic_messages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 def _pager(key: str, page: TopicPage) -> InlineKeyboardMarkup | None:
-    data = f"topic:{key}:{page.topic.id}"
-    buttons = []
-    if page.page > 0:
-        buttons.append(InlineKeyboardButton("◀ back", callback_data=f"{data}:{page.page - 1}:1"))
-    if page.more:
-        buttons.append(InlineKeyboardButton("more ▶", callback_data=f"{data}:{page.page + 1}:1"))
-    return InlineKeyboardMarkup([buttons]) if buttons else None
+    return page_buttons(lambda n: f"topic:{key}:{page.topic.id}:{n}:1", page.page, page.more)
 
 
 async def topic_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
