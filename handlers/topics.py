@@ -7,7 +7,7 @@ Errors of the task go to the one error handler, which tells the chat in plain wo
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ParseMode
@@ -45,6 +45,9 @@ def _background(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Corout
     services.spawn(context.application, run(), update)
 
 
+PictureMaker = Callable[..., Awaitable[Picture]]
+
+
 def _zone(context: ContextTypes.DEFAULT_TYPE) -> str:
     return services_of(context).config.reminders.timezone
 
@@ -68,26 +71,26 @@ def _topic_buttons(report: TopicsReport) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-async def topic_map(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/map [period]: the chat's messages in 2-D, coloured by topic, as a photo."""
-    services, period = services_of(context), args_text(update)
+def _picture_command(make: PictureMaker, doc: str):
+    """A command that answers with a picture made in the background: `make(topics, chat_id, text, timezone=…)`."""
 
-    async def work() -> None:
-        picture = await commands.topic_map(services.topics, update.effective_chat.id, period, timezone=_zone(context))
-        await _send_picture(update, picture)
+    async def command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        services, text = services_of(context), args_text(update)
 
-    _background(update, context, work(), ChatAction.UPLOAD_PHOTO)
+        async def work() -> None:
+            picture = await make(services.topics, update.effective_chat.id, text, timezone=_zone(context))
+            await _send_picture(update, picture)
+
+        _background(update, context, work(), ChatAction.UPLOAD_PHOTO)
+
+    command.__doc__ = doc
+    return command
 
 
-async def timeline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/timeline <topic number or words>: a bar chart of how often it came up per week or month."""
-    services, what = services_of(context), args_text(update)
-
-    async def work() -> None:
-        picture = await commands.timeline(services.topics, update.effective_chat.id, what, timezone=_zone(context))
-        await _send_picture(update, picture)
-
-    _background(update, context, work(), ChatAction.UPLOAD_PHOTO)
+topic_map = _picture_command(commands.topic_map, "/map [period]: the chat's messages in 2-D, coloured by topic, "
+                             "as a photo.")
+timeline = _picture_command(commands.timeline, "/timeline <topic number or words>: a bar chart of how often it "
+                            "came up per week or month.")
 
 
 async def _send_picture(update: Update, picture: Picture) -> None:
