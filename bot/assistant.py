@@ -18,11 +18,11 @@ from dataclasses import dataclass, field, replace
 
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled
-from bot.intent import Intent, classify
+from bot.intent import Intent
 from bot.llm.base import LLM, GenerationSettings
 from bot.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.reply_filter import ReplyFilter
-from bot.reply_plan import ReplyPlan, cited, plan_reply, uses_memories, when_said
+from bot.reply_plan import ReplyPlan, cited, plan_reply, when_said
 from bot.timezones import query_window
 from memory import Hit, Memory, Message
 
@@ -168,12 +168,16 @@ class Assistant:
         recent = [m for m in await self.memory.recent(chat_id, turns + len(answering), since)
                   if m.rowid not in answering]
         recent = (recent[-turns:] if turns else []) + burst
-        intent = classify(message.text)
-        # A greeting or a statement is answered without memories: nothing to recall for it.
-        hits = await self._recall(message, burst, [*answering, *(m.rowid for m in recent)]) \
-            if uses_memories(intent) else []
-        plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements,
-                          intent=intent)
+        earlier = [m.text for m in burst[-(MAX_BURST_QUERY - 1):]]
+        # "what did I say last week about the flat": last week is a window (a boost in recall), not keywords
+        window = await query_window(self.memory, chat_id, message.text, message.created_at, self.timezone)
+        hits = await self.memory.recall(
+            chat_id, " ".join([*earlier, message.text]), 2 * self.recall.k,
+            exclude_ids=[*answering, *(m.rowid for m in recent)],
+            window=(window.start_ts, window.end_ts) if window else None,
+            keyword_query=" ".join([*earlier, window.query]) if window else None,
+        )
+        plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements)
         reply.recalled = plan.memories
         self._last_recall[chat_id] = reply.recalled
         reply.status = "streaming"
@@ -207,17 +211,6 @@ class Assistant:
             )
         )
         reply.status = "done"
-
-    async def _recall(self, message: Message, burst: list[Message], exclude: list[int]) -> list[Hit]:
-        """The chat's memories for a message (the last few of its burst make the query too)."""
-        earlier = [m.text for m in burst[-(MAX_BURST_QUERY - 1):]]
-        # "what did I say last week about the flat": last week is a window (a boost in recall), not keywords
-        window = await query_window(self.memory, message.chat_id, message.text, message.created_at, self.timezone)
-        return await self.memory.recall(
-            message.chat_id, " ".join([*earlier, message.text]), 2 * self.recall.k, exclude_ids=exclude,
-            window=(window.start_ts, window.end_ts) if window else None,
-            keyword_query=" ".join([*earlier, window.query]) if window else None,
-        )
 
     async def _stream(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float
                       ) -> AsyncIterator[str]:

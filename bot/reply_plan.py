@@ -75,21 +75,13 @@ def acknowledge(text: str) -> str:
     return "Noted: " + " ".join(out) + "."
 
 
-def uses_memories(intent: Intent) -> bool:
-    """Whether a reply to a message of this intent is made from recalled memories (greetings and statements
-    are not, so nothing needs recalling for them)."""
-    return intent not in (Intent.GREETING, Intent.STATEMENT)
-
-
-def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note", intent: Intent | None = None
-               ) -> ReplyPlan:
-    """`statements`: "note" acknowledges a statement without the model (acknowledge), "model" lets it answer.
-    `intent`: classify(text), if the caller has it already."""
-    intent = intent or classify(text)
+def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note") -> ReplyPlan:
+    """`statements`: "note" acknowledges a statement without the model (acknowledge), "model" lets it answer."""
+    intent = classify(text)
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
     if intent is Intent.STATEMENT and statements == "note":
         plan.answer = acknowledge(text)
-    if not uses_memories(intent):
+    if intent in (Intent.GREETING, Intent.STATEMENT):
         return plan
     plan.memories = relevant(text, hits)
     if intent is Intent.SELF_QUESTION and not plan.memories:
