@@ -25,7 +25,8 @@ COPY bot bot
 COPY memory memory
 COPY handlers handlers
 
-# Convert the bundled GGUF model to its cached form now, so the container starts in seconds.
+# Convert the bundled GGUF model to its cached form and export the embedder to ONNX now, so the container starts
+# in seconds (both caches are made by root here and only read by the unprivileged user).
 RUN ./engram prepare
 
 # Engram runs as an unprivileged user that owns only the data volume (database, backups); the code, the

@@ -13,6 +13,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench-recall": ("bench.recall", "benchmark recall latency, ingest and database size"),
     "bench-llm": ("bench.llm", "benchmark the language model: first token, tokens/s, memory"),
     "bench-embed-order": ("bench.embed_order", "what sorting a batch by length saves the embedding model"),
+    "bench-embed-runtime": ("bench.embed_runtime", "the embedding model on torch and on its ONNX export: rate, cosine"),
     "bench-import": ("bench.importing", "import a generated Telegram export with the real model: rate, RSS, latency"),
     "bench-topics": ("bench.topics", "topics and the map: quality on a labelled chat, speed at 10k and 100k messages"),
     "bench-load": ("bench.load", "drive the real bot through a fake Bot API: bursts, a steady rate, kills"),

@@ -26,9 +26,11 @@ class EmbeddingConfig:
     device: str = "cpu"
     batch_size: int = 32
     on_model_change: str = "refuse"
+    runtime: str = "auto"
 
     def validate(self) -> None:
         _choice("embedding.device", self.device, ("cpu", "cuda", "auto"))
+        _choice("embedding.runtime", self.runtime, ("auto", "onnx", "torch"))
         _choice("embedding.on_model_change", self.on_model_change, ("refuse", "reembed"))
         if self.batch_size < 1:
             raise ConfigError("embedding.batch_size must be at least 1")

@@ -6,12 +6,15 @@ from bot.assistant import Assistant
 from bot.config import Config
 from bot.llm import LLM, settings_from_config
 from bot.topic_service import TopicService
-from memory import Embedder, Memory, SentenceTransformerEmbedder
+from memory import Embedder, Memory
+from memory.embedder import load_embedder
 
 
-def build_embedder(config: Config) -> SentenceTransformerEmbedder:
+def build_embedder(config: Config) -> Embedder:
+    """The configured embedding model; its ONNX export is cached beside the LLM's converted files."""
     e = config.embedding
-    return SentenceTransformerEmbedder(e.model, device=e.device, batch_size=e.batch_size)
+    return load_embedder(e.model, device=e.device, batch_size=e.batch_size, runtime=e.runtime,
+                         cache_dir=config.resolve(config.llm.cache_dir))
 
 
 def build_memory(config: Config, embedder: Embedder | None = None) -> Memory:

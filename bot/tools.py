@@ -98,10 +98,11 @@ def add_prepare_arguments(parser) -> None:
 
 
 def main_prepare(args) -> int:
-    """Load both models once so every cache exists (the converted LLM): used by the Dockerfile."""
+    """Load both models once so every cache exists (the embedder's ONNX export, the converted LLM): used by the
+    Dockerfile."""
     config = load_config(args.config)
     embedder = build_embedder(config)
-    print(f"embedding model ready: {embedder.name} ({embedder.dim}-d)")
+    print(f"embedding model ready: {embedder.name} ({embedder.dim}-d, {getattr(embedder, 'runtime', 'torch')})")
 
     async def load() -> str:
         llm = build_llm(config)

