@@ -32,6 +32,11 @@ from memory import Memory, Message
 from memory.store import embedding_input
 
 PROBE_CHAT = 4242
+PROBE_FACTS = ["We rented the cabin near the lake for the first week of August.",
+               "Marta sold the second-hand piano to her neighbour for 300 euros.",
+               "The jazz festival is on the 14th, tickets are 25 euros.",
+               "Tom finally fixed the leaking kitchen tap on Sunday.",
+               "The trip to Lisbon was lovely, we ate pastéis de nata every day."]
 QUESTIONS = ["What did we say about the cabin near the lake?", "Who sold the second-hand piano?",
              "When is the jazz festival?", "Did anyone fix the leaking kitchen tap?", "How was the trip to Lisbon?"]
 
@@ -80,6 +85,7 @@ async def run(args: argparse.Namespace) -> dict:
                        "embedding_model": memory.embedder.name, "latency_probe": args.latency,
                        "load_before": load_average(), "rss_models_mb": round(rss_mb())}
             results.update(await embedder_only(memory, export, args))
+            await seed_probe_chat(memory)
             for n, question in enumerate(QUESTIONS[:2]):  # warm-up: first calls pay for lazy initialisation
                 await probe(memory, assistant, question, 1000 + n)
             results["idle_s"] = [await probe(memory, assistant, q, 2000 + n)
@@ -112,8 +118,17 @@ async def embedder_only(memory: Memory, export: Path, args: argparse.Namespace) 
             "mean_chars": round(statistics.mean(len(m.text) for m in messages))}
 
 
+async def seed_probe_chat(memory: Memory) -> None:
+    """The probe chat's own history: what the probes' questions are about, so each reply recalls something."""
+    await memory.remember_many([Message(chat_id=PROBE_CHAT, message_id=n, text=text, sender_name="Probe")
+                                for n, text in enumerate(PROBE_FACTS, start=1)])
+    await memory.flush()
+
+
 async def probe(memory: Memory, assistant, question: str, message_id: int) -> float:
-    """Seconds from a message in another chat to the first token of its reply (or to its search results)."""
+    """Seconds from a message in another chat to the first token of its reply (or to its search results).
+    The question and its reply are forgotten afterwards, so every probe, idle or during the import, meets the
+    same chat (a growing chat would make later probes' prompts longer)."""
     started = time.perf_counter()
     if assistant is None:
         await memory.search(PROBE_CHAT, question)
@@ -124,6 +139,9 @@ async def probe(memory: Memory, assistant, question: str, message_id: int) -> fl
     async for _chunk in reply:
         if first is None:
             first = time.perf_counter() - started
+    for stale in await memory.recent(PROBE_CHAT, 2):
+        if stale.message_id >= message_id:
+            await memory.forget(PROBE_CHAT, stale.message_id)
     return first if first is not None else time.perf_counter() - started
 
 

@@ -107,13 +107,15 @@ class Assistant:
         self._generating = asyncio.Semaphore(assistant.parallel_replies)
         self._waiting: dict[int, Reply] = {}  # per chat: the reply whose turn has not come yet
         self._active: dict[int, Reply] = {}  # per chat: the reply being prepared or written
+        self._arriving = 0  # messages being stored before they get (or join) a reply
         self._last_recall: dict[int, list[Hit]] = {}
         self._examples = demo_turns()
 
     @property
     def busy(self) -> bool:
-        """A reply is waiting for its turn or being written (background work such as an import waits for this)."""
-        return bool(self._waiting or self._active)
+        """A message for the assistant is being stored, or its reply is waiting for its turn or being written
+        (background work such as an import waits for this)."""
+        return bool(self._arriving or self._waiting or self._active)
 
     # ----- storing without replying ----------------------------------------------------------------------------
     async def remember(self, message: Message) -> Message:
@@ -127,7 +129,11 @@ class Assistant:
         """Store a message meant for the assistant; return the Reply to iterate, or None when the message joined
         a reply of its chat that is still waiting for its turn (that reply will answer it)."""
         message = replace(message, meta={**(message.meta or {}), ADDRESSED: True})
-        stored = await self.memory.remember(message)
+        self._arriving += 1  # busy from now on: an import stops taking the model for itself while it is stored
+        try:
+            stored = await self.memory.remember(message)
+        finally:
+            self._arriving -= 1
         chat_id = stored.chat_id
         waiting = self._waiting.get(chat_id)
         if waiting is not None and not waiting.cancel_event.is_set():

@@ -173,3 +173,19 @@ def test_weak_matches_stay_out_of_the_prompt():
     assert [h.message.text for h in select_memories(hits, recall)] == ["m0", "m2", "m1"]
     assert select_memories([Hit(Message(1, 9, "weak"), 0.2)], recall) == []
     assert select_memories([], recall) == []
+
+
+async def test_busy_from_the_moment_a_message_arrives_until_its_reply_is_written(memory):
+    """An import's gate (bot/importing/live.until_idle) waits on `busy`: it must hold while the message is still
+    being stored (its embedding queued behind the import's), not only once its reply waits for its turn."""
+    llm = await started(ScriptedLLM("Rex."))
+    assistant = make(memory, llm)
+    assert not assistant.busy
+    arriving = asyncio.get_running_loop().create_task(
+        assistant.answer(Message(1, 1, "what is my dog called", sender_name="Ana")))
+    await asyncio.sleep(0)  # the message is being stored
+    assert assistant.busy
+    reply = await arriving
+    assert assistant.busy  # waiting for its turn
+    assert "".join([chunk async for chunk in reply])  # nothing told: answered without the model, still a reply
+    assert not assistant.busy
