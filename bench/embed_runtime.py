@@ -2,16 +2,17 @@
 
 Rates are taken in interleaved rounds (a busy machine slows every runtime alike) on LoCoMo-like "Sender: text"
 inputs (bench/telegram_export.py), in calls of the import's batch (256, sorted by length and run in batches of
-32). Each rate is set against the physical floor: the model's FLOPs per token times the tokens it runs, at the
-two cores' fp32 peak. `--int8` adds onnxruntime's dynamic int8 quantisation of the export (all matrix products,
-and only the feed-forward ones) with their cosine to the fp32 vectors: the issue allows such a path only at
-cosine >= 0.99, and the project does not ship one (see docs/BENCHMARKS.md).
+embedding.batch_size). Each rate is set against the physical floor: the model's FLOPs per token times the tokens
+it runs, at the cores' fp32 peak. `--int8` adds onnxruntime's dynamic int8 quantisation of the export (of the
+attention's products only, and of all) with their cosine to the fp32 vectors: the issue allows such a path only
+at cosine >= 0.99 (see docs/BENCHMARKS.md for what the project ships).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import tempfile
@@ -25,9 +26,19 @@ from bench.common import load_average, markdown_table, say
 from bot.config import load_config
 from bot.importing.run import BATCH
 from memory.embedder import SentenceTransformerEmbedder, resolve_model
-from memory.onnx_embedder import OnnxEmbedder, OnnxRunner, ensure_exported
+from memory.onnx_embedder import OnnxEmbedder, OnnxRunner
 
-PEAK_GFLOPS = 2 * 3.0 * 32  # two cores, AVX2: 2 FMA units x 8 fp32 lanes x 2 FLOP, at ~3 GHz
+
+def peak_gflops() -> float:
+    """fp32 peak of the machine's cores: 2 FMA units x 8 lanes x 2 FLOP a cycle (AVX2; Zen 4 runs AVX-512 as
+    two halves, so no more), at the clock /proc/cpuinfo gives (3 GHz where it gives none)."""
+    mhz = 3000.0
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            mhz = next(float(line.split(":")[1]) for line in info if line.startswith("cpu MHz"))
+    except (OSError, StopIteration, ValueError):
+        pass
+    return (os.cpu_count() or 1) * 32 * mhz / 1000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,17 +55,20 @@ def flops_per_token(config) -> float:
     return 2.0 * layers * (4 * h * h + 2 * h * inner)
 
 
-def quantised(folder: Path, work: Path, ffn_only: bool) -> Path:
+def quantised(folder: Path, work: Path, which: str) -> Path:
+    """onnxruntime's dynamic int8 quantisation of the export: of every matrix product ("all"), or of the
+    attention's only ("attention": the fused QKV projection and the attention output; the feed-forward
+    products, whose inputs carry BERT's outlier activations, lose the most when quantised)."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     graph = folder / "model.onnx"
-    nodes = [n.name for n in onnx.load(str(graph)).graph.node if n.op_type == "MatMul"]
-    if ffn_only:
-        nodes = [n for n in nodes if "intermediate" in n or ("output/dense" in n and "attention" not in n)]
-    target = work / ("int8-ffn.onnx" if ffn_only else "int8.onnx")
+    nodes = [n.name for n in onnx.load(str(graph)).graph.node if n.op_type in ("MatMul", "Attention")]
+    if which == "attention":
+        nodes = [n for n in nodes if n.startswith("Attention") or "attention/output" in n]
+    target = work / f"int8-{which}.onnx"
     quantize_dynamic(str(graph), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     nodes_to_quantize=nodes or None,
+                     nodes_to_quantize=nodes, op_types_to_quantize=["MatMul", "Attention"],
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     return target
 
@@ -67,22 +81,27 @@ def main(args: argparse.Namespace) -> int:
     names = [name for name, _ in telegram_export.PEOPLE]
     texts = telegram_export.locomo_like(telegram_export.turns_from_locomo(args.locomo), args.texts, seed=3)
     inputs = [f"{rng.choice(names)}: {text}" for text in texts]
-    torch_model = SentenceTransformerEmbedder(config.embedding.model)
+    size = config.embedding.batch_size
+    torch_model = SentenceTransformerEmbedder(config.embedding.model, batch_size=size)
     tokens = [len(ids) for ids in torch_model._model.tokenizer(inputs, truncation=True, max_length=256)["input_ids"]]
     per_token = flops_per_token(torch_model._model[0].auto_model.config)
-    onnx_model = OnnxEmbedder(config.embedding.model, source, cache, batch_size=config.embedding.batch_size)
-    ways = {"torch (sentence-transformers)": torch_model.embed_batch,
-            f"onnxruntime ({'fused graph' if onnx_model.fused else 'plain graph'}, shipped)": onnx_model.embed_batch}
+    onnx_model = OnnxEmbedder(config.embedding.model, source, cache, batch_size=size)
+    meta = json.loads((onnx_model.folder / "meta.json").read_text())
+    two_threads = OnnxRunner(onnx_model.folder / "model.onnx", onnx_model.folder, meta, threads=0)
+    graph = "fused graph" if onnx_model.fused else "plain graph"
+    ways = {f"torch (sentence-transformers), batches of {size}": torch_model.embed_batch,
+            f"onnxruntime ({graph}), a batch at a time on 2 threads": _batched(two_threads.run, size, onnx_model.dim),
+            f"onnxruntime ({graph}), batches side by side, 1 thread each (shipped)": onnx_model.embed_batch}
     reference = torch_model.embed_batch(inputs)
     cosines = {name: np.sum(fn(inputs) * reference, axis=1) for name, fn in ways.items()}
     with tempfile.TemporaryDirectory() as tmp:
         if args.int8:
-            folder = ensure_exported(source, cache)
-            meta = json.loads((folder / "meta.json").read_text())
-            for ffn_only, label in ((False, "onnxruntime int8, all products"), (True, "onnxruntime int8, FFN only")):
-                runner = OnnxRunner(quantised(folder, Path(tmp), ffn_only), folder, meta, threads=0)
-                ways[label] = _batched(runner.run, config.embedding.batch_size, onnx_model.dim)
-                cosines[label] = np.sum(ways[label](inputs) * reference, axis=1)
+            for nodes, label in (("attention", "onnxruntime int8: attention (QKV and output) only"),
+                                 ("all", "onnxruntime int8: all matrix products")):
+                variant = OnnxEmbedder(config.embedding.model, source, cache, batch_size=size,
+                                       graph=quantised(onnx_model.folder, Path(tmp), nodes))
+                ways[label] = variant.embed_batch
+                cosines[label] = np.sum(variant.embed_batch(inputs) * reference, axis=1)
         say(f"{len(inputs)} texts, {statistics.mean(tokens):.1f} tokens on average; load {load_average()}")
         rates: dict[str, list[float]] = {name: [] for name in ways}
         for _ in range(args.rounds):
@@ -91,9 +110,11 @@ def main(args: argparse.Namespace) -> int:
                 for start in range(0, len(inputs), BATCH):
                     fn(inputs[start:start + BATCH])
                 rates[name].append(len(inputs) / (time.perf_counter() - started))
-    floor = PEAK_GFLOPS * 1e9 / (per_token * statistics.mean(tokens))
+    peak = peak_gflops()
+    floor = peak * 1e9 / (per_token * statistics.mean(tokens))
     result = {"texts": len(inputs), "mean_tokens": round(statistics.mean(tokens), 1),
-              "mflop_per_token": round(per_token / 1e6, 1), "peak_rate": round(floor), "load": load_average(),
+              "mflop_per_token": round(per_token / 1e6, 1), "peak_gflops": round(peak),
+              "peak_rate": round(floor), "load": load_average(),
               "runtimes": {name: {"rate": round(statistics.median(rates[name]), 1),
                                   "rounds": [round(r, 1) for r in rates[name]],
                                   "of_peak": round(statistics.median(rates[name]) / floor, 3),
@@ -102,7 +123,7 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
-    base = result["runtimes"]["torch (sentence-transformers)"]["rate"]
+    base = next(iter(result["runtimes"].values()))["rate"]
     rows = [(name, f"{r['rate']:.0f}", " ".join(f"{x:.0f}" for x in r["rounds"]), f"{r['rate'] / base:.2f}x",
              f"{100 * r['of_peak']:.0f}%", f"{r['cosine_mean']:.4f} / {r['cosine_min']:.4f}")
             for name, r in result["runtimes"].items()]
@@ -110,7 +131,7 @@ def main(args: argparse.Namespace) -> int:
                                 "cosine to torch, mean / min"),
                          title=f"{len(inputs)} texts, {result['mean_tokens']} tokens on average, "
                                f"{result['mflop_per_token']} MFLOP a token: peak {result['peak_rate']} messages/s "
-                               f"at {PEAK_GFLOPS:.0f} GFLOP/s; load after {result['load']}"))
+                               f"at {peak:.0f} GFLOP/s; load after {result['load']}"))
     return 0
 
 

@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.common import say
 from bench.locomo import CATEGORIES, CATEGORY_NAMES, HEADLINE, Conversation, Question, dia_id_of, load, message_id
 from bot.config import load_config
 from bot.timephrase import TimeWindow, parse_time_phrase
-from memory import Embedder, FusionParams, Message, SentenceTransformerEmbedder, Store
+from memory import Embedder, FusionParams, Message, Store
+from memory.embedder import load_embedder
 
 METHODS = ("keyword", "vector", "hybrid")
 METRICS = ("R@5", "R@10", "MRR")
@@ -249,14 +251,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --answers: cap on a reply's tokens (default %(default)s)")
 
 
-def make_embedder(model: str, device: str) -> Embedder:
-    return SentenceTransformerEmbedder(model, device=device)
+def make_embedder(model: str, device: str, config_path: str | None = None) -> Embedder:
+    """The embedder the bot would use (embedding.runtime: the ONNX export on a CPU), for this model."""
+    config = load_config(config_path)
+    return load_embedder(model, device=device, runtime=config.embedding.runtime,
+                         cache_dir=config.resolve(config.llm.cache_dir))
 
 
 def main(args: argparse.Namespace) -> int:
     if args.answers:
         return answers_main(args)
-    embedder = make_embedder(args.model, args.device)
+    embedder = make_embedder(args.model, args.device, args.config)
+    say(f"embedding model {embedder.name} on {getattr(embedder, 'runtime', 'torch')}")
     methods = list(dict.fromkeys(args.methods))
     results, facts = run(args.path, embedder, methods, cv=args.cv)
     if args.json:

@@ -24,7 +24,7 @@ class StorageConfig:
 class EmbeddingConfig:
     model: str = "all-MiniLM-L6-v2"
     device: str = "cpu"
-    batch_size: int = 32
+    batch_size: int = 16
     on_model_change: str = "refuse"
     runtime: str = "auto"
 

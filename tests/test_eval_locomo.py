@@ -51,7 +51,7 @@ TINY = [
 @pytest.fixture
 def hash_embedder(monkeypatch):
     """The commands below run with the bag-of-words embedder instead of loading the model."""
-    monkeypatch.setattr(eval_locomo, "make_embedder", lambda model, device: HashEmbedder())
+    monkeypatch.setattr(eval_locomo, "make_embedder", lambda model, device, config=None: HashEmbedder())
 
 
 @pytest.fixture

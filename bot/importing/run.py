@@ -26,7 +26,8 @@ from memory import Memory, Message
 log = logging.getLogger(__name__)
 
 BATCH = 256  # messages stored in one transaction (and sorted by length for the model: see _embed)
-GATE_SLICE = 16  # messages embedded between two looks at the gate: a reply waits for at most ~0.1-0.25 s
+GATE_SLICE = 32  # messages embedded between two looks at the gate (two batches of 16, one a core at once on
+#                  onnxruntime): a reply waits for at most ~0.1-0.25 s
 MAX_ERRORS_KEPT = 20
 
 
