@@ -40,7 +40,7 @@ from memory.corpus import ChatReader
 CACHE_SIZE = 16
 GROWTH = 0.10  # recompute when the window holds 10% more messages than when computed …
 GROWTH_MIN = 20  # … and at least this many more
-MAP_POINTS = 20_000  # the picture samples above this many messages (and says so)
+MAP_POINTS = clustering.FIT_MAX  # the picture samples above this many messages (and says so)
 QUERY_SIMILARITY = 0.45  # /timeline <words>: a message counts if this close to the words, or contains them all
 WEEKS_UP_TO_DAYS = 180  # longer spans are counted per month
 IDLE_SECONDS = 600.0  # the worker process stops after this long unused (it starts again in ~2 s)
@@ -217,13 +217,22 @@ class TopicService:
                                          unit=timeline.unit)
 
 
+# (In the worker.) The neighbours of the last topics computed, by what they were computed from: the map of the same
+# window draws the same sample (FIT_MAX = MAP_POINTS, one seed), so it needs no second neighbour search (the
+# slowest step: 20,000 x 20,000 similarities).
+_last_neighbours: dict[tuple, dict] = {}
+
+
 def chat_topics(path: str, chat_id: int, window: tuple[float, float]
                 ) -> tuple[clustering.TopicModel, np.ndarray, np.ndarray, np.ndarray, WindowState]:
     """(In the worker.) The topics of a chat's window, its vectors read from the database a chunk at a time, and
     the row ids, times, the bot's messages and the window's state they were computed from."""
     with ChatReader(path, chat_id, window) as chat:
-        model = clustering.find_topics(chat, chat.texts())
-        return model, chat.ids, chat.times, chat.bot, chat.state()
+        state, kept = chat.state(), {}
+        model = clustering.find_topics(chat, chat.texts(), kept=kept)
+        _last_neighbours.clear()
+        _last_neighbours[(path, chat_id, window, state)] = kept
+        return model, chat.ids, chat.times, chat.bot, state
 
 
 def chat_map(path: str, chat_id: int, window: tuple[float, float], ids: np.ndarray, labels: np.ndarray,
@@ -233,8 +242,9 @@ def chat_map(path: str, chat_id: int, window: tuple[float, float], ids: np.ndarr
     with ChatReader(path, chat_id, window) as chat:
         chosen = clustering.sample(len(chat), MAP_POINTS)
         vectors, drawn, bot = chat.take(chosen), chat.ids[chosen], chat.bot[chosen]
-        total = len(chat)
-    points = clustering.project(vectors, clustering.neighbours(vectors), 2)
+        total, kept = len(chat), _last_neighbours.get((path, chat_id, window, chat.state()), {})
+    same = "fit" in kept and np.array_equal(kept["fit"], chosen)
+    points = clustering.project(vectors, kept["knn"] if same else clustering.neighbours(vectors), 2)
     note = map_note(len(topics), noise, len(chosen), total)
     return charts.topic_map(points, labels_of(drawn, ids, labels), bot, topics, title=title, note=note), len(chosen)
 

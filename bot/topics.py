@@ -25,7 +25,7 @@ MIN_MESSAGES = 50  # fewer, and there is nothing to cluster
 FIT_MAX = 20_000  # messages the reduction and clustering are fitted on; the rest are assigned
 UMAP_DIMS = 5
 NEIGHBOURS = 15
-NEIGHBOUR_BLOCK_BYTES = 48 << 20
+NEIGHBOUR_BLOCK_BYTES = 32 << 20
 EPOCH_BUDGET = 500_000  # UMAP epochs x points: 200 epochs up to 2.5k messages, 50 from 10k on
 MIN_EPOCHS = 50
 KEYWORDS = 5  # words kept per topic
@@ -151,7 +151,7 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float32)
     rows_at_once = max(16, NEIGHBOUR_BLOCK_BYTES // (12 * n))  # similarities (4 bytes) and their order (8)
-    for start in range(0, n, rows_at_once):  # bounded memory: ~48 MB of similarities and indices at a time
+    for start in range(0, n, rows_at_once):  # bounded memory: ~32 MB of similarities and indices at a time
         sims = vectors[start:start + rows_at_once] @ vectors.T
         rows = np.arange(len(sims))
         sims[rows, rows + start] = 2.0  # itself first, even among duplicates
@@ -196,17 +196,23 @@ def cluster(points: np.ndarray) -> np.ndarray:
     return np.asarray(HDBSCAN(min_cluster_size=size, min_samples=max(3, size // 3), copy=True).fit_predict(points))
 
 
-def find_topics(vectors: np.ndarray | Vectors, texts: Iterable[str], *, fit_max: int = FIT_MAX) -> TopicModel:
+def find_topics(vectors: np.ndarray | Vectors, texts: Iterable[str], *, fit_max: int = FIT_MAX,
+                kept: dict | None = None) -> TopicModel:
     """Topics of messages given their unit embeddings (an array, or a chat read a chunk at a time) and their texts
-    (same order). Only the fitted sample's vectors are held at once; the rest are read in chunks."""
+    (same order). Only the fitted sample's vectors are held at once; the rest are read in chunks. `kept`, if
+    given, receives the fitted positions ("fit") and their neighbours ("knn"): the map of the same messages
+    needs the same neighbours."""
     source = InMemory(vectors) if isinstance(vectors, np.ndarray) else vectors
     n = len(source)
     if n < MIN_MESSAGES:
         return TopicModel(np.full(n, NOISE), [], n)
     fit = sample(n, fit_max)
     fitted_vectors = source.take(fit)
+    knn = neighbours(fitted_vectors)
+    if kept is not None:
+        kept.update(fit=fit, knn=knn)
     labels = np.full(n, NOISE)
-    labels[fit] = cluster(project(fitted_vectors, neighbours(fitted_vectors)))
+    labels[fit] = cluster(project(fitted_vectors, knn))
     labels = join_nearest(source, labels, fitted_vectors, fit)
     del fitted_vectors
     return TopicModel(*_ranked(source, texts, labels), fitted_on=len(fit))
