@@ -28,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -220,7 +221,7 @@ class TopicService:
 # (In the worker.) The neighbours of the last topics computed, by what they were computed from: the map of the same
 # window draws the same sample (FIT_MAX = MAP_POINTS, one seed), so it needs no second neighbour search (the
 # slowest step: 20,000 x 20,000 similarities).
-_last_neighbours: dict[tuple, dict] = {}
+_last_neighbours: dict[tuple, dict[str, Any]] = {}
 
 
 def chat_topics(path: str, chat_id: int, window: tuple[float, float]
@@ -228,7 +229,7 @@ def chat_topics(path: str, chat_id: int, window: tuple[float, float]
     """(In the worker.) The topics of a chat's window, its vectors read from the database a chunk at a time, and
     the row ids, times, the bot's messages and the window's state they were computed from."""
     with ChatReader(path, chat_id, window) as chat:
-        state, kept = chat.state(), {}
+        state, kept = chat.state(), dict[str, Any]()
         model = clustering.find_topics(chat, chat.texts(), kept=kept)
         _last_neighbours.clear()
         _last_neighbours[(path, chat_id, window, state)] = kept
