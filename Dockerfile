@@ -25,14 +25,17 @@ COPY bot bot
 COPY memory memory
 COPY handlers handlers
 
-# Convert the bundled GGUF model to its cached form now, so the container starts in seconds.
-RUN ./engram prepare
+# Convert the bundled GGUF model to its cached form now, so the container starts in seconds; compile the
+# clustering code of /topics and /map into .cache/numba, so the first /topics does not wait for numba.
+RUN ./engram prepare && ./engram topics --warm
 
-# Engram runs as an unprivileged user that owns only the data volume (database, backups); the code, the
-# virtual environment and the model caches stay read-only to it.
+# Engram runs as an unprivileged user that owns only the data volume (database, backups) and numba's cache
+# (numba must be able to write there to use it; on a CPU other than the build machine's it compiles once more);
+# the code, the virtual environment and the model caches stay read-only to it.
 RUN useradd --system --uid 10001 --home-dir /app/data --no-create-home engram \
     && mkdir -p /app/data \
-    && chown engram:engram /app/data
+    && chown engram:engram /app/data \
+    && chown -R engram:engram /app/.cache/numba
 USER engram
 ENV HOME=/app/data
 

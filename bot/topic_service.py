@@ -84,6 +84,12 @@ def _start_worker(cache_dir: str | None) -> None:
         clustering.use_cache(cache_dir)
 
 
+def warm_topics(cache_dir: str) -> None:
+    """Compile the clustering code into `cache_dir` as the worker would (`./engram topics --warm`)."""
+    _start_worker(cache_dir)
+    clustering.warm()
+
+
 class Worker:
     """Runs functions in one child process (spawned: a fork of a process with model threads is unsafe), started
     at the first call and stopped after `idle` seconds unused. `isolated=False` runs them in a thread instead

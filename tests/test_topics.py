@@ -248,3 +248,41 @@ async def test_a_dead_worker_is_replaced(memory):
     finally:
         service.stop()
     assert service.worker.pids() == []
+
+
+# ----- numba's cache -----------------------------------------------------------------------------------------
+PROBE = """
+import sys
+from numba.core import event
+compiled = []
+class Listener(event.Listener):
+    def on_start(self, ev): pass
+    def on_end(self, ev): compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+event.register("numba:compile", Listener())
+from bot.topic_service import warm_topics
+warm_topics(sys.argv[1])
+print(" ".join(compiled))
+"""
+
+
+@pytest.mark.slow
+def test_warm_up_leaves_umaps_code_compiled_for_the_next_process(tmp_path):
+    """`./engram topics --warm` (scripts/setup.sh, the Dockerfile) compiles UMAP's numba code into the cache, so
+    a new worker process loads it instead of compiling it (the first /topics after install took 37 s)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}  # conftest.py sets it for the tests
+    (tmp_path / "config.yaml").write_text("llm:\n  cache_dir: cache/models\n")
+    warm = subprocess.run([sys.executable, "-m", "bot", "--config", str(tmp_path / "config.yaml"), "topics",
+                           "--warm"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert warm.returncode == 0, warm.stderr
+    assert "compiled code ready" in warm.stdout and list((tmp_path / "cache" / "numba").rglob("*.nbi"))
+    probe = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "cache")], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert probe.returncode == 0, probe.stderr
+    compiled = set(probe.stdout.split())
+    heavy = {"smooth_knn_dist", "compute_membership_strengths", "_optimize_layout_euclidean_single_epoch"}
+    assert not heavy & compiled, compiled
