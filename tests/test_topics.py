@@ -158,6 +158,29 @@ async def test_a_chat_never_sees_another_chats_messages(memory, service):
     assert f"{len(ours)} messages" in picture.caption
 
 
+async def test_the_worker_reads_the_chat_in_chunks_and_the_bot_never_loads_it(memory, service, monkeypatch):
+    from memory.corpus import ChatReader
+
+    ours, _ = composed(1, 20)
+    await memory.remember_many(ours + composed(2, 5)[0])
+    whole = await memory.chat_corpus(1)
+    with ChatReader(memory.path, 1, chunk=7) as chat:  # chunks of 7 rows line up with the ids
+        assert chat.ids.tolist() == whole.ids.tolist() and chat.bot.tolist() == [r == "assistant" for r in whole.roles]
+        assert np.allclose(np.vstack([block for _, block in chat.chunks()]), whole.vectors)
+        picked = np.array([0, 6, 7, 50, len(chat) - 1])
+        assert np.allclose(chat.take(picked), whole.vectors[picked])
+        assert list(chat.texts()) == whole.texts and chat.state().count == len(ours)
+
+    async def never(*args, **kwargs):
+        raise AssertionError("the bot's process loaded a whole chat")
+
+    monkeypatch.setattr(memory, "chat_corpus", never)
+    report = await commands.topics(service, 1, "")
+    assert report.messages == len(ours)
+    assert (await commands.topic_map(service, 1, "")).png
+    assert (await commands.timeline(service, 1, "garlic")).png
+
+
 # ----- pictures ----------------------------------------------------------------------------------------------
 async def test_the_pictures_decode_at_the_promised_size(memory, service):
     await memory.remember_many(composed(1, 30)[0])
