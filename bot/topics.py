@@ -25,7 +25,7 @@ MIN_MESSAGES = 50  # fewer, and there is nothing to cluster
 FIT_MAX = 20_000  # messages the reduction and clustering are fitted on; the rest are assigned
 UMAP_DIMS = 5
 NEIGHBOURS = 15
-NEIGHBOUR_BLOCK_BYTES = 64 << 20
+NEIGHBOUR_BLOCK_BYTES = 32 << 20
 EPOCH_BUDGET = 500_000  # UMAP epochs x points: 200 epochs up to 2.5k messages, 50 from 10k on
 MIN_EPOCHS = 50
 KEYWORDS = 5  # words kept per topic
@@ -151,7 +151,7 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float32)
     rows_at_once = max(16, NEIGHBOUR_BLOCK_BYTES // (12 * n))  # similarities (4 bytes) and their order (8)
-    for start in range(0, n, rows_at_once):  # bounded memory: ~64 MB of similarities and indices at a time
+    for start in range(0, n, rows_at_once):  # bounded memory: ~32 MB of similarities and indices at a time
         sims = vectors[start:start + rows_at_once] @ vectors.T
         rows = np.arange(len(sims))
         sims[rows, rows + start] = 2.0  # itself first, even among duplicates
