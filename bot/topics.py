@@ -258,12 +258,14 @@ def _ranked(source: Vectors, texts: Iterable[str], labels: np.ndarray) -> tuple[
         renumbered[labels == t] = number
     if not ids:
         return renumbered, []
-    sums: np.ndarray | float = 0.0  # row 0: noise, row k: topic k
+    sums = np.zeros((len(ids) + 1, 0))  # row 0: noise, row k: topic k
     for start, block in source.chunks():
-        which = np.zeros((len(block), len(ids) + 1), dtype=np.float32)
-        which[np.arange(len(block)), np.maximum(renumbered[start:start + len(block)], 0)] = 1.0
-        sums = sums + which.T @ block
-    sums = np.asarray(sums, dtype=np.float64)
+        if not sums.shape[1]:
+            sums = np.zeros((len(ids) + 1, block.shape[1]))
+        rows = np.maximum(renumbered[start:start + len(block)], 0)
+        order = np.argsort(rows, kind="stable")  # a chunk's rows by topic, then summed topic by topic
+        firsts = np.flatnonzero(np.r_[True, rows[order][1:] != rows[order][:-1]])
+        sums[rows[order][firsts]] += np.add.reduceat(block[order], firsts, axis=0)
     centres = (sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)).astype(np.float32)
     closeness = np.zeros(len(labels), dtype=np.float32)
     for start, block in source.chunks():
