@@ -26,7 +26,8 @@ MIN_MESSAGES = 50  # fewer, and there is nothing to cluster
 FIT_MAX = 20_000  # messages the reduction and clustering are fitted on; the rest are assigned
 UMAP_DIMS = 5
 NEIGHBOURS = 15
-NEIGHBOUR_BLOCK_BYTES = 32 << 20
+NEIGHBOUR_BLOCK_BYTES = 32 << 20  # the matrix product's block (big blocks: faster products)
+TOP_ROWS = 128  # rows whose top k are found at once (argpartition's indices: 8 bytes a similarity)
 EPOCH_BUDGET = 500_000  # UMAP epochs x points: 200 epochs up to 2.5k messages, 50 from 10k on
 MIN_EPOCHS = 50
 KEYWORDS = 5  # words kept per topic
@@ -151,16 +152,18 @@ def neighbours(vectors: np.ndarray, k: int = NEIGHBOURS) -> tuple[np.ndarray, np
     n = len(vectors)
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float32)
-    rows_at_once = max(16, NEIGHBOUR_BLOCK_BYTES // (12 * n))  # similarities (4 bytes) and their order (8)
-    for start in range(0, n, rows_at_once):  # bounded memory: ~32 MB of similarities and indices at a time
+    rows_at_once = max(TOP_ROWS, NEIGHBOUR_BLOCK_BYTES // (4 * n))  # float32 similarities: ~32 MB at a time
+    for start in range(0, n, rows_at_once):
         sims = vectors[start:start + rows_at_once] @ vectors.T
         rows = np.arange(len(sims))
         sims[rows, rows + start] = 2.0  # itself first, even among duplicates
-        best = np.argpartition(sims, n - k, axis=1)[:, n - k:]
-        order = np.argsort(-sims[rows[:, None], best], axis=1, kind="stable")
-        best = best[rows[:, None], order]
-        indices[start:start + len(sims)] = best
-        distances[start:start + len(sims)] = np.clip(1.0 - sims[rows[:, None], best], 0.0, 2.0)
+        for first in range(0, len(sims), TOP_ROWS):  # argpartition's int64 indices: TOP_ROWS rows at a time
+            part, at = sims[first:first + TOP_ROWS], start + first
+            ranks = np.arange(len(part))[:, None]
+            best = np.argpartition(part, n - k, axis=1)[:, n - k:]
+            best = best[ranks, np.argsort(-part[ranks, best], axis=1, kind="stable")]
+            indices[at:at + len(part)] = best
+            distances[at:at + len(part)] = np.clip(1.0 - part[ranks, best], 0.0, 2.0)
     distances[:, 0] = 0.0
     return indices, distances
 
