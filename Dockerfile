@@ -26,14 +26,17 @@ COPY memory memory
 COPY handlers handlers
 
 # Convert the bundled GGUF model to its cached form and export the embedder to ONNX now, so the container starts
-# in seconds (both caches are made by root here and only read by the unprivileged user).
-RUN ./engram prepare
+# in seconds (both made by root here and only read by the unprivileged user); compile the clustering code of
+# /topics and /map into .cache/numba, so the first /topics does not wait for numba.
+RUN ./engram prepare && ./engram topics --warm
 
-# Engram runs as an unprivileged user that owns only the data volume (database, backups); the code, the
-# virtual environment and the model caches stay read-only to it.
+# Engram runs as an unprivileged user that owns only the data volume (database, backups) and numba's cache
+# (numba must be able to write there to use it; on a CPU other than the build machine's it compiles once more);
+# the code, the virtual environment and the model caches stay read-only to it.
 RUN useradd --system --uid 10001 --home-dir /app/data --no-create-home engram \
     && mkdir -p /app/data \
-    && chown engram:engram /app/data
+    && chown engram:engram /app/data \
+    && chown -R engram:engram /app/.cache/numba
 USER engram
 ENV HOME=/app/data
 

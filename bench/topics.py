@@ -6,12 +6,14 @@ cluster: leaving a message out costs), purity of the messages given a topic, the
 
 Speed: one chat of 10k and of 100k messages in a real database, through TopicService as the bot calls it. Their
 vectors are the labelled chat's real vectors plus Gaussian noise (renormalised), so clusters look like real
-ones; texts are the real texts. "first" is the first computation in the process (numba loads its compiled
-code), "cold" a computation not cached, "cached" the same request again. The work runs in the service's worker
-process, as in the bot: "worker RSS" is that process's peak resident memory (all it adds: it stops when idle),
-"bot RSS +" what the bot's own process grew by (the chat read from the database, the results kept). "loop
-stall" is the longest the event loop of the bot's process went without running while the topics were computed
-(a 10 ms ticker; includes the other processes' share of the two cores).
+ones; texts are the real texts. numba's cache is warmed first, as at install time (`./engram topics --warm`, in
+a process of its own: "warm-up"); "first" is then the first computation of a new worker process (spawn, imports,
+numba loading its compiled code), "cold" a computation not cached, "cached" the same request again. The work runs
+in the service's worker process, as in the bot, which reads the chat from the database itself: "worker RSS" is
+that process's peak resident memory (all it adds: it stops when idle), "bot RSS +" what the bot's own process
+grew by (the results kept, SQLite's pages), "extra RSS" their sum. "loop stall" is the longest the event loop of
+the bot's process went without running while the topics were computed (a 10 ms ticker; includes the other
+processes' share of the two cores).
 
 `--write-chat PATH` instead stores the labelled chat (real vectors) as chat 1 of a database at PATH: for
 `./engram topics 1 --png …` with ENGRAM_STORAGE__PATH=PATH (the picture in docs/).
@@ -22,6 +24,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -116,16 +120,24 @@ async def speed(messages: list[LabelledMessage], vectors: np.ndarray, sizes: lis
             say(f"storing {n} messages…")
             await write_chat(path, texts, jittered, embedder)
             chats.append((n, path))
+        cache = os.environ.get("ENGRAM_BENCH_CACHE", str(Path(".cache")))
+        say("warming numba's cache (./engram topics --warm)…")
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"from bot.topic_service import warm_topics; warm_topics({cache!r})"],
+                       check=True)
+        warm_s = round(time.perf_counter() - started, 1)
         base = rss_mb()
         base_peak = peak_rss_mb()
-        worker = Worker(os.environ.get("ENGRAM_BENCH_CACHE", str(Path(".cache"))))  # one, as in the bot
+        worker = Worker(cache)  # one, as in the bot
         for n, path in chats:
             async with Memory(path, embedder) as memory:
                 service = TopicService(memory)
                 service.worker = worker
                 window = (0.0, float("inf"))
                 say(f"{n}: topics…")
-                row: dict = {"messages": n}
+                row: dict = {"messages": n, "load": load_average()}
+                if not rows:
+                    row["warm_up_s"] = warm_s
                 started = time.perf_counter()
                 result = await service.topics(1, window, "all time")
                 row["topics_first_s" if not rows else "topics_cold_s"] = round(time.perf_counter() - started, 2)
@@ -150,6 +162,8 @@ async def speed(messages: list[LabelledMessage], vectors: np.ndarray, sizes: lis
                 row["worker_peak_rss_mb"] = max((round(_peak_of(pid)) for pid in service.worker.pids()), default=0)
                 row["bot_rss_growth_mb"] = round(rss_mb() - base)
                 row["bot_peak_rss_growth_mb"] = round(peak_rss_mb() - base_peak)
+                row["extra_rss_mb"] = row["worker_peak_rss_mb"] + max(row["bot_rss_growth_mb"],
+                                                                       row["bot_peak_rss_growth_mb"])
                 rows.append(row)
                 say(str(row))
         worker.stop()
@@ -197,8 +211,9 @@ def print_tables(report: dict) -> None:
     if "speed" in report:
         print(markdown_table([(r["messages"], r.get("topics_first_s", "–"), r["topics_cold_s"],
                                r["topics_cached_s"], r["map_s"], r["topics"], f"{r['noise'] / r['messages']:.0%}",
-                               r["fitted_on"], r["worker_peak_rss_mb"], r["bot_rss_growth_mb"],
-                               r.get("loop_stall_ms", "–")) for r in report["speed"]],
+                               r["fitted_on"], r["worker_peak_rss_mb"], r["bot_rss_growth_mb"], r["extra_rss_mb"],
+                               r.get("loop_stall_ms", "–"), r["load"]) for r in report["speed"]],
                              ["messages", "topics, first (s)", "topics, cold (s)", "cached (s)", "map (s)", "topics",
-                              "noise", "clustered on", "worker RSS (MB)", "bot RSS + (MB)", "loop stall (ms)"],
+                              "noise", "clustered on", "worker RSS (MB)", "bot RSS + (MB)", "extra RSS (MB)",
+                              "loop stall (ms)", "load"],
                              "Speed"))

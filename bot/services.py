@@ -32,6 +32,11 @@ def build_assistant(config: Config, memory: Memory, llm: LLM) -> Assistant:
                      settings=settings_from_config(config), timezone=config.reminders.timezone)
 
 
+def topics_cache_dir(config: Config) -> str:
+    """Where numba's compiled clustering code is kept (`numba/` in it): beside the models' cache."""
+    return str(config.resolve(config.llm.cache_dir).parent)
+
+
 def build_topics(config: Config, memory: Memory) -> TopicService:
-    """Topics, maps and timelines of the memory; numba's compiled code is kept beside the models' cache."""
-    return TopicService(memory, cache_dir=str(config.resolve(config.llm.cache_dir).parent))
+    """Topics, maps and timelines of the memory."""
+    return TopicService(memory, cache_dir=topics_cache_dir(config))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot import commands, views
 from bot.config import load_config
 from bot.llm import build_llm
-from bot.services import build_embedder, build_memory, build_topics
-from bot.topic_service import TopicService
+from bot.services import build_embedder, build_memory, build_topics, topics_cache_dir
+from bot.topic_service import TopicService, warm_topics
 from memory import Hit, Memory
 from memory.models import iso
 
@@ -32,7 +33,10 @@ def add_search_arguments(parser) -> None:
 
 
 def add_topics_arguments(parser) -> None:
-    parser.add_argument("chat_id", type=int, help="the chat (the terminal chat is 0)")
+    parser.add_argument("chat_id", type=int, nargs="?", help="the chat (the terminal chat is 0)")
+    parser.add_argument("--warm", action="store_true",
+                        help="only compile the clustering code into its cache, so the first /topics is fast "
+                             "(scripts/setup.sh and the Dockerfile run it)")
     when = parser.add_mutually_exclusive_group()
     when.add_argument("--since", help="only messages since then: 'March', '2025-11-01', 'last week'")
     when.add_argument("--period", help="only messages of this period: 'last week', 'in November', '2025'")
@@ -44,6 +48,14 @@ def add_topics_arguments(parser) -> None:
 
 def main_topics(args) -> int:
     config = load_config(args.config)
+    if args.warm:
+        started = time.perf_counter()
+        warm_topics(topics_cache_dir(config))
+        print(f"topics: compiled code ready in {topics_cache_dir(config)}/numba "
+              f"({time.perf_counter() - started:.1f} s)")
+        return 0
+    if args.chat_id is None:
+        raise commands.UsageError("Which chat? ./engram topics CHAT_ID [--json] [--png FILE] (or --warm)")
     zone = config.reminders.timezone
     period = f"since {args.since}" if args.since else (args.period or "")
 

@@ -7,9 +7,11 @@ while a person is looking at it, and its arrays (labels, ids, times) are cheap i
 
 The work (seconds of numpy, numba, scikit-learn and matplotlib) runs in a worker process, one job at a time:
 scikit-learn's HDBSCAN holds the GIL for whole calls (0.6 s at 5k messages, measured), which in a thread would
-stall the event loop and every chat's replies with it; and the libraries' memory (numba, UMAP, matplotlib: a few
-hundred MB) is the worker's, given back when it stops after IDLE_SECONDS unused. Two requests for the same
-topics share one computation.
+stall the event loop and every chat's replies with it; and the libraries' memory (numba, UMAP, matplotlib: ~250
+MB) is the worker's, given back when it stops after IDLE_SECONDS unused. The worker reads the chat from the
+database itself, a chunk of vectors at a time (memory.corpus.ChatReader): the bot's process never holds a chat's
+vectors, and the worker only the sample it clusters or draws (at most 20,000). Two requests for the same topics
+share one computation.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -33,11 +36,12 @@ import numpy as np
 from bot import charts
 from bot import topics as clustering
 from memory import Memory, WindowState
+from memory.corpus import ChatReader
 
 CACHE_SIZE = 16
 GROWTH = 0.10  # recompute when the window holds 10% more messages than when computed …
 GROWTH_MIN = 20  # … and at least this many more
-MAP_POINTS = 20_000  # the picture samples above this many messages (and says so)
+MAP_POINTS = clustering.FIT_MAX  # the picture samples above this many messages (and says so)
 QUERY_SIMILARITY = 0.45  # /timeline <words>: a message counts if this close to the words, or contains them all
 WEEKS_UP_TO_DAYS = 180  # longer spans are counted per month
 IDLE_SECONDS = 600.0  # the worker process stops after this long unused (it starts again in ~2 s)
@@ -78,6 +82,12 @@ def _start_worker(cache_dir: str | None) -> None:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if cache_dir:
         clustering.use_cache(cache_dir)
+
+
+def warm_topics(cache_dir: str) -> None:
+    """Compile the clustering code into `cache_dir` as the worker would (`./engram topics --warm`)."""
+    _start_worker(cache_dir)
+    clustering.warm()
 
 
 class Worker:
@@ -157,12 +167,10 @@ class TopicService:
             if cached is not None and await self._still_good(cached):
                 self._results.move_to_end((chat_id, window))
                 return cached
-            corpus = await self.memory.chat_corpus(chat_id, window)
-            state = await self.memory.window_state(chat_id, window, int(corpus.ids.max(initial=0)))
+            await self.memory.flush(chat_id)  # the worker reads the vectors stored: embed the pending ones first
             started = time.perf_counter()
-            model = await self.worker.run(clustering.find_topics, corpus.vectors, corpus.texts)
-            result = TopicsResult(secrets.token_hex(4), chat_id, window, period, model, corpus.ids, corpus.times,
-                                  np.array([r == "assistant" for r in corpus.roles], dtype=bool), state,
+            model, ids, times, bot, state = await self.worker.run(chat_topics, str(self.memory.path), chat_id, window)
+            result = TopicsResult(secrets.token_hex(4), chat_id, window, period, model, ids, times, bot, state,
                                   time.perf_counter() - started)
             self._results[(chat_id, window)] = result
             while len(self._results) > CACHE_SIZE:
@@ -190,15 +198,10 @@ class TopicService:
         result = await self.topics(chat_id, window, period)
         async with self._work:
             if result.map is None:  # drawn once per result: while the topics stand, so does their picture
-                corpus = await self.memory.chat_corpus(chat_id, window)
-                chosen = clustering.sample(len(corpus), MAP_POINTS)  # only what is drawn goes to the worker
-                bot = np.array([corpus.roles[i] == "assistant" for i in chosen.tolist()], dtype=bool)
                 topics = [charts.MapTopic(t.id, t.label, t.size) for t in result.model.topics]
                 title = f"What this chat talks about — {result.period}"
-                note = map_note(result, len(chosen), len(corpus))
-                png = await self.worker.run(draw_map, corpus.vectors[chosen], map_labels(result, corpus.ids[chosen]),
-                                            bot, topics, title, note)
-                result.map = (png, len(chosen))
+                result.map = await self.worker.run(chat_map, str(self.memory.path), chat_id, window, result.ids,
+                                                   result.model.labels, topics, title, result.model.noise)
         png, shown = result.map
         return png, map_caption(result, shown)
 
@@ -211,14 +214,9 @@ class TopicService:
 
     async def query_timeline(self, chat_id: int, query: str, zone: str) -> Timeline:
         """How often messages close to `query` (or containing all its words) came up, over the whole chat."""
-        corpus = await self.memory.chat_corpus(chat_id)
-        if not len(corpus):
-            return Timeline([], [], "week", 0)
         (vector,) = await self.memory.embed([query])
-        words = query.lower().split()
-        close = corpus.vectors @ vector >= QUERY_SIMILARITY
-        containing = np.array([all(w in text.lower() for w in words) for text in corpus.texts], dtype=bool)
-        return count_by_period(corpus.times[close | containing], zone)
+        times = await self.memory.times_matching(chat_id, vector, QUERY_SIMILARITY, query.lower().split())
+        return count_by_period(times, zone)
 
     async def timeline_png(self, timeline: Timeline, title: str) -> bytes:
         async with self._work:
@@ -226,18 +224,48 @@ class TopicService:
                                          unit=timeline.unit)
 
 
-def map_labels(result: TopicsResult, ids: np.ndarray) -> np.ndarray:
-    """The topic of each message by row id; messages stored since the topics were computed have none."""
-    position = {int(i): n for n, i in enumerate(result.ids.tolist())}
-    return np.array([result.model.labels[position[i]] if i in position else clustering.NOISE
-                     for i in ids.tolist()], dtype=np.int64)
+# (In the worker.) The neighbours of the last topics computed, by what they were computed from: the map of the same
+# window draws the same sample (FIT_MAX = MAP_POINTS, one seed), so it needs no second neighbour search (the
+# slowest step: 20,000 x 20,000 similarities).
+_last_neighbours: dict[tuple, dict[str, Any]] = {}
 
 
-def draw_map(vectors: np.ndarray, labels: np.ndarray, bot: np.ndarray, topics: list[charts.MapTopic], title: str,
-             note: str) -> bytes:
-    """The map's PNG (in the worker): a 2-D UMAP of the messages drawn."""
-    points = clustering.project(vectors, clustering.neighbours(vectors), 2)
-    return charts.topic_map(points, labels, bot, topics, title=title, note=note)
+def chat_topics(path: str, chat_id: int, window: tuple[float, float]
+                ) -> tuple[clustering.TopicModel, np.ndarray, np.ndarray, np.ndarray, WindowState]:
+    """(In the worker.) The topics of a chat's window, its vectors read from the database a chunk at a time, and
+    the row ids, times, the bot's messages and the window's state they were computed from."""
+    with ChatReader(path, chat_id, window) as chat:
+        state, kept = chat.state(), dict[str, Any]()
+        model = clustering.find_topics(chat, chat.texts(), kept=kept)
+        _last_neighbours.clear()
+        _last_neighbours[(path, chat_id, window, state)] = kept
+        return model, chat.ids, chat.times, chat.bot, state
+
+
+def chat_map(path: str, chat_id: int, window: tuple[float, float], ids: np.ndarray, labels: np.ndarray,
+             topics: list[charts.MapTopic], title: str, noise: int) -> tuple[bytes, int]:
+    """(In the worker.) The map's PNG and how many messages it shows: a 2-D UMAP of at most MAP_POINTS of the
+    window's messages (a random sample above), coloured by the topics `labels` gave the rows `ids`."""
+    with ChatReader(path, chat_id, window) as chat:
+        chosen = clustering.sample(len(chat), MAP_POINTS)
+        vectors, drawn, bot = chat.take(chosen), chat.ids[chosen], chat.bot[chosen]
+        total, kept = len(chat), _last_neighbours.get((path, chat_id, window, chat.state()), {})
+    same = "fit" in kept and np.array_equal(kept["fit"], chosen)
+    points = clustering.project(vectors, kept["knn"] if same else clustering.neighbours(vectors), 2)
+    note = map_note(len(topics), noise, len(chosen), total)
+    return charts.topic_map(points, labels_of(drawn, ids, labels), bot, topics, title=title, note=note), len(chosen)
+
+
+def labels_of(wanted: np.ndarray, ids: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The label of each row id in `wanted`, given the `labels` of rows `ids`; NOISE for ids not among them
+    (messages stored since the topics were computed)."""
+    out = np.full(len(wanted), clustering.NOISE, dtype=np.int64)
+    if len(ids):
+        order = np.argsort(ids)
+        at = np.searchsorted(ids[order], wanted).clip(0, len(ids) - 1)
+        found = ids[order][at] == wanted
+        out[found] = labels[order][at][found]
+    return out
 
 
 def count_by_period(times: np.ndarray, zone: str) -> Timeline:
@@ -261,10 +289,10 @@ def count_by_period(times: np.ndarray, zone: str) -> Timeline:
     return Timeline(labels, counts.tolist(), "month", len(times))
 
 
-def map_note(result: TopicsResult, shown: int, total: int) -> str:
+def map_note(topics: int, noise: int, shown: int, total: int) -> str:
     sampled = f"; {shown:,} of {total:,} messages drawn (a random sample)" if shown < total else ""
-    return (f"{total:,} messages, {len(result.model.topics)} topics, {result.model.noise:,} without a topic "
-            f"(grey){sampled}. Near = similar in meaning.")
+    return (f"{total:,} messages, {topics} topics, {noise:,} without a topic (grey){sampled}. "
+            "Near = similar in meaning.")
 
 
 def map_caption(result: TopicsResult, shown: int) -> str:

@@ -1,22 +1,29 @@
 """A chat's messages as arrays, for the views of a whole chat (topics, its map, timelines).
 
-A mixin of memory.store.Store (it uses the store's connection), kept apart like memory/search.py: store.py writes
-and reads single messages, this file reads a chat (or a window of it) at once.
+`Corpora` is a mixin of memory.store.Store (it uses the store's connection), kept apart like memory/search.py:
+store.py writes and reads single messages, this file reads a chat (or a window of it) at once. `ChatReader` reads
+a chat in another process (the topics worker) over a connection of its own, a chunk of vectors at a time, so that
+neither process holds a big chat's vectors whole (100k messages: 150 MB as float32).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from memory import vectors
+from memory import db, vectors
 from memory.embedder import Embedder
 from memory.models import MESSAGE_COLUMNS, Message
 
 FOREVER = (0.0, float("inf"))
+CHUNK = 4096  # rows read at a time: 4096 x 384 float32 = 6 MB
+# The messages of a chat in a window that have their vector (pending ones are left out), oldest first.
+_WINDOW = ("FROM messages m JOIN message_vectors v ON v.id = m.id WHERE m.chat_id = ? AND m.created_at >= ? "
+           "AND m.created_at < ? ORDER BY m.created_at, m.id")
 
 
 @dataclass
@@ -52,9 +59,8 @@ class Corpora:
     def chat_corpus(self, chat_id: int, start: float = FOREVER[0], end: float = FOREVER[1]) -> ChatCorpus:
         """Every message of a chat created in [start, end) that has its vector (pending ones are left out)."""
         rows = self._conn.execute(
-            "SELECT m.id, m.text, m.sender_name, m.role, m.created_at, v.embedding FROM messages m "
-            "JOIN message_vectors v ON v.id = m.id WHERE m.chat_id = ? AND m.created_at >= ? AND m.created_at < ? "
-            "ORDER BY m.created_at, m.id", (chat_id, start, min(end, 1e18)),
+            f"SELECT m.id, m.text, m.sender_name, m.role, m.created_at, v.embedding {_WINDOW}",
+            (chat_id, start, min(end, 1e18)),
         ).fetchall()
         dim = self.embedder.dim
         return ChatCorpus(
@@ -65,11 +71,19 @@ class Corpora:
         )
 
     def window_state(self, chat_id: int, start: float, end: float, upto: int = 0) -> WindowState:
-        count, max_id, kept = self._conn.execute(
-            "SELECT count(*), coalesce(max(id), 0), count(CASE WHEN id <= ? THEN 1 END) FROM messages "
-            "WHERE chat_id = ? AND created_at >= ? AND created_at < ?", (upto, chat_id, start, min(end, 1e18)),
-        ).fetchone()
-        return WindowState(count, max_id, kept)
+        return _window_state(self._conn, chat_id, start, end, upto)
+
+    def times_matching(self, chat_id: int, query: np.ndarray, similarity: float, words: Sequence[str]
+                       ) -> np.ndarray:
+        """The times of a chat's messages whose vector is at least `similarity` close to `query` (a unit vector)
+        or whose text contains every one of `words` (lower case): a chunk of rows at a time."""
+        cursor = self._conn.execute(f"SELECT m.text, m.created_at, v.embedding {_WINDOW}", (chat_id, 0.0, 1e18))
+        found = []
+        while rows := cursor.fetchmany(CHUNK):
+            close = vectors.matrix_from_blobs([r[2] for r in rows]) @ query >= similarity
+            found += [r[1] for r, near in zip(rows, close.tolist())
+                      if near or all(w in r[0].lower() for w in words)]
+        return np.array(found, dtype=np.float64)
 
     def messages_by_ids(self, chat_id: int, ids: Sequence[int]) -> list[Message]:
         """The chat's messages with these row ids, in the order asked (ids of other chats or deleted ones are
@@ -85,3 +99,73 @@ class Corpora:
                 message = Message.from_row(row)
                 found[message.rowid] = message
         return [found[i] for i in wanted if i in found]
+
+
+def _window_state(conn, chat_id: int, start: float, end: float, upto: int) -> WindowState:
+    count, max_id, kept = conn.execute(
+        "SELECT count(*), coalesce(max(id), 0), count(CASE WHEN id <= ? THEN 1 END) FROM messages "
+        "WHERE chat_id = ? AND created_at >= ? AND created_at < ?", (upto, chat_id, start, min(end, 1e18)),
+    ).fetchone()
+    return WindowState(count, max_id, kept)
+
+
+class ChatReader:
+    """One chat's messages in a window, read over a connection of its own (`with ChatReader(...) as chat:`): the
+    row ids, times and who wrote each at once (small arrays), their vectors a chunk at a time, their texts as a
+    stream. Every read sees the same snapshot of the database (one read transaction), so the chunks line up with
+    the ids even while the bot stores new messages. No memory map: the pages read would count in this process's
+    resident memory."""
+
+    def __init__(self, path: str | Path, chat_id: int, window: tuple[float, float] = FOREVER, *, chunk: int = CHUNK):
+        self.path, self.chat_id, self.chunk = Path(path), chat_id, chunk
+        self._args = (chat_id, window[0], min(window[1], 1e18))
+        self._conn: Any = None
+        self.ids = np.zeros(0, np.int64)
+        self.times = np.zeros(0, np.float64)
+        self.bot = np.zeros(0, bool)  # True for the assistant's own messages
+
+    def __enter__(self) -> ChatReader:
+        self._conn = db.connect(self.path, mmap_bytes=0)
+        self._conn.execute("BEGIN")  # one snapshot for every read below
+        rows = self._conn.execute(f"SELECT m.id, m.created_at, m.role = 'assistant' {_WINDOW}", self._args).fetchall()
+        if rows:
+            ids, times, bot = zip(*rows)
+            self.ids, self.times, self.bot = (np.array(ids, np.int64), np.array(times, np.float64),
+                                              np.array(bot, bool))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._conn.execute("COMMIT")
+        self._conn.close()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def state(self) -> WindowState:
+        """What the window held when read (for telling later whether a result computed from it still stands)."""
+        return _window_state(self._conn, *self._args, int(self.ids.max(initial=0)))
+
+    def chunks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """(position of the first row, unit float32 vectors of `chunk` rows), oldest first."""
+        cursor = self._conn.execute(f"SELECT v.embedding {_WINDOW}", self._args)
+        start = 0
+        while rows := cursor.fetchmany(self.chunk):
+            yield start, vectors.matrix_from_blobs([r[0] for r in rows])
+            start += len(rows)
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """The vectors of the rows at these sorted positions, as one matrix."""
+        out: np.ndarray | None = None
+        done = 0
+        for start, block in self.chunks():
+            if out is None:
+                out = np.empty((len(positions), block.shape[1]), dtype=np.float32)
+            wanted = positions[done:np.searchsorted(positions, start + len(block))]
+            out[done:done + len(wanted)] = block[wanted - start]
+            done += len(wanted)
+        return out if out is not None else np.zeros((0, 0), dtype=np.float32)
+
+    def texts(self) -> Iterator[str]:
+        cursor = self._conn.execute(f"SELECT m.text {_WINDOW}", self._args)
+        while rows := cursor.fetchmany(self.chunk):
+            yield from (r[0] for r in rows)

@@ -208,6 +208,13 @@ class Memory:
         await self.flush(chat_id)
         return await self._run(self.store.chat_corpus, chat_id, *window)
 
+    async def times_matching(self, chat_id: int, query: np.ndarray, similarity: float, words: Sequence[str]
+                             ) -> np.ndarray:
+        """When a chat's messages close to `query` (cosine >= similarity) or containing all `words` were written,
+        read a chunk at a time (pending ones embedded first)."""
+        await self.flush(chat_id)
+        return await self._run(self.store.times_matching, chat_id, query, similarity, list(words))
+
     async def window_state(self, chat_id: int, window: tuple[float, float] = FOREVER, upto: int = 0) -> WindowState:
         """How many messages a window of a chat holds, its newest id, and how many of them have ids <= upto."""
         return await self._run(self.store.window_state, chat_id, *window, upto)

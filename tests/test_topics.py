@@ -158,6 +158,29 @@ async def test_a_chat_never_sees_another_chats_messages(memory, service):
     assert f"{len(ours)} messages" in picture.caption
 
 
+async def test_the_worker_reads_the_chat_in_chunks_and_the_bot_never_loads_it(memory, service, monkeypatch):
+    from memory.corpus import ChatReader
+
+    ours, _ = composed(1, 20)
+    await memory.remember_many(ours + composed(2, 5)[0])
+    whole = await memory.chat_corpus(1)
+    with ChatReader(memory.path, 1, chunk=7) as chat:  # chunks of 7 rows line up with the ids
+        assert chat.ids.tolist() == whole.ids.tolist() and chat.bot.tolist() == [r == "assistant" for r in whole.roles]
+        assert np.allclose(np.vstack([block for _, block in chat.chunks()]), whole.vectors)
+        picked = np.array([0, 6, 7, 50, len(chat) - 1])
+        assert np.allclose(chat.take(picked), whole.vectors[picked])
+        assert list(chat.texts()) == whole.texts and chat.state().count == len(ours)
+
+    async def never(*args, **kwargs):
+        raise AssertionError("the bot's process loaded a whole chat")
+
+    monkeypatch.setattr(memory, "chat_corpus", never)
+    report = await commands.topics(service, 1, "")
+    assert report.messages == len(ours)
+    assert (await commands.topic_map(service, 1, "")).png
+    assert (await commands.timeline(service, 1, "garlic")).png
+
+
 # ----- pictures ----------------------------------------------------------------------------------------------
 async def test_the_pictures_decode_at_the_promised_size(memory, service):
     await memory.remember_many(composed(1, 30)[0])
@@ -248,3 +271,41 @@ async def test_a_dead_worker_is_replaced(memory):
     finally:
         service.stop()
     assert service.worker.pids() == []
+
+
+# ----- numba's cache -----------------------------------------------------------------------------------------
+PROBE = """
+import sys
+from numba.core import event
+compiled = []
+class Listener(event.Listener):
+    def on_start(self, ev): pass
+    def on_end(self, ev): compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+event.register("numba:compile", Listener())
+from bot.topic_service import warm_topics
+warm_topics(sys.argv[1])
+print(" ".join(compiled))
+"""
+
+
+@pytest.mark.slow
+def test_warm_up_leaves_umaps_code_compiled_for_the_next_process(tmp_path):
+    """`./engram topics --warm` (scripts/setup.sh, the Dockerfile) compiles UMAP's numba code into the cache, so
+    a new worker process loads it instead of compiling it (the first /topics after install took 37 s)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}  # conftest.py sets it for the tests
+    (tmp_path / "config.yaml").write_text("llm:\n  cache_dir: cache/models\n")
+    warm = subprocess.run([sys.executable, "-m", "bot", "--config", str(tmp_path / "config.yaml"), "topics",
+                           "--warm"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert warm.returncode == 0, warm.stderr
+    assert "compiled code ready" in warm.stdout and list((tmp_path / "cache" / "numba").rglob("*.nbi"))
+    probe = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "cache")], cwd=root, env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert probe.returncode == 0, probe.stderr
+    compiled = set(probe.stdout.split())
+    heavy = {"smooth_knn_dist", "compute_membership_strengths", "_optimize_layout_euclidean_single_epoch"}
+    assert not heavy & compiled, compiled
