@@ -177,7 +177,8 @@ class Assistant:
             window=(window.start_ts, window.end_ts) if window else None,
             keyword_query=" ".join([*earlier, window.query]) if window else None,
         )
-        plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements)
+        plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements,
+                          recalled=hits, asker=message.sender_name)
         reply.recalled = plan.memories
         self._last_recall[chat_id] = reply.recalled
         reply.status = "streaming"
@@ -201,8 +202,8 @@ class Assistant:
         if not reply.text:
             reply.status = "done"
             return
-        if self.config.citations == "on" and plan.answer is None:
-            reply.citation = cited(reply.text, plan.memories)
+        if self.config.citations == "on":
+            reply.citation = cited(reply.text, plan.memories) if plan.answer is None else plan.source
         message_id = reply.message_id if reply.message_id is not None else await self.next_message_id(chat_id)
         await self.memory.remember(
             Message(
