@@ -228,7 +228,7 @@ class Assistant:
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
         asked = message.text if plan.intent in (Intent.QUESTION, Intent.SELF_QUESTION) else ""  # "Good night!" may
         echo = ReplyFilter(names, self.config.max_sentences, question=asked)  # be said back, a question not
-        times = TimeResolver(plan.memories, format_day)
+        times = TimeResolver(plan.memories, format_day, message.text)
         first = True
         stream = self.llm.stream(reply.prompt.messages, settings, reply.cancel_event)
         try:

@@ -3,7 +3,8 @@
 A memory's "last Friday" meant the Friday before the day it was said, not the Friday before today; a reply that
 repeats it as it stands misleads. The resolver sits on the reply's stream (after the echo filter) and rewrites
 such a phrase with the day of the memory it came from: the memory holding the same phrase that shares most words
-with the reply so far (a phrase no memory holds is the model's own, and stays). It holds back the last few words
+with the reply so far and some word besides the phrase (a phrase no memory holds so is the model's own, and a
+phrase of the question itself is the asker's: both stay). It holds back the last few words
 of the stream (a phrase is at most three words long), so what is shown and what is stored are the same text.
 Only phrases whose meaning is certain are rewritten: "on Friday" or "this Friday" may be before or after the
 day they were said, and keep the " (said on …)" of bot.reply_plan.when_said instead.
@@ -44,8 +45,9 @@ def resolved(phrase: str, day: str) -> str:
 
 
 class TimeResolver:
-    def __init__(self, memories: Sequence[Hit], day: Callable[[float], str]):
+    def __init__(self, memories: Sequence[Hit], day: Callable[[float], str], question: str = ""):
         self._memories = list(memories)
+        self._question = question.lower()
         self._day = day
         self._held = ""
         self._said = ""  # the text let through so far (before rewriting): what the source is chosen by
@@ -79,7 +81,10 @@ class TimeResolver:
         return "".join(pieces) + text[last:]
 
     def _source(self, phrase: str, said: str) -> Hit | None:
-        """The memory the phrase came from: one holding it (most words shared with the reply), else None."""
+        """The memory the phrase came from: one holding it that shares most other words with the reply, else None."""
+        if phrase.lower() in self._question:
+            return None
         holding = [h for h in self._memories if phrase.lower() in h.message.text.lower()]
-        words = content_words(said)
-        return max(holding, key=lambda h: len(words & content_words(h.message.text)), default=None)
+        words = content_words(said) - content_words(phrase)
+        best = max(holding, key=lambda h: len(words & content_words(h.message.text)), default=None)
+        return best if best is not None and words & content_words(best.message.text) else None

@@ -13,8 +13,8 @@ def memory(text: str, created_at: float = SAID) -> Hit:
     return Hit(Message(-1, 1, text, sender_name="Maria", created_at=created_at), 1.0)
 
 
-def run(chunks: list[str], memories: list[Hit]) -> str:
-    times = TimeResolver(memories, format_day)
+def run(chunks: list[str], memories: list[Hit], question: str = "") -> str:
+    times = TimeResolver(memories, format_day, question)
     return "".join(times.feed(c) for c in chunks) + times.finish()
 
 
@@ -43,3 +43,7 @@ def test_a_phrase_no_memory_holds_or_an_uncertain_one_stays():
     assert run(["It is on Friday."], [memory("The party is on Friday.")]) == "It is on Friday."
     assert run(["Hello there, how are you?"], []) == "Hello there, how are you?"
     assert run(["Short"], [coco]) == "Short"
+    script = memory("I finished my screenplay last Friday!")
+    asked = "What did Joanna finish last Friday?"  # the asker's own "last Friday": not the memory's
+    assert run(["Joanna finished last Friday."], [script], asked) == "Joanna finished last Friday."
+    assert run(["It was last Friday."], [memory("The cake was great last Friday.")]) == "It was last Friday."
