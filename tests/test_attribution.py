@@ -47,3 +47,23 @@ def test_the_persons_own_words_go_to_the_model():
 def test_nothing_about_the_topic_recalled_is_not_known():
     whose = attribute("What is Caroline's favourite colour?", [ADOPT, RACE, HELLO])
     assert whose is not None and whose.answer == NOT_RECALLED and whose.memories == []
+
+
+async def test_the_assistant_answers_a_misattributed_question_without_the_model_and_cites_the_memory(memory):
+    from fake_llm import ScriptedLLM
+
+    from bot.assistant import Assistant
+    from bot.config import AssistantConfig, RecallConfig
+    from bot.llm.base import GenerationSettings
+
+    llm = ScriptedLLM("Caroline realised self-care is important.")
+    await llm.start()
+    recall = RecallConfig(k=3, recent_turns=0, min_score=0.0, min_relative_score=0.0)
+    assistant = Assistant(memory, llm, recall=recall, assistant=AssistantConfig(system_prompt="S"),
+                          settings=GenerationSettings())
+    await assistant.remember(Message(-5, 1, RACE.message.text, sender_id=2, sender_name="Melanie"))
+    await assistant.remember(Message(-5, 2, ADOPT.message.text, sender_id=3, sender_name="Caroline"))
+    reply = await assistant.reply_text(Message(-5, 3, "What did Caroline realize after her charity race?",
+                                               sender_id=4, sender_name="Ana"))
+    assert reply.text == ELSEWHERE.format(other="Melanie", named="Caroline") and llm.calls == []
+    assert reply.citation is not None and reply.citation.message.message_id == 1
