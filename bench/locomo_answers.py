@@ -10,7 +10,8 @@ normalised (lower-case; punctuation and the articles a/an/the, and "and", remove
 a multi-hop answer (category 1) is split on commas and each gold part takes its best F1 against the prediction's
 parts, averaged; an open-domain gold answer (category 3) counts up to its first ';'. Unlike the paper's script,
 tokens are not Porter-stemmed (no nltk here): figures are slightly lower than its would be. Category 5 (no
-answer exists) counts the share of replies that decline.
+answer exists) counts the share of replies that decline: "I don't know", or the question's premise rejected
+("that was Melanie, not Caroline").
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from memory import Memory, Message
 ASKER = "Asker"
 ASKER_ID = 1  # speakers get ids from 2 on
 PAPER_DECLINES = ("no information available", "not mentioned")
+# "As far as I recall, that was Melanie, not Caroline." (bot/attribution.py): the question's premise rejected
+ATTRIBUTED_ELSEWHERE = re.compile(r"\bthat was [\w .'-]+, not \w+", re.I)
 
 
 # ----- the paper's scoring ---------------------------------------------------------------------------------------
@@ -63,7 +66,8 @@ def multi_f1(prediction: str, gold: str) -> float:
 
 def declines(prediction: str) -> bool:
     low = prediction.lower()
-    return bool(DECLINE.search(prediction)) or any(p in low for p in PAPER_DECLINES)
+    return (bool(DECLINE.search(prediction) or ATTRIBUTED_ELSEWHERE.search(prediction))
+            or any(p in low for p in PAPER_DECLINES))
 
 
 def score(question: Question, prediction: str) -> float:

@@ -21,6 +21,7 @@ from bot.errors import GenerationCancelled
 from bot.intent import Intent
 from bot.llm.base import LLM, GenerationSettings
 from bot.prompt import Prompt, build_prompt, demo_turns, format_day
+from bot.relative_time import TimeResolver
 from bot.reply_filter import ReplyFilter
 from bot.reply_plan import ReplyPlan, cited, plan_reply, when_said
 from bot.timezones import query_window
@@ -183,7 +184,8 @@ class Assistant:
             window=(window.start_ts, window.end_ts) if window else None,
             keyword_query=" ".join([*earlier, window.query]) if window else None,
         )
-        plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements)
+        plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements,
+                          recalled=hits, asker=message.sender_name)
         reply.recalled = plan.memories
         self._last_recall[chat_id] = reply.recalled
         reply.status = "streaming"
@@ -207,8 +209,8 @@ class Assistant:
         if not reply.text:
             reply.status = "done"
             return
-        if self.config.citations == "on" and plan.answer is None:
-            reply.citation = cited(reply.text, plan.memories)
+        if self.config.citations == "on":
+            reply.citation = cited(reply.text, plan.memories) if plan.answer is None else plan.source
         message_id = reply.message_id if reply.message_id is not None else await self.next_message_id(chat_id)
         await self.memory.remember(
             Message(
@@ -232,6 +234,7 @@ class Assistant:
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
         asked = message.text if plan.intent in (Intent.QUESTION, Intent.SELF_QUESTION) else ""  # "Good night!" may
         echo = ReplyFilter(names, self.config.max_sentences, question=asked)  # be said back, a question not
+        times = TimeResolver(plan.memories, format_day, message.text)
         first = True
         stream = self.llm.stream(reply.prompt.messages, settings, reply.cancel_event)
         try:
@@ -239,7 +242,7 @@ class Assistant:
                 if first:
                     self.timings.add(self.timings.first_token, time.perf_counter() - started)
                     first = False
-                text = echo.feed(chunk)
+                text = times.feed(echo.feed(chunk))
                 if text:
                     reply.text += text
                     yield text
@@ -249,7 +252,7 @@ class Assistant:
             close = getattr(stream, "aclose", None)  # stops the generation now, not when garbage is collected
             if close is not None:
                 await close()
-        tail = echo.finish()
+        tail = times.feed(echo.finish()) + times.finish()
         if plan.memories:
             tail += when_said(reply.text + tail, plan.memories, format_day, message.text) or ""
         if tail:

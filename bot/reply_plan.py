@@ -8,7 +8,9 @@ an answer is certain without it.
 - a question sees the recalled memories that share a meaningful word with it (or name a person it names):
   a memory that only sounds alike is what the model turns into an invented answer;
 - a question about the asker's own life with no such memory is answered "you haven't told me" without the
-  model: asked for a brother's name never told, the model invented one.
+  model: asked for a brother's name never told, the model invented one;
+- a question about a person of the chat that memory attributes to someone else, or of which nothing was
+  recalled, is answered so without the model (bot/attribution.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bot.attribution import attribute
 from bot.intent import Intent, classify, content_words, without_mentions, words
 from memory import Hit
 
@@ -39,6 +42,7 @@ class ReplyPlan:
     intent: Intent
     memories: list[Hit] = field(default_factory=list)  # shown to the model, best first
     answer: str | None = None  # the whole reply, when it is certain without the model
+    source: Hit | None = None  # the memory such an answer rests on (its citation)
     max_new_tokens: int = 64
 
 
@@ -75,8 +79,11 @@ def acknowledge(text: str) -> str:
     return "Noted: " + " ".join(out) + "."
 
 
-def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note") -> ReplyPlan:
-    """`statements`: "note" acknowledges a statement without the model (acknowledge), "model" lets it answer."""
+def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note", recalled: Sequence[Hit] = (),
+               asker: str = "") -> ReplyPlan:
+    """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
+    memory is (bot/attribution.py). `statements`: "note" acknowledges a statement without the model
+    (acknowledge), "model" lets it answer."""
     intent = classify(text)
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
     if intent is Intent.STATEMENT and statements == "note":
@@ -86,6 +93,11 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note") -> R
     plan.memories = relevant(text, hits)
     if intent is Intent.SELF_QUESTION and not plan.memories:
         plan.answer = NOT_TOLD
+        return plan
+    whose = attribute(text, recalled or hits, asker)
+    if whose is not None:
+        plan.answer, plan.memories = whose.answer, whose.memories
+        plan.source = whose.memories[0] if whose.memories else None
     return plan
 
 

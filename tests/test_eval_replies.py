@@ -46,6 +46,7 @@ def test_locomo_scoring_follows_the_paper():
     assert score(Question("q", "3", [], "Psychology; counseling"), "psychology") == 1.0
     assert score(Question("q", "5", [], "x"), "I don't know.") == 1.0
     assert score(Question("q", "5", [], "x"), "Self-care is important.") == 0.0
+    assert score(Question("q", "5", [], "x"), "As far as I recall, that was Melanie, not Caroline.") == 1.0
 
 
 def test_a_limit_takes_the_same_number_from_each_category():

@@ -1,0 +1,90 @@
+"""A relative time copied from a memory, said as the time it meant: "last Friday" → "the Friday before 15 July 2023".
+
+A memory's "last Friday" meant the Friday before the day it was said, not the Friday before today; a reply that
+repeats it as it stands misleads. The resolver sits on the reply's stream (after the echo filter) and rewrites
+such a phrase with the day of the memory it came from: the memory holding the same phrase that shares most words
+with the reply so far and some word besides the phrase (a phrase no memory holds so is the model's own, and a
+phrase of the question itself is the asker's: both stay). It holds back the last few words
+of the stream (a phrase is at most three words long), so what is shown and what is stored are the same text.
+Only phrases whose meaning is certain are rewritten: "on Friday" or "this Friday" may be before or after the
+day they were said, and keep the " (said on …)" of bot.reply_plan.when_said instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from bot.intent import content_words
+from memory import Hit
+
+_DAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_UNIT = r"week|weekend|month|year"
+PHRASE = re.compile(
+    rf"\b(yesterday|tomorrow|today|tonight|last night|(last|next) ({_UNIT}|{_DAY})|this ({_UNIT})|"
+    r"(\w+|a couple of) (days?|weeks?|months?|years?) ago)\b", re.I)
+HOLD_WORDS = 3
+
+
+def resolved(phrase: str, day: str) -> str:
+    """The phrase as the time it meant when said on `day`: "two weeks ago" → "two weeks before 11 August 2023"."""
+    low = phrase.lower()
+    fixed = {"yesterday": f"the day before {day}", "tomorrow": f"the day after {day}", "today": f"on {day}",
+             "tonight": f"on the night of {day}", "last night": f"the night before {day}"}
+    if low in fixed:
+        return fixed[low]
+    first, _, rest = low.partition(" ")
+    unit = rest.capitalize() if re.fullmatch(_DAY, rest) else rest
+    if first == "last":
+        return f"the {unit} before {day}"
+    if first == "next":
+        return f"the {unit} after {day}"
+    if first == "this":
+        return f"the {unit} of {day}"
+    return phrase[: -len("ago")] + f"before {day}"  # "two weeks ago" → "two weeks before …"
+
+
+class TimeResolver:
+    def __init__(self, memories: Sequence[Hit], day: Callable[[float], str], question: str = ""):
+        self._memories = list(memories)
+        self._question = question.lower()
+        self._day = day
+        self._held = ""
+        self._said = ""  # the text let through so far (before rewriting): what the source is chosen by
+
+    def feed(self, chunk: str) -> str:
+        self._held += chunk
+        starts = [m.start() for m in re.finditer(r"\S+", self._held)]
+        if len(starts) <= HOLD_WORDS:
+            return ""
+        cut = starts[-HOLD_WORDS]
+        for match in PHRASE.finditer(self._held):
+            if match.start() < cut < match.end():
+                cut = match.start()
+        out, self._held = self._held[:cut], self._held[cut:]
+        return self._rewrite(out)
+
+    def finish(self) -> str:
+        out, self._held = self._held, ""
+        return self._rewrite(out)
+
+    def _rewrite(self, text: str) -> str:
+        if not self._memories:
+            return text
+        pieces, last = [], 0
+        for match in PHRASE.finditer(text):
+            source = self._source(match[0], self._said + text[: match.end()])
+            if source is not None:
+                pieces += [text[last:match.start()], resolved(match[0], self._day(source.message.created_at))]
+                last = match.end()
+        self._said += text
+        return "".join(pieces) + text[last:]
+
+    def _source(self, phrase: str, said: str) -> Hit | None:
+        """The memory the phrase came from: one holding it that shares most other words with the reply, else None."""
+        if phrase.lower() in self._question:
+            return None
+        holding = [h for h in self._memories if phrase.lower() in h.message.text.lower()]
+        words = content_words(said) - content_words(phrase)
+        best = max(holding, key=lambda h: len(words & content_words(h.message.text)), default=None)
+        return best if best is not None and words & content_words(best.message.text) else None

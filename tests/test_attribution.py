@@ -1,0 +1,69 @@
+"""Whose was it: a question about a person of the chat checked against who said what (bot/attribution.py)."""
+
+from __future__ import annotations
+
+from bot.attribution import ELSEWHERE, NOT_RECALLED, attribute, named_person, speaks_of
+from memory import Hit, Message
+
+
+def said(sender: str, text: str, message_id: int = 1) -> Hit:
+    return Hit(Message(-1, message_id, text, sender_name=sender, created_at=1_700_000_000.0), 1.0)
+
+
+RACE = said("Melanie", "I ran a charity race last week and realised self-care is really important.", 1)
+ADOPT = said("Caroline", "I'm researching adoption agencies, it's a big step!", 2)
+HELLO = said("Melanie", "Hey Caroline! How's the adoption going?", 3)
+
+
+def test_a_question_names_one_person_of_the_chat():
+    people = {"Caroline", "Melanie"}
+    assert named_person("What did Melanie's kids paint?", people) == "Melanie"
+    assert named_person("When did Caroline and Melanie meet?", people) is None
+    assert named_person("What is the capital of France?", people) is None
+
+
+def test_a_name_that_only_addresses_someone_is_not_about_them():
+    assert not speaks_of("Hey Caroline! How's the adoption going?", "Caroline")
+    assert not speaks_of("That's great news, Caroline!", "Caroline")
+    assert speaks_of("Caroline is bringing the cake.", "Caroline")
+    assert speaks_of("I went hiking with Caroline yesterday.", "Caroline")
+
+
+def test_what_someone_else_said_is_attributed_to_them():
+    whose = attribute("What did Caroline realize after her charity race?", [ADOPT, RACE, HELLO])
+    assert whose is not None and whose.answer == ELSEWHERE.format(other="Melanie", named="Caroline")
+    assert whose.memories == [RACE]
+
+
+def test_the_persons_own_words_go_to_the_model():
+    assert attribute("What did Melanie realize after her charity race?", [ADOPT, RACE, HELLO]) is None
+    # someone else's words about the person count as about them
+    cake = said("Bo", "Caroline is bringing the cake on Saturday.", 4)
+    assert attribute("What is Caroline bringing?", [cake, RACE]) is None
+    # a question naming nobody of the chat is not checked
+    assert attribute("What did Ana realize after the race?", [ADOPT, RACE]) is None
+
+
+def test_nothing_about_the_topic_recalled_is_not_known():
+    whose = attribute("What is Caroline's favourite colour?", [ADOPT, RACE, HELLO])
+    assert whose is not None and whose.answer == NOT_RECALLED and whose.memories == []
+
+
+async def test_the_assistant_answers_a_misattributed_question_without_the_model_and_cites_the_memory(memory):
+    from fake_llm import ScriptedLLM
+
+    from bot.assistant import Assistant
+    from bot.config import AssistantConfig, RecallConfig
+    from bot.llm.base import GenerationSettings
+
+    llm = ScriptedLLM("Caroline realised self-care is important.")
+    await llm.start()
+    recall = RecallConfig(k=3, recent_turns=0, min_score=0.0, min_relative_score=0.0)
+    assistant = Assistant(memory, llm, recall=recall, assistant=AssistantConfig(system_prompt="S"),
+                          settings=GenerationSettings())
+    await assistant.remember(Message(-5, 1, RACE.message.text, sender_id=2, sender_name="Melanie"))
+    await assistant.remember(Message(-5, 2, ADOPT.message.text, sender_id=3, sender_name="Caroline"))
+    reply = await assistant.reply_text(Message(-5, 3, "What did Caroline realize after her charity race?",
+                                               sender_id=4, sender_name="Ana"))
+    assert reply.text == ELSEWHERE.format(other="Melanie", named="Caroline") and llm.calls == []
+    assert reply.citation is not None and reply.citation.message.message_id == 1
