@@ -97,3 +97,14 @@ async def test_in_a_group_the_answer_does_not_continue_the_transcript(assistant)
     assert not any(line.strip().split(":")[0] in ("Ana", "Bo", "Cy", "U1001") for line in text.splitlines())
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     assert len(lines) == len(set(lines))
+
+
+async def test_warming_up_caches_the_fixed_part_of_the_prompt_for_the_first_reply(assistant):
+    """After warm_up (run at start), the very first reply reuses the system prompt and worked examples from the
+    model's prefix cache instead of computing them again."""
+    assert await assistant.warm_up()
+    await assistant.remember(Message(5, 1, "My cat is called Miso.", sender_name="Ana"))
+    await assistant.reply_text(Message(5, 2, "What is my cat called?", sender_name="Ana"))
+    stats = assistant.llm.last_stats
+    assert stats.reused_tokens >= 300 and stats.reused_tokens >= 0.75 * stats.prompt_tokens
+    assert [m.text for m in await assistant.memory.recent(0, 5)] == []  # the warm-up stored nothing
