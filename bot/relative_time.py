@@ -51,8 +51,13 @@ class TimeResolver:
         self._day = day
         self._held = ""
         self._said = ""  # the text let through so far (before rewriting): what the source is chosen by
+        # Only a memory holding a phrase can be a source: without one, nothing is held back (words stream as they
+        # come, and a reply that fails midway has shown what it had).
+        self._active = any(PHRASE.search(h.message.text) for h in self._memories)
 
     def feed(self, chunk: str) -> str:
+        if not self._active:
+            return chunk
         self._held += chunk
         starts = [m.start() for m in re.finditer(r"\S+", self._held)]
         if len(starts) <= HOLD_WORDS:

@@ -47,3 +47,9 @@ def test_a_phrase_no_memory_holds_or_an_uncertain_one_stays():
     asked = "What did Joanna finish last Friday?"  # the asker's own "last Friday": not the memory's
     assert run(["Joanna finished last Friday."], [script], asked) == "Joanna finished last Friday."
     assert run(["It was last Friday."], [memory("The cake was great last Friday.")]) == "It was last Friday."
+
+
+def test_nothing_is_held_back_when_no_memory_holds_a_relative_time():
+    resolver = TimeResolver([], lambda ts: "1 May 2023")
+    assert resolver.feed("Once ") == "Once "  # streamed at once: a reply cut midway has shown its words
+    assert resolver.finish() == ""
