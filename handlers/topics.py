@@ -98,24 +98,25 @@ async def _send_picture(update: Update, picture: Picture) -> None:
                                                filename="engram-map.png")
 
 
-def _callback_parts(data: str, count: int) -> list[int] | None:
-    """The numeric fields after 'kind:key:' of a button, or None if it is not one of ours."""
-    parts = data.split(":")
+async def _button(update: Update, count: int) -> tuple[str, list[int]] | None:
+    """The key and the numeric fields of a 'kind:key:n:…' button; a button that is not one of ours (or of an
+    older version) is answered so and gives None."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
     numbers = parts[2:]
     if len(parts) != count + 2 or not all(p.isdigit() and len(p) <= 4 for p in numbers):
+        await query.answer("This button does not work any more.")
         return None
-    return [int(p) for p in numbers]
+    return parts[1], [int(p) for p in numbers]
 
 
 async def topic_messages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A topic's "messages" button (and its pages): the messages nearest the topic's centre, paged."""
     query = update.callback_query
-    numbers = _callback_parts(query.data or "", 3)
-    if numbers is None:
-        await query.answer("This button does not work any more.")
+    button = await _button(update, 3)
+    if button is None:
         return
-    key = (query.data or "").split(":")[1]
-    topic_id, page_number, in_place = numbers
+    key, (topic_id, page_number, in_place) = button
     page = await commands.topic_page(services_of(context).topics, update.effective_chat.id, key, topic_id,
                                      page_number)
     await query.answer()
@@ -133,11 +134,10 @@ def _pager(key: str, page: TopicPage) -> InlineKeyboardMarkup | None:
 async def topic_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A topic's "trend" button: its timeline as a photo."""
     query = update.callback_query
-    numbers = _callback_parts(query.data or "", 1)
-    if numbers is None:
-        await query.answer("This button does not work any more.")
+    button = await _button(update, 1)
+    if button is None:
         return
-    key = (query.data or "").split(":")[1]
+    key, numbers = button
     await query.answer()
 
     async def work() -> None:

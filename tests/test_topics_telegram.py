@@ -42,6 +42,11 @@ async def test_topics_answers_with_buttons_and_map_sends_a_photo(fake, bot):
     await fake.wait_for(lambda c: c.method == "sendPhoto" and c.ok and c.chat_id == ALICE, mark, 60)
     assert Image.open(io.BytesIO(fake.photos[-1]["content"])).size[0] >= 1280
 
+    mark = fake.mark()  # a button of an older version, or not ours: said so, nothing else happens
+    await fake.press(ALICE, listing["message_id"], "topic:old:one")
+    stale = await fake.wait_for(lambda c: c.method == "answerCallbackQuery" and c.ok, mark)
+    assert stale.params.get("text") == "This button does not work any more."
+
     photo = await command(fake, ALICE, "/map", timeout=120)
     assert photo["photo"] and photo["caption"].startswith("Map of this chat's memory — all time: 100 messages")
     image = Image.open(io.BytesIO(fake.photos[-1]["content"]))
