@@ -26,7 +26,7 @@ from bench.common import load_average, markdown_table, say
 from bot.config import load_config
 from bot.importing.run import BATCH
 from memory.embedder import SentenceTransformerEmbedder, resolve_model
-from memory.onnx_embedder import OnnxEmbedder, OnnxRunner
+from memory.onnx_embedder import OnnxEmbedder
 
 
 def peak_gflops() -> float:
@@ -86,11 +86,10 @@ def main(args: argparse.Namespace) -> int:
     tokens = [len(ids) for ids in torch_model._model.tokenizer(inputs, truncation=True, max_length=256)["input_ids"]]
     per_token = flops_per_token(torch_model._model[0].auto_model.config)
     onnx_model = OnnxEmbedder(config.embedding.model, source, cache, batch_size=size)
-    meta = json.loads((onnx_model.folder / "meta.json").read_text())
-    two_threads = OnnxRunner(onnx_model.folder / "model.onnx", onnx_model.folder, meta, threads=0)
+    two_threads = OnnxEmbedder(config.embedding.model, source, cache, batch_size=size, workers=1, threads=0)
     graph = "fused graph" if onnx_model.fused else "plain graph"
     ways = {f"torch (sentence-transformers), batches of {size}": torch_model.embed_batch,
-            f"onnxruntime ({graph}), a batch at a time on 2 threads": _batched(two_threads.run, size, onnx_model.dim),
+            f"onnxruntime ({graph}), a batch at a time on 2 threads": two_threads.embed_batch,
             f"onnxruntime ({graph}), batches side by side, 1 thread each (shipped)": onnx_model.embed_batch}
     reference = torch_model.embed_batch(inputs)
     cosines = {name: np.sum(fn(inputs) * reference, axis=1) for name, fn in ways.items()}
@@ -134,13 +133,3 @@ def main(args: argparse.Namespace) -> int:
                                f"at {peak:.0f} GFLOP/s; load after {result['load']}"))
     return 0
 
-
-def _batched(run, size: int, dim: int):
-    def embed(texts: list[str]) -> np.ndarray:
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), dim), dtype=np.float32)
-        for start in range(0, len(order), size):
-            part = order[start:start + size]
-            out[part] = run([texts[i] for i in part])
-        return out
-    return embed
