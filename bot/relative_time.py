@@ -23,7 +23,16 @@ _UNIT = r"week|weekend|month|year"
 PHRASE = re.compile(
     rf"\b(yesterday|tomorrow|today|tonight|last night|(last|next) ({_UNIT}|{_DAY})|this ({_UNIT})|"
     r"(\w+|a couple of) (days?|weeks?|months?|years?) ago)\b", re.I)
+# Relative times whose meaning is not certain ("on Friday" may be before or after the day it was said): never
+# rewritten, but a reply holding one (or a PHRASE) gets bot.reply_plan.when_said's " (said on …)".
+UNCERTAIN = re.compile(rf"\b(recently|last \w+day|(this|next) (morning|\w+day)|on ({_DAY}))\b", re.I)
 HOLD_WORDS = 3
+
+
+def most_sharing(said: set[str], memories: Sequence[Hit]) -> Hit | None:
+    """The memory sharing most of these words (the best-ranked on a tie); None if none shares any."""
+    best = max(memories, key=lambda h: len(said & content_words(h.message.text)), default=None)
+    return best if best is not None and said & content_words(best.message.text) else None
 
 
 def resolved(phrase: str, day: str) -> str:
@@ -90,6 +99,4 @@ class TimeResolver:
         if phrase.lower() in self._question:
             return None
         holding = [h for h in self._memories if phrase.lower() in h.message.text.lower()]
-        words = content_words(said) - content_words(phrase)
-        best = max(holding, key=lambda h: len(words & content_words(h.message.text)), default=None)
-        return best if best is not None and words & content_words(best.message.text) else None
+        return most_sharing(content_words(said) - content_words(phrase), holding)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from bot.attribution import attribute
 from bot.intent import Intent, classify, content_words, without_mentions, words
+from bot.relative_time import PHRASE, UNCERTAIN, most_sharing
 from memory import Hit
 
 NOT_TOLD = "I don't know — you haven't told me that yet."
@@ -101,12 +102,6 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note", reca
     return plan
 
 
-_RELATIVE_TIME = re.compile(
-    r"\b(yesterday|today|tonight|tomorrow|recently|last (week|weekend|month|year|night|\w+day)|"
-    r"(this|next) (week|weekend|month|year|morning|\w+day)|\w+ (days?|weeks?|months?|years?) ago|"
-    r"(on|this) (monday|tuesday|wednesday|thursday|friday|saturday|sunday))\b", re.I)
-
-
 _WHEN = re.compile(r"^\s*(when|what (year|month|day|date)|which (year|month|week|day))\b", re.I)
 _A_DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
                      r"november|december)\b", re.I)
@@ -116,7 +111,7 @@ def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str], 
     """' (said on 15 July 2023)' when a reply from memory dates something relatively ("last Friday") or answers
     a "when" question without a date: the memory knows the day it was said. None otherwise."""
     undated_when = bool(_WHEN.match(without_mentions(question))) and not _A_DATE.search(reply)
-    if not (_RELATIVE_TIME.search(reply) or undated_when):
+    if not (PHRASE.search(reply) or UNCERTAIN.search(reply) or undated_when):
         return None
     source = cited(reply, memories)
     return f" (said on {day(source.message.created_at)})" if source is not None else None
@@ -125,8 +120,4 @@ def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str], 
 def cited(reply: str, memories: Sequence[Hit]) -> Hit | None:
     """The memory a reply rests on: the one sharing most meaningful words with it (the best-ranked on a tie);
     None if it shares none with any (then the reply did not come from memory)."""
-    said = content_words(reply)
-    best = max(memories, key=lambda h: len(said & content_words(h.message.text)), default=None)
-    if best is None or not said & content_words(best.message.text):
-        return None
-    return best
+    return most_sharing(content_words(reply), memories)

@@ -26,7 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -59,7 +59,6 @@ class TopicsResult:
     bot: np.ndarray  # True for the bot's own messages
     state: WindowState
     seconds: float  # what computing it took
-    computed_at: float = field(default_factory=time.time)
     map: tuple[bytes, int] | None = None  # the map's PNG and the messages drawn, once made
 
     @property
@@ -111,9 +110,8 @@ class Worker:
             self._timer.cancel()
         try:
             return await self._in_worker(call)
-        except BrokenProcessPool:  # the worker had died (killed, out of memory): once more, in a new one
-            self.stop()
-            return await self._in_worker(call)
+        except BrokenProcessPool:  # the worker had died (killed, out of memory; _in_worker let it go): once
+            return await self._in_worker(call)  # more, in a new one
         finally:
             if self._pool is not None:
                 self._timer = asyncio.get_running_loop().call_later(self.idle, self.stop)

@@ -31,7 +31,6 @@ TOP_ROWS = 128  # rows whose top k are found at once (argpartition's indices: 8 
 EPOCH_BUDGET = 500_000  # UMAP epochs x points: 200 epochs up to 2.5k messages, 50 from 10k on
 MIN_EPOCHS = 50
 KEYWORDS = 5  # words kept per topic
-EXAMPLES = 2  # representative messages per topic
 NOISE = -1
 SEED = 42  # the same messages give the same topics
 # Chat words that say nothing of a topic, on top of scikit-learn's English stopwords.
@@ -81,9 +80,6 @@ class Topic:
     @property
     def label(self) -> str:
         return " · ".join(self.keywords[:3]) or f"topic {self.id}"
-
-    def examples(self, n: int = EXAMPLES) -> np.ndarray:
-        return self.members[:n]
 
 
 @dataclass

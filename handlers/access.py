@@ -34,6 +34,10 @@ class AccessPolicy:
         """A user on the list may talk anywhere the bot is; in an allowed chat every member may."""
         return (user_id is not None and user_id in self.users) or (chat_id is not None and chat_id in self.chats)
 
+    def is_owner(self, user_id: int | None) -> bool:
+        """One of the bot's owners (telegram.allowed_user_ids or admin_user_ids), wherever they write from."""
+        return user_id is not None and user_id in self.users | self.admins
+
     def may_destroy(self, user_id: int | None, chat: Chat) -> bool:
         """Destructive commands: anyone in their own private chat; in groups, admins if any are configured."""
         if chat.type == Chat.PRIVATE or not self.admins:

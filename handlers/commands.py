@@ -106,7 +106,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services = services_of(context)
     user = update.effective_user
     # Totals across chats only for the bot's owners, and only in their private chat: not to a whole group.
-    owner = user is not None and user.id in services.access.users | services.access.admins
+    owner = services.access.is_owner(user.id if user else None)
     private = update.effective_chat.type == Chat.PRIVATE
     report = await commands.stats(services.assistant, update.effective_chat.id, with_totals=owner and private)
     await reply_html(update, views.stats_text(report, HTML, up_for=time.time() - services.started_at))

@@ -37,7 +37,7 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if document is None:
         raise UsageError(live.USAGE)
     user, chat = update.effective_user, update.effective_chat
-    owner = user is not None and user.id in services.access.users | services.access.admins
+    owner = services.access.is_owner(user.id if user else None)
     if not owner:
         await message.reply_text("Only the bot's owners (telegram.allowed_user_ids) may import history.")
         return

@@ -26,6 +26,11 @@ _WINDOW = ("FROM messages m JOIN message_vectors v ON v.id = m.id WHERE m.chat_i
            "AND m.created_at < ? ORDER BY m.created_at, m.id")
 
 
+def _window_args(chat_id: int, start: float, end: float) -> tuple[int, float, float]:
+    """The (chat_id, start, end) parameters of a window; an open end (inf) as a number SQLite compares."""
+    return chat_id, start, min(end, 1e18)
+
+
 @dataclass
 class ChatCorpus:
     """Messages of one chat in a window of time, oldest first: parallel arrays, one entry a message."""
@@ -60,7 +65,7 @@ class Corpora:
         """Every message of a chat created in [start, end) that has its vector (pending ones are left out)."""
         rows = self._conn.execute(
             f"SELECT m.id, m.text, m.sender_name, m.role, m.created_at, v.embedding {_WINDOW}",
-            (chat_id, start, min(end, 1e18)),
+            _window_args(chat_id, start, end),
         ).fetchall()
         dim = self.embedder.dim
         return ChatCorpus(
@@ -77,7 +82,8 @@ class Corpora:
                        ) -> np.ndarray:
         """The times of a chat's messages whose vector is at least `similarity` close to `query` (a unit vector)
         or whose text contains every one of `words` (lower case): a chunk of rows at a time."""
-        cursor = self._conn.execute(f"SELECT m.text, m.created_at, v.embedding {_WINDOW}", (chat_id, 0.0, 1e18))
+        cursor = self._conn.execute(f"SELECT m.text, m.created_at, v.embedding {_WINDOW}",
+                                    _window_args(chat_id, *FOREVER))
         found = []
         while rows := cursor.fetchmany(CHUNK):
             close = vectors.matrix_from_blobs([r[2] for r in rows]) @ query >= similarity
@@ -88,23 +94,16 @@ class Corpora:
     def messages_by_ids(self, chat_id: int, ids: Sequence[int]) -> list[Message]:
         """The chat's messages with these row ids, in the order asked (ids of other chats or deleted ones are
         left out)."""
-        found: dict[int, Message] = {}
         wanted = [int(i) for i in ids]
-        for start in range(0, len(wanted), 500):
-            part = wanted[start:start + 500]
-            marks = ",".join("?" * len(part))
-            for row in self._conn.execute(
-                f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND id IN ({marks})", (chat_id, *part),
-            ):
-                message = Message.from_row(row)
-                found[message.rowid] = message
+        rows = db.rows_in(self._conn, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({{marks}})", wanted)
+        found = {m.rowid: m for m in map(Message.from_row, rows) if m.chat_id == chat_id}
         return [found[i] for i in wanted if i in found]
 
 
 def _window_state(conn, chat_id: int, start: float, end: float, upto: int) -> WindowState:
     count, max_id, kept = conn.execute(
         "SELECT count(*), coalesce(max(id), 0), count(CASE WHEN id <= ? THEN 1 END) FROM messages "
-        "WHERE chat_id = ? AND created_at >= ? AND created_at < ?", (upto, chat_id, start, min(end, 1e18)),
+        "WHERE chat_id = ? AND created_at >= ? AND created_at < ?", (upto, *_window_args(chat_id, start, end)),
     ).fetchone()
     return WindowState(count, max_id, kept)
 
@@ -118,7 +117,7 @@ class ChatReader:
 
     def __init__(self, path: str | Path, chat_id: int, window: tuple[float, float] = FOREVER, *, chunk: int = CHUNK):
         self.path, self.chat_id, self.chunk = Path(path), chat_id, chunk
-        self._args = (chat_id, window[0], min(window[1], 1e18))
+        self._args = _window_args(chat_id, *window)
         self._conn: Any = None
         self.ids = np.zeros(0, np.int64)
         self.times = np.zeros(0, np.float64)
