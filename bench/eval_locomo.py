@@ -24,7 +24,7 @@ import numpy as np
 from bench.common import say
 from bench.locomo import CATEGORIES, CATEGORY_NAMES, HEADLINE, Conversation, Question, dia_id_of, load, message_id
 from bot.config import load_config
-from bot.timephrase import TimeWindow, parse_time_phrase
+from bot.when.phrases import TimeWindow, parse_time_phrase
 from memory import Embedder, FusionParams, Message, Store
 from memory.embedder import load_embedder
 
@@ -76,7 +76,7 @@ def build_store(conversations: list[Conversation], embedder: Embedder, directory
 @dataclass
 class Ask:
     """A question as the bot would ask it of its memory: in its conversation's chat, a day after the last
-    session, with its vector and the time window it names (read as the bot reads it: bot/timephrase)."""
+    session, with its vector and the time window it names (read as the bot reads it: bot/when/phrases)."""
 
     chat_id: int
     conversation: Conversation

@@ -6,7 +6,7 @@ come back at different times (the flat, trips, the dentist, the bike, mum's birt
 plumber), so the window a query names is what tells the answers apart; filler turns fill every day used. Each
 query names the messages that answer it (one of them first is success@1). Kinds: "window" (the window decides),
 "exact" (the words name a message outside the window: it must not be hidden), "nowords" (only a window).
-The queries are read as the bot reads them (bot/timephrase), with the real embedding model; `--no-window` asks
+The queries are read as the bot reads them (bot/when/phrases), with the real embedding model; `--no-window` asks
 the same store without windows, as recall did before it understood time.
 """
 
@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.timephrase import parse_time_phrase
+from bot.when.phrases import parse_time_phrase
 from memory import Message, SentenceTransformerEmbedder, Store
 
 TZ = "Europe/Lisbon"

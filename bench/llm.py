@@ -5,7 +5,7 @@ Measured in one run, for a ~400-token Engram-shaped prompt (system prompt + memo
   its resident memory with both models loaded, after one generation;
 - per variant (dtype x threads): time to first token and decode tokens/s (median of --runs), the first
   token of a follow-up question with the prompt-prefix cache off and on, and the first token of a new question
-  whose only cached part is the fixed one (system prompt and worked examples, bot/demos.py).
+  whose only cached part is the fixed one (system prompt and worked examples, bot/reply/demos.py).
 Timings on a shared machine are noisy: the load average is printed with them.
 """
 
@@ -26,7 +26,7 @@ from bot.config import Config, load_config
 from bot.llm import build_llm
 from bot.llm.base import GenerationSettings
 from bot.llm.model_files import ensure_converted, resolve_source
-from bot.prompt import ANSWER_CUE, MEMORY_HEADER, demo_turns, note_line
+from bot.reply.prompt import ANSWER_CUE, MEMORY_HEADER, demo_turns, note_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,7 +98,7 @@ def fitted_prompt(llm, system_prompt: str, target_tokens: int = 400) -> list[dic
 
 def engram_prompt(system_prompt: str, memories: int = len(MEMORIES), question: str = QUESTION,
                   newest_first: bool = False) -> list[dict]:
-    """A prompt laid out as the assistant's (bot/prompt.py): the fixed system text and worked examples first, then
+    """A prompt laid out as the assistant's (bot/reply/prompt.py): the fixed system text and worked examples first, then
     turns, then the memories quoted with the question."""
     chosen = (MEMORIES[::-1] if newest_first else MEMORIES)[:memories]
     quoted = "\n".join(f"- {note_line(day, who, text)}" for who, day, text in chosen)

@@ -36,7 +36,7 @@ from memory import Memory, Message
 ASKER = "Asker"
 ASKER_ID = 1  # speakers get ids from 2 on
 PAPER_DECLINES = ("no information available", "not mentioned")
-# "As far as I recall, that was Melanie, not Caroline." (bot/attribution.py): the question's premise rejected
+# "As far as I recall, that was Melanie, not Caroline." (bot/reply/attribution.py): the question's premise rejected
 ATTRIBUTED_ELSEWHERE = re.compile(r"\bthat was [\w .'-]+, not \w+", re.I)
 
 

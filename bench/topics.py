@@ -107,7 +107,7 @@ def scaled(messages: list[LabelledMessage], vectors: np.ndarray, n: int, seed: i
 
 
 async def speed(messages: list[LabelledMessage], vectors: np.ndarray, sizes: list[int], model: str) -> list[dict]:
-    from bot.topic_service import TopicService, Worker
+    from bot.topics.service import TopicService, Worker
 
     rows = []
     with tempfile.TemporaryDirectory() as folder:
@@ -123,7 +123,7 @@ async def speed(messages: list[LabelledMessage], vectors: np.ndarray, sizes: lis
         cache = os.environ.get("ENGRAM_BENCH_CACHE", str(Path(".cache")))
         say("warming numba's cache (./engram topics --warm)…")
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-c", f"from bot.topic_service import warm_topics; warm_topics({cache!r})"],
+        subprocess.run([sys.executable, "-c", f"from bot.topics.service import warm_topics; warm_topics({cache!r})"],
                        check=True)
         warm_s = round(time.perf_counter() - started, 1)
         base = rss_mb()

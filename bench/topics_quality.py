@@ -1,5 +1,5 @@
 """The quality half of `bench-topics`: every clustering choice tried, on the labelled chat, with the same
-metrics. The production one is bot/topics.find_topics; the others are what it was chosen over."""
+metrics. The production one is bot/topics/clustering.find_topics; the others are what it was chosen over."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 from bench.common import say
 from bench.topics_data import LabelledMessage
-from bot import topics
+from bot.topics import clustering
 
 
 def _kmeans(x: np.ndarray, k: int) -> np.ndarray:
@@ -47,16 +47,16 @@ def _pca(x: np.ndarray, dims: int = 50) -> np.ndarray:
 
 
 def _umap5(x: np.ndarray) -> np.ndarray:
-    return topics.project(x, topics.neighbours(x))
+    return clustering.project(x, clustering.neighbours(x))
 
 
 def _hdbscan_raw(x: np.ndarray) -> np.ndarray:
-    return topics.cluster(x)
+    return clustering.cluster(x)
 
 
 METHODS: dict[str, Callable[[np.ndarray, list[str]], np.ndarray]] = {
-    "UMAP 5-d + HDBSCAN + nearest-topic join (production)": lambda x, t: topics.find_topics(x, t).labels,
-    "UMAP 5-d + HDBSCAN, noise left out": lambda x, t: topics.cluster(_umap5(x)),
+    "UMAP 5-d + HDBSCAN + nearest-topic join (production)": lambda x, t: clustering.find_topics(x, t).labels,
+    "UMAP 5-d + HDBSCAN, noise left out": lambda x, t: clustering.cluster(_umap5(x)),
     "PCA 50-d + HDBSCAN": lambda x, t: _hdbscan_raw(_pca(x)),
     "HDBSCAN on the 384-d vectors": lambda x, t: _hdbscan_raw(x),
     "k-means, k by silhouette (384-d)": lambda x, t: best_by_silhouette(x, _kmeans),
@@ -70,7 +70,7 @@ def scores(truth: list[str], labels: np.ndarray) -> dict:
     from sklearn.metrics import normalized_mutual_info_score
 
     labels = np.asarray(labels)
-    given = labels != topics.NOISE
+    given = labels != clustering.NOISE
     truth_arr = np.array(truth)
     purity = 0.0
     if given.any():
@@ -86,14 +86,14 @@ def scores(truth: list[str], labels: np.ndarray) -> dict:
 def quality(messages: list[LabelledMessage], vectors: np.ndarray) -> dict:
     truth = [m.topic for m in messages]
     texts = [m.text for m in messages]
-    topics.find_topics(vectors, texts)  # numba compiles (or loads) its code once, outside the timings
+    clustering.find_topics(vectors, texts)  # numba compiles (or loads) its code once, outside the timings
     rows = []
     for name, method in METHODS.items():
         say(f"quality: {name}")
         started = time.perf_counter()
         labels = method(vectors, texts)
         rows.append({"method": name, **scores(truth, labels), "seconds": round(time.perf_counter() - started, 2)})
-    model = topics.find_topics(vectors, texts)
+    model = clustering.find_topics(vectors, texts)
     keywords = []
     for t in model.topics[:13]:
         members = [truth[i] for i in t.members]

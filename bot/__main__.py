@@ -27,13 +27,13 @@ from memory.errors import MemoryStoreError
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("handlers.app", "run the assistant: Telegram if a token is configured, else the terminal chat"),
     "telegram": ("handlers.app", "run the Telegram bot"),
-    "chat": ("bot.chat", "chat with Engram in this terminal"),
+    "chat": ("bot.cli.chat", "chat with Engram in this terminal"),
     "import": ("bot.importing.cli", "import a Telegram Desktop JSON export (or Engram's /export) into the memory"),
-    "search": ("bot.tools", "search a chat's memory"),
-    "stats": ("bot.tools", "what the memory holds"),
-    "topics": ("bot.tools", "a chat's topics (--json), its map (--png) and a topic's timeline (--timeline)"),
-    "reembed": ("bot.tools", "re-embed every message with the configured embedding model"),
-    "prepare": ("bot.tools", "load both models once, so their caches exist (the Dockerfile runs it)"),
+    "search": ("bot.cli.tools", "search a chat's memory"),
+    "stats": ("bot.cli.tools", "what the memory holds"),
+    "topics": ("bot.cli.tools", "a chat's topics (--json), its map (--png) and a topic's timeline (--timeline)"),
+    "reembed": ("bot.cli.tools", "re-embed every message with the configured embedding model"),
+    "prepare": ("bot.cli.tools", "load both models once, so their caches exist (the Dockerfile runs it)"),
 }
 
 

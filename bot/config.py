@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from bot.errors import ConfigError
-from bot.timezones import zone
+from bot.when.zones import zone
 
 
 @dataclass
@@ -95,7 +95,7 @@ class AssistantConfig:
     answer_missed_within: float = 600.0
     parallel_replies: int = 1
     citations: str = "on"  # on | off: a reply from memory shows the memory it used (date and a few words)
-    statements: str = "note"  # note | model: who acknowledges a statement (bot/reply_plan.py)
+    statements: str = "note"  # note | model: who acknowledges a statement (bot/reply/plan.py)
     max_sentences: int = 1  # a model's reply ends after this many sentences; 0 = no limit
 
     def validate(self) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.assistant import Assistant
 from bot.config import Config
 from bot.llm import LLM, settings_from_config
-from bot.topic_service import TopicService
+from bot.reply.assistant import Assistant
+from bot.topics.service import TopicService
 from memory import Embedder, Memory
 from memory.embedder import load_embedder
 

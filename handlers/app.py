@@ -31,7 +31,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import chat
+from bot.cli import chat
 from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping

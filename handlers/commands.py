@@ -15,8 +15,8 @@ from telegram import Chat, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import commands, views
-from bot.views import HTML
+from bot.commands import actions, views
+from bot.commands.views import HTML
 from handlers import importing, reminders, topics
 from handlers.context import args_text, services_of
 from handlers.format import page_buttons
@@ -60,7 +60,7 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/search <query>: the best matches in this chat, with a button for more."""
     query = args_text(update)
     services = services_of(context)
-    page = await commands.search(services.memory, update.effective_chat.id, query,
+    page = await actions.search(services.memory, update.effective_chat.id, query,
                                  timezone=services.config.reminders.timezone)
     searches = context.chat_data.setdefault("searches", {})
     key = secrets.token_hex(4)  # never reused across restarts: an old button cannot page a newer search
@@ -70,7 +70,7 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(update, views.search_text(page, HTML), reply_markup=_pager(key, page))
 
 
-def _pager(key: str, page: commands.SearchPage) -> InlineKeyboardMarkup | None:
+def _pager(key: str, page: actions.SearchPage) -> InlineKeyboardMarkup | None:
     return page_buttons(lambda n: f"search:{key}:{n}", page.page, page.more)
 
 
@@ -84,7 +84,7 @@ async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     await query_cb.answer()
     services = services_of(context)
-    page = await commands.search(services.memory, update.effective_chat.id, query, int(page_text),
+    page = await actions.search(services.memory, update.effective_chat.id, query, int(page_text),
                                  timezone=services.config.reminders.timezone)
     await query_cb.edit_message_text(views.search_text(page, HTML), parse_mode=ParseMode.HTML,
                                      reply_markup=_pager(key, page))
@@ -93,7 +93,7 @@ async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export: this chat's memory as a JSON document."""
     chat_id = update.effective_chat.id
-    payload = await commands.export(services_of(context).memory, chat_id)
+    payload = await actions.export(services_of(context).memory, chat_id)
     data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
     await update.effective_message.reply_document(
         data, filename=f"engram-chat-{chat_id}.json",
@@ -108,7 +108,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Totals across chats only for the bot's owners, and only in their private chat: not to a whole group.
     owner = services.access.is_owner(user.id if user else None)
     private = update.effective_chat.type == Chat.PRIVATE
-    report = await commands.stats(services.assistant, update.effective_chat.id, with_totals=owner and private)
+    report = await actions.stats(services.assistant, update.effective_chat.id, with_totals=owner and private)
     await reply_html(update, views.stats_text(report, HTML, up_for=time.time() - services.started_at))
 
 
@@ -121,13 +121,13 @@ async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/why: the memories recalled for the last reply, with their scores."""
-    hits = await commands.why(services_of(context).assistant, update.effective_chat.id)
+    hits = await actions.why(services_of(context).assistant, update.effective_chat.id)
     await reply_html(update, views.why_text(hits, HTML))
 
 
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/compare <A> | <B>: cosine similarity, Euclidean distance and dot product of the two embeddings."""
-    comparison = await commands.compare(services_of(context).memory, args_text(update))
+    comparison = await actions.compare(services_of(context).memory, args_text(update))
     await reply_html(update, views.compare_text(comparison, HTML))
 
 

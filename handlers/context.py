@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING
 
 from telegram import Update
 
-from bot.commands import arguments
+from bot.commands.actions import arguments
 
 if TYPE_CHECKING:  # annotations only: handlers.access imports this module
     from telegram.ext import Application
 
-    from bot.assistant import Assistant, Reply
     from bot.config import Config
     from bot.housekeeping import Housekeeping
     from bot.llm.base import LLM
     from bot.reminders.service import ReminderService
-    from bot.topic_service import TopicService
+    from bot.reply.assistant import Assistant, Reply
+    from bot.topics.service import TopicService
     from handlers.access import AccessPolicy
     from handlers.streaming import Throttle
     from memory import Embedder, Memory

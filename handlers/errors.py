@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.commands import UsageError
+from bot.commands.actions import UsageError
 from bot.errors import EngramError, GenerationCancelled
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """/forget: delete memories (row, vector and keyword entry go together, in memory.Memory).
 
 - As a reply to a message: forget that message at once.
-- /forget <words>: list the messages containing all these words (bot/commands.py) and ask to confirm.
+- /forget <words>: list the messages containing all these words (bot/commands/actions.py) and ask to confirm.
 - /forget all: ask to confirm, then empty this chat's memory.
 Only the person who asked can press the buttons. In groups with admin_user_ids configured, only admins may forget.
 """
@@ -14,8 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot import commands, views
-from bot.views import HTML
+from bot.commands import actions, views
+from bot.commands.views import HTML
 from handlers.access import require_admin
 from handlers.commands import reply_html
 from handlers.context import args_text, services_of
@@ -37,7 +37,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await reply_html(update, "I had nothing stored for that message.")
         return
-    request = await commands.forget_request(memory, chat_id, query)
+    request = await actions.forget_request(memory, chat_id, query)
     question = views.forget_question(request, HTML)
     if question is None:
         await reply_html(update, views.forget_nothing(request))
@@ -47,7 +47,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(update, question, reply_markup=_confirm(token, yes))
 
 
-def _remember(context, update: Update, request: commands.ForgetRequest) -> str:
+def _remember(context, update: Update, request: actions.ForgetRequest) -> str:
     pending = context.chat_data.setdefault("forget", {})
     token = secrets.token_hex(4)  # never reused, even across restarts: an old button cannot confirm a new request
     pending[token] = {"request": request, "user_id": update.effective_user.id}
@@ -84,7 +84,7 @@ async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if answer != "yes":
         await query.edit_message_text("Cancelled: nothing was forgotten.")
         return
-    count = await commands.forget(services_of(context).memory, update.effective_chat.id, request["request"])
+    count = await actions.forget(services_of(context).memory, update.effective_chat.id, request["request"])
     if request["request"].everything:
         context.chat_data.pop("searches", None)
     await query.edit_message_text(views.forgotten_text(count), parse_mode=ParseMode.HTML)

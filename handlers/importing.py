@@ -16,7 +16,7 @@ from telegram import Bot, Chat, Document, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.commands import UsageError, arguments
+from bot.commands.actions import UsageError, arguments
 from bot.errors import EngramError
 from bot.importing import Progress, import_chats, live, parse, views
 from handlers.context import Services, services_of

@@ -28,7 +28,7 @@ import time
 from telegram import Update
 from telegram.ext import Application
 
-from bot.assistant import Assistant, Reply
+from bot.reply.assistant import Assistant, Reply
 from memory import Memory
 
 log = logging.getLogger(__name__)

@@ -27,9 +27,9 @@ from telegram import (
 from telegram import Message as TgMessage
 from telegram.ext import Application, ContextTypes
 
-from bot import views
-from bot.assistant import Reply
+from bot.commands import views
 from bot.errors import GenerationCancelled, LLMError
+from bot.reply.assistant import Reply
 from handlers.context import Services, services_of
 from handlers.format import message_link
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing

@@ -16,7 +16,7 @@ import logging
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.commands import id_argument
+from bot.commands.actions import id_argument
 from bot.reminders import ParseError
 from bot.reminders.parse import REQUEST_WORDS
 from bot.reminders.texts import list_line, local_time

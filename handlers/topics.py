@@ -13,9 +13,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import commands, views
-from bot.commands import Picture, TopicPage, TopicsReport
-from bot.views import HTML
+from bot.commands import actions, views
+from bot.commands.actions import Picture, TopicPage, TopicsReport
+from bot.commands.views import HTML
 from handlers.context import args_text, services_of
 from handlers.format import page_buttons
 
@@ -57,7 +57,7 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, period = services_of(context), args_text(update)
 
     async def work() -> None:
-        report = await commands.topics(services.topics, update.effective_chat.id, period, timezone=_zone(context))
+        report = await actions.topics(services.topics, update.effective_chat.id, period, timezone=_zone(context))
         await update.effective_message.reply_text(views.topics_text(report, HTML), parse_mode=ParseMode.HTML,
                                                   reply_markup=_topic_buttons(report))
 
@@ -87,9 +87,9 @@ def _picture_command(make: PictureMaker, doc: str):
     return command
 
 
-topic_map = _picture_command(commands.topic_map, "/map [period]: the chat's messages in 2-D, coloured by topic, "
+topic_map = _picture_command(actions.topic_map, "/map [period]: the chat's messages in 2-D, coloured by topic, "
                              "as a photo.")
-timeline = _picture_command(commands.timeline, "/timeline <topic number or words>: a bar chart of how often it "
+timeline = _picture_command(actions.timeline, "/timeline <topic number or words>: a bar chart of how often it "
                             "came up per week or month.")
 
 
@@ -117,7 +117,7 @@ async def topic_messages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if button is None:
         return
     key, (topic_id, page_number, in_place) = button
-    page = await commands.topic_page(services_of(context).topics, update.effective_chat.id, key, topic_id,
+    page = await actions.topic_page(services_of(context).topics, update.effective_chat.id, key, topic_id,
                                      page_number)
     await query.answer()
     text, markup = views.topic_page_text(page, HTML), _pager(key, page)
@@ -141,7 +141,7 @@ async def topic_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.answer()
 
     async def work() -> None:
-        picture = await commands.topic_timeline(services_of(context).topics, update.effective_chat.id, key,
+        picture = await actions.topic_timeline(services_of(context).topics, update.effective_chat.id, key,
                                                 numbers[0], timezone=_zone(context))
         await _send_picture(update, picture)
 

@@ -12,38 +12,12 @@ from __future__ import annotations
 
 import bisect
 import math
-import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 import numpy as np
 
-# Words too common to be worth a keyword match; the vector side still sees them.
-STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being below between
-    both but by can could did do does doing down during each few for from further had has have having he her here
-    hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of
-    off on once only or other our ours ourselves out over own same she should so some such than that the their
-    theirs them themselves then there these they this those through to too under until up very was we were what
-    when where which while who whom why will with would you your yours yourself yourselves s t d ll m re ve don
-    didn doesn isn wasn weren won""".split()
-)
-
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def keywords(text: str) -> list[str]:
-    """The words of a query worth matching, lower-cased, de-duplicated, in order."""
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(text.lower()):
-        if word not in STOPWORDS and word not in seen:
-            seen[word] = None
-    return list(seen)
-
-
-def words(text: str) -> list[str]:
-    """All the words of a text, stopwords included."""
-    return _WORD.findall(text)
+from memory.text import keywords, words
 
 
 def fts_query(text: str) -> str | None:
@@ -216,7 +190,7 @@ def dedupe(ranked: list[int], vectors: dict[int, np.ndarray], texts: dict[int, s
     kept_vectors: list[np.ndarray] = []
     seen_texts: set[str] = set()
     for id_ in ranked:
-        norm_text = " ".join(_WORD.findall(texts.get(id_, "").lower()))
+        norm_text = " ".join(words(texts.get(id_, "")))
         if norm_text and norm_text in seen_texts:
             continue
         vec = vectors.get(id_)

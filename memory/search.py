@@ -17,6 +17,7 @@ from memory import db, migrations, recall, vectors
 from memory.embedder import Embedder
 from memory.models import MESSAGE_COLUMNS, Hit, Message, clean_text
 from memory.recall import FusionParams
+from memory.text import keywords, words
 
 DAY = 86400.0
 # A turn is read with its neighbours only within the same stretch of conversation: a message sent a day after
@@ -69,10 +70,10 @@ class Searching:
 
         The exact counterpart of search for deleting: /forget <query> previews these, then deletes them.
         """
-        words = recall.keywords(query) or [w.lower() for w in recall.words(query)]
-        if not words:
+        wanted = keywords(query) or words(query)
+        if not wanted:
             return []
-        expression = f'chat : "{migrations.chat_token(chat_id)}" AND ' + " AND ".join(f'"{w}"' for w in words[:32])
+        expression = f'chat : "{migrations.chat_token(chat_id)}" AND ' + " AND ".join(f'"{w}"' for w in wanted[:32])
         rows = self._conn.execute(
             f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} FROM messages_fts "
             "JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? AND m.chat_id = ? "
@@ -100,14 +101,14 @@ class Searching:
         Each word's postings in the chat are read in one FTS5 query without ranking, stopping at the cap: a word
         in more messages than the cap is left out (its IDF is small and its postings are what made BM25 slow in
         big chats). "chat" and the word are quoted strings, so no user input is read as FTS5 syntax."""
-        words = recall.keywords(text)[:32]
-        if not words:
+        wanted = keywords(text)[:32]
+        if not wanted:
             return {}, set()
         n = self.chat_size(chat_id)
         cap = max(self.fusion.min_postings, int(self.fusion.max_postings_fraction * n))
         token = migrations.chat_token(chat_id)
         postings: dict[str, np.ndarray] = {}
-        for word in words:
+        for word in wanted:
             # group_concat: one string instead of a Python row per posting (2x faster for long lists)
             count, joined = self._conn.execute(
                 "SELECT count(*), group_concat(rowid) FROM (SELECT rowid FROM messages_fts WHERE messages_fts "
@@ -150,7 +151,7 @@ class Searching:
         method "vector" ranks by cosine similarity alone, "keyword" by the keyword score alone; "hybrid" (the
         default, what the bot uses) scores the candidates of both lists and their adjacent turns with
         recall.fuse. `window` (Unix times [start, end)) is the time the query names and `keyword_query` the
-        query without its time phrase, both from bot/timephrase.parse_time_phrase (window.start_ts,
+        query without its time phrase, both from bot/when/phrases.parse_time_phrase (window.start_ts,
         window.end_ts, window.query): in hybrid the window's best messages join the candidates and messages
         inside it are boosted (recall.time_boost); the keyword side reads `keyword_query`, the vector side the
         query as written.

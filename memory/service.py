@@ -162,7 +162,7 @@ class Memory:
     async def recall(self, chat_id: int, query: str, k: int = 6, *, exclude_ids: Iterable[int] = (),
                      method: str = "hybrid", window: tuple[float, float] | None = None,
                      keyword_query: str | None = None) -> list[Hit]:
-        """Store.recall off the event loop; `window` and `keyword_query` come from bot/timephrase (see there)."""
+        """Store.recall off the event loop; `window` and `keyword_query` come from bot/when/phrases (see there)."""
         started = time.perf_counter()
         query = clean_text(query)
         await self.flush(chat_id)

@@ -51,6 +51,6 @@ echo "$want" > "$stamp"
 echo "engram: environment ready in $VENV ($DEPS dependencies)"
 # numba compiles the clustering code of /topics and /map once (15-40 s) into .cache/numba: done now, the first
 # /topics is fast. Only with the code present (the Dockerfile runs this script before copying it, and warms later).
-if [ -f bot/topics.py ]; then
+if [ -f bot/topics/clustering.py ]; then
     "$VENV/bin/python" -m bot topics --warm || echo "engram: topics warm-up failed: the first /topics will compile"
 fi

@@ -127,7 +127,7 @@ def _words(text: str) -> list[str]:
 
 def echo_memories(messages: list[ChatMessage]) -> str:
     """'You said: …' plus every memory line of the last message: shows exactly what recall put in the prompt."""
-    from bot.prompt import ANSWER_CUE
+    from bot.reply.prompt import ANSWER_CUE
 
     last = messages[-1]["content"]
     memories = [line[2:] for line in last.splitlines() if line.startswith("- ")]

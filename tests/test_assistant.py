@@ -8,12 +8,12 @@ import time
 import pytest
 from fake_llm import ScriptedLLM
 
-from bot.assistant import Assistant, select_memories
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled, LLMError
 from bot.llm.base import GenerationSettings
-from bot.prompt import demo_turns
-from bot.reply_plan import NOT_TOLD
+from bot.reply.assistant import Assistant, select_memories
+from bot.reply.plan import NOT_TOLD
+from bot.reply.prompt import demo_turns
 from memory import Message
 
 

@@ -1,8 +1,8 @@
-"""Whose was it: a question about a person of the chat checked against who said what (bot/attribution.py)."""
+"""Whose was it: a question about a person of the chat checked against who said what (bot/reply/attribution.py)."""
 
 from __future__ import annotations
 
-from bot.attribution import ELSEWHERE, NOT_RECALLED, attribute, named_person, speaks_of
+from bot.reply.attribution import ELSEWHERE, NOT_RECALLED, attribute, named_person, speaks_of
 from memory import Hit, Message
 
 
@@ -52,9 +52,9 @@ def test_nothing_about_the_topic_recalled_is_not_known():
 async def test_the_assistant_answers_a_misattributed_question_without_the_model_and_cites_the_memory(memory):
     from fake_llm import ScriptedLLM
 
-    from bot.assistant import Assistant
     from bot.config import AssistantConfig, RecallConfig
     from bot.llm.base import GenerationSettings
+    from bot.reply.assistant import Assistant
 
     llm = ScriptedLLM("Caroline realised self-care is important.")
     await llm.start()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import commands
+from bot.commands import actions
 from bot.importing import ImportFileError, import_chats, load, parse
 from bot.importing.run import Summary, to_messages
 from memory import Memory, Message
@@ -129,7 +129,7 @@ async def test_engram_export_round_trips(tmp_path, embedder):
         await source.remember(Message(chat_id=7, message_id=2, text="Rex is a good name", role="assistant",
                                       sender_name="Engram", reply_to=1, created_at=1_700_000_005.0,
                                       meta={"forwarded_from": {"name": "Bo"}}))
-        document = await commands.export(source, 7)
+        document = await actions.export(source, 7)
     path = tmp_path / "engram-chat-7.json"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     async with Memory(tmp_path / "b.db", embedder) as target:
@@ -184,7 +184,7 @@ def test_messages_that_cannot_be_read_are_counted_as_errors():
 
 
 def test_what_import_in_a_chat_takes_and_refuses():
-    from bot.commands import UsageError
+    from bot.commands.actions import UsageError
     from bot.importing import live
 
     assert live.request("", 5, owner_private=False) == live.ImportRequest(5, "")

@@ -20,12 +20,12 @@ from fault_proxy import FaultProxy
 from telegram_helpers import bot_config, bot_running, converse
 from transformers_serve import TransformersServe, free_port
 
-from bot.assistant import Assistant, Reply
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled, LLMError, LLMUnavailable
 from bot.llm.base import GenerationSettings
 from bot.llm.model_files import bundled_gguf, converted_folder, ensure_converted
 from bot.llm.openai_compat import OpenAICompatLLM
+from bot.reply.assistant import Assistant, Reply
 from memory import HashEmbedder, Memory, Message
 
 pytestmark = [

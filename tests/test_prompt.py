@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.prompt import ANSWER_CUE, MEMORY_HEADER, build_prompt, demo_turns
+from bot.reply.prompt import ANSWER_CUE, MEMORY_HEADER, build_prompt, demo_turns
 from memory import Hit, Message
 
 

@@ -1,4 +1,4 @@
-"""Time-scoped recall (bot/timephrase.py + Store.recall): a window boosts, never hides exact words.
+"""Time-scoped recall (bot/when/phrases.py + Store.recall): a window boosts, never hides exact words.
 
 A small chat in Europe/Lisbon over two years where topics come back (the flat, trips, the dentist, the bike,
 mum's birthday); "now" is Wednesday 2 December 2026, 18:00 local. Hash embedder: the model does not matter here.
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import commands, views
-from bot.timephrase import parse_time_phrase
+from bot.commands import actions, views
+from bot.when.phrases import parse_time_phrase
 from memory import FusionParams, HashEmbedder, Memory, Message, Store
 
 TZ = "Europe/Lisbon"
@@ -122,9 +122,9 @@ async def test_search_says_which_window_it_used(tmp_path):
     try:
         await memory.remember_many([Message(1, i, t, sender_name="Ana", created_at=w) for i, w, t in CHAT])
         await memory.set_chat_setting(1, timezone=TZ)
-        page = await commands.search(memory, 1, "flat last week", now=NOW)
+        page = await actions.search(memory, 1, "flat last week", now=NOW)
         assert page.window == "23-29 Nov" and page.hits[0].message.message_id == 10
         assert views.search_text(page, views.PLAIN).startswith("Search: flat last week — 23-29 Nov")
-        assert (await commands.search(memory, 1, "flat", now=NOW)).window is None
+        assert (await actions.search(memory, 1, "flat", now=NOW)).window is None
     finally:
         await memory.stop()

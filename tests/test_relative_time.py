@@ -1,9 +1,9 @@
-"""A relative time copied from a memory is said as the time it meant (bot/relative_time.py)."""
+"""A relative time copied from a memory is said as the time it meant (bot/reply/dating.py)."""
 
 from __future__ import annotations
 
-from bot.prompt import format_day
-from bot.relative_time import TimeResolver, resolved
+from bot.reply.dating import TimeResolver, resolved
+from bot.reply.prompt import format_day
 from memory import Hit, Message
 
 SAID = 1_691_712_000.0  # 11 August 2023

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from fake_llm import ScriptedLLM
 
-from bot import views
-from bot.assistant import Assistant
+from bot.commands import views
 from bot.config import AssistantConfig, RecallConfig
-from bot.intent import Intent, classify
 from bot.llm.base import GenerationSettings
-from bot.prompt import MEMORY_HEADER
-from bot.reply_filter import ReplyFilter
-from bot.reply_plan import NOT_TOLD, acknowledge, cited, relevant
+from bot.reply.assistant import Assistant
+from bot.reply.filter import ReplyFilter
+from bot.reply.intent import Intent, classify
+from bot.reply.plan import NOT_TOLD, acknowledge, cited, relevant
+from bot.reply.prompt import MEMORY_HEADER
 from handlers.format import message_link
 from handlers.messages import citation
 from memory import Hit, Message
@@ -169,8 +169,8 @@ def test_a_question_said_back_is_dropped():
 
 
 def test_a_relative_time_from_memory_gets_the_day_it_was_said():
-    from bot.prompt import format_day
-    from bot.reply_plan import when_said
+    from bot.reply.plan import when_said
+    from bot.reply.prompt import format_day
 
     pottery = hit("I went to a pottery workshop last Friday!", created_at=1_689_400_000.0)
     assert when_said("Ana went to the pottery workshop last Friday.", [pottery], format_day) == (
@@ -183,7 +183,7 @@ def test_a_relative_time_from_memory_gets_the_day_it_was_said():
 
 
 def test_word_forms_meet():
-    from bot.intent import content_words
+    from memory.text import content_words
 
     assert content_words("Where did I park?") & content_words("I parked on level 3.")
     assert content_words("What did Caroline research?") & content_words("researching adoption agencies")

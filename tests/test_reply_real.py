@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import load_config
 from bot.llm import build_llm
-from bot.reply_plan import NOT_TOLD
+from bot.reply.plan import NOT_TOLD
 from bot.services import build_assistant
 from memory import Memory, Message
 

@@ -16,7 +16,7 @@ from fake_llm import ScriptedLLM, echo_memories
 from telegram import Update
 from telegram_helpers import bot_config, bot_running, command, converse, quiet, until_stored
 
-from bot.assistant import ADDRESSED
+from bot.reply.assistant import ADDRESSED
 from handlers.app import build_application
 from handlers.intake import InboxQueue
 from memory import HashEmbedder, Memory, Message

@@ -7,8 +7,8 @@ import argparse
 import pytest
 from fake_telegram import ApiError, visible_html
 
+from bot.commands.views import percentile
 from bot.config import ConfigError
-from bot.views import percentile
 from handlers.format import MESSAGE_LIMIT, split_text, to_html
 
 HOSTILE = [

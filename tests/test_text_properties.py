@@ -12,10 +12,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import commands, views
+from bot.commands import actions, views
 from bot.errors import EngramError
-from bot.prompt import build_prompt
 from bot.reminders.parse import parse_reminder
+from bot.reply.prompt import build_prompt
 from handlers.format import MESSAGE_LIMIT, split_text, to_html, utf16_len
 from memory import HashEmbedder, Memory, Message, Store
 from memory.models import clean_text
@@ -75,16 +75,16 @@ def test_any_command_argument_gets_an_answer(args):
             try:
                 await memory.remember(Message(7, 1, "the red door is locked", created_at=1000.0))
                 for markup in (views.PLAIN, views.HTML):
-                    await answered(lambda: commands.search(memory, 7, args), views.search_text, markup)
-                    await answered(lambda: commands.compare(memory, args), views.compare_text, markup)
-                    request = await answered(lambda: commands.forget_request(memory, 7, args), None, markup)
+                    await answered(lambda: actions.search(memory, 7, args), views.search_text, markup)
+                    await answered(lambda: actions.compare(memory, args), views.compare_text, markup)
+                    request = await answered(lambda: actions.forget_request(memory, 7, args), None, markup)
                     if request is not None:
                         views.forget_question(request, markup) or views.forget_nothing(request)
             finally:
                 await memory.stop()
 
     asyncio.run(run())
-    identifier = commands.id_argument(args)
+    identifier = actions.id_argument(args)
     assert identifier is None or 0 < identifier < 2**63
     try:
         parse_reminder(args, "UTC")
@@ -96,7 +96,7 @@ async def answered(call, render, markup):
     """The command's result rendered, or a UsageError's words: never another exception."""
     try:
         result = await call()
-    except commands.UsageError as exc:
+    except actions.UsageError as exc:
         assert str(exc).startswith("Usage")
         return None
     if render is not None:

@@ -1,11 +1,11 @@
-"""Time phrases in queries (bot/timephrase.py). Reference time: Wednesday 2 December 2026, 15:30 UTC."""
+"""Time phrases in queries (bot/when/phrases.py). Reference time: Wednesday 2 December 2026, 15:30 UTC."""
 
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.timephrase import TimeWindow, parse_time_phrase
+from bot.when.phrases import TimeWindow, parse_time_phrase
 
 NOW = datetime(2026, 12, 2, 15, 30, tzinfo=timezone.utc)  # a Wednesday
 TZ = "Europe/Lisbon"

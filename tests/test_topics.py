@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot import charts, commands, topics
-from bot.topic_service import TopicService, count_by_period
+from bot.commands import actions
+from bot.topics import charts, clustering
+from bot.topics.service import TopicService, count_by_period
 from memory import Message
 
 VOCABULARIES = {
@@ -70,7 +71,7 @@ async def test_clustering_recovers_known_topics_and_names_them(memory, service):
 def test_ctfidf_prefers_distinctive_words():
     texts = ["the cat sat on the mat", "cat food for the cat", "my cat", "dog walk in the park", "dog bone dog"]
     labels = np.array([0, 0, 0, 1, 1])
-    cat, dog = topics.ctfidf_keywords(texts, labels, [0, 1], top=1)
+    cat, dog = clustering.ctfidf_keywords(texts, labels, [0, 1], top=1)
     assert (cat, dog) == (["cat"], ["dog"])
 
 
@@ -80,7 +81,7 @@ def test_sampled_fit_assigns_every_message():
     truth = rng.integers(0, 5, 900)
     vectors = centres[truth] + rng.normal(0, 0.25, (900, 32))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
-    model = topics.find_topics(vectors, ["word"] * 900, fit_max=300)
+    model = clustering.find_topics(vectors, ["word"] * 900, fit_max=300)
     assert model.fitted_on == 300
     assert nmi(truth, model.labels) >= 0.8
     assert all(len(set(truth[t.members].tolist())) == 1 for t in model.topics)
@@ -94,7 +95,7 @@ def test_real_model_on_the_labelled_public_chat(minilm):
 
     chat = labelled_chat()
     vectors = minilm.embed_batch([m.text for m in chat])
-    model = topics.find_topics(vectors, [m.text for m in chat])
+    model = clustering.find_topics(vectors, [m.text for m in chat])
     found = scores([m.topic for m in chat], model.labels)
     assert len({m.topic for m in chat}) >= 8
     assert found["nmi"] >= 0.5, found
@@ -109,30 +110,30 @@ async def test_periods_filter_the_messages(memory, service):
         m.message_id = 1000 + i
     await memory.remember_many(october + november)
     now = NOV_1 + 40 * DAY  # 11 Dec 2026: "last week" is 30 Nov - 6 Dec, empty
-    report = await commands.topics(service, 1, "in November", now=now)
+    report = await actions.topics(service, 1, "in November", now=now)
     assert report.messages == 80
     assert all(NOV_1 <= t.first <= t.last < NOV_1 + 30 * DAY for t in report.topics)
-    assert (await commands.topics(service, 1, "October", now=now)).messages == 80
-    assert (await commands.topics(service, 1, "2026", now=now)).messages == 160
-    assert (await commands.topics(service, 1, "", now=now)).period == "all time"
-    with pytest.raises(commands.NotEnoughMessages, match="Only 0 messages"):
-        await commands.topics(service, 1, "last week", now=now)
-    with pytest.raises(commands.UsageError, match="cannot read"):
-        await commands.topics(service, 1, "bananas", now=now)
+    assert (await actions.topics(service, 1, "October", now=now)).messages == 80
+    assert (await actions.topics(service, 1, "2026", now=now)).messages == 160
+    assert (await actions.topics(service, 1, "", now=now)).period == "all time"
+    with pytest.raises(actions.NotEnoughMessages, match="Only 0 messages"):
+        await actions.topics(service, 1, "last week", now=now)
+    with pytest.raises(actions.UsageError, match="cannot read"):
+        await actions.topics(service, 1, "bananas", now=now)
 
 
 async def test_small_and_empty_chats_get_a_clear_answer(memory, service):
-    with pytest.raises(commands.NotEnoughMessages, match=r"Only 0 messages in this chat so far — .* about 50"):
-        await commands.topics(service, 5, "")
+    with pytest.raises(actions.NotEnoughMessages, match=r"Only 0 messages in this chat so far — .* about 50"):
+        await actions.topics(service, 5, "")
     await memory.remember_many(composed(5, 3)[0])  # 12 messages
-    with pytest.raises(commands.NotEnoughMessages, match="Only 12 messages in this chat so far"):
-        await commands.topics(service, 5, "")
-    with pytest.raises(commands.NotEnoughMessages, match="Only 12 messages"):
-        await commands.topic_map(service, 5, "")
-    with pytest.raises(commands.NotEnoughMessages, match="Nothing in this chat's memory is about"):
-        await commands.timeline(service, 6, "pasta")
-    with pytest.raises(commands.UsageError, match="Usage: /timeline"):
-        await commands.timeline(service, 5, " ")
+    with pytest.raises(actions.NotEnoughMessages, match="Only 12 messages in this chat so far"):
+        await actions.topics(service, 5, "")
+    with pytest.raises(actions.NotEnoughMessages, match="Only 12 messages"):
+        await actions.topic_map(service, 5, "")
+    with pytest.raises(actions.NotEnoughMessages, match="Nothing in this chat's memory is about"):
+        await actions.timeline(service, 6, "pasta")
+    with pytest.raises(actions.UsageError, match="Usage: /timeline"):
+        await actions.timeline(service, 5, " ")
 
 
 # ----- chat isolation ----------------------------------------------------------------------------------------
@@ -140,21 +141,21 @@ async def test_a_chat_never_sees_another_chats_messages(memory, service):
     ours, _ = composed(1, 20, vocabularies={k: VOCABULARIES[k] for k in ("cooking", "football", "moving")})
     theirs, _ = composed(2, 30, vocabularies={"health": VOCABULARIES["health"]})
     stored = await memory.remember_many(ours + theirs)
-    report = await commands.topics(service, 1, "")
+    report = await actions.topics(service, 1, "")
     assert report.messages == len(ours)
     their_words = set(VOCABULARIES["health"])
     for t in report.topics:
         assert not their_words & set(t.keywords)
         assert all(e.chat_id == 1 for e in t.examples)
-        page = await commands.topic_page(service, 1, report.key, t.id)
+        page = await actions.topic_page(service, 1, report.key, t.id)
         assert page.messages and all(m.chat_id == 1 for m in page.messages)
-    with pytest.raises(commands.UsageError, match="expired"):  # chat 2 cannot use chat 1's buttons
-        await commands.topic_page(service, 2, report.key, 1)
+    with pytest.raises(actions.UsageError, match="expired"):  # chat 2 cannot use chat 1's buttons
+        await actions.topic_page(service, 2, report.key, 1)
     result = service.latest(1)
     assert result is not None and set(result.ids.tolist()) == {m.id for m in stored if m.chat_id == 1}
-    with pytest.raises(commands.NotEnoughMessages):  # the words of chat 2 are nowhere in chat 1
-        await commands.timeline(service, 1, "fever")
-    picture = await commands.topic_map(service, 1, "")
+    with pytest.raises(actions.NotEnoughMessages):  # the words of chat 2 are nowhere in chat 1
+        await actions.timeline(service, 1, "fever")
+    picture = await actions.topic_map(service, 1, "")
     assert f"{len(ours)} messages" in picture.caption
 
 
@@ -175,25 +176,25 @@ async def test_the_worker_reads_the_chat_in_chunks_and_the_bot_never_loads_it(me
         raise AssertionError("the bot's process loaded a whole chat")
 
     monkeypatch.setattr(memory, "chat_corpus", never)
-    report = await commands.topics(service, 1, "")
+    report = await actions.topics(service, 1, "")
     assert report.messages == len(ours)
-    assert (await commands.topic_map(service, 1, "")).png
-    assert (await commands.timeline(service, 1, "garlic")).png
+    assert (await actions.topic_map(service, 1, "")).png
+    assert (await actions.timeline(service, 1, "garlic")).png
 
 
 # ----- pictures ----------------------------------------------------------------------------------------------
 async def test_the_pictures_decode_at_the_promised_size(memory, service):
     await memory.remember_many(composed(1, 30)[0])
-    picture = await commands.topic_map(service, 1, "")
+    picture = await actions.topic_map(service, 1, "")
     image = Image.open(io.BytesIO(picture.png))
     assert image.format == "PNG" and image.size[0] >= 1280 and image.size == (charts.WIDTH_PX, charts.MAP_HEIGHT_PX)
     assert "120 messages" in picture.caption and "topics" in picture.caption
-    report = await commands.topics(service, 1, "")
-    for chart in (await commands.timeline(service, 1, "garlic pasta"),
-                  await commands.timeline(service, 1, str(report.topics[0].id))):
+    report = await actions.topics(service, 1, "")
+    for chart in (await actions.timeline(service, 1, "garlic pasta"),
+                  await actions.timeline(service, 1, str(report.topics[0].id))):
         image = Image.open(io.BytesIO(chart.png))
         assert image.format == "PNG" and image.size == (charts.WIDTH_PX, charts.TIMELINE_HEIGHT_PX)
-    assert "garlic pasta" in (await commands.timeline(service, 1, "garlic pasta")).caption
+    assert "garlic pasta" in (await actions.timeline(service, 1, "garlic pasta")).caption
 
 
 def test_timeline_counts_every_week_or_month():
@@ -222,7 +223,7 @@ async def test_results_are_cached_until_the_chat_grows_or_forgets(memory, servic
 
 # ----- the terminal chat and the command line's JSON ---------------------------------------------------------
 async def test_terminal_prints_topics_and_writes_the_map(memory, service, tmp_path):
-    from bot.chat import Terminal
+    from bot.cli.chat import Terminal
     from bot.config import Config
 
     await memory.remember_many(composed(3, 20)[0])
@@ -242,10 +243,10 @@ async def test_terminal_prints_topics_and_writes_the_map(memory, service, tmp_pa
 
 
 async def test_json_has_the_promised_shape(memory, service):
-    from bot.tools import topics_json
+    from bot.cli.tools import topics_json
 
     await memory.remember_many(composed(1, 20)[0])
-    data = topics_json(await commands.topics(service, 1, "", shown=None))
+    data = topics_json(await actions.topics(service, 1, "", shown=None))
     assert data["messages"] == 80 and isinstance(data["noise"], int)
     assert sum(t["size"] for t in data["topics"]) + data["noise"] == 80
     for t in data["topics"]:
@@ -282,7 +283,7 @@ class Listener(event.Listener):
     def on_start(self, ev): pass
     def on_end(self, ev): compiled.append(ev.data["dispatcher"].py_func.__qualname__)
 event.register("numba:compile", Listener())
-from bot.topic_service import warm_topics
+from bot.topics.service import warm_topics
 warm_topics(sys.argv[1])
 print(" ".join(compiled))
 """

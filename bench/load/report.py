@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bench.common import load_average, markdown_table
-from bot.views import percentile
+from bot.commands.views import percentile
 
 if TYPE_CHECKING:
     from bench.load.run import Run

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.commands import EXPORT_FORMAT
+from bot.commands.actions import EXPORT_FORMAT
 from bot.errors import EngramError
 from bot.importing import telegram
 from bot.importing.telegram import Converted, SkipMessage

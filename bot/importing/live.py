@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from bot.assistant import Assistant
-from bot.commands import UsageError
+from bot.commands.actions import UsageError
 from bot.importing.formats import ChatExport, ExportFile
+from bot.reply.assistant import Assistant
 
 USAGE = ("Usage: send the result.json of a Telegram Desktop export (Format: JSON) with the caption /import, or "
          "reply /import to it; /import <chat name> picks a chat of a whole-account export.")

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from bot.errors import EngramError
 from bot.reminders.recurrence import WEEKDAYS, Recurrence
-from bot.timezones import zone
+from bot.when.zones import zone
 
 USAGE = (
     "Usage: /remind <when> <what>\n"

@@ -22,7 +22,7 @@ from bot.errors import EngramError, retry_after_seconds
 from bot.reminders import texts
 from bot.reminders.parse import REQUEST_WORDS, ParsedReminder, ParseError, detect_natural_request, parse_reminder
 from bot.reminders.recurrence import Recurrence
-from bot.timezones import chat_timezone, zone
+from bot.when.zones import chat_timezone, zone
 from memory.reminders import Reminder, delivery_message
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Worked examples at the start of every prompt: how a reply should look, shown rather than told.
 
 They sit right after the system prompt and never change, so backends with a prefix cache (bot/llm/local.py,
-llama.cpp) compute them once, not per reply. Each user turn has the layout of a real one (bot/prompt.py): notes
+llama.cpp) compute them once, not per reply. Each user turn has the layout of a real one (bot/reply/prompt.py): notes
 quoted from memory, then the message. Their people and facts appear in no evaluation case (bench/replies_suite.py),
 so a copied demo shows up there as a failure, not a pass.
 """
@@ -14,7 +14,7 @@ from bot.llm.base import ChatMessage
 
 
 def demos(notes_header: str, answer_cue: str, note: Callable[[str, str, str], str]) -> list[ChatMessage]:
-    """User/assistant pairs, in the layout `bot.prompt` gives real messages (`note(day, who, text)`: a memory)."""
+    """User/assistant pairs, in the layout `bot.reply.prompt` gives real messages (`note(day, who, text)`: a memory)."""
     def asked(notes: list[tuple[str, str, str]], text: str) -> str:
         return notes_header + "\n" + "\n".join(f"- {note(*n)}" for n in notes) + "\n" + answer_cue + text
 

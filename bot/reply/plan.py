@@ -10,7 +10,7 @@ an answer is certain without it.
 - a question about the asker's own life with no such memory is answered "you haven't told me" without the
   model: asked for a brother's name never told, the model invented one;
 - a question about a person of the chat that memory attributes to someone else, or of which nothing was
-  recalled, is answered so without the model (bot/attribution.py).
+  recalled, is answered so without the model (bot/reply/attribution.py).
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.attribution import attribute
-from bot.intent import Intent, classify, content_words, without_mentions, words
-from bot.relative_time import PHRASE, UNCERTAIN, most_sharing
+from bot.reply.attribution import attribute
+from bot.reply.dating import PHRASE, UNCERTAIN, most_sharing
+from bot.reply.intent import Intent, classify, without_mentions
 from memory import Hit
+from memory.text import content_words, words
 
 NOT_TOLD = "I don't know — you haven't told me that yet."
 NOTED = "Noted — I'll remember that."
@@ -83,7 +84,7 @@ def acknowledge(text: str) -> str:
 def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note", recalled: Sequence[Hit] = (),
                asker: str = "") -> ReplyPlan:
     """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
-    memory is (bot/attribution.py). `statements`: "note" acknowledges a statement without the model
+    memory is (bot/reply/attribution.py). `statements`: "note" acknowledges a statement without the model
     (acknowledge), "model" lets it answer."""
     intent = classify(text)
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])

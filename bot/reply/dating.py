@@ -7,7 +7,7 @@ with the reply so far and some word besides the phrase (a phrase no memory holds
 phrase of the question itself is the asker's: both stay). It holds back the last few words
 of the stream (a phrase is at most three words long), so what is shown and what is stored are the same text.
 Only phrases whose meaning is certain are rewritten: "on Friday" or "this Friday" may be before or after the
-day they were said, and keep the " (said on …)" of bot.reply_plan.when_said instead.
+day they were said, and keep the " (said on …)" of bot.reply.plan.when_said instead.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from bot.intent import content_words
 from memory import Hit
+from memory.text import content_words
 
 _DAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 _UNIT = r"week|weekend|month|year"
@@ -24,7 +24,7 @@ PHRASE = re.compile(
     rf"\b(yesterday|tomorrow|today|tonight|last night|(last|next) ({_UNIT}|{_DAY})|this ({_UNIT})|"
     r"(\w+|a couple of) (days?|weeks?|months?|years?) ago)\b", re.I)
 # Relative times whose meaning is not certain ("on Friday" may be before or after the day it was said): never
-# rewritten, but a reply holding one (or a PHRASE) gets bot.reply_plan.when_said's " (said on …)".
+# rewritten, but a reply holding one (or a PHRASE) gets bot.reply.plan.when_said's " (said on …)".
 UNCERTAIN = re.compile(rf"\b(recently|last \w+day|(this|next) (morning|\w+day)|on ({_DAY}))\b", re.I)
 HOLD_WORDS = 3
 

@@ -1,7 +1,7 @@
 """What each user command does, written once: plain data in, plain data out.
 
-The terminal chat (bot/chat.py), the command line (bot/tools.py) and Telegram (handlers/) call these and only
-render the result (bot/views.py, in plain text or Telegram HTML). A usage mistake raises UsageError, whose
+The terminal chat (bot/cli/chat.py), the command line (bot/cli/tools.py) and Telegram (handlers/) call these and only
+render the result (bot/commands/views.py, in plain text or Telegram HTML). A usage mistake raises UsageError, whose
 message is written for the person who typed the command.
 """
 
@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from bot.assistant import Assistant
 from bot.errors import EngramError
-from bot.timezones import query_window
-from bot.topic_service import TopicService, TopicsResult
-from bot.topics import MIN_MESSAGES
+from bot.reply.assistant import Assistant
+from bot.topics.clustering import MIN_MESSAGES
+from bot.topics.service import TopicService, TopicsResult
+from bot.when.zones import query_window
 from memory import Hit, Memory, Message
 from memory.models import clean_text, iso
 

@@ -1,4 +1,4 @@
-"""Topics, maps and timelines of chats, cached: what /topics, /map and /timeline call (through bot/commands.py).
+"""Topics, maps and timelines of chats, cached: what /topics, /map and /timeline call (through bot/commands/actions.py).
 
 A result is kept per chat and window of time (in process, the newest CACHE_SIZE): it stands until the window
 has grown by GROWTH (at least GROWTH_MIN messages) or lost a message (forgotten messages must not linger in
@@ -33,8 +33,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from bot import charts
-from bot import topics as clustering
+from bot.topics import charts, clustering
 from memory import Memory, WindowState
 from memory.corpus import ChatReader
 

@@ -8,11 +8,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot import commands, views
+from bot.commands import actions, views
 from bot.config import load_config
 from bot.llm import build_llm
 from bot.services import build_embedder, build_memory, build_topics, topics_cache_dir
-from bot.topic_service import TopicService, warm_topics
+from bot.topics.service import TopicService, warm_topics
 from memory import Hit, Memory
 from memory.models import iso
 
@@ -55,7 +55,7 @@ def main_topics(args) -> int:
               f"({time.perf_counter() - started:.1f} s)")
         return 0
     if args.chat_id is None:
-        raise commands.UsageError("Which chat? ./engram topics CHAT_ID [--json] [--png FILE] (or --warm)")
+        raise actions.UsageError("Which chat? ./engram topics CHAT_ID [--json] [--png FILE] (or --warm)")
     zone = config.reminders.timezone
     period = f"since {args.since}" if args.since else (args.period or "")
 
@@ -72,27 +72,27 @@ def main_topics(args) -> int:
 
 async def topics_report(service: TopicService, args, period: str, zone: str) -> None:
     """What `./engram topics` prints and writes."""
-    report = await commands.topics(service, args.chat_id, period, timezone=zone, shown=None)
+    report = await actions.topics(service, args.chat_id, period, timezone=zone, shown=None)
     if args.json:
         print(json.dumps(topics_json(report), ensure_ascii=False, indent=2))
     else:
         print(views.topics_text(report, views.PLAIN))
     if args.png:
-        picture = await commands.topic_map(service, args.chat_id, period, timezone=zone)
+        picture = await actions.topic_map(service, args.chat_id, period, timezone=zone)
         _write(args.png, picture, args.json)
     if args.timeline:
-        picture = await commands.topic_timeline(service, args.chat_id, report.key, args.topic, timezone=zone)
+        picture = await actions.topic_timeline(service, args.chat_id, report.key, args.topic, timezone=zone)
         _write(args.timeline, picture, args.json)
 
 
-def _write(path: str, picture: commands.Picture, quiet: bool) -> None:
+def _write(path: str, picture: actions.Picture, quiet: bool) -> None:
     with open(path, "wb") as out:
         out.write(picture.png)
     if not quiet:  # --json keeps stdout pure JSON
         print(f"\n{picture.caption}\nWritten to {path}")
 
 
-def topics_json(report: commands.TopicsReport) -> dict:
+def topics_json(report: actions.TopicsReport) -> dict:
     """/topics as data: {"topics": [{"id", "label", "keywords", "size", "first", "last", "examples"}], …}."""
     return {
         "period": report.period, "messages": report.messages, "noise": report.noise,
@@ -171,7 +171,7 @@ def main_search(args) -> int:
     timezone = load_config(args.config).reminders.timezone
 
     async def run(memory: Memory) -> None:
-        page = await commands.search(memory, args.chat_id, " ".join(args.query), page_size=args.k, timezone=timezone)
+        page = await actions.search(memory, args.chat_id, " ".join(args.query), page_size=args.k, timezone=timezone)
         if args.json:
             print(json.dumps([hit_json(hit) for hit in page.hits], ensure_ascii=False, indent=2))
         else:

@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from bot.demos import demos
-from bot.intent import without_mentions
+from bot.commands.views import shorten
 from bot.llm.base import ChatMessage
-from bot.views import shorten
+from bot.reply.demos import demos
+from bot.reply.intent import without_mentions
 from memory.models import Hit, Message
 
 MEMORY_QUOTE_CHARS = 600  # a single memory never takes more than this in the prompt
@@ -88,7 +88,7 @@ def _final(message: Message, memories: Sequence[Hit]) -> ChatMessage:
 
 
 def demo_turns() -> list[ChatMessage]:
-    """The worked examples that follow the system prompt (bot/demos.py), in this module's layout."""
+    """The worked examples that follow the system prompt (bot/reply/demos.py), in this module's layout."""
     return demos(MEMORY_HEADER, ANSWER_CUE, note_line)
 
 

@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.intent import content_words, words
 from memory import Hit
+from memory.text import content_words, words
 
 NOT_RECALLED = "I don't know — I don't recall anything about that."
 ELSEWHERE = "As far as I recall, that was {other}, not {named}."

@@ -13,8 +13,9 @@ from __future__ import annotations
 import enum
 import re
 
+from memory.text import content_words, words
+
 _MENTION = re.compile(r"(^|\s)@\w+")
-_WORD = re.compile(r"[a-z0-9']+")
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|yo|howdy|greetings|good (morning|afternoon|evening|night|day)|thanks?( you)?|thank you|"
     r"cheers|bye|goodbye|see you|good ?night|what'?s up|sup|how are you|how are you doing|how's it going|"
@@ -23,15 +24,7 @@ _QUESTION_START = {"what", "who", "whom", "whose", "when", "where", "which", "wh
                    "is", "are", "was", "were", "can", "could", "will", "would", "should", "have", "has", "am"}
 # Words of a question about the asker's own life ("me" and "us" are left out: "can you remind me…" asks the
 # assistant; "our" too: "our solar system" is general knowledge).
-_SELF = {"i", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll", "we", "we're"}
-# Words too common to tell whether a memory is about the question.
-STOPWORDS = frozenset(
-    "a an the and or but if of to in on at by for with from about as into is are was were be been being am do does "
-    "did have has had i me my mine we us our you your he him his she her it its they them their this that these "
-    "those what who whom whose when where which why how there here not no yes so than then too very can could "
-    "will would should shall may might must just also again ever never any some all each every much many more "
-    "most other such only own same s t d ll m re ve i'm i've i'd i'll it's don't didn't doesn't tell know "
-    "remember said say told name called".split())
+_SELF = {"i", "my", "mine", "myself", "we"}  # words() splits "I'm" into "i", "m"
 MAX_GREETING_WORDS = 7
 
 
@@ -46,10 +39,6 @@ def without_mentions(text: str) -> str:
     return _MENTION.sub(" ", text).strip()
 
 
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
 def classify(text: str) -> Intent:
     clean = without_mentions(text)
     tokens = words(clean)
@@ -60,29 +49,6 @@ def classify(text: str) -> Intent:
     if clean.rstrip().endswith("?") or tokens[0] in _QUESTION_START:
         return Intent.SELF_QUESTION if _SELF & set(tokens) else Intent.QUESTION
     return Intent.STATEMENT
-
-
-def stem(word: str) -> str:
-    """A rough stem: "parked", "parks" -> "park"; "researching" -> "resea"; "likes", "liked" -> "lik"."""
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            break
-    if word.endswith("e") and len(word) > 3:
-        word = word[:-1]
-    return word[:5]
-
-
-def content_words(text: str) -> set[str]:
-    """The words that carry meaning, as rough stems, so "researching" meets "research" and "parked" "park"."""
-    stems = set()
-    for word in words(text):
-        if word in STOPWORDS:
-            continue
-        word = word.removesuffix("'s").strip("'")
-        if len(word) > 1 and word not in STOPWORDS:
-            stems.add(stem(word))
-    return stems
 
 
 def overlaps(question: str, memory: str) -> bool:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from memory import Hit, Message
 
-if TYPE_CHECKING:  # bot.commands imports the assistant, whose prompt uses shorten() from here
-    from bot.commands import Comparison, ForgetRequest, SearchPage, Stats, TopicPage, TopicsReport
+if TYPE_CHECKING:  # bot.commands.actions imports the assistant, whose prompt uses shorten() from here
+    from bot.commands.actions import Comparison, ForgetRequest, SearchPage, Stats, TopicPage, TopicsReport
 
 SNIPPET_CHARS = 300  # of a message shown in a list
 PREVIEW_LINES = 10  # messages listed before a /forget is confirmed

@@ -7,7 +7,7 @@ import asyncio
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.timephrase import TimeWindow, parse_time_phrase
+from bot.when.phrases import TimeWindow, parse_time_phrase
 from memory import Memory
 
 

@@ -12,13 +12,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot import commands, views
-from bot.assistant import Assistant
+from bot.commands import actions, views
+from bot.commands.views import PLAIN
 from bot.config import Config, load_config
 from bot.llm import build_llm
+from bot.reply.assistant import Assistant
 from bot.services import build_assistant, build_memory, build_topics
-from bot.topic_service import TopicService
-from bot.views import PLAIN
+from bot.topics.service import TopicService
 from memory import Message
 
 HELP = """Commands:
@@ -114,10 +114,10 @@ class Terminal:
             self.say(f"\n[no reply: {exc}]")
 
     async def command(self, line: str) -> None:
-        name, rest = line.split(maxsplit=1)[0], commands.arguments(line)
+        name, rest = line.split(maxsplit=1)[0], actions.arguments(line)
         try:
             await self._command(name, rest)
-        except (commands.UsageError, commands.NotEnoughMessages) as exc:
+        except (actions.UsageError, actions.NotEnoughMessages) as exc:
             self.say(str(exc))
 
     async def _command(self, name: str, rest: str) -> None:
@@ -128,15 +128,15 @@ class Terminal:
         if name == "/help":
             self.say(HELP)
         elif name == "/search":
-            page = await commands.search(assistant.memory, self.chat_id, rest, page_size=10,
+            page = await actions.search(assistant.memory, self.chat_id, rest, page_size=10,
                                          timezone=self.config.reminders.timezone)
             self.say(views.search_text(page, PLAIN))
         elif name == "/why":
-            self.say(views.why_text(await commands.why(assistant, self.chat_id), PLAIN))
+            self.say(views.why_text(await actions.why(assistant, self.chat_id), PLAIN))
         elif name == "/compare":
-            self.say(views.compare_text(await commands.compare(assistant.memory, rest), PLAIN))
+            self.say(views.compare_text(await actions.compare(assistant.memory, rest), PLAIN))
         elif name == "/stats":
-            self.say(views.stats_text(await commands.stats(assistant, self.chat_id, with_totals=True), PLAIN))
+            self.say(views.stats_text(await actions.stats(assistant, self.chat_id, with_totals=True), PLAIN))
         elif name == "/reset":
             await assistant.reset(self.chat_id)
             self.say("Fresh start: earlier turns leave the conversation; long-term memory stays.")
@@ -148,34 +148,34 @@ class Terminal:
     async def topic_command(self, name: str, rest: str) -> None:
         zone, chat = self.config.reminders.timezone, self.chat_id
         if name == "/topics":
-            self.say(views.topics_text(await commands.topics(self.topics, chat, rest, timezone=zone), PLAIN))
+            self.say(views.topics_text(await actions.topics(self.topics, chat, rest, timezone=zone), PLAIN))
         elif name == "/topic":
             latest = self.topics.latest(chat)
-            numbers = [commands.id_argument(w) for w in rest.split()] or [None]
+            numbers = [actions.id_argument(w) for w in rest.split()] or [None]
             if latest is None or numbers[0] is None:
-                raise commands.UsageError("Usage: /topic N [page], after /topics")
+                raise actions.UsageError("Usage: /topic N [page], after /topics")
             page = (numbers[1] or 1) - 1 if len(numbers) > 1 else 0
-            self.say(views.topic_page_text(await commands.topic_page(self.topics, chat, latest.key, numbers[0], page),
+            self.say(views.topic_page_text(await actions.topic_page(self.topics, chat, latest.key, numbers[0], page),
                                            PLAIN))
         elif name == "/map":
-            self.picture(await commands.topic_map(self.topics, chat, rest, timezone=zone), "map")
+            self.picture(await actions.topic_map(self.topics, chat, rest, timezone=zone), "map")
         else:
-            self.picture(await commands.timeline(self.topics, chat, rest, timezone=zone), "timeline")
+            self.picture(await actions.timeline(self.topics, chat, rest, timezone=zone), "timeline")
 
-    def picture(self, picture: commands.Picture, kind: str) -> None:
+    def picture(self, picture: actions.Picture, kind: str) -> None:
         path = Path(tempfile.gettempdir()) / f"engram-{kind}-{self.chat_id}-{int(time.time())}.png"
         path.write_bytes(picture.png)
         self.say(f"{picture.caption}\nWritten to {path}")
 
     async def forget(self, rest: str) -> None:
-        request = await commands.forget_request(self.assistant.memory, self.chat_id, rest)
+        request = await actions.forget_request(self.assistant.memory, self.chat_id, rest)
         question = views.forget_question(request, PLAIN)
         if question is None:
             self.say(views.forget_nothing(request))
             return
         self.say(question)
         if await self.confirm("Forget them?" if not request.everything else "Really?"):
-            self.say(views.forgotten_text(await commands.forget(self.assistant.memory, self.chat_id, request)))
+            self.say(views.forgotten_text(await actions.forget(self.assistant.memory, self.chat_id, request)))
 
     async def confirm(self, question: str) -> bool:
         answer = await self.ask(f"{question} [y/N] ")

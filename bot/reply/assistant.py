@@ -18,13 +18,13 @@ from dataclasses import dataclass, field, replace
 
 from bot.config import AssistantConfig, RecallConfig
 from bot.errors import GenerationCancelled
-from bot.intent import Intent
 from bot.llm.base import LLM, GenerationSettings
-from bot.prompt import Prompt, build_prompt, demo_turns, format_day
-from bot.relative_time import TimeResolver
-from bot.reply_filter import ReplyFilter
-from bot.reply_plan import ReplyPlan, cited, plan_reply, when_said
-from bot.timezones import query_window
+from bot.reply.dating import TimeResolver
+from bot.reply.filter import ReplyFilter
+from bot.reply.intent import Intent
+from bot.reply.plan import ReplyPlan, cited, plan_reply, when_said
+from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
+from bot.when.zones import query_window
 from memory import Hit, Memory, Message
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ class Assistant:
 
     async def _stream(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float
                       ) -> AsyncIterator[str]:
-        """The model's reply, through the echo filter (bot/reply_filter.py)."""
+        """The model's reply, through the echo filter (bot/reply/filter.py)."""
         message = reply.message
         settings = replace(self.settings, max_new_tokens=min(self.settings.max_new_tokens, plan.max_new_tokens))
         budget = max(self.llm.context_window - settings.max_new_tokens, 64)

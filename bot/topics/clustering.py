@@ -6,7 +6,7 @@ needs no number of topics and leaves outliers out), and each cluster is labelled
 are one document, and a word scores by how frequent it is there and how rare across the other clusters.
 
 Functions on arrays, or on a chat read a chunk of vectors at a time (`Vectors`); CPU work of seconds: callers
-run them off the event loop (bot/topic_service.py). Above FIT_MAX messages the model is fitted on a random sample
+run them off the event loop (bot/topics/service.py). Above FIT_MAX messages the model is fitted on a random sample
 and every other message joins the topic whose centre is nearest, if it is as close to it as the topic's own
 messages are (else it stays noise): only the sample's vectors are held at once (memory: docs/BENCHMARKS.md).
 """
