@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # annotations only: handlers.access imports this module
     from bot.housekeeping import Housekeeping
     from bot.llm.base import LLM
     from bot.reminders.service import ReminderService
-    from bot.reply.assistant import Assistant, Reply
+    from bot.reply.assistant import Assistant
     from bot.topics.service import TopicService
     from handlers.access import AccessPolicy
     from handlers.streaming import Throttle
@@ -50,7 +50,6 @@ class Services:
     started_at: float = 0.0
     importing: bool = False  # an /import is running (one at a time)
     tasks: set[asyncio.Task] = field(default_factory=set)
-    replies: set[Reply] = field(default_factory=set)  # replies being streamed (cancelled on shutdown)
 
     def spawn(self, application: Application, coroutine: Coroutine, update: object | None = None) -> asyncio.Task:
         """Run a coroutine in the background; its errors go to the application's error handler."""
@@ -75,8 +74,8 @@ class Services:
 
     async def cancel_all(self, grace: float = 3.0) -> None:
         """Stop replies still streaming (their messages end with a mark) and wait briefly for the tasks."""
-        for reply in list(self.replies):
-            reply.cancel()
+        if self.assistant is not None:
+            self.assistant.cancel_all()
         if self.tasks:
             _done, pending = await asyncio.wait(list(self.tasks), timeout=grace)
             for task in pending:

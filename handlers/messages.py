@@ -27,9 +27,10 @@ from telegram import (
 from telegram import Message as TgMessage
 from telegram.ext import Application, ContextTypes
 
-from bot.commands import views
+from bot.commands.views import HTML, PLAIN
 from bot.errors import GenerationCancelled, LLMError
 from bot.reply.assistant import Reply
+from bot.reply.citation import citation_text
 from handlers.context import Services, services_of
 from handlers.format import message_link
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
@@ -168,17 +169,17 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: bool,
                        thread_id: int | None = None) -> None:
-    """Show the reply as it comes; the stored reply gets the Telegram id of its first message.
+    """Show the reply as it comes, then keep it with the Telegram id of its first message.
 
     "typing…" is shown from the moment the reply's turn comes until its first text appears (the message being
     edited shows progress after that) — not while it waits behind other chats.
     """
     chat_id = reply.chat_id
+    assistant = services.assistant
     out: StreamedMessage | None = None
-    services.replies.add(reply)
     try:
         async with typing(bot, services.throttle, chat_id, thread_id, reply.started) as shown, \
-                contextlib.aclosing(aiter(reply)) as chunks:  # aclosing: the chat's turn ends even if sending fails
+                contextlib.aclosing(assistant.stream(reply)) as chunks:  # the chat's turn ends even if sending fails
             async for _ in chunks:
                 if not reply.text.strip():
                     continue
@@ -186,7 +187,6 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
                     out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
                                           reply_to=reply.message.message_id if quote else None)
                 await out.update(reply.text)
-                reply.message_id = out.first_id
                 shown.set()
     except LLMError as exc:  # stopped (a newer message, shutdown) or failed midway: what is shown ends with a mark
         if out is not None and out.message_ids:
@@ -194,11 +194,10 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
         if isinstance(exc, GenerationCancelled):
             return
         raise  # the error handler tells the user why
-    finally:
-        services.replies.discard(reply)
     if out is None:
         out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
                               reply_to=reply.message.message_id if quote else None)
+    await assistant.keep(reply, out.first_id)  # finished: stored with the id of the message showing it
     await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True, footer=citation(reply))
 
 
@@ -209,7 +208,7 @@ def citation(reply: Reply) -> tuple[str, str] | None:
         return None
     cited = reply.citation.message
     link = message_link(cited.chat_id, cited.message_id) if cited.role != "assistant" else None
-    return views.citation_text(cited, views.HTML, link), views.citation_text(cited, views.PLAIN)
+    return citation_text(cited, HTML, link), citation_text(cited, PLAIN)
 
 
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

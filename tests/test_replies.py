@@ -9,9 +9,10 @@ from bot.commands import views
 from bot.config import AssistantConfig, RecallConfig
 from bot.llm.base import GenerationSettings
 from bot.reply.assistant import Assistant
+from bot.reply.citation import citation_text, cited
 from bot.reply.filter import ReplyFilter
 from bot.reply.intent import Intent, classify
-from bot.reply.plan import NOT_TOLD, acknowledge, cited, relevant
+from bot.reply.plan import NOT_TOLD, acknowledge, relevant
 from bot.reply.prompt import MEMORY_HEADER
 from handlers.format import message_link
 from handlers.messages import citation
@@ -118,9 +119,9 @@ def test_a_citation_names_the_memory_the_reply_used():
 
 def test_citations_render_plain_and_html_with_escaping():
     m = hit('My <b>dog</b> & "Rex" go to the park every single morning at seven', sender="Ana & <Bo>").message
-    plain = views.citation_text(m, views.PLAIN)
+    plain = citation_text(m, views.PLAIN)
     assert plain == '— 2023-11-14, Ana & <Bo>: “My <b>dog</b> & "Rex" go to the park …”'
-    html = views.citation_text(m, views.HTML, "https://t.me/c/123/45?a=1&b=2")
+    html = citation_text(m, views.HTML, "https://t.me/c/123/45?a=1&b=2")
     assert html == ('— <a href="https://t.me/c/123/45?a=1&amp;b=2">2023-11-14</a>, Ana &amp; &lt;Bo&gt;: '
                     '“My &lt;b&gt;dog&lt;/b&gt; &amp; "Rex" go to the park …”')
 
@@ -169,7 +170,7 @@ def test_a_question_said_back_is_dropped():
 
 
 def test_a_relative_time_from_memory_gets_the_day_it_was_said():
-    from bot.reply.plan import when_said
+    from bot.reply.dating import when_said
     from bot.reply.prompt import format_day
 
     pottery = hit("I went to a pottery workshop last Friday!", created_at=1_689_400_000.0)

@@ -17,6 +17,7 @@ from bot.commands.views import PLAIN
 from bot.config import Config, load_config
 from bot.llm import build_llm
 from bot.reply.assistant import Assistant
+from bot.reply.citation import citation_text
 from bot.services import build_assistant, build_memory, build_topics
 from bot.topics.service import TopicService
 from memory import Message
@@ -100,13 +101,16 @@ class Terminal:
         message_id = await self.assistant.next_message_id(self.chat_id)
         message = Message(self.chat_id, message_id, text, sender_name=self.name)
         reply = await self.assistant.answer(message)
+        if reply is None:  # joined a reply still waiting for its turn (not in a terminal: one line at a time)
+            return
         self.say("engram> ", end="")
         try:
-            async for chunk in reply:
+            async for chunk in self.assistant.stream(reply):
                 self.say(chunk, end="")
             self.say()
+            await self.assistant.keep(reply)
             if reply.citation is not None:
-                self.say(views.citation_text(reply.citation.message, views.PLAIN))
+                self.say(citation_text(reply.citation.message, PLAIN))
         except asyncio.CancelledError:
             reply.cancel()
             self.say(" [stopped]")

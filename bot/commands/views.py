@@ -32,7 +32,6 @@ class Markup:
 PLAIN = Markup(escape=lambda text: text, bold=lambda text: text, link=lambda text, url: f"{text} {url}")
 HTML = Markup(escape=lambda text: html.escape(text, quote=False), bold=lambda text: f"<b>{text}</b>",
               link=lambda text, url: f'<a href="{html.escape(url, quote=True)}">{text}</a>')
-CITED_WORDS = 8  # of a memory shown under a reply that used it
 
 
 # ----- small helpers -------------------------------------------------------------------------------------------
@@ -48,14 +47,6 @@ def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 def sender(message: Message) -> str:
     return message.sender_name or ("Engram" if message.role == "assistant" else "someone")
-
-
-def citation_text(message: Message, m: Markup, link: str | None = None) -> str:
-    """'— 2026-11-20, Ana: “My dog is called Rex.”': the memory a reply used, its date linked where it can be."""
-    words = message.text.split()
-    snippet = " ".join(words[:CITED_WORDS]) + (" …" if len(words) > CITED_WORDS else "")
-    day = m.escape(datetime.fromtimestamp(message.created_at, tz=timezone.utc).strftime("%Y-%m-%d"))
-    return f"— {m.link(day, link) if link else day}, {m.escape(sender(message))}: “{m.escape(snippet)}”"
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
