@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
-from bot.config import AssistantConfig, RecallConfig
+from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
 from bot.llm.base import LLM, GenerationSettings
 from bot.reply.dating import TimeResolver
@@ -60,7 +60,7 @@ class Reply:
         self.started = asyncio.Event()  # set when its turn comes: from then on it is being prepared and written
         self.cancel_event = asyncio.Event()
         self.recalled: list[Hit] = []  # the memories the reply was made from
-        self.citation: Hit | None = None  # the memory it cites (assistant.citations: on), set when it is done
+        self.citation: Hit | None = None  # the memory it cites (assistant.citations: true), set when it is done
         self.prompt: Prompt | None = None
         self.text = ""
         self.status = "pending"  # pending | streaming | done | cancelled | failed
@@ -142,7 +142,7 @@ class Assistant:
             return None
         reply = Reply(self, stored)
         active = self._active.get(chat_id)
-        if active is not None and self.config.busy_policy == "cancel":
+        if active is not None and self.config.busy_policy is BusyPolicy.CANCEL:
             active.cancel()  # cut short and started again, with the messages it was answering
             reply.messages[:0] = active.messages
         self._waiting[chat_id] = reply
@@ -209,7 +209,7 @@ class Assistant:
         if not reply.text:
             reply.status = "done"
             return
-        if self.config.citations == "on":
+        if self.config.citations:
             reply.citation = cited(reply.text, plan.memories) if plan.answer is None else plan.source
         message_id = reply.message_id if reply.message_id is not None else await self.next_message_id(chat_id)
         await self.memory.remember(
