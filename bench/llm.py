@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench.common import load_average, markdown_table, peak_rss_mb, rss_mb
-from bot.config import Config, load_config
+from bot.config import Config, LLMBackend, load_config
 from bot.llm import build_llm
 from bot.llm.base import GenerationSettings
 from bot.llm.model_files import ensure_converted, resolve_source
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    if config.llm.backend != "transformers":
+    if config.llm.backend is not LLMBackend.TRANSFORMERS:
         print("bench-llm measures the local transformers backend: set llm.backend: transformers", file=sys.stderr)
         return 2
     if args.cold_probe:

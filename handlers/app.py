@@ -32,7 +32,7 @@ from telegram.ext import (
 )
 
 from bot.cli import chat
-from bot.config import Config, load_config
+from bot.config import Config, TelegramMode, load_config
 from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
 from bot.llm import LLM, build_llm
@@ -73,12 +73,12 @@ def main_run(args: argparse.Namespace) -> int:
 def main(args: argparse.Namespace) -> int:
     config = load_config(getattr(args, "config", None))
     if getattr(args, "mode", None):
-        config.telegram.mode = args.mode
+        config.telegram.mode = TelegramMode(args.mode)
         config.telegram.validate()
     application = build_application(config)
     tg = config.telegram
     try:
-        if tg.mode == "webhook":
+        if tg.mode is TelegramMode.WEBHOOK:
             application.run_webhook(
                 listen=tg.webhook.listen,
                 port=tg.webhook.port,

@@ -8,7 +8,7 @@ import time
 import pytest
 from fake_llm import ScriptedLLM
 
-from bot.config import AssistantConfig, RecallConfig
+from bot.config import AssistantConfig, BusyPolicy, RecallConfig, Statements
 from bot.errors import GenerationCancelled, LLMError
 from bot.llm.base import GenerationSettings
 from bot.reply.assistant import Assistant, Outcome, select_memories
@@ -17,12 +17,12 @@ from bot.reply.prompt import demo_turns
 from memory import Message
 
 
-def make(memory, llm, busy_policy: str = "queue", **recall) -> Assistant:
+def make(memory, llm, busy_policy: BusyPolicy = BusyPolicy.QUEUE, **recall) -> Assistant:
     # No relevance floor unless a test asks for one: these tests are about storing and prompting.
     settings = {"k": 3, "recent_turns": 2, "min_score": 0.0, "min_relative_score": 0.0, **recall}
     return Assistant(memory, llm, recall=RecallConfig(**settings),
                      assistant=AssistantConfig(system_prompt="You are a test.", busy_policy=busy_policy,
-                                               statements="model"),  # these tests are about the model's turn
+                                               statements=Statements.MODEL),  # these tests are about the model's turn
                      settings=GenerationSettings())
 
 
@@ -132,7 +132,7 @@ async def test_a_burst_gets_one_reply_chats_take_turns_and_the_loop_stays_free(m
 
 async def test_cancel_policy_stops_the_previous_reply(memory):
     llm = await started(ScriptedLLM("x " * 50, delay=0.02))
-    assistant = make(memory, llm, busy_policy="cancel")
+    assistant = make(memory, llm, busy_policy=BusyPolicy.CANCEL)
     first = await assistant.answer(Message(1, 1, "first"))
     results = {}
 

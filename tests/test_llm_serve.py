@@ -20,7 +20,7 @@ from fault_proxy import FaultProxy
 from telegram_helpers import bot_config, bot_running, converse
 from transformers_serve import TransformersServe, free_port
 
-from bot.config import AssistantConfig, RecallConfig
+from bot.config import AssistantConfig, LLMBackend, RecallConfig, Statements
 from bot.errors import GenerationCancelled, LLMError, LLMUnavailable
 from bot.llm.base import GenerationSettings
 from bot.llm.model_files import bundled_gguf, converted_folder, ensure_converted
@@ -153,7 +153,7 @@ async def memory(tmp_path):
 def assistant_for(memory: Memory, llm: OpenAICompatLLM, max_new_tokens: int = 16) -> Assistant:
     return Assistant(memory, llm, recall=RecallConfig(k=3, recent_turns=0),
                      assistant=AssistantConfig(system_prompt="You are a helpful assistant. Answer briefly.",
-                                               statements="model"),  # every message reaches the server
+                                               statements=Statements.MODEL),  # every message reaches the server
                      settings=GenerationSettings(max_new_tokens=max_new_tokens))
 
 
@@ -291,7 +291,7 @@ async def test_server_killed_mid_stream(server, memory):
 async def test_telegram_user_sees_a_plain_error_when_the_server_dies_and_the_bot_answers_after(server, fake, tmp_path):
     alice = 1001
     config = bot_config(tmp_path, fake, allowed_user_ids=[alice])
-    config.llm.backend = "openai"
+    config.llm.backend = LLMBackend.OPENAI
     config.llm.max_new_tokens = 1000
     config.recall.recent_turns = 0
     llm = OpenAICompatLLM(server.base_url, server.model, retries=2, timeout=30)

@@ -19,7 +19,7 @@ from handlers.messages import citation
 from memory import Hit, Message
 
 
-async def make(memory, reply="Your dog is Rex.", citations="on") -> tuple[Assistant, ScriptedLLM]:
+async def make(memory, reply="Your dog is Rex.", citations=True) -> tuple[Assistant, ScriptedLLM]:
     llm = ScriptedLLM(reply)
     await llm.start()
     recall = RecallConfig(k=3, recent_turns=0, min_score=0.0, min_relative_score=0.0)
@@ -139,7 +139,7 @@ async def test_a_reply_from_memory_carries_its_citation_to_every_front_end(memor
     assert reply.citation is not None and reply.citation.message.message_id == 7
     html, plain = citation(reply)
     assert 'href="https://t.me/c/1234567890/7"' in html and "“My dog is called Rex”" in plain
-    off, _ = await make(memory, citations="off")
+    off, _ = await make(memory, citations=False)
     again = await off.reply_text(Message(-1001234567890, 10, "what is my dog called?", sender_name="Ana"))
     assert again.citation is None and citation(again) is None
 

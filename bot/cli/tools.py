@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.commands import actions, views
-from bot.config import load_config
+from bot.config import OnModelChange, load_config
 from bot.llm import build_llm
 from bot.services import build_embedder, build_memory, build_topics, topics_cache_dir
 from bot.topics.service import TopicService, warm_topics
@@ -126,7 +126,8 @@ def main_prepare(args) -> int:
     return 0
 
 
-async def _with_memory(args, fn: Callable[[Memory], Awaitable[T]], *, on_model_change: str | None = None) -> T:
+async def _with_memory(args, fn: Callable[[Memory], Awaitable[T]], *,
+                       on_model_change: OnModelChange | None = None) -> T:
     config = load_config(args.config)
     if on_model_change:
         config.embedding.on_model_change = on_model_change
@@ -194,5 +195,5 @@ def main_reembed(args) -> int:
         stats = await memory.stats()
         print(f"{stats['messages']} messages embedded with {stats['embedding_model']} ({stats['embedding_dim']}-d).")
 
-    asyncio.run(_with_memory(args, run, on_model_change="reembed"))
+    asyncio.run(_with_memory(args, run, on_model_change=OnModelChange.REEMBED))
     return 0

@@ -23,6 +23,7 @@ from bot.reminders import texts
 from bot.reminders.parse import REQUEST_WORDS, ParsedReminder, ParseError, detect_natural_request, parse_reminder
 from bot.reminders.recurrence import Recurrence
 from bot.when.zones import chat_timezone, zone
+from memory.models import UnknownOutcome
 from memory.reminders import Reminder, delivery_message
 
 log = logging.getLogger(__name__)
@@ -39,16 +40,15 @@ class DeliveryRejected(EngramError):
 
 class ReminderService:
     def __init__(self, memory, job_queue, send: Send, default_tz: str = "UTC", *,
-                 clock: Callable[[], datetime] | None = None, unknown_outcome: str = "resend",
-                 min_interval: int = 60, sweep_seconds: float = 60.0):
-        if unknown_outcome not in ("resend", "drop"):
-            raise ValueError("unknown_outcome is 'resend' or 'drop'")
+                 clock: Callable[[], datetime] | None = None,
+                 unknown_outcome: UnknownOutcome | str = UnknownOutcome.RESEND, min_interval: int = 60,
+                 sweep_seconds: float = 60.0):
         self.memory = memory
         self.job_queue = job_queue
         self.send = send
         self.default_tz = default_tz
         self.clock = clock or (lambda: datetime.now(timezone.utc))
-        self.unknown_outcome = unknown_outcome
+        self.unknown_outcome = UnknownOutcome(unknown_outcome)  # ValueError: neither resend nor drop
         self.min_interval = min_interval
         self.sweep_seconds = sweep_seconds
         self._jobs: dict[int, object] = {}

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 
-from bot.config import AssistantConfig, RecallConfig
+from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
 from bot.llm.base import LLM, GenerationSettings
 from bot.reply.citation import cited
@@ -77,7 +77,7 @@ class Reply:
         self.started = asyncio.Event()  # set when its turn comes: from then on it is being prepared and written
         self.cancel_event = asyncio.Event()
         self.recalled: list[Hit] = []  # the memories the reply was made from (/why)
-        self.citation: Hit | None = None  # the memory it cites (assistant.citations on), set when it is done
+        self.citation: Hit | None = None  # the memory it cites (assistant.citations: true), set when it is done
         self.prompt: Prompt | None = None
         self.text = ""
         self.outcome = Outcome.WAITING
@@ -156,7 +156,7 @@ class Assistant:
             return None
         reply = Reply(stored)
         active = self._active.get(chat_id)
-        if active is not None and self.config.busy_policy == "cancel":
+        if active is not None and self.config.busy_policy is BusyPolicy.CANCEL:
             active.cancel()  # cut short and started again, with the messages it was answering
             reply.messages[:0] = active.messages
         self._waiting[chat_id] = reply
@@ -250,7 +250,7 @@ class Assistant:
                 yield chunk
         self.timings.add(self.timings.generation, time.perf_counter() - started)
         reply.text = reply.text.strip()
-        if reply.text and self.config.citations == "on":
+        if reply.text and self.config.citations:
             reply.citation = cited(reply.text, plan.memories) if plan.answer is None else plan.source
 
     async def _stream(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float

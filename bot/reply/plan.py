@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.config import Statements
 from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
 from memory import Hit
@@ -80,14 +81,14 @@ def acknowledge(text: str) -> str:
     return "Noted: " + " ".join(out) + "."
 
 
-def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note", recalled: Sequence[Hit] = (),
-               asker: str = "") -> ReplyPlan:
+def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = Statements.NOTE,
+               recalled: Sequence[Hit] = (), asker: str = "") -> ReplyPlan:
     """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
-    memory is (bot/reply/attribution.py). `statements`: "note" acknowledges a statement without the model
-    (acknowledge), "model" lets it answer."""
+    memory is (bot/reply/attribution.py). `statements`: NOTE acknowledges a statement without the model
+    (acknowledge), MODEL lets it answer."""
     intent = classify(text)
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
-    if intent is Intent.STATEMENT and statements == "note":
+    if intent is Intent.STATEMENT and statements is Statements.NOTE:
         plan.answer = acknowledge(text)
     if intent in (Intent.GREETING, Intent.STATEMENT):
         return plan
