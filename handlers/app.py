@@ -36,13 +36,14 @@ from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
 from bot.llm import LLM, build_llm
-from bot.reminders.service import ReminderService, telegram_sender
+from bot.reminders.service import ReminderService
 from bot.services import build_assistant, build_embedder, build_memory, build_topics
 from handlers import access, commands, forget, importing, messages, reminders, topics
-from handlers.access import AccessPolicy
 from handlers.context import BOT_DATA_KEY, Services, services_of
+from handlers.delivery import telegram_sender
 from handlers.errors import on_error
 from handlers.intake import EngramApplication, InboxQueue, replay, unanswered
+from handlers.policy import AccessPolicy
 from handlers.streaming import Throttle
 from memory import Embedder, Memory
 

@@ -17,7 +17,7 @@ from telegram import Update
 
 from bot.commands.actions import arguments
 
-if TYPE_CHECKING:  # annotations only: handlers.access imports this module
+if TYPE_CHECKING:  # annotations only
     from telegram.ext import Application
 
     from bot.config import Config
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # annotations only: handlers.access imports this module
     from bot.reminders.service import ReminderService
     from bot.reply.assistant import Assistant, Reply
     from bot.topics.service import TopicService
-    from handlers.access import AccessPolicy
+    from handlers.policy import AccessPolicy
     from handlers.streaming import Throttle
     from memory import Embedder, Memory
 

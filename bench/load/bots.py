@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_SERVER = REPO / "tests" / "fake_telegram.py"
+BOT_ACTIVITY = frozenset({"sendMessage", "editMessageText", "sendChatAction", "sendDocument"})  # the bot at work
 
 
 def fake_telegram() -> ModuleType:
