@@ -12,7 +12,7 @@ import logging
 from telegram import Chat, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from handlers.context import services_of
+from handlers.context import chat_of, message_of, services_of
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +38,16 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """In private chats every message is for the bot; in groups only commands and mentions are."""
-    message = update.message
-    if update.effective_chat.type == Chat.PRIVATE:
+    if chat_of(update).type == Chat.PRIVATE:
         return True
-    text = message.text or ""
+    text = message_of(update).text or ""
     return text.startswith("/") or f"@{context.bot.username}".lower() in text.lower()
 
 
 async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """For destructive commands: True if this user may run them here, else says why and returns False."""
     user = update.effective_user
-    if services_of(context).access.may_destroy(user.id if user else None, update.effective_chat):
+    if services_of(context).access.may_destroy(user.id if user else None, chat_of(update)):
         return True
-    await update.effective_message.reply_text("In this group only the bot's admins may delete memories.")
+    await message_of(update).reply_text("In this group only the bot's admins may delete memories.")
     return False

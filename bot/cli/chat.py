@@ -100,6 +100,8 @@ class Terminal:
         message_id = await self.assistant.next_message_id(self.chat_id)
         message = Message(self.chat_id, message_id, text, sender_name=self.name)
         reply = await self.assistant.answer(message)
+        if reply is None:  # it joined this chat's reply still waiting for its turn, which answers it
+            return
         self.say("engram> ", end="")
         try:
             async for chunk in reply:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
 
 from bot.config import AssistantConfig, RecallConfig
@@ -78,7 +78,7 @@ class Reply:
     def cancel(self) -> None:
         self.cancel_event.set()
 
-    def __aiter__(self) -> AsyncIterator[str]:
+    def __aiter__(self) -> AsyncGenerator[str, None]:  # a generator: front ends may aclose() it
         return self._assistant._run(self)
 
 
@@ -148,7 +148,7 @@ class Assistant:
         self._waiting[chat_id] = reply
         return reply
 
-    async def _run(self, reply: Reply) -> AsyncIterator[str]:
+    async def _run(self, reply: Reply) -> AsyncGenerator[str, None]:
         chat_id = reply.chat_id
         async with self._chat_locks[chat_id], self._generating:
             if self._waiting.get(chat_id) is reply:
