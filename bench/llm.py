@@ -131,11 +131,13 @@ def _run_cold_probe(args) -> dict:
 async def _cold_probe(config) -> dict:
     """In a fresh process: import + load both models, one generation, resident memory."""
     started = time.perf_counter()
+    from bot.llm.local import TransformersLLM
     from bot.services import build_embedder  # timed: importing torch and the models is part of a cold start
 
     embedder = await asyncio.to_thread(build_embedder, config)
     await asyncio.to_thread(embedder.embed_batch, ["warm up"])
     llm = build_llm(config)
+    assert isinstance(llm, TransformersLLM), "bench-llm measures the transformers backend (main checks it)"
     await llm.start()
     ready = time.perf_counter() - started
     rss_loaded = rss_mb()

@@ -36,13 +36,14 @@ from bot.config import Config, TelegramMode, load_config
 from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
 from bot.llm import LLM, build_llm
-from bot.reminders.service import ReminderService, telegram_sender
+from bot.reminders.service import ReminderService
 from bot.services import build_assistant, build_embedder, build_memory, build_topics
 from handlers import access, commands, forget, importing, messages, reminders, topics
-from handlers.access import AccessPolicy
 from handlers.context import BOT_DATA_KEY, Services, services_of
+from handlers.delivery import telegram_sender
 from handlers.errors import on_error
 from handlers.intake import EngramApplication, InboxQueue, replay, unanswered
+from handlers.policy import AccessPolicy
 from handlers.streaming import Throttle
 from memory import Embedder, Memory
 
@@ -119,7 +120,7 @@ def build_application(config: Config, memory: Memory | None = None, llm: LLM | N
     if tg.rate_limit:
         # Telegram's flood limits (about 30 messages a second overall, 20 a minute in a group), applied before
         # each call instead of learnt from 429s; a 429 that still comes is waited out by the caller.
-        builder = builder.rate_limiter(AIORateLimiter())
+        builder.rate_limiter(AIORateLimiter())  # sets it in place: PTB returns "the same builder", retyped
     application = builder.build()
     services = Services(config=config, access=AccessPolicy(tg), throttle=Throttle(tg.edit_interval),
                         memory=memory, llm=llm, embedder=embedder)
@@ -203,7 +204,9 @@ async def _post_init(application: Application) -> None:
     services.started_at = time.time()
     await application.bot.set_my_commands([BotCommand(name, _menu_text(text)) for name, text in MENU])
     # Received means kept: from now on every update is in the inbox before it is confirmed (handlers/intake.py).
-    application.update_queue.memory = services.memory
+    inbox = application.update_queue
+    assert isinstance(inbox, InboxQueue), "build_application gives every application an InboxQueue"
+    inbox.memory = services.memory
     await replay(application, services.memory)
     for reply in await unanswered(services.assistant, services.memory, config.assistant.answer_missed_within):
         messages.spawn_reply(services, application, reply)

@@ -31,7 +31,7 @@ from bot.commands.views import HTML, PLAIN
 from bot.errors import GenerationCancelled, LLMError
 from bot.reply.assistant import Reply
 from bot.reply.citation import citation_text
-from handlers.context import Services, services_of
+from handlers.context import Services, chat_of, message_of, services_of
 from handlers.format import message_link
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
 from memory import Message
@@ -125,15 +125,15 @@ def addressed_text(message: TgMessage, bot_id: int, username: str) -> str | None
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store a text message; answer it if it is for the bot."""
     services = services_of(context)
-    message = update.effective_message
-    if update.effective_chat.type == Chat.PRIVATE:
+    message = message_of(update)
+    if chat_of(update).type == Chat.PRIVATE:
         text = message.text
     else:
         text = addressed_text(message, context.bot.id, context.bot.username)
     if text is None:
-        await services.assistant.remember(to_memory(message))
+        await services.started.assistant.remember(to_memory(message))
         return
-    reply = await services.assistant.answer(to_memory(message, text))
+    reply = await services.started.assistant.answer(to_memory(message, text))
     if reply is not None:  # None: it joined this chat's reply that is still waiting for its turn
         spawn_reply(services, context.application, reply, update,
                     thread_id=message.message_thread_id if message.is_topic_message else None)
@@ -148,9 +148,9 @@ def spawn_reply(services: Services, application: Application, reply: Reply, upda
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the caption of a photo, document, voice message or video (no caption: nothing to remember)."""
-    message = update.effective_message
+    message = message_of(update)
     if stored_text(message).strip():
-        await services_of(context).assistant.remember(to_memory(message))
+        await services_of(context).started.assistant.remember(to_memory(message))
 
 
 async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -161,7 +161,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = stored_text(message)
     if not text.strip() or text.startswith("/"):
         return
-    assistant = services_of(context).assistant
+    assistant = services_of(context).started.assistant
     edited_at = message.edit_date.timestamp() if message.edit_date else None
     if await assistant.edit(message.chat_id, message.message_id, text, edited_at) is None:
         await assistant.remember(to_memory(message))
@@ -175,7 +175,7 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
     edited shows progress after that) — not while it waits behind other chats.
     """
     chat_id = reply.chat_id
-    assistant = services.assistant
+    assistant = services.started.assistant
     out: StreamedMessage | None = None
     try:
         async with typing(bot, services.throttle, chat_id, thread_id, reply.started) as shown, \
@@ -213,10 +213,12 @@ def citation(reply: Reply) -> tuple[str, str] | None:
 
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A group became a supergroup (its id changes): carry its memory over, and its place on the allowlist."""
-    message = update.effective_message
+    message = message_of(update)
     old, new = message.chat_id, message.migrate_to_chat_id
+    if new is None:  # the new supergroup's own notice (migrate_from_chat_id): the old group's notice moves it
+        return
     services = services_of(context)
-    moved = await services.memory.move_chat(old, new)
+    moved = await services.started.memory.move_chat(old, new)
     if old in services.access.chats:
         services.access.chats.add(new)
         log.warning("chat %s became supergroup %s: allowed for this run; put %s in telegram.allowed_chat_ids",

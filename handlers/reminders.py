@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Message as TgMessage
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.commands.actions import id_argument
 from bot.reminders import ParseError
 from bot.reminders.parse import REQUEST_WORDS
 from bot.reminders.texts import list_line, local_time
-from handlers.context import args_text, services_of
+from handlers.context import args_text, chat_id_of, chat_of, message_of, query_of, services_of
 from memory import Message
 
 log = logging.getLogger(__name__)
@@ -62,73 +63,75 @@ def confirmation(reminder, parsed) -> str:
 
 
 async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed) -> None:
-    services = services_of(context)
+    started = services_of(context).started
     user = update.effective_user
-    reminder = await services.reminders.create(update.effective_chat.id, user.id if user else None, parsed)
+    reminder = await started.reminders.create(chat_id_of(update), user.id if user else None, parsed)
     text = confirmation(reminder, parsed)
-    sent = await update.effective_message.reply_text(text, reply_markup=cancel_keyboard(reminder.id))
+    sent = await message_of(update).reply_text(text, reply_markup=cancel_keyboard(reminder.id))
     # The confirmation is part of the conversation: the memory knows a reminder was set.
-    await services.memory.remember(Message(sent.chat_id, sent.message_id, text, role="assistant",
+    await started.memory.remember(Message(sent.chat_id, sent.message_id, text, role="assistant",
                                            created_at=sent.date.timestamp(),
                                            meta={"kind": "reminder-set", "reminder_id": reminder.id}))
 
 
 async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/remind <when> <what>: set a reminder and confirm the time understood."""
-    services = services_of(context)
+    reminders = services_of(context).started.reminders
     try:
-        parsed = await services.reminders.parse(update.effective_chat.id, args_text(update))
+        parsed = await reminders.parse(chat_id_of(update), args_text(update))
     except ParseError as exc:
-        await update.effective_message.reply_text(str(exc))
+        await message_of(update).reply_text(str(exc))
         return
     await _create_and_confirm(update, context, parsed)
 
 
 async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reminders: the pending ones, each with a cancel button."""
-    services = services_of(context)
-    chat_id = update.effective_chat.id
-    pending = await services.reminders.pending(chat_id)
+    reminders = services_of(context).started.reminders
+    chat_id = chat_id_of(update)
+    pending = await reminders.pending(chat_id)
     if not pending:
-        await update.effective_message.reply_text("No pending reminders. Set one with /remind <when> <what>.")
+        await message_of(update).reply_text("No pending reminders. Set one with /remind <when> <what>.")
         return
-    tz = await services.reminders.timezone_for(chat_id)
+    tz = await reminders.timezone_for(chat_id)
     shown = pending[:MAX_LISTED]
     lines = [list_line(r, tz) for r in shown]
     if len(pending) > len(shown):
         lines.append(f"… and {len(pending) - len(shown)} more.")
     buttons = [[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"{CANCEL_PREFIX}{r.id}")] for r in shown]
-    await update.effective_message.reply_text("Pending reminders:\n" + "\n".join(lines),
-                                              reply_markup=InlineKeyboardMarkup(buttons))
+    await message_of(update).reply_text("Pending reminders:\n" + "\n".join(lines),
+                                        reply_markup=InlineKeyboardMarkup(buttons))
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel <id>: cancel one of this chat's reminders."""
     reminder_id = id_argument(args_text(update))
     if reminder_id is None:
-        await update.effective_message.reply_text("Usage: /cancel <id> (the ids are in /reminders)")
+        await message_of(update).reply_text("Usage: /cancel <id> (the ids are in /reminders)")
         return
-    cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, reminder_id)
+    cancelled = await services_of(context).started.reminders.cancel(chat_id_of(update), reminder_id)
     if cancelled is None:
-        await update.effective_message.reply_text(f"There is no pending reminder #{reminder_id} in this chat.")
+        await message_of(update).reply_text(f"There is no pending reminder #{reminder_id} in this chat.")
     else:
-        await update.effective_message.reply_text(f"Cancelled #{cancelled.id}: {cancelled.text}")
+        await message_of(update).reply_text(f"Cancelled #{cancelled.id}: {cancelled.text}")
 
 
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The Cancel button under a confirmation or a /reminders list."""
-    query = update.callback_query
-    reminder_id = id_argument(query.data[len(CANCEL_PREFIX):])
+    query = query_of(update)
+    data = query.data or ""
+    reminder_id = id_argument(data[len(CANCEL_PREFIX):])
     cancelled = None
     if reminder_id is not None:
-        cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, reminder_id)
+        cancelled = await services_of(context).started.reminders.cancel(chat_id_of(update), reminder_id)
     if cancelled is None:
         await query.answer("That reminder is no longer pending.")
         return
     await query.answer(f"Cancelled #{reminder_id}")
-    if query.message is not None and query.message.text:  # keep the text, mark the line, drop the button
-        await query.edit_message_text(f"{query.message.text}\n✖ Cancelled #{reminder_id}: {cancelled.text}",
-                                      reply_markup=_without_button(query.message.reply_markup, query.data))
+    shown = query.message  # None or inaccessible (too old) when Telegram no longer has it
+    if isinstance(shown, TgMessage) and shown.text:  # keep the text, mark the line, drop the button
+        await query.edit_message_text(f"{shown.text}\n✖ Cancelled #{reminder_id}: {cancelled.text}",
+                                      reply_markup=_without_button(shown.reply_markup, data))
 
 
 def _without_button(markup, data: str):
@@ -141,20 +144,20 @@ def _without_button(markup, data: str):
 
 async def set_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/timezone [Area/City]: show or set the zone reminders of this chat are read in."""
-    services = services_of(context)
-    chat_id = update.effective_chat.id
+    reminders = services_of(context).started.reminders
+    chat_id = chat_id_of(update)
     arg = args_text(update)
     if not arg:
-        tz = await services.reminders.timezone_for(chat_id)
-        await update.effective_message.reply_text(
+        tz = await reminders.timezone_for(chat_id)
+        await message_of(update).reply_text(
             f"This chat's time zone is {tz}. Change it with /timezone Europe/Lisbon (an IANA name).")
         return
     try:
-        name = await services.reminders.set_timezone(chat_id, arg)
+        name = await reminders.set_timezone(chat_id, arg)
     except ParseError as exc:
-        await update.effective_message.reply_text(str(exc))
+        await message_of(update).reply_text(str(exc))
         return
-    await update.effective_message.reply_text(
+    await message_of(update).reply_text(
         f"Time zone set to {name}. New reminders are read in it; existing ones keep their time.")
 
 
@@ -162,21 +165,21 @@ async def natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """'remind me to call Ana tomorrow at 10' in ordinary chat: store it, confirm; anything else goes on."""
     from handlers import messages
 
-    services = services_of(context)
-    message = update.effective_message
+    started = services_of(context).started
+    message = message_of(update)
     text = message.text
-    if update.effective_chat.type != Chat.PRIVATE:
+    if chat_of(update).type != Chat.PRIVATE:
         text = messages.addressed_text(message, context.bot.id, context.bot.username)
     parsed = None
-    if text is not None and services.reminders is not None:
+    if text is not None:
         try:
-            parsed = await services.reminders.detect(update.effective_chat.id, text)
+            parsed = await started.reminders.detect(chat_id_of(update), text)
         except ParseError as exc:
-            await services.memory.remember(messages.to_memory(message))
+            await started.memory.remember(messages.to_memory(message))
             await message.reply_text(str(exc))
             return
     if parsed is None:
         await messages.on_text(update, context)  # not a request after all: the ordinary path
         return
-    await services.memory.remember(messages.to_memory(message))
+    await started.memory.remember(messages.to_memory(message))
     await _create_and_confirm(update, context, parsed)

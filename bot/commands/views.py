@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from bot.text import shorten
 from memory import Hit, Message
 
-if TYPE_CHECKING:  # bot.commands.actions imports the assistant, whose prompt uses shorten() from here
+if TYPE_CHECKING:  # annotations only
     from bot.commands.actions import Comparison, ForgetRequest, SearchPage, Stats, TopicPage, TopicsReport
 
 SNIPPET_CHARS = 300  # of a message shown in a list
@@ -37,12 +38,6 @@ HTML = Markup(escape=lambda text: html.escape(text, quote=False), bold=lambda te
 # ----- small helpers -------------------------------------------------------------------------------------------
 def format_date(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
-
-
-def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
-    """One line of at most `limit` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sender(message: Message) -> str:
@@ -93,7 +88,7 @@ def hit_entry(number: int, hit: Hit, m: Markup) -> str:
     """'1. 2026-11-27 10:00 · Ana · similarity 0.81' and the message below it."""
     msg = hit.message
     return (f"{m.bold(f'{number}.')} {format_date(msg.created_at)} · {m.escape(sender(msg))} · {scores(hit)}\n"
-            f"{m.escape(shorten(msg.text))}")
+            f"{m.escape(shorten(msg.text, SNIPPET_CHARS))}")
 
 
 def message_line(message: Message, m: Markup) -> str:

@@ -2,9 +2,9 @@
 
 from bot.reminders.parse import ParsedReminder, ParseError, detect_natural_request, parse_reminder
 from bot.reminders.recurrence import Recurrence
-from bot.reminders.service import DeliveryRejected, ReminderService, telegram_sender
+from bot.reminders.service import DeliveryRejected, ReminderService
 
 __all__ = [
     "DeliveryRejected", "ParseError", "ParsedReminder", "Recurrence", "ReminderService", "detect_natural_request",
-    "parse_reminder", "telegram_sender",
+    "parse_reminder",
 ]

@@ -7,7 +7,8 @@ A sweep every minute catches any reminder whose timer was lost; the claim in the
 timer for the same reminder harmless.
 
 Sending goes through an injected `send(chat_id, text) -> message_id` coroutine, so this module does not need
-a Bot: telegram_sender(bot) makes one that raises DeliveryRejected for errors a retry cannot fix.
+a Bot: handlers/delivery.py's telegram_sender(bot) makes one that raises DeliveryRejected for errors a retry
+cannot fix.
 """
 
 from __future__ import annotations
@@ -235,16 +236,3 @@ def next_occurrence(reminder: Reminder, after: float) -> float | None:
     previous = datetime.fromtimestamp(reminder.due_at, tz=timezone.utc)
     return rule.next_after(previous, datetime.fromtimestamp(after, tz=timezone.utc), reminder.timezone).timestamp()
 
-
-def telegram_sender(bot) -> Send:
-    """A `send` for ReminderService that uses a PTB Bot and sorts its errors into retry / give up."""
-    from telegram.error import BadRequest, Forbidden
-
-    async def send(chat_id: int, text: str) -> int:
-        try:
-            message = await bot.send_message(chat_id, text)
-        except (Forbidden, BadRequest) as exc:  # blocked, kicked, chat not found: a retry gets the same answer
-            raise DeliveryRejected(str(exc)) from exc
-        return message.message_id
-
-    return send

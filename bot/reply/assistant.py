@@ -18,7 +18,7 @@ import enum
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
 
 from bot.config import AssistantConfig, BusyPolicy, RecallConfig
@@ -162,7 +162,7 @@ class Assistant:
         self._waiting[chat_id] = reply
         return reply
 
-    async def stream(self, reply: Reply) -> AsyncIterator[str]:
+    async def stream(self, reply: Reply) -> AsyncGenerator[str, None]:
         """Write the reply when its turn comes, chunk by chunk (`reply.text` holds what came so far).
 
         One reply of a chat at a time, and `assistant.parallel_replies` generations at once: chats take turns.
