@@ -16,7 +16,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.commands import actions, views
-from bot.commands.views import HTML
+from bot.text import HTML
 from handlers import importing, reminders, topics
 from handlers.context import args_text, chat_data_of, chat_id_of, chat_of, message_of, query_of, services_of
 from handlers.format import page_buttons

@@ -15,7 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.commands import actions, views
-from bot.commands.views import HTML
+from bot.text import HTML
 from handlers.access import require_admin
 from handlers.commands import reply_html
 from handlers.context import args_text, chat_data_of, chat_id_of, chat_of, message_of, query_of, services_of, user_id_of

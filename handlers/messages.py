@@ -27,10 +27,10 @@ from telegram import (
 from telegram import Message as TgMessage
 from telegram.ext import Application, ContextTypes
 
-from bot.commands.views import HTML, PLAIN
 from bot.errors import GenerationCancelled, LLMError
 from bot.reply.assistant import Reply
 from bot.reply.citation import citation_text
+from bot.text import HTML, PLAIN
 from handlers.context import Services, chat_of, message_of, services_of
 from handlers.format import message_link
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing

@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.commands import actions, views
 from bot.commands.actions import Picture, TopicPage, TopicsReport
-from bot.commands.views import HTML
+from bot.text import HTML
 from handlers.context import args_text, chat_id_of, message_of, query_of, services_of
 from handlers.format import page_buttons
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fake_llm import ScriptedLLM
 
-from bot.commands import views
+from bot import text
 from bot.config import AssistantConfig, RecallConfig
 from bot.llm.base import GenerationSettings
 from bot.reply.assistant import Assistant
@@ -119,9 +119,9 @@ def test_a_citation_names_the_memory_the_reply_used():
 
 def test_citations_render_plain_and_html_with_escaping():
     m = hit('My <b>dog</b> & "Rex" go to the park every single morning at seven', sender="Ana & <Bo>").message
-    plain = citation_text(m, views.PLAIN)
+    plain = citation_text(m, text.PLAIN)
     assert plain == '— 2023-11-14, Ana & <Bo>: “My <b>dog</b> & "Rex" go to the park …”'
-    html = citation_text(m, views.HTML, "https://t.me/c/123/45?a=1&b=2")
+    html = citation_text(m, text.HTML, "https://t.me/c/123/45?a=1&b=2")
     assert html == ('— <a href="https://t.me/c/123/45?a=1&amp;b=2">2023-11-14</a>, Ana &amp; &lt;Bo&gt;: '
                     '“My &lt;b&gt;dog&lt;/b&gt; &amp; "Rex" go to the park …”')
 

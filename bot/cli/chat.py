@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 from bot.commands import actions, views
-from bot.commands.views import PLAIN
 from bot.config import Config, load_config
 from bot.llm import build_llm
 from bot.reply.assistant import Assistant
 from bot.reply.citation import citation_text
 from bot.services import build_assistant, build_memory, build_topics
+from bot.text import PLAIN
 from bot.topics.service import TopicService
 from memory import Message
 

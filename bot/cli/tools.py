@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from bot import text
 from bot.commands import actions, views
 from bot.config import OnModelChange, load_config
 from bot.llm import build_llm
@@ -76,7 +77,7 @@ async def topics_report(service: TopicService, args, period: str, zone: str) -> 
     if args.json:
         print(json.dumps(topics_json(report), ensure_ascii=False, indent=2))
     else:
-        print(views.topics_text(report, views.PLAIN))
+        print(views.topics_text(report, text.PLAIN))
     if args.png:
         picture = await actions.topic_map(service, args.chat_id, period, timezone=zone)
         _write(args.png, picture, args.json)
@@ -176,7 +177,7 @@ def main_search(args) -> int:
         if args.json:
             print(json.dumps([hit_json(hit) for hit in page.hits], ensure_ascii=False, indent=2))
         else:
-            print(views.search_text(page, views.PLAIN))
+            print(views.search_text(page, text.PLAIN))
 
     asyncio.run(_with_memory(args, run))
     return 0
@@ -185,7 +186,7 @@ def main_search(args) -> int:
 def hit_json(hit: Hit) -> dict:
     """A search hit for scripts: who said what, when (ISO 8601, UTC), and how well it matched."""
     message = hit.message
-    return {"message_id": message.message_id, "sender": views.sender(message), "sender_id": message.sender_id,
+    return {"message_id": message.message_id, "sender": text.sender(message), "sender_id": message.sender_id,
             "role": message.role, "date": iso(message.created_at), "text": message.text,
             "score": round(hit.score, 4), "similarity": hit.similarity, "keyword_score": hit.keyword_score}
 

@@ -7,13 +7,11 @@ layout are the same everywhere.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from bot.text import shorten
+from bot.text import Markup, sender, shorten
 from memory import Hit, Message
 
 if TYPE_CHECKING:  # annotations only
@@ -23,25 +21,9 @@ SNIPPET_CHARS = 300  # of a message shown in a list
 PREVIEW_LINES = 10  # messages listed before a /forget is confirmed
 
 
-@dataclass(frozen=True)
-class Markup:
-    escape: Callable[[str], str]
-    bold: Callable[[str], str]
-    link: Callable[[str, str], str]  # (text already escaped, url)
-
-
-PLAIN = Markup(escape=lambda text: text, bold=lambda text: text, link=lambda text, url: f"{text} {url}")
-HTML = Markup(escape=lambda text: html.escape(text, quote=False), bold=lambda text: f"<b>{text}</b>",
-              link=lambda text, url: f'<a href="{html.escape(url, quote=True)}">{text}</a>')
-
-
 # ----- small helpers -------------------------------------------------------------------------------------------
 def format_date(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
-
-
-def sender(message: Message) -> str:
-    return message.sender_name or ("Engram" if message.role == "assistant" else "someone")
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
-from bot.commands.views import Markup, sender
+from bot.text import Markup, sender
 from memory import Hit, Message
 from memory.text import content_words
 
