@@ -217,7 +217,7 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = update.effective_message
     old, new = message.chat_id, message.migrate_to_chat_id
     services = services_of(context)
-    moved = await services.memory.move_chat(old, new)
+    moved = await services.memory.messages.move_chat(old, new)
     if old in services.access.chats:
         services.access.chats.add(new)
         log.warning("chat %s became supergroup %s: allowed for this run; put %s in telegram.allowed_chat_ids",

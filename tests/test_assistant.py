@@ -44,7 +44,7 @@ async def test_answer_stores_both_sides_and_uses_recalled_memory(memory):
     demos = len(demo_turns())
     assert [m["content"] for m in sent[1 + demos:-1]] == ["weather talk 4", "weather talk 5"]  # recent_turns=2
     assert "my dog is called Rex" in sent[-1]["content"] and sent[-1]["content"].endswith("what is my dog called")
-    stored = await memory.recent(1, 2)
+    stored = await memory.messages.recent(1, 2)
     assert stored[0].text == "what is my dog called"
     assert stored[1].role == "assistant" and stored[1].text == "Your dog is Rex." and stored[1].reply_to == 10
     assert assistant.last_recall(1) == reply.recalled
@@ -65,7 +65,7 @@ async def test_platform_reply_id_is_used(memory):
     reply = await assistant.answer(Message(1, 5, "hi"))
     async for _ in reply:
         reply.message_id = 6
-    assert (await memory.get(1, 6)).text == "hello there"
+    assert (await memory.messages.get(1, 6)).text == "hello there"
 
 
 async def test_cancelled_or_failed_reply_is_not_stored(memory):
@@ -82,7 +82,7 @@ async def test_cancelled_or_failed_reply_is_not_stored(memory):
         async for _ in reply:
             pass
     assert reply.status == "failed"
-    assert [m.role for m in await memory.recent(1, 10)] == ["user", "user"]
+    assert [m.role for m in await memory.messages.recent(1, 10)] == ["user", "user"]
 
 
 async def test_a_burst_gets_one_reply_chats_take_turns_and_the_loop_stays_free(memory):

@@ -1,4 +1,4 @@
-"""Time-scoped recall (bot/when/phrases.py + Store.recall): a window boosts, never hides exact words.
+"""Time-scoped recall (bot/when/phrases.py + Search.recall): a window boosts, never hides exact words.
 
 A small chat in Europe/Lisbon over two years where topics come back (the flat, trips, the dentist, the bike,
 mum's birthday); "now" is Wednesday 2 December 2026, 18:00 local. Hash embedder: the model does not matter here.
@@ -45,16 +45,17 @@ CHAT = [
 @pytest.fixture
 def chat(tmp_path):
     store = Store.open(tmp_path / "time.db", HashEmbedder())
-    store.add_many([Message(chat_id=1, message_id=i, text=t, sender_name="Ana", created_at=w) for i, w, t in CHAT])
-    store.set_chat_setting(1, timezone=TZ)
+    store.messages.add_many([Message(chat_id=1, message_id=i, text=t, sender_name="Ana", created_at=w)
+                             for i, w, t in CHAT])
+    store.messages.set_chat_setting(1, timezone=TZ)
     yield store
     store.close()
 
 
 def top(store, query, k=3):
     found = parse_time_phrase(query, datetime.fromtimestamp(NOW, tz=ZoneInfo(TZ)), TZ)
-    hits = store.recall(1, query, k, now=NOW, window=(found.start_ts, found.end_ts) if found else None,
-                        keyword_query=found.query if found else None)
+    hits = store.search.recall(1, query, k, now=NOW, window=(found.start_ts, found.end_ts) if found else None,
+                               keyword_query=found.query if found else None)
     return [h.message.message_id for h in hits]
 
 
@@ -120,8 +121,8 @@ async def test_search_says_which_window_it_used(tmp_path):
     memory = Memory(tmp_path / "search.db", HashEmbedder())
     await memory.start()
     try:
-        await memory.remember_many([Message(1, i, t, sender_name="Ana", created_at=w) for i, w, t in CHAT])
-        await memory.set_chat_setting(1, timezone=TZ)
+        await memory.messages.remember_many([Message(1, i, t, sender_name="Ana", created_at=w) for i, w, t in CHAT])
+        await memory.messages.set_chat_setting(1, timezone=TZ)
         page = await actions.search(memory, 1, "flat last week", now=NOW)
         assert page.window == "23-29 Nov" and page.hits[0].message.message_id == 10
         assert views.search_text(page, views.PLAIN).startswith("Search: flat last week — 23-29 Nov")
