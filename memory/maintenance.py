@@ -145,7 +145,7 @@ class Maintenance:
         }
 
     def checkpoint(self) -> tuple[int, int, int]:
-        return checkpoint(self._conn)
+        return checkpoint(self._conn)  # the module's function above
 
     def delete_older_than(self, cutoff: float) -> int:
         """Retention: delete every message created before `cutoff` (Unix time), in all chats."""
