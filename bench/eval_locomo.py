@@ -69,7 +69,7 @@ def build_store(conversations: list[Conversation], embedder: Embedder, directory
                 chat_id=chat_id, message_id=message_id(turn.dia_id), text=turn.text, role="user",
                 sender_name=turn.speaker, created_at=turn.created_at,
             ))
-    store.add_many(messages)
+    store.messages.add_many(messages)
     return store
 
 
@@ -114,8 +114,8 @@ def evaluate(store, conversations: list[Conversation], methods=METHODS) -> dict:
     questions = asks(store, conversations)
     results = {}
     for method in methods:
-        per_question = [(a.question.category, a.metrics(store.recall(a.chat_id, a.question.question, TOP_K,
-                                                                     method=method, **a.recall_args())))
+        per_question = [(a.question.category, a.metrics(store.search.recall(a.chat_id, a.question.question, TOP_K,
+                                                                            method=method, **a.recall_args())))
                         for a in questions]
         results[method] = aggregate(per_question)
     return results
@@ -123,7 +123,7 @@ def evaluate(store, conversations: list[Conversation], methods=METHODS) -> dict:
 
 # ----- cross-validation ----------------------------------------------------------------------------------------
 # What leave-one-conversation-out may tune (FusionParams fields) and the values it tries: 81 settings, each
-# ranking the same gathered candidates (Store.gather once a question, Store.rank per setting: no SQL).
+# ranking the same gathered candidates (Search.gather once a question, Search.rank per setting: no SQL).
 CV_GRID: dict[str, tuple[float, ...]] = {
     "keyword_weight": (0.2, 0.3, 0.4),
     "neighbour_weight": (0.3, 0.4, 0.5),
@@ -140,11 +140,11 @@ def cross_validate(store: Store, conversations: list[Conversation], grid: dict |
     grid = grid or CV_GRID
     settings = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
     questions = asks(store, conversations)
-    gathered = [store.gather(a.chat_id, a.question.question, TOP_K, method="hybrid", **a.recall_args())
+    gathered = [store.search.gather(a.chat_id, a.question.question, TOP_K, method="hybrid", **a.recall_args())
                 for a in questions]
-    base = dataclasses.asdict(store.fusion)
-    metrics = [[a.metrics(store.rank(g, TOP_K, FusionParams(**{**base, **s}))) for a, g in zip(questions, gathered)]
-               for s in settings]
+    base = dataclasses.asdict(store.search.fusion)
+    metrics = [[a.metrics(store.search.rank(g, TOP_K, FusionParams(**{**base, **s})))
+                for a, g in zip(questions, gathered)] for s in settings]
     folds: list[dict] = []
     pooled = []
     for held_out in range(1, len(conversations) + 1):
@@ -158,7 +158,8 @@ def cross_validate(store: Store, conversations: list[Conversation], grid: dict |
     mean = {c: {m: float(np.mean([f["results"][c][m] for f in folds])) for m in METRICS}
             for c in (*CATEGORIES, "overall")}
     reference = {method: aggregate([(a.question.category, a.metrics(
-        store.recall(a.chat_id, a.question.question, TOP_K, method=method, **a.recall_args()))) for a in questions])
+        store.search.recall(a.chat_id, a.question.question, TOP_K, method=method, **a.recall_args())))
+        for a in questions])
         for method in ("keyword", "vector", "hybrid")}
     return {"cv": mean, "cv_pooled": aggregate(pooled), "folds": folds, "grid": grid,
             "keyword": reference["keyword"], "vector": reference["vector"], "shipped_in_sample": reference["hybrid"]}

@@ -109,9 +109,9 @@ def evaluate(store: Store, use_window: bool = True) -> dict:
     for query, answers, kind in QUERIES:
         found = parse_time_phrase(query, NOW, TZ) if use_window else None
         started = time.perf_counter()
-        hits = store.recall(1, query, 5, now=NOW.timestamp(),
-                            window=(found.start_ts, found.end_ts) if found else None,
-                            keyword_query=found.query if found else None)
+        hits = store.search.recall(1, query, 5, now=NOW.timestamp(),
+                                   window=(found.start_ts, found.end_ts) if found else None,
+                                   keyword_query=found.query if found else None)
         got = [h.message.message_id for h in hits]
         rows.append({"query": query, "kind": kind, "window": found.label if found else None,
                      "at1": bool(got[:1] and got[0] in answers), "at3": bool(set(got[:3]) & answers),
@@ -121,8 +121,9 @@ def evaluate(store: Store, use_window: bool = True) -> dict:
 
 
 def build(store: Store) -> None:
-    store.add_many([Message(chat_id=1, message_id=i, text=t, sender_name=s,
-                            role="user" if s == "Ana" else "assistant", created_at=w) for i, w, s, t in MESSAGES])
+    store.messages.add_many([Message(chat_id=1, message_id=i, text=t, sender_name=s,
+                                     role="user" if s == "Ana" else "assistant", created_at=w)
+                             for i, w, s, t in MESSAGES])
 
 
 def main(args: argparse.Namespace) -> int:

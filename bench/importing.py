@@ -29,7 +29,7 @@ from bot.importing import import_chats, live, load
 from bot.importing.run import BATCH, Progress, Summary, to_messages
 from bot.services import build_assistant, build_embedder, build_memory
 from memory import Memory, Message
-from memory.store import embedding_input
+from memory.embedded import embedding_input
 
 PROBE_CHAT = 4242
 PROBE_FACTS = ["We rented the cabin near the lake for the first week of August.",
@@ -91,7 +91,7 @@ async def run(args: argparse.Namespace) -> dict:
             results["idle_s"] = [await probe(memory, assistant, q, 2000 + n)
                                  for n, q in enumerate(QUESTIONS * (args.probes // len(QUESTIONS) + 1))][:args.probes]
             results.update(await timed_import(memory, assistant, export, args))
-            results["check"] = await memory.check()
+            results["check"] = await memory.maintenance.check()
             results["peak_rss_mb"] = round(peak_rss_mb())
             results["load_after"] = load_average()
         finally:
@@ -109,10 +109,10 @@ async def embedder_only(memory: Memory, export: Path, args: argparse.Namespace) 
     sample = random.Random(1).sample(messages, min(args.embed_sample, len(messages)))
     inputs = [embedding_input(m) for m in sample]
     say(f"embedder alone: {len(inputs):,} texts, mean {statistics.mean(len(t) for t in inputs):.0f} characters")
-    await memory.embed(inputs[:64])  # warm-up
+    await memory.embeddings.embed(inputs[:64])  # warm-up
     started = time.perf_counter()
     for start in range(0, len(inputs), args.batch):  # sentence-transformers sorts each call's texts by length
-        await memory.embed(inputs[start:start + args.batch])
+        await memory.embeddings.embed(inputs[start:start + args.batch])
     seconds = time.perf_counter() - started
     return {"embedder_only_msgs_per_s": round(len(inputs) / seconds, 1), "embed_sample": len(inputs),
             "mean_chars": round(statistics.mean(len(m.text) for m in messages))}
@@ -120,9 +120,9 @@ async def embedder_only(memory: Memory, export: Path, args: argparse.Namespace) 
 
 async def seed_probe_chat(memory: Memory) -> None:
     """The probe chat's own history: what the probes' questions are about, so each reply recalls something."""
-    await memory.remember_many([Message(chat_id=PROBE_CHAT, message_id=n, text=text, sender_name="Probe")
-                                for n, text in enumerate(PROBE_FACTS, start=1)])
-    await memory.flush()
+    await memory.messages.remember_many([Message(chat_id=PROBE_CHAT, message_id=n, text=text, sender_name="Probe")
+                                         for n, text in enumerate(PROBE_FACTS, start=1)])
+    await memory.embeddings.flush()
 
 
 async def probe(memory: Memory, assistant, question: str, message_id: int) -> float:
@@ -131,7 +131,7 @@ async def probe(memory: Memory, assistant, question: str, message_id: int) -> fl
     same chat (a growing chat would make later probes' prompts longer)."""
     started = time.perf_counter()
     if assistant is None:
-        await memory.search(PROBE_CHAT, question)
+        await memory.messages.search(PROBE_CHAT, question)
         return time.perf_counter() - started
     reply = await assistant.answer(Message(chat_id=PROBE_CHAT, message_id=message_id, text=question,
                                            sender_name="Probe"))
@@ -140,9 +140,9 @@ async def probe(memory: Memory, assistant, question: str, message_id: int) -> fl
         if first is None:
             first = time.perf_counter() - started
     await assistant.keep(reply)  # as a front end would: forgotten below with the question
-    for stale in await memory.recent(PROBE_CHAT, 2):
+    for stale in await memory.messages.recent(PROBE_CHAT, 2):
         if stale.message_id >= message_id:
-            await memory.forget(PROBE_CHAT, stale.message_id)
+            await memory.messages.forget(PROBE_CHAT, stale.message_id)
     return first if first is not None else time.perf_counter() - started
 
 

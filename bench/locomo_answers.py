@@ -107,21 +107,23 @@ async def answer_all(config: Config, conversations: list[Conversation], question
         assistant = build_assistant(config, memory, llm)
         for i, conv in enumerate(conversations):
             ids = {s: n for n, s in enumerate(dict.fromkeys(t.speaker for t in conv.turns), start=ASKER_ID + 1)}
-            await memory.remember_many([Message(-(i + 1), message_id(t.dia_id), t.text, sender_id=ids[t.speaker],
-                                                sender_name=t.speaker, created_at=t.created_at)
-                                        for t in conv.turns])
-        await memory.flush()
+            await memory.messages.remember_many([
+                Message(-(i + 1), message_id(t.dia_id), t.text, sender_id=ids[t.speaker], sender_name=t.speaker,
+                        created_at=t.created_at)
+                for t in conv.turns])
+        await memory.embeddings.flush()
         say(f"stored {sum(len(c.turns) for c in conversations)} turns; answering {len(questions)} questions")
         for n, (i, question) in enumerate(questions, start=1):
             chat_id = -(i + 1)
-            asked = Message(chat_id, await memory.next_message_id(chat_id), question.question, sender_id=ASKER_ID,
-                            sender_name=ASKER, created_at=conversations[i].last_time + 86400.0)
+            asked = Message(chat_id, await memory.messages.next_message_id(chat_id), question.question,
+                            sender_id=ASKER_ID, sender_name=ASKER, created_at=conversations[i].last_time + 86400.0)
             began = time.perf_counter()
             reply = await assistant.reply_text(asked)
             seconds = time.perf_counter() - began
-            for stale in await memory.recent(chat_id, 2):  # the question and its reply: not part of the conversation
+            # the question and its reply: not part of the conversation
+            for stale in await memory.messages.recent(chat_id, 2):
                 if stale.message_id >= asked.message_id:
-                    await memory.forget(chat_id, stale.message_id)
+                    await memory.messages.forget(chat_id, stale.message_id)
             rows.append({"conversation": conversations[i].name, "category": question.category,
                          "question": question.question, "gold": question.answer, "reply": reply.text,
                          "score": score(question, reply.text), "seconds": round(seconds, 2)})

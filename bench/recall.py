@@ -1,9 +1,9 @@
 """`bench-recall`: recall latency and exactness at scale, ingest throughput with the real model, database size.
 
-One run prints the speed tables of docs/BENCHMARKS.md: `memory.vectors.knn` (what Store.recall runs) for ONE chat
+One run prints the speed tables of docs/BENCHMARKS.md: `memory.vectors.knn` (what Search.recall runs) for ONE chat
 of 10k / 100k / 1M messages among many small chats, with the fraction of the exact top-10 found and a numpy
-brute-force scan as the reference; index designs compared on the middle size; ingest through Store.add_many and
-Store.add with the real model; database bytes per message.
+brute-force scan as the reference; index designs compared on the middle size; ingest through Messages.add_many and
+Messages.add with the real model; database bytes per message.
 
 Scale uses synthetic vectors shaped like MiniLM's: each is a random mix of two real MiniLM embeddings of LoCoMo
 turns plus Gaussian noise (pairwise cosine ~0.2 as for the real turns); binary quantisation does slightly worse on
@@ -168,7 +168,7 @@ def build_scale_db(cache: Path, sizes, other_chats, other_size, texts, base, nam
                 sender, body = split(texts[(chat * 7919 + m) % len(texts)])
                 messages.append(Message(chat, m, body, role="user" if m % 2 else "assistant", sender_id=1 + m % 2,
                                         sender_name=sender, created_at=1.6e9 + m * 60.0))
-            store.add_many(messages, batch_size=block, vectors=synthetic(rng, base, n))
+            store.messages.add_many(messages, batch_size=block, vectors=synthetic(rng, base, n))
             next_id[chat] += n
             remaining[chat] -= n
             if not remaining[chat]:
@@ -176,7 +176,7 @@ def build_scale_db(cache: Path, sizes, other_chats, other_size, texts, base, nam
             before, written = written, written + n
             if written // 100_000 != before // 100_000:
                 say(f"  {written:,}/{total:,} ({written / (time.perf_counter() - started):,.0f}/s)")
-    store.checkpoint()
+    store.maintenance.checkpoint()
     store.close()
     done.write_text(time.strftime("%Y-%m-%d %H:%M:%S"))
     return path
@@ -206,25 +206,25 @@ def brute(queries, ids, matrix) -> float:
 
 
 def bench_scale(path: Path, sizes, queries, questions):
-    """Per size: vector KNN latency and exactness, and the whole hybrid Store.recall timed query by query next to
+    """Per size: vector KNN latency and exactness, and the whole hybrid Search.recall timed query by query next to
     a numpy brute-force scan of the same chat's vectors (alternating, so the shared machine's load hits both)."""
     store = Store.open(path, _Synthetic(queries.shape[1]))
     figures = {}
     for i, size in enumerate(sizes):
         chat = chat_of(i)
-        ids, matrix = store.chat_vectors(chat)
+        ids, matrix = store.corpora.chat_vectors(chat)
         for q in queries[:3]:  # warm the page cache and the scratch buffers
-            store.vector_search(chat, q, 10)
-            store.recall(chat, questions[0], 10, query_vector=q)
+            store.search.vector_search(chat, q, 10)
+            store.search.recall(chat, questions[0], 10, query_vector=q)
 
         def knn(q, chat=chat):
-            return [i for i, _ in store.vector_search(chat, q, 10)]
+            return [i for i, _ in store.search.vector_search(chat, q, 10)]
 
         p50, p95, found = measure(knn, queries, ids, matrix)
         hybrid, scan = [], []
         for q, text in zip(queries[:HYBRID_QUERIES], questions[:HYBRID_QUERIES]):
             t = time.perf_counter()
-            store.recall(chat, text, 10, method="hybrid", query_vector=q)
+            store.search.recall(chat, text, 10, method="hybrid", query_vector=q)
             hybrid.append((time.perf_counter() - t) * 1000)
             scan.append(brute(q[None, :], ids, matrix))
         figures[size] = {"knn_p50_ms": p50, "knn_p95_ms": p95, "exact_top10": found,
@@ -238,7 +238,7 @@ def bench_scale(path: Path, sizes, queries, questions):
 
 
 def db_size_row(label: str, store: Store) -> list[str]:
-    stats = store.stats()
+    stats = store.messages.stats()
     size, messages = stats["database_bytes"], stats["messages"]
     return [label, f"{messages:,}", f"{size / 1e6:,.1f}", f"{size / max(messages, 1):,.0f}"]
 
@@ -287,7 +287,7 @@ def bench_alternatives(cache: Path, sizes, texts, base, queries):
         conn.execute("COMMIT")
     chat = chat_of(0)
     reference = Store.open(path, _Synthetic(dim))
-    ids, matrix = reference.chat_vectors(chat)
+    ids, matrix = reference.corpora.chat_vectors(chat)
     reference.close()
 
     def knn_with(candidates, oversample):
@@ -336,7 +336,7 @@ def alt_row(label, search, queries, ids, matrix):
 
 
 def bench_ingest(embedder, texts, batched: int, single: int, cache: Path):
-    """Messages/s through Store.add_many and Store.add with the real model, into a fresh database."""
+    """Messages/s through Messages.add_many and Messages.add with the real model, into a fresh database."""
     rows = []
     path = cache / "ingest.db"
     for suffix in ("", "-wal", "-shm"):
@@ -345,27 +345,27 @@ def bench_ingest(embedder, texts, batched: int, single: int, cache: Path):
     short = [t for t in texts if len(split(t)[1]) <= 60]  # real short turns ("Thanks!", "Wow, congrats!")
     for label, pool in (("LoCoMo turns", texts), ("short LoCoMo turns (≤ 60 chars)", short)):
         messages = []
-        base = store.count()
+        base = store.messages.count()
         for n, text in enumerate((pool * 3)[: batched + single]):
             sender, body = split(text)
             messages.append(Message(chat_id=1 + (base + n) // 300, message_id=base + n, text=body, sender_name=sender,
                                     created_at=1.6e9 + (base + n) * 60.0))
         chars = sum(len(m.text) for m in messages) / len(messages)
-        store.add_many(messages[:8])  # warm-up: first encode allocates
+        store.messages.add_many(messages[:8])  # warm-up: first encode allocates
         t = time.perf_counter()
-        store.add_many(messages[8:batched])
+        store.messages.add_many(messages[8:batched])
         rate = (batched - 8) / (time.perf_counter() - t)
         rows.append([f"{label}, avg {chars:.0f} chars", "Store.add_many (batches of 256)", f"{batched - 8:,}",
                      f"{rate:,.0f}"])
         say(f"  ingest batched, {label}: {rate:,.0f} messages/s (load {load_average()})")
         t = time.perf_counter()
         for message in messages[batched:]:
-            store.add(message)
+            store.messages.add(message)
         rate = len(messages[batched:]) / (time.perf_counter() - t)
         rows.append([f"{label}, avg {chars:.0f} chars", "Store.add (one at a time)", f"{len(messages) - batched:,}",
                      f"{rate:,.0f}"])
         say(f"  ingest one at a time, {label}: {rate:,.0f} messages/s (load {load_average()})")
-    store.checkpoint()
+    store.maintenance.checkpoint()
     size_row = db_size_row("real LoCoMo turns + MiniLM vectors (ingest db)", store)
     store.close()
     return rows, size_row

@@ -87,10 +87,10 @@ class LookupEmbedder:
 
 async def write_chat(path: Path, messages: list[LabelledMessage], vectors: np.ndarray, embedder) -> None:
     async with Memory(path, embedder) as memory:
-        await memory.remember_many([Message(1, i + 1, m.text, role=m.role, created_at=m.created_at,
-                                            sender_name="Ana" if m.role == "user" else "Engram")
-                                    for i, m in enumerate(messages)])
-        await memory.flush()
+        await memory.messages.remember_many([Message(1, i + 1, m.text, role=m.role, created_at=m.created_at,
+                                                     sender_name="Ana" if m.role == "user" else "Engram")
+                                             for i, m in enumerate(messages)])
+        await memory.embeddings.flush()
 
 
 def scaled(messages: list[LabelledMessage], vectors: np.ndarray, n: int, seed: int = 1

@@ -89,7 +89,7 @@ class Housekeeping:
 
     async def checkpoint(self) -> tuple[int, int, int]:
         async with self._lock:
-            result = await self.memory.checkpoint()
+            result = await self.memory.maintenance.checkpoint()
         log.info("checkpoint (busy, wal pages, checkpointed): %s", result)
         return result
 
@@ -97,7 +97,7 @@ class Housekeeping:
         if self.backup_dir is None:
             raise HousekeepingError("no housekeeping.backup_dir is configured")
         async with self._lock:
-            return await self.memory.backup(self.backup_dir, self.config.backup_keep, self.clock())
+            return await self.memory.maintenance.backup(self.backup_dir, self.config.backup_keep, self.clock())
 
     async def apply_retention(self) -> int:
         """Delete messages older than retention_days (0 = keep forever); returns how many went."""
@@ -105,6 +105,6 @@ class Housekeeping:
             return 0
         cutoff = (self.clock() - timedelta(days=self.config.retention_days)).timestamp()
         async with self._lock:
-            deleted = await self.memory.delete_older_than(cutoff)
+            deleted = await self.memory.maintenance.delete_older_than(cutoff)
         log.info("retention: deleted %d messages older than %s days", deleted, self.config.retention_days)
         return deleted

@@ -32,7 +32,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = chat_id_of(update)
     query = args_text(update)
     if message.reply_to_message and not query:
-        if await memory.forget(chat_id, message.reply_to_message.message_id):
+        if await memory.messages.forget(chat_id, message.reply_to_message.message_id):
             await reply_html(update, "Forgotten: that message is no longer in my memory.")
         else:
             await reply_html(update, "I had nothing stored for that message.")

@@ -43,7 +43,7 @@ class InboxQueue(asyncio.Queue):
 
     async def put(self, item: object) -> None:
         known = isinstance(item, Update) and self.memory is not None and \
-            not await self.memory.inbox_add(item.update_id, item.to_json())
+            not await self.memory.inbox.add(item.update_id, item.to_json())
         if known:
             log.info("update %s was delivered again; it is handled once", getattr(item, "update_id", None))
             return
@@ -66,12 +66,12 @@ class EngramApplication(Application):
     async def _handled(self, update: object) -> None:
         queue = self.update_queue
         if isinstance(update, Update) and isinstance(queue, InboxQueue) and queue.memory is not None:
-            await queue.memory.inbox_done(update.update_id)
+            await queue.memory.inbox.done(update.update_id)
 
 
 async def replay(application: Application, memory: Memory) -> int:
     """Queue again every update the inbox holds unhandled (a crash came before its handlers finished)."""
-    left = await memory.inbox_unhandled()
+    left = await memory.inbox.unhandled()
     for _update_id, payload in left:
         update = Update.de_json(json.loads(payload), application.bot)
         await asyncio.Queue.put(application.update_queue, update)  # already in the inbox: not written again
@@ -84,7 +84,7 @@ async def unanswered(assistant: Assistant, memory: Memory, max_age: float) -> li
     """Replies a restart interrupted: for each chat whose last message for the assistant got no answer, if that
     message is younger than max_age seconds, its reply (to be shown by the caller)."""
     replies = []
-    for message in await memory.unanswered(time.time() - max_age):
+    for message in await memory.inbox.unanswered(time.time() - max_age):
         reply = await assistant.answer(message)
         if reply is not None:
             replies.append(reply)

@@ -218,7 +218,7 @@ async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if new is None:  # the new supergroup's own notice (migrate_from_chat_id): the old group's notice moves it
         return
     services = services_of(context)
-    moved = await services.started.memory.move_chat(old, new)
+    moved = await services.started.memory.messages.move_chat(old, new)
     if old in services.access.chats:
         services.access.chats.add(new)
         log.warning("chat %s became supergroup %s: allowed for this run; put %s in telegram.allowed_chat_ids",

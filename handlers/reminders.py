@@ -69,9 +69,9 @@ async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE
     text = confirmation(reminder, parsed)
     sent = await message_of(update).reply_text(text, reply_markup=cancel_keyboard(reminder.id))
     # The confirmation is part of the conversation: the memory knows a reminder was set.
-    await started.memory.remember(Message(sent.chat_id, sent.message_id, text, role="assistant",
-                                           created_at=sent.date.timestamp(),
-                                           meta={"kind": "reminder-set", "reminder_id": reminder.id}))
+    await started.memory.messages.remember(Message(sent.chat_id, sent.message_id, text, role="assistant",
+                                                    created_at=sent.date.timestamp(),
+                                                    meta={"kind": "reminder-set", "reminder_id": reminder.id}))
 
 
 async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -175,11 +175,11 @@ async def natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         try:
             parsed = await started.reminders.detect(chat_id_of(update), text)
         except ParseError as exc:
-            await started.memory.remember(messages.to_memory(message))
+            await started.memory.messages.remember(messages.to_memory(message))
             await message.reply_text(str(exc))
             return
     if parsed is None:
         await messages.on_text(update, context)  # not a request after all: the ordinary path
         return
-    await started.memory.remember(messages.to_memory(message))
+    await started.memory.messages.remember(messages.to_memory(message))
     await _create_and_confirm(update, context, parsed)

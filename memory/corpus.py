@@ -1,7 +1,7 @@
 """A chat's messages as arrays, for the views of a whole chat (topics, its map, timelines).
 
-`Corpora` is a mixin of memory.store.Store (it uses the store's connection), kept apart like memory/search.py:
-store.py writes and reads single messages, this file reads a chat (or a window of it) at once. `ChatReader` reads
+`Corpora` is the store's part for this (memory/store.py), kept apart like memory/search.py: memory/messages.py
+writes and reads single messages, this file reads a chat (or a window of it) at once. `ChatReader` reads
 a chat in another process (the topics worker) over a connection of its own, a chunk of vectors at a time, so that
 neither process holds a big chat's vectors whole (100k messages: 150 MB as float32).
 """
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from memory import db, vectors
-from memory.embedder import Embedder
 from memory.models import MESSAGE_COLUMNS, Message
+from memory.shared import Shared
 
 FOREVER = (0.0, float("inf"))
 CHUNK = 4096  # rows read at a time: 4096 x 384 float32 = 6 MB
@@ -55,11 +55,18 @@ class WindowState:
     kept_upto: int  # messages in the window with id <= the `upto` asked for: fewer than before = some were deleted
 
 
-class Corpora:
-    """Reading a chat at once; the store supplies its connection and embedder."""
+def rows_by_id(conn: Any, ids: Sequence[int]) -> dict[int, Message]:
+    """Messages by row id, of any chat (missing ids are left out)."""
+    rows = db.rows_in(conn, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({{marks}})", ids)
+    return {row[0]: Message.from_row(row) for row in rows}
 
-    _conn: Any
-    embedder: Embedder
+
+class Corpora:
+    """Reading a chat, or a window of it, at once (topics, the map, timelines)."""
+
+    def __init__(self, shared: Shared):
+        self._conn = shared.conn
+        self.embedder = shared.embedder
 
     def chat_corpus(self, chat_id: int, start: float = FOREVER[0], end: float = FOREVER[1]) -> ChatCorpus:
         """Every message of a chat created in [start, end) that has its vector (pending ones are left out)."""
@@ -95,9 +102,18 @@ class Corpora:
         """The chat's messages with these row ids, in the order asked (ids of other chats or deleted ones are
         left out)."""
         wanted = [int(i) for i in ids]
-        rows = db.rows_in(self._conn, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({{marks}})", wanted)
-        found = {m.rowid: m for m in map(Message.from_row, rows) if m.chat_id == chat_id}
+        found = {i: m for i, m in rows_by_id(self._conn, wanted).items() if m.chat_id == chat_id}
         return [found[i] for i in wanted if i in found]
+
+    def chat_vectors(self, chat_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row ids and float32 unit vectors of every message of a chat (a brute-force scan, topics)."""
+        rows = self._conn.execute(
+            "SELECT m.id, v.embedding FROM messages m JOIN message_vectors v ON v.id = m.id WHERE m.chat_id = ? "
+            "ORDER BY m.id", (chat_id,),
+        ).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.array([r[0] for r in rows], dtype=np.int64), vectors.matrix_from_blobs([r[1] for r in rows])
 
 
 def _window_state(conn, chat_id: int, start: float, end: float, upto: int) -> WindowState:

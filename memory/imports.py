@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
 from memory import db, vectors
+from memory.embedded import embedding_input
+from memory.messages import insert
 from memory.migrations import IMPORT_ID_SQL, IMPORT_SOURCE_SQL
 from memory.models import Message
+from memory.shared import Shared
+from memory.threads import Threads
 
 FOREIGN_IDS = -(2**40)  # imported messages with ids of their own are numbered downwards from here
 
@@ -36,16 +39,12 @@ def origin(message: Message) -> tuple[str, int]:
     return str(mark["source"]), int(mark["id"])
 
 
-class Importing:
-    """The store's writes and lookups for imports (memory/store.py mixes this in)."""
+class Imports:
+    """The store's writes and lookups for imports (synchronous: AsyncImports runs them on the database thread)."""
 
-    _conn: Any
-
-    def _insert(self, message: Message) -> int:
-        raise NotImplementedError
-
-    def _transaction(self):
-        raise NotImplementedError
+    def __init__(self, shared: Shared):
+        self._shared = shared
+        self._conn = shared.conn
 
     def imported_ids(self, chat_id: int, source: str, originals: Sequence[int],
                      shared_ids: bool) -> dict[int, int]:
@@ -62,7 +61,7 @@ class Importing:
                 f"AND {IMPORT_ID_SQL} IN ({','.join('?' * len(chunk))})", (chat_id, source, *chunk)))
         return found
 
-    def add_imported(self, messages: Sequence[Message], embedded: np.ndarray, shared_ids: bool) -> int:
+    def add(self, messages: Sequence[Message], embedded: np.ndarray, shared_ids: bool) -> int:
         """Store one batch of imported messages of one chat and one source (meta `import`), with their vectors,
         in one transaction. Messages already there are left as they are; returns how many were added."""
         if not messages:
@@ -70,7 +69,7 @@ class Importing:
         chat_id = messages[0].chat_id
         source = origin(messages[0])[0]
         originals = [origin(m)[1] for m in messages]
-        with self._transaction():
+        with self._shared.transaction():
             present = self.imported_ids(chat_id, source, originals, shared_ids)
             todo = [n for n, original in enumerate(originals) if original not in present]
             if not todo:
@@ -89,6 +88,27 @@ class Importing:
                 if not shared_ids:
                     message = replace(message, message_id=stored_as[originals[n]],
                                       reply_to=stored_as.get(message.reply_to) if message.reply_to else None)
-                rows.append(self._insert(message))
+                rows.append(insert(self._shared, message))
             vectors.insert(self._conn, rows, [chat_id] * len(rows), embedded[todo])
         return len(rows)
+
+
+class AsyncImports:
+    """Imports off the event loop (memory.imports): an importer (bot/importing) embeds a batch on the model thread,
+    then stores it with its vectors in one transaction on the database thread."""
+
+    def __init__(self, threads: Threads, imports: Imports):
+        self._threads = threads
+        self._imports = imports
+
+    async def imported_ids(self, chat_id: int, source: str, originals: Sequence[int],
+                           shared_ids: bool) -> dict[int, int]:
+        return await self._threads.run(self._imports.imported_ids, chat_id, source, originals, shared_ids)
+
+    async def embed(self, messages: Sequence[Message]) -> np.ndarray:
+        """Vectors for messages about to be stored, made as stored messages' are ("Sender: text")."""
+        return await self._threads.embed([embedding_input(m) for m in messages])
+
+    async def add(self, messages: Sequence[Message], vectors: np.ndarray, shared_ids: bool) -> int:
+        """Store a batch of imported messages with their vectors (one transaction); returns how many were new."""
+        return await self._threads.run(self._imports.add, messages, vectors, shared_ids)

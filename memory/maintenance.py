@@ -11,18 +11,25 @@ only when complete: a crash never leaves a half-written file that looks like a b
 
 The checkpoint runs on the memory thread (it needs no second connection); bot/housekeeping.py never runs it
 during a backup, since TRUNCATE would otherwise wait for the backup's read transaction to end.
+
+`Maintenance` is the store's part for this (with the consistency check and retention), `AsyncMaintenance` its
+async face (memory.maintenance).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from memory import db
+from memory import db, vectors
 from memory.errors import MemoryStoreError
+from memory.messages import Messages
+from memory.shared import Shared
+from memory.threads import Threads
 
 log = logging.getLogger(__name__)
 
@@ -95,3 +102,84 @@ def prune_backups(backup_dir: str | Path, keep: int) -> list[Path]:
     for path in doomed:
         path.unlink(missing_ok=True)
     return doomed
+
+
+class Maintenance:
+    """The store's upkeep: the consistency check, the checkpoint and retention (synchronous, on the database
+    thread; backups use a connection of their own, see above)."""
+
+    def __init__(self, shared: Shared, messages: Messages):
+        self._conn = shared.conn
+        self._messages = messages  # retention deletes through it, so the chat sizes stay right
+
+    def check(self) -> dict:
+        """SQLite's integrity check, the keyword index's own check, and whether every message has both its float
+        and its quantised vector or is listed as pending, with nothing left over ("consistent")."""
+        def one(sql: str):
+            return self._conn.execute(sql).fetchone()[0]
+
+        try:
+            self._conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+            keyword_index = "ok"
+        except db.operational_error() as exc:
+            keyword_index = str(exc)
+        # Every message has its vectors or is listed as pending (never both); nothing without a message.
+        with_vector = "SELECT id FROM (SELECT id FROM message_vectors UNION ALL SELECT id FROM pending_vectors)"
+        differ = sum(one(f"SELECT count(*) FROM ({a} {op} {b})") for a, op, b in (
+            ("SELECT id FROM messages", "EXCEPT", with_vector),
+            (with_vector, "EXCEPT", "SELECT id FROM messages"),
+            ("SELECT id FROM message_vectors", "EXCEPT", f"SELECT rowid FROM {vectors.TABLE}"),
+            (f"SELECT rowid FROM {vectors.TABLE}", "EXCEPT", "SELECT id FROM message_vectors"),
+            ("SELECT id FROM message_vectors", "INTERSECT", "SELECT id FROM pending_vectors"),
+        ))
+        return {
+            "integrity": one("PRAGMA integrity_check"),
+            "keyword_index": keyword_index,
+            "messages": one("SELECT count(*) FROM messages"),
+            "vectors": one("SELECT count(*) FROM message_vectors"),
+            "pending_vectors": one("SELECT count(*) FROM pending_vectors"),
+            "keyword_rows": one("SELECT count(*) FROM messages_fts_docsize"),
+            "consistent": differ == 0 and keyword_index == "ok",
+            "journal_mode": one("PRAGMA journal_mode"),
+            "busy_timeout_ms": one("PRAGMA busy_timeout"),
+        }
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        return checkpoint(self._conn)  # the module's function above
+
+    def delete_older_than(self, cutoff: float) -> int:
+        """Retention: delete every message created before `cutoff` (Unix time), in all chats."""
+        deleted = 0
+        for (chat_id,) in self._conn.execute(
+            "SELECT DISTINCT chat_id FROM messages WHERE created_at < ?", (cutoff,)
+        ).fetchall():
+            ids = [i for (i,) in self._conn.execute(
+                "SELECT id FROM messages WHERE chat_id = ? AND created_at < ?", (chat_id, cutoff)
+            )]
+            deleted += self._messages.delete_ids(chat_id, ids)
+        return deleted
+
+
+class AsyncMaintenance:
+    """Housekeeping off the event loop (memory.maintenance), for bot/housekeeping.py and the tools."""
+
+    def __init__(self, threads: Threads, maintenance: Maintenance, path: str | Path):
+        self._threads = threads
+        self._maintenance = maintenance
+        self._path = path
+
+    async def check(self) -> dict:
+        """Integrity and consistency of the database (Maintenance.check)."""
+        return await self._threads.run(self._maintenance.check)
+
+    async def checkpoint(self) -> tuple[int, int, int]:
+        """WAL checkpoint + PRAGMA optimize, on the memory thread."""
+        return await self._threads.run(self._maintenance.checkpoint)
+
+    async def backup(self, backup_dir: str | Path, keep: int, now: datetime | None = None) -> Path:
+        """An online backup from a second connection in a worker thread: the memory thread keeps working."""
+        return await asyncio.to_thread(backup_database, self._path, backup_dir, keep, now)
+
+    async def delete_older_than(self, cutoff: float) -> int:
+        """Retention: delete every message created before `cutoff` (Unix time), in all chats."""
+        return await self._threads.run(self._maintenance.delete_older_than, cutoff)

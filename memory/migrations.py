@@ -198,10 +198,10 @@ def m004_intake(conn) -> None:
 
 
 def m005_embedding_scheme(conn) -> None:
-    """Record how the stored vectors were made (memory/store.py EMBEDDING_SCHEME) next to the model that made them.
+    """Record how the stored vectors were made (memory/embedded.py EMBEDDING_SCHEME) next to the model that made them.
 
     A database from before has vectors of the first scheme (each message embedded with the turn before it):
-    it is recorded as such, and Store.open re-embeds it in the background (memory/store.py _check_model).
+    it is recorded as such, and Store.open re-embeds it in the background (memory/embedded.py Embeddings.check_model).
     """
     conn.execute("CREATE TABLE embedding_scheme (id INTEGER PRIMARY KEY CHECK (id = 1), scheme TEXT NOT NULL)")
     conn.execute("INSERT INTO embedding_scheme (id, scheme) SELECT 1, 'prev-text/v1' FROM embedding_model")

@@ -1,5 +1,5 @@
 """Every SQL statement about reminders: `Reminders`, bound to the store's connection (Store.reminders), called
-on the memory thread (Memory's async reminder methods).
+on the memory's database thread by its async face `AsyncReminders` (memory.reminders).
 
 Times are Unix seconds (UTC). Knows nothing of Telegram: a delivered reminder is a message id and a text.
 
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from memory.db import transaction
 from memory.models import Message, UnknownOutcome
+from memory.threads import Threads
 
 COLUMNS = (
     "id, chat_id, created_by, text, due_at, recurrence, timezone, status, created_at, claim_token, attempts, "
@@ -72,7 +73,7 @@ NextOccurrence = Callable[[Reminder, float], "float | None"]
 
 
 class Reminders:
-    """The reminders table. `add_message` stores a delivery message (Store.add) in the caller's database."""
+    """The reminders table. `add_message` stores a delivery message (Messages.add) in the same database."""
 
     def __init__(self, conn, add_message: Callable[[Message], Message]):
         self._conn = conn
@@ -204,3 +205,47 @@ class Reminders:
                 self.fail(reminder.id, token, "outcome unknown after a restart; not resent")
                 dropped += 1
         return {"finished": finished, "resent": requeued, "dropped": dropped}
+
+
+class AsyncReminders:
+    """The reminders off the event loop (memory.reminders), for bot/reminders: each call one short run of
+    `Reminders` on the database thread, so every write keeps its own commit (the delivery protocol above)."""
+
+    def __init__(self, threads: Threads, reminders: Reminders):
+        self._threads = threads
+        self._reminders = reminders
+
+    async def add(self, *, chat_id: int, created_by: int | None, text: str, due_at: float,
+                  recurrence: str | None, timezone: str, now: float) -> Reminder:
+        return await self._threads.run(self._reminders.create, chat_id=chat_id, created_by=created_by, text=text,
+                                       due_at=due_at, recurrence=recurrence, timezone=timezone, now=now)
+
+    async def get(self, reminder_id: int) -> Reminder | None:
+        return await self._threads.run(self._reminders.get, reminder_id)
+
+    async def pending(self, chat_id: int | None = None) -> list[Reminder]:
+        """One chat's reminders still to come (soonest first), or every chat's pending ones."""
+        if chat_id is None:
+            return await self._threads.run(self._reminders.all_pending)
+        return await self._threads.run(self._reminders.pending_for_chat, chat_id)
+
+    async def due(self, now: float) -> list[Reminder]:
+        return await self._threads.run(self._reminders.due, now)
+
+    async def cancel(self, chat_id: int, reminder_id: int) -> Reminder | None:
+        return await self._threads.run(self._reminders.cancel, chat_id, reminder_id)
+
+    async def claim(self, reminder_id: int, token: str, now: float) -> Reminder | None:
+        return await self._threads.run(self._reminders.claim, reminder_id, token, now)
+
+    async def release(self, reminder_id: int, token: str, error: str) -> bool:
+        return await self._threads.run(self._reminders.release, reminder_id, token, error)
+
+    async def fail(self, reminder_id: int, token: str | None, error: str) -> bool:
+        return await self._threads.run(self._reminders.fail, reminder_id, token, error)
+
+    async def record_delivery(self, reminder: Reminder, token: str, message: Message, next_due: float | None) -> bool:
+        return await self._threads.run(self._reminders.record_delivery, reminder, token, message, next_due)
+
+    async def recover(self, unknown_outcome: UnknownOutcome | str, next_occurrence: NextOccurrence) -> dict[str, int]:
+        return await self._threads.run(self._reminders.recover, unknown_outcome, next_occurrence)

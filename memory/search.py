@@ -1,7 +1,7 @@
 """Search over the store: vector KNN, keyword (FTS5) search, and the hybrid recall that fuses them.
 
-A mixin of memory.store.Store (it uses the store's connection, embedder and fusion parameters), kept apart so
-each file holds one concern: store.py writes and reads messages, this file ranks them.
+The store's part for finding messages (memory/store.py composes it), kept apart so each file holds one concern:
+memory/messages.py writes and reads messages, this file finds and ranks them.
 """
 
 from __future__ import annotations
@@ -9,14 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from memory import db, migrations, recall, vectors
-from memory.embedder import Embedder
+from memory.corpus import rows_by_id
 from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text
 from memory.recall import FusionParams
+from memory.shared import Shared
 from memory.text import keywords, words
 
 DAY = 86400.0
@@ -52,18 +52,19 @@ class Gathered:
     vecs: dict[int, np.ndarray] = field(default_factory=dict)
 
 
-class Searching:
-    """Reading and ranking; the store supplies its connection, embedder and fusion parameters."""
+class Search:
+    """Finding a chat's messages: exact matches, vector and keyword search, and the hybrid recall that fuses them
+    under the fusion parameters (`fusion`, which an evaluation may change between queries)."""
 
-    _conn: Any
-    _chat_sizes: dict[int, int]
-    embedder: Embedder
-    fusion: FusionParams
+    def __init__(self, shared: Shared, fusion: FusionParams | None = None):
+        self._conn = shared.conn
+        self._chat_sizes = shared.chat_sizes
+        self.embedder = shared.embedder
+        self.fusion = fusion or FusionParams()
 
     def get_rows(self, ids: Sequence[int]) -> dict[int, Message]:
         """Messages by row id (missing ids are left out)."""
-        rows = db.rows_in(self._conn, f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({{marks}})", ids)
-        return {row[0]: Message.from_row(row) for row in rows}
+        return rows_by_id(self._conn, ids)
 
     def matching(self, chat_id: int, query: str, limit: int = 100) -> list[Message]:
         """Messages of a chat that contain every word of `query` (after stemming), newest first.
@@ -104,7 +105,7 @@ class Searching:
         wanted = keywords(text)[:32]
         if not wanted:
             return {}, set()
-        n = self.chat_size(chat_id)
+        n = self._chat_sizes.get(chat_id)
         cap = max(self.fusion.min_postings, int(self.fusion.max_postings_fraction * n))
         token = migrations.chat_token(chat_id)
         postings: dict[str, np.ndarray] = {}
@@ -118,19 +119,6 @@ class Searching:
         ids, scores, counts = recall.keyword_scores(postings, max(n, 1))
         exact = set(ids[counts == len(postings)].tolist()) if len(postings) > 1 else set()
         return dict(zip(ids.tolist(), scores.tolist())), exact
-
-    def chat_size(self, chat_id: int) -> int:
-        """Messages in a chat, counted once and then kept up to date by the store's writes (IDF needs it)."""
-        if chat_id not in self._chat_sizes:
-            self._chat_sizes[chat_id] = self._conn.execute("SELECT count(*) FROM messages WHERE chat_id = ?",
-                                                           (chat_id,)).fetchone()[0]
-        return self._chat_sizes[chat_id]
-
-    def _forget_chat_size(self, chat_id: int | None = None) -> None:
-        if chat_id is None:
-            self._chat_sizes.clear()
-        else:
-            self._chat_sizes.pop(chat_id, None)
 
     def recall(
         self,
@@ -236,9 +224,6 @@ class Searching:
             sim = float(g.vecs[i] @ g.qv) if g.qv is not None and i in g.vecs else None
             hits.append(Hit(g.rows[i], scores[i], sim, kws.get(i), vranks.get(i), kranks.get(i)))
         return hits
-
-    def _created_at(self, ids: list[int]) -> dict[int, float]:
-        return dict(db.rows_in(self._conn, "SELECT id, created_at FROM messages WHERE id IN ({marks})", ids))
 
     def _vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
         """Stored vectors by id, decoded in one matrix (vectors.get decodes them one by one)."""

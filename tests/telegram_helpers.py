@@ -53,7 +53,7 @@ async def until_stored(services, chat_id: int, message_id: int, timeout: float =
     """Wait until the bot has stored a message (updates are handled asynchronously)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        message = await services.memory.get(chat_id, message_id)
+        message = await services.memory.messages.get(chat_id, message_id)
         if message is not None:
             return message
         await asyncio.sleep(0.02)

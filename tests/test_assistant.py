@@ -44,7 +44,7 @@ async def test_answer_stores_both_sides_and_uses_recalled_memory(memory):
     demos = len(demo_turns())
     assert [m["content"] for m in sent[1 + demos:-1]] == ["weather talk 4", "weather talk 5"]  # recent_turns=2
     assert "my dog is called Rex" in sent[-1]["content"] and sent[-1]["content"].endswith("what is my dog called")
-    stored = await memory.recent(1, 2)
+    stored = await memory.messages.recent(1, 2)
     assert stored[0].text == "what is my dog called"
     assert stored[1].role == "assistant" and stored[1].text == "Your dog is Rex." and stored[1].reply_to == 10
     assert assistant.last_recall(1) == reply.recalled
@@ -66,11 +66,12 @@ async def test_a_reply_is_kept_only_when_finished_with_the_front_ends_id(memory)
     with pytest.raises(ValueError, match="finished"):
         await assistant.keep(reply, 6)  # not written yet: nothing to keep
     async for _ in assistant.stream(reply):
-        assert await memory.get(1, 6) is None  # never stored while it is being written
+        assert await memory.messages.get(1, 6) is None  # never stored while it is being written
     assert reply.outcome is Outcome.DONE
     kept = await assistant.keep(reply, 6)
-    assert kept is not None and (await memory.get(1, 6)).text == "hello there" and reply.outcome is Outcome.KEPT
-    assert await assistant.keep(reply, 7) is kept and await memory.get(1, 7) is None  # kept once
+    assert kept is not None and reply.outcome is Outcome.KEPT
+    assert (await memory.messages.get(1, 6)).text == "hello there"
+    assert await assistant.keep(reply, 7) is kept and await memory.messages.get(1, 7) is None  # kept once
 
 
 async def test_cancelled_or_failed_reply_is_not_stored(memory):
@@ -89,7 +90,7 @@ async def test_cancelled_or_failed_reply_is_not_stored(memory):
         async for _ in failing.stream(reply):
             pass
     assert reply.outcome is Outcome.FAILED
-    assert [m.role for m in await memory.recent(1, 10)] == ["user", "user"]
+    assert [m.role for m in await memory.messages.recent(1, 10)] == ["user", "user"]
 
 
 async def test_a_burst_gets_one_reply_chats_take_turns_and_the_loop_stays_free(memory):

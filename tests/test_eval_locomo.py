@@ -135,7 +135,7 @@ def test_unreadable_file_is_a_plain_error(tmp_path, capsys, hash_embedder):
     assert "cannot read LoCoMo file" in capsys.readouterr().err
 
 
-# ----- the shipped ranking (memory/recall.py, Store.recall) ---------------------------------------------------------
+# ----- the shipped ranking (memory/recall.py, Search.recall) --------------------------------------------------------
 def test_blend_scales_bm25_by_the_best_and_floors_cosine():
     scores = recall.blend({1: 0.5, 2: -0.2, 3: 0.1}, {1: 4.0, 3: 8.0}, keyword_weight=0.4)
     assert scores[1] == pytest.approx(0.6 * 0.5 + 0.4 * 0.5)
@@ -163,14 +163,14 @@ def test_store_embeds_each_message_once_as_sender_and_text(tmp_path):
     one, batch = Store.open(tmp_path / "a.db", HashEmbedder()), Store.open(tmp_path / "b.db", HashEmbedder())
     try:
         for n, (who, text) in enumerate(texts, start=1):
-            one.add(Message(chat_id=1, message_id=n, text=text, sender_name=who, created_at=100.0))
-        batch.add_many([Message(chat_id=1, message_id=n, text=t, sender_name=w, created_at=100.0)
-                        for n, (w, t) in enumerate(texts, start=1)])
+            one.messages.add(Message(chat_id=1, message_id=n, text=text, sender_name=who, created_at=100.0))
+        batch.messages.add_many([Message(chat_id=1, message_id=n, text=t, sender_name=w, created_at=100.0)
+                                 for n, (w, t) in enumerate(texts, start=1)])
         expected = HashEmbedder().embed_batch(["Bob: Yes"])[0]
         for store in (one, batch):
-            got = store.vector_search(1, expected, 1)
-            assert got[0][0] == store.get(1, 2).id and got[0][1] == pytest.approx(1.0, abs=1e-2)
-            assert store.recorded_scheme() == EMBEDDING_SCHEME
+            got = store.search.vector_search(1, expected, 1)
+            assert got[0][0] == store.messages.get(1, 2).id and got[0][1] == pytest.approx(1.0, abs=1e-2)
+            assert store.embeddings.recorded_scheme() == EMBEDDING_SCHEME
     finally:
         one.close()
         batch.close()
@@ -179,19 +179,19 @@ def test_store_embeds_each_message_once_as_sender_and_text(tmp_path):
 def test_vectors_of_the_previous_scheme_are_made_again_never_mixed(tmp_path):
     path = tmp_path / "old.db"
     store = Store.open(path, HashEmbedder())
-    store.add_many([Message(chat_id=1, message_id=n, text=f"hello number {n}", created_at=100.0 + n)
-                    for n in range(1, 4)])
+    store.messages.add_many([Message(chat_id=1, message_id=n, text=f"hello number {n}", created_at=100.0 + n)
+                             for n in range(1, 4)])
     store.close()
     raw = db.connect(path)
     raw.execute("UPDATE embedding_scheme SET scheme = ?", (LEGACY_SCHEME,))  # as written before this scheme
     raw.close()
     again = Store.open(path, HashEmbedder())
     try:
-        check = again.check()
+        check = again.maintenance.check()
         assert (check["vectors"], check["pending_vectors"]) == (0, 3) and check["consistent"]  # none kept
-        assert again.recorded_scheme() == EMBEDDING_SCHEME
-        assert again.embed_pending() == 3  # what Memory's background queue does while the bot runs
-        assert again.recall(1, "hello number 2", 1)[0].message.message_id == 2
+        assert again.embeddings.recorded_scheme() == EMBEDDING_SCHEME
+        assert again.embeddings.embed_pending() == 3  # what Memory's background queue does while the bot runs
+        assert again.search.recall(1, "hello number 2", 1)[0].message.message_id == 2
     finally:
         again.close()
 
@@ -201,16 +201,16 @@ def test_hybrid_recall_finds_the_answer_after_the_matching_question_and_respects
     try:
         texts = ["what breed is your new dog", "a golden retriever", "lovely weather today", "I bought bread",
                  "the bakery was closed", "trains were late again"]
-        stored = store.add_many([
+        stored = store.messages.add_many([
             Message(chat_id=7, message_id=n, text=t, created_at=1000.0 + n) for n, t in enumerate(texts, start=1)
         ])
-        hits = store.recall(7, "which dog breed", 3, now=2000.0)
+        hits = store.search.recall(7, "which dog breed", 3, now=2000.0)
         ranked = [h.message.text for h in hits]
         assert ranked[0] == "what breed is your new dog"
         assert ranked[1] == "a golden retriever"  # shares no word with the query: found as the next turn
-        excluded = store.recall(7, "which dog breed", 3, exclude_ids=[stored[0].id], now=2000.0)
+        excluded = store.search.recall(7, "which dog breed", 3, exclude_ids=[stored[0].id], now=2000.0)
         assert "what breed is your new dog" not in [h.message.text for h in excluded]
-        assert store.recall(8, "which dog breed", 3) == []  # another chat sees nothing
+        assert store.search.recall(8, "which dog breed", 3) == []  # another chat sees nothing
     finally:
         store.close()
 
@@ -218,11 +218,13 @@ def test_hybrid_recall_finds_the_answer_after_the_matching_question_and_respects
 def test_a_turn_a_day_later_is_not_read_with_the_previous_one(tmp_path):
     store = Store.open(tmp_path / "gap.db", HashEmbedder())
     try:
-        store.add(Message(chat_id=1, message_id=1, text="Is it a puppy?", sender_name="Alice", created_at=100.0))
-        store.add(Message(chat_id=1, message_id=2, text="Yes", sender_name="Bob", created_at=100.0 + 86400))
+        add = store.messages.add
+        add(Message(chat_id=1, message_id=1, text="Is it a puppy?", sender_name="Alice", created_at=100.0))
+        add(Message(chat_id=1, message_id=2, text="Yes", sender_name="Bob", created_at=100.0 + 86400))
         alone = HashEmbedder().embed_batch(["Bob: Yes"])[0]
-        assert store.vector_search(1, alone, 1)[0][1] == pytest.approx(1.0, abs=1e-2)
-        assert store._adjacent_ids(1, [store.get(1, 2).id]) == {store.get(1, 2).id: (None, None)}
+        assert store.search.vector_search(1, alone, 1)[0][1] == pytest.approx(1.0, abs=1e-2)
+        yes = store.messages.get(1, 2).id
+        assert store.search._adjacent_ids(1, [yes]) == {yes: (None, None)}
     finally:
         store.close()
 
@@ -244,14 +246,15 @@ def test_cross_validation_tunes_on_the_others_and_measures_the_held_out(tmp_path
 
 
 def test_rank_of_gathered_candidates_is_recall(tmp_path):
-    """Store.recall is gather + rank: ranking the gathered candidates again gives the same hits."""
+    """Search.recall is gather + rank: ranking the gathered candidates again gives the same hits."""
     store = Store.open(tmp_path / "g.db", HashEmbedder())
     try:
-        store.add_many([Message(chat_id=3, message_id=n, text=t, created_at=1000.0 + 60 * n) for n, t in
-                        enumerate(["the red bike", "a blue bike", "red wine tonight", "bike repair shop"], start=1)])
+        texts = ["the red bike", "a blue bike", "red wine tonight", "bike repair shop"]
+        store.messages.add_many([Message(chat_id=3, message_id=n, text=t, created_at=1000.0 + 60 * n)
+                                 for n, t in enumerate(texts, start=1)])
         for method in ("hybrid", "keyword", "vector"):
-            gathered = store.gather(3, "red bike", 3, method=method, now=5000.0)
-            expected = store.recall(3, "red bike", 3, method=method, now=5000.0)
-            assert [h.message.id for h in store.rank(gathered, 3)] == [h.message.id for h in expected]
+            gathered = store.search.gather(3, "red bike", 3, method=method, now=5000.0)
+            expected = store.search.recall(3, "red bike", 3, method=method, now=5000.0)
+            assert [h.message.id for h in store.search.rank(gathered, 3)] == [h.message.id for h in expected]
     finally:
         store.close()

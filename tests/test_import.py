@@ -59,15 +59,15 @@ async def test_import_stores_then_a_second_import_adds_nothing(memory: Memory):
     chats = load(FIXTURES / "telegram_chat.json").chats
     first = await import_chats(memory, chats, bot_user_id=BOT_ID)
     assert (first.imported, first.present, sum(first.skipped.values())) == (13, 0, 6)
-    stored = await memory.get(HIKING, 3)
+    stored = await memory.messages.get(HIKING, 3)
     assert stored is not None and stored.reply_to == 2 and stored.sender_name == "Bob Lee"
     assert stored.meta["import"] == {"source": f"telegram:{HIKING}", "id": 3}
-    hits = await memory.search(HIKING, "who brings the map and snacks")
+    hits = await memory.messages.search(HIKING, "who brings the map and snacks")
     assert hits[0].message.message_id == 4
     again = await import_chats(memory, chats, bot_user_id=BOT_ID)
     assert (again.imported, again.present) == (0, 13)
-    assert await memory.count(HIKING) == 13
-    assert (await memory.check())["consistent"]
+    assert await memory.messages.count(HIKING) == 13
+    assert (await memory.maintenance.check())["consistent"]
 
 
 async def test_a_newer_export_adds_only_what_is_new(memory: Memory, tmp_path):
@@ -80,10 +80,10 @@ async def test_a_newer_export_adds_only_what_is_new(memory: Memory, tmp_path):
 
 
 async def test_live_messages_of_the_same_supergroup_are_never_overwritten(memory: Memory):
-    live = await memory.remember(Message(chat_id=HIKING, message_id=4, text="live text of message 4"))
+    live = await memory.messages.remember(Message(chat_id=HIKING, message_id=4, text="live text of message 4"))
     summary = await import_chats(memory, load(FIXTURES / "telegram_chat.json").chats)
     assert (summary.imported, summary.present) == (12, 1)
-    kept = await memory.get(HIKING, 4)
+    kept = await memory.messages.get(HIKING, 4)
     assert kept is not None and kept.text == live.text and kept.rowid == live.rowid
 
 
@@ -92,50 +92,50 @@ async def test_whole_account_export_with_chat_picks_and_ids_of_their_own(memory:
     assert exported.kind == "telegram-account"
     assert [c.name for c in exported.chats] == ["Bob Lee", "Book Club", "Saved Messages", "Old Channel"]
     # A live message of the private chat with Bob has the same id as one of the export: different messages.
-    await memory.remember(Message(chat_id=222, message_id=502, text="a live message with a clashing id"))
+    await memory.messages.remember(Message(chat_id=222, message_id=502, text="a live message with a clashing id"))
     picked = exported.pick(["book club", "222"])
     summary = await import_chats(memory, picked)
     assert summary.chats == [("Book Club", -4455), ("Bob Lee", 222)]
     assert (summary.imported, summary.skipped["service"]) == (5, 1)
-    assert (await memory.get(222, 502)).text == "a live message with a clashing id"
-    imported = [m for m in await memory.recent(222, 10) if m.meta and "import" in m.meta]
+    assert (await memory.messages.get(222, 502)).text == "a live message with a clashing id"
+    imported = [m for m in await memory.messages.recent(222, 10) if m.meta and "import" in m.meta]
     assert [m.text for m in imported] == ["Did you book the cabin for the trip?",
                                           "Yes, the cabin near the lake, three nights", "Great, I will bring the kayak"]
     assert all(m.message_id < FOREIGN_IDS for m in imported)
     assert imported[1].reply_to == imported[0].message_id  # the reply points at the id its target got
-    club = await memory.recent(-4455, 10)
+    club = await memory.messages.recent(-4455, 10)
     assert club[1].reply_to == club[0].message_id
     assert (await import_chats(memory, picked)).imported == 0
     with pytest.raises(ImportFileError, match="no chat 'Nope'"):
         exported.pick(["Nope"])
     everything = await import_chats(memory, exported.chats)
     assert everything.imported == 2  # the saved messages and the left channel
-    assert (await memory.get(-1000000000777, 11)).text == "Farewell post: this channel is archived"
+    assert (await memory.messages.get(-1000000000777, 11)).text == "Farewell post: this channel is archived"
 
 
 async def test_into_another_chat_and_into_takes_one_chat(memory: Memory):
     chats = load(FIXTURES / "telegram_chat.json").chats
-    await memory.remember(Message(chat_id=42, message_id=2, text="mine"))
+    await memory.messages.remember(Message(chat_id=42, message_id=2, text="mine"))
     summary = await import_chats(memory, chats, into=42)
-    assert summary.imported == 13 and (await memory.get(42, 2)).text == "mine"
+    assert summary.imported == 13 and (await memory.messages.get(42, 2)).text == "mine"
     with pytest.raises(ImportFileError, match="--into takes one"):
         await import_chats(memory, load(FIXTURES / "telegram_account.json").chats, into=42)
 
 
 async def test_engram_export_round_trips(tmp_path, embedder):
     async with Memory(tmp_path / "a.db", embedder) as source:
-        await source.remember(Message(chat_id=7, message_id=1, text="My dog is called Rex", sender_name="Ana",
-                                      sender_id=7, created_at=1_700_000_000.0))
-        await source.remember(Message(chat_id=7, message_id=2, text="Rex is a good name", role="assistant",
-                                      sender_name="Engram", reply_to=1, created_at=1_700_000_005.0,
-                                      meta={"forwarded_from": {"name": "Bo"}}))
+        await source.messages.remember(Message(chat_id=7, message_id=1, text="My dog is called Rex", sender_name="Ana",
+                                               sender_id=7, created_at=1_700_000_000.0))
+        await source.messages.remember(Message(chat_id=7, message_id=2, text="Rex is a good name", role="assistant",
+                                               sender_name="Engram", reply_to=1, created_at=1_700_000_005.0,
+                                               meta={"forwarded_from": {"name": "Bo"}}))
         document = await actions.export(source, 7)
     path = tmp_path / "engram-chat-7.json"
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     async with Memory(tmp_path / "b.db", embedder) as target:
         summary = await import_chats(target, load(path).chats)
         assert summary.imported == 2
-        moved = await target.recent(7, 10)
+        moved = await target.messages.recent(7, 10)
         assert [(m.message_id, m.text, m.role, m.sender_name, m.created_at, m.reply_to) for m in moved] == [
             (1, "My dog is called Rex", "user", "Ana", 1_700_000_000.0, None),
             (2, "Rex is a good name", "assistant", "Engram", 1_700_000_005.0, 1)]
@@ -158,7 +158,7 @@ async def test_broken_or_wrong_files_get_one_line_and_change_nothing(memory: Mem
         load(path)
     message = str(caught.value)
     assert "\n" not in message and ("Format: JSON" in message or "no messages" in message)
-    assert await memory.count() == 0
+    assert await memory.messages.count() == 0
 
 
 def test_html_folder_and_control_characters_as_telegram_writes_them(tmp_path):

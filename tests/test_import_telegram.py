@@ -59,7 +59,7 @@ async def test_import_a_document_into_its_group_then_search_finds_it_with_date_a
         mark = fake.mark()
         await fake.text(GROUP, "/import", user_id=OWNER, reply_to=document["message_id"])
         assert "0 messages imported, 13 already present" in (await done(fake, GROUP, mark))["text"]
-        assert await services.memory.count(GROUP) == 13
+        assert await services.memory.messages.count(GROUP) == 13
 
 
 async def test_progress_edits_arrive_and_replies_elsewhere_keep_coming(fake, config, monkeypatch):
@@ -81,7 +81,7 @@ async def test_progress_edits_arrive_and_replies_elsewhere_keep_coming(fake, con
         assert len(progress) >= 2 and "of 3,000 messages" in progress[0].params["text"]
         assert "into chat -1000000000555" in fake.calls_of("editMessageText", OWNER, mark)[0].params["text"]
         assert "messages imported" in summary["text"] and not services.importing
-        assert await services.memory.count(-1000000000555) > 2500
+        assert await services.memory.messages.count(-1000000000555) > 2500
 
 
 async def test_strangers_get_nothing_and_big_or_wrong_files_get_a_sentence(fake, config):
@@ -90,7 +90,7 @@ async def test_strangers_get_nothing_and_big_or_wrong_files_get_a_sentence(fake,
         await fake.document(STRANGER, FIXTURE, caption="/import", user_id=STRANGER)
         await command(fake, OWNER, "/start", user_id=OWNER)  # handled after the stranger's document
         await services.settle(10)
-        assert not fake.calls_of("getFile", since=mark) and await services.memory.count() == 0
+        assert not fake.calls_of("getFile", since=mark) and await services.memory.messages.count() == 0
         assert all("import" not in c.params.get("text", "").lower() for c in fake.calls_of("sendMessage", STRANGER))
         mark = fake.mark()
         await fake.document(OWNER, b"{}", caption="/import", user_id=OWNER, file_size=25 * 1024 * 1024)
@@ -101,13 +101,13 @@ async def test_strangers_get_nothing_and_big_or_wrong_files_get_a_sentence(fake,
         await fake.document(OWNER, b"<!DOCTYPE html><html>", file_name="messages.html", caption="/import",
                             user_id=OWNER)
         refused = await done(fake, OWNER, mark)
-        assert "HTML export" in refused["text"] and await services.memory.count() == 0
+        assert "HTML export" in refused["text"] and await services.memory.messages.count() == 0
         usage = await command(fake, OWNER, "/import", user_id=OWNER)
         assert "Usage" in usage["text"]
         member = await command_document(fake, GROUP, FIXTURE, user_id=7777)  # a member of an allowed group
         assert "Only the bot's owners" in member["text"]
         await asyncio.sleep(0.1)
-        assert await services.memory.count() == 0
+        assert await services.memory.messages.count() == 0
 
 
 async def command_document(fake, chat_id: int, content: bytes, user_id: int | None = None, **kw) -> dict:
@@ -124,10 +124,10 @@ async def test_a_whole_account_export_needs_the_chat_named(fake, config):
         sent = await fake.document(OWNER, account, caption="/import", user_id=OWNER)
         asked = await done(fake, OWNER, mark)
         assert "holds 4 chats (Bob Lee, Book Club, Saved Messages, Old Channel)" in asked["text"]
-        assert await services.memory.count() == 0
+        assert await services.memory.messages.count() == 0
         mark = fake.mark()
         await fake.text(OWNER, "/import Book Club", user_id=OWNER, reply_to=sent["message_id"])
         imported = await done(fake, OWNER, mark)
         assert "Book Club → chat 111" in imported["text"] and "2 messages imported" in imported["text"]
-        assert [m.text for m in await services.memory.recent(OWNER, 5)] == [
+        assert [m.text for m in await services.memory.messages.recent(OWNER, 5)] == [
             "Next book: The Left Hand of Darkness", "I loved the chapter on the glacier crossing"]

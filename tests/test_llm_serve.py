@@ -168,7 +168,7 @@ async def fails(assistant: Assistant, message: Message, error=LLMUnavailable, on
 
 
 async def assert_only_the_question_stored(memory: Memory, chat_id: int, reply: Reply) -> None:
-    stored = await memory.recent(chat_id, 20)
+    stored = await memory.messages.recent(chat_id, 20)
     assert reply.outcome is Outcome.FAILED
     assert [m.role for m in stored] == ["user"] * len(stored), [m.text for m in stored]
     assert reply.message.text in [m.text for m in stored]
@@ -177,7 +177,7 @@ async def assert_only_the_question_stored(memory: Memory, chat_id: int, reply: R
 async def assert_next_reply_works(assistant: Assistant, memory: Memory, chat_id: int, message_id: int) -> Reply:
     reply = await assistant.reply_text(Message(chat_id, message_id, "What is the capital of France?"))
     assert reply.outcome is Outcome.KEPT and "paris" in reply.text.lower(), reply.text
-    stored = await memory.recent(chat_id, 20)
+    stored = await memory.messages.recent(chat_id, 20)
     assert stored[-1].role == "assistant" and stored[-1].text == reply.text
     return reply
 
@@ -307,12 +307,12 @@ async def test_telegram_user_sees_a_plain_error_when_the_server_dies_and_the_bot
         await services.settle(20)
         assert_plain(error.params["text"], "closed the connection before the reply was finished")
         assert fake.messages[(alice, first.result["message_id"])]["text"].endswith("…")  # shown as cut short
-        stored = await services.memory.export(alice)
+        stored = await services.memory.messages.export(alice)
         assert [m["role"] for m in stored] == ["user"] and stored[0]["text"] == STORY
 
         await asyncio.to_thread(server.start)  # back: the bot answers again, with no restart of its own
         services.assistant.settings = GenerationSettings(max_new_tokens=16)
         answer = await converse(fake, services, alice, "What is the capital of France?", timeout=60)
         assert "paris" in answer.lower(), answer
-        stored = sorted(await services.memory.export(alice), key=lambda m: m["message_id"])
+        stored = sorted(await services.memory.messages.export(alice), key=lambda m: m["message_id"])
         assert [m["role"] for m in stored] == ["user", "user", "assistant"] and stored[2]["text"] == answer

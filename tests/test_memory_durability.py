@@ -19,8 +19,8 @@ WRITER = textwrap.dedent(
     store = Store.open(sys.argv[1], HashEmbedder(64))
     batch = 0
     while True:
-        store.add_many([Message(1, batch * 50 + i, f"message {batch} {i} " + "words " * 20) for i in range(50)],
-                       batch_size=50)
+        store.messages.add_many([Message(1, batch * 50 + i, f"message {batch} {i} " + "words " * 20)
+                                 for i in range(50)], batch_size=50)
         batch += 1
         print(batch, flush=True)
     """
@@ -46,8 +46,8 @@ def test_kill_mid_batch_leaves_whole_batches(tmp_path):
     try:
         count = consistent(store)
         assert count >= 250 and count % 50 == 0
-        ids = sorted(m["message_id"] for m in store.export(1))
+        ids = sorted(m["message_id"] for m in store.messages.export(1))
         assert ids == list(range(count))
-        assert store.check()["integrity"] == "ok"
+        assert store.maintenance.check()["integrity"] == "ok"
     finally:
         store.close()

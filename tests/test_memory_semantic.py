@@ -29,12 +29,13 @@ async def test_recall_finds_by_meaning_without_shared_words(tmp_path, minilm):
         texts = ["I bought a new car last week", "The banana bread recipe needs three eggs",
                  "My sister lives in Lisbon", "We watched a football match", "The printer is out of ink"]
         # Remembered on different days: separate memories, not one conversation.
-        await memory.remember_many([Message(1, i, t, sender_name="Ana", created_at=1.7e9 + i * 86400)
-                                    for i, t in enumerate(texts)])
-        await memory.remember(Message(2, 1, "automobile dealers are closed on Sunday"))
-        hits = await memory.recall(1, "automobile", 3)
+        await memory.messages.remember_many([Message(1, i, t, sender_name="Ana", created_at=1.7e9 + i * 86400)
+                                             for i, t in enumerate(texts)])
+        await memory.messages.remember(Message(2, 1, "automobile dealers are closed on Sunday"))
+        hits = await memory.messages.recall(1, "automobile", 3)
         assert hits[0].message.text == "I bought a new car last week"
         assert all(h.message.chat_id == 1 for h in hits)
-        assert (await memory.search(1, "Portugal capital city", 1))[0].message.text == "My sister lives in Lisbon"
-        compared = await memory.compare("car", "truck")
-        assert compared["cosine"] > (await memory.compare("car", "banana"))["cosine"]
+        (top,) = await memory.messages.search(1, "Portugal capital city", 1)
+        assert top.message.text == "My sister lives in Lisbon"
+        compared = await memory.embeddings.compare("car", "truck")
+        assert compared["cosine"] > (await memory.embeddings.compare("car", "banana"))["cosine"]

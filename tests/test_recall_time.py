@@ -1,4 +1,4 @@
-"""Time-scoped recall (bot/when/phrases.py + Store.recall): a window boosts, never hides exact words.
+"""Time-scoped recall (bot/when/phrases.py + Search.recall): a window boosts, never hides exact words.
 
 A small chat in Europe/Lisbon over two years where topics come back (the flat, trips, the dentist, the bike,
 mum's birthday); "now" is Wednesday 2 December 2026, 18:00 local. Hash embedder: the model does not matter here.
@@ -46,16 +46,17 @@ CHAT = [
 @pytest.fixture
 def chat(tmp_path):
     store = Store.open(tmp_path / "time.db", HashEmbedder())
-    store.add_many([Message(chat_id=1, message_id=i, text=t, sender_name="Ana", created_at=w) for i, w, t in CHAT])
-    store.set_chat_setting(1, timezone=TZ)
+    store.messages.add_many([Message(chat_id=1, message_id=i, text=t, sender_name="Ana", created_at=w)
+                             for i, w, t in CHAT])
+    store.messages.set_chat_setting(1, timezone=TZ)
     yield store
     store.close()
 
 
 def top(store, query, k=3):
     found = parse_time_phrase(query, datetime.fromtimestamp(NOW, tz=ZoneInfo(TZ)), TZ)
-    hits = store.recall(1, query, k, now=NOW, window=(found.start_ts, found.end_ts) if found else None,
-                        keyword_query=found.query if found else None)
+    hits = store.search.recall(1, query, k, now=NOW, window=(found.start_ts, found.end_ts) if found else None,
+                               keyword_query=found.query if found else None)
     return [h.message.message_id for h in hits]
 
 
@@ -88,21 +89,23 @@ def test_a_window_alone_brings_its_messages(chat):
 
 def test_a_window_is_a_boost_and_can_be_switched_off(chat):
     window = (at(2026, 10, 1, 0), at(2026, 11, 1, 0))  # October
-    hits = chat.recall(1, "the flat", 3, now=NOW, window=window, keyword_query="the flat")
+    hits = chat.search.recall(1, "the flat", 3, now=NOW, window=window, keyword_query="the flat")
     assert hits[0].message.message_id == 9
     assert {10, 12} & {h.message.message_id for h in hits}  # outside the window, still there
-    chat.fusion = FusionParams(time_weight=0.0)
-    off = chat.recall(1, "the flat", 3, now=NOW, window=window, keyword_query="the flat")
-    assert [h.message.message_id for h in off] == [h.message.message_id for h in chat.recall(1, "the flat", 3, now=NOW)]
+    chat.search.fusion = FusionParams(time_weight=0.0)
+    off = chat.search.recall(1, "the flat", 3, now=NOW, window=window, keyword_query="the flat")
+    plain = chat.search.recall(1, "the flat", 3, now=NOW)
+    assert [h.message.message_id for h in off] == [h.message.message_id for h in plain]
 
 
 def test_a_window_never_brings_another_chats_messages(chat):
     # Chat 2 talks about the flat inside the same windows; chat 1's recall and window candidates stay in chat 1.
-    chat.add_many([Message(chat_id=2, message_id=i, text="the flat and the bike and the dentist yesterday",
-                           created_at=at(2026, 12, 1, 9) + i) for i in range(1, 30)])
+    chat.messages.add_many([Message(chat_id=2, message_id=i, text="the flat and the bike and the dentist yesterday",
+                                    created_at=at(2026, 12, 1, 9) + i) for i in range(1, 30)])
     for query in ("the flat yesterday", "what did we talk about yesterday", "the bike last summer"):
         found = parse_time_phrase(query, datetime.fromtimestamp(NOW, tz=ZoneInfo(TZ)), TZ)
-        hits = chat.recall(1, query, 10, now=NOW, window=(found.start_ts, found.end_ts), keyword_query=found.query)
+        hits = chat.search.recall(1, query, 10, now=NOW, window=(found.start_ts, found.end_ts),
+                                  keyword_query=found.query)
         assert hits and all(h.message.chat_id == 1 for h in hits)
 
 
@@ -113,7 +116,8 @@ def test_hostile_time_phrases_and_windows_never_break_recall(chat, text, start, 
     found = parse_time_phrase(text, datetime.fromtimestamp(NOW, tz=ZoneInfo(TZ)), TZ)
     if found is not None:
         assert found.start <= found.end and isinstance(found.label, str)
-    hits = chat.recall(1, text, 3, now=NOW, window=(start, start + span), keyword_query=found.query if found else text)
+    hits = chat.search.recall(1, text, 3, now=NOW, window=(start, start + span),
+                              keyword_query=found.query if found else text)
     assert all(h.message.chat_id == 1 for h in hits)
 
 
@@ -121,8 +125,8 @@ async def test_search_says_which_window_it_used(tmp_path):
     memory = Memory(tmp_path / "search.db", HashEmbedder())
     await memory.start()
     try:
-        await memory.remember_many([Message(1, i, t, sender_name="Ana", created_at=w) for i, w, t in CHAT])
-        await memory.set_chat_setting(1, timezone=TZ)
+        await memory.messages.remember_many([Message(1, i, t, sender_name="Ana", created_at=w) for i, w, t in CHAT])
+        await memory.messages.set_chat_setting(1, timezone=TZ)
         page = await actions.search(memory, 1, "flat last week", now=NOW)
         assert page.window == "23-29 Nov" and page.hits[0].message.message_id == 10
         assert views.search_text(page, text.PLAIN).startswith("Search: flat last week — 23-29 Nov")

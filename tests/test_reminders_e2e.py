@@ -46,7 +46,7 @@ async def test_a_reminder_in_two_seconds_arrives_once_and_is_remembered(fake, co
         assert time.monotonic() - started >= 1.5
         await asyncio.sleep(1.5)
         assert len(delivered(fake, "⏰ take the cake out")) == 1
-        texts = [m["text"] for m in await services.memory.export(ALICE)]
+        texts = [m["text"] for m in await services.memory.messages.export(ALICE)]
         assert "Reminder: take the cake out" in texts
         listing = await command(fake, ALICE, "/reminders")
         assert listing["text"].startswith("No pending reminders")
@@ -102,7 +102,7 @@ async def test_natural_request_is_confirmed_not_answered_by_the_model(fake, conf
         await until_delivered(fake, "⏰ stretch")
         other = await converse(fake, services, ALICE, "what did you remind me about?")
         assert other.startswith("You said: what did you remind me about?")  # a question goes to the model
-        texts = [m["text"] for m in await services.memory.export(ALICE)]
+        texts = [m["text"] for m in await services.memory.messages.export(ALICE)]
         assert "please remind me in 2 seconds to stretch" in texts and "Reminder: stretch" in texts
 
 

@@ -79,7 +79,7 @@ def test_release_puts_it_back_for_a_retry(store):
 def test_recover_finishes_a_recorded_delivery_without_resending(store):
     r = add(store, T0, recurrence="interval 3600")
     claimed = store.reminders.claim(r.id, "tok", T0)
-    store.add(delivery_message(claimed, "tok", 99, "Reminder: call Ana", T0 + 1, False))
+    store.messages.add(delivery_message(claimed, "tok", 99, "Reminder: call Ana", T0 + 1, False))
     # ... and the process died before mark_delivered
     assert store.reminders.recover("resend", next_occurrence) == {"finished": 1, "resent": 0, "dropped": 0}
     after = store.reminders.get(r.id)
@@ -155,7 +155,7 @@ async def test_reminder_fires_once_and_is_remembered(memory, job_queue):
     await chat.wait_for(1)
     await asyncio.sleep(0.6)  # several sweeps later: still once
     assert chat.sent == [(5, "⏰ call Ana")]
-    stored = await memory.recent(5, 10)
+    stored = await memory.messages.recent(5, 10)
     assert [(m.role, m.text, m.message_id) for m in stored] == [("assistant", "Reminder: call Ana", 1001)]
     assert stored[0].meta["reminder_id"] == reminder.id
     assert (await service.pending(5)) == []
@@ -200,9 +200,9 @@ async def test_restart_delivers_missed_late_and_pending_on_time(memory, job_queu
 async def test_crash_mid_send_is_resent_once_flagged(memory, job_queue):
     chat = FakeChat()
     past = datetime.now(timezone.utc).timestamp() - 5
-    r = await memory.add_reminder(chat_id=5, created_by=7, text="pills", due_at=past, recurrence=None,
-                                  timezone="UTC", now=past)
-    await memory.claim_reminder(r.id, "dead-process", past + 1)  # claimed, then the crash
+    r = await memory.reminders.add(chat_id=5, created_by=7, text="pills", due_at=past, recurrence=None,
+                                   timezone="UTC", now=past)
+    await memory.reminders.claim(r.id, "dead-process", past + 1)  # claimed, then the crash
     service = ReminderService(memory, job_queue, chat.send, "UTC", sweep_seconds=0)
     assert (await service.start())["resent"] == 1
     await chat.wait_for(1)
@@ -227,6 +227,6 @@ async def test_send_failures_retry_or_give_up(memory, job_queue, monkeypatch):
     chat.fail_with = DeliveryRejected("Forbidden: bot was blocked by the user")
     blocked = await service.create(5, 7, parse_reminder("in 1 seconds blocked", "UTC", datetime.now(timezone.utc)))
     await asyncio.sleep(1.6)
-    states = [await memory.reminder(flaky.id), await memory.reminder(blocked.id)]
+    states = [await memory.reminders.get(flaky.id), await memory.reminders.get(blocked.id)]
     assert [(x.status, x.attempts) for x in states] == [("sent", 2), ("failed", 1)]
     await service.stop()

@@ -53,7 +53,7 @@ async def test_nothing_recalled_about_the_askers_life_is_answered_without_the_mo
     reply = await assistant.reply_text(Message(1, 2, "What is my brother's name?", sender_name="Ana"))
     assert reply.text == NOT_TOLD and llm.calls == [] and reply.recalled == []  # "dog" is not about a brother
     assert reply.citation is None
-    stored = await memory.recent(1, 5)
+    stored = await memory.messages.recent(1, 5)
     assert stored[-1].role == "assistant" and stored[-1].text == NOT_TOLD
     general = await assistant.reply_text(Message(1, 4, "What is the capital of France?", sender_name="Ana"))
     assert general.text == "Your dog is Rex." and len(llm.calls) == 1  # general knowledge: the model answers

@@ -40,7 +40,7 @@ async def test_a_remembered_fact_reaches_the_reply_and_stays_in_its_chat(assista
     await assistant.keep(reply)
     assert len(chunks) > 1  # streamed, not delivered in one piece
     assert "rex" in reply.text.lower(), reply.prompt.messages
-    assert (await assistant.memory.get(1, 3)).text == reply.text  # the reply is stored
+    assert (await assistant.memory.messages.get(1, 3)).text == reply.text  # the reply is stored
 
     other = await assistant.reply_text(Message(2, 1, "What is my dog's name?", sender_id=8, sender_name="Bo"))
     assert other.recalled == []
@@ -108,4 +108,4 @@ async def test_warming_up_caches_the_fixed_part_of_the_prompt_for_the_first_repl
     await assistant.reply_text(Message(5, 2, "What is my cat called?", sender_name="Ana"))
     stats = assistant.llm.last_stats
     assert stats.reused_tokens >= 300 and stats.reused_tokens >= 0.75 * stats.prompt_tokens
-    assert [m.text for m in await assistant.memory.recent(0, 5)] == []  # the warm-up stored nothing
+    assert [m.text for m in await assistant.memory.messages.recent(0, 5)] == []  # the warm-up stored nothing

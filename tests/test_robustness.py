@@ -48,7 +48,7 @@ async def test_an_update_is_on_disk_before_it_is_queued_and_handled_once(config,
         queue.memory = memory
         update = Update.de_json(update_of(fake, ALICE, "my locker code is 4711", 41), application.bot)
         await queue.put(update)
-        assert [i for i, _ in await memory.inbox_unhandled()] == [41]  # written before put() returned
+        assert [i for i, _ in await memory.inbox.unhandled()] == [41]  # written before put() returned
         await queue.put(update)  # Telegram sends it again (not confirmed yet): queued once
         assert queue.qsize() == 1
     finally:
@@ -74,8 +74,8 @@ async def test_updates_kept_before_a_crash_are_handled_after_the_restart(config,
             assert stored.meta and stored.meta.get(ADDRESSED)
         await fake.wait_for_method("sendMessage", ALICE)
         await services.settle(20)
-        assert await services.memory.inbox_unhandled() == []
-        check = await services.memory.check()
+        assert await services.memory.inbox.unhandled() == []
+        check = await services.memory.maintenance.check()
     assert check["consistent"] and check["messages"] >= 4
     replies = fake.bot_messages(ALICE)
     assert 1 <= len(replies) <= 2 and "my bike is blue" in replies[-1]["text"]  # not one reply per message
@@ -85,13 +85,13 @@ async def test_a_chat_left_unanswered_by_a_restart_is_answered_unless_too_old(co
     memory = Memory(config.resolve(config.storage.path), HashEmbedder(64))
     await memory.start()
     now = time.time()
-    await memory.remember(Message(ALICE, 7, "what was the locker code?", sender_id=ALICE,
-                                  created_at=now - 30, meta={ADDRESSED: True}))
-    await memory.remember(Message(BOB, 9, "an old question", sender_id=BOB,
-                                  created_at=now - 2 * 3600, meta={ADDRESSED: True}))
-    await memory.remember(Message(CAROL, 3, "answered already", sender_id=CAROL, created_at=now - 60,
-                                  meta={ADDRESSED: True}))
-    await memory.remember(Message(CAROL, 4, "the answer", role="assistant", created_at=now - 59))
+    await memory.messages.remember(Message(ALICE, 7, "what was the locker code?", sender_id=ALICE,
+                                           created_at=now - 30, meta={ADDRESSED: True}))
+    await memory.messages.remember(Message(BOB, 9, "an old question", sender_id=BOB,
+                                           created_at=now - 2 * 3600, meta={ADDRESSED: True}))
+    await memory.messages.remember(Message(CAROL, 3, "answered already", sender_id=CAROL, created_at=now - 60,
+                                           meta={ADDRESSED: True}))
+    await memory.messages.remember(Message(CAROL, 4, "the answer", role="assistant", created_at=now - 59))
     await memory.stop()
     async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         await fake.wait_for_method("sendMessage", ALICE)
@@ -119,7 +119,7 @@ async def test_a_burst_gets_one_reply_and_typing_only_while_a_reply_is_written(c
         await fake.wait_for(lambda c: c.method == "sendMessage" and len(fake.calls_of("sendMessage", ALICE)) >= 2,
                             mark, timeout=20)
         await services.settle(20)
-        stored = await services.memory.export(ALICE)
+        stored = await services.memory.messages.export(ALICE)
     replies = [m for m in stored if m["role"] == "assistant"]
     assert len(replies) == 2  # one for "first", one for the whole burst
     assert replies[1]["reply_to"] == burst[-1]["message_id"]
@@ -145,8 +145,8 @@ async def test_shutdown_with_a_backlog_is_quick_and_keeps_every_message(config, 
     memory = Memory(config.resolve(config.storage.path), HashEmbedder(64))
     await memory.start()
     try:
-        assert sum([len(await memory.export(user)) for user in users]) == len(sent)
-        assert (await memory.check())["consistent"]
+        assert sum([len(await memory.messages.export(user)) for user in users]) == len(sent)
+        assert (await memory.maintenance.check())["consistent"]
     finally:
         await memory.stop()
 
@@ -157,7 +157,7 @@ async def test_broken_text_is_stored_visibly_and_searchable(config, fake):
     async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
         reply = await converse(fake, services, ALICE, "half an emoji \ud83d here and \udfff there")
         assert reply.startswith("You said: half an emoji \ufffd here")
-        stored = await services.memory.get(ALICE, 1)
+        stored = await services.memory.messages.get(ALICE, 1)
         assert stored.text == "half an emoji \ufffd here and \ufffd there"
         found = await command(fake, ALICE, "/search emoji \ud800")
         assert "half an emoji \ufffd here" in found["text"]
@@ -175,7 +175,7 @@ async def test_odd_commands_and_buttons_get_clear_answers(config, fake, caplog):
         assert "not a time of day" in (await command(fake, ALICE, "/remind tomorrow at 25:99 x"))["text"]
         refused = await command(fake, ALICE, "remind me to xyzzy at 99:99 on the 45th")
         assert "Usage: /remind" in refused["text"]
-        assert await services.memory.pending_reminders(ALICE) == []
+        assert await services.memory.reminders.pending(ALICE) == []
         assert "Unknown command /frobnicate" in (await command(fake, ALICE, "/frobnicate now"))["text"]
         for data in ("unknown:data", "rem:cancel:99999999999999999999999"):
             mark = fake.mark()

@@ -40,7 +40,7 @@ async def test_startup_sets_the_command_menu_and_private_messages_get_streamed_r
     assert reply == "You said: Hello, my cat is called Tom\nNo memories."
     assert fake.calls_of("sendChatAction", ALICE), "no typing action while generating"
     assert fake.calls_of("editMessageText", ALICE), "the reply was not streamed by editing"
-    stored = await bot.memory.export(ALICE)
+    stored = await bot.memory.messages.export(ALICE)
     user, assistant = sorted(stored, key=lambda m: m["message_id"])
     assert user["text"] == "Hello, my cat is called Tom" and user["sender_id"] == ALICE
     sent_id = fake.bot_messages(ALICE)[0]["message_id"]
@@ -81,7 +81,7 @@ async def test_over_long_reply_arrives_in_several_messages(fake, tmp_path):
     text = "\n".join(f"Line {i}: " + "lorem ipsum dolor sit amet " * 4 for i in range(90))  # ~10k chars
     async with bot_running(config, ScriptedLLM(text, chunk=400), HashEmbedder(64)) as services:
         await converse(fake, services, ALICE, "tell me everything")
-        stored = [m for m in await services.memory.export(ALICE) if m["role"] == "assistant"]
+        stored = [m for m in await services.memory.messages.export(ALICE) if m["role"] == "assistant"]
     shown = fake.bot_messages(ALICE)
     assert len(shown) >= 3 and all(len(m["text"]) <= 4096 for m in shown)
     assert " ".join(" ".join(m["text"] for m in shown).split()) == " ".join(text.split())
@@ -138,8 +138,8 @@ async def test_users_not_on_the_allowlist_get_nothing_stored_and_one_refusal(fak
     to_mallory = [c for c in fake.calls if c.chat_id == MALLORY and c.method.startswith("send")]
     assert len(to_mallory) == 1 and "not on its list" in to_mallory[0].params["text"]
     assert "4242" not in json.dumps([c.params for c in fake.calls if c.chat_id != ALICE])
-    assert (await bot.memory.stats(MALLORY))["messages"] == 0
-    assert (await bot.memory.stats(GROUP))["messages"] == 0
+    assert (await bot.memory.messages.stats(MALLORY))["messages"] == 0
+    assert (await bot.memory.messages.stats(GROUP))["messages"] == 0
     assert fake.calls_of("sendMessage", GROUP) == []
 
 
@@ -236,14 +236,14 @@ async def test_edits_captions_and_forwards_are_remembered(fake, noting_bot):
     photo = await fake.photo(ALICE, "receipt for the blue lamp")
     forwarded = await fake.forwarded(ALICE, "ship it tomorrow", fake.user(77, "Carol"))
     await quiet(fake, bot, ALICE)
-    edited = await bot.memory.get(ALICE, original["message_id"])
+    edited = await bot.memory.messages.get(ALICE, original["message_id"])
     assert edited.text == "the meeting is on Thursday" and edited.edited_at is not None
-    hits = await bot.memory.search(ALICE, "Thursday", 3)
+    hits = await bot.memory.messages.search(ALICE, "Thursday", 3)
     assert hits and hits[0].message.message_id == original["message_id"]
-    assert not [h for h in await bot.memory.search(ALICE, "Monday", 10) if "Monday" in h.message.text]
-    caption = await bot.memory.get(ALICE, photo["message_id"])
+    assert not [h for h in await bot.memory.messages.search(ALICE, "Monday", 10) if "Monday" in h.message.text]
+    caption = await bot.memory.messages.get(ALICE, photo["message_id"])
     assert caption.text == "receipt for the blue lamp" and caption.meta == {"kind": "photo"}
-    fwd = await bot.memory.get(ALICE, forwarded["message_id"])
+    fwd = await bot.memory.messages.get(ALICE, forwarded["message_id"])
     assert fwd.meta["forwarded_from"]["name"] == "Carol" and fwd.meta["forwarded_from"]["user_id"] == 77
 
 
@@ -256,7 +256,8 @@ async def test_forget_a_message_removes_it_from_search_and_recall(fake, noting_b
     answer = await command(fake, ALICE, "/forget", reply_to=target["message_id"])
     assert "Forgotten" in answer["text"]
     assert "1234" not in (await command(fake, ALICE, "/search locker combination"))["text"]
-    assert not [h for h in await bot.memory.recall(ALICE, "locker combination", 10) if "1234" in h.message.text]
+    recalled = await bot.memory.messages.recall(ALICE, "locker combination", 10)
+    assert not [h for h in recalled if "1234" in h.message.text]
     for i in range(5):
         await converse(fake, bot, ALICE, f"filler {i}")
     bot.llm.reply = echo_memories
@@ -271,19 +272,20 @@ async def test_forget_by_query_asks_first_and_forget_all_empties_the_chat(fake, 
         await converse(fake, bot, ALICE, text)
     ask = await command(fake, ALICE, "/forget green tea")
     assert "Forget these" in ask["text"] and "green tea" in ask["text"]
-    assert len([h for h in await bot.memory.search(ALICE, "green tea", 20) if "green tea" in h.message.text]) >= 2
+    found = await bot.memory.messages.search(ALICE, "green tea", 20)
+    assert len([h for h in found if "green tea" in h.message.text]) >= 2
     done = await press(fake, ALICE, ask, button(ask, "yes"))
     assert "Forgotten" in done["text"]
-    left = await bot.memory.export(ALICE)
+    left = await bot.memory.messages.export(ALICE)
     assert not [m for m in left if m["role"] == "user" and "green tea" in m["text"]]
     assert [m for m in left if "tyres" in m["text"]]
 
     ask_all = await command(fake, ALICE, "/forget all")
     cancelled = await press(fake, ALICE, ask_all, button(ask_all, "cancel"))
-    assert "nothing was forgotten" in cancelled["text"] and await bot.memory.export(ALICE)
+    assert "nothing was forgotten" in cancelled["text"] and await bot.memory.messages.export(ALICE)
     ask_all = await command(fake, ALICE, "/forget all")
     await press(fake, ALICE, ask_all, button(ask_all, "yes"))
-    assert await bot.memory.export(ALICE) == []
+    assert await bot.memory.messages.export(ALICE) == []
     assert "Nothing in this chat" in (await command(fake, ALICE, "/search tyres"))["text"]
 
 
@@ -297,9 +299,9 @@ async def test_forget_all_in_a_group_needs_an_admin(fake, tmp_path):
         ask = await command(fake, GROUP, "/forget all", user_id=ALICE)
         await fake.press(GROUP, ask["message_id"], button(ask, "yes"), user_id=BOB)  # not the asker
         await quiet(fake, services, GROUP, probe_user=ALICE)
-        assert await services.memory.export(GROUP)
+        assert await services.memory.messages.export(GROUP)
         await press(fake, GROUP, ask, button(ask, "yes"), user_id=ALICE)
-        assert await services.memory.export(GROUP) == []
+        assert await services.memory.messages.export(GROUP) == []
 
 
 async def test_export_returns_every_stored_message_as_json(fake, bot):
@@ -309,7 +311,7 @@ async def test_export_returns_every_stored_message_as_json(fake, bot):
     document = await command(fake, ALICE, "/export")
     assert document["document"]["file_name"].endswith(".json")
     payload = json.loads(fake.documents[-1]["content"].decode("utf-8"))
-    stored = await bot.memory.export(ALICE)
+    stored = await bot.memory.messages.export(ALICE)
     assert payload["chat_id"] == ALICE and payload["messages"] == stored
     texts = {m["text"] for m in payload["messages"]}
     assert {"first thing", "a photo caption", "second thing"} <= texts
@@ -364,7 +366,7 @@ async def test_a_reply_the_model_fails_midway_is_shown_cut_then_the_error_and_no
         assert partial["text"] == "Once …"  # what had been shown stays, marked as cut short
         assert error["text"] == str(broken)
         assert shown == f"Once …\n{broken}"
-        assert [m["role"] for m in await services.memory.export(ALICE)] == ["user"]
+        assert [m["role"] for m in await services.memory.messages.export(ALICE)] == ["user"]
         llm.fail_with = None  # the server is back: the bot answers the next message as usual
         assert await converse(fake, services, ALICE, "and now?") == "Once upon a time"
 
@@ -426,7 +428,7 @@ async def test_turns_within_one_second_keep_their_order(fake, bot):
     """Telegram dates are whole seconds; replies are stored with sub-second times: order must survive both."""
     for i in range(3):
         await converse(fake, bot, ALICE, f"quick message {i}")
-    recent = await bot.memory.recent(ALICE, 6)
+    recent = await bot.memory.messages.recent(ALICE, 6)
     assert [m.role for m in recent] == ["user", "assistant"] * 3
     assert [m.text for m in recent if m.role == "user"] == [f"quick message {i}" for i in range(3)]
 
@@ -440,10 +442,10 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_memory_and_its_access
         notice = fake._new_message(GROUP, fake.user(BOB, "Bob"), migrate_to_chat_id=supergroup)
         await fake.push(message=notice)
         deadline = asyncio.get_running_loop().time() + 10
-        while (await services.memory.stats(supergroup))["messages"] == 0:
+        while (await services.memory.messages.stats(supergroup))["messages"] == 0:
             assert asyncio.get_running_loop().time() < deadline, "memory was not moved"
             await asyncio.sleep(0.05)
         fake.chats[supergroup] = {"id": supergroup, "type": "supergroup", "title": "Now a supergroup"}
         found = (await command(fake, supergroup, "/search cake", user_id=ALICE))["text"]
         assert "cake on Saturday" in found
-        assert (await services.memory.stats(GROUP))["messages"] == 0
+        assert (await services.memory.messages.stats(GROUP))["messages"] == 0

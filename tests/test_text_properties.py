@@ -40,18 +40,18 @@ def test_any_text_is_stored_searched_exported_and_prompted(text, sender):
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "p.db", HashEmbedder(32))
         try:
-            stored = store.add(Message(5, 1, text, sender_name=sender, created_at=1000.0))
-            assert stored.text == clean_text(text) and store.get(5, 1).text == clean_text(text)
+            stored = store.messages.add(Message(5, 1, text, sender_name=sender, created_at=1000.0))
+            assert stored.text == clean_text(text) and store.messages.get(5, 1).text == clean_text(text)
             assert "\ud800" not in stored.text
             for method in ("hybrid", "keyword", "vector"):
-                assert isinstance(store.recall(5, text, 3, method=method), list)
-            assert isinstance(store.matching(5, text), list)
-            exported = json.dumps(store.export(5), ensure_ascii=False).encode("utf-8")
+                assert isinstance(store.search.recall(5, text, 3, method=method), list)
+            assert isinstance(store.search.matching(5, text), list)
+            exported = json.dumps(store.messages.export(5), ensure_ascii=False).encode("utf-8")
             assert json.loads(exported)[0]["text"] == clean_text(text)
-            hits = store.recall(5, text, 3)
+            hits = store.search.recall(5, text, 3)
             prompt = build_prompt("S", hits, [], Message(5, 2, text, sender_name=sender), word_count, 20_000)
             assert prompt.messages[-1]["content"]
-            assert store.check()["consistent"]
+            assert store.maintenance.check()["consistent"]
         finally:
             store.close()
 
@@ -74,7 +74,7 @@ def test_any_command_argument_gets_an_answer(args):
             memory = Memory(Path(tmp) / "c.db", HashEmbedder(32))
             await memory.start()
             try:
-                await memory.remember(Message(7, 1, "the red door is locked", created_at=1000.0))
+                await memory.messages.remember(Message(7, 1, "the red door is locked", created_at=1000.0))
                 for markup in (text.PLAIN, text.HTML):
                     await answered(lambda: actions.search(memory, 7, args), views.search_text, markup)
                     await answered(lambda: actions.compare(memory, args), views.compare_text, markup)

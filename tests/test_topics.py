@@ -58,7 +58,7 @@ def nmi(truth, labels) -> float:
 # ----- clustering --------------------------------------------------------------------------------------------
 async def test_clustering_recovers_known_topics_and_names_them(memory, service):
     messages, truth = composed(1, 40)
-    await memory.remember_many(messages)
+    await memory.messages.remember_many(messages)
     result = await service.topics(1, (0.0, float("inf")), "all time")
     assert nmi(truth, result.model.labels) >= 0.8
     assert result.model.noise <= 0.1 * len(messages)
@@ -108,7 +108,7 @@ async def test_periods_filter_the_messages(memory, service):
     november, _ = composed(1, 20, start=NOV_1, step=DAY / 4, seed=1)  # 80 messages, 1-21 Nov
     for i, m in enumerate(november):
         m.message_id = 1000 + i
-    await memory.remember_many(october + november)
+    await memory.messages.remember_many(october + november)
     now = NOV_1 + 40 * DAY  # 11 Dec 2026: "last week" is 30 Nov - 6 Dec, empty
     report = await actions.topics(service, 1, "in November", now=now)
     assert report.messages == 80
@@ -125,7 +125,7 @@ async def test_periods_filter_the_messages(memory, service):
 async def test_small_and_empty_chats_get_a_clear_answer(memory, service):
     with pytest.raises(actions.NotEnoughMessages, match=r"Only 0 messages in this chat so far — .* about 50"):
         await actions.topics(service, 5, "")
-    await memory.remember_many(composed(5, 3)[0])  # 12 messages
+    await memory.messages.remember_many(composed(5, 3)[0])  # 12 messages
     with pytest.raises(actions.NotEnoughMessages, match="Only 12 messages in this chat so far"):
         await actions.topics(service, 5, "")
     with pytest.raises(actions.NotEnoughMessages, match="Only 12 messages"):
@@ -140,7 +140,7 @@ async def test_small_and_empty_chats_get_a_clear_answer(memory, service):
 async def test_a_chat_never_sees_another_chats_messages(memory, service):
     ours, _ = composed(1, 20, vocabularies={k: VOCABULARIES[k] for k in ("cooking", "football", "moving")})
     theirs, _ = composed(2, 30, vocabularies={"health": VOCABULARIES["health"]})
-    stored = await memory.remember_many(ours + theirs)
+    stored = await memory.messages.remember_many(ours + theirs)
     report = await actions.topics(service, 1, "")
     assert report.messages == len(ours)
     their_words = set(VOCABULARIES["health"])
@@ -163,8 +163,8 @@ async def test_the_worker_reads_the_chat_in_chunks_and_the_bot_never_loads_it(me
     from memory.corpus import ChatReader
 
     ours, _ = composed(1, 20)
-    await memory.remember_many(ours + composed(2, 5)[0])
-    whole = await memory.chat_corpus(1)
+    await memory.messages.remember_many(ours + composed(2, 5)[0])
+    whole = await memory.messages.chat_corpus(1)
     with ChatReader(memory.path, 1, chunk=7) as chat:  # chunks of 7 rows line up with the ids
         assert chat.ids.tolist() == whole.ids.tolist() and chat.bot.tolist() == [r == "assistant" for r in whole.roles]
         assert np.allclose(np.vstack([block for _, block in chat.chunks()]), whole.vectors)
@@ -175,7 +175,7 @@ async def test_the_worker_reads_the_chat_in_chunks_and_the_bot_never_loads_it(me
     async def never(*args, **kwargs):
         raise AssertionError("the bot's process loaded a whole chat")
 
-    monkeypatch.setattr(memory, "chat_corpus", never)
+    monkeypatch.setattr(memory.messages, "chat_corpus", never)
     report = await actions.topics(service, 1, "")
     assert report.messages == len(ours)
     assert (await actions.topic_map(service, 1, "")).png
@@ -184,7 +184,7 @@ async def test_the_worker_reads_the_chat_in_chunks_and_the_bot_never_loads_it(me
 
 # ----- pictures ----------------------------------------------------------------------------------------------
 async def test_the_pictures_decode_at_the_promised_size(memory, service):
-    await memory.remember_many(composed(1, 30)[0])
+    await memory.messages.remember_many(composed(1, 30)[0])
     picture = await actions.topic_map(service, 1, "")
     image = Image.open(io.BytesIO(picture.png))
     assert image.format == "PNG" and image.size[0] >= 1280 and image.size == (charts.WIDTH_PX, charts.MAP_HEIGHT_PX)
@@ -207,16 +207,16 @@ def test_timeline_counts_every_week_or_month():
 # ----- the cache ---------------------------------------------------------------------------------------------
 async def test_results_are_cached_until_the_chat_grows_or_forgets(memory, service):
     messages, _ = composed(1, 30)
-    await memory.remember_many(messages)
+    await memory.messages.remember_many(messages)
     forever = (0.0, float("inf"))
     first = await service.topics(1, forever, "all time")
     assert (await service.topics(1, forever, "all time")).key == first.key
     more, _ = composed(1, 2, start=NOV_1 + 200 * DAY, seed=3)  # 8 more: under the margin
     for i, m in enumerate(more):
         m.message_id = 500 + i
-    await memory.remember_many(more)
+    await memory.messages.remember_many(more)
     assert (await service.topics(1, forever, "all time")).key == first.key
-    await memory.forget(1, messages[0].message_id)
+    await memory.messages.forget(1, messages[0].message_id)
     after_forget = await service.topics(1, forever, "all time")
     assert after_forget.key != first.key and after_forget.messages == len(messages) + len(more) - 1
 
@@ -226,7 +226,7 @@ async def test_terminal_prints_topics_and_writes_the_map(memory, service, tmp_pa
     from bot.cli.chat import Terminal
     from bot.config import Config
 
-    await memory.remember_many(composed(3, 20)[0])
+    await memory.messages.remember_many(composed(3, 20)[0])
     out = io.StringIO()
     terminal = Terminal(Config(base_dir=tmp_path), 3, "you", out=out)
     terminal.topics = service
@@ -245,7 +245,7 @@ async def test_terminal_prints_topics_and_writes_the_map(memory, service, tmp_pa
 async def test_json_has_the_promised_shape(memory, service):
     from bot.cli.tools import topics_json
 
-    await memory.remember_many(composed(1, 20)[0])
+    await memory.messages.remember_many(composed(1, 20)[0])
     data = topics_json(await actions.topics(service, 1, "", shown=None))
     assert data["messages"] == 80 and isinstance(data["noise"], int)
     assert sum(t["size"] for t in data["topics"]) + data["noise"] == 80
@@ -261,7 +261,7 @@ async def test_a_dead_worker_is_replaced(memory):
 
     service = TopicService(memory)  # in a worker process, as in the bot
     try:
-        await memory.remember_many(composed(1, 15)[0])
+        await memory.messages.remember_many(composed(1, 15)[0])
         first = await service.topics(1, (0.0, float("inf")), "all time")
         (pid,) = service.worker.pids()
         os.kill(pid, signal.SIGKILL)

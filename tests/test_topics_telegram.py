@@ -26,7 +26,7 @@ async def bot(tmp_path, fake):
 
 async def test_topics_answers_with_buttons_and_map_sends_a_photo(fake, bot):
     assert {"topics", "map", "timeline"} <= {c["command"] for c in fake.commands}
-    await bot.memory.remember_many(composed(ALICE, 25)[0])
+    await bot.memory.messages.remember_many(composed(ALICE, 25)[0])
     listing = await command(fake, ALICE, "/topics", timeout=120)
     assert listing["text"].startswith("Topics — all time: 100 messages")
     assert "pasta" in listing["text"] or "garlic" in listing["text"]

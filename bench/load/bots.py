@@ -195,7 +195,7 @@ class _RecordedModel:
 
 
 def check_database(path: Path) -> dict:
-    """memory.Store.check() on a copy of the stopped bot's database (the original stays as the bot left it)."""
+    """Store.maintenance.check() on a copy of the stopped bot's database (the original stays as the bot left it)."""
     from memory import Store
 
     if not path.exists():
@@ -210,6 +210,6 @@ def check_database(path: Path) -> dict:
                 shutil.copyfile(f"{path}{suffix}", f"{copy}{suffix}")
         store = Store.open(copy, _RecordedModel(*(model or ("unknown", 0))))
         try:
-            return store.check()
+            return store.maintenance.check()
         finally:
             store.close()

@@ -76,7 +76,7 @@ class Terminal:
             await llm.start()
             self.assistant = build_assistant(self.config, memory, llm)
             self.topics = build_topics(self.config, memory)
-            count = (await memory.stats(self.chat_id))["messages"]
+            count = (await memory.messages.stats(self.chat_id))["messages"]
             self.say(f"Engram is ready ({time.perf_counter() - started:.1f} s; {count} messages remembered in this "
                      f"chat). Type a message, /help for commands.")
             while True:

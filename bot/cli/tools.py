@@ -158,7 +158,7 @@ def _progress() -> Callable[[int, int], None]:
 
 def main_stats(args) -> int:
     async def run(memory: Memory) -> None:
-        stats = await memory.stats(args.chat_id)
+        stats = await memory.messages.stats(args.chat_id)
         if args.json:
             print(json.dumps(stats, indent=2))
         else:
@@ -193,7 +193,7 @@ def hit_json(hit: Hit) -> dict:
 
 def main_reembed(args) -> int:
     async def run(memory: Memory) -> None:
-        stats = await memory.stats()
+        stats = await memory.messages.stats()
         print(f"{stats['messages']} messages embedded with {stats['embedding_model']} ({stats['embedding_dim']}-d).")
 
     asyncio.run(_with_memory(args, run, on_model_change=OnModelChange.REEMBED))

@@ -67,8 +67,8 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
         raise UsageError("Usage: /search <what you are looking for> (a time works too: /search flat last week)")
     window = await query_window(memory, chat_id, query, time.time() if now is None else now, timezone)
     k = min((page + 1) * page_size + 1, SEARCH_LIMIT)
-    hits = await memory.search(chat_id, query, k, window=(window.start_ts, window.end_ts) if window else None,
-                               keyword_query=window.query if window else None)
+    hits = await memory.messages.search(chat_id, query, k, window=(window.start_ts, window.end_ts) if window else None,
+                                        keyword_query=window.query if window else None)
     shown = hits[page * page_size:(page + 1) * page_size]
     return SearchPage(query, shown, page * page_size + 1, page, len(hits) > (page + 1) * page_size,
                       window.label if window else None)
@@ -78,7 +78,7 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
 async def why(assistant: Assistant, chat_id: int) -> list[Hit]:
     """What was recalled for the last reply in this chat, without what has been forgotten since."""
     return [h for h in assistant.last_recall(chat_id)
-            if await assistant.memory.get(chat_id, h.message.message_id) is not None]
+            if await assistant.memory.messages.get(chat_id, h.message.message_id) is not None]
 
 
 # ----- /compare ------------------------------------------------------------------------------------------------
@@ -96,7 +96,7 @@ async def compare(memory: Memory, text: str) -> Comparison:
     sides = [side.strip() for side in clean_text(text).split("|")]
     if len(sides) != 2 or not all(sides):
         raise UsageError("Usage: /compare <text A> | <text B>")
-    measures = await memory.compare(sides[0], sides[1])
+    measures = await memory.embeddings.compare(sides[0], sides[1])
     return Comparison(sides[0], sides[1], measures["cosine"], measures["euclidean"], measures["dot"])
 
 
@@ -119,13 +119,13 @@ class Stats:
 
 async def stats(assistant: Assistant, chat_id: int, *, with_totals: bool) -> Stats:
     memory = assistant.memory
-    chat = await memory.stats(chat_id)
-    total = await memory.stats()
+    chat = await memory.messages.stats(chat_id)
+    total = await memory.messages.stats()
     report = Stats(
         chat_messages=chat["messages"], by_role=chat["by_role"],
         embedding_model=str(total["embedding_model"] or memory.embedder.name),
         embedding_dim=int(total["embedding_dim"] or memory.embedder.dim),
-        llm_name=getattr(assistant.llm, "name", "?"), recall_seconds=list(memory.recall_latencies),
+        llm_name=getattr(assistant.llm, "name", "?"), recall_seconds=list(memory.messages.recall_latencies),
         first_token_seconds=list(assistant.timings.first_token), reply_seconds=list(assistant.timings.generation),
     )
     if with_totals:
@@ -138,7 +138,7 @@ async def stats(assistant: Assistant, chat_id: int, *, with_totals: bool) -> Sta
 async def export(memory: Memory, chat_id: int) -> dict:
     """This chat's memory as one JSON-ready document (`./engram import` reads it back)."""
     return {"format": EXPORT_FORMAT, "chat_id": chat_id, "exported_at": iso(time.time()),
-            "messages": await memory.export(chat_id)}
+            "messages": await memory.messages.export(chat_id)}
 
 
 # ----- /forget -------------------------------------------------------------------------------------------------
@@ -158,16 +158,16 @@ async def forget_request(memory: Memory, chat_id: int, query: str) -> ForgetRequ
     if not query:
         raise UsageError("Usage: reply to a message with /forget, or /forget <words>, or /forget all")
     if query.lower() == "all":
-        return ForgetRequest(everything=True, count=await memory.count(chat_id))
-    found = await memory.matching(chat_id, query, FORGET_LIMIT)
+        return ForgetRequest(everything=True, count=await memory.messages.count(chat_id))
+    found = await memory.messages.matching(chat_id, query, FORGET_LIMIT)
     return ForgetRequest(everything=False, count=len(found), preview=found, ids=[m.id for m in found if m.id])
 
 
 async def forget(memory: Memory, chat_id: int, request: ForgetRequest) -> int:
     """Carry out a confirmed request; returns the messages deleted."""
     if request.everything:
-        return await memory.forget_chat(chat_id)
-    return await memory.forget_ids(chat_id, request.ids)
+        return await memory.messages.forget_chat(chat_id)
+    return await memory.messages.forget_ids(chat_id, request.ids)
 
 
 # ----- /topics, /map, /timeline --------------------------------------------------------------------------------
@@ -256,7 +256,8 @@ async def _entry(service: TopicService, result: TopicsResult, topic_id: int, exa
         return None
     times = result.times[topic.members]
     # Representatives: nearest the centre, one of each text (a chat repeats itself), forgotten ones left out.
-    found = await service.memory.messages_by_ids(result.chat_id, result.ids[topic.members[:examples * 4]].tolist())
+    found = await service.memory.messages.messages_by_ids(result.chat_id,
+                                                          result.ids[topic.members[:examples * 4]].tolist())
     distinct = list({m.text.lower(): m for m in reversed(found)}.values())[::-1]
     return TopicEntry(topic.id, topic.label, topic.keywords, topic.size, float(times.min()), float(times.max()),
                       distinct[:examples])
@@ -270,7 +271,7 @@ async def topic_page(service: TopicService, chat_id: int, key: str, topic_id: in
         raise UsageError("These topics have expired: send /topics again.")
     topic = result.model.topics[topic_id - 1]
     ids = result.ids[topic.members[page * TOPIC_PAGE:(page + 1) * TOPIC_PAGE]].tolist()
-    shown = await service.memory.messages_by_ids(chat_id, ids)
+    shown = await service.memory.messages.messages_by_ids(chat_id, ids)
     return TopicPage(entry, shown, page * TOPIC_PAGE + 1, page, (page + 1) * TOPIC_PAGE < topic.size)
 
 
@@ -278,7 +279,7 @@ async def topic_map(service: TopicService, chat_id: int, period: str = "", *, ti
                     now: float | None = None) -> Picture:
     """The map of the chat's messages in a period, as a PNG, and its caption."""
     window, label = await period_window(service.memory, chat_id, period, timezone=timezone, now=now)
-    count = (await service.memory.window_state(chat_id, window)).count
+    count = (await service.memory.messages.window_state(chat_id, window)).count
     if count < MIN_MESSAGES:
         raise _too_few(count, label)
     png, caption = await service.map_png(chat_id, window, label)

@@ -110,7 +110,7 @@ async def _embed(memory: Memory, messages: Sequence[Message], gate: Callable[[],
             await gate()
             summary.paused += time.monotonic() - waited
         part = order[start:start + GATE_SLICE]
-        vectors[part] = await memory.embed_messages([messages[n] for n in part])
+        vectors[part] = await memory.imports.embed([messages[n] for n in part])
     return vectors
 
 
@@ -140,12 +140,12 @@ async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int
         state.done += len(chat.entries) - len(messages)  # skipped entries are done at once
         for start in range(0, len(messages), batch_size):
             batch = messages[start:start + batch_size]
-            present = await memory.imported_ids(target, chat.source, [m.message_id for m in batch], shared)
+            present = await memory.imports.imported_ids(target, chat.source, [m.message_id for m in batch], shared)
             new = [m for m in batch if m.message_id not in present]
             added = len(new)
             if new and not dry_run:
                 vectors = await _embed(memory, new, gate, summary)
-                added = await memory.add_imported(new, vectors, shared)
+                added = await memory.imports.add(new, vectors, shared)
             summary.imported += added
             summary.present += len(batch) - added
             state.done += len(batch)

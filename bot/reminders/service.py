@@ -68,8 +68,8 @@ class ReminderService:
     async def start(self) -> dict:
         """Resolve half-delivered reminders, then give every pending one a timer. Returns what was done."""
         now = self.clock().timestamp()
-        report = await self.memory.recover_reminders(self.unknown_outcome, next_occurrence)
-        pending = await self.memory.pending_reminders()
+        report = await self.memory.reminders.recover(self.unknown_outcome, next_occurrence)
+        pending = await self.memory.reminders.pending()
         overdue = 0
         for reminder in pending:
             late = reminder.due_at <= now  # fell due while the bot was down
@@ -102,7 +102,7 @@ class ReminderService:
         if found is None:
             raise ParseError(f"Unknown time zone {tz!r}: use a name like Europe/Lisbon or America/New_York.")
         name = found.key
-        await self.memory.set_chat_setting(chat_id, timezone=name)
+        await self.memory.messages.set_chat_setting(chat_id, timezone=name)
         return name
 
     async def parse(self, chat_id: int, args: str) -> ParsedReminder:
@@ -121,7 +121,7 @@ class ReminderService:
 
     async def create(self, chat_id: int, created_by: int | None, parsed: ParsedReminder) -> Reminder:
         now = self.clock().timestamp()
-        reminder = await self.memory.add_reminder(
+        reminder = await self.memory.reminders.add(
             chat_id=chat_id, created_by=created_by, text=parsed.text, due_at=parsed.due_at.timestamp(),
             recurrence=parsed.recurrence.spec if parsed.recurrence else None, timezone=parsed.timezone, now=now,
         )
@@ -129,11 +129,11 @@ class ReminderService:
         return reminder
 
     async def pending(self, chat_id: int) -> list[Reminder]:
-        return await self.memory.pending_reminders(chat_id)
+        return await self.memory.reminders.pending(chat_id)
 
     async def cancel(self, chat_id: int, reminder_id: int) -> Reminder | None:
         """Cancel one of this chat's reminders; None if it has none active with that id."""
-        cancelled = await self.memory.cancel_reminder(chat_id, reminder_id)
+        cancelled = await self.memory.reminders.cancel(chat_id, reminder_id)
         if cancelled is not None:
             self._unschedule(reminder_id)
         return cancelled
@@ -161,7 +161,7 @@ class ReminderService:
 
     async def _on_sweep(self, context) -> None:
         now = self.clock().timestamp()
-        due = await self.memory.due_reminders(now - 1.0)
+        due = await self.memory.reminders.due(now - 1.0)
         for reminder in due:
             if reminder.id in self._jobs or self._retry_at.get(reminder.id, 0) > now:
                 continue
@@ -173,9 +173,9 @@ class ReminderService:
         """Claim, send, record. True if this call delivered the reminder."""
         now = self.clock()
         token = uuid.uuid4().hex
-        reminder = await self.memory.claim_reminder(reminder_id, token, now.timestamp())
+        reminder = await self.memory.reminders.claim(reminder_id, token, now.timestamp())
         if reminder is None:
-            current = await self.memory.reminder(reminder_id)
+            current = await self.memory.reminders.get(reminder_id)
             if current is not None and current.status == "pending" and current.due_at > now.timestamp():
                 self._schedule(current)  # the timer went off early (clock change): wait for the real time
             return False
@@ -185,13 +185,13 @@ class ReminderService:
         except DeliveryRejected as exc:
             log.warning("reminder %s cannot be delivered: %s", reminder.id, exc)
             error = str(exc)[:500]
-            await self.memory.fail_reminder(reminder.id, token, error)
+            await self.memory.reminders.fail(reminder.id, token, error)
             return False
         except Exception as exc:  # network, flood limit, server error: try again later, never lose it
             delay = retry_after_seconds(exc) or RETRY_DELAYS[min(reminder.attempts, len(RETRY_DELAYS)) - 1]
             log.warning("reminder %s: sending failed (%s); retrying in %.0f s", reminder.id, exc, delay)
             error = repr(exc)[:500]
-            await self.memory.release_reminder(reminder.id, token, error)
+            await self.memory.reminders.release(reminder.id, token, error)
             self._schedule_retry(reminder, late, self.clock().timestamp() + delay)
             return False
         sent_at = self.clock()
@@ -199,14 +199,14 @@ class ReminderService:
         message = delivery_message(reminder, token, message_id, texts.memory_text(reminder, late),
                                    sent_at.timestamp(), late)
         try:
-            await self.memory.record_delivery(reminder, token, message, next_due)
+            await self.memory.reminders.record_delivery(reminder, token, message, next_due)
         except Exception:  # it was sent; the start-up recovery resolves the 'sending' row
             log.exception("reminder %s was sent but could not be recorded", reminder.id)
             return True
         self.deliveries += 1
         self._retry_at.pop(reminder.id, None)
         if next_due is not None:
-            current = await self.memory.reminder(reminder.id)
+            current = await self.memory.reminders.get(reminder.id)
             if current is not None and current.status == "pending":
                 self._schedule(current)
         return True

@@ -134,10 +134,10 @@ class Assistant:
 
     # ----- storing without replying ----------------------------------------------------------------------------
     async def remember(self, message: Message) -> Message:
-        return await self.memory.remember(message)
+        return await self.memory.messages.remember(message)
 
     async def edit(self, chat_id: int, message_id: int, text: str, edited_at: float | None = None) -> Message | None:
-        return await self.memory.edit(chat_id, message_id, text, edited_at)
+        return await self.memory.messages.edit(chat_id, message_id, text, edited_at)
 
     # ----- replying ----------------------------------------------------------------------------------------------
     async def answer(self, message: Message) -> Reply | None:
@@ -146,7 +146,7 @@ class Assistant:
         message = replace(message, meta={**(message.meta or {}), ADDRESSED: True})
         self._arriving += 1  # busy from now on: an import stops taking the model for itself while it is stored
         try:
-            stored = await self.memory.remember(message)
+            stored = await self.memory.messages.remember(message)
         finally:
             self._arriving -= 1
         chat_id = stored.chat_id
@@ -202,7 +202,7 @@ class Assistant:
         if not reply.text:
             return None
         chat_id = reply.chat_id
-        reply.stored = await self.memory.remember(
+        reply.stored = await self.memory.messages.remember(
             Message(
                 chat_id=chat_id,
                 message_id=message_id if message_id is not None else await self.next_message_id(chat_id),
@@ -222,15 +222,15 @@ class Assistant:
         chat_id = message.chat_id
         burst = reply.messages[-MAX_BURST:-1]  # earlier messages of a burst: turns right before the last one
         answering = {m.rowid for m in reply.messages}
-        since = (await self.memory.chat_settings(chat_id))["context_since"]
+        since = (await self.memory.messages.chat_settings(chat_id))["context_since"]
         turns = self.recall.recent_turns
-        recent = [m for m in await self.memory.recent(chat_id, turns + len(answering), since)
+        recent = [m for m in await self.memory.messages.recent(chat_id, turns + len(answering), since)
                   if m.rowid not in answering]
         recent = (recent[-turns:] if turns else []) + burst
         earlier = [m.text for m in burst[-(MAX_BURST_QUERY - 1):]]
         # "what did I say last week about the flat": last week is a window (a boost in recall), not keywords
         window = await query_window(self.memory, chat_id, message.text, message.created_at, self.timezone)
-        hits = await self.memory.recall(
+        hits = await self.memory.messages.recall(
             chat_id, " ".join([*earlier, message.text]), 2 * self.recall.k,
             exclude_ids=[*answering, *(m.rowid for m in recent)],
             window=(window.start_ts, window.end_ts) if window else None,
@@ -329,10 +329,10 @@ class Assistant:
 
     async def reset(self, chat_id: int) -> None:
         """Start a fresh short-term context: recent turns before now leave the prompt; memory stays."""
-        await self.memory.set_chat_setting(chat_id, context_since=time.time())
+        await self.memory.messages.set_chat_setting(chat_id, context_since=time.time())
 
     async def next_message_id(self, chat_id: int) -> int:
-        return await self.memory.next_message_id(chat_id)
+        return await self.memory.messages.next_message_id(chat_id)
 
 
 def select_memories(hits: list[Hit], recall: RecallConfig) -> list[Hit]:

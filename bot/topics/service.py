@@ -164,7 +164,8 @@ class TopicService:
             if cached is not None and await self._still_good(cached):
                 self._results.move_to_end((chat_id, window))
                 return cached
-            await self.memory.flush(chat_id)  # the worker reads the vectors stored: embed the pending ones first
+            # the worker reads the vectors stored: embed the pending ones first
+            await self.memory.embeddings.flush(chat_id)
             started = time.perf_counter()
             model, ids, times, bot, state = await self.worker.run(chat_topics, str(self.memory.path), chat_id, window)
             result = TopicsResult(secrets.token_hex(4), chat_id, window, period, model, ids, times, bot, state,
@@ -175,7 +176,7 @@ class TopicService:
             return result
 
     async def _still_good(self, result: TopicsResult) -> bool:
-        now = await self.memory.window_state(result.chat_id, result.window, result.state.max_id)
+        now = await self.memory.messages.window_state(result.chat_id, result.window, result.state.max_id)
         grown = now.count - result.state.count
         if result.state.count < clustering.MIN_MESSAGES:  # "only 12 so far": the 13th changes the answer
             return grown == 0 and now.kept_upto == result.state.count
@@ -211,8 +212,8 @@ class TopicService:
 
     async def query_timeline(self, chat_id: int, query: str, zone: str) -> Timeline:
         """How often messages close to `query` (or containing all its words) came up, over the whole chat."""
-        (vector,) = await self.memory.embed([query])
-        times = await self.memory.times_matching(chat_id, vector, QUERY_SIMILARITY, query.lower().split())
+        (vector,) = await self.memory.embeddings.embed([query])
+        times = await self.memory.messages.times_matching(chat_id, vector, QUERY_SIMILARITY, query.lower().split())
         return count_by_period(times, zone)
 
     async def timeline_png(self, timeline: Timeline, title: str) -> bytes:

@@ -24,7 +24,7 @@ def zone(name: str) -> ZoneInfo | None:
 
 async def chat_timezone(memory: Memory, chat_id: int, default: str) -> str:
     """The zone a chat set with /timezone, else the configured default (reminders.timezone)."""
-    return (await memory.chat_settings(chat_id)).get("timezone") or default
+    return (await memory.messages.chat_settings(chat_id)).get("timezone") or default
 
 
 async def query_window(memory: Memory, chat_id: int, text: str, at: float, default_tz: str) -> TimeWindow | None:
