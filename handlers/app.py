@@ -36,7 +36,8 @@ from bot.config import Config, load_config
 from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
 from bot.llm import LLM, build_llm
-from bot.reminders.service import ReminderService, telegram_sender
+from bot.reminders.service import ChatScope, ReminderService
+from bot.reminders.timers import JobQueueTimers
 from bot.services import build_assistant, build_embedder, build_memory, build_topics
 from handlers import access, commands, forget, importing, messages, reminders, topics
 from handlers.access import AccessPolicy
@@ -48,7 +49,9 @@ from memory import Embedder, Memory
 
 log = logging.getLogger(__name__)
 
-MENU = commands.COMMANDS + importing.COMMANDS + topics.COMMANDS + reminders.COMMANDS  # setMyCommands
+MENU = commands.COMMANDS  # setMyCommands: bot/commands/table.py's commands that Telegram offers
+# Telegram has no chat 0: reminders of the terminal chat's default chat are the terminal's to deliver.
+TELEGRAM_CHATS = ChatScope(besides=frozenset({chat.DEFAULT_CHAT_ID}))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -195,8 +198,9 @@ async def _post_init(application: Application) -> None:
     await services.assistant.warm_up()  # the first reply's fixed prompt part comes from the cache (~0.8 s now)
     services.topics = build_topics(config, services.memory)
     if services.reminders is None:
-        services.reminders = ReminderService.from_config(services.memory, application.job_queue,
-                                                         telegram_sender(application.bot), config)
+        services.reminders = ReminderService.from_config(services.memory, JobQueueTimers(application.job_queue),
+                                                         reminders.telegram_sender(application.bot), config,
+                                                         chats=TELEGRAM_CHATS)
     await services.reminders.start()
     services.housekeeping = Housekeeping.from_config(services.memory, config)
     services.housekeeping.schedule(application.job_queue)

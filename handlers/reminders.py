@@ -1,8 +1,9 @@
 """Reminder commands: /remind, /reminders, /cancel, /timezone, the cancel buttons, and natural requests.
 
-Thin: parsing, storage and delivery are bot.reminders.ReminderService (services.reminders). Access control has
-already run (handlers/access.gate, group -1). Replies are plain text: reminder texts come from users and are
-shown as they are, with no markup to escape.
+Thin: parsing, storage, delivery and every answer's words are bot.reminders (ReminderService as
+services.reminders, texts), the same as in the terminal chat; here are only Telegram's parts: the buttons, and
+`telegram_sender`. Access control has already run (handlers/access.gate, group -1). Replies are plain text:
+reminder texts come from users and are shown as they are, with no markup to escape.
 
 Natural requests ("remind me to call Ana tomorrow at 10") are caught by a text handler registered just before
 the ordinary one (handlers/messages.on_text) in the same group. When the text is a request, the user's message is
@@ -13,31 +14,24 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.commands.actions import id_argument
-from bot.reminders import ParseError
+from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.parse import REQUEST_WORDS
-from bot.reminders.texts import list_line, local_time
+from bot.reminders.service import DeliveryRejected, Send
 from handlers.context import args_text, services_of
-from memory import Message
+from memory.reminders import Reminder
 
 log = logging.getLogger(__name__)
 
-# (command, description) for the menu and /help.
-COMMANDS: list[tuple[str, str]] = [
-    ("remind", "<when> <what> — e.g. /remind tomorrow at 9 call Ana"),
-    ("reminders", "this chat's pending reminders"),
-    ("cancel", "<id> — cancel a reminder"),
-    ("timezone", "[Europe/Lisbon] — show or set this chat's time zone"),
-]
 CANCEL_PREFIX = "rem:cancel:"
 NATURAL_FILTER = filters.Regex(REQUEST_WORDS)
-MAX_LISTED = 20
 
 
-def register(application) -> None:
+def register(application: Application) -> None:
     """Add the reminder handlers. Call before the ordinary text handler is added (natural requests go first)."""
     application.add_handler(CommandHandler("remind", remind))
     application.add_handler(CommandHandler("reminders", list_reminders))
@@ -53,24 +47,27 @@ def cancel_keyboard(reminder_id: int, label: str = "Cancel") -> InlineKeyboardMa
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{CANCEL_PREFIX}{reminder_id}")]])
 
 
-def confirmation(reminder, parsed) -> str:
-    """'OK, I will remind you on Fri 24 Dec 2026 20:00 (Europe/Lisbon): presents' (+ the rule, + the id)."""
-    when = f"{local_time(parsed.due_at, parsed.timezone)} ({parsed.timezone})"
-    rule = f", then {parsed.recurrence.describe()}" if parsed.recurrence else ""
-    return (f"⏰ OK, I will remind you on {when}{rule}: {parsed.text}\n"
-            f"(#{reminder.id}; /cancel {reminder.id} to cancel)")
+def telegram_sender(bot: Bot) -> Send:
+    """A `send` for ReminderService that uses a PTB Bot and sorts its errors into retry / give up."""
+
+    async def send(chat_id: int, text: str) -> int:
+        try:
+            message = await bot.send_message(chat_id, text)
+        except (Forbidden, BadRequest) as exc:  # blocked, kicked, chat not found: a retry gets the same answer
+            raise DeliveryRejected(str(exc)) from exc
+        return message.message_id
+
+    return send
 
 
-async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed) -> None:
+async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: ParsedReminder) -> None:
     services = services_of(context)
     user = update.effective_user
     reminder = await services.reminders.create(update.effective_chat.id, user.id if user else None, parsed)
-    text = confirmation(reminder, parsed)
+    text = texts.confirmation(reminder, parsed)
     sent = await update.effective_message.reply_text(text, reply_markup=cancel_keyboard(reminder.id))
-    # The confirmation is part of the conversation: the memory knows a reminder was set.
-    await services.memory.remember(Message(sent.chat_id, sent.message_id, text, role="assistant",
-                                           created_at=sent.date.timestamp(),
-                                           meta={"kind": "reminder-set", "reminder_id": reminder.id}))
+    await services.reminders.remember_confirmation(sent.chat_id, sent.message_id, text, reminder,
+                                                   sent.date.timestamp())
 
 
 async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -86,40 +83,28 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reminders: the pending ones, each with a cancel button."""
-    services = services_of(context)
-    chat_id = update.effective_chat.id
-    pending = await services.reminders.pending(chat_id)
-    if not pending:
-        await update.effective_message.reply_text("No pending reminders. Set one with /remind <when> <what>.")
-        return
-    tz = await services.reminders.timezone_for(chat_id)
-    shown = pending[:MAX_LISTED]
-    lines = [list_line(r, tz) for r in shown]
-    if len(pending) > len(shown):
-        lines.append(f"… and {len(pending) - len(shown)} more.")
-    buttons = [[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"{CANCEL_PREFIX}{r.id}")] for r in shown]
-    await update.effective_message.reply_text("Pending reminders:\n" + "\n".join(lines),
-                                              reply_markup=InlineKeyboardMarkup(buttons))
+    listing = await services_of(context).reminders.listing(update.effective_chat.id)
+    buttons = [[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"{CANCEL_PREFIX}{r.id}")]
+               for r in listing.shown]
+    await update.effective_message.reply_text(listing.text(),
+                                              reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel <id>: cancel one of this chat's reminders."""
-    reminder_id = id_argument(args_text(update))
-    if reminder_id is None:
-        await update.effective_message.reply_text("Usage: /cancel <id> (the ids are in /reminders)")
+    try:
+        cancelled = await services_of(context).reminders.cancel_command(update.effective_chat.id, args_text(update))
+    except ParseError as exc:
+        await update.effective_message.reply_text(str(exc))
         return
-    cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, reminder_id)
-    if cancelled is None:
-        await update.effective_message.reply_text(f"There is no pending reminder #{reminder_id} in this chat.")
-    else:
-        await update.effective_message.reply_text(f"Cancelled #{cancelled.id}: {cancelled.text}")
+    await update.effective_message.reply_text(texts.cancelled_text(cancelled))
 
 
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The Cancel button under a confirmation or a /reminders list."""
     query = update.callback_query
     reminder_id = id_argument(query.data[len(CANCEL_PREFIX):])
-    cancelled = None
+    cancelled: Reminder | None = None
     if reminder_id is not None:
         cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, reminder_id)
     if cancelled is None:
@@ -127,7 +112,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     await query.answer(f"Cancelled #{reminder_id}")
     if query.message is not None and query.message.text:  # keep the text, mark the line, drop the button
-        await query.edit_message_text(f"{query.message.text}\n✖ Cancelled #{reminder_id}: {cancelled.text}",
+        await query.edit_message_text(f"{query.message.text}\n✖ {texts.cancelled_text(cancelled)}",
                                       reply_markup=_without_button(query.message.reply_markup, query.data))
 
 
@@ -141,21 +126,12 @@ def _without_button(markup, data: str):
 
 async def set_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/timezone [Area/City]: show or set the zone reminders of this chat are read in."""
-    services = services_of(context)
-    chat_id = update.effective_chat.id
-    arg = args_text(update)
-    if not arg:
-        tz = await services.reminders.timezone_for(chat_id)
-        await update.effective_message.reply_text(
-            f"This chat's time zone is {tz}. Change it with /timezone Europe/Lisbon (an IANA name).")
-        return
     try:
-        name = await services.reminders.set_timezone(chat_id, arg)
+        answer = await services_of(context).reminders.timezone_command(update.effective_chat.id, args_text(update))
     except ParseError as exc:
         await update.effective_message.reply_text(str(exc))
         return
-    await update.effective_message.reply_text(
-        f"Time zone set to {name}. New reminders are read in it; existing ones keep their time.")
+    await update.effective_message.reply_text(answer.text())
 
 
 async def natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
