@@ -49,7 +49,7 @@ def main(args: argparse.Namespace) -> int:
     inputs = [f"{rng.choice(names)}: {text}" for text in texts]
     tokenizer = AutoTokenizer.from_pretrained(resolve_model(config.embedding.model))
     lengths = [len(tokenizer(t, truncation=True, max_length=256)["input_ids"]) for t in inputs]
-    embedder = build_embedder(config)
+    embedder, size = build_embedder(config), config.embedding.batch_size  # its batches are the configured size
     embedder.embed_batch(inputs[:32])  # warm-up
 
     def slices(window: int) -> Callable[[], None]:
@@ -68,8 +68,7 @@ def main(args: argparse.Namespace) -> int:
     ways = {f"slices of {GATE_SLICE}, arrival order": (slices(0), padded(lengths, 0, GATE_SLICE)),
             f"slices of {GATE_SLICE} of sorted batches of {BATCH} (the import)": (slices(BATCH),
                                                                                padded(lengths, BATCH, GATE_SLICE)),
-            f"calls of {BATCH} (sorted by the model, batches of {embedder.batch_size})":
-                (whole_calls, padded(lengths, BATCH, embedder.batch_size))}
+            f"calls of {BATCH} (sorted by the model, batches of {size})": (whole_calls, padded(lengths, BATCH, size))}
     rates: dict[str, list[float]] = {name: [] for name in ways}
     say(f"{len(inputs)} texts, {statistics.mean(lengths):.1f} tokens on average; load {load_average()}")
     for _ in range(args.rounds):

@@ -74,6 +74,8 @@ def quantised(folder: Path, work: Path, which: str) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
+    from transformers import PreTrainedModel
+
     config = load_config(args.config)
     source = resolve_model(config.embedding.model)
     cache = config.resolve(config.llm.cache_dir)
@@ -84,7 +86,9 @@ def main(args: argparse.Namespace) -> int:
     size = config.embedding.batch_size
     torch_model = SentenceTransformerEmbedder(config.embedding.model, batch_size=size)
     tokens = [len(ids) for ids in torch_model._model.tokenizer(inputs, truncation=True, max_length=256)["input_ids"]]
-    per_token = flops_per_token(torch_model._model[0].auto_model.config)
+    encoder = torch_model._model[0].auto_model  # sentence-transformers' Transformer module wraps the model
+    assert isinstance(encoder, PreTrainedModel)
+    per_token = flops_per_token(encoder.config)
     onnx_model = OnnxEmbedder(config.embedding.model, source, cache, batch_size=size)
     two_threads = OnnxEmbedder(config.embedding.model, source, cache, batch_size=size, workers=1, threads=0)
     graph = "fused graph" if onnx_model.fused else "plain graph"
@@ -111,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
                 rates[name].append(len(inputs) / (time.perf_counter() - started))
     peak = peak_gflops()
     floor = peak * 1e9 / (per_token * statistics.mean(tokens))
-    result = {"texts": len(inputs), "mean_tokens": round(statistics.mean(tokens), 1),
+    result: dict = {"texts": len(inputs), "mean_tokens": round(statistics.mean(tokens), 1),
               "mflop_per_token": round(per_token / 1e6, 1), "peak_gflops": round(peak),
               "peak_rate": round(floor), "load": load_average(),
               "runtimes": {name: {"rate": round(statistics.median(rates[name]), 1),

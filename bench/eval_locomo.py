@@ -98,7 +98,9 @@ def asks(store: Store, conversations: list[Conversation]) -> list[Ask]:
     """Every question with at least one valid evidence turn, ready to ask."""
     found = [(chat_id, conv, q) for chat_id, conv in enumerate(conversations, start=1)
              for q in conv.questions if q.evidence]
-    vectors = store.embedder.embed_batch([q.question for _, _, q in found]) if found else []
+    if not found:
+        return []
+    vectors = store.embedder.embed_batch([q.question for _, _, q in found])
     out = []
     for (chat_id, conv, q), vector in zip(found, vectors):
         now = conv.last_time + 86400.0
@@ -143,7 +145,8 @@ def cross_validate(store: Store, conversations: list[Conversation], grid: dict |
     base = dataclasses.asdict(store.fusion)
     metrics = [[a.metrics(store.rank(g, TOP_K, FusionParams(**{**base, **s}))) for a, g in zip(questions, gathered)]
                for s in settings]
-    folds, pooled = [], []
+    folds: list[dict] = []
+    pooled = []
     for held_out in range(1, len(conversations) + 1):
         train = [n for n, a in enumerate(questions) if a.chat_id != held_out and a.question.category in HEADLINE]
         test = [n for n, a in enumerate(questions) if a.chat_id == held_out]

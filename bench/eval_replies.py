@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bench.common import load_average, say
 from bench.replies_suite import BEHAVIOURS, CASES, Case
-from bot.config import load_config
+from bot.config import LLMBackend, load_config
 from bot.llm import build_llm
 from bot.services import build_assistant, build_embedder
 from memory import Memory, Message
@@ -199,7 +199,7 @@ def main(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     rows = rescore(args.rescore, cases) if args.rescore else asyncio.run(run_suite(config, cases))
     summary = summarise(rows)
-    summary.update(model=config.llm.model if config.llm.backend == "transformers" else config.llm.openai.model,
+    summary.update(model=config.llm.model if config.llm.backend is LLMBackend.TRANSFORMERS else config.llm.openai.model,
                    seconds=round(time.perf_counter() - began, 1), load=load_average())
     if args.rescore:
         summary["model"] = f"replies of {args.rescore}"

@@ -136,9 +136,10 @@ async def probe(memory: Memory, assistant, question: str, message_id: int) -> fl
     reply = await assistant.answer(Message(chat_id=PROBE_CHAT, message_id=message_id, text=question,
                                            sender_name="Probe"))
     first = None
-    async for _chunk in reply:
+    async for _chunk in assistant.stream(reply):
         if first is None:
             first = time.perf_counter() - started
+    await assistant.keep(reply)  # as a front end would: forgotten below with the question
     for stale in await memory.recent(PROBE_CHAT, 2):
         if stale.message_id >= message_id:
             await memory.forget(PROBE_CHAT, stale.message_id)

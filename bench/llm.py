@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench.common import load_average, markdown_table, peak_rss_mb, rss_mb
-from bot.config import Config, load_config
+from bot.config import Config, LLMBackend, load_config
 from bot.llm import build_llm
 from bot.llm.base import GenerationSettings
 from bot.llm.model_files import ensure_converted, resolve_source
@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    if config.llm.backend != "transformers":
+    if config.llm.backend is not LLMBackend.TRANSFORMERS:
         print("bench-llm measures the local transformers backend: set llm.backend: transformers", file=sys.stderr)
         return 2
     if args.cold_probe:
@@ -131,11 +131,13 @@ def _run_cold_probe(args) -> dict:
 async def _cold_probe(config) -> dict:
     """In a fresh process: import + load both models, one generation, resident memory."""
     started = time.perf_counter()
+    from bot.llm.local import TransformersLLM
     from bot.services import build_embedder  # timed: importing torch and the models is part of a cold start
 
     embedder = await asyncio.to_thread(build_embedder, config)
     await asyncio.to_thread(embedder.embed_batch, ["warm up"])
     llm = build_llm(config)
+    assert isinstance(llm, TransformersLLM), "bench-llm measures the transformers backend (main checks it)"
     await llm.start()
     ready = time.perf_counter() - started
     rss_loaded = rss_mb()

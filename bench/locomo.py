@@ -69,7 +69,10 @@ def canonical_id(text: str) -> str | None:
 
 def message_id(dia_id: str) -> int:
     """A stable message id for a turn: 'D12:7' -> 120007 (session * 10000 + turn)."""
-    session, turn = canonical_id(dia_id)[1:].split(":")
+    canonical = canonical_id(dia_id)
+    if canonical is None:
+        raise ValueError(f"not a LoCoMo turn id: {dia_id!r}")
+    session, turn = canonical[1:].split(":")
     return int(session) * 10000 + int(turn)
 
 

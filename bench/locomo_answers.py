@@ -28,7 +28,7 @@ from pathlib import Path
 from bench.common import load_average, say
 from bench.eval_replies import DECLINE
 from bench.locomo import CATEGORIES, CATEGORY_NAMES, HEADLINE, Conversation, Question, load, message_id
-from bot.config import Config
+from bot.config import Config, LLMBackend
 from bot.llm import build_llm
 from bot.services import build_assistant, build_embedder
 from memory import Memory, Message
@@ -171,5 +171,5 @@ def run(config: Config, path: str | Path, limit: int | None, out: str) -> tuple[
     with open(out, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    model = config.llm.model if config.llm.backend == "transformers" else config.llm.openai.model
+    model = config.llm.model if config.llm.backend is LLMBackend.TRANSFORMERS else config.llm.openai.model
     return summarise(rows), {"model": model, "load": load_average(), "out": out}

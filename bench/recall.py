@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,9 @@ class _Synthetic:
 
     def __init__(self, dim: int):
         self.name, self.dim = "synthetic-minilm-like", dim
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError("this database's vectors are written by the benchmark, not embedded")
 
 
 def chat_of(size_index: int) -> int:  # the measured chats; small chats are 1..other_chats

@@ -109,7 +109,7 @@ def scaled(messages: list[LabelledMessage], vectors: np.ndarray, n: int, seed: i
 async def speed(messages: list[LabelledMessage], vectors: np.ndarray, sizes: list[int], model: str) -> list[dict]:
     from bot.topics.service import TopicService, Worker
 
-    rows = []
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory() as folder:
         embedder = LookupEmbedder(model, messages, vectors)
         chats = []

@@ -1,4 +1,9 @@
-"""Load and validate config.yaml. Nothing is read at import time: call load_config()."""
+"""Load and validate config.yaml. Nothing is read at import time: call load_config().
+
+A choice is an enum (its members are the allowed spellings, in YAML and in ENGRAM_SECTION__KEY variables alike)
+and an on/off setting a bool (true/false, on/off, yes/no). Importing this module loads neither the database nor
+a model: the enums memory/ acts on live in memory/models.py, which imports nothing heavy.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,51 @@ import os
 import re
 import typing
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from pathlib import Path
 
 import yaml
 
 from bot.errors import ConfigError
 from bot.when.zones import zone
+from memory.models import Device, EmbeddingRuntime, OnModelChange, UnknownOutcome
+
+
+class LLMBackend(StrEnum):
+    """llm.backend: the bundled model run in-process, or an OpenAI-compatible server."""
+
+    TRANSFORMERS = "transformers"
+    OPENAI = "openai"
+
+
+class DType(StrEnum):
+    """llm.dtype: the local model's weights' type ("auto": as the checkpoint stores them)."""
+
+    FLOAT32 = "float32"
+    BFLOAT16 = "bfloat16"
+    FLOAT16 = "float16"
+    AUTO = "auto"
+
+
+class BusyPolicy(StrEnum):
+    """assistant.busy_policy: a message that arrives while the chat's reply is still being written..."""
+
+    QUEUE = "queue"  # waits for it
+    CANCEL = "cancel"  # stops it
+
+
+class Statements(StrEnum):
+    """assistant.statements: who acknowledges a statement ("I ran my first marathon"), see bot/reply/plan.py."""
+
+    NOTE = "note"  # a fixed note, without the model
+    MODEL = "model"  # the model
+
+
+class TelegramMode(StrEnum):
+    """telegram.mode: how updates arrive."""
+
+    POLLING = "polling"
+    WEBHOOK = "webhook"
 
 
 @dataclass
@@ -23,15 +67,12 @@ class StorageConfig:
 @dataclass
 class EmbeddingConfig:
     model: str = "all-MiniLM-L6-v2"
-    device: str = "cpu"
+    device: Device = Device.CPU
     batch_size: int = 16
-    on_model_change: str = "refuse"
-    runtime: str = "auto"
+    on_model_change: OnModelChange = OnModelChange.REFUSE
+    runtime: EmbeddingRuntime = EmbeddingRuntime.AUTO
 
     def validate(self) -> None:
-        _choice("embedding.device", self.device, ("cpu", "cuda", "auto"))
-        _choice("embedding.runtime", self.runtime, ("auto", "onnx", "torch"))
-        _choice("embedding.on_model_change", self.on_model_change, ("refuse", "reembed"))
         if self.batch_size < 1:
             raise ConfigError("embedding.batch_size must be at least 1")
 
@@ -61,10 +102,10 @@ class OpenAIConfig:
 
 @dataclass
 class LLMConfig:
-    backend: str = "transformers"
+    backend: LLMBackend = LLMBackend.TRANSFORMERS
     model: str = "smollm2-135m"
-    device: str = "cpu"
-    dtype: str = "bfloat16"
+    device: Device = Device.CPU
+    dtype: DType = DType.BFLOAT16
     threads: int = 0
     cache_dir: str = ".cache/models"
     max_new_tokens: int = 256
@@ -73,9 +114,6 @@ class LLMConfig:
     openai: OpenAIConfig = field(default_factory=OpenAIConfig)
 
     def validate(self) -> None:
-        _choice("llm.backend", self.backend, ("transformers", "openai"))
-        _choice("llm.device", self.device, ("cpu", "cuda", "auto"))
-        _choice("llm.dtype", self.dtype, ("float32", "bfloat16", "float16", "auto"))
         if self.max_new_tokens < 1 or self.context_window < 64:
             raise ConfigError("llm.max_new_tokens must be >= 1 and llm.context_window >= 64")
         if not 0.0 <= self.temperature <= 2.0:
@@ -91,17 +129,14 @@ DEFAULT_SYSTEM_PROMPT = (
 @dataclass
 class AssistantConfig:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    busy_policy: str = "queue"
+    busy_policy: BusyPolicy = BusyPolicy.QUEUE
     answer_missed_within: float = 600.0
     parallel_replies: int = 1
-    citations: str = "on"  # on | off: a reply from memory shows the memory it used (date and a few words)
-    statements: str = "note"  # note | model: who acknowledges a statement (bot/reply/plan.py)
+    citations: bool = True  # a reply from memory shows the memory it used (date and a few words)
+    statements: Statements = Statements.NOTE
     max_sentences: int = 1  # a model's reply ends after this many sentences; 0 = no limit
 
     def validate(self) -> None:
-        _choice("assistant.busy_policy", self.busy_policy, ("queue", "cancel"))
-        _choice("assistant.citations", self.citations, ("on", "off"))
-        _choice("assistant.statements", self.statements, ("note", "model"))
         if self.max_sentences < 0:
             raise ConfigError("assistant.max_sentences must not be negative")
         if self.parallel_replies < 1:
@@ -125,14 +160,13 @@ class TelegramConfig:
     allowed_user_ids: list[int] = field(default_factory=list)
     allowed_chat_ids: list[int] = field(default_factory=list)
     admin_user_ids: list[int] = field(default_factory=list)
-    mode: str = "polling"
+    mode: TelegramMode = TelegramMode.POLLING
     webhook: WebhookConfig = field(default_factory=WebhookConfig)
     edit_interval: float = 1.0
     rate_limit: bool = True
 
     def validate(self) -> None:
-        _choice("telegram.mode", self.mode, ("polling", "webhook"))
-        if self.mode == "webhook" and not self.webhook.url:
+        if self.mode is TelegramMode.WEBHOOK and not self.webhook.url:
             raise ConfigError("telegram.mode is 'webhook' but telegram.webhook.url is empty")
 
     def checked_token(self) -> str:
@@ -157,12 +191,11 @@ TOKEN_RE = re.compile(r"\d{3,15}:[A-Za-z0-9_-]{20,80}")
 class RemindersConfig:
     timezone: str = "UTC"
     min_interval_seconds: int = 60
-    unknown_outcome: str = "resend"
+    unknown_outcome: UnknownOutcome = UnknownOutcome.RESEND
 
     def validate(self) -> None:
         if zone(self.timezone) is None:
             raise ConfigError(f"reminders.timezone: unknown time zone {self.timezone!r} (e.g. Europe/Lisbon)")
-        _choice("reminders.unknown_outcome", self.unknown_outcome, ("resend", "drop"))
         if self.min_interval_seconds < 1:
             raise ConfigError("reminders.min_interval_seconds must be at least 1")
 
@@ -268,9 +301,16 @@ def _coerce(tp, value, where: str):
             value = [value]
         return [_coerce(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
     if tp is bool:
-        if isinstance(value, bool):
+        if isinstance(value, bool):  # YAML 1.1 reads true/false, on/off and yes/no as booleans
             return value
-        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:  # quoted: "on"
+            return BOOLEAN_WORDS[value.strip().lower()]
+        raise ConfigError(f"{where}: expected true or false (or on/off, yes/no), got {value!r}")
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        allowed = [member.value for member in tp]
+        if isinstance(value, str) and value in allowed:
+            return tp(value)
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(allowed)}")
     if tp in (int, float):
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
@@ -299,6 +339,4 @@ def _validate(node) -> None:
             _validate(child)
 
 
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+BOOLEAN_WORDS = {"true": True, "false": False, "on": True, "off": False, "yes": True, "no": False}

@@ -12,8 +12,7 @@ import logging
 from telegram import Chat, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.config import TelegramConfig
-from handlers.context import services_of
+from handlers.context import chat_of, message_of, services_of
 
 log = logging.getLogger(__name__)
 
@@ -21,35 +20,6 @@ REFUSAL = (
     "Sorry, this is a private assistant and you are not on its list of allowed users. "
     "Its owner can add your id ({user_id}) to telegram.allowed_user_ids."
 )
-
-
-class AccessPolicy:
-    def __init__(self, config: TelegramConfig):
-        self.users = set(config.allowed_user_ids)
-        self.chats = set(config.allowed_chat_ids)
-        self.admins = set(config.admin_user_ids)
-        self.refused: set[int] = set()  # users (or chats) already told no
-
-    def allowed(self, user_id: int | None, chat_id: int | None) -> bool:
-        """A user on the list may talk anywhere the bot is; in an allowed chat every member may."""
-        return (user_id is not None and user_id in self.users) or (chat_id is not None and chat_id in self.chats)
-
-    def is_owner(self, user_id: int | None) -> bool:
-        """One of the bot's owners (telegram.allowed_user_ids or admin_user_ids), wherever they write from."""
-        return user_id is not None and user_id in self.users | self.admins
-
-    def may_destroy(self, user_id: int | None, chat: Chat) -> bool:
-        """Destructive commands: anyone in their own private chat; in groups, admins if any are configured."""
-        if chat.type == Chat.PRIVATE or not self.admins:
-            return True
-        return user_id in self.admins
-
-    def first_refusal(self, key: int) -> bool:
-        """True the first time someone is refused (so they are told once), False afterwards."""
-        if key in self.refused:
-            return False
-        self.refused.add(key)
-        return True
 
 
 async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -68,17 +38,16 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def _addressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """In private chats every message is for the bot; in groups only commands and mentions are."""
-    message = update.message
-    if update.effective_chat.type == Chat.PRIVATE:
+    if chat_of(update).type == Chat.PRIVATE:
         return True
-    text = message.text or ""
+    text = message_of(update).text or ""
     return text.startswith("/") or f"@{context.bot.username}".lower() in text.lower()
 
 
 async def require_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     """For destructive commands: True if this user may run them here, else says why and returns False."""
     user = update.effective_user
-    if services_of(context).access.may_destroy(user.id if user else None, update.effective_chat):
+    if services_of(context).access.may_destroy(user.id if user else None, chat_of(update)):
         return True
-    await update.effective_message.reply_text("In this group only the bot's admins may delete memories.")
+    await message_of(update).reply_text("In this group only the bot's admins may delete memories.")
     return False

@@ -32,7 +32,7 @@ from telegram.ext import (
 )
 
 from bot.cli import chat
-from bot.config import Config, load_config
+from bot.config import Config, TelegramMode, load_config
 from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
 from bot.llm import LLM, build_llm
@@ -40,10 +40,11 @@ from bot.reminders.service import ChatScope, ReminderService
 from bot.reminders.timers import JobQueueTimers
 from bot.services import build_assistant, build_embedder, build_memory, build_topics
 from handlers import access, commands, forget, importing, messages, reminders, topics
-from handlers.access import AccessPolicy
 from handlers.context import BOT_DATA_KEY, Services, services_of
+from handlers.delivery import telegram_sender
 from handlers.errors import on_error
 from handlers.intake import EngramApplication, InboxQueue, replay, unanswered
+from handlers.policy import AccessPolicy
 from handlers.streaming import Throttle
 from memory import Embedder, Memory
 
@@ -76,12 +77,12 @@ def main_run(args: argparse.Namespace) -> int:
 def main(args: argparse.Namespace) -> int:
     config = load_config(getattr(args, "config", None))
     if getattr(args, "mode", None):
-        config.telegram.mode = args.mode
+        config.telegram.mode = TelegramMode(args.mode)
         config.telegram.validate()
     application = build_application(config)
     tg = config.telegram
     try:
-        if tg.mode == "webhook":
+        if tg.mode is TelegramMode.WEBHOOK:
             application.run_webhook(
                 listen=tg.webhook.listen,
                 port=tg.webhook.port,
@@ -122,7 +123,7 @@ def build_application(config: Config, memory: Memory | None = None, llm: LLM | N
     if tg.rate_limit:
         # Telegram's flood limits (about 30 messages a second overall, 20 a minute in a group), applied before
         # each call instead of learnt from 429s; a 429 that still comes is waited out by the caller.
-        builder = builder.rate_limiter(AIORateLimiter())
+        builder.rate_limiter(AIORateLimiter())  # sets it in place: PTB returns "the same builder", retyped
     application = builder.build()
     services = Services(config=config, access=AccessPolicy(tg), throttle=Throttle(tg.edit_interval),
                         memory=memory, llm=llm, embedder=embedder)
@@ -199,7 +200,7 @@ async def _post_init(application: Application) -> None:
     services.topics = build_topics(config, services.memory)
     if services.reminders is None:
         services.reminders = ReminderService.from_config(services.memory, JobQueueTimers(application.job_queue),
-                                                         reminders.telegram_sender(application.bot), config,
+                                                         telegram_sender(application.bot), config,
                                                          chats=TELEGRAM_CHATS)
     await services.reminders.start()
     services.housekeeping = Housekeeping.from_config(services.memory, config)
@@ -207,7 +208,9 @@ async def _post_init(application: Application) -> None:
     services.started_at = time.time()
     await application.bot.set_my_commands([BotCommand(name, _menu_text(text)) for name, text in MENU])
     # Received means kept: from now on every update is in the inbox before it is confirmed (handlers/intake.py).
-    application.update_queue.memory = services.memory
+    inbox = application.update_queue
+    assert isinstance(inbox, InboxQueue), "build_application gives every application an InboxQueue"
+    inbox.memory = services.memory
     await replay(application, services.memory)
     for reply in await unanswered(services.assistant, services.memory, config.assistant.answer_missed_within):
         messages.spawn_reply(services, application, reply)

@@ -16,8 +16,8 @@ from telegram.ext import ContextTypes
 
 from bot.commands import actions, table, views
 from bot.commands.table import FrontEnd
-from bot.commands.views import HTML
-from handlers.context import args_text, services_of
+from bot.text import HTML
+from handlers.context import args_text, chat_data_of, chat_id_of, chat_of, message_of, query_of, services_of
 from handlers.format import page_buttons
 
 # (command, description) in menu order, from the one table of commands: setMyCommands and /help both use it.
@@ -26,7 +26,7 @@ KEPT_SEARCHES = 20  # per chat, pageable by their buttons
 
 
 async def reply_html(update: Update, html: str, **kwargs) -> None:
-    await update.effective_message.reply_text(html, parse_mode=ParseMode.HTML, **kwargs)
+    await message_of(update).reply_text(html, parse_mode=ParseMode.HTML, **kwargs)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -48,9 +48,9 @@ async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/search <query>: the best matches in this chat, with a button for more."""
     query = args_text(update)
     services = services_of(context)
-    page = await actions.search(services.memory, update.effective_chat.id, query,
+    page = await actions.search(services.started.memory, chat_id_of(update), query,
                                  timezone=services.config.reminders.timezone)
-    searches = context.chat_data.setdefault("searches", {})
+    searches = chat_data_of(context).setdefault("searches", {})
     key = secrets.token_hex(4)  # never reused across restarts: an old button cannot page a newer search
     searches[key] = query
     for old in list(searches)[:-KEPT_SEARCHES]:
@@ -64,15 +64,15 @@ def _pager(key: str, page: actions.SearchPage) -> InlineKeyboardMarkup | None:
 
 async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "more" / "back" buttons under search results: show that page in the same message."""
-    query_cb = update.callback_query
-    _, key, page_text = (query_cb.data.split(":") + ["", ""])[:3]
-    query = context.chat_data.get("searches", {}).get(key)
+    query_cb = query_of(update)
+    _, key, page_text = ((query_cb.data or "").split(":") + ["", ""])[:3]
+    query = chat_data_of(context).get("searches", {}).get(key)
     if query is None or not page_text.isdigit() or len(page_text) > 3:
         await query_cb.answer("This search has expired: search again.", show_alert=True)
         return
     await query_cb.answer()
     services = services_of(context)
-    page = await actions.search(services.memory, update.effective_chat.id, query, int(page_text),
+    page = await actions.search(services.started.memory, chat_id_of(update), query, int(page_text),
                                  timezone=services.config.reminders.timezone)
     await query_cb.edit_message_text(views.search_text(page, HTML), parse_mode=ParseMode.HTML,
                                      reply_markup=_pager(key, page))
@@ -80,9 +80,9 @@ async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export: this chat's memory as a JSON document."""
-    exported = await actions.export_file(services_of(context).memory, update.effective_chat.id)
-    await update.effective_message.reply_document(exported.data, filename=exported.filename,
-                                                  caption=views.export_caption(exported.messages))
+    exported = await actions.export_file(services_of(context).started.memory, chat_id_of(update))
+    await message_of(update).reply_document(exported.data, filename=exported.filename,
+                                            caption=views.export_caption(exported.messages))
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -91,42 +91,42 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     # Totals across chats only for the bot's owners, and only in their private chat: not to a whole group.
     owner = services.access.is_owner(user.id if user else None)
-    private = update.effective_chat.type == Chat.PRIVATE
-    report = await actions.stats(services.assistant, update.effective_chat.id, with_totals=owner and private)
+    private = chat_of(update).type == Chat.PRIVATE
+    report = await actions.stats(services.started.assistant, chat_id_of(update), with_totals=owner and private)
     await reply_html(update, views.stats_text(report, HTML, up_for=time.time() - services.started_at))
 
 
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reset: a fresh short-term context; long-term memory stays."""
-    await services_of(context).assistant.reset(update.effective_chat.id)
+    await services_of(context).started.assistant.reset(chat_id_of(update))
     await reply_html(update, "Fresh start: I no longer carry the recent conversation into my replies. "
                              "Long-term memory stays; /forget deletes memories.")
 
 
 async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/why: the memories recalled for the last reply, with their scores."""
-    hits = await actions.why(services_of(context).assistant, update.effective_chat.id)
+    hits = await actions.why(services_of(context).started.assistant, chat_id_of(update))
     await reply_html(update, views.why_text(hits, HTML))
 
 
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/compare <A> | <B>: cosine similarity, Euclidean distance and dot product of the two embeddings."""
-    comparison = await actions.compare(services_of(context).memory, args_text(update))
+    comparison = await actions.compare(services_of(context).started.memory, args_text(update))
     await reply_html(update, views.compare_text(comparison, HTML))
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command Engram does not have: say so. In groups only when it was addressed to Engram (/x@engram_bot);
     a bare /x there may be another bot's."""
-    word = (update.effective_message.text or "").split(maxsplit=1)[0]
+    word = (message_of(update).text or "").split(maxsplit=1)[0]
     name, _, target = word[1:].partition("@")
     ours = target.lower() == (context.bot.username or "").lower()
-    if (target and not ours) or (not target and update.effective_chat.type != Chat.PRIVATE):
+    if (target and not ours) or (not target and chat_of(update).type != Chat.PRIVATE):
         return
     reason = table.missing_text(name, FrontEnd.TELEGRAM)  # one of Engram's, offered elsewhere: say why not here
-    await update.effective_message.reply_text(reason or f"Unknown command /{name[:64]} — /help lists the commands.")
+    await message_of(update).reply_text(reason or f"Unknown command /{name[:64]} — /help lists the commands.")
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button press no handler knows (an old or forged button): stop the client's spinner with a word."""
-    await update.callback_query.answer("This button does not work any more.")
+    await query_of(update).answer("This button does not work any more.")

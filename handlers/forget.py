@@ -15,10 +15,10 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.commands import actions, views
-from bot.commands.views import HTML
+from bot.text import HTML
 from handlers.access import require_admin
 from handlers.commands import reply_html
-from handlers.context import args_text, services_of
+from handlers.context import args_text, chat_data_of, chat_id_of, chat_of, message_of, query_of, services_of, user_id_of
 
 ANONYMOUS_ADMIN = 1087968824  # Telegram's GroupAnonymousBot: the sender of an anonymous admin's messages
 
@@ -27,9 +27,9 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/forget (as a reply), /forget <words> or /forget all."""
     if not await require_admin(update, context):
         return
-    memory = services_of(context).memory
-    message = update.effective_message
-    chat_id = update.effective_chat.id
+    memory = services_of(context).started.memory
+    message = message_of(update)
+    chat_id = chat_id_of(update)
     query = args_text(update)
     if message.reply_to_message and not query:
         if await memory.forget(chat_id, message.reply_to_message.message_id):
@@ -48,9 +48,9 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _remember(context, update: Update, request: actions.ForgetRequest) -> str:
-    pending = context.chat_data.setdefault("forget", {})
+    pending = chat_data_of(context).setdefault("forget", {})
     token = secrets.token_hex(4)  # never reused, even across restarts: an old button cannot confirm a new request
-    pending[token] = {"request": request, "user_id": update.effective_user.id}
+    pending[token] = {"request": request, "user_id": user_id_of(update)}
     return token
 
 
@@ -63,19 +63,19 @@ def _confirm(token: str, yes: str) -> InlineKeyboardMarkup:
 
 async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The confirm / cancel buttons of /forget."""
-    query = update.callback_query
-    _, token, answer = (query.data.split(":") + ["", ""])[:3]
-    pending = context.chat_data.get("forget", {})
+    query = query_of(update)
+    _, token, answer = ((query.data or "").split(":") + ["", ""])[:3]
+    pending = chat_data_of(context).get("forget", {})
     request = pending.get(token)
     if request is None:
         await query.answer("This request has expired.", show_alert=True)
         return
-    presser = update.effective_user.id
+    presser = user_id_of(update)
     # An anonymous group admin asks as Telegram's shared GroupAnonymousBot but presses buttons as themselves:
     # then an admin of Engram's config (or, with none configured, any allowed member) may confirm.
     access = services_of(context).access
     if request["user_id"] != presser and not (
-        request["user_id"] == ANONYMOUS_ADMIN and access.may_destroy(presser, update.effective_chat)
+        request["user_id"] == ANONYMOUS_ADMIN and access.may_destroy(presser, chat_of(update))
     ):
         await query.answer("Only the person who asked can confirm.", show_alert=True)
         return
@@ -84,7 +84,7 @@ async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if answer != "yes":
         await query.edit_message_text("Cancelled: nothing was forgotten.")
         return
-    count = await actions.forget(services_of(context).memory, update.effective_chat.id, request["request"])
+    count = await actions.forget(services_of(context).started.memory, chat_id_of(update), request["request"])
     if request["request"].everything:
-        context.chat_data.pop("searches", None)
+        chat_data_of(context).pop("searches", None)
     await query.edit_message_text(views.forgotten_text(count), parse_mode=ParseMode.HTML)

@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 from bot.commands.actions import UsageError, arguments
 from bot.errors import EngramError
 from bot.importing import Progress, import_chats, live, parse, views
-from handlers.context import Services, services_of
+from handlers.context import Services, chat_of, message_of, services_of
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,12 @@ CAPTION = r"^/import(@\w+)?(\s|$)"  # a document whose caption is this command
 async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/import on a document (its caption, or a reply to it): fetch it and import it in the background."""
     services = services_of(context)
-    message = update.effective_message
+    message = message_of(update)
     replied = message.reply_to_message
     document = message.document or (replied.document if replied else None)
     if document is None:
         raise UsageError(live.USAGE)
-    user, chat = update.effective_user, update.effective_chat
+    user, chat = update.effective_user, chat_of(update)
     owner = services.access.is_owner(user.id if user else None)
     if not owner:
         await message.reply_text("Only the bot's owners (telegram.allowed_user_ids) may import history.")
@@ -61,19 +61,20 @@ def self_hosted(services: Services) -> bool:
 
 async def _import(services: Services, bot: Bot, document: Document, wanted: live.ImportRequest, chat_id: int,
                   status_id: int) -> None:
-    shown = {"at": time.monotonic(), "text": ""}
+    shown_at, shown_text = time.monotonic(), ""
 
     async def show(text: str) -> None:
-        if text == shown["text"]:
+        nonlocal shown_at, shown_text
+        if text == shown_text:
             return
-        shown.update(at=time.monotonic(), text=text)
+        shown_at, shown_text = time.monotonic(), text
         try:
             await bot.edit_message_text(text[:4000], chat_id=chat_id, message_id=status_id)
         except TelegramError as exc:  # progress is a courtesy: a failed edit never stops the import
             log.warning("could not edit the import's progress message: %s", exc)
 
     async def progress(p: Progress) -> None:
-        if time.monotonic() - shown["at"] >= PROGRESS_EVERY:
+        if time.monotonic() - shown_at >= PROGRESS_EVERY:
             await show(views.progress_text(p))
 
     try:
@@ -83,7 +84,7 @@ async def _import(services: Services, bot: Bot, document: Document, wanted: live
         await show(f"Importing {chats[0].name} into this chat…" if wanted.target == chat_id
                    else f"Importing {chats[0].name} into chat {wanted.target}…")
         assistant = services.assistant
-        summary = await import_chats(services.memory, chats, into=wanted.target, bot_user_id=bot.id,
+        summary = await import_chats(services.started.memory, chats, into=wanted.target, bot_user_id=bot.id,
                                      gate=(lambda: live.until_idle(assistant)) if assistant else None,
                                      progress=progress)
         await show("Import done. " + views.summary_text(summary))

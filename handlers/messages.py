@@ -27,10 +27,11 @@ from telegram import (
 from telegram import Message as TgMessage
 from telegram.ext import Application, ContextTypes
 
-from bot.commands import views
 from bot.errors import GenerationCancelled, LLMError
 from bot.reply.assistant import Reply
-from handlers.context import Services, services_of
+from bot.reply.citation import citation_text
+from bot.text import HTML, PLAIN
+from handlers.context import Services, chat_of, message_of, services_of
 from handlers.format import message_link
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
 from memory import Message
@@ -124,15 +125,15 @@ def addressed_text(message: TgMessage, bot_id: int, username: str) -> str | None
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store a text message; answer it if it is for the bot."""
     services = services_of(context)
-    message = update.effective_message
-    if update.effective_chat.type == Chat.PRIVATE:
+    message = message_of(update)
+    if chat_of(update).type == Chat.PRIVATE:
         text = message.text
     else:
         text = addressed_text(message, context.bot.id, context.bot.username)
     if text is None:
-        await services.assistant.remember(to_memory(message))
+        await services.started.assistant.remember(to_memory(message))
         return
-    reply = await services.assistant.answer(to_memory(message, text))
+    reply = await services.started.assistant.answer(to_memory(message, text))
     if reply is not None:  # None: it joined this chat's reply that is still waiting for its turn
         spawn_reply(services, context.application, reply, update,
                     thread_id=message.message_thread_id if message.is_topic_message else None)
@@ -147,9 +148,9 @@ def spawn_reply(services: Services, application: Application, reply: Reply, upda
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Store the caption of a photo, document, voice message or video (no caption: nothing to remember)."""
-    message = update.effective_message
+    message = message_of(update)
     if stored_text(message).strip():
-        await services_of(context).assistant.remember(to_memory(message))
+        await services_of(context).started.assistant.remember(to_memory(message))
 
 
 async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -160,7 +161,7 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = stored_text(message)
     if not text.strip() or text.startswith("/"):
         return
-    assistant = services_of(context).assistant
+    assistant = services_of(context).started.assistant
     edited_at = message.edit_date.timestamp() if message.edit_date else None
     if await assistant.edit(message.chat_id, message.message_id, text, edited_at) is None:
         await assistant.remember(to_memory(message))
@@ -168,17 +169,17 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: bool,
                        thread_id: int | None = None) -> None:
-    """Show the reply as it comes; the stored reply gets the Telegram id of its first message.
+    """Show the reply as it comes, then keep it with the Telegram id of its first message.
 
     "typing…" is shown from the moment the reply's turn comes until its first text appears (the message being
     edited shows progress after that) — not while it waits behind other chats.
     """
     chat_id = reply.chat_id
+    assistant = services.started.assistant
     out: StreamedMessage | None = None
-    services.replies.add(reply)
     try:
         async with typing(bot, services.throttle, chat_id, thread_id, reply.started) as shown, \
-                contextlib.aclosing(aiter(reply)) as chunks:  # aclosing: the chat's turn ends even if sending fails
+                contextlib.aclosing(assistant.stream(reply)) as chunks:  # the chat's turn ends even if sending fails
             async for _ in chunks:
                 if not reply.text.strip():
                     continue
@@ -186,7 +187,6 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
                     out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
                                           reply_to=reply.message.message_id if quote else None)
                 await out.update(reply.text)
-                reply.message_id = out.first_id
                 shown.set()
     except LLMError as exc:  # stopped (a newer message, shutdown) or failed midway: what is shown ends with a mark
         if out is not None and out.message_ids:
@@ -194,11 +194,10 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
         if isinstance(exc, GenerationCancelled):
             return
         raise  # the error handler tells the user why
-    finally:
-        services.replies.discard(reply)
     if out is None:
         out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
                               reply_to=reply.message.message_id if quote else None)
+    await assistant.keep(reply, out.first_id)  # finished: stored with the id of the message showing it
     await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True, footer=citation(reply))
 
 
@@ -209,15 +208,17 @@ def citation(reply: Reply) -> tuple[str, str] | None:
         return None
     cited = reply.citation.message
     link = message_link(cited.chat_id, cited.message_id) if cited.role != "assistant" else None
-    return views.citation_text(cited, views.HTML, link), views.citation_text(cited, views.PLAIN)
+    return citation_text(cited, HTML, link), citation_text(cited, PLAIN)
 
 
 async def on_migrate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A group became a supergroup (its id changes): carry its memory over, and its place on the allowlist."""
-    message = update.effective_message
+    message = message_of(update)
     old, new = message.chat_id, message.migrate_to_chat_id
+    if new is None:  # the new supergroup's own notice (migrate_from_chat_id): the old group's notice moves it
+        return
     services = services_of(context)
-    moved = await services.memory.move_chat(old, new)
+    moved = await services.started.memory.move_chat(old, new)
     if old in services.access.chats:
         services.access.chats.add(new)
         log.warning("chat %s became supergroup %s: allowed for this run; put %s in telegram.allowed_chat_ids",

@@ -1,9 +1,9 @@
 """Reminder commands: /remind, /reminders, /cancel, /timezone, the cancel buttons, and natural requests.
 
 Thin: parsing, storage, delivery and every answer's words are bot.reminders (ReminderService as
-services.reminders, texts), the same as in the terminal chat; here are only Telegram's parts: the buttons, and
-`telegram_sender`. Access control has already run (handlers/access.gate, group -1). Replies are plain text:
-reminder texts come from users and are shown as they are, with no markup to escape.
+services.reminders, texts), the same as in the terminal chat; here are only Telegram's parts, the buttons
+(the sender is handlers/delivery.py). Access control has already run (handlers/access.gate, group -1). Replies
+are plain text: reminder texts come from users and are shown as they are, with no markup to escape.
 
 Natural requests ("remind me to call Ana tomorrow at 10") are caught by a text handler registered just before
 the ordinary one (handlers/messages.on_text) in the same group. When the text is a request, the user's message is
@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Bot, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Message as TgMessage
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.commands.actions import id_argument
 from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.parse import REQUEST_WORDS
-from bot.reminders.service import DeliveryRejected, Send
-from handlers.context import args_text, services_of
+from handlers.context import args_text, chat_id_of, chat_of, message_of, query_of, services_of
 from memory.reminders import Reminder
 
 log = logging.getLogger(__name__)
@@ -47,73 +46,62 @@ def cancel_keyboard(reminder_id: int, label: str = "Cancel") -> InlineKeyboardMa
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{CANCEL_PREFIX}{reminder_id}")]])
 
 
-def telegram_sender(bot: Bot) -> Send:
-    """A `send` for ReminderService that uses a PTB Bot and sorts its errors into retry / give up."""
-
-    async def send(chat_id: int, text: str) -> int:
-        try:
-            message = await bot.send_message(chat_id, text)
-        except (Forbidden, BadRequest) as exc:  # blocked, kicked, chat not found: a retry gets the same answer
-            raise DeliveryRejected(str(exc)) from exc
-        return message.message_id
-
-    return send
-
-
 async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: ParsedReminder) -> None:
-    services = services_of(context)
+    reminders = services_of(context).started.reminders
     user = update.effective_user
-    reminder = await services.reminders.create(update.effective_chat.id, user.id if user else None, parsed)
+    reminder = await reminders.create(chat_id_of(update), user.id if user else None, parsed)
     text = texts.confirmation(reminder, parsed)
-    sent = await update.effective_message.reply_text(text, reply_markup=cancel_keyboard(reminder.id))
-    await services.reminders.remember_confirmation(sent.chat_id, sent.message_id, text, reminder,
-                                                   sent.date.timestamp())
+    sent = await message_of(update).reply_text(text, reply_markup=cancel_keyboard(reminder.id))
+    await reminders.remember_confirmation(sent.chat_id, sent.message_id, text, reminder, sent.date.timestamp())
 
 
 async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/remind <when> <what>: set a reminder and confirm the time understood."""
-    services = services_of(context)
+    reminders = services_of(context).started.reminders
     try:
-        parsed = await services.reminders.parse(update.effective_chat.id, args_text(update))
+        parsed = await reminders.parse(chat_id_of(update), args_text(update))
     except ParseError as exc:
-        await update.effective_message.reply_text(str(exc))
+        await message_of(update).reply_text(str(exc))
         return
     await _create_and_confirm(update, context, parsed)
 
 
 async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reminders: the pending ones, each with a cancel button."""
-    listing = await services_of(context).reminders.listing(update.effective_chat.id)
+    listing = await services_of(context).started.reminders.listing(chat_id_of(update))
     buttons = [[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"{CANCEL_PREFIX}{r.id}")]
                for r in listing.shown]
-    await update.effective_message.reply_text(listing.text(),
-                                              reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+    await message_of(update).reply_text(listing.text(),
+                                        reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel <id>: cancel one of this chat's reminders."""
     try:
-        cancelled = await services_of(context).reminders.cancel_command(update.effective_chat.id, args_text(update))
+        cancelled = await services_of(context).started.reminders.cancel_command(chat_id_of(update),
+                                                                                args_text(update))
     except ParseError as exc:
-        await update.effective_message.reply_text(str(exc))
+        await message_of(update).reply_text(str(exc))
         return
-    await update.effective_message.reply_text(texts.cancelled_text(cancelled))
+    await message_of(update).reply_text(texts.cancelled_text(cancelled))
 
 
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The Cancel button under a confirmation or a /reminders list."""
-    query = update.callback_query
-    reminder_id = id_argument(query.data[len(CANCEL_PREFIX):])
+    query = query_of(update)
+    data = query.data or ""
+    reminder_id = id_argument(data[len(CANCEL_PREFIX):])
     cancelled: Reminder | None = None
     if reminder_id is not None:
-        cancelled = await services_of(context).reminders.cancel(update.effective_chat.id, reminder_id)
+        cancelled = await services_of(context).started.reminders.cancel(chat_id_of(update), reminder_id)
     if cancelled is None:
         await query.answer("That reminder is no longer pending.")
         return
     await query.answer(f"Cancelled #{reminder_id}")
-    if query.message is not None and query.message.text:  # keep the text, mark the line, drop the button
-        await query.edit_message_text(f"{query.message.text}\n✖ {texts.cancelled_text(cancelled)}",
-                                      reply_markup=_without_button(query.message.reply_markup, query.data))
+    shown = query.message  # None or inaccessible (too old) when Telegram no longer has it
+    if isinstance(shown, TgMessage) and shown.text:  # keep the text, mark the line, drop the button
+        await query.edit_message_text(f"{shown.text}\n✖ {texts.cancelled_text(cancelled)}",
+                                      reply_markup=_without_button(shown.reply_markup, data))
 
 
 def _without_button(markup, data: str):
@@ -126,33 +114,34 @@ def _without_button(markup, data: str):
 
 async def set_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/timezone [Area/City]: show or set the zone reminders of this chat are read in."""
+    reminders = services_of(context).started.reminders
     try:
-        answer = await services_of(context).reminders.timezone_command(update.effective_chat.id, args_text(update))
+        answer = await reminders.timezone_command(chat_id_of(update), args_text(update))
     except ParseError as exc:
-        await update.effective_message.reply_text(str(exc))
+        await message_of(update).reply_text(str(exc))
         return
-    await update.effective_message.reply_text(answer.text())
+    await message_of(update).reply_text(answer.text())
 
 
 async def natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """'remind me to call Ana tomorrow at 10' in ordinary chat: store it, confirm; anything else goes on."""
     from handlers import messages
 
-    services = services_of(context)
-    message = update.effective_message
+    started = services_of(context).started
+    message = message_of(update)
     text = message.text
-    if update.effective_chat.type != Chat.PRIVATE:
+    if chat_of(update).type != Chat.PRIVATE:
         text = messages.addressed_text(message, context.bot.id, context.bot.username)
     parsed = None
-    if text is not None and services.reminders is not None:
+    if text is not None:
         try:
-            parsed = await services.reminders.detect(update.effective_chat.id, text)
+            parsed = await started.reminders.detect(chat_id_of(update), text)
         except ParseError as exc:
-            await services.memory.remember(messages.to_memory(message))
+            await started.memory.remember(messages.to_memory(message))
             await message.reply_text(str(exc))
             return
     if parsed is None:
         await messages.on_text(update, context)  # not a request after all: the ordinary path
         return
-    await services.memory.remember(messages.to_memory(message))
+    await started.memory.remember(messages.to_memory(message))
     await _create_and_confirm(update, context, parsed)

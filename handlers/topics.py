@@ -15,8 +15,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.commands import actions, views
 from bot.commands.actions import Picture, TopicPage, TopicsReport
-from bot.commands.views import HTML
-from handlers.context import args_text, services_of
+from bot.text import HTML
+from handlers.context import args_text, chat_id_of, message_of, query_of, services_of
 from handlers.format import page_buttons
 
 TREND_BUTTONS = 5  # topics with a "trend" button (the largest)
@@ -34,7 +34,7 @@ def _background(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Corout
     services = services_of(context)
 
     async def run() -> None:
-        await context.bot.send_chat_action(update.effective_chat.id, action)
+        await context.bot.send_chat_action(chat_id_of(update), action)
         await work
 
     services.spawn(context.application, run(), update)
@@ -52,9 +52,9 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, period = services_of(context), args_text(update)
 
     async def work() -> None:
-        report = await actions.topics(services.topics, update.effective_chat.id, period, timezone=_zone(context))
-        await update.effective_message.reply_text(views.topics_text(report, HTML), parse_mode=ParseMode.HTML,
-                                                  reply_markup=_topic_buttons(report))
+        report = await actions.topics(services.started.topics, chat_id_of(update), period, timezone=_zone(context))
+        await message_of(update).reply_text(views.topics_text(report, HTML), parse_mode=ParseMode.HTML,
+                                            reply_markup=_topic_buttons(report))
 
     _background(update, context, work(), ChatAction.TYPING)
 
@@ -73,7 +73,7 @@ def _picture_command(make: PictureMaker, doc: str):
         services, text = services_of(context), args_text(update)
 
         async def work() -> None:
-            picture = await make(services.topics, update.effective_chat.id, text, timezone=_zone(context))
+            picture = await make(services.started.topics, chat_id_of(update), text, timezone=_zone(context))
             await _send_picture(update, picture)
 
         _background(update, context, work(), ChatAction.UPLOAD_PHOTO)
@@ -89,14 +89,13 @@ timeline = _picture_command(actions.timeline, "/timeline <topic number or words>
 
 
 async def _send_picture(update: Update, picture: Picture) -> None:
-    await update.effective_message.reply_photo(picture.png, caption=picture.caption[:1024],
-                                               filename="engram-map.png")
+    await message_of(update).reply_photo(picture.png, caption=picture.caption[:1024], filename="engram-map.png")
 
 
 async def _button(update: Update, count: int) -> tuple[str, list[int]] | None:
     """The key and the numeric fields of a 'kind:key:n:…' button; a button that is not one of ours (or of an
     older version) is answered so and gives None."""
-    query = update.callback_query
+    query = query_of(update)
     parts = (query.data or "").split(":")
     numbers = parts[2:]
     if len(parts) != count + 2 or not all(p.isdigit() and len(p) <= 4 for p in numbers):
@@ -107,19 +106,19 @@ async def _button(update: Update, count: int) -> tuple[str, list[int]] | None:
 
 async def topic_messages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A topic's "messages" button (and its pages): the messages nearest the topic's centre, paged."""
-    query = update.callback_query
+    query = query_of(update)
     button = await _button(update, 3)
     if button is None:
         return
     key, (topic_id, page_number, in_place) = button
-    page = await actions.topic_page(services_of(context).topics, update.effective_chat.id, key, topic_id,
+    page = await actions.topic_page(services_of(context).started.topics, chat_id_of(update), key, topic_id,
                                      page_number)
     await query.answer()
     text, markup = views.topic_page_text(page, HTML), _pager(key, page)
     if in_place:  # paging: the same message changes
         await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
     else:  # from the list of topics: a message of its own, so the list stays
-        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await message_of(update).reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 def _pager(key: str, page: TopicPage) -> InlineKeyboardMarkup | None:
@@ -128,7 +127,7 @@ def _pager(key: str, page: TopicPage) -> InlineKeyboardMarkup | None:
 
 async def topic_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A topic's "trend" button: its timeline as a photo."""
-    query = update.callback_query
+    query = query_of(update)
     button = await _button(update, 1)
     if button is None:
         return
@@ -136,7 +135,7 @@ async def topic_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.answer()
 
     async def work() -> None:
-        picture = await actions.topic_timeline(services_of(context).topics, update.effective_chat.id, key,
+        picture = await actions.topic_timeline(services_of(context).started.topics, chat_id_of(update), key,
                                                 numbers[0], timezone=_zone(context))
         await _send_picture(update, picture)
 

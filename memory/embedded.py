@@ -14,7 +14,7 @@ import numpy as np
 
 from memory import db, vectors
 from memory.errors import ModelMismatch
-from memory.models import MESSAGE_COLUMNS, Message
+from memory.models import MESSAGE_COLUMNS, Message, OnModelChange
 
 # What the stored vectors are, recorded with the model: vectors of another scheme are never mixed with these.
 # Each message goes through the model once, as "Sender: text"; the turn it answers reaches the ranking through
@@ -66,7 +66,7 @@ class Embedded:
     def _record_scheme(self) -> None:
         self._conn.execute("INSERT OR REPLACE INTO embedding_scheme (id, scheme) VALUES (1, ?)", (EMBEDDING_SCHEME,))
 
-    def _check_model(self, on_model_change: str, progress) -> None:
+    def _check_model(self, on_model_change: OnModelChange | str, progress) -> None:
         recorded = self.recorded_model()
         current = (self.embedder.name, self.embedder.dim)
         if recorded is None:
@@ -79,7 +79,7 @@ class Embedded:
                 self._record_scheme()
             return
         if recorded != current:
-            if on_model_change != "reembed":
+            if OnModelChange(on_model_change) is not OnModelChange.REEMBED:
                 raise ModelMismatch(recorded[0], recorded[1], *current)
             self.reembed(progress)
             return

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from memory.errors import EmbeddingModelError
+from memory.models import Device, EmbeddingRuntime
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +53,17 @@ def resolve_model(name: str) -> str:
     return name
 
 
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
+def resolve_device(device: Device | str) -> str:
+    if Device(device) is not Device.AUTO:
+        return str(device)
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def load_embedder(model: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size: int = 32,
-                  runtime: str = "auto", cache_dir: str | os.PathLike = ".cache/models") -> Embedder:
+def load_embedder(model: str = DEFAULT_MODEL, *, device: Device | str = Device.CPU,
+                  batch_size: int = 32, runtime: EmbeddingRuntime | str = EmbeddingRuntime.AUTO,
+                  cache_dir: str | os.PathLike = ".cache/models") -> Embedder:
     """The configured embedder. runtime "onnx" runs the model's ONNX export (memory/onnx_embedder.py: the same
     vectors, faster on a CPU), "torch" sentence-transformers itself, "auto" the export on the CPU when
     onnxruntime is installed and the export matches the model, else torch."""
@@ -70,12 +72,14 @@ def load_embedder(model: str = DEFAULT_MODEL, *, device: str = "cpu", batch_size
     source = resolve_model(model)
     if os.sep in source and not Path(source).exists():
         raise EmbeddingModelError(f"embedding model path not found: {source}")
-    wanted = runtime == "onnx" or (runtime == "auto" and device == "cpu" and onnx_embedder.available())
+    device, runtime = Device(device), EmbeddingRuntime(runtime)
+    wanted = runtime is EmbeddingRuntime.ONNX or (
+        runtime is EmbeddingRuntime.AUTO and device is Device.CPU and onnx_embedder.available())
     if wanted:
         try:
             return onnx_embedder.OnnxEmbedder(model, _local_folder(source), Path(cache_dir), batch_size)
         except Exception as exc:
-            if runtime == "onnx":
+            if runtime is EmbeddingRuntime.ONNX:
                 raise exc if isinstance(exc, EmbeddingModelError) else EmbeddingModelError(
                     f"cannot run embedding model {model!r} with onnxruntime: {exc}") from exc
             log.warning("embedding model %r runs on torch: no ONNX export (%s)", model, exc)

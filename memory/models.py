@@ -7,7 +7,49 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any
+
+# The configured choices memory acts on (bot/config.py reads them from config.yaml). Members are strings, so a
+# caller may pass "reembed" as well as OnModelChange.REEMBED; memory converts and compares members.
+
+
+class Device(StrEnum):
+    """Where a model runs (embedding.device, llm.device): "auto" is cuda when there is one, else cpu."""
+
+    CPU = "cpu"
+    CUDA = "cuda"
+    AUTO = "auto"
+
+
+class EmbeddingRuntime(StrEnum):
+    """embedding.runtime: "auto" is the ONNX export on a CPU when onnxruntime is installed, else torch."""
+
+    AUTO = "auto"
+    ONNX = "onnx"
+    TORCH = "torch"
+
+
+class OnModelChange(StrEnum):
+    """embedding.on_model_change: what opening a database made with another embedding model does."""
+
+    REFUSE = "refuse"  # stop with ModelMismatch
+    REEMBED = "reembed"  # embed every stored message again with the new model
+
+
+class UnknownOutcome(StrEnum):
+    """reminders.unknown_outcome: a reminder a crash left mid-send (sent or not, nobody knows) is..."""
+
+    RESEND = "resend"  # sent again: perhaps twice
+    DROP = "drop"  # marked failed: perhaps never
+
+
+class RecallMethod(StrEnum):
+    """How recall ranks: hybrid (what the bot uses), or one list alone (for evaluations)."""
+
+    HYBRID = "hybrid"
+    VECTOR = "vector"
+    KEYWORD = "keyword"
 
 
 @dataclass

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from memory.db import transaction
-from memory.models import Message
+from memory.models import Message, UnknownOutcome
 
 COLUMNS = (
     "id, chat_id, created_by, text, due_at, recurrence, timezone, status, created_at, claim_token, attempts, "
@@ -182,11 +182,12 @@ class Reminders:
             "last_error = 'outcome unknown after a restart' WHERE id = ? AND claim_token = ? AND status = 'sending'",
             (reminder_id, token)) == 1
 
-    def recover(self, unknown_outcome: str, next_occurrence: NextOccurrence) -> dict[str, int]:
+    def recover(self, unknown_outcome: UnknownOutcome | str, next_occurrence: NextOccurrence) -> dict[str, int]:
         """On start: resolve every reminder a crash left in 'sending' (see the module docstring).
 
         `next_occurrence(reminder, after)` gives a recurring reminder's next due time after a delivery at `after`.
         """
+        resend = UnknownOutcome(unknown_outcome) is UnknownOutcome.RESEND
         finished = requeued = dropped = 0
         for reminder in self.unresolved():
             token = reminder.claim_token or ""
@@ -196,7 +197,7 @@ class Reminders:
                 self.mark_delivered(reminder.id, token, message_id, sent_at,
                                     next_occurrence(reminder, max(sent_at, reminder.due_at)))
                 finished += 1
-            elif unknown_outcome == "resend":
+            elif resend:
                 self.requeue_unknown(reminder.id, token)
                 requeued += 1
             else:

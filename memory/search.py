@@ -15,7 +15,7 @@ import numpy as np
 
 from memory import db, migrations, recall, vectors
 from memory.embedder import Embedder
-from memory.models import MESSAGE_COLUMNS, Hit, Message, clean_text
+from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text
 from memory.recall import FusionParams
 from memory.text import keywords, words
 
@@ -39,7 +39,7 @@ class Gathered:
     """What one query read from the database: its vector and keyword lists, and for hybrid the scored messages
     (candidates and their adjacent turns) with their rows, vectors and neighbours."""
 
-    method: str
+    method: RecallMethod
     pool: int
     now: float
     window: tuple[float, float] | None = None
@@ -139,7 +139,7 @@ class Searching:
         k: int = 6,
         *,
         exclude_ids: Iterable[int] = (),
-        method: str = "hybrid",
+        method: RecallMethod | str = RecallMethod.HYBRID,
         now: float | None = None,
         query_vector: np.ndarray | None = None,
         candidates: int | None = None,
@@ -168,7 +168,7 @@ class Searching:
         k: int = 6,
         *,
         exclude_ids: Iterable[int] = (),
-        method: str = "hybrid",
+        method: RecallMethod | str = RecallMethod.HYBRID,
         now: float | None = None,
         query_vector: np.ndarray | None = None,
         candidates: int | None = None,
@@ -180,23 +180,22 @@ class Searching:
         Kept apart so an evaluation can rank the same candidates under many fusion parameters
         (`./engram eval-locomo --cv`) without reading them again."""
         query = clean_text(query)
-        if method not in ("hybrid", "vector", "keyword"):
-            raise ValueError(f"unknown recall method {method!r}")
+        method = RecallMethod(method)  # ValueError: not a recall method
         excluded = set(exclude_ids)
         pool = (candidates or self.fusion.candidates) + len(excluded)
-        window = window if method == "hybrid" else None
+        window = window if method is RecallMethod.HYBRID else None
         words = clean_text(keyword_query) if keyword_query is not None else query
         g = Gathered(method=method, pool=pool, now=time.time() if now is None else now, window=window)
-        if method in ("hybrid", "vector"):
+        if method is not RecallMethod.KEYWORD:
             g.qv = query_vector if query_vector is not None else self.embed_query(query)
             g.vec_list = [(i, s) for i, s in self.vector_search(chat_id, g.qv, pool) if i not in excluded]
-        if method in ("hybrid", "keyword"):
+        if method is not RecallMethod.VECTOR:
             kw_scores, g.exact = self._keyword_matches(chat_id, words)
             for i in excluded:
                 kw_scores.pop(i, None)
             # Beyond the candidates, a longer list gives the adjacent turns their keyword score too.
             g.kw_list = sorted(kw_scores.items(), key=lambda item: (-item[1], item[0]))[: 4 * pool]
-        if method == "hybrid":
+        if method is RecallMethod.HYBRID:
             candidate_ids = [i for i, _ in g.vec_list[:pool]] + [i for i, _ in g.kw_list[:pool]]
             if window is not None:
                 candidate_ids += self._window_candidates(chat_id, g.qv, window, excluded)
@@ -209,7 +208,7 @@ class Searching:
                     g.neighbours[after] = (id_, None)
             scored = [i for i in g.neighbours if i not in excluded]
         else:
-            scored = [i for i, _ in (g.vec_list if method == "vector" else g.kw_list[:pool])][: k * 4]
+            scored = [i for i, _ in (g.vec_list if method is RecallMethod.VECTOR else g.kw_list[:pool])][: k * 4]
         g.rows = self.get_rows(scored)
         g.vecs = self._vectors(list(g.rows))
         return g
@@ -217,9 +216,9 @@ class Searching:
     def rank(self, g: Gathered, k: int, fusion: FusionParams | None = None) -> list[Hit]:
         """The k best hits of gathered candidates: fused (hybrid) or as listed, near-duplicates removed. No SQL."""
         params = fusion or self.fusion
-        if g.method == "vector":
+        if g.method is RecallMethod.VECTOR:
             ranked = g.vec_list
-        elif g.method == "keyword":
+        elif g.method is RecallMethod.KEYWORD:
             ranked = g.kw_list[: g.pool]
         else:
             created = {i: m.created_at for i, m in g.rows.items()}

@@ -26,7 +26,7 @@ from memory import maintenance
 from memory import recall as ranking
 from memory.corpus import FOREVER, ChatCorpus, WindowState
 from memory.embedder import Embedder
-from memory.models import Hit, Message, clean_text
+from memory.models import Hit, Message, OnModelChange, RecallMethod, UnknownOutcome, clean_text
 from memory.reminders import NextOccurrence, Reminder
 from memory.store import Store, embedding_input
 
@@ -37,11 +37,12 @@ EMBED_BATCH = 32  # pending messages embedded at a time: a recall waits for at m
 
 
 class Memory:
-    def __init__(self, path: str | Path, embedder: Embedder, *, on_model_change: str = "refuse",
+    def __init__(self, path: str | Path, embedder: Embedder, *,
+                 on_model_change: OnModelChange | str = OnModelChange.REFUSE,
                  fusion: ranking.FusionParams | None = None):
         self.path = Path(path)
         self.embedder = embedder
-        self.on_model_change = on_model_change
+        self.on_model_change = OnModelChange(on_model_change)
         self.fusion = fusion
         self._db: ThreadPoolExecutor | None = None
         self._model: ThreadPoolExecutor | None = None
@@ -160,13 +161,14 @@ class Memory:
         return edited
 
     async def recall(self, chat_id: int, query: str, k: int = 6, *, exclude_ids: Iterable[int] = (),
-                     method: str = "hybrid", window: tuple[float, float] | None = None,
+                     method: RecallMethod | str = RecallMethod.HYBRID, window: tuple[float, float] | None = None,
                      keyword_query: str | None = None) -> list[Hit]:
         """Store.recall off the event loop; `window` and `keyword_query` come from bot/when/phrases (see there)."""
         started = time.perf_counter()
         query = clean_text(query)
         await self.flush(chat_id)
-        query_vector = (await self._embed([query]))[0] if method != "keyword" else None
+        method = RecallMethod(method)
+        query_vector = (await self._embed([query]))[0] if method is not RecallMethod.KEYWORD else None
         hits = await self._run(self.store.recall, chat_id, query, k, exclude_ids=list(exclude_ids), method=method,
                                query_vector=query_vector, window=window, keyword_query=keyword_query)
         self.recall_latencies.append(time.perf_counter() - started)
@@ -317,7 +319,8 @@ class Memory:
                               next_due: float | None) -> bool:
         return await self._run(self.store.reminders.record_delivery, reminder, token, message, next_due)
 
-    async def recover_reminders(self, unknown_outcome: str, next_occurrence: NextOccurrence) -> dict[str, int]:
+    async def recover_reminders(self, unknown_outcome: UnknownOutcome | str,
+                                next_occurrence: NextOccurrence) -> dict[str, int]:
         return await self._run(self.store.reminders.recover, unknown_outcome, next_occurrence)
 
     # ----- housekeeping (memory/maintenance.py) ---------------------------------------------------------------

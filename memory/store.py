@@ -21,7 +21,7 @@ from memory.embedded import Embedded, embedding_input
 from memory.embedder import Embedder
 from memory.imports import Importing
 from memory.inbox import Inbox
-from memory.models import MESSAGE_COLUMNS, Message
+from memory.models import MESSAGE_COLUMNS, Message, OnModelChange
 from memory.reminders import Reminders
 from memory.search import Searching
 
@@ -42,7 +42,7 @@ class Store(Searching, Importing, Corpora, Embedded, Inbox):
         path: str | Path,
         embedder: Embedder,
         *,
-        on_model_change: str = "refuse",
+        on_model_change: OnModelChange | str = OnModelChange.REFUSE,
         progress: Callable[[int, int], None] | None = None,
         fusion: recall.FusionParams | None = None,
     ) -> Store:

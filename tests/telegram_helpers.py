@@ -93,7 +93,7 @@ async def running(application):
 
 def bot_config(tmp_path, fake: FakeTelegram, **telegram):
     """A Config for a bot under test: database in tmp_path, the fake server, no housekeeping jobs."""
-    from bot.config import Config
+    from bot.config import Config, Statements
 
     config = Config(base_dir=tmp_path)
     config.storage.path = str(tmp_path / "engram.db")
@@ -102,7 +102,7 @@ def bot_config(tmp_path, fake: FakeTelegram, **telegram):
     config.telegram.token = fake.token
     config.telegram.base_url = fake.base_url
     config.telegram.edit_interval = 0.05
-    config.assistant.statements = "model"  # the scripted model answers every message (reply_plan has its own tests)
+    config.assistant.statements = Statements.MODEL  # the scripted model answers every message (reply_plan: own tests)
     for key, value in telegram.items():
         setattr(config.telegram, key, value)
     return config

@@ -8,21 +8,21 @@ import time
 import pytest
 from fake_llm import ScriptedLLM
 
-from bot.config import AssistantConfig, RecallConfig
+from bot.config import AssistantConfig, BusyPolicy, RecallConfig, Statements
 from bot.errors import GenerationCancelled, LLMError
 from bot.llm.base import GenerationSettings
-from bot.reply.assistant import Assistant, select_memories
+from bot.reply.assistant import Assistant, Outcome, select_memories
 from bot.reply.plan import NOT_TOLD
 from bot.reply.prompt import demo_turns
 from memory import Message
 
 
-def make(memory, llm, busy_policy: str = "queue", **recall) -> Assistant:
+def make(memory, llm, busy_policy: BusyPolicy = BusyPolicy.QUEUE, **recall) -> Assistant:
     # No relevance floor unless a test asks for one: these tests are about storing and prompting.
     settings = {"k": 3, "recent_turns": 2, "min_score": 0.0, "min_relative_score": 0.0, **recall}
     return Assistant(memory, llm, recall=RecallConfig(**settings),
                      assistant=AssistantConfig(system_prompt="You are a test.", busy_policy=busy_policy,
-                                               statements="model"),  # these tests are about the model's turn
+                                               statements=Statements.MODEL),  # these tests are about the model's turn
                      settings=GenerationSettings())
 
 
@@ -38,7 +38,7 @@ async def test_answer_stores_both_sides_and_uses_recalled_memory(memory):
     for i in range(2, 6):
         await assistant.remember(Message(1, i, f"weather talk {i}", sender_name="Ana", created_at=1000 + i))
     reply = await assistant.reply_text(Message(1, 10, "what is my dog called", sender_name="Ana", created_at=2000))
-    assert reply.text == "Your dog is Rex." and reply.status == "done"
+    assert reply.text == "Your dog is Rex." and reply.outcome is Outcome.KEPT
     assert next(h.message.text for h in reply.recalled) == "my dog is called Rex"
     sent = llm.calls[0][0]
     demos = len(demo_turns())
@@ -60,12 +60,17 @@ async def test_recall_never_crosses_chats(memory):
     assert llm.calls == [] and reply.text == NOT_TOLD  # nothing recalled: "you haven't told me", not the model
 
 
-async def test_platform_reply_id_is_used(memory):
+async def test_a_reply_is_kept_only_when_finished_with_the_front_ends_id(memory):
     assistant = make(memory, await started(ScriptedLLM("hello there")))
     reply = await assistant.answer(Message(1, 5, "hi"))
-    async for _ in reply:
-        reply.message_id = 6
-    assert (await memory.get(1, 6)).text == "hello there"
+    with pytest.raises(ValueError, match="finished"):
+        await assistant.keep(reply, 6)  # not written yet: nothing to keep
+    async for _ in assistant.stream(reply):
+        assert await memory.get(1, 6) is None  # never stored while it is being written
+    assert reply.outcome is Outcome.DONE
+    kept = await assistant.keep(reply, 6)
+    assert kept is not None and (await memory.get(1, 6)).text == "hello there" and reply.outcome is Outcome.KEPT
+    assert await assistant.keep(reply, 7) is kept and await memory.get(1, 7) is None  # kept once
 
 
 async def test_cancelled_or_failed_reply_is_not_stored(memory):
@@ -73,15 +78,17 @@ async def test_cancelled_or_failed_reply_is_not_stored(memory):
     assistant = make(memory, llm)
     reply = await assistant.answer(Message(1, 1, "talk"))
     with pytest.raises(GenerationCancelled):
-        async for _chunk in reply:
+        async for _chunk in assistant.stream(reply):
             reply.cancel()
-    assert reply.status == "cancelled"
+    assert reply.outcome is Outcome.CANCELLED
+    with pytest.raises(ValueError):
+        await assistant.keep(reply)
     failing = make(memory, await started(ScriptedLLM("a b c", fail_with=LLMError("model broke"))))
     reply = await failing.answer(Message(1, 2, "again"))
     with pytest.raises(LLMError):
-        async for _ in reply:
+        async for _ in failing.stream(reply):
             pass
-    assert reply.status == "failed"
+    assert reply.outcome is Outcome.FAILED
     assert [m.role for m in await memory.recent(1, 10)] == ["user", "user"]
 
 
@@ -96,7 +103,7 @@ async def test_a_burst_gets_one_reply_chats_take_turns_and_the_loop_stays_free(m
             order.append(tag)
 
         marker = asyncio.create_task(mark())
-        async for _ in reply:
+        async for _ in assistant.stream(reply):
             pass
         await marker
 
@@ -125,13 +132,13 @@ async def test_a_burst_gets_one_reply_chats_take_turns_and_the_loop_stays_free(m
 
 async def test_cancel_policy_stops_the_previous_reply(memory):
     llm = await started(ScriptedLLM("x " * 50, delay=0.02))
-    assistant = make(memory, llm, busy_policy="cancel")
+    assistant = make(memory, llm, busy_policy=BusyPolicy.CANCEL)
     first = await assistant.answer(Message(1, 1, "first"))
     results = {}
 
     async def consume(name, reply):
         try:
-            async for _ in reply:
+            async for _ in assistant.stream(reply):
                 pass
             results[name] = "done"
         except GenerationCancelled:
@@ -187,5 +194,6 @@ async def test_busy_from_the_moment_a_message_arrives_until_its_reply_is_written
     assert assistant.busy
     reply = await arriving
     assert assistant.busy  # waiting for its turn
-    assert "".join([chunk async for chunk in reply])  # nothing told: answered without the model, still a reply
+    # nothing told: answered without the model, still a reply
+    assert "".join([chunk async for chunk in assistant.stream(reply)])
     assert not assistant.busy

@@ -59,3 +59,92 @@ def test_tools_live_in_bench():
     for package in ("bot", "handlers"):
         names = [p.name for p in modules(package)]
         assert not [n for n in names if n.startswith(("bench_", "eval_"))], names
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each module of ours -> the modules of ours it imports: every import counts (module level, inside functions,
+    under `if TYPE_CHECKING:`); `from pkg import name` is the submodule pkg.name when there is one."""
+    paths = {module_name(p): p for package in sorted(OURS) for p in modules(package)}
+
+    def ours(name: str) -> str | None:  # the module itself, or the package whose __init__ defines the name
+        while name and name not in paths:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str | None] = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets |= {ours(alias.name) for alias in node.names if alias.name.split(".")[0] in OURS}
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # relative: from . import x, from ..pkg import y
+                    parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(parent + ([node.module] if node.module else []))
+                else:
+                    base = node.module or ""
+                if base.split(".")[0] not in OURS:
+                    continue
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}"
+                    targets.add(sub if sub in paths else ours(base))
+        graph[name] = {t for t in targets if t and t != name}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as [a, b, ..., a], or None (depth-first search, colouring the modules on the path)."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return path[path.index(target):] + [target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_import_graph_sees_what_it_should():
+    graph = import_graph()
+    assert "bot.reply.prompt" in graph["bot.reply.assistant"]  # a plain import
+    assert "bot.importing.telegram" in graph["bot.importing.formats"]  # `from bot.importing import telegram`
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycles():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def imports_telegram(path: Path) -> bool:
+    """python-telegram-bot (`telegram`, `telegram.ext`…), anywhere in the module."""
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "telegram" for a in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "telegram":
+            return True
+    return False
+
+
+def test_only_handlers_import_telegram():
+    for package in ("bot", "memory"):
+        for path in modules(package):
+            assert not imports_telegram(path), f"{path} imports telegram: Telegram's API belongs in handlers/"

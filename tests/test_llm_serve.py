@@ -20,12 +20,12 @@ from fault_proxy import FaultProxy
 from telegram_helpers import bot_config, bot_running, converse
 from transformers_serve import TransformersServe, free_port
 
-from bot.config import AssistantConfig, RecallConfig
+from bot.config import AssistantConfig, LLMBackend, RecallConfig, Statements
 from bot.errors import GenerationCancelled, LLMError, LLMUnavailable
 from bot.llm.base import GenerationSettings
 from bot.llm.model_files import bundled_gguf, converted_folder, ensure_converted
 from bot.llm.openai_compat import OpenAICompatLLM
-from bot.reply.assistant import Assistant, Reply
+from bot.reply.assistant import Assistant, Outcome, Reply
 from memory import HashEmbedder, Memory, Message
 
 pytestmark = [
@@ -153,7 +153,7 @@ async def memory(tmp_path):
 def assistant_for(memory: Memory, llm: OpenAICompatLLM, max_new_tokens: int = 16) -> Assistant:
     return Assistant(memory, llm, recall=RecallConfig(k=3, recent_turns=0),
                      assistant=AssistantConfig(system_prompt="You are a helpful assistant. Answer briefly.",
-                                               statements="model"),  # every message reaches the server
+                                               statements=Statements.MODEL),  # every message reaches the server
                      settings=GenerationSettings(max_new_tokens=max_new_tokens))
 
 
@@ -161,7 +161,7 @@ async def fails(assistant: Assistant, message: Message, error=LLMUnavailable, on
     """Ask, expecting the reply to fail; returns the reply and the error the user is shown."""
     reply = await assistant.answer(message)
     with pytest.raises(error) as caught:
-        async for _ in reply:
+        async for _ in assistant.stream(reply):
             if on_chunk is not None:
                 on_chunk(reply)
     return reply, caught.value
@@ -169,14 +169,14 @@ async def fails(assistant: Assistant, message: Message, error=LLMUnavailable, on
 
 async def assert_only_the_question_stored(memory: Memory, chat_id: int, reply: Reply) -> None:
     stored = await memory.recent(chat_id, 20)
-    assert reply.status == "failed"
+    assert reply.outcome is Outcome.FAILED
     assert [m.role for m in stored] == ["user"] * len(stored), [m.text for m in stored]
     assert reply.message.text in [m.text for m in stored]
 
 
 async def assert_next_reply_works(assistant: Assistant, memory: Memory, chat_id: int, message_id: int) -> Reply:
     reply = await assistant.reply_text(Message(chat_id, message_id, "What is the capital of France?"))
-    assert reply.status == "done" and "paris" in reply.text.lower(), reply.text
+    assert reply.outcome is Outcome.KEPT and "paris" in reply.text.lower(), reply.text
     stored = await memory.recent(chat_id, 20)
     assert stored[-1].role == "assistant" and stored[-1].text == reply.text
     return reply
@@ -291,7 +291,7 @@ async def test_server_killed_mid_stream(server, memory):
 async def test_telegram_user_sees_a_plain_error_when_the_server_dies_and_the_bot_answers_after(server, fake, tmp_path):
     alice = 1001
     config = bot_config(tmp_path, fake, allowed_user_ids=[alice])
-    config.llm.backend = "openai"
+    config.llm.backend = LLMBackend.OPENAI
     config.llm.max_new_tokens = 1000
     config.recall.recent_turns = 0
     llm = OpenAICompatLLM(server.base_url, server.model, retries=2, timeout=30)

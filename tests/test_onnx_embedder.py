@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.config import ConfigError, EmbeddingConfig
+from bot.config import ConfigError, load_config
 from memory.embedder import SentenceTransformerEmbedder, load_embedder, resolve_model
 from memory.errors import EmbeddingModelError
 from memory.onnx_embedder import OnnxEmbedder, export_folder
@@ -73,4 +73,5 @@ def test_a_wrong_model_path_and_a_wrong_runtime_are_clear_errors(tmp_path):
     with pytest.raises(EmbeddingModelError, match="path not found"):
         load_embedder(str(tmp_path / "no-such-model"), runtime="onnx", cache_dir=tmp_path)
     with pytest.raises(ConfigError, match="embedding.runtime"):
-        EmbeddingConfig(runtime="tensorflow").validate()
+        (tmp_path / "config.yaml").write_text("embedding:\n  runtime: tensorflow\n")
+        load_config(tmp_path / "config.yaml", env={})

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import text
 from bot.commands import actions, views
 from bot.when.phrases import parse_time_phrase
 from memory import FusionParams, HashEmbedder, Memory, Message, Store
@@ -124,7 +125,7 @@ async def test_search_says_which_window_it_used(tmp_path):
         await memory.set_chat_setting(1, timezone=TZ)
         page = await actions.search(memory, 1, "flat last week", now=NOW)
         assert page.window == "23-29 Nov" and page.hits[0].message.message_id == 10
-        assert views.search_text(page, views.PLAIN).startswith("Search: flat last week — 23-29 Nov")
+        assert views.search_text(page, text.PLAIN).startswith("Search: flat last week — 23-29 Nov")
         assert (await actions.search(memory, 1, "flat", now=NOW)).window is None
     finally:
         await memory.stop()

@@ -5,20 +5,21 @@ from __future__ import annotations
 import pytest
 from fake_llm import ScriptedLLM
 
-from bot.commands import views
+from bot import text
 from bot.config import AssistantConfig, RecallConfig
 from bot.llm.base import GenerationSettings
 from bot.reply.assistant import Assistant
+from bot.reply.citation import citation_text, cited
 from bot.reply.filter import ReplyFilter
 from bot.reply.intent import Intent, classify
-from bot.reply.plan import NOT_TOLD, acknowledge, cited, relevant
+from bot.reply.plan import NOT_TOLD, acknowledge, relevant
 from bot.reply.prompt import MEMORY_HEADER
 from handlers.format import message_link
 from handlers.messages import citation
 from memory import Hit, Message
 
 
-async def make(memory, reply="Your dog is Rex.", citations="on") -> tuple[Assistant, ScriptedLLM]:
+async def make(memory, reply="Your dog is Rex.", citations=True) -> tuple[Assistant, ScriptedLLM]:
     llm = ScriptedLLM(reply)
     await llm.start()
     recall = RecallConfig(k=3, recent_turns=0, min_score=0.0, min_relative_score=0.0)
@@ -118,9 +119,9 @@ def test_a_citation_names_the_memory_the_reply_used():
 
 def test_citations_render_plain_and_html_with_escaping():
     m = hit('My <b>dog</b> & "Rex" go to the park every single morning at seven', sender="Ana & <Bo>").message
-    plain = views.citation_text(m, views.PLAIN)
+    plain = citation_text(m, text.PLAIN)
     assert plain == '— 2023-11-14, Ana & <Bo>: “My <b>dog</b> & "Rex" go to the park …”'
-    html = views.citation_text(m, views.HTML, "https://t.me/c/123/45?a=1&b=2")
+    html = citation_text(m, text.HTML, "https://t.me/c/123/45?a=1&b=2")
     assert html == ('— <a href="https://t.me/c/123/45?a=1&amp;b=2">2023-11-14</a>, Ana &amp; &lt;Bo&gt;: '
                     '“My &lt;b&gt;dog&lt;/b&gt; &amp; "Rex" go to the park …”')
 
@@ -138,7 +139,7 @@ async def test_a_reply_from_memory_carries_its_citation_to_every_front_end(memor
     assert reply.citation is not None and reply.citation.message.message_id == 7
     html, plain = citation(reply)
     assert 'href="https://t.me/c/1234567890/7"' in html and "“My dog is called Rex”" in plain
-    off, _ = await make(memory, citations="off")
+    off, _ = await make(memory, citations=False)
     again = await off.reply_text(Message(-1001234567890, 10, "what is my dog called?", sender_name="Ana"))
     assert again.citation is None and citation(again) is None
 
@@ -169,7 +170,7 @@ def test_a_question_said_back_is_dropped():
 
 
 def test_a_relative_time_from_memory_gets_the_day_it_was_said():
-    from bot.reply.plan import when_said
+    from bot.reply.dating import when_said
     from bot.reply.prompt import format_day
 
     pottery = hit("I went to a pottery workshop last Friday!", created_at=1_689_400_000.0)

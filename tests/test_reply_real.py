@@ -35,8 +35,9 @@ async def test_a_remembered_fact_reaches_the_reply_and_stays_in_its_chat(assista
     await assistant.remember(Message(1, 1, "My dog is called Rex", sender_id=7, sender_name="Ana"))
     chunks = []
     reply = await assistant.answer(Message(1, 2, "What is my dog's name?", sender_id=7, sender_name="Ana"))
-    async for chunk in reply:
+    async for chunk in assistant.stream(reply):
         chunks.append(chunk)
+    await assistant.keep(reply)
     assert len(chunks) > 1  # streamed, not delivered in one piece
     assert "rex" in reply.text.lower(), reply.prompt.messages
     assert (await assistant.memory.get(1, 3)).text == reply.text  # the reply is stored

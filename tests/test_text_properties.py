@@ -12,6 +12,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import text
 from bot.commands import actions, views
 from bot.errors import EngramError
 from bot.reminders.parse import parse_reminder
@@ -74,7 +75,7 @@ def test_any_command_argument_gets_an_answer(args):
             await memory.start()
             try:
                 await memory.remember(Message(7, 1, "the red door is locked", created_at=1000.0))
-                for markup in (views.PLAIN, views.HTML):
+                for markup in (text.PLAIN, text.HTML):
                     await answered(lambda: actions.search(memory, 7, args), views.search_text, markup)
                     await answered(lambda: actions.compare(memory, args), views.compare_text, markup)
                     request = await answered(lambda: actions.forget_request(memory, 7, args), None, markup)

@@ -14,10 +14,14 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_SERVER = REPO / "tests" / "fake_telegram.py"
+BOT_ACTIVITY = frozenset({"sendMessage", "editMessageText", "sendChatAction", "sendDocument"})  # the bot at work
 
 
 def fake_telegram() -> ModuleType:
@@ -185,6 +189,9 @@ class _RecordedModel:
 
     def __init__(self, name: str, dim: int):
         self.name, self.dim = name, dim
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        raise NotImplementedError("the database is only checked: nothing is embedded")
 
 
 def check_database(path: Path) -> dict:

@@ -77,7 +77,7 @@ def burst_plan(chats: int, messages: int, texts: Sequence[str], seconds: float =
     if group:
         targets.append((chats, GROUP_ID, 0))
     total = len(targets) * messages
-    planned = []
+    planned: list[Planned] = []
     for k in range(messages):
         for i, chat, user in targets:
             n = len(planned)

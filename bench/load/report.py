@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from bench.common import load_average, markdown_table
+from bench.load.bots import BOT_ACTIVITY
 from bot.commands.views import percentile
 
 if TYPE_CHECKING:
     from bench.load.run import Run
 
 TYPING_WINDOW = 4.0  # seconds: the target is at most one sendChatAction per chat in this window
-BOT_ACTIVITY = frozenset({"sendMessage", "editMessageText", "sendChatAction", "sendDocument"})
 
 
 

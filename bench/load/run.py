@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import load_average, say
-from bench.load.bots import BotFailed, DatabaseReader, RunningBot, check_database
+from bench.load.bots import BOT_ACTIVITY, BotFailed, DatabaseReader, RunningBot, check_database
 from bench.load.plan import FIRST_USER, NAMES, Plan
-from bench.load.report import BOT_ACTIVITY
 
 
 @dataclass

@@ -21,14 +21,15 @@ from typing import TextIO
 
 from bot.commands import actions, table, views
 from bot.commands.table import FrontEnd
-from bot.commands.views import PLAIN
 from bot.config import Config, load_config
 from bot.llm import build_llm
 from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.service import ChatScope, ReminderService
 from bot.reminders.timers import AsyncioTimers
 from bot.reply.assistant import Assistant
+from bot.reply.citation import citation_text
 from bot.services import build_assistant, build_memory, build_topics
+from bot.text import PLAIN
 from bot.topics.service import TopicService
 from memory import Memory, Message
 
@@ -187,13 +188,16 @@ class Terminal:
         message_id = await self.assistant.next_message_id(self.chat_id)
         message = Message(self.chat_id, message_id, text, sender_name=self.name)
         reply = await self.assistant.answer(message)
+        if reply is None:  # joined a reply still waiting for its turn (not in a terminal: one line at a time)
+            return
         self.say("engram> ", end="")
         try:
-            async for chunk in reply:
+            async for chunk in self.assistant.stream(reply):
                 self.say(chunk, end="")
             self.say()
+            await self.assistant.keep(reply)
             if reply.citation is not None:
-                self.say(views.citation_text(reply.citation.message, views.PLAIN))
+                self.say(citation_text(reply.citation.message, PLAIN))
         except asyncio.CancelledError:
             reply.cancel()
             self.say(" [stopped]")

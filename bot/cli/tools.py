@@ -11,8 +11,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+from bot import text
 from bot.commands import actions, views
-from bot.config import load_config
+from bot.config import OnModelChange, load_config
 from bot.llm import build_llm
 from bot.services import build_embedder, build_memory, build_topics, topics_cache_dir
 from bot.topics.service import TopicService, warm_topics
@@ -79,7 +80,7 @@ async def topics_report(service: TopicService, args, period: str, zone: str) -> 
     if args.json:
         print(json.dumps(topics_json(report), ensure_ascii=False, indent=2))
     else:
-        print(views.topics_text(report, views.PLAIN))
+        print(views.topics_text(report, text.PLAIN))
     if args.png:
         picture = await actions.topic_map(service, args.chat_id, period, timezone=zone)
         _write(args.png, picture, args.json)
@@ -151,7 +152,8 @@ def main_prepare(args) -> int:
     return 0
 
 
-async def _with_memory(args, fn: Callable[[Memory], Awaitable[T]], *, on_model_change: str | None = None) -> T:
+async def _with_memory(args, fn: Callable[[Memory], Awaitable[T]], *,
+                       on_model_change: OnModelChange | None = None) -> T:
     config = load_config(args.config)
     if on_model_change:
         config.embedding.on_model_change = on_model_change
@@ -200,7 +202,7 @@ def main_search(args) -> int:
         if args.json:
             print(json.dumps([hit_json(hit) for hit in page.hits], ensure_ascii=False, indent=2))
         else:
-            print(views.search_text(page, views.PLAIN))
+            print(views.search_text(page, text.PLAIN))
 
     asyncio.run(_with_memory(args, run))
     return 0
@@ -209,7 +211,7 @@ def main_search(args) -> int:
 def hit_json(hit: Hit) -> dict:
     """A search hit for scripts: who said what, when (ISO 8601, UTC), and how well it matched."""
     message = hit.message
-    return {"message_id": message.message_id, "sender": views.sender(message), "sender_id": message.sender_id,
+    return {"message_id": message.message_id, "sender": text.sender(message), "sender_id": message.sender_id,
             "role": message.role, "date": iso(message.created_at), "text": message.text,
             "score": round(hit.score, 4), "similarity": hit.similarity, "keyword_score": hit.keyword_score}
 
@@ -219,5 +221,5 @@ def main_reembed(args) -> int:
         stats = await memory.stats()
         print(f"{stats['messages']} messages embedded with {stats['embedding_model']} ({stats['embedding_dim']}-d).")
 
-    asyncio.run(_with_memory(args, run, on_model_change="reembed"))
+    asyncio.run(_with_memory(args, run, on_model_change=OnModelChange.REEMBED))
     return 0

@@ -7,55 +7,23 @@ layout are the same everywhere.
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from bot.text import Markup, sender, shorten
 from memory import Hit, Message
 
-if TYPE_CHECKING:  # bot.commands.actions imports the assistant, whose prompt uses shorten() from here
+if TYPE_CHECKING:  # annotations only
     from bot.commands.actions import Comparison, ForgetRequest, SearchPage, Stats, TopicPage, TopicsReport
 
 SNIPPET_CHARS = 300  # of a message shown in a list
 PREVIEW_LINES = 10  # messages listed before a /forget is confirmed
 
 
-@dataclass(frozen=True)
-class Markup:
-    escape: Callable[[str], str]
-    bold: Callable[[str], str]
-    link: Callable[[str, str], str]  # (text already escaped, url)
-
-
-PLAIN = Markup(escape=lambda text: text, bold=lambda text: text, link=lambda text, url: f"{text} {url}")
-HTML = Markup(escape=lambda text: html.escape(text, quote=False), bold=lambda text: f"<b>{text}</b>",
-              link=lambda text, url: f'<a href="{html.escape(url, quote=True)}">{text}</a>')
-CITED_WORDS = 8  # of a memory shown under a reply that used it
-
-
 # ----- small helpers -------------------------------------------------------------------------------------------
 def format_date(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
-
-
-def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
-    """One line of at most `limit` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def sender(message: Message) -> str:
-    return message.sender_name or ("Engram" if message.role == "assistant" else "someone")
-
-
-def citation_text(message: Message, m: Markup, link: str | None = None) -> str:
-    """'— 2026-11-20, Ana: “My dog is called Rex.”': the memory a reply used, its date linked where it can be."""
-    words = message.text.split()
-    snippet = " ".join(words[:CITED_WORDS]) + (" …" if len(words) > CITED_WORDS else "")
-    day = m.escape(datetime.fromtimestamp(message.created_at, tz=timezone.utc).strftime("%Y-%m-%d"))
-    return f"— {m.link(day, link) if link else day}, {m.escape(sender(message))}: “{m.escape(snippet)}”"
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -102,7 +70,7 @@ def hit_entry(number: int, hit: Hit, m: Markup) -> str:
     """'1. 2026-11-27 10:00 · Ana · similarity 0.81' and the message below it."""
     msg = hit.message
     return (f"{m.bold(f'{number}.')} {format_date(msg.created_at)} · {m.escape(sender(msg))} · {scores(hit)}\n"
-            f"{m.escape(shorten(msg.text))}")
+            f"{m.escape(shorten(msg.text, SNIPPET_CHARS))}")
 
 
 def message_line(message: Message, m: Markup) -> str:

@@ -5,12 +5,8 @@ Backends import their heavy libraries (torch, transformers, httpx) lazily, so im
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.config import Config, LLMBackend
 from bot.llm.base import LLM, ChatMessage, GenerationSettings
-
-if TYPE_CHECKING:
-    from bot.config import Config
 
 __all__ = ["LLM", "ChatMessage", "GenerationSettings", "build_llm", "settings_from_config"]
 
@@ -18,7 +14,7 @@ __all__ = ["LLM", "ChatMessage", "GenerationSettings", "build_llm", "settings_fr
 def build_llm(config: Config) -> LLM:
     """The configured language model, not started yet (`await llm.start()` loads it / opens the client)."""
     llm = config.llm
-    if llm.backend == "openai":
+    if llm.backend is LLMBackend.OPENAI:
         from bot.llm.openai_compat import OpenAICompatLLM
 
         o = llm.openai

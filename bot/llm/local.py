@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.config import Device, DType
 from bot.errors import GenerationCancelled, LLMError, LLMUnavailable
 from bot.llm.base import ChatMessage, GenerationSettings
 from bot.llm.model_files import BUNDLED_NAME, discard, ensure_converted, resolve_source
@@ -52,8 +53,8 @@ class TransformersLLM:
         self,
         model: str = BUNDLED_NAME,
         *,
-        device: str = "cpu",
-        dtype: str = "bfloat16",
+        device: Device | str = Device.CPU,
+        dtype: DType | str = DType.BFLOAT16,
         threads: int = 0,
         cache_dir: str | os.PathLike = ".cache/models",
         context_window: int = 2048,
@@ -61,8 +62,8 @@ class TransformersLLM:
     ):
         self.name = model
         self.context_window = context_window
-        self.device = device
-        self.dtype = dtype
+        self.device = Device(device)
+        self.dtype = DType(dtype)
         self.threads = threads
         self.cache_dir = Path(cache_dir)
         self.use_prefix_cache = prefix_cache
@@ -138,10 +139,10 @@ class TransformersLLM:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        device = self.device
-        if device == "auto":
+        device = self.device.value
+        if self.device is Device.AUTO:
             device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
+        dtype = "auto" if self.dtype is DType.AUTO else getattr(torch, self.dtype.value)
         try:
             tokenizer = AutoTokenizer.from_pretrained(location)
             model: Any = AutoModelForCausalLM.from_pretrained(location, dtype=dtype)

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+T = TypeVar("T")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -28,13 +30,26 @@ class Recurrence:
     at: time | None = None  # daily, weekdays, weekly: local wall-clock time
     weekday: int | None = None  # weekly only: 0 = Monday
 
+    # The field each kind needs, present (a rule built without it is a bug: said so, not an AttributeError).
+    @property
+    def _seconds(self) -> int:
+        return _needed(self.seconds, self.kind, "seconds")
+
+    @property
+    def _at(self) -> time:
+        return _needed(self.at, self.kind, "at")
+
+    @property
+    def _weekday(self) -> int:
+        return _needed(self.weekday, self.kind, "weekday")
+
     @property
     def spec(self) -> str:
         if self.kind == "interval":
             return f"interval {self.seconds}"
-        clock = self.at.strftime("%H:%M")
+        clock = self._at.strftime("%H:%M")
         if self.kind == "weekly":
-            return f"weekly {WEEKDAYS[self.weekday]} {clock}"
+            return f"weekly {WEEKDAYS[self._weekday]} {clock}"
         return f"{self.kind} {clock}"
 
     @classmethod
@@ -51,13 +66,13 @@ class Recurrence:
     def describe(self) -> str:
         """Plain words for confirmations and lists: 'every Monday at 09:00'."""
         if self.kind == "interval":
-            return "every " + describe_seconds(self.seconds)
-        clock = self.at.strftime("%H:%M")
+            return "every " + describe_seconds(self._seconds)
+        clock = self._at.strftime("%H:%M")
         if self.kind == "daily":
             return f"every day at {clock}"
         if self.kind == "weekdays":
             return f"every weekday at {clock}"
-        return f"every {WEEKDAY_NAMES[self.weekday]} at {clock}"
+        return f"every {WEEKDAY_NAMES[self._weekday]} at {clock}"
 
     def _matches(self, day: datetime) -> bool:
         if self.kind == "weekdays":
@@ -69,7 +84,7 @@ class Recurrence:
     def first_after(self, now: datetime, tz: str) -> datetime:
         """The first occurrence strictly after `now` (aware), in UTC."""
         if self.kind == "interval":
-            return (now + timedelta(seconds=self.seconds)).astimezone(timezone.utc)
+            return (now + timedelta(seconds=self._seconds)).astimezone(timezone.utc)
         return self._next_wall_clock(now, tz)
 
     def next_after(self, previous: datetime, now: datetime, tz: str) -> datetime:
@@ -79,7 +94,7 @@ class Recurrence:
         the missed one stands for all of them, and the rule continues from the future.
         """
         if self.kind == "interval":
-            step = timedelta(seconds=self.seconds)
+            step = timedelta(seconds=self._seconds)
             following = previous + step
             if following <= now:
                 skipped = (now - following) // step + 1
@@ -92,10 +107,16 @@ class Recurrence:
         local = after.astimezone(zone)
         for offset in range(0, 9):
             day = (local + timedelta(days=offset)).date()
-            candidate = datetime.combine(day, self.at, tzinfo=zone)
+            candidate = datetime.combine(day, self._at, tzinfo=zone)
             if self._matches(candidate) and candidate > after:
                 return candidate.astimezone(timezone.utc)
         raise AssertionError("a weekly rule always matches within 8 days")
+
+
+def _needed(value: T | None, kind: str, name: str) -> T:
+    if value is None:
+        raise ValueError(f"a {kind} recurrence needs {name}")
+    return value
 
 
 def describe_seconds(seconds: int) -> str:

@@ -7,7 +7,7 @@ fell due while the front end was closed fire at once, marked late. A sweep every
 timer was lost; the claim in the database makes a second timer for the same reminder harmless.
 
 Sending goes through an injected `send(chat_id, text) -> message_id` coroutine, so this module needs no Bot:
-handlers/reminders.telegram_sender(bot) sends to Telegram, the terminal chat prints. It raises DeliveryRejected
+handlers/delivery.telegram_sender(bot) sends to Telegram, the terminal chat prints. It raises DeliveryRejected
 for errors a retry cannot fix.
 
 The commands' logic is here too (/reminders' list, /cancel, /timezone), returning plain data that
@@ -33,6 +33,7 @@ from bot.reminders.recurrence import Recurrence
 from bot.reminders.timers import Timer, Timers
 from bot.when.zones import chat_timezone, zone
 from memory import Memory, Message
+from memory.models import UnknownOutcome
 from memory.reminders import Reminder, delivery_message
 
 log = logging.getLogger(__name__)
@@ -87,16 +88,15 @@ class TimezoneAnswer:
 
 class ReminderService:
     def __init__(self, memory: Memory, timers: Timers, send: Send, default_tz: str = "UTC", *,
-                 clock: Callable[[], datetime] | None = None, unknown_outcome: str = "resend",
-                 min_interval: int = 60, sweep_seconds: float = 60.0, chats: ChatScope = EVERY_CHAT):
-        if unknown_outcome not in ("resend", "drop"):
-            raise ValueError("unknown_outcome is 'resend' or 'drop'")
+                 clock: Callable[[], datetime] | None = None,
+                 unknown_outcome: UnknownOutcome | str = UnknownOutcome.RESEND, min_interval: int = 60,
+                 sweep_seconds: float = 60.0, chats: ChatScope = EVERY_CHAT):
         self.memory = memory
         self.timers = timers
         self.send = send
         self.default_tz = default_tz
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(timezone.utc))
-        self.unknown_outcome = unknown_outcome
+        self.unknown_outcome = UnknownOutcome(unknown_outcome)  # ValueError: neither resend nor drop
         self.min_interval = min_interval
         self.sweep_seconds = sweep_seconds
         self.chats = chats
@@ -142,7 +142,7 @@ class ReminderService:
                 if reminder.status != "sending" or reminder.claim_token is None:
                     continue
                 error = "outcome unknown after a restart"
-                if self.unknown_outcome == "resend":
+                if self.unknown_outcome is UnknownOutcome.RESEND:
                     await self.memory.release_reminder(reminder.id, reminder.claim_token, error)
                 else:
                     await self.memory.fail_reminder(reminder.id, reminder.claim_token, error)

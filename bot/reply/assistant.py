@@ -1,28 +1,34 @@
 """The one place where memory, prompt and language model meet.
 
-`answer(message)` stores the incoming message at once (so nothing is lost while a reply waits its turn), and
-returns a Reply: iterating it recalls, builds the prompt, streams the model's text and, when the stream ends
-normally, stores the reply. A cancelled or failed reply is not stored at all — never half of it.
+A reply is a value the front end drives, in three visible hops:
 
-Front ends (Telegram handlers, the terminal chat) only talk to this class.
+    reply = await assistant.answer(message)      # the message is stored at once; None: it joined a waiting reply
+    async for chunk in assistant.stream(reply):  # its turn, recall, plan, prompt, the model's text
+        show(chunk)
+    await assistant.keep(reply, message_id)      # the finished reply stored, with the front end's id for it
+
+A cancelled or failed reply never reaches `keep` (and `keep` refuses one that did not finish), so nothing is
+stored of half a reply. Front ends (Telegram handlers, the terminal chat) only talk to this class.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
 
-from bot.config import AssistantConfig, RecallConfig
+from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
 from bot.llm.base import LLM, GenerationSettings
-from bot.reply.dating import TimeResolver
+from bot.reply.citation import cited
+from bot.reply.dating import TimeResolver, when_said
 from bot.reply.filter import ReplyFilter
 from bot.reply.intent import Intent
-from bot.reply.plan import ReplyPlan, cited, plan_reply, when_said
+from bot.reply.plan import ReplyPlan, plan_reply
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.when.zones import query_window
 from memory import Hit, Memory, Message
@@ -47,24 +53,35 @@ class Timings:
         del series[:-1000]
 
 
-class Reply:
-    """A reply to one or more messages of a chat. Iterate it for text chunks; `text` holds what came so far.
+class Outcome(enum.Enum):
+    """Where a reply stands. Only a DONE reply can be kept (stored)."""
 
-    Until its turn to generate comes, messages that arrive in its chat join it (`messages`): a burst gets one
-    reply, to its last message, that takes them all into account.
+    WAITING = "waiting"  # for its turn: messages of its chat that arrive meanwhile join it
+    WRITING = "writing"  # its turn came: recalled, planned, being written
+    DONE = "done"  # written to the end (its text may be empty: then there is nothing to keep)
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    KEPT = "kept"  # stored in memory
+
+
+class Reply:
+    """A reply to one or more messages of a chat: what it answers, what it was made from, its text so far.
+
+    Until its turn to be written comes, messages that arrive in its chat join it (`messages`): a burst gets one
+    reply, to its last message, that takes them all into account. It holds no reference to the assistant:
+    `Assistant.stream(reply)` writes it, `Assistant.keep(reply, message_id)` stores it.
     """
 
-    def __init__(self, assistant: Assistant, message: Message):
-        self._assistant = assistant
+    def __init__(self, message: Message):
         self.messages = [message]  # the stored messages it answers, oldest first
         self.started = asyncio.Event()  # set when its turn comes: from then on it is being prepared and written
         self.cancel_event = asyncio.Event()
-        self.recalled: list[Hit] = []  # the memories the reply was made from
-        self.citation: Hit | None = None  # the memory it cites (assistant.citations: on), set when it is done
+        self.recalled: list[Hit] = []  # the memories the reply was made from (/why)
+        self.citation: Hit | None = None  # the memory it cites (assistant.citations: true), set when it is done
         self.prompt: Prompt | None = None
         self.text = ""
-        self.status = "pending"  # pending | streaming | done | cancelled | failed
-        self.message_id: int | None = None  # the platform's id of the reply; set by the front end if it has one
+        self.outcome = Outcome.WAITING
+        self.stored: Message | None = None  # the reply as kept in memory
 
     @property
     def message(self) -> Message:
@@ -77,9 +94,6 @@ class Reply:
 
     def cancel(self) -> None:
         self.cancel_event.set()
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._assistant._run(self)
 
 
 class Assistant:
@@ -127,7 +141,7 @@ class Assistant:
 
     # ----- replying ----------------------------------------------------------------------------------------------
     async def answer(self, message: Message) -> Reply | None:
-        """Store a message meant for the assistant; return the Reply to iterate, or None when the message joined
+        """Store a message meant for the assistant; return the Reply to stream, or None when the message joined
         a reply of its chat that is still waiting for its turn (that reply will answer it)."""
         message = replace(message, meta={**(message.meta or {}), ADDRESSED: True})
         self._arriving += 1  # busy from now on: an import stops taking the model for itself while it is stored
@@ -140,32 +154,70 @@ class Assistant:
         if waiting is not None and not waiting.cancel_event.is_set():
             waiting.messages.append(stored)
             return None
-        reply = Reply(self, stored)
+        reply = Reply(stored)
         active = self._active.get(chat_id)
-        if active is not None and self.config.busy_policy == "cancel":
+        if active is not None and self.config.busy_policy is BusyPolicy.CANCEL:
             active.cancel()  # cut short and started again, with the messages it was answering
             reply.messages[:0] = active.messages
         self._waiting[chat_id] = reply
         return reply
 
-    async def _run(self, reply: Reply) -> AsyncIterator[str]:
+    async def stream(self, reply: Reply) -> AsyncGenerator[str, None]:
+        """Write the reply when its turn comes, chunk by chunk (`reply.text` holds what came so far).
+
+        One reply of a chat at a time, and `assistant.parallel_replies` generations at once: chats take turns.
+        Raises GenerationCancelled when the reply is cancelled (a newer message, shutdown), LLMError when the
+        model fails; either way the reply is not kept."""
         chat_id = reply.chat_id
         async with self._chat_locks[chat_id], self._generating:
             if self._waiting.get(chat_id) is reply:
                 del self._waiting[chat_id]  # from now on, new messages of the chat get a reply of their own
             if reply.cancel_event.is_set():
-                reply.status = "cancelled"
+                reply.outcome = Outcome.CANCELLED
                 raise GenerationCancelled("The reply was cancelled.")
             self._active[chat_id] = reply
+            reply.outcome = Outcome.WRITING
             reply.started.set()
             try:
-                async for chunk in self._generate(reply):
+                async for chunk in self._write(reply):
                     yield chunk
+            except GenerationCancelled:
+                reply.outcome = Outcome.CANCELLED
+                raise
+            except BaseException:
+                reply.outcome = Outcome.FAILED
+                raise
             finally:
                 if self._active.get(chat_id) is reply:
                     del self._active[chat_id]
+        reply.outcome = Outcome.DONE
 
-    async def _generate(self, reply: Reply) -> AsyncIterator[str]:
+    async def keep(self, reply: Reply, message_id: int | None = None) -> Message | None:
+        """Store a finished reply, with the id the front end gave the message showing it (a new id in this chat
+        when it has none). Nothing is stored for an empty reply; a reply that did not finish is refused."""
+        if reply.outcome is Outcome.KEPT:
+            return reply.stored
+        if reply.outcome is not Outcome.DONE:
+            raise ValueError(f"only a finished reply is kept, not a {reply.outcome.value} one")
+        if not reply.text:
+            return None
+        chat_id = reply.chat_id
+        reply.stored = await self.memory.remember(
+            Message(
+                chat_id=chat_id,
+                message_id=message_id if message_id is not None else await self.next_message_id(chat_id),
+                text=reply.text, role="assistant", sender_name=BOT_NAME, reply_to=reply.message.message_id,
+            )
+        )
+        reply.outcome = Outcome.KEPT
+        return reply.stored
+
+    def cancel_all(self) -> None:
+        """Cancel every reply waiting for its turn or being written (shutdown): each ends as CANCELLED."""
+        for reply in [*self._waiting.values(), *self._active.values()]:
+            reply.cancel()
+
+    async def _write(self, reply: Reply) -> AsyncIterator[str]:
         message = reply.message
         chat_id = message.chat_id
         burst = reply.messages[-MAX_BURST:-1]  # earlier messages of a burst: turns right before the last one
@@ -188,37 +240,18 @@ class Assistant:
                           recalled=hits, asker=message.sender_name)
         reply.recalled = plan.memories
         self._last_recall[chat_id] = reply.recalled
-        reply.status = "streaming"
         started = time.perf_counter()
-        try:
-            if plan.answer is not None:  # decided without the model: more honest than anything it would invent
-                self.timings.add(self.timings.first_token, time.perf_counter() - started)
-                reply.text = plan.answer
-                yield plan.answer
-            else:
-                async for chunk in self._stream(reply, plan, recent, started):
-                    yield chunk
-        except GenerationCancelled:
-            reply.status = "cancelled"
-            raise
-        except BaseException:
-            reply.status = "failed"
-            raise
+        if plan.answer is not None:  # decided without the model: more honest than anything it would invent
+            self.timings.add(self.timings.first_token, time.perf_counter() - started)
+            reply.text = plan.answer
+            yield plan.answer
+        else:
+            async for chunk in self._stream(reply, plan, recent, started):
+                yield chunk
         self.timings.add(self.timings.generation, time.perf_counter() - started)
         reply.text = reply.text.strip()
-        if not reply.text:
-            reply.status = "done"
-            return
-        if self.config.citations == "on":
+        if reply.text and self.config.citations:
             reply.citation = cited(reply.text, plan.memories) if plan.answer is None else plan.source
-        message_id = reply.message_id if reply.message_id is not None else await self.next_message_id(chat_id)
-        await self.memory.remember(
-            Message(
-                chat_id=chat_id, message_id=message_id, text=reply.text, role="assistant", sender_name=BOT_NAME,
-                reply_to=message.message_id,
-            )
-        )
-        reply.status = "done"
 
     async def _stream(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float
                       ) -> AsyncIterator[str]:
@@ -280,12 +313,13 @@ class Assistant:
         return True
 
     async def reply_text(self, message: Message) -> Reply:
-        """Answer and wait for the whole text (for tests and tools: one message at a time)."""
+        """Answer, write and keep a whole reply (for tests and tools: one message at a time)."""
         reply = await self.answer(message)
         if reply is None:
             raise RuntimeError("a reply in this chat is still waiting for its turn: use answer() for bursts")
-        async for _ in reply:
+        async for _ in self.stream(reply):
             pass
+        await self.keep(reply)
         return reply
 
     # ----- what the front ends show ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ with the reply so far and some word besides the phrase (a phrase no memory holds
 phrase of the question itself is the asker's: both stay). It holds back the last few words
 of the stream (a phrase is at most three words long), so what is shown and what is stored are the same text.
 Only phrases whose meaning is certain are rewritten: "on Friday" or "this Friday" may be before or after the
-day they were said, and keep the " (said on …)" of bot.reply.plan.when_said instead.
+day they were said, and keep the " (said on …)" of when_said instead.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from bot.reply.citation import cited, most_sharing
+from bot.reply.intent import without_mentions
 from memory import Hit
 from memory.text import content_words
 
@@ -24,15 +26,9 @@ PHRASE = re.compile(
     rf"\b(yesterday|tomorrow|today|tonight|last night|(last|next) ({_UNIT}|{_DAY})|this ({_UNIT})|"
     r"(\w+|a couple of) (days?|weeks?|months?|years?) ago)\b", re.I)
 # Relative times whose meaning is not certain ("on Friday" may be before or after the day it was said): never
-# rewritten, but a reply holding one (or a PHRASE) gets bot.reply.plan.when_said's " (said on …)".
+# rewritten, but a reply holding one (or a PHRASE) gets when_said's " (said on …)".
 UNCERTAIN = re.compile(rf"\b(recently|last \w+day|(this|next) (morning|\w+day)|on ({_DAY}))\b", re.I)
 HOLD_WORDS = 3
-
-
-def most_sharing(said: set[str], memories: Sequence[Hit]) -> Hit | None:
-    """The memory sharing most of these words (the best-ranked on a tie); None if none shares any."""
-    best = max(memories, key=lambda h: len(said & content_words(h.message.text)), default=None)
-    return best if best is not None and said & content_words(best.message.text) else None
 
 
 def resolved(phrase: str, day: str) -> str:
@@ -100,3 +96,18 @@ class TimeResolver:
             return None
         holding = [h for h in self._memories if phrase.lower() in h.message.text.lower()]
         return most_sharing(content_words(said) - content_words(phrase), holding)
+
+
+_WHEN = re.compile(r"^\s*(when|what (year|month|day|date)|which (year|month|week|day))\b", re.I)
+_A_DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
+                     r"november|december)\b", re.I)
+
+
+def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str], question: str = "") -> str | None:
+    """' (said on 15 July 2023)' when a reply from memory dates something relatively ("last Friday") or answers
+    a "when" question without a date: the memory knows the day it was said. None otherwise."""
+    undated_when = bool(_WHEN.match(without_mentions(question))) and not _A_DATE.search(reply)
+    if not (PHRASE.search(reply) or UNCERTAIN.search(reply) or undated_when):
+        return None
+    source = cited(reply, memories)
+    return f" (said on {day(source.message.created_at)})" if source is not None else None

@@ -16,11 +16,11 @@ an answer is certain without it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.config import Statements
 from bot.reply.attribution import attribute
-from bot.reply.dating import PHRASE, UNCERTAIN, most_sharing
 from bot.reply.intent import Intent, classify, without_mentions
 from memory import Hit
 from memory.text import content_words, words
@@ -81,14 +81,14 @@ def acknowledge(text: str) -> str:
     return "Noted: " + " ".join(out) + "."
 
 
-def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note", recalled: Sequence[Hit] = (),
-               asker: str = "") -> ReplyPlan:
+def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = Statements.NOTE,
+               recalled: Sequence[Hit] = (), asker: str = "") -> ReplyPlan:
     """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
-    memory is (bot/reply/attribution.py). `statements`: "note" acknowledges a statement without the model
-    (acknowledge), "model" lets it answer."""
+    memory is (bot/reply/attribution.py). `statements`: NOTE acknowledges a statement without the model
+    (acknowledge), MODEL lets it answer."""
     intent = classify(text)
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
-    if intent is Intent.STATEMENT and statements == "note":
+    if intent is Intent.STATEMENT and statements is Statements.NOTE:
         plan.answer = acknowledge(text)
     if intent in (Intent.GREETING, Intent.STATEMENT):
         return plan
@@ -101,24 +101,3 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: str = "note", reca
         plan.answer, plan.memories = whose.answer, whose.memories
         plan.source = whose.memories[0] if whose.memories else None
     return plan
-
-
-_WHEN = re.compile(r"^\s*(when|what (year|month|day|date)|which (year|month|week|day))\b", re.I)
-_A_DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|"
-                     r"november|december)\b", re.I)
-
-
-def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str], question: str = "") -> str | None:
-    """' (said on 15 July 2023)' when a reply from memory dates something relatively ("last Friday") or answers
-    a "when" question without a date: the memory knows the day it was said. None otherwise."""
-    undated_when = bool(_WHEN.match(without_mentions(question))) and not _A_DATE.search(reply)
-    if not (PHRASE.search(reply) or UNCERTAIN.search(reply) or undated_when):
-        return None
-    source = cited(reply, memories)
-    return f" (said on {day(source.message.created_at)})" if source is not None else None
-
-
-def cited(reply: str, memories: Sequence[Hit]) -> Hit | None:
-    """The memory a reply rests on: the one sharing most meaningful words with it (the best-ranked on a tie);
-    None if it shares none with any (then the reply did not come from memory)."""
-    return most_sharing(content_words(reply), memories)

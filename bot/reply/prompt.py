@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from bot.commands.views import shorten
 from bot.llm.base import ChatMessage
 from bot.reply.demos import demos
 from bot.reply.intent import without_mentions
+from bot.text import shorten
 from memory.models import Hit, Message
 
 MEMORY_QUOTE_CHARS = 600  # a single memory never takes more than this in the prompt

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.when.phrases import TimeWindow, parse_time_phrase
-from memory import Memory
+
+if TYPE_CHECKING:  # only named in annotations: bot/config.py imports zone() without loading the database
+    from memory import Memory
 
 
 def zone(name: str) -> ZoneInfo | None:

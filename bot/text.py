@@ -1,0 +1,34 @@
+"""Text as the front ends show it: plain or Telegram HTML (Markup), a message's sender, one-line shortening.
+
+Used by the prompt (memories quoted), the views (command results) and the citation under a reply.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from memory import Message
+
+
+@dataclass(frozen=True)
+class Markup:
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+    link: Callable[[str, str], str]  # (text already escaped, url)
+
+
+PLAIN = Markup(escape=lambda text: text, bold=lambda text: text, link=lambda text, url: f"{text} {url}")
+HTML = Markup(escape=lambda text: html.escape(text, quote=False), bold=lambda text: f"<b>{text}</b>",
+              link=lambda text, url: f'<a href="{html.escape(url, quote=True)}">{text}</a>')
+
+
+def sender(message: Message) -> str:
+    return message.sender_name or ("Engram" if message.role == "assistant" else "someone")
+
+
+def shorten(text: str, limit: int) -> str:
+    """One line of at most `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
