@@ -24,6 +24,7 @@ from memory.errors import MemoryStoreError
 
 # The command line is the one place that knows every front end: the Telegram bot lives in handlers/ (which
 # imports bot; bot never imports it), so it is named here, not imported. Benchmarks are `python -m bench`.
+# Which chat command each one offers, and why the others are not here: bot/commands/table.py (tests check both).
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("handlers.app", "run the assistant: Telegram if a token is configured, else the terminal chat"),
     "telegram": ("handlers.app", "run the Telegram bot"),
@@ -32,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("bot.cli.tools", "search a chat's memory"),
     "stats": ("bot.cli.tools", "what the memory holds"),
     "topics": ("bot.cli.tools", "a chat's topics (--json), its map (--png) and a topic's timeline (--timeline)"),
+    "export": ("bot.cli.tools", "a chat's memory as JSON, as Telegram's /export (./engram import reads it back)"),
     "reembed": ("bot.cli.tools", "re-embed every message with the configured embedding model"),
     "prepare": ("bot.cli.tools", "load both models once, so their caches exist (the Dockerfile runs it)"),
 }

@@ -36,7 +36,8 @@ from bot.config import Config, TelegramMode, load_config
 from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
 from bot.llm import LLM, build_llm
-from bot.reminders.service import ReminderService
+from bot.reminders.service import ChatScope, ReminderService
+from bot.reminders.timers import JobQueueTimers
 from bot.services import build_assistant, build_embedder, build_memory, build_topics
 from handlers import access, commands, forget, importing, messages, reminders, topics
 from handlers.context import BOT_DATA_KEY, Services, services_of
@@ -49,7 +50,9 @@ from memory import Embedder, Memory
 
 log = logging.getLogger(__name__)
 
-MENU = commands.COMMANDS + importing.COMMANDS + topics.COMMANDS + reminders.COMMANDS  # setMyCommands
+MENU = commands.COMMANDS  # setMyCommands: bot/commands/table.py's commands that Telegram offers
+# Telegram has no chat 0: reminders of the terminal chat's default chat are the terminal's to deliver.
+TELEGRAM_CHATS = ChatScope(besides=frozenset({chat.DEFAULT_CHAT_ID}))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -196,8 +199,9 @@ async def _post_init(application: Application) -> None:
     await services.assistant.warm_up()  # the first reply's fixed prompt part comes from the cache (~0.8 s now)
     services.topics = build_topics(config, services.memory)
     if services.reminders is None:
-        services.reminders = ReminderService.from_config(services.memory, application.job_queue,
-                                                         telegram_sender(application.bot), config)
+        services.reminders = ReminderService.from_config(services.memory, JobQueueTimers(application.job_queue),
+                                                         telegram_sender(application.bot), config,
+                                                         chats=TELEGRAM_CHATS)
     await services.reminders.start()
     services.housekeeping = Housekeeping.from_config(services.memory, config)
     services.housekeeping.schedule(application.job_queue)

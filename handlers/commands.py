@@ -7,7 +7,6 @@ spot. Commands are not stored in memory.
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 
@@ -15,24 +14,14 @@ from telegram import Chat, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.commands import actions, views
+from bot.commands import actions, table, views
+from bot.commands.table import FrontEnd
 from bot.text import HTML
-from handlers import importing, reminders, topics
 from handlers.context import args_text, chat_data_of, chat_id_of, chat_of, message_of, query_of, services_of
 from handlers.format import page_buttons
 
-# (command, description) in menu order: setMyCommands and /help both use it.
-COMMANDS: list[tuple[str, str]] = [
-    ("start", "what Engram is"),
-    ("help", "the commands"),
-    ("search", "<query> — search this chat's memory by meaning"),
-    ("why", "what was recalled for the last reply"),
-    ("forget", "reply to a message, or <words>, or 'all' — delete memories"),
-    ("export", "this chat's memory as a JSON file"),
-    ("stats", "what is stored, models, latencies"),
-    ("reset", "start a fresh conversation (memory stays)"),
-    ("compare", "<text A> | <text B> — how similar two texts are"),
-]
+# (command, description) in menu order, from the one table of commands: setMyCommands and /help both use it.
+COMMANDS: list[tuple[str, str]] = [(c.name, c.line()) for c in table.offered(FrontEnd.TELEGRAM)]
 KEPT_SEARCHES = 20  # per chat, pageable by their buttons
 
 
@@ -51,8 +40,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
-    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS + importing.COMMANDS + topics.COMMANDS
-             + reminders.COMMANDS]
+    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS]
     await reply_html(update, "<b>Commands</b>\n" + "\n".join(lines))
 
 
@@ -92,13 +80,9 @@ async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export: this chat's memory as a JSON document."""
-    chat_id = chat_id_of(update)
-    payload = await actions.export(services_of(context).started.memory, chat_id)
-    data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
-    await message_of(update).reply_document(
-        data, filename=f"engram-chat-{chat_id}.json",
-        caption=f"{len(payload['messages'])} messages from this chat's memory.",
-    )
+    exported = await actions.export_file(services_of(context).started.memory, chat_id_of(update))
+    await message_of(update).reply_document(exported.data, filename=exported.filename,
+                                            caption=views.export_caption(exported.messages))
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -139,7 +123,8 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     ours = target.lower() == (context.bot.username or "").lower()
     if (target and not ours) or (not target and chat_of(update).type != Chat.PRIVATE):
         return
-    await message_of(update).reply_text(f"Unknown command /{name[:64]} — /help lists the commands.")
+    reason = table.missing_text(name, FrontEnd.TELEGRAM)  # one of Engram's, offered elsewhere: say why not here
+    await message_of(update).reply_text(reason or f"Unknown command /{name[:64]} — /help lists the commands.")
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -23,7 +23,6 @@ from handlers.context import Services, chat_of, message_of, services_of
 
 log = logging.getLogger(__name__)
 
-COMMANDS: list[tuple[str, str]] = [("import", "reply to a Telegram export (result.json) — import its history")]
 PROGRESS_EVERY = 3.0  # seconds between edits of the progress message
 CAPTION = r"^/import(@\w+)?(\s|$)"  # a document whose caption is this command
 

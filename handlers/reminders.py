@@ -1,8 +1,9 @@
 """Reminder commands: /remind, /reminders, /cancel, /timezone, the cancel buttons, and natural requests.
 
-Thin: parsing, storage and delivery are bot.reminders.ReminderService (services.reminders). Access control has
-already run (handlers/access.gate, group -1). Replies are plain text: reminder texts come from users and are
-shown as they are, with no markup to escape.
+Thin: parsing, storage, delivery and every answer's words are bot.reminders (ReminderService as
+services.reminders, texts), the same as in the terminal chat; here are only Telegram's parts, the buttons
+(the sender is handlers/delivery.py). Access control has already run (handlers/access.gate, group -1). Replies
+are plain text: reminder texts come from users and are shown as they are, with no markup to escape.
 
 Natural requests ("remind me to call Ana tomorrow at 10") are caught by a text handler registered just before
 the ordinary one (handlers/messages.on_text) in the same group. When the text is a request, the user's message is
@@ -15,30 +16,21 @@ import logging
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram import Message as TgMessage
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.commands.actions import id_argument
-from bot.reminders import ParseError
+from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.parse import REQUEST_WORDS
-from bot.reminders.texts import list_line, local_time
 from handlers.context import args_text, chat_id_of, chat_of, message_of, query_of, services_of
-from memory import Message
+from memory.reminders import Reminder
 
 log = logging.getLogger(__name__)
 
-# (command, description) for the menu and /help.
-COMMANDS: list[tuple[str, str]] = [
-    ("remind", "<when> <what> — e.g. /remind tomorrow at 9 call Ana"),
-    ("reminders", "this chat's pending reminders"),
-    ("cancel", "<id> — cancel a reminder"),
-    ("timezone", "[Europe/Lisbon] — show or set this chat's time zone"),
-]
 CANCEL_PREFIX = "rem:cancel:"
 NATURAL_FILTER = filters.Regex(REQUEST_WORDS)
-MAX_LISTED = 20
 
 
-def register(application) -> None:
+def register(application: Application) -> None:
     """Add the reminder handlers. Call before the ordinary text handler is added (natural requests go first)."""
     application.add_handler(CommandHandler("remind", remind))
     application.add_handler(CommandHandler("reminders", list_reminders))
@@ -54,24 +46,13 @@ def cancel_keyboard(reminder_id: int, label: str = "Cancel") -> InlineKeyboardMa
     return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{CANCEL_PREFIX}{reminder_id}")]])
 
 
-def confirmation(reminder, parsed) -> str:
-    """'OK, I will remind you on Fri 24 Dec 2026 20:00 (Europe/Lisbon): presents' (+ the rule, + the id)."""
-    when = f"{local_time(parsed.due_at, parsed.timezone)} ({parsed.timezone})"
-    rule = f", then {parsed.recurrence.describe()}" if parsed.recurrence else ""
-    return (f"⏰ OK, I will remind you on {when}{rule}: {parsed.text}\n"
-            f"(#{reminder.id}; /cancel {reminder.id} to cancel)")
-
-
-async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed) -> None:
-    started = services_of(context).started
+async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: ParsedReminder) -> None:
+    reminders = services_of(context).started.reminders
     user = update.effective_user
-    reminder = await started.reminders.create(chat_id_of(update), user.id if user else None, parsed)
-    text = confirmation(reminder, parsed)
+    reminder = await reminders.create(chat_id_of(update), user.id if user else None, parsed)
+    text = texts.confirmation(reminder, parsed)
     sent = await message_of(update).reply_text(text, reply_markup=cancel_keyboard(reminder.id))
-    # The confirmation is part of the conversation: the memory knows a reminder was set.
-    await started.memory.messages.remember(Message(sent.chat_id, sent.message_id, text, role="assistant",
-                                                    created_at=sent.date.timestamp(),
-                                                    meta={"kind": "reminder-set", "reminder_id": reminder.id}))
+    await reminders.remember_confirmation(sent.chat_id, sent.message_id, text, reminder, sent.date.timestamp())
 
 
 async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -87,33 +68,22 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reminders: the pending ones, each with a cancel button."""
-    reminders = services_of(context).started.reminders
-    chat_id = chat_id_of(update)
-    pending = await reminders.pending(chat_id)
-    if not pending:
-        await message_of(update).reply_text("No pending reminders. Set one with /remind <when> <what>.")
-        return
-    tz = await reminders.timezone_for(chat_id)
-    shown = pending[:MAX_LISTED]
-    lines = [list_line(r, tz) for r in shown]
-    if len(pending) > len(shown):
-        lines.append(f"… and {len(pending) - len(shown)} more.")
-    buttons = [[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"{CANCEL_PREFIX}{r.id}")] for r in shown]
-    await message_of(update).reply_text("Pending reminders:\n" + "\n".join(lines),
-                                        reply_markup=InlineKeyboardMarkup(buttons))
+    listing = await services_of(context).started.reminders.listing(chat_id_of(update))
+    buttons = [[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"{CANCEL_PREFIX}{r.id}")]
+               for r in listing.shown]
+    await message_of(update).reply_text(listing.text(),
+                                        reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel <id>: cancel one of this chat's reminders."""
-    reminder_id = id_argument(args_text(update))
-    if reminder_id is None:
-        await message_of(update).reply_text("Usage: /cancel <id> (the ids are in /reminders)")
+    try:
+        cancelled = await services_of(context).started.reminders.cancel_command(chat_id_of(update),
+                                                                                args_text(update))
+    except ParseError as exc:
+        await message_of(update).reply_text(str(exc))
         return
-    cancelled = await services_of(context).started.reminders.cancel(chat_id_of(update), reminder_id)
-    if cancelled is None:
-        await message_of(update).reply_text(f"There is no pending reminder #{reminder_id} in this chat.")
-    else:
-        await message_of(update).reply_text(f"Cancelled #{cancelled.id}: {cancelled.text}")
+    await message_of(update).reply_text(texts.cancelled_text(cancelled))
 
 
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -121,7 +91,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = query_of(update)
     data = query.data or ""
     reminder_id = id_argument(data[len(CANCEL_PREFIX):])
-    cancelled = None
+    cancelled: Reminder | None = None
     if reminder_id is not None:
         cancelled = await services_of(context).started.reminders.cancel(chat_id_of(update), reminder_id)
     if cancelled is None:
@@ -130,7 +100,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.answer(f"Cancelled #{reminder_id}")
     shown = query.message  # None or inaccessible (too old) when Telegram no longer has it
     if isinstance(shown, TgMessage) and shown.text:  # keep the text, mark the line, drop the button
-        await query.edit_message_text(f"{shown.text}\n✖ Cancelled #{reminder_id}: {cancelled.text}",
+        await query.edit_message_text(f"{shown.text}\n✖ {texts.cancelled_text(cancelled)}",
                                       reply_markup=_without_button(shown.reply_markup, data))
 
 
@@ -145,20 +115,12 @@ def _without_button(markup, data: str):
 async def set_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/timezone [Area/City]: show or set the zone reminders of this chat are read in."""
     reminders = services_of(context).started.reminders
-    chat_id = chat_id_of(update)
-    arg = args_text(update)
-    if not arg:
-        tz = await reminders.timezone_for(chat_id)
-        await message_of(update).reply_text(
-            f"This chat's time zone is {tz}. Change it with /timezone Europe/Lisbon (an IANA name).")
-        return
     try:
-        name = await reminders.set_timezone(chat_id, arg)
+        answer = await reminders.timezone_command(chat_id_of(update), args_text(update))
     except ParseError as exc:
         await message_of(update).reply_text(str(exc))
         return
-    await message_of(update).reply_text(
-        f"Time zone set to {name}. New reminders are read in it; existing ones keep their time.")
+    await message_of(update).reply_text(answer.text())
 
 
 async def natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -19,11 +19,6 @@ from bot.text import HTML
 from handlers.context import args_text, chat_id_of, message_of, query_of, services_of
 from handlers.format import page_buttons
 
-COMMANDS: list[tuple[str, str]] = [
-    ("topics", "[period] — what this chat talks about (last week, in November, 2025…)"),
-    ("map", "[period] — a picture of the chat's topics"),
-    ("timeline", "<topic number or words> — how often it came up"),
-]
 TREND_BUTTONS = 5  # topics with a "trend" button (the largest)
 
 

@@ -1,5 +1,6 @@
 """Reminders on a real SQLite file: the SQL (create, list, cancel, due, claim), crash recovery, and the service
-on a real PTB JobQueue with a fake `send` (the Telegram end-to-end tests live in test_reminders_e2e.py)."""
+with a fake `send` on both of its timers: a real PTB JobQueue (Telegram's) and asyncio's (the terminal chat's).
+The Telegram end-to-end tests live in test_reminders_e2e.py, the terminal's in test_terminal_commands.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from telegram.ext import ApplicationBuilder
 
 from bot.reminders.parse import parse_reminder
-from bot.reminders.service import DeliveryRejected, ReminderService, next_occurrence
+from bot.reminders.service import ChatScope, DeliveryRejected, ReminderService, next_occurrence
+from bot.reminders.timers import AsyncioTimers, JobQueueTimers
 from memory.reminders import delivery_message
 
 T0 = 1_800_000_000.0  # a fixed "now" for the SQL-level tests
@@ -109,7 +111,7 @@ def test_migration_from_the_previous_version(tmp_path):
     conn.close()
 
 
-# ----- the service on a real JobQueue -------------------------------------------------------------------------------
+# ----- the service on a real JobQueue, and on asyncio ------------------------------------------------------------
 
 class FakeChat:
     """Records what the service sends; can be told to fail."""
@@ -134,11 +136,17 @@ class FakeChat:
         await asyncio.wait_for(enough(), timeout)
 
 
-@pytest.fixture
-async def job_queue():
+@pytest.fixture(params=["jobqueue", "asyncio"])
+async def job_queue(request):
+    """The service's timers: PTB's JobQueue (Telegram) or plain asyncio (the terminal chat)."""
+    if request.param == "asyncio":
+        timers = AsyncioTimers()
+        yield timers
+        await timers.close()
+        return
     app = ApplicationBuilder().token("123456:" + "A" * 35).build()  # never talks to Telegram
     await app.job_queue.start()
-    yield app.job_queue
+    yield JobQueueTimers(app.job_queue)
     await app.job_queue.stop(wait=False)
 
 
@@ -230,3 +238,29 @@ async def test_send_failures_retry_or_give_up(memory, job_queue, monkeypatch):
     states = [await memory.reminders.get(flaky.id), await memory.reminders.get(blocked.id)]
     assert [(x.status, x.attempts) for x in states] == [("sent", 2), ("failed", 1)]
     await service.stop()
+
+
+async def test_a_service_delivers_only_the_chats_it_serves(memory):
+    """The terminal's service (only its chat) and Telegram's (every chat but the terminal's) share a database:
+    each delivers its own chats' reminders, at start and on the sweep, and leaves the others pending."""
+    timers = AsyncioTimers()
+    terminal, telegram = FakeChat(), FakeChat()
+    past = datetime.now(timezone.utc).timestamp() - 5
+    for chat_id in (0, 5):
+        await memory.reminders.add(chat_id=chat_id, created_by=None, text=f"for {chat_id}", due_at=past,
+                                  recurrence=None, timezone="UTC", now=past)
+    mine = ReminderService(memory, timers, terminal.send, "UTC", sweep_seconds=0.2,
+                           chats=ChatScope(only=frozenset({0})))
+    await mine.start()
+    await terminal.wait_for(1)
+    await asyncio.sleep(0.5)  # a sweep or two: chat 5's overdue reminder stays for Telegram
+    assert terminal.sent == [(0, "⏰ (late) for 0")]
+    assert [r.text for r in await memory.reminders.pending()] == ["for 5"]
+    theirs = ReminderService(memory, timers, telegram.send, "UTC", sweep_seconds=0,
+                             chats=ChatScope(besides=frozenset({0})))
+    await theirs.start()
+    await telegram.wait_for(1)
+    assert telegram.sent == [(5, "⏰ (late) for 5")]
+    await mine.stop()
+    await theirs.stop()
+    await timers.close()

@@ -2,47 +2,49 @@
 
 The chat id is persistent (default 0), so the terminal has a memory of its own across runs. Tokens are printed
 as they stream; Ctrl-C stops a reply, Ctrl-D or /quit leaves.
+
+The commands are Telegram's (bot/commands/table.py lists which front end has which), on the same code:
+bot/commands/actions.py and views.py, bot/reminders. Reminders fire while the chat is open: the ReminderService
+runs on asyncio timers and prints "⏰ …"; one that fell due while the chat was closed comes at the next start.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TextIO
 
-from bot.commands import actions, views
+from bot.commands import actions, table, views
+from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
 from bot.llm import build_llm
+from bot.reminders import ParsedReminder, ParseError, texts
+from bot.reminders.service import ChatScope, ReminderService
+from bot.reminders.timers import AsyncioTimers
 from bot.reply.assistant import Assistant
 from bot.reply.citation import citation_text
 from bot.services import build_assistant, build_memory, build_topics
 from bot.text import PLAIN
 from bot.topics.service import TopicService
-from memory import Message
+from memory import Memory, Message
 
-HELP = """Commands:
-  /search <query>     search this chat's memory by meaning and keywords
-  /forget <words>     forget the messages containing all these words (asks first)
-  /forget all         forget everything in this chat (asks first)
-  /why                what was recalled for the last reply
-  /compare A | B      cosine similarity, Euclidean distance and dot product of two texts
-  /topics [period]    what this chat talks about (last week, in November, 2025, since March…)
-  /topic N [page]     the messages of topic N of the last /topics
-  /map [period]       a picture of the chat's topics (writes a PNG, prints its path)
-  /timeline N|words   how often topic N, or anything, came up (writes a PNG)
-  /stats              what the memory holds, latencies
-  /reset              start a fresh conversation (long-term memory stays)
-  /quit               leave (Ctrl-D works too)"""
+DEFAULT_CHAT_ID = 0  # Telegram has no chat 0: the Telegram bot leaves its reminders to the terminal
+INTRO = ("Engram: an assistant with a long-term memory of this chat, in your terminal. It remembers what you tell "
+         "it and brings it back when it matters; everything stays on this machine.")
 
 
-def add_arguments(parser) -> None:
-    parser.add_argument("--chat-id", type=int, default=0, help="the terminal's chat id (default 0)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--chat-id", type=int, default=DEFAULT_CHAT_ID,
+                        help=f"the terminal's chat id (default {DEFAULT_CHAT_ID})")
     parser.add_argument("--name", default="you", help="your name as stored with your messages")
 
 
-def main(args) -> int:
+def main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     return asyncio.run(Terminal(config, args.chat_id, args.name).run())
 
@@ -50,12 +52,26 @@ def main(args) -> int:
 class Terminal:
     assistant: Assistant  # set once the models are loaded (run)
     topics: TopicService
+    memory: Memory
+    reminders: ReminderService  # start_reminders
 
-    def __init__(self, config: Config, chat_id: int, name: str, out=None):
+    def __init__(self, config: Config, chat_id: int, name: str, out: TextIO | None = None):
         self.config = config
         self.chat_id = chat_id
         self.name = name
         self.out = out or sys.stdout
+        self.prompt: str | None = None  # shown and waiting for a line: a reminder printed meanwhile shows it again
+        self.leaving = False
+        self._timers: AsyncioTimers | None = None
+        # Every command of bot/commands/table.py that the terminal offers (tests/test_command_sets.py checks).
+        self.handlers: dict[str, Callable[[str], Awaitable[None]]] = {
+            "start": self.start_command, "help": self.help_command, "search": self.search,
+            "why": self.why, "forget": self.forget, "export": self.export, "stats": self.stats,
+            "reset": self.reset, "compare": self.compare, "topics": self.topic_command("/topics"),
+            "topic": self.topic_command("/topic"), "map": self.topic_command("/map"),
+            "timeline": self.topic_command("/timeline"), "remind": self.remind, "reminders": self.list_reminders,
+            "cancel": self.cancel, "timezone": self.timezone, "quit": self.quit,
+        }
 
     def say(self, text: str = "", end: str = "\n") -> None:
         self.out.write(text + end)
@@ -63,7 +79,11 @@ class Terminal:
 
     async def ask(self, prompt: str) -> str | None:
         self.say(prompt, end="")
-        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        self.prompt = prompt
+        try:
+            line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        finally:
+            self.prompt = None
         return line.rstrip("\n") if line else None
 
     async def run(self) -> int:
@@ -79,23 +99,90 @@ class Terminal:
             count = (await memory.messages.stats(self.chat_id))["messages"]
             self.say(f"Engram is ready ({time.perf_counter() - started:.1f} s; {count} messages remembered in this "
                      f"chat). Type a message, /help for commands.")
-            while True:
+            await self.start_reminders(memory)  # after the banner: a reminder due meanwhile is printed under it
+            while not self.leaving:
                 line = await self.ask("you> ")
-                if line is None or line.strip() in ("/quit", "/exit"):
-                    self.say()
-                    return 0
+                if line is None or line.strip() == "/exit":
+                    break
                 line = line.strip()
                 if not line:
                     continue
                 if line.startswith("/"):
                     await self.command(line)
-                else:
+                elif not await self.natural_reminder(line):
                     await self.reply(line)
+            self.say()
+            return 0
         finally:
+            await self.stop_reminders()
             if hasattr(self, "topics"):
                 self.topics.stop()
             await llm.stop()
             await memory.stop()
+
+    # ----- reminders: the same service as Telegram's, on asyncio timers, printing instead of sending ----------
+    async def start_reminders(self, memory: Memory, *, sweep_seconds: float = 60.0) -> ReminderService:
+        """Deliver this chat's reminders while the terminal is open (and the missed ones now)."""
+        self.memory = memory
+        self._timers = AsyncioTimers()
+        r = self.config.reminders
+        self.reminders = ReminderService(memory, self._timers, self.deliver, r.timezone,
+                                         unknown_outcome=r.unknown_outcome, min_interval=r.min_interval_seconds,
+                                         sweep_seconds=sweep_seconds, chats=ChatScope(only=frozenset({self.chat_id})))
+        await self.reminders.start()
+        return self.reminders
+
+    async def stop_reminders(self) -> None:
+        if self._timers is None:
+            return
+        await self.reminders.stop()
+        await self._timers.close()
+        self._timers = None
+
+    async def deliver(self, chat_id: int, text: str) -> int:
+        """The ReminderService's `send`: print the reminder, even while a prompt waits; the id it is stored with."""
+        if self.prompt is not None:
+            self.say(f"\r{text}\n{self.prompt}", end="")
+        else:
+            self.say(text)
+        return await self.memory.messages.next_message_id(chat_id)
+
+    async def natural_reminder(self, text: str) -> bool:
+        """'remind me to call Ana tomorrow at 10', as in Telegram: stored, confirmed; False for anything else."""
+        try:
+            parsed = await self.reminders.detect(self.chat_id, text)
+        except ParseError as exc:
+            await self.remember_line(text)
+            self.say(str(exc))
+            return True
+        if parsed is None:
+            return False
+        await self.remember_line(text)
+        await self.confirm_reminder(parsed)
+        return True
+
+    async def remember_line(self, text: str) -> None:
+        message_id = await self.memory.messages.next_message_id(self.chat_id)
+        await self.memory.messages.remember(Message(self.chat_id, message_id, text, sender_name=self.name))
+
+    async def confirm_reminder(self, parsed: ParsedReminder) -> None:
+        reminder = await self.reminders.create(self.chat_id, None, parsed)
+        text = texts.confirmation(reminder, parsed)
+        self.say(text)
+        message_id = await self.memory.messages.next_message_id(self.chat_id)
+        await self.reminders.remember_confirmation(self.chat_id, message_id, text, reminder, time.time())
+
+    async def remind(self, rest: str) -> None:
+        await self.confirm_reminder(await self.reminders.parse(self.chat_id, rest))
+
+    async def list_reminders(self, rest: str) -> None:
+        self.say((await self.reminders.listing(self.chat_id)).text())
+
+    async def cancel(self, rest: str) -> None:
+        self.say(texts.cancelled_text(await self.reminders.cancel_command(self.chat_id, rest)))
+
+    async def timezone(self, rest: str) -> None:
+        self.say((await self.reminders.timezone_command(self.chat_id, rest)).text())
 
     async def reply(self, text: str) -> None:
         message_id = await self.assistant.next_message_id(self.chat_id)
@@ -121,35 +208,60 @@ class Terminal:
         name, rest = line.split(maxsplit=1)[0], actions.arguments(line)
         try:
             await self._command(name, rest)
-        except (actions.UsageError, actions.NotEnoughMessages) as exc:
+        except (actions.UsageError, actions.NotEnoughMessages, ParseError) as exc:
             self.say(str(exc))
 
     async def _command(self, name: str, rest: str) -> None:
-        if name in ("/topics", "/topic", "/map", "/timeline"):
-            await self.topic_command(name, rest)
-            return
-        assistant = self.assistant
-        if name == "/help":
-            self.say(HELP)
-        elif name == "/search":
-            page = await actions.search(assistant.memory, self.chat_id, rest, page_size=10,
-                                         timezone=self.config.reminders.timezone)
-            self.say(views.search_text(page, PLAIN))
-        elif name == "/why":
-            self.say(views.why_text(await actions.why(assistant, self.chat_id), PLAIN))
-        elif name == "/compare":
-            self.say(views.compare_text(await actions.compare(assistant.memory, rest), PLAIN))
-        elif name == "/stats":
-            self.say(views.stats_text(await actions.stats(assistant, self.chat_id, with_totals=True), PLAIN))
-        elif name == "/reset":
-            await assistant.reset(self.chat_id)
-            self.say("Fresh start: earlier turns leave the conversation; long-term memory stays.")
-        elif name == "/forget":
-            await self.forget(rest)
+        word = name[1:].lower()
+        handler = self.handlers.get(word)
+        if handler is not None:
+            await handler(rest)
+        elif reason := table.missing_text(word, FrontEnd.TERMINAL):
+            self.say(f"{reason} (This chat's id is {self.chat_id}.)" if word == "import" else reason)
         else:
             self.say(f"Unknown command {name}. /help lists them.")
 
-    async def topic_command(self, name: str, rest: str) -> None:
+    async def start_command(self, rest: str) -> None:
+        self.say(f"{INTRO}\n\n{table.help_text(FrontEnd.TERMINAL)}")
+
+    async def help_command(self, rest: str) -> None:
+        self.say(table.help_text(FrontEnd.TERMINAL))
+
+    async def quit(self, rest: str) -> None:
+        self.leaving = True
+
+    async def search(self, rest: str) -> None:
+        page = await actions.search(self.assistant.memory, self.chat_id, rest, page_size=10,
+                                     timezone=self.config.reminders.timezone)
+        self.say(views.search_text(page, PLAIN))
+
+    async def why(self, rest: str) -> None:
+        self.say(views.why_text(await actions.why(self.assistant, self.chat_id), PLAIN))
+
+    async def compare(self, rest: str) -> None:
+        self.say(views.compare_text(await actions.compare(self.assistant.memory, rest), PLAIN))
+
+    async def stats(self, rest: str) -> None:
+        self.say(views.stats_text(await actions.stats(self.assistant, self.chat_id, with_totals=True), PLAIN))
+
+    async def reset(self, rest: str) -> None:
+        await self.assistant.reset(self.chat_id)
+        self.say("Fresh start: earlier turns leave the conversation; long-term memory stays.")
+
+    async def export(self, rest: str) -> None:
+        """/export [FILE]: this chat's memory as JSON, into FILE or engram-chat-<id>.json here."""
+        exported = await actions.export_file(self.memory, self.chat_id)
+        path = Path(rest).expanduser() if rest else Path.cwd() / exported.filename
+        path.write_bytes(exported.data)
+        self.say(views.export_written(exported.messages, str(path)))
+
+    def topic_command(self, name: str) -> Callable[[str], Awaitable[None]]:
+        async def run(rest: str) -> None:
+            await self.topic(name, rest)
+
+        return run
+
+    async def topic(self, name: str, rest: str) -> None:
         zone, chat = self.config.reminders.timezone, self.chat_id
         if name == "/topics":
             self.say(views.topics_text(await actions.topics(self.topics, chat, rest, timezone=zone), PLAIN))

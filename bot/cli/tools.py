@@ -1,11 +1,14 @@
-"""Memory tools for the command line: stats, search, topics, reembed, prepare."""
+"""Memory tools for the command line: stats, search, topics, export, reembed, prepare."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TypeVar
 
 from bot import text
@@ -100,6 +103,28 @@ def topics_json(report: actions.TopicsReport) -> dict:
         "topics": [{"id": t.id, "label": t.label, "keywords": t.keywords, "size": t.size, "first": iso(t.first),
                     "last": iso(t.last), "examples": [e.text for e in t.examples]} for t in report.topics],
     }
+
+
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("chat_id", type=int, help="the chat to export (the terminal chat is 0)")
+    parser.add_argument("-o", "--out", metavar="FILE",
+                        help="where to write the JSON (default: engram-chat-CHAT_ID.json here; - for stdout)")
+
+
+def main_export(args: argparse.Namespace) -> int:
+    """/export on the command line: the same file as Telegram's, written here (./engram import reads it back)."""
+
+    async def run(memory: Memory) -> actions.ExportFile:
+        return await actions.export_file(memory, args.chat_id)
+
+    exported = asyncio.run(_with_memory(args, run))
+    if args.out == "-":
+        sys.stdout.buffer.write(exported.data)
+        return 0
+    path = Path(args.out or exported.filename).expanduser()
+    path.write_bytes(exported.data)
+    print(views.export_written(exported.messages, str(path)))
+    return 0
 
 
 def add_reembed_arguments(parser) -> None:

@@ -7,6 +7,7 @@ message is written for the person who typed the command.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -139,6 +140,20 @@ async def export(memory: Memory, chat_id: int) -> dict:
     """This chat's memory as one JSON-ready document (`./engram import` reads it back)."""
     return {"format": EXPORT_FORMAT, "chat_id": chat_id, "exported_at": iso(time.time()),
             "messages": await memory.messages.export(chat_id)}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    filename: str  # engram-chat-<id>.json
+    data: bytes  # the JSON document, UTF-8
+    messages: int
+
+
+async def export_file(memory: Memory, chat_id: int) -> ExportFile:
+    """/export as the file every front end hands over (Telegram sends it, the terminal and the CLI write it)."""
+    payload = await export(memory, chat_id)
+    data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+    return ExportFile(f"engram-chat-{chat_id}.json", data, len(payload["messages"]))
 
 
 # ----- /forget -------------------------------------------------------------------------------------------------

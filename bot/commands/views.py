@@ -147,6 +147,17 @@ def forgotten_text(count: int) -> str:
     return f"Forgotten: {count} messages deleted from my memory of this chat."
 
 
+# ----- /export -------------------------------------------------------------------------------------------------
+def export_caption(messages: int) -> str:
+    """Under /export's file (actions.ExportFile.messages)."""
+    return f"{messages} messages from this chat's memory."
+
+
+def export_written(messages: int, path: str) -> str:
+    """The terminal's and the command line's /export: where the file went."""
+    return f"{export_caption(messages)} Written to {path}\n(./engram import {path} reads it back, on any machine.)"
+
+
 # ----- /topics -------------------------------------------------------------------------------------------------
 def day(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%d %b %Y")

@@ -62,7 +62,7 @@ _DAY = re.compile(r"\bthe\s+(\d{1,4})(?:st|nd|rd|th)\b", re.I)
 
 
 class ParseError(EngramError):
-    """The reminder request could not be understood; the message says why and how to write it."""
+    """A reminder command could not be understood or carried out; the message says why and what to write."""
 
 
 @dataclass(frozen=True)

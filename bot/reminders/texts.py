@@ -1,12 +1,18 @@
-"""The words of reminders: what is sent when one fires, what is stored in memory, how one is listed."""
+"""The words of reminders, the same in Telegram and the terminal: what is sent when one fires, what is stored in
+memory, the confirmation of /remind, the answers of /reminders, /cancel and /timezone. Plain text: reminder texts
+come from users and are shown as they are."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from bot.reminders.parse import ParsedReminder
 from bot.reminders.recurrence import Recurrence
 from memory.reminders import Reminder
+
+CANCEL_USAGE = "Usage: /cancel <id> (the ids are in /reminders)"
+NO_PENDING = "No pending reminders. Set one with /remind <when> <what>."
 
 
 def local_time(when: datetime | float, tz: str) -> str:
@@ -39,3 +45,36 @@ def schedule_text(reminder: Reminder, tz: str | None = None) -> str:
 
 def list_line(reminder: Reminder, tz: str | None = None) -> str:
     return f"#{reminder.id} · {schedule_text(reminder, tz)} · {reminder.text}"
+
+
+def confirmation(reminder: Reminder, parsed: ParsedReminder) -> str:
+    """'OK, I will remind you on Fri 24 Dec 2026 20:00 (Europe/Lisbon): presents' (+ the rule, + the id)."""
+    when = f"{local_time(parsed.due_at, parsed.timezone)} ({parsed.timezone})"
+    rule = f", then {parsed.recurrence.describe()}" if parsed.recurrence else ""
+    return (f"⏰ OK, I will remind you on {when}{rule}: {parsed.text}\n"
+            f"(#{reminder.id}; /cancel {reminder.id} to cancel)")
+
+
+def listing_text(shown: list[Reminder], more: int, tz: str) -> str:
+    """/reminders (service.Listing): one line each, soonest first, in the chat's zone."""
+    if not shown:
+        return NO_PENDING
+    lines = [list_line(r, tz) for r in shown]
+    if more:
+        lines.append(f"… and {more} more.")
+    return "Pending reminders:\n" + "\n".join(lines)
+
+
+def not_pending(reminder_id: int) -> str:
+    return f"There is no pending reminder #{reminder_id} in this chat."
+
+
+def cancelled_text(reminder: Reminder) -> str:
+    return f"Cancelled #{reminder.id}: {reminder.text}"
+
+
+def timezone_text(name: str, changed: bool) -> str:
+    """/timezone (service.TimezoneAnswer): the zone shown, or set."""
+    if changed:
+        return f"Time zone set to {name}. New reminders are read in it; existing ones keep their time."
+    return f"This chat's time zone is {name}. Change it with /timezone Europe/Lisbon (an IANA name)."
