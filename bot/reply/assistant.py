@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
 from bot.llm.base import LLM, GenerationSettings
-from bot.reply.citation import cited
+from bot.reply import citation
 from bot.reply.dating import TimeResolver, when_said
 from bot.reply.filter import ReplyFilter
 from bot.reply.intent import Intent
@@ -251,7 +251,7 @@ class Assistant:
         self.timings.add(self.timings.generation, time.perf_counter() - started)
         reply.text = reply.text.strip()
         if reply.text and self.config.citations:
-            reply.citation = cited(reply.text, plan.memories) if plan.answer is None else plan.source
+            reply.citation = citation.choose(reply.text, plan.memories, plan.source, plan.answer is not None)
 
     async def _stream(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float
                       ) -> AsyncIterator[str]:

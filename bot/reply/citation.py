@@ -30,6 +30,12 @@ def cited(reply: str, memories: Sequence[Hit]) -> Hit | None:
     return most_sharing(content_words(reply), memories)
 
 
+def choose(reply: str, memories: Sequence[Hit], source: Hit | None, decided: bool) -> Hit | None:
+    """The memory to cite under a finished reply: for an answer decided without the model, the memory it rests on
+    (`source`); for the model's, the memory it shares most words with (`cited`)."""
+    return source if decided else cited(reply, memories)
+
+
 def citation_text(message: Message, m: Markup, link: str | None = None) -> str:
     """'— 2026-11-20, Ana: “My dog is called Rex.”': the memory a reply used, its date linked where it can be."""
     words = message.text.split()
