@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.errors import EngramError
 from bot.reply.assistant import Assistant
+from bot.topics import clustering
 from bot.topics.clustering import MIN_MESSAGES
 from bot.topics.service import TopicService, TopicsResult
 from bot.when.zones import query_window
@@ -188,6 +189,7 @@ async def forget(memory: Memory, chat_id: int, request: ForgetRequest) -> int:
 # ----- /topics, /map, /timeline --------------------------------------------------------------------------------
 TOPICS_SHOWN = 10  # topics listed by /topics (the largest)
 TOPIC_PAGE = 5  # messages per page of a topic
+TOPIC_DIGITS = 3  # /timeline 12 is topic 12; /timeline 2025 is the words "2025"
 
 
 class NotEnoughMessages(EngramError):
@@ -221,8 +223,9 @@ class TopicPage:
     topic: TopicEntry
     messages: list[Message]
     first: int  # the number shown with the first message (1-based)
-    page: int
+    page: int  # from 0
     more: bool
+    pages: int
 
 
 @dataclass
@@ -278,16 +281,63 @@ async def _entry(service: TopicService, result: TopicsResult, topic_id: int, exa
                       distinct[:examples])
 
 
+EXPIRED = "These topics have expired: send /topics again."
+TOPIC_USAGE = "Usage: /topic N [page] — N is a topic's number in the last /topics (1 is the largest)."
+
+
+def no_topics_yet() -> UsageError:
+    return UsageError("No topics yet in this chat: send /topics first; then /topic N lists topic N's messages and "
+                      "/timeline N draws its trend.")
+
+
+def pages_of(size: int) -> int:
+    """How many pages of TOPIC_PAGE messages a topic of `size` messages has."""
+    return max(1, -(-size // TOPIC_PAGE))
+
+
+def topic_of(result: TopicsResult, number: int) -> clustering.Topic:
+    """Topic `number` of a result, or a UsageError saying which numbers there are."""
+    topic = result.topic(number)
+    if topic is not None:
+        return topic
+    count = len(result.model.topics)
+    found = ("found no topics" if count == 0 else "found 1 topic: /topic 1" if count == 1
+             else f"found {count} topics, numbered 1 to {count}")
+    raise UsageError(f"There is no topic {number}: the last /topics ({result.period}) {found}.")
+
+
 async def topic_page(service: TopicService, chat_id: int, key: str, topic_id: int, page: int = 0) -> TopicPage:
-    """One page of a topic's messages, nearest its centre first (a button under /topics)."""
+    """One page (from 0) of a topic's messages, nearest its centre first (a button under /topics)."""
     result = service.result(chat_id, key)
-    entry = await _entry(service, result, topic_id, 0) if result else None
-    if result is None or entry is None:
-        raise UsageError("These topics have expired: send /topics again.")
-    topic = result.model.topics[topic_id - 1]
+    if result is None:
+        raise UsageError(EXPIRED)
+    return await _topic_page(service, result, topic_id, page)
+
+
+async def topic_command(service: TopicService, chat_id: int, text: str) -> TopicPage:
+    """'/topic N [page]' (page from 1) of the chat's last /topics: the terminal's way to the buttons' pages."""
+    words = [w.removeprefix("#") for w in clean_text(text).split()]
+    if not 1 <= len(words) <= 2 or not all(w.isascii() and w.isdigit() and len(w) <= 19 for w in words):
+        raise UsageError(TOPIC_USAGE)
+    numbers = [int(w) for w in words]
+    result = service.latest(chat_id)
+    if result is None:
+        raise no_topics_yet()
+    page = numbers[1] - 1 if len(numbers) > 1 else 0
+    return await _topic_page(service, result, numbers[0], page)
+
+
+async def _topic_page(service: TopicService, result: TopicsResult, topic_id: int, page: int) -> TopicPage:
+    topic = topic_of(result, topic_id)
+    pages = pages_of(topic.size)
+    if not 0 <= page < pages:
+        raise UsageError(f"There is no page {page + 1} of topic {topic_id}: it has {pages} "
+                         f"page{'s' if pages != 1 else ''} ({topic.size} messages, {TOPIC_PAGE} a page).")
+    entry = await _entry(service, result, topic_id, 0)
+    assert entry is not None  # topic_of found it
     ids = result.ids[topic.members[page * TOPIC_PAGE:(page + 1) * TOPIC_PAGE]].tolist()
-    shown = await service.memory.messages.messages_by_ids(chat_id, ids)
-    return TopicPage(entry, shown, page * TOPIC_PAGE + 1, page, (page + 1) * TOPIC_PAGE < topic.size)
+    shown = await service.memory.messages.messages_by_ids(result.chat_id, ids)
+    return TopicPage(entry, shown, page * TOPIC_PAGE + 1, page, page + 1 < pages, pages)
 
 
 async def topic_map(service: TopicService, chat_id: int, period: str = "", *, timezone: str = "UTC",
@@ -307,12 +357,12 @@ async def timeline(service: TopicService, chat_id: int, what: str, *, timezone: 
     if not what:
         raise UsageError("Usage: /timeline <topic number from /topics, or words> — e.g. /timeline 2, "
                          "/timeline holidays")
-    number = id_argument(what)
-    result = service.latest(chat_id)
-    if number is not None and result is not None and result.topic(number) is not None:
-        return await topic_timeline(service, chat_id, result.key, number, timezone=timezone)
-    if number is not None and len(what) <= 3:
-        raise UsageError(f"There is no topic {number} here: /topics lists them (or give words).")
+    digits = what.removeprefix("#")
+    if digits.isascii() and digits.isdigit() and len(digits) <= TOPIC_DIGITS:  # a topic's number ("2025" is words)
+        result = service.latest(chat_id)
+        if result is None:
+            raise no_topics_yet()
+        return await _topic_timeline(service, result, int(digits), timezone)
     counts = await service.query_timeline(chat_id, what, timezone)
     if not counts.matched:
         raise NotEnoughMessages(f"Nothing in this chat's memory is about “{what[:60]}”.")
@@ -324,9 +374,14 @@ async def topic_timeline(service: TopicService, chat_id: int, key: str, topic_id
                          timezone: str = "UTC") -> Picture:
     """The trend of one topic of a /topics result (its button, or /timeline N)."""
     result = service.result(chat_id, key)
-    counts = await service.topic_timeline(result, topic_id, timezone) if result else None
-    if result is None or counts is None:
-        raise UsageError("These topics have expired: send /topics again.")
-    topic = result.model.topics[topic_id - 1]
+    if result is None:
+        raise UsageError(EXPIRED)
+    return await _topic_timeline(service, result, topic_id, timezone)
+
+
+async def _topic_timeline(service: TopicService, result: TopicsResult, topic_id: int, timezone: str) -> Picture:
+    topic = topic_of(result, topic_id)
+    counts = await service.topic_timeline(result, topic.id, timezone)
+    assert counts is not None  # topic_of found it
     title = f"Topic {topic.id}, {topic.label}: {counts.matched} messages ({result.period}), counted per {counts.unit}"
     return Picture(await service.timeline_png(counts, title), title)

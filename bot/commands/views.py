@@ -186,8 +186,19 @@ def topics_text(report: TopicsReport, m: Markup) -> str:
     return head + "\n\n" + "\n\n".join(entries) + tail
 
 
-def topic_page_text(page: TopicPage, m: Markup) -> str:
+def topic_page_text(page: TopicPage, m: Markup, *, typed: bool = False) -> str:
+    """A page of a topic's messages, with where it stands ("page 1 of 3") and how to see the others: the buttons
+    below it in Telegram, or (`typed`, the terminal) the command to type."""
     t = page.topic
     lines = [f"{m.bold(f'Topic {t.id}: {m.escape(t.label)}')} — {t.size} messages, {span(t.first, t.last)}", ""]
     lines += [f"{m.bold(f'{page.first + i}.')} {message_line(msg, m)}" for i, msg in enumerate(page.messages)]
+    where = f"Page {page.page + 1} of {page.pages}"
+    if page.pages > 1:
+        if typed:
+            others = [f"/topic {t.id} {page.page + 2} for the next"] if page.more else []
+            others += [f"/topic {t.id} {page.page} for the one before"] if page.page > 0 else []
+            where += ": " + ", ".join(others)
+        else:
+            where += ": the buttons below page on"
+    lines += ["", where + "."]
     return "\n".join(lines)
