@@ -6,6 +6,7 @@ mum's birthday); "now" is Wednesday 2 December 2026, 18:00 local. Hash embedder:
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from bot import text
 from bot.commands import actions, views
 from bot.when.phrases import parse_time_phrase
-from memory import FusionParams, HashEmbedder, Memory, Message, Store
+from memory import FusionParams, HashEmbedder, Hit, Memory, Message, Store
 
 TZ = "Europe/Lisbon"
 NOW = datetime(2026, 12, 2, 18, 0, tzinfo=ZoneInfo(TZ)).timestamp()
@@ -131,5 +132,78 @@ async def test_search_says_which_window_it_used(tmp_path):
         assert page.window == "23-29 Nov" and page.hits[0].message.message_id == 10
         assert views.search_text(page, text.PLAIN).startswith("Search: flat last week — 23-29 Nov")
         assert (await actions.search(memory, 1, "flat", now=NOW)).window is None
+    finally:
+        await memory.stop()
+
+
+async def test_search_lists_best_first_by_the_score_it_shows_and_leaves_out_noise(tmp_path):
+    """/search orders by the score it shows (the fused one), stops at the noise floor (under 0.35, or under half
+    the best) on every page alike, and a fact searched for is still listed."""
+    memory = Memory(tmp_path / "search.db", HashEmbedder())
+    await memory.start()
+    try:
+        await memory.messages.remember_many([Message(1, i, t, sender_name="Ana", created_at=w) for i, w, t in CHAT])
+        page = await actions.search(memory, 1, "the bike", page_size=50, now=NOW)
+        raw = await memory.messages.search(1, "the bike", 50)
+        assert 2 <= len(page.hits) < len(raw) and page.left_out  # the tail of unrelated messages is gone
+        assert {h.message.message_id for h in page.hits[:2]} == {7, 8}  # both bike messages
+        best = page.hits[0].score
+        assert all(h.score >= max(actions.SEARCH_MIN_SCORE, actions.SEARCH_MIN_RELATIVE * best) for h in page.hits)
+        assert all(h.score < max(actions.SEARCH_MIN_SCORE, actions.SEARCH_MIN_RELATIVE * best)
+                   for h in raw[len(page.hits):])
+        shown = views.search_text(page, text.PLAIN)
+        listed = [float(s) for s in re.findall(r"· score (\d\.\d\d) \(similarity", shown)]
+        assert len(listed) == len(page.hits) and listed == sorted(listed, reverse=True)  # best first, truly
+        assert "best first by score" in shown and shown.endswith("are left out.)")
+
+        paged, number = [], 0  # pages of 1 (Telegram's "more" button) show the same hits and end where they do
+        while True:
+            one = await actions.search(memory, 1, "the bike", number, page_size=1, now=NOW)
+            paged += one.hits
+            if not one.more:
+                break
+            number += 1
+        assert [h.message.id for h in paged] == [h.message.id for h in page.hits] and one.left_out
+
+        nothing = await actions.search(memory, 1, "quantum chromodynamics", now=NOW)
+        assert nothing.hits == [] and not nothing.more
+        assert views.search_text(nothing, text.PLAIN).startswith(
+            "Nothing in this chat's memory matches “quantum chromodynamics”")
+    finally:
+        await memory.stop()
+
+
+def test_above_floor_is_absolute_and_relative_to_the_best():
+    hits = [Hit(Message(1, i, "x"), score) for i, score in enumerate([1.2, 0.7, 0.59, 0.5, 0.3], start=1)]
+    assert [h.score for h in actions.above_floor(hits)] == [1.2, 0.7]  # half the best: 0.6
+    assert [h.score for h in actions.above_floor(hits[2:])] == [0.59, 0.5]  # 0.35 floor
+    assert actions.above_floor(hits[4:]) == [] and actions.above_floor([]) == []
+
+
+async def test_why_lists_best_first_by_the_score_it_shows(tmp_path):
+    """The prompt gives people's words before the bot's; /why says "best first" and is: ordered by score."""
+    from typing import Any, cast
+
+    memory = Memory(tmp_path / "why.db", HashEmbedder())
+    await memory.start()
+    try:
+        stored = await memory.messages.remember_many([
+            Message(1, 1, "the flat is in Alfama", sender_name="Ana"),
+            Message(1, 2, "Noted: the flat is in Alfama", role="assistant", sender_name="Engram"),
+            Message(1, 3, "the landlord wants 1200", sender_name="Ana")])
+        recalled = [Hit(stored[0], 1.223), Hit(stored[2], 0.875), Hit(stored[1], 0.986)]  # people's words first
+
+        class Recalled:
+            def __init__(self):
+                self.memory = memory
+
+            def last_recall(self, chat_id):
+                return recalled
+
+        hits = await actions.why(cast(Any, Recalled()), 1)
+        assert [h.score for h in hits] == [1.223, 0.986, 0.875]
+        shown = views.why_text(hits, text.PLAIN)
+        assert "best first by score" in shown
+        assert re.findall(r"score (\d\.\d\d)", shown) == ["1.22", "0.99", "0.88"]
     finally:
         await memory.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 
 import pytest
 from fake_llm import ScriptedLLM, echo_memories
@@ -325,7 +326,9 @@ async def test_search_pages_with_a_more_button(fake, bot):
     first = await command(fake, ALICE, "/search holiday photo")
     assert first["text"].count("holiday photo number") == 5 and "similarity" in first["text"]
     second = await press(fake, ALICE, first, button(first, "more"))
-    assert "6." in second["text"] and "1." not in second["text"].split("\n\n")[1]
+    assert second["text"].split("\n\n")[1].startswith("6. ")  # the second page starts at the 6th hit
+    scores = [float(s) for s in re.findall(r"· score (\d+\.\d\d)", first["text"] + second["text"])]
+    assert len(scores) == 10 and scores == sorted(scores, reverse=True)  # best first across pages, by what is shown
     third = await press(fake, ALICE, second, button(second, "more"))
     assert "11." in third["text"]
     assert await command(fake, ALICE, "/search")  # usage, no crash

@@ -254,6 +254,78 @@ async def test_json_has_the_promised_shape(memory, service):
         assert t["first"] <= t["last"] and 1 <= len(t["examples"]) <= 2
 
 
+async def test_topic_numbers_and_pages_are_answered_plainly(memory, service, capsys, tmp_path):
+    """/topic and /timeline N say what is wrong: no /topics yet, no such topic (and how many there are), no such
+    page (and how many there are); a page says where it stands and how to see the others."""
+    from argparse import Namespace
+
+    from bot.cli.tools import topics_report
+    from bot.commands import views
+    from bot.text import HTML, PLAIN
+
+    for ask in (actions.topic_command(service, 1, "1"), actions.timeline(service, 1, "1")):
+        with pytest.raises(actions.UsageError, match="No topics yet in this chat: send /topics first"):
+            await ask
+    await memory.messages.remember_many(composed(1, 20)[0])
+    report = await actions.topics(service, 1, "")
+    n = report.total_topics
+    assert n >= 2
+    for ask in (actions.topic_command(service, 1, "9"), actions.timeline(service, 1, "9")):
+        with pytest.raises(actions.UsageError, match=f"There is no topic 9: the last /topics .* found {n} topics, "
+                                                      f"numbered 1 to {n}"):
+            await ask
+    with pytest.raises(actions.UsageError, match="There is no topic 0"):  # a number, not words; topics start at 1
+        await actions.timeline(service, 1, "0")
+    with pytest.raises(actions.UsageError, match="Usage: /topic N"):
+        await actions.topic_command(service, 1, "one")
+    with pytest.raises(actions.UsageError, match="expired"):  # a button of a result no longer cached
+        await actions.topic_page(service, 1, "gone", 1)
+
+    size = report.topics[0].size
+    pages = -(-size // actions.TOPIC_PAGE)
+    assert pages >= 2
+    with pytest.raises(actions.UsageError, match=f"There is no page 99 of topic 1: it has {pages} pages "
+                                                  f"\\({size} messages"):
+        await actions.topic_command(service, 1, "1 99")
+    first = await actions.topic_command(service, 1, "1")
+    assert (first.page, first.pages, first.more, len(first.messages)) == (0, pages, True, actions.TOPIC_PAGE)
+    assert views.topic_page_text(first, PLAIN, typed=True).endswith(f"Page 1 of {pages}: /topic 1 2 for the next.")
+    assert views.topic_page_text(first, HTML).endswith(f"Page 1 of {pages}: the buttons below page on.")
+    last = await actions.topic_command(service, 1, f"1 {pages}")
+    assert not last.more and last.first == (pages - 1) * actions.TOPIC_PAGE + 1
+    assert views.topic_page_text(last, PLAIN, typed=True).endswith(
+        f"Page {pages} of {pages}: /topic 1 {pages - 1} for the one before.")
+    assert (await actions.timeline(service, 1, str(n))).caption.startswith(f"Topic {n},")
+
+    # ./engram topics CHAT --timeline F --topic 9: the one error, nothing printed before it, no file written
+    capsys.readouterr()
+    chart = tmp_path / "trend.png"
+    args = Namespace(chat_id=1, json=True, png=None, timeline=str(chart), topic=9)
+    with pytest.raises(actions.UsageError, match=f"There is no topic 9: .* found {n} topics"):
+        await topics_report(service, args, "", "UTC")
+    assert capsys.readouterr().out == "" and not chart.exists()
+    args.topic = n
+    await topics_report(service, args, "", "UTC")
+    assert capsys.readouterr().out.startswith("{") and chart.stat().st_size > 0
+
+
+async def test_the_terminals_pictures_never_share_a_file(memory, service, tmp_path):
+    from bot.cli.chat import Terminal
+    from bot.config import Config
+
+    terminal = Terminal(Config(base_dir=tmp_path), 3, "you", out=io.StringIO())
+    paths = []
+    for png in (b"first", b"second"):  # in the same second
+        terminal.picture(actions.Picture(png, "caption"), "timeline")
+        paths.append(Path(terminal.out.getvalue().rsplit("Written to ", 1)[1].strip()))
+    try:
+        assert paths[0] != paths[1] and [p.read_bytes() for p in paths] == [b"first", b"second"]
+        assert all(p.name.startswith("engram-timeline-3-") and p.suffix == ".png" for p in paths)
+    finally:
+        for p in paths:
+            p.unlink()
+
+
 # ----- the worker process ------------------------------------------------------------------------------------
 async def test_a_dead_worker_is_replaced(memory):
     import os

@@ -36,6 +36,7 @@ async def test_topics_answers_with_buttons_and_map_sends_a_photo(fake, bot):
     call = await fake.wait_for(lambda c: c.method == "sendMessage" and c.ok and c.chat_id == ALICE, mark)
     page = fake.messages[(ALICE, call.result["message_id"])]
     assert page["text"].startswith("Topic 1:") and "more" in str(page["reply_markup"])
+    assert "Page 1 of " in page["text"] and page["text"].endswith(": the buttons below page on.")
 
     mark = fake.mark()  # its trend: a photo
     await fake.press(ALICE, listing["message_id"], button(listing, "1. trend"))

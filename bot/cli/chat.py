@@ -266,21 +266,17 @@ class Terminal:
         if name == "/topics":
             self.say(views.topics_text(await actions.topics(self.topics, chat, rest, timezone=zone), PLAIN))
         elif name == "/topic":
-            latest = self.topics.latest(chat)
-            numbers = [actions.id_argument(w) for w in rest.split()] or [None]
-            if latest is None or numbers[0] is None:
-                raise actions.UsageError("Usage: /topic N [page], after /topics")
-            page = (numbers[1] or 1) - 1 if len(numbers) > 1 else 0
-            self.say(views.topic_page_text(await actions.topic_page(self.topics, chat, latest.key, numbers[0], page),
-                                           PLAIN))
+            self.say(views.topic_page_text(await actions.topic_command(self.topics, chat, rest), PLAIN, typed=True))
         elif name == "/map":
             self.picture(await actions.topic_map(self.topics, chat, rest, timezone=zone), "map")
         else:
             self.picture(await actions.timeline(self.topics, chat, rest, timezone=zone), "timeline")
 
     def picture(self, picture: actions.Picture, kind: str) -> None:
-        path = Path(tempfile.gettempdir()) / f"engram-{kind}-{self.chat_id}-{int(time.time())}.png"
-        path.write_bytes(picture.png)
+        # a name of its own each time (two charts in one second must not share a file)
+        with tempfile.NamedTemporaryFile(prefix=f"engram-{kind}-{self.chat_id}-", suffix=".png", delete=False) as f:
+            f.write(picture.png)
+        path = Path(f.name)
         self.say(f"{picture.caption}\nWritten to {path}")
 
     async def forget(self, rest: str) -> None:

@@ -77,16 +77,19 @@ def main_topics(args) -> int:
 async def topics_report(service: TopicService, args, period: str, zone: str) -> None:
     """What `./engram topics` prints and writes."""
     report = await actions.topics(service, args.chat_id, period, timezone=zone, shown=None)
+    # Everything is made before anything is printed: a mistake (--topic 7 of 3) is the one outcome, not a tail
+    pictures = []  # of a listing already printed
+    if args.png:
+        pictures.append((args.png, await actions.topic_map(service, args.chat_id, period, timezone=zone)))
+    if args.timeline:
+        pictures.append((args.timeline, await actions.topic_timeline(service, args.chat_id, report.key, args.topic,
+                                                                     timezone=zone)))
     if args.json:
         print(json.dumps(topics_json(report), ensure_ascii=False, indent=2))
     else:
         print(views.topics_text(report, text.PLAIN))
-    if args.png:
-        picture = await actions.topic_map(service, args.chat_id, period, timezone=zone)
-        _write(args.png, picture, args.json)
-    if args.timeline:
-        picture = await actions.topic_timeline(service, args.chat_id, report.key, args.topic, timezone=zone)
-        _write(args.timeline, picture, args.json)
+    for path, picture in pictures:
+        _write(path, picture, args.json)
 
 
 def _write(path: str, picture: actions.Picture, quiet: bool) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.errors import EngramError
 from bot.reply.assistant import Assistant
+from bot.topics import clustering
 from bot.topics.clustering import MIN_MESSAGES
 from bot.topics.service import TopicService, TopicsResult
 from bot.when.zones import query_window
@@ -21,6 +22,12 @@ from memory.models import clean_text, iso
 
 SEARCH_PAGE = 5  # hits per page of /search
 SEARCH_LIMIT = 50  # pages end after this many hits
+# /search leaves out hits whose (fused) score is under SEARCH_MIN_SCORE or under SEARCH_MIN_RELATIVE x the best
+# hit's. Measured on LoCoMo-dev (760 answerable questions searched as /search does, all-MiniLM-L6-v2): every
+# evidence turn of the top 10 stays (99.1% of the top 50), while "tyres" or "my bank PIN" in a chat that never
+# spoke of them (best scores 0.16-0.30) find nothing instead of ten unrelated messages (README, "/search").
+SEARCH_MIN_SCORE = 0.35
+SEARCH_MIN_RELATIVE = 0.5
 FORGET_LIMIT = 100  # messages one /forget <query> can delete at once
 EXPORT_FORMAT = "engram-export"  # marks /export's JSON, so an import knows it
 
@@ -56,6 +63,18 @@ class SearchPage:
     page: int
     more: bool  # another page follows
     window: str | None = None  # the time the query names, as read ("23-29 Nov"): its messages rank first
+    closest: float | None = None  # the best score when every hit was below the floor (nothing shown)
+    left_out: bool = False  # weaker hits were left out after the last one shown (this is the last page)
+    floor: tuple[float, float] = (SEARCH_MIN_SCORE, SEARCH_MIN_RELATIVE)  # what counts as noise (above_floor)
+
+
+def above_floor(hits: list[Hit], min_score: float = SEARCH_MIN_SCORE,
+                min_relative: float = SEARCH_MIN_RELATIVE) -> list[Hit]:
+    """The hits (best first) that are not noise: scoring at least min_score and min_relative x the best."""
+    if not hits:
+        return []
+    floor = max(min_score, min_relative * hits[0].score)
+    return [h for h in hits if h.score >= floor]
 
 
 async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_size: int = SEARCH_PAGE, *,
@@ -68,18 +87,24 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
         raise UsageError("Usage: /search <what you are looking for> (a time works too: /search flat last week)")
     window = await query_window(memory, chat_id, query, time.time() if now is None else now, timezone)
     k = min((page + 1) * page_size + 1, SEARCH_LIMIT)
-    hits = await memory.messages.search(chat_id, query, k, window=(window.start_ts, window.end_ts) if window else None,
-                                        keyword_query=window.query if window else None)
+    found = await memory.messages.search(chat_id, query, k, window=(window.start_ts, window.end_ts) if window else None,
+                                         keyword_query=window.query if window else None)
+    # Best first by score, so the floor only ever cuts the tail: every page of a search sees the same hits.
+    hits = above_floor(found)
     shown = hits[page * page_size:(page + 1) * page_size]
-    return SearchPage(query, shown, page * page_size + 1, page, len(hits) > (page + 1) * page_size,
-                      window.label if window else None)
+    more = len(hits) > (page + 1) * page_size
+    return SearchPage(query, shown, page * page_size + 1, page, more, window.label if window else None,
+                      closest=found[0].score if found and not hits else None,
+                      left_out=not more and len(found) > len(hits))
 
 
 # ----- /why ----------------------------------------------------------------------------------------------------
 async def why(assistant: Assistant, chat_id: int) -> list[Hit]:
-    """What was recalled for the last reply in this chat, without what has been forgotten since."""
-    return [h for h in assistant.last_recall(chat_id)
+    """What was recalled for the last reply in this chat, best first by score (the prompt puts people's words
+    before the bot's; /why ranks them by score, as it says), without what has been forgotten since."""
+    kept = [h for h in assistant.last_recall(chat_id)
             if await assistant.memory.messages.get(chat_id, h.message.message_id) is not None]
+    return sorted(kept, key=lambda h: -h.score)
 
 
 # ----- /compare ------------------------------------------------------------------------------------------------
@@ -188,6 +213,7 @@ async def forget(memory: Memory, chat_id: int, request: ForgetRequest) -> int:
 # ----- /topics, /map, /timeline --------------------------------------------------------------------------------
 TOPICS_SHOWN = 10  # topics listed by /topics (the largest)
 TOPIC_PAGE = 5  # messages per page of a topic
+TOPIC_DIGITS = 3  # /timeline 12 is topic 12; /timeline 2025 is the words "2025"
 
 
 class NotEnoughMessages(EngramError):
@@ -221,8 +247,9 @@ class TopicPage:
     topic: TopicEntry
     messages: list[Message]
     first: int  # the number shown with the first message (1-based)
-    page: int
+    page: int  # from 0
     more: bool
+    pages: int
 
 
 @dataclass
@@ -278,16 +305,63 @@ async def _entry(service: TopicService, result: TopicsResult, topic_id: int, exa
                       distinct[:examples])
 
 
+EXPIRED = "These topics have expired: send /topics again."
+TOPIC_USAGE = "Usage: /topic N [page] — N is a topic's number in the last /topics (1 is the largest)."
+
+
+def no_topics_yet() -> UsageError:
+    return UsageError("No topics yet in this chat: send /topics first; then /topic N lists topic N's messages and "
+                      "/timeline N draws its trend.")
+
+
+def pages_of(size: int) -> int:
+    """How many pages of TOPIC_PAGE messages a topic of `size` messages has."""
+    return max(1, -(-size // TOPIC_PAGE))
+
+
+def topic_of(result: TopicsResult, number: int) -> clustering.Topic:
+    """Topic `number` of a result, or a UsageError saying which numbers there are."""
+    topic = result.topic(number)
+    if topic is not None:
+        return topic
+    count = len(result.model.topics)
+    found = ("found no topics" if count == 0 else "found 1 topic: /topic 1" if count == 1
+             else f"found {count} topics, numbered 1 to {count}")
+    raise UsageError(f"There is no topic {number}: the last /topics ({result.period}) {found}.")
+
+
 async def topic_page(service: TopicService, chat_id: int, key: str, topic_id: int, page: int = 0) -> TopicPage:
-    """One page of a topic's messages, nearest its centre first (a button under /topics)."""
+    """One page (from 0) of a topic's messages, nearest its centre first (a button under /topics)."""
     result = service.result(chat_id, key)
-    entry = await _entry(service, result, topic_id, 0) if result else None
-    if result is None or entry is None:
-        raise UsageError("These topics have expired: send /topics again.")
-    topic = result.model.topics[topic_id - 1]
+    if result is None:
+        raise UsageError(EXPIRED)
+    return await _topic_page(service, result, topic_id, page)
+
+
+async def topic_command(service: TopicService, chat_id: int, text: str) -> TopicPage:
+    """'/topic N [page]' (page from 1) of the chat's last /topics: the terminal's way to the buttons' pages."""
+    words = [w.removeprefix("#") for w in clean_text(text).split()]
+    if not 1 <= len(words) <= 2 or not all(w.isascii() and w.isdigit() and len(w) <= 19 for w in words):
+        raise UsageError(TOPIC_USAGE)
+    numbers = [int(w) for w in words]
+    result = service.latest(chat_id)
+    if result is None:
+        raise no_topics_yet()
+    page = numbers[1] - 1 if len(numbers) > 1 else 0
+    return await _topic_page(service, result, numbers[0], page)
+
+
+async def _topic_page(service: TopicService, result: TopicsResult, topic_id: int, page: int) -> TopicPage:
+    topic = topic_of(result, topic_id)
+    pages = pages_of(topic.size)
+    if not 0 <= page < pages:
+        raise UsageError(f"There is no page {page + 1} of topic {topic_id}: it has {pages} "
+                         f"page{'s' if pages != 1 else ''} ({topic.size} messages, {TOPIC_PAGE} a page).")
+    entry = await _entry(service, result, topic_id, 0)
+    assert entry is not None  # topic_of found it
     ids = result.ids[topic.members[page * TOPIC_PAGE:(page + 1) * TOPIC_PAGE]].tolist()
-    shown = await service.memory.messages.messages_by_ids(chat_id, ids)
-    return TopicPage(entry, shown, page * TOPIC_PAGE + 1, page, (page + 1) * TOPIC_PAGE < topic.size)
+    shown = await service.memory.messages.messages_by_ids(result.chat_id, ids)
+    return TopicPage(entry, shown, page * TOPIC_PAGE + 1, page, page + 1 < pages, pages)
 
 
 async def topic_map(service: TopicService, chat_id: int, period: str = "", *, timezone: str = "UTC",
@@ -307,12 +381,12 @@ async def timeline(service: TopicService, chat_id: int, what: str, *, timezone: 
     if not what:
         raise UsageError("Usage: /timeline <topic number from /topics, or words> — e.g. /timeline 2, "
                          "/timeline holidays")
-    number = id_argument(what)
-    result = service.latest(chat_id)
-    if number is not None and result is not None and result.topic(number) is not None:
-        return await topic_timeline(service, chat_id, result.key, number, timezone=timezone)
-    if number is not None and len(what) <= 3:
-        raise UsageError(f"There is no topic {number} here: /topics lists them (or give words).")
+    digits = what.removeprefix("#")
+    if digits.isascii() and digits.isdigit() and len(digits) <= TOPIC_DIGITS:  # a topic's number ("2025" is words)
+        result = service.latest(chat_id)
+        if result is None:
+            raise no_topics_yet()
+        return await _topic_timeline(service, result, int(digits), timezone)
     counts = await service.query_timeline(chat_id, what, timezone)
     if not counts.matched:
         raise NotEnoughMessages(f"Nothing in this chat's memory is about “{what[:60]}”.")
@@ -324,9 +398,14 @@ async def topic_timeline(service: TopicService, chat_id: int, key: str, topic_id
                          timezone: str = "UTC") -> Picture:
     """The trend of one topic of a /topics result (its button, or /timeline N)."""
     result = service.result(chat_id, key)
-    counts = await service.topic_timeline(result, topic_id, timezone) if result else None
-    if result is None or counts is None:
-        raise UsageError("These topics have expired: send /topics again.")
-    topic = result.model.topics[topic_id - 1]
+    if result is None:
+        raise UsageError(EXPIRED)
+    return await _topic_timeline(service, result, topic_id, timezone)
+
+
+async def _topic_timeline(service: TopicService, result: TopicsResult, topic_id: int, timezone: str) -> Picture:
+    topic = topic_of(result, topic_id)
+    counts = await service.topic_timeline(result, topic.id, timezone)
+    assert counts is not None  # topic_of found it
     title = f"Topic {topic.id}, {topic.label}: {counts.matched} messages ({result.period}), counted per {counts.unit}"
     return Picture(await service.timeline_png(counts, title), title)

@@ -58,12 +58,18 @@ def percentiles(values: Sequence[float]) -> str:
 
 # ----- hits and messages ---------------------------------------------------------------------------------------
 def scores(hit: Hit) -> str:
+    """'score 0.92 (similarity 0.81, keywords 3.20)': the score that orders the hits, then what it is made of."""
     parts = []
     if hit.similarity is not None:
         parts.append(f"similarity {hit.similarity:.2f}")
     if hit.keyword_score is not None:
         parts.append(f"keywords {hit.keyword_score:.2f}")
-    return ", ".join(parts) or f"score {hit.score:.3f}"
+    return f"score {hit.score:.2f}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+# What a hit's score is (memory/recall.py, fuse): said wherever hits are listed "best first".
+SCORE_NOTE = ("best first by score: 0.7 × similarity in meaning + 0.3 × keyword match (over the best match), "
+              "plus a share of the score of the turns around it")
 
 
 def hit_entry(number: int, hit: Hit, m: Markup) -> str:
@@ -77,19 +83,30 @@ def message_line(message: Message, m: Markup) -> str:
     return f"[{format_date(message.created_at)}] {m.escape(sender(message))}: {m.escape(shorten(message.text, 200))}"
 
 
+def floor_note(page: SearchPage) -> str:
+    least, share = page.floor
+    return f"scores under {least:.2f}, or under {share:.0%} of the best, are left out"
+
+
 def search_text(page: SearchPage, m: Markup) -> str:
+    query = m.escape(shorten(page.query, 100))
     if not page.hits:
-        return f"Nothing in this chat's memory matches “{m.escape(shorten(page.query, 100))}”."
+        if page.closest is not None:
+            return (f"Nothing in this chat's memory matches “{query}” closely: the closest scored "
+                    f"{page.closest:.2f} ({floor_note(page)}).")
+        return f"Nothing in this chat's memory matches “{query}”."
     entries = [hit_entry(page.first + i, hit, m) for i, hit in enumerate(page.hits)]
     when = f" — {m.escape(page.window)}" if page.window else ""
-    return f"{m.bold('Search:')} {m.escape(shorten(page.query, 100))}{when}\n\n" + "\n\n".join(entries)
+    weaker = f"\n\n(Weaker matches left out: {floor_note(page)}.)" if page.left_out else ""
+    return (f"{m.bold('Search:')} {query}{when}\n{SCORE_NOTE}\n\n" + "\n\n".join(entries) + weaker)
 
 
 def why_text(hits: Sequence[Hit], m: Markup) -> str:
+    """/why: `hits` best first (actions.why sorts them)."""
     if not hits:
         return "Nothing was recalled for my last reply in this chat."
-    entries = [hit_entry(n, hit, m) + f"\n(fused score {hit.score:.3f})" for n, hit in enumerate(hits, start=1)]
-    return m.bold("Recalled for my last reply, best first") + "\n\n" + "\n\n".join(entries)
+    entries = [hit_entry(n, hit, m) for n, hit in enumerate(hits, start=1)]
+    return f"{m.bold('Recalled for my last reply')}, {SCORE_NOTE}\n\n" + "\n\n".join(entries)
 
 
 def compare_text(c: Comparison, m: Markup) -> str:
@@ -186,8 +203,19 @@ def topics_text(report: TopicsReport, m: Markup) -> str:
     return head + "\n\n" + "\n\n".join(entries) + tail
 
 
-def topic_page_text(page: TopicPage, m: Markup) -> str:
+def topic_page_text(page: TopicPage, m: Markup, *, typed: bool = False) -> str:
+    """A page of a topic's messages, with where it stands ("page 1 of 3") and how to see the others: the buttons
+    below it in Telegram, or (`typed`, the terminal) the command to type."""
     t = page.topic
     lines = [f"{m.bold(f'Topic {t.id}: {m.escape(t.label)}')} — {t.size} messages, {span(t.first, t.last)}", ""]
     lines += [f"{m.bold(f'{page.first + i}.')} {message_line(msg, m)}" for i, msg in enumerate(page.messages)]
+    where = f"Page {page.page + 1} of {page.pages}"
+    if page.pages > 1:
+        if typed:
+            others = [f"/topic {t.id} {page.page + 2} for the next"] if page.more else []
+            others += [f"/topic {t.id} {page.page} for the one before"] if page.page > 0 else []
+            where += ": " + ", ".join(others)
+        else:
+            where += ": the buttons below page on"
+    lines += ["", where + "."]
     return "\n".join(lines)
