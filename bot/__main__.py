@@ -12,6 +12,7 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 
 # Must be set before torch loads OpenMP. With the default (spinning) policy, torch's threads stall each other when
@@ -54,8 +55,18 @@ def build_parser(commands: dict[str, tuple[str, str]] = COMMANDS,
     return parser
 
 
+# The evaluations and benchmarks (`python -m bench`, bench/__main__.py): `./engram` sends these names there.
+BENCH_NAMES = re.compile(r"(eval|bench)-[a-z-]+")
+
+
 def main(argv: list[str] | None = None, commands: dict[str, tuple[str, str]] = COMMANDS,
          default: str | None = "run", description: str | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    elsewhere = next((a for a in given if BENCH_NAMES.fullmatch(a) and a not in commands), None)
+    if elsewhere is not None:  # `python -m bot eval-replies`: not "invalid choice", but where it lives
+        print(f"engram: {elsewhere} is an evaluation or benchmark: `python -m bench {elsewhere}` "
+              f"(or `./engram {elsewhere}`) runs it.", file=sys.stderr)
+        return 2
     parser = build_parser(commands, description) if description else build_parser(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(

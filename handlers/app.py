@@ -15,8 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import stat
 import sys
 import time
+from typing import TextIO
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
@@ -64,14 +67,33 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main_run(args: argparse.Namespace) -> int:
-    """The Telegram bot when a token is configured, else the terminal chat."""
+    """The Telegram bot when a token is configured, else the terminal chat: typed in a terminal or piped in
+    (`./engram run < questions.txt`). With nothing to read (stdin closed or /dev/null, as under Docker or systemd)
+    a chat would end at once: then the missing token is said, with how to set it."""
     config = load_config(getattr(args, "config", None))
     if config.telegram.token.strip():
         return main(args)
-    if not sys.stdin.isatty():
-        config.telegram.checked_token()  # no terminal to chat in (a service, Docker): say how to set a token
+    if not has_input(sys.stdin):
+        raise ConfigError(
+            "No Telegram bot token (TELEGRAM_BOT_TOKEN, or telegram.token in config.yaml), and no input for the "
+            "terminal chat (stdin is closed or /dev/null, as under Docker or systemd). Set the token for Telegram "
+            "(create a bot with @BotFather), or run it in a terminal or with lines piped in."
+        )
     print("No Telegram token configured (TELEGRAM_BOT_TOKEN): starting the terminal chat.")
     return chat.main(args)
+
+
+def has_input(stream: TextIO | None) -> bool:
+    """A terminal, a pipe, a socket or a file to read lines from (not a closed stdin, not /dev/null)."""
+    if stream is None:
+        return False
+    try:
+        if stream.isatty():
+            return True
+        mode = os.fstat(stream.fileno()).st_mode
+    except (OSError, ValueError):  # closed, or no file descriptor behind it
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
 
 
 def main(args: argparse.Namespace) -> int:

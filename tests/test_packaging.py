@@ -72,3 +72,68 @@ def test_both_installs_compile_the_topics_code_into_a_cache_the_bot_can_write():
     assert "./engram topics --warm" in dockerfile
     assert dockerfile.index("topics --warm") < dockerfile.index("chown -R engram:engram /app/.cache/numba")
     assert dockerfile.index("chown -R engram:engram /app/.cache/numba") < dockerfile.index("\nUSER ")
+
+
+# ----- the README's command table: every row runs as the README says (issue 25) ------------------------------------
+def readme_command_tables() -> dict[str, list[str]]:
+    """The tables of "## Command line", by the module the text before each names (`python -m bot|bench COMMAND`):
+    the command cell of every row."""
+    section = (ROOT / "README.md").read_text().split("\n## Command line\n", 1)[1].split("\n## ", 1)[0]
+    tables: dict[str, list[str]] = {}
+    for intro, table in re.findall(r"((?:^(?!\|).*\n)+)((?:^\|.*\n)+)", section + "\n", flags=re.M):
+        module = re.findall(r"\.venv/bin/python -m (\w+) COMMAND", intro)
+        assert len(module) == 1, f"the text before a command table names no one module: {intro!r}"
+        rows = [line.split(" | ")[0].lstrip("| ") for line in table.splitlines()[2:]]
+        tables.setdefault(module[0], []).extend(rows)
+    return tables
+
+
+def parsers() -> dict[str, object]:
+    from bench.__main__ import COMMANDS as BENCH
+    from bot.__main__ import COMMANDS as BOT
+    from bot.__main__ import build_parser
+
+    return {"bot": (BOT, build_parser(BOT)), "bench": (BENCH, build_parser(BENCH))}
+
+
+def subparser(parser, name: str):
+    action = next(a for a in parser._actions if a.dest == "command")
+    return action.choices.get(name)
+
+
+def test_every_readme_command_row_runs_with_the_module_the_readme_names():
+    tables = readme_command_tables()
+    assert set(tables) == {"bot", "bench"}
+    built = parsers()
+    documented: dict[str, set[str]] = {"bot": set(), "bench": set()}
+    for module, rows in tables.items():
+        _, parser = built[module]
+        for row in rows:
+            for usage in re.findall(r"`([^`]+)`", row):
+                name = usage.split()[0]
+                command = subparser(parser, name)
+                assert command is not None, f"README: `{usage}` is not a command of python -m {module}"
+                options = {o for a in command._actions for o in a.option_strings}
+                for option in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", usage):
+                    assert option in options, f"README: `{usage}`: python -m {module} {name} has no {option}"
+                documented[module].add(name)
+    for module, (commands, _) in built.items():  # and every command is in the README, in its module's table
+        assert set(commands) == documented[module], f"python -m {module}: undocumented or missing commands"
+
+
+def test_the_launcher_sends_evaluations_and_benchmarks_to_bench():
+    from bench.__main__ import COMMANDS as BENCH
+    from bot.__main__ import BENCH_NAMES
+    from bot.__main__ import COMMANDS as BOT
+
+    launcher = (ROOT / "engram").read_text()
+    assert 'bench-*|eval-*) exec "$py" -m bench' in launcher
+    assert all(BENCH_NAMES.fullmatch(name) for name in BENCH)
+    assert not any(BENCH_NAMES.fullmatch(name) for name in BOT)
+
+
+def test_python_m_bot_says_where_an_evaluation_lives(capsys):
+    from bot.__main__ import main
+
+    assert main(["eval-replies", "--json"]) == 2
+    assert "python -m bench eval-replies" in capsys.readouterr().err

@@ -189,3 +189,88 @@ def test_word_forms_meet():
     assert content_words("Where did I park?") & content_words("I parked on level 3.")
     assert content_words("What did Caroline research?") & content_words("researching adoption agencies")
     assert content_words("who brings the cake") & content_words("Ana is bringing the cakes")
+
+
+# ----- issue 25: replies speak to the asker, small talk is not said back, today needs no date ------------------------
+def swapped(chunks: list[str], memories: list[Hit], asker: str = "Ana") -> str:
+    from bot.reply.persons import PersonSwap
+
+    swap = PersonSwap(memories, Message(1, 9, "?", sender_name=asker))
+    return "".join(swap.feed(c) for c in chunks) + swap.finish()
+
+
+def test_a_reply_copying_the_askers_own_words_speaks_to_them():
+    dog, allergy = hit("My dog is called Rex."), hit("I'm allergic to penicillin.")
+    dentist = hit("This week I have a dentist appointment on Thursday.")
+    assert swapped(["My", " dog is", " Rex."], [dog]) == "Your dog is Rex."
+    assert swapped(["M", "y d", "og is Rex."], [dog]) == "Your dog is Rex."  # a word split across chunks
+    assert swapped(["I'm allergic to penicillin."], [allergy]) == "You're allergic to penicillin."
+    assert swapped(["This week I", " have a dentist appointment."], [dentist]) == (
+        "This week you have a dentist appointment.")
+    assert swapped(["I am allergic to it."], [hit("I am allergic to cats.")]) == "You are allergic to it."
+    # the assistant speaking of itself, and another person's words, stay as they are
+    assert swapped(["I don't know my dog's name."], [dog]) == "I don't know your dog's name."
+    assert swapped(["I'm here to help."], [allergy]) == "I'm here to help."
+    assert swapped(["My dog is Rex."], [dog], asker="Bo") == "My dog is Rex."
+    assert swapped(["My dog is Rex."], []) == "My dog is Rex."
+
+
+def test_streamed_words_are_not_held_longer_than_a_word():
+    from bot.reply.persons import PersonSwap
+
+    swap = PersonSwap([hit("My dog is called Rex.")], Message(1, 9, "?", sender_name="Ana"))
+    assert swap.feed("My") == "" and swap.feed(" dog") == "" and swap.feed(" is ") == "Your dog is "
+    assert swap.feed("Rex.") == "" and swap.finish() == "Rex."
+
+
+async def test_the_models_first_person_copy_of_a_memory_is_said_to_the_asker(memory):
+    assistant, llm = await make(memory, reply="My dog is Rex.")
+    await assistant.remember(Message(1, 1, "My dog is called Rex.", sender_name="you"))
+    reply = await assistant.reply_text(Message(1, 2, "What is my dog's name?", sender_name="you"))
+    assert reply.text == "Your dog is Rex." and len(llm.calls) == 1
+    assert (await memory.messages.recent(1, 5))[-1].text == "Your dog is Rex."  # stored as shown
+
+
+@pytest.mark.parametrize("text", ["thanks!", "Thanks!", "thank you so much", "Thanks, Engram!", "cheers",
+                                  "what's up?", "How are you?"])
+async def test_small_talk_is_answered_not_said_back(memory, text):
+    from bot.reply.plan import small_talk
+
+    assistant, llm = await make(memory, reply=text)  # the 135M model said "thanks!" back
+    reply = await assistant.reply_text(Message(1, 1, text, sender_name="Ana"))
+    assert reply.text == small_talk(text) and llm.calls == []
+    assert reply.text.lower().rstrip("!?.") != text.lower().rstrip("!?.")
+
+
+def test_only_whole_small_talk_gets_a_fixed_answer():
+    from bot.reply.plan import small_talk
+
+    assert small_talk("thanks!") == "You're welcome!"
+    assert small_talk("hello") is None and small_talk("Good night") is None  # the model answers these
+    assert small_talk("thanks, what is my dog's name?") is None
+
+
+async def test_a_memory_said_today_is_not_dated(memory):
+    import time
+
+    assistant, _ = await make(memory, reply="This week I have a dentist appointment.")
+    now = time.time()
+    await assistant.remember(Message(1, 1, "This week I have a dentist appointment on Thursday.",
+                                     sender_name="you", created_at=now - 60))
+    reply = await assistant.reply_text(Message(1, 2, "What do I have this week?", sender_name="you", created_at=now))
+    assert reply.text == "This week you have a dentist appointment.", reply.text
+    # said on another day, the same reply says when
+    await assistant.remember(Message(2, 1, "This week I have a dentist appointment on Thursday.",
+                                     sender_name="you", created_at=now - 10 * 86400))
+    older = await assistant.reply_text(Message(2, 2, "What do I have this week?", sender_name="you", created_at=now))
+    assert "(said on" in older.text, older.text
+
+
+def test_when_said_leaves_a_memory_of_today_undated():
+    from bot.reply.dating import when_said
+    from bot.reply.prompt import format_day
+
+    pottery = hit("I went to a pottery workshop last Friday!", created_at=1_689_400_000.0)
+    reply = "Ana went to the pottery workshop last Friday."
+    assert when_said(reply, [pottery], format_day, now=1_689_400_000.0 + 3600) is None
+    assert when_said(reply, [pottery], format_day, now=1_689_400_000.0 + 86400) == " (said on 15 July 2023)"

@@ -109,3 +109,19 @@ async def test_warming_up_caches_the_fixed_part_of_the_prompt_for_the_first_repl
     stats = assistant.llm.last_stats
     assert stats.reused_tokens >= 300 and stats.reused_tokens >= 0.75 * stats.prompt_tokens
     assert [m.text for m in await assistant.memory.messages.recent(0, 5)] == []  # the warm-up stored nothing
+
+
+async def test_the_askers_own_plan_is_said_to_them_and_not_dated_today(assistant):
+    """Issue 25: the model copies "This week I have…" from the asker's memory; the reply says "you have…", and a
+    memory said today gets no "(said on <today>)"."""
+    import time
+
+    now = time.time()
+    await assistant.remember(Message(21, 1, "This week I have a dentist appointment on Thursday.", sender_id=7,
+                                     sender_name="Ana", created_at=now - 60))
+    reply = await assistant.reply_text(Message(21, 2, "What do I have this week?", sender_id=7, sender_name="Ana",
+                                               created_at=now))
+    text = reply.text
+    assert "dentist" in text.lower(), text
+    assert "said on" not in text and " I have" not in f" {text}" and "you have" in text.lower(), text
+

@@ -28,6 +28,7 @@ from bot.reply import citation
 from bot.reply.dating import TimeResolver, when_said
 from bot.reply.filter import ReplyFilter
 from bot.reply.intent import Intent
+from bot.reply.persons import PersonSwap
 from bot.reply.plan import ReplyPlan, plan_reply
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.when.zones import query_window
@@ -267,7 +268,8 @@ class Assistant:
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
         asked = message.text if plan.intent in (Intent.QUESTION, Intent.SELF_QUESTION) else ""  # "Good night!" may
         echo = ReplyFilter(names, self.config.max_sentences, question=asked)  # be said back, a question not
-        times = TimeResolver(plan.memories, format_day, message.text)
+        persons = PersonSwap(plan.memories, message)  # "My dog is Rex." copied from the asker's memory: "Your…"
+        times = TimeResolver(plan.memories, format_day, message.text, now=message.created_at)
         first = True
         stream = self.llm.stream(reply.prompt.messages, settings, reply.cancel_event)
         try:
@@ -275,7 +277,7 @@ class Assistant:
                 if first:
                     self.timings.add(self.timings.first_token, time.perf_counter() - started)
                     first = False
-                text = times.feed(echo.feed(chunk))
+                text = times.feed(persons.feed(echo.feed(chunk)))
                 if text:
                     reply.text += text
                     yield text
@@ -285,9 +287,9 @@ class Assistant:
             close = getattr(stream, "aclose", None)  # stops the generation now, not when garbage is collected
             if close is not None:
                 await close()
-        tail = times.feed(echo.finish()) + times.finish()
+        tail = times.feed(persons.feed(echo.finish()) + persons.finish()) + times.finish()
         if plan.memories:
-            tail += when_said(reply.text + tail, plan.memories, format_day, message.text) or ""
+            tail += when_said(reply.text + tail, plan.memories, format_day, message.text, now=message.created_at) or ""
         if tail:
             reply.text += tail
             yield tail

@@ -7,7 +7,8 @@ with the reply so far and some word besides the phrase (a phrase no memory holds
 phrase of the question itself is the asker's: both stay). It holds back the last few words
 of the stream (a phrase is at most three words long), so what is shown and what is stored are the same text.
 Only phrases whose meaning is certain are rewritten: "on Friday" or "this Friday" may be before or after the
-day they were said, and keep the " (said on …)" of when_said instead.
+day they were said, and keep the " (said on …)" of when_said instead. A memory said on the day of the question
+(`now`) needs neither: its "yesterday" and "this week" mean what they say today.
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ def resolved(phrase: str, day: str) -> str:
 
 
 class TimeResolver:
-    def __init__(self, memories: Sequence[Hit], day: Callable[[float], str], question: str = ""):
-        self._memories = list(memories)
+    def __init__(self, memories: Sequence[Hit], day: Callable[[float], str], question: str = "",
+                 now: float | None = None):
+        today = day(now) if now is not None else None
+        self._memories = [h for h in memories if day(h.message.created_at) != today]  # today's need no date
         self._question = question.lower()
         self._day = day
         self._held = ""
@@ -103,11 +106,15 @@ _A_DATE = re.compile(r"\b(1[89]\d\d|20\d\d|january|february|march|april|may|june
                      r"november|december)\b", re.I)
 
 
-def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str], question: str = "") -> str | None:
+def when_said(reply: str, memories: Sequence[Hit], day: Callable[[float], str], question: str = "",
+              now: float | None = None) -> str | None:
     """' (said on 15 July 2023)' when a reply from memory dates something relatively ("last Friday") or answers
-    a "when" question without a date: the memory knows the day it was said. None otherwise."""
+    a "when" question without a date: the memory knows the day it was said. None otherwise, and None when that
+    memory was said on the day of the question (`now`): "this week" said today is this week."""
     undated_when = bool(_WHEN.match(without_mentions(question))) and not _A_DATE.search(reply)
     if not (PHRASE.search(reply) or UNCERTAIN.search(reply) or undated_when):
         return None
     source = cited(reply, memories)
-    return f" (said on {day(source.message.created_at)})" if source is not None else None
+    if source is None or (now is not None and day(source.message.created_at) == day(now)):
+        return None
+    return f" (said on {day(source.message.created_at)})"

@@ -5,6 +5,8 @@ an answer is certain without it.
   (asked to note an allergy, it answered with a child's school date), and neither needs one. A statement is
   acknowledged by saying it back ("Noted: you're allergic to penicillin."), without the model unless
   assistant.statements is "model": SmolLM2-135M answered "I ran my first marathon" with "I'm sorry for your loss";
+  a thanks, "how are you?" or "what's up?" gets its one fitting answer without the model (small_talk), which
+  said them back;
 - a question sees the recalled memories that share a meaningful word with it (or name a person it names):
   a memory that only sounds alike is what the model turns into an invented answer;
 - a question about the asker's own life with no such memory is answered "you haven't told me" without the
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from bot.config import Statements
 from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
+from bot.reply.persons import second_person
 from memory import Hit
 from memory.text import content_words, words
 
@@ -30,11 +33,15 @@ NOTED = "Noted — I'll remember that."
 ACK_MAX_WORDS = 16  # a longer statement is acknowledged without being repeated
 _LEAD = re.compile(r"^(please\s+)?(remember|note|fyi|btw)( this| that)?\s*[:,-]?\s*", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
-# The asker's words turned to the assistant's side: "I'm allergic" -> "you're allergic".
-_SWAP = {"i": "you", "i'm": "you're", "im": "you're", "i've": "you've", "i'd": "you'd", "i'll": "you'll",
-         "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "we": "you", "we're": "you're",
-         "we've": "you've", "we'll": "you'll", "our": "your", "ours": "yours", "us": "you", "am": "are",
-         "was": "were"}
+# Small talk with one fitting answer, given without the model: SmolLM2-135M said "Thanks!" and "What's up?"
+# back word for word. (Hello, good night, bye… said back are fine answers: the model answers those.)
+SMALL_TALK = (
+    (re.compile(r"(thanks?|thank you|thx|ty|cheers|much appreciated)( (a lot|so much|very much|again|a bunch|"
+                r"for (that|this|the help|your help|everything)))*"), "You're welcome!"),
+    (re.compile(r"how are you( doing)?( today)?|how's it going|how do you do"), "I'm well, thank you! How can I help?"),
+    (re.compile(r"what's up|sup"), "Not much — how can I help?"),
+    (re.compile(r"nice to meet you( too)?"), "Nice to meet you too!"),
+)
 # Tokens a reply may use, by intent: brief by design (a reply is read on a phone, and shorter is sooner).
 MAX_NEW_TOKENS = {Intent.GREETING: 32, Intent.STATEMENT: 40, Intent.SELF_QUESTION: 64, Intent.QUESTION: 64}
 
@@ -67,18 +74,16 @@ def acknowledge(text: str) -> str:
     tokens = said.split()
     if not tokens or len(tokens) > ACK_MAX_WORDS or {"you", "you're", "your", "yours"} & set(words(said)):
         return NOTED
-    first_person = False
-    out = []
-    for token in tokens:
-        core = token.strip(",;:()\"").lower().replace("’", "'")
-        if core in _SWAP and (core not in ("am", "was") or first_person):
-            swapped = _SWAP[core]
-            token = token.lower().replace("’", "'").replace(core, swapped)
-            first_person = core in ("i", "we")
-        else:
-            first_person = False
-        out.append(token)
+    out = second_person(tokens)
     return "Noted: " + " ".join(out) + "."
+
+
+def small_talk(text: str) -> str | None:
+    """The answer to a thanks, a "how are you?" or a "what's up?" (the whole message, a name after it allowed);
+    None for anything else."""
+    plain = " ".join(re.sub(r"[^\w' ]+", " ", without_mentions(text).lower().replace("’", "'")).split())
+    plain = re.sub(r" (engram|bot)$", "", plain)
+    return next((answer for pattern, answer in SMALL_TALK if pattern.fullmatch(plain)), None)
 
 
 def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = Statements.NOTE,
@@ -90,6 +95,8 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
     if intent is Intent.STATEMENT and statements is Statements.NOTE:
         plan.answer = acknowledge(text)
+    if intent is Intent.GREETING:
+        plan.answer = small_talk(text)
     if intent in (Intent.GREETING, Intent.STATEMENT):
         return plan
     plan.memories = relevant(text, hits)

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from bot.llm.base import ChatMessage
 from bot.reply.demos import demos
 from bot.reply.intent import without_mentions
+from bot.reply.persons import said_by
 from bot.text import shorten
 from memory.models import Hit, Message
 
@@ -52,9 +53,7 @@ def format_memory(hit: Hit, asker: Message) -> str:
     m = hit.message
     if m.role == "assistant":
         who = "You (Engram)"
-    elif (m.sender_id is not None and m.sender_id == asker.sender_id) or (
-        m.sender_id is None and m.sender_name == asker.sender_name
-    ):
+    elif said_by(m, asker):
         who = "I"
     else:
         who = m.sender_name or "Someone"
