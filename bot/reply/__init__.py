@@ -7,5 +7,6 @@
 - `prompt`, `demos`: the prompt and its worked examples;
 - `filter`: the echo filter on the model's stream;
 - `dating`: relative times copied from a memory said as the day they meant;
+- `persons`: the asker's own words said back to them ("my dog" → "your dog");
 - `citation`: the memory a finished reply cites, worded once for every front end.
 """
