@@ -39,7 +39,7 @@ def test_every_kind_of_message_reads_as_the_live_bot_would_store_it():
     assert messages[4].edited_at == ts("2024-03-02T10:05:00")
     assert (messages[5].text, messages[5].meta["kind"]) == ("View from the summit ⛰️", "photo")
     assert messages[9].meta["forwarded_from"] == {"name": "Weather Bot"}
-    assert messages[10].text == "Poll: Start time?\n- 8:00 (2 votes)\n- 9:30 (1 votes)"
+    assert messages[10].text == "Poll: Start time?\n- 8:00 (2 votes)\n- 9:30 (1 vote)"
     assert messages[11].text == "Contact: Diego Park Ranger, +351 912 345 678"
     assert messages[12].text == "Location: Trailhead parking, Estrada da Serra 1, Sintra (38.787, -9.39)"
     assert (messages[13].sender_name, messages[13].sender_id) == ("Hiking Club", HIKING)

@@ -219,7 +219,8 @@ def hit_json(hit: Hit) -> dict:
 def main_reembed(args) -> int:
     async def run(memory: Memory) -> None:
         stats = await memory.messages.stats()
-        print(f"{stats['messages']} messages embedded with {stats['embedding_model']} ({stats['embedding_dim']}-d).")
+        print(f"{text.plural(stats['messages'], 'message')} embedded with {stats['embedding_model']} "
+              f"({stats['embedding_dim']}-d).")
 
     asyncio.run(_with_memory(args, run, on_model_change=OnModelChange.REEMBED))
     return 0

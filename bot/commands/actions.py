@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.errors import EngramError
 from bot.reply.assistant import Assistant
+from bot.text import plural
 from bot.topics.clustering import MIN_MESSAGES
 from bot.topics.service import TopicService, TopicsResult
 from bot.when.zones import query_window
@@ -250,7 +251,7 @@ async def period_window(memory: Memory, chat_id: int, text: str, *, timezone: st
 
 def _too_few(count: int, period: str) -> NotEnoughMessages:
     where = "in this chat so far" if period == "all time" else f"in this chat for {period}"
-    return NotEnoughMessages(f"Only {count} messages {where} — topics need about {MIN_MESSAGES}.")
+    return NotEnoughMessages(f"Only {plural(count, 'message')} {where} — topics need about {MIN_MESSAGES}.")
 
 
 async def topics(service: TopicService, chat_id: int, period: str = "", *, timezone: str = "UTC",
@@ -316,7 +317,7 @@ async def timeline(service: TopicService, chat_id: int, what: str, *, timezone: 
     counts = await service.query_timeline(chat_id, what, timezone)
     if not counts.matched:
         raise NotEnoughMessages(f"Nothing in this chat's memory is about “{what[:60]}”.")
-    title = f"“{what[:50]}”: {counts.matched} messages, counted per {counts.unit}"
+    title = f"“{what[:50]}”: {plural(counts.matched, 'message')}, counted per {counts.unit}"
     return Picture(await service.timeline_png(counts, title), title)
 
 
@@ -328,5 +329,6 @@ async def topic_timeline(service: TopicService, chat_id: int, key: str, topic_id
     if result is None or counts is None:
         raise UsageError("These topics have expired: send /topics again.")
     topic = result.model.topics[topic_id - 1]
-    title = f"Topic {topic.id}, {topic.label}: {counts.matched} messages ({result.period}), counted per {counts.unit}"
+    title = (f"Topic {topic.id}, {topic.label}: {plural(counts.matched, 'message')} ({result.period}), "
+             f"counted per {counts.unit}")
     return Picture(await service.timeline_png(counts, title), title)

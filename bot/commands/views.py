@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from bot.text import Markup, sender, shorten
+from bot.text import Markup, plural, sender, shorten
 from memory import Hit, Message
 
 if TYPE_CHECKING:  # annotations only
@@ -129,12 +129,13 @@ def forget_question(request: ForgetRequest, m: Markup) -> str | None:
     if not request.count:
         return None
     if request.everything:
-        return (f"Forget {m.bold('everything')} I remember of this chat ({request.count} messages)? "
+        return (f"Forget {m.bold('everything')} I remember of this chat ({plural(request.count, 'message')})? "
                 "This cannot be undone.")
     lines = [message_line(msg, m) for msg in request.preview[:PREVIEW_LINES]]
     if request.count > PREVIEW_LINES:
         lines.append(f"… and {request.count - PREVIEW_LINES} more")
-    return f"Forget these {request.count} messages?\n\n" + "\n".join(lines)
+    these = "these" if request.count > 1 else "this"
+    return f"Forget {these} {plural(request.count, 'message')}?\n\n" + "\n".join(lines)
 
 
 def forget_nothing(request: ForgetRequest) -> str:
@@ -144,13 +145,13 @@ def forget_nothing(request: ForgetRequest) -> str:
 
 
 def forgotten_text(count: int) -> str:
-    return f"Forgotten: {count} messages deleted from my memory of this chat."
+    return f"Forgotten: {plural(count, 'message')} deleted from my memory of this chat."
 
 
 # ----- /export -------------------------------------------------------------------------------------------------
 def export_caption(messages: int) -> str:
     """Under /export's file (actions.ExportFile.messages)."""
-    return f"{messages} messages from this chat's memory."
+    return f"{plural(messages, 'message')} from this chat's memory."
 
 
 def export_written(messages: int, path: str) -> str:
@@ -169,25 +170,26 @@ def span(first: float, last: float) -> str:
 
 
 def topics_text(report: TopicsReport, m: Markup) -> str:
-    head = (f"{m.bold('Topics')} — {m.escape(report.period)}: {report.messages} messages, {report.total_topics} "
-            f"topics, {report.noise} messages in none")
+    head = (f"{m.bold('Topics')} — {m.escape(report.period)}: {plural(report.messages, 'message')}, "
+            f"{plural(report.total_topics, 'topic')}, {plural(report.noise, 'message')} in none")
     if report.fitted_on < report.messages:
         head += f" (clustered on a sample of {report.fitted_on}, the rest joined the nearest topic)"
     if not report.topics:
         return head + "\n\nNo clear topics: the messages are too varied, or too alike, to group."
     entries = []
     for t in report.topics:
-        lines = [f"{m.bold(f'{t.id}. {m.escape(t.label)}')} — {t.size} messages, {span(t.first, t.last)}",
+        lines = [f"{m.bold(f'{t.id}. {m.escape(t.label)}')} — {plural(t.size, 'message')}, {span(t.first, t.last)}",
                  f"keywords: {m.escape(', '.join(t.keywords))}"]
         lines += [f"  “{m.escape(shorten(e.text, 90))}”" for e in t.examples]
         entries.append("\n".join(lines))
     more = report.total_topics - len(report.topics)
-    tail = f"\n\n… and {more} smaller topics." if more > 0 else ""
+    tail = f"\n\n… and {plural(more, 'smaller topic')}." if more > 0 else ""
     return head + "\n\n" + "\n\n".join(entries) + tail
 
 
 def topic_page_text(page: TopicPage, m: Markup) -> str:
     t = page.topic
-    lines = [f"{m.bold(f'Topic {t.id}: {m.escape(t.label)}')} — {t.size} messages, {span(t.first, t.last)}", ""]
+    lines = [f"{m.bold(f'Topic {t.id}: {m.escape(t.label)}')} — {plural(t.size, 'message')}, "
+             f"{span(t.first, t.last)}", ""]
     lines += [f"{m.bold(f'{page.first + i}.')} {message_line(msg, m)}" for i, msg in enumerate(page.messages)]
     return "\n".join(lines)

@@ -21,6 +21,7 @@ import numpy as np
 
 from bot.importing.formats import ChatExport, ImportFileError
 from bot.importing.telegram import SkipMessage
+from bot.text import plural
 from memory import Memory, Message
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,8 @@ async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int
     """Import chats (each into its own chat id, or all into `into`); returns what was done. `progress` is called
     after every batch (and awaited if it returns an awaitable)."""
     if into is not None and len(chats) > 1:
-        raise ImportFileError(f"this export holds {len(chats)} chats and --into takes one: pick it with --chat")
+        raise ImportFileError(f"this export holds {plural(len(chats), 'chat')} and --into takes one: "
+                              "pick it with --chat")
     targets = [into if into is not None else chat.chat_id for chat in chats]
     if None in targets:
         raise ImportFileError("the export does not say its chat's id: give the chat to import into (--into)")
