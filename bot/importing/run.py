@@ -72,6 +72,15 @@ class Summary:
             self.errors.append(text)
 
 
+def counts_text(s: Summary) -> str:
+    """'13 messages imported, 0 already present, 6 skipped, 0 errors'; a dry run says what it would import (the
+    log line and views.summary_text)."""
+    rest = f"{s.present:,} already present, {sum(s.skipped.values()):,} skipped, {plural(s.error_count, 'error')}"
+    if s.dry_run:
+        return f"would import {plural(s.imported, 'message')}; {rest}"
+    return f"{plural(s.imported, 'message')} imported, {rest}"
+
+
 def to_messages(chat: ChatExport, target: int, summary: Summary, bot_user_id: int | None = None) -> list[Message]:
     """Every entry of a chat that can be imported, as messages of chat `target` keeping their original ids (the
     memory decides the stored ids); what is not imported is counted in `summary`."""
@@ -155,6 +164,6 @@ async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int
             if progress is not None and inspect.isawaitable(shown := progress(state)):
                 await shown
     summary.seconds = time.monotonic() - state.started
-    log.info("import: %d imported, %d already present, %d skipped, %d errors in %.1f s", summary.imported,
-             summary.present, sum(summary.skipped.values()), summary.error_count, summary.seconds)
+    log.info("import%s: %s in %.1f s", " (dry run, nothing stored)" if dry_run else "", counts_text(summary),
+             summary.seconds)
     return summary
