@@ -48,6 +48,36 @@ def out(capsys, *argv: str) -> str:
     return capsys.readouterr().out
 
 
+def test_stats_reads_in_dates_counts_and_words(db, capsys):
+    fill(db, [Message(5, 1, "Where is the map?", sender_name="Ana", created_at=ts("2024-03-02T10:01:00")),
+              Message(5, 2, "In the car.", role="assistant", created_at=ts("2024-03-02T10:20:00")),
+              Message(6, 1, "Hello", sender_name="Bo", created_at=ts("2024-03-05T08:00:00"))])
+    everything = out(capsys, "stats")
+    assert everything.startswith("All chats: 3 messages stored in 2 chats (2 from people, 1 from Engram)\n")
+    assert "Sent: 2024-03-02 10:01 – 2024-03-05 08:00 (UTC)" in everything
+    assert "Embedding model: hash-embedder" in everything and "(64 dimensions)" in everything
+    one = out(capsys, "stats", "--chat-id", "6")
+    assert one.startswith("Chat 6: 1 message stored (1 from people)\nSent: 2024-03-05 08:00 (UTC)\n")
+    assert "All chats: 3 messages in 2 chats" in one
+    empty = out(capsys, "stats", "--chat-id", "999")
+    assert empty.startswith("Chat 999: no messages stored yet\n") and "Sent:" not in empty
+    for text in (everything, one, empty):  # no Python dict, no Unix seconds, no None
+        assert "{" not in text and "None" not in text and "by_role" not in text and "1709" not in text
+        assert "Language model" not in text  # no model runs here: no latencies to speak of
+
+
+def test_stats_as_json_for_scripts(db, capsys):
+    fill(db, [Message(5, 1, "Where is the map?", created_at=ts("2024-03-02T10:01:00")),
+              Message(5, 2, "In the car.", role="assistant", created_at=ts("2024-03-02T10:20:00"))])
+    chat = json.loads(out(capsys, "stats", "--chat-id", "5", "--json"))
+    assert chat["first"] == "2024-03-02T10:01:00+00:00" and chat["last"] == "2024-03-02T10:20:00+00:00"
+    assert (chat["chat_id"], chat["messages"], chat["by_role"]) == (5, 2, {"user": 1, "assistant": 1})
+    assert (chat["total_messages"], chat["chats"], chat["embedding_dim"]) == (2, 1, 64)
+    assert isinstance(chat["database_bytes"], int)
+    empty = json.loads(out(capsys, "stats", "--chat-id", "999", "--json"))
+    assert (empty["messages"], empty["first"], empty["last"], empty["by_role"]) == (0, None, None, {})
+
+
 def test_a_dry_run_says_what_it_would_import_and_stores_nothing(db, capsys, caplog):
     caplog.set_level(logging.INFO, logger="bot.importing.run")
     printed = out(capsys, "import", str(FIXTURES / "telegram_chat.json"), "--dry-run")

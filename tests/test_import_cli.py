@@ -34,6 +34,8 @@ def test_import_then_search_and_stats_as_json(tmp_path, capsys):
     assert (best["message_id"], best["sender"], best["date"]) == (4, "Carla Díaz", "2024-03-02T10:03:00+00:00")
     assert best["text"] == "I'll bring the map and some snacks" and best["score"] > 0
     stats = json.loads(run(capsys, config, "stats", "--chat-id", str(HIKING), "--json"))
-    assert stats["messages"] == 13
+    assert stats["messages"] == 13 and stats["first"] == "2024-03-02T10:01:00+00:00"
+    text = run(capsys, config, "stats", "--chat-id", str(HIKING))
+    assert f"Chat {HIKING}: 13 messages stored (13 from people)" in text
     assert main(["--config", str(config), "import", str(tmp_path / "missing.json")]) == 2
     assert "cannot read" in capsys.readouterr().err

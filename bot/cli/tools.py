@@ -24,8 +24,10 @@ T = TypeVar("T")
 
 
 def add_stats_arguments(parser) -> None:
-    parser.add_argument("--chat-id", type=int, help="one chat only")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--chat-id", type=int, metavar="CHAT_ID",
+                        help="one chat (the terminal chat is 0) and the totals; default: every chat")
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON for scripts (messages, by_role, first and last in ISO 8601, chats, …)")
 
 
 def add_search_arguments(parser) -> None:
@@ -182,13 +184,14 @@ def _progress() -> Callable[[int, int], None]:
 
 
 def main_stats(args) -> int:
+    """/stats of the memory (no language model runs here): of every chat, or of --chat-id and the totals."""
+
     async def run(memory: Memory) -> None:
-        stats = await memory.messages.stats(args.chat_id)
+        report = await actions.memory_stats(memory, args.chat_id, with_totals=True)
         if args.json:
-            print(json.dumps(stats, indent=2))
+            print(json.dumps(stats_json(report), ensure_ascii=False, indent=2))
         else:
-            for key, value in stats.items():
-                print(f"{key}: {value}")
+            print(views.stats_text(report, text.PLAIN, chat_name=f"Chat {args.chat_id}"))
 
     asyncio.run(_with_memory(args, run))
     return 0
@@ -206,6 +209,15 @@ def main_search(args) -> int:
 
     asyncio.run(_with_memory(args, run))
     return 0
+
+
+def stats_json(s: actions.Stats) -> dict:
+    """`stats --json`: numbers as numbers, dates in ISO 8601 (UTC) as `search --json`'s, null where there is
+    nothing (a chat without messages has no first or last)."""
+    return {"chat_id": s.chat_id, "messages": s.chat_messages, "by_role": s.by_role, "first": iso(s.first),
+            "last": iso(s.last), "total_messages": s.total_messages, "chats": s.chats,
+            "database_bytes": s.database_bytes, "embedding_model": s.embedding_model,
+            "embedding_dim": s.embedding_dim}
 
 
 def hit_json(hit: Hit) -> dict:

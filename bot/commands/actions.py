@@ -105,34 +105,46 @@ async def compare(memory: Memory, text: str) -> Comparison:
 # ----- /stats --------------------------------------------------------------------------------------------------
 @dataclass
 class Stats:
-    chat_messages: int
+    chat_id: int | None  # None: every chat at once (`./engram stats` without --chat-id)
+    chat_messages: int  # of that chat (or of all)
     by_role: dict[str, int]
+    first: float | None  # when its first and last messages were sent (None: it has none)
+    last: float | None
     embedding_model: str
     embedding_dim: int
-    llm_name: str
-    recall_seconds: list[float]
-    first_token_seconds: list[float]
-    reply_seconds: list[float]
+    # Of a running assistant only (the chat's /stats); the command line has none.
+    llm_name: str | None = None
+    recall_seconds: list[float] = field(default_factory=list)
+    first_token_seconds: list[float] = field(default_factory=list)
+    reply_seconds: list[float] = field(default_factory=list)
     # Totals across every chat: only for the bot's owners, and only where no one else reads them.
     total_messages: int | None = None
     chats: int | None = None
     database_bytes: int | None = None
 
 
-async def stats(assistant: Assistant, chat_id: int, *, with_totals: bool) -> Stats:
-    memory = assistant.memory
+async def memory_stats(memory: Memory, chat_id: int | None, *, with_totals: bool) -> Stats:
+    """What the memory holds: of one chat (or of all, `chat_id` None), and the totals if `with_totals`."""
     chat = await memory.messages.stats(chat_id)
-    total = await memory.messages.stats()
+    total = chat if chat_id is None else await memory.messages.stats()
     report = Stats(
-        chat_messages=chat["messages"], by_role=chat["by_role"],
-        embedding_model=str(total["embedding_model"] or memory.embedder.name),
+        chat_id=chat_id, chat_messages=chat["messages"], by_role=chat["by_role"], first=chat["first"],
+        last=chat["last"], embedding_model=str(total["embedding_model"] or memory.embedder.name),
         embedding_dim=int(total["embedding_dim"] or memory.embedder.dim),
-        llm_name=getattr(assistant.llm, "name", "?"), recall_seconds=list(memory.messages.recall_latencies),
-        first_token_seconds=list(assistant.timings.first_token), reply_seconds=list(assistant.timings.generation),
     )
     if with_totals:
         report.total_messages, report.chats = total["messages"], total["chats"]
         report.database_bytes = total["database_bytes"]
+    return report
+
+
+async def stats(assistant: Assistant, chat_id: int, *, with_totals: bool) -> Stats:
+    """/stats: the memory's, and the running assistant's models and latencies since it started."""
+    report = await memory_stats(assistant.memory, chat_id, with_totals=with_totals)
+    report.llm_name = getattr(assistant.llm, "name", "?")
+    report.recall_seconds = list(assistant.memory.messages.recall_latencies)
+    report.first_token_seconds = list(assistant.timings.first_token)
+    report.reply_seconds = list(assistant.timings.generation)
     return report
 
 

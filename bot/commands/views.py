@@ -105,20 +105,48 @@ def compare_text(c: Comparison, m: Markup) -> str:
     ])
 
 
-def stats_text(s: Stats, m: Markup, up_for: float | None = None) -> str:
-    roles = ", ".join(f"{role} {n}" for role, n in sorted(s.by_role.items())) or "none"
-    lines = [f"{m.bold('This chat:')} {s.chat_messages} messages stored ({m.escape(roles)})"]
-    if s.total_messages is not None:
-        lines.append(f"{m.bold('All chats:')} {s.total_messages} messages in {s.chats} chats")
+ROLE_WORDS = {"user": "from people", "assistant": "from Engram", "system": "from the system"}  # in /stats
+
+
+def held(s: Stats, where: str = "") -> str:
+    """'13 messages stored{where} (11 from people, 2 from Engram)', or that there are none."""
+    if not s.chat_messages:
+        return "no messages stored yet"
+    order = list(ROLE_WORDS)
+    roles = sorted(s.by_role.items(), key=lambda item: (order.index(item[0]) if item[0] in order else 99, item[0]))
+    said = ", ".join(f"{n:,} {ROLE_WORDS.get(role, f'as {role}')}" for role, n in roles)
+    return f"{plural(s.chat_messages, 'message')} stored{where} ({said})"
+
+
+def dates(first: float, last: float) -> str:
+    """'2024-03-02 10:01 – 2024-03-09 18:30 (UTC)' (one date when both are the same)."""
+    a, b = format_date(first), format_date(last)
+    return f"{a} (UTC)" if a == b else f"{a} – {b} (UTC)"
+
+
+def stats_text(s: Stats, m: Markup, up_for: float | None = None, *, chat_name: str = "This chat") -> str:
+    """/stats and `./engram stats`: what the memory holds (of one chat, or of all when s.chat_id is None), the
+    models, and a running assistant's latencies."""
+    if s.chat_id is None:
+        chats = plural(s.chats or 0, "chat")
+        lines = [f"{m.bold('All chats:')} {held(s, f' in {chats}')}"]
+    else:
+        lines = [f"{m.bold(m.escape(chat_name) + ':')} {held(s)}"]
+    if s.first is not None and s.last is not None:
+        lines.append(f"{m.bold('Sent:')} {dates(s.first, s.last)}")
+    if s.chat_id is not None and s.total_messages is not None:
+        lines.append(f"{m.bold('All chats:')} {plural(s.total_messages, 'message')} in {plural(s.chats or 0, 'chat')}")
     if s.database_bytes is not None:
         lines.append(f"{m.bold('Database:')} {human_bytes(s.database_bytes)}")
-    lines += [
-        f"{m.bold('Embedding model:')} {m.escape(s.embedding_model)} ({s.embedding_dim} dimensions)",
-        f"{m.bold('Language model:')} {m.escape(s.llm_name)}",
-        f"{m.bold('Recall:')} {percentiles(s.recall_seconds)}",
-        f"{m.bold('First token:')} {percentiles(s.first_token_seconds)}",
-        f"{m.bold('Whole reply:')} {percentiles(s.reply_seconds)}",
-    ]
+    lines.append(f"{m.bold('Embedding model:')} {m.escape(s.embedding_model)} "
+                 f"({plural(s.embedding_dim, 'dimension')})")
+    if s.llm_name is not None:  # a running assistant
+        lines += [
+            f"{m.bold('Language model:')} {m.escape(s.llm_name)}",
+            f"{m.bold('Recall:')} {percentiles(s.recall_seconds)}",
+            f"{m.bold('First token:')} {percentiles(s.first_token_seconds)}",
+            f"{m.bold('Whole reply:')} {percentiles(s.reply_seconds)}",
+        ]
     if up_for is not None:
         lines.append(f"{m.bold('Up for:')} {seconds(up_for)}")
     return "\n".join(lines)
