@@ -78,6 +78,16 @@ def test_stats_as_json_for_scripts(db, capsys):
     assert (empty["messages"], empty["first"], empty["last"], empty["by_role"]) == (0, None, None, {})
 
 
+@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+def test_search_without_words_is_the_command_lines_usage_error(db, capsys, query):
+    with pytest.raises(SystemExit) as exited:
+        main(["search", "555", query])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: engram search" in err and "CHAT_ID QUERY" in err and "give something to search for" in err
+    assert "/search" not in err  # not the chat's usage line
+
+
 def test_a_dry_run_says_what_it_would_import_and_stores_nothing(db, capsys, caplog):
     caplog.set_level(logging.INFO, logger="bot.importing.run")
     printed = out(capsys, "import", str(FIXTURES / "telegram_chat.json"), "--dry-run")

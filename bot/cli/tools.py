@@ -18,7 +18,7 @@ from bot.llm import build_llm
 from bot.services import build_embedder, build_memory, build_topics, topics_cache_dir
 from bot.topics.service import TopicService, warm_topics
 from memory import Hit, Memory
-from memory.models import iso
+from memory.models import clean_text, iso
 
 T = TypeVar("T")
 
@@ -30,9 +30,20 @@ def add_stats_arguments(parser) -> None:
                         help="print JSON for scripts (messages, by_role, first and last in ISO 8601, chats, …)")
 
 
+class _Query(argparse.Action):
+    """The words of `search`, joined: none, or only blanks, is a usage error (exit code 2), said here."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        query = clean_text(" ".join(values)).strip()
+        if not query:
+            parser.error("give something to search for, e.g. engram search 0 flat last week")
+        setattr(namespace, self.dest, query)
+
+
 def add_search_arguments(parser) -> None:
-    parser.add_argument("chat_id", type=int, help="the chat to search (the terminal chat is 0)")
-    parser.add_argument("query", nargs="+", help="what to look for")
+    parser.add_argument("chat_id", type=int, metavar="CHAT_ID", help="the chat to search (the terminal chat is 0)")
+    parser.add_argument("query", nargs="+", metavar="QUERY", action=_Query,
+                        help="what to look for (a time works too: flat last week)")
     parser.add_argument("-k", type=int, default=10, help="results (default 10)")
     parser.add_argument("--json", action="store_true",
                         help="print the hits as JSON (message_id, sender, date, text, score, …) for scripts")
@@ -201,7 +212,7 @@ def main_search(args) -> int:
     timezone = load_config(args.config).reminders.timezone
 
     async def run(memory: Memory) -> None:
-        page = await actions.search(memory, args.chat_id, " ".join(args.query), page_size=args.k, timezone=timezone)
+        page = await actions.search(memory, args.chat_id, args.query, page_size=args.k, timezone=timezone)
         if args.json:
             print(json.dumps([hit_json(hit) for hit in page.hits], ensure_ascii=False, indent=2))
         else:
