@@ -109,3 +109,10 @@ def test_an_import_of_one_message_says_one_message(db, tmp_path, capsys):
         {"id": 1, "type": "message", "date_unixtime": "1700000000", "from": "Bo", "from_id": "user5", "text": "hi"}]}
     (tmp_path / "result.json").write_text(json.dumps(one), encoding="utf-8")
     assert "1 message imported, 0 already present, 0 skipped, 0 errors" in out(capsys, "import", "result.json")
+
+
+def test_an_empty_file_is_called_empty(db, tmp_path, capsys):
+    (tmp_path / "result.json").write_bytes(b"")
+    assert main(["import", "result.json"]) == 2
+    err = capsys.readouterr().err
+    assert "result.json is empty (0 bytes): nothing to import" in err and "cut short" not in err

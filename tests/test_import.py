@@ -150,6 +150,10 @@ async def test_engram_export_round_trips(tmp_path, embedder):
     (b'[1, 2, 3]', "not a chat export"),
     (b'{"name": "x", "type": "personal_chat", "id": 1, "messages": []}', "holds no messages"),
     (b"\xff\xfe\x00garbage", "not UTF-8"),
+    (b"", r"is empty \(0 bytes\): nothing to import"),
+    (b" \r\n\t", r"is empty \(only blanks\)"),
+    (b"hello", "not valid JSON: Expecting value"),
+    (b"x", "not valid JSON: Expecting value"),
 ])
 async def test_broken_or_wrong_files_get_one_line_and_change_nothing(memory: Memory, tmp_path, content, problem):
     path = tmp_path / "result.json"
@@ -157,6 +161,7 @@ async def test_broken_or_wrong_files_get_one_line_and_change_nothing(memory: Mem
     with pytest.raises(ImportFileError, match=problem) as caught:
         load(path)
     message = str(caught.value)
+    assert ("cut short" in message) == (problem == "cut short")  # only JSON that stops half-way is "cut short"
     assert "\n" not in message and ("Format: JSON" in message or "no messages" in message)
     assert await memory.messages.count() == 0
 
