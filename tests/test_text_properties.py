@@ -122,4 +122,4 @@ def test_plural_reads_as_english_and_every_counted_noun_is_in_the_table():
     called = re.compile(r"""plural\([^()]*?(?:\([^()]*\)[^()]*?)*,\s*["']([^"']+)["']\)""")
     nouns = {noun for package in ("bot", "handlers", "bench") for path in (root / package).rglob("*.py")
              for noun in called.findall(path.read_text(encoding="utf-8"))}
-    assert {"message", "chat", "vote", "topic"} <= nouns and nouns <= set(text.PLURALS)
+    assert {"message", "chat", "error", "vote", "topic"} <= nouns and nouns <= set(text.PLURALS)
