@@ -31,8 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "telegram": ("handlers.app", "run the Telegram bot"),
     "chat": ("bot.cli.chat", "chat with Engram in this terminal"),
     "import": ("bot.importing.cli", "import a Telegram Desktop JSON export (or Engram's /export) into the memory"),
-    "search": ("bot.cli.tools", "search a chat's memory"),
-    "stats": ("bot.cli.tools", "what the memory holds"),
+    "search": ("bot.cli.tools", "search a chat's memory by meaning and keywords (--json for scripts)"),
+    "stats": ("bot.cli.tools", "what the memory holds: messages by who wrote them, when, the database and the "
+                               "embedding model, as /stats shows them (--json for scripts)"),
     "topics": ("bot.cli.tools", "a chat's topics (--json), its map (--png) and a topic's timeline (--timeline)"),
     "export": ("bot.cli.tools", "a chat's memory as JSON, as Telegram's /export (./engram import reads it back)"),
     "reembed": ("bot.cli.tools", "re-embed every message with the configured embedding model"),

@@ -1,4 +1,5 @@
-"""Text as the front ends show it: plain or Telegram HTML (Markup), a message's sender, one-line shortening.
+"""Text as the front ends show it: plain or Telegram HTML (Markup), a message's sender, one-line shortening, and
+counts of things ("1 message", "29 messages").
 
 Used by the prompt (memories quoted), the views (command results) and the citation under a reply.
 """
@@ -32,3 +33,16 @@ def shorten(text: str, limit: int) -> str:
     """One line of at most `limit` characters."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# The things Engram counts aloud, singular -> plural: the words live here, once, for a translation to replace.
+PLURALS = {
+    "message": "messages", "chat": "chats", "topic": "topics", "smaller topic": "smaller topics",
+    "update": "updates", "error": "errors",
+    "more error": "more errors", "vote": "votes", "dimension": "dimensions", "page": "pages",
+}
+
+
+def plural(count: int, noun: str) -> str:
+    """A count with its noun agreeing: '1 message', '0 messages', '12,000 messages' (nouns: PLURALS)."""
+    return f"{count:,} {noun if count == 1 else PLURALS[noun]}"

@@ -39,7 +39,7 @@ def test_every_kind_of_message_reads_as_the_live_bot_would_store_it():
     assert messages[4].edited_at == ts("2024-03-02T10:05:00")
     assert (messages[5].text, messages[5].meta["kind"]) == ("View from the summit ⛰️", "photo")
     assert messages[9].meta["forwarded_from"] == {"name": "Weather Bot"}
-    assert messages[10].text == "Poll: Start time?\n- 8:00 (2 votes)\n- 9:30 (1 votes)"
+    assert messages[10].text == "Poll: Start time?\n- 8:00 (2 votes)\n- 9:30 (1 vote)"
     assert messages[11].text == "Contact: Diego Park Ranger, +351 912 345 678"
     assert messages[12].text == "Location: Trailhead parking, Estrada da Serra 1, Sintra (38.787, -9.39)"
     assert (messages[13].sender_name, messages[13].sender_id) == ("Hiking Club", HIKING)
@@ -150,6 +150,10 @@ async def test_engram_export_round_trips(tmp_path, embedder):
     (b'[1, 2, 3]', "not a chat export"),
     (b'{"name": "x", "type": "personal_chat", "id": 1, "messages": []}', "holds no messages"),
     (b"\xff\xfe\x00garbage", "not UTF-8"),
+    (b"", r"is empty \(0 bytes\): nothing to import"),
+    (b" \r\n\t", r"is empty \(only blanks\)"),
+    (b"hello", "not valid JSON: Expecting value"),
+    (b"x", "not valid JSON: Expecting value"),
 ])
 async def test_broken_or_wrong_files_get_one_line_and_change_nothing(memory: Memory, tmp_path, content, problem):
     path = tmp_path / "result.json"
@@ -157,6 +161,7 @@ async def test_broken_or_wrong_files_get_one_line_and_change_nothing(memory: Mem
     with pytest.raises(ImportFileError, match=problem) as caught:
         load(path)
     message = str(caught.value)
+    assert ("cut short" in message) == (problem == "cut short")  # only JSON that stops half-way is "cut short"
     assert "\n" not in message and ("Format: JSON" in message or "no messages" in message)
     assert await memory.messages.count() == 0
 

@@ -102,6 +102,10 @@ async def test_strangers_get_nothing_and_big_or_wrong_files_get_a_sentence(fake,
                             user_id=OWNER)
         refused = await done(fake, OWNER, mark)
         assert "HTML export" in refused["text"] and await services.memory.messages.count() == 0
+        mark = fake.mark()  # an empty file is called empty, as `./engram import` calls it (the same parse)
+        await fake.document(OWNER, b"\n", file_name="result.json", caption="/import", user_id=OWNER)
+        empty = await done(fake, OWNER, mark)
+        assert "result.json is empty" in empty["text"] and "cut short" not in empty["text"]
         usage = await command(fake, OWNER, "/import", user_id=OWNER)
         assert "Usage" in usage["text"]
         member = await command_document(fake, GROUP, FIXTURE, user_id=7777)  # a member of an allowed group

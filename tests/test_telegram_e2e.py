@@ -337,7 +337,8 @@ async def test_search_pages_with_a_more_button(fake, bot):
 async def test_stats_why_compare_reset_help_and_usage_errors(fake, bot):
     await converse(fake, bot, ALICE, "remember the red door")
     stats = await command(fake, ALICE, "/stats")
-    assert "2 messages stored" in stats["text"] and "hash-embedder" in stats["text"]
+    assert "2 messages stored (1 from people, 1 from Engram)" in stats["text"] and "hash-embedder" in stats["text"]
+    assert "Sent: " in stats["text"] and "(UTC)" in stats["text"] and "by_role" not in stats["text"]
     assert "p50" in stats["text"] and "scripted-test-llm" in stats["text"]
     same = await command(fake, ALICE, "/compare red door | red door")
     assert "Cosine similarity: 1.0000" in same["text"] and "Euclidean distance: 0.0000" in same["text"]

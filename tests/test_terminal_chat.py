@@ -54,7 +54,7 @@ def test_terminal_chat_remembers_and_streams(tmp_path):
     again = pexpect.spawn(sys.executable, ["-m", "bot", "chat"], cwd=str(REPO), env=env, encoding="utf-8",
                           timeout=300)
     try:
-        again.expect(r"Engram is ready \(.*; (\d+) messages remembered")
+        again.expect(r"Engram is ready \(.*; (\d+) messages? remembered")
         assert int(again.match.group(1)) == 4
         again.sendline("/quit")
         again.expect(pexpect.EOF, timeout=60)

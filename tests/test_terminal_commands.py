@@ -116,7 +116,7 @@ async def test_export_writes_the_chats_memory(terminal, memory, tmp_path):
     path = tmp_path / "out" / "mine.json"
     path.parent.mkdir()
     await terminal.command(f"/export {path}")
-    assert f"1 messages from this chat's memory. Written to {path}" in printed(terminal)
+    assert f"1 message from this chat's memory. Written to {path}" in printed(terminal)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "engram-export" and data["chat_id"] == CHAT
     assert [m["text"] for m in data["messages"]] == ["My dog is called Rex."]
@@ -137,6 +137,6 @@ def test_the_command_line_exports_a_chat(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("bot.cli.tools.build_memory", lambda config, embedder=None: Memory(db, HashEmbedder(64)))
     monkeypatch.chdir(tmp_path)
     assert main(["export", "5"]) == 0
-    assert "1 messages from this chat's memory. Written to engram-chat-5.json" in capsys.readouterr().out
+    assert "1 message from this chat's memory. Written to engram-chat-5.json" in capsys.readouterr().out
     data = json.loads((tmp_path / "engram-chat-5.json").read_text(encoding="utf-8"))
     assert [m["text"] for m in data["messages"]] == ["The flat has two bedrooms."]

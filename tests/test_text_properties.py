@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -103,3 +104,22 @@ async def answered(call, render, markup):
     if render is not None:
         assert render(result, markup)
     return result
+
+
+@given(count=st.integers(min_value=0, max_value=10**9), noun=st.sampled_from(sorted(text.PLURALS)))
+def test_a_count_and_its_noun_agree(count, noun):
+    said = text.plural(count, noun)
+    assert said == f"{count:,} {noun if count == 1 else text.PLURALS[noun]}"
+    assert said.endswith(f" {noun}") == (count == 1)
+
+
+def test_plural_reads_as_english_and_every_counted_noun_is_in_the_table():
+    assert [text.plural(n, "message") for n in (0, 1, 2, 29, 12_000)] == [
+        "0 messages", "1 message", "2 messages", "29 messages", "12,000 messages"]
+    assert text.plural(1, "chat") == "1 chat" and text.plural(1, "vote") == "1 vote"
+    # Every plural(…, "noun") in the code names a noun of the table: the words stay in one place.
+    root = Path(__file__).resolve().parents[1]
+    called = re.compile(r"""plural\([^()]*?(?:\([^()]*\)[^()]*?)*,\s*["']([^"']+)["']\)""")
+    nouns = {noun for package in ("bot", "handlers", "bench") for path in (root / package).rglob("*.py")
+             for noun in called.findall(path.read_text(encoding="utf-8"))}
+    assert {"message", "chat", "error", "vote", "topic"} <= nouns and nouns <= set(text.PLURALS)

@@ -14,6 +14,7 @@ from pathlib import Path
 from bench.common import load_average, say
 from bench.load.bots import BOT_ACTIVITY, BotFailed, DatabaseReader, RunningBot, check_database
 from bench.load.plan import FIRST_USER, NAMES, Plan
+from bot.text import plural
 
 
 @dataclass
@@ -174,8 +175,9 @@ async def kill_and_restart(fake, bot: RunningBot, kill: Kill, count: int, config
     kill.handed_over = set(fake.handed_over)
     kill.confirmed_below = fake.confirmed_below
     await bot.kill()
-    say(f"SIGKILLed the bot at {count} stored ({kill.fraction:.0%} target); {len(kill.handed_over)} updates handed "
-        f"over, those below {kill.confirmed_below} confirmed; restarting ...")
+    handed = plural(len(kill.handed_over), "update")
+    say(f"SIGKILLed the bot at {count} stored ({kill.fraction:.0%} target); {handed} handed over, those below "
+        f"{kill.confirmed_below} confirmed; restarting ...")
     kill.restart_seconds = await launch(bot, fake, config_path, env, options.startup_timeout)
     kill.done = True
     say(f"the bot polls again after {kill.restart_seconds:.1f} s")

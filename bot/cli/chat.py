@@ -29,7 +29,7 @@ from bot.reminders.timers import AsyncioTimers
 from bot.reply.assistant import Assistant
 from bot.reply.citation import citation_text
 from bot.services import build_assistant, build_memory, build_topics
-from bot.text import PLAIN
+from bot.text import PLAIN, plural
 from bot.topics.service import TopicService
 from memory import Memory, Message
 
@@ -97,8 +97,8 @@ class Terminal:
             self.assistant = build_assistant(self.config, memory, llm)
             self.topics = build_topics(self.config, memory)
             count = (await memory.messages.stats(self.chat_id))["messages"]
-            self.say(f"Engram is ready ({time.perf_counter() - started:.1f} s; {count} messages remembered in this "
-                     f"chat). Type a message, /help for commands.")
+            self.say(f"Engram is ready ({time.perf_counter() - started:.1f} s; {plural(count, 'message')} remembered "
+                     f"in this chat). Type a message, /help for commands.")
             await self.start_reminders(memory)  # after the banner: a reminder due meanwhile is printed under it
             while not self.leaving:
                 line = await self.ask("you> ")

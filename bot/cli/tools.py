@@ -18,19 +18,32 @@ from bot.llm import build_llm
 from bot.services import build_embedder, build_memory, build_topics, topics_cache_dir
 from bot.topics.service import TopicService, warm_topics
 from memory import Hit, Memory
-from memory.models import iso
+from memory.models import clean_text, iso
 
 T = TypeVar("T")
 
 
 def add_stats_arguments(parser) -> None:
-    parser.add_argument("--chat-id", type=int, help="one chat only")
-    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--chat-id", type=int, metavar="CHAT_ID",
+                        help="one chat (the terminal chat is 0) and the totals; default: every chat")
+    parser.add_argument("--json", action="store_true",
+                        help="print JSON for scripts (messages, by_role, first and last in ISO 8601, chats, …)")
+
+
+class _Query(argparse.Action):
+    """The words of `search`, joined: none, or only blanks, is a usage error (exit code 2), said here."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        query = clean_text(" ".join(values)).strip()
+        if not query:
+            parser.error("give something to search for, e.g. engram search 0 flat last week")
+        setattr(namespace, self.dest, query)
 
 
 def add_search_arguments(parser) -> None:
-    parser.add_argument("chat_id", type=int, help="the chat to search (the terminal chat is 0)")
-    parser.add_argument("query", nargs="+", help="what to look for")
+    parser.add_argument("chat_id", type=int, metavar="CHAT_ID", help="the chat to search (the terminal chat is 0)")
+    parser.add_argument("query", nargs="+", metavar="QUERY", action=_Query,
+                        help="what to look for (a time works too: flat last week)")
     parser.add_argument("-k", type=int, default=10, help="results (default 10)")
     parser.add_argument("--json", action="store_true",
                         help="print the hits as JSON (message_id, sender, date, text, score, …) for scripts")
@@ -185,13 +198,14 @@ def _progress() -> Callable[[int, int], None]:
 
 
 def main_stats(args) -> int:
+    """/stats of the memory (no language model runs here): of every chat, or of --chat-id and the totals."""
+
     async def run(memory: Memory) -> None:
-        stats = await memory.messages.stats(args.chat_id)
+        report = await actions.memory_stats(memory, args.chat_id, with_totals=True)
         if args.json:
-            print(json.dumps(stats, indent=2))
+            print(json.dumps(stats_json(report), ensure_ascii=False, indent=2))
         else:
-            for key, value in stats.items():
-                print(f"{key}: {value}")
+            print(views.stats_text(report, text.PLAIN, chat_name=f"Chat {args.chat_id}"))
 
     asyncio.run(_with_memory(args, run))
     return 0
@@ -201,7 +215,7 @@ def main_search(args) -> int:
     timezone = load_config(args.config).reminders.timezone
 
     async def run(memory: Memory) -> None:
-        page = await actions.search(memory, args.chat_id, " ".join(args.query), page_size=args.k, timezone=timezone)
+        page = await actions.search(memory, args.chat_id, args.query, page_size=args.k, timezone=timezone)
         if args.json:
             print(json.dumps([hit_json(hit) for hit in page.hits], ensure_ascii=False, indent=2))
         else:
@@ -209,6 +223,15 @@ def main_search(args) -> int:
 
     asyncio.run(_with_memory(args, run))
     return 0
+
+
+def stats_json(s: actions.Stats) -> dict:
+    """`stats --json`: numbers as numbers, dates in ISO 8601 (UTC) as `search --json`'s, null where there is
+    nothing (a chat without messages has no first or last)."""
+    return {"chat_id": s.chat_id, "messages": s.chat_messages, "by_role": s.by_role, "first": iso(s.first),
+            "last": iso(s.last), "total_messages": s.total_messages, "chats": s.chats,
+            "database_bytes": s.database_bytes, "embedding_model": s.embedding_model,
+            "embedding_dim": s.embedding_dim}
 
 
 def hit_json(hit: Hit) -> dict:
@@ -222,7 +245,8 @@ def hit_json(hit: Hit) -> dict:
 def main_reembed(args) -> int:
     async def run(memory: Memory) -> None:
         stats = await memory.messages.stats()
-        print(f"{stats['messages']} messages embedded with {stats['embedding_model']} ({stats['embedding_dim']}-d).")
+        print(f"{text.plural(stats['messages'], 'message')} embedded with {stats['embedding_model']} "
+              f"({stats['embedding_dim']}-d).")
 
     asyncio.run(_with_memory(args, run, on_model_change=OnModelChange.REEMBED))
     return 0

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from bot.errors import EngramError
 from bot.reply.assistant import Assistant
+from bot.text import plural
 from bot.topics import clustering
 from bot.topics.clustering import MIN_MESSAGES
 from bot.topics.service import TopicService, TopicsResult
@@ -129,34 +130,46 @@ async def compare(memory: Memory, text: str) -> Comparison:
 # ----- /stats --------------------------------------------------------------------------------------------------
 @dataclass
 class Stats:
-    chat_messages: int
+    chat_id: int | None  # None: every chat at once (`./engram stats` without --chat-id)
+    chat_messages: int  # of that chat (or of all)
     by_role: dict[str, int]
+    first: float | None  # when its first and last messages were sent (None: it has none)
+    last: float | None
     embedding_model: str
     embedding_dim: int
-    llm_name: str
-    recall_seconds: list[float]
-    first_token_seconds: list[float]
-    reply_seconds: list[float]
+    # Of a running assistant only (the chat's /stats); the command line has none.
+    llm_name: str | None = None
+    recall_seconds: list[float] = field(default_factory=list)
+    first_token_seconds: list[float] = field(default_factory=list)
+    reply_seconds: list[float] = field(default_factory=list)
     # Totals across every chat: only for the bot's owners, and only where no one else reads them.
     total_messages: int | None = None
     chats: int | None = None
     database_bytes: int | None = None
 
 
-async def stats(assistant: Assistant, chat_id: int, *, with_totals: bool) -> Stats:
-    memory = assistant.memory
+async def memory_stats(memory: Memory, chat_id: int | None, *, with_totals: bool) -> Stats:
+    """What the memory holds: of one chat (or of all, `chat_id` None), and the totals if `with_totals`."""
     chat = await memory.messages.stats(chat_id)
-    total = await memory.messages.stats()
+    total = chat if chat_id is None else await memory.messages.stats()
     report = Stats(
-        chat_messages=chat["messages"], by_role=chat["by_role"],
-        embedding_model=str(total["embedding_model"] or memory.embedder.name),
+        chat_id=chat_id, chat_messages=chat["messages"], by_role=chat["by_role"], first=chat["first"],
+        last=chat["last"], embedding_model=str(total["embedding_model"] or memory.embedder.name),
         embedding_dim=int(total["embedding_dim"] or memory.embedder.dim),
-        llm_name=getattr(assistant.llm, "name", "?"), recall_seconds=list(memory.messages.recall_latencies),
-        first_token_seconds=list(assistant.timings.first_token), reply_seconds=list(assistant.timings.generation),
     )
     if with_totals:
         report.total_messages, report.chats = total["messages"], total["chats"]
         report.database_bytes = total["database_bytes"]
+    return report
+
+
+async def stats(assistant: Assistant, chat_id: int, *, with_totals: bool) -> Stats:
+    """/stats: the memory's, and the running assistant's models and latencies since it started."""
+    report = await memory_stats(assistant.memory, chat_id, with_totals=with_totals)
+    report.llm_name = getattr(assistant.llm, "name", "?")
+    report.recall_seconds = list(assistant.memory.messages.recall_latencies)
+    report.first_token_seconds = list(assistant.timings.first_token)
+    report.reply_seconds = list(assistant.timings.generation)
     return report
 
 
@@ -277,7 +290,7 @@ async def period_window(memory: Memory, chat_id: int, text: str, *, timezone: st
 
 def _too_few(count: int, period: str) -> NotEnoughMessages:
     where = "in this chat so far" if period == "all time" else f"in this chat for {period}"
-    return NotEnoughMessages(f"Only {count} messages {where} — topics need about {MIN_MESSAGES}.")
+    return NotEnoughMessages(f"Only {plural(count, 'message')} {where} — topics need about {MIN_MESSAGES}.")
 
 
 async def topics(service: TopicService, chat_id: int, period: str = "", *, timezone: str = "UTC",
@@ -355,8 +368,8 @@ async def _topic_page(service: TopicService, result: TopicsResult, topic_id: int
     topic = topic_of(result, topic_id)
     pages = pages_of(topic.size)
     if not 0 <= page < pages:
-        raise UsageError(f"There is no page {page + 1} of topic {topic_id}: it has {pages} "
-                         f"page{'s' if pages != 1 else ''} ({topic.size} messages, {TOPIC_PAGE} a page).")
+        raise UsageError(f"There is no page {page + 1} of topic {topic_id}: it has {plural(pages, 'page')} "
+                         f"({plural(topic.size, 'message')}, {TOPIC_PAGE} a page).")
     entry = await _entry(service, result, topic_id, 0)
     assert entry is not None  # topic_of found it
     ids = result.ids[topic.members[page * TOPIC_PAGE:(page + 1) * TOPIC_PAGE]].tolist()
@@ -390,7 +403,7 @@ async def timeline(service: TopicService, chat_id: int, what: str, *, timezone: 
     counts = await service.query_timeline(chat_id, what, timezone)
     if not counts.matched:
         raise NotEnoughMessages(f"Nothing in this chat's memory is about “{what[:60]}”.")
-    title = f"“{what[:50]}”: {counts.matched} messages, counted per {counts.unit}"
+    title = f"“{what[:50]}”: {plural(counts.matched, 'message')}, counted per {counts.unit}"
     return Picture(await service.timeline_png(counts, title), title)
 
 
@@ -407,5 +420,6 @@ async def _topic_timeline(service: TopicService, result: TopicsResult, topic_id:
     topic = topic_of(result, topic_id)
     counts = await service.topic_timeline(result, topic.id, timezone)
     assert counts is not None  # topic_of found it
-    title = f"Topic {topic.id}, {topic.label}: {counts.matched} messages ({result.period}), counted per {counts.unit}"
+    title = (f"Topic {topic.id}, {topic.label}: {plural(counts.matched, 'message')} ({result.period}), "
+             f"counted per {counts.unit}")
     return Picture(await service.timeline_png(counts, title), title)

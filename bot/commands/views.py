@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from bot.text import Markup, sender, shorten
+from bot.text import Markup, plural, sender, shorten
 from memory import Hit, Message
 
 if TYPE_CHECKING:  # annotations only
@@ -122,20 +122,48 @@ def compare_text(c: Comparison, m: Markup) -> str:
     ])
 
 
-def stats_text(s: Stats, m: Markup, up_for: float | None = None) -> str:
-    roles = ", ".join(f"{role} {n}" for role, n in sorted(s.by_role.items())) or "none"
-    lines = [f"{m.bold('This chat:')} {s.chat_messages} messages stored ({m.escape(roles)})"]
-    if s.total_messages is not None:
-        lines.append(f"{m.bold('All chats:')} {s.total_messages} messages in {s.chats} chats")
+ROLE_WORDS = {"user": "from people", "assistant": "from Engram", "system": "from the system"}  # in /stats
+
+
+def held(s: Stats, where: str = "") -> str:
+    """'13 messages stored{where} (11 from people, 2 from Engram)', or that there are none."""
+    if not s.chat_messages:
+        return "no messages stored yet"
+    order = list(ROLE_WORDS)
+    roles = sorted(s.by_role.items(), key=lambda item: (order.index(item[0]) if item[0] in order else 99, item[0]))
+    said = ", ".join(f"{n:,} {ROLE_WORDS.get(role, f'as {role}')}" for role, n in roles)
+    return f"{plural(s.chat_messages, 'message')} stored{where} ({said})"
+
+
+def dates(first: float, last: float) -> str:
+    """'2024-03-02 10:01 – 2024-03-09 18:30 (UTC)' (one date when both are the same)."""
+    a, b = format_date(first), format_date(last)
+    return f"{a} (UTC)" if a == b else f"{a} – {b} (UTC)"
+
+
+def stats_text(s: Stats, m: Markup, up_for: float | None = None, *, chat_name: str = "This chat") -> str:
+    """/stats and `./engram stats`: what the memory holds (of one chat, or of all when s.chat_id is None), the
+    models, and a running assistant's latencies."""
+    if s.chat_id is None:
+        chats = plural(s.chats or 0, "chat")
+        lines = [f"{m.bold('All chats:')} {held(s, f' in {chats}')}"]
+    else:
+        lines = [f"{m.bold(m.escape(chat_name) + ':')} {held(s)}"]
+    if s.first is not None and s.last is not None:
+        lines.append(f"{m.bold('Sent:')} {dates(s.first, s.last)}")
+    if s.chat_id is not None and s.total_messages is not None:
+        lines.append(f"{m.bold('All chats:')} {plural(s.total_messages, 'message')} in {plural(s.chats or 0, 'chat')}")
     if s.database_bytes is not None:
         lines.append(f"{m.bold('Database:')} {human_bytes(s.database_bytes)}")
-    lines += [
-        f"{m.bold('Embedding model:')} {m.escape(s.embedding_model)} ({s.embedding_dim} dimensions)",
-        f"{m.bold('Language model:')} {m.escape(s.llm_name)}",
-        f"{m.bold('Recall:')} {percentiles(s.recall_seconds)}",
-        f"{m.bold('First token:')} {percentiles(s.first_token_seconds)}",
-        f"{m.bold('Whole reply:')} {percentiles(s.reply_seconds)}",
-    ]
+    lines.append(f"{m.bold('Embedding model:')} {m.escape(s.embedding_model)} "
+                 f"({plural(s.embedding_dim, 'dimension')})")
+    if s.llm_name is not None:  # a running assistant
+        lines += [
+            f"{m.bold('Language model:')} {m.escape(s.llm_name)}",
+            f"{m.bold('Recall:')} {percentiles(s.recall_seconds)}",
+            f"{m.bold('First token:')} {percentiles(s.first_token_seconds)}",
+            f"{m.bold('Whole reply:')} {percentiles(s.reply_seconds)}",
+        ]
     if up_for is not None:
         lines.append(f"{m.bold('Up for:')} {seconds(up_for)}")
     return "\n".join(lines)
@@ -146,12 +174,13 @@ def forget_question(request: ForgetRequest, m: Markup) -> str | None:
     if not request.count:
         return None
     if request.everything:
-        return (f"Forget {m.bold('everything')} I remember of this chat ({request.count} messages)? "
+        return (f"Forget {m.bold('everything')} I remember of this chat ({plural(request.count, 'message')})? "
                 "This cannot be undone.")
     lines = [message_line(msg, m) for msg in request.preview[:PREVIEW_LINES]]
     if request.count > PREVIEW_LINES:
         lines.append(f"… and {request.count - PREVIEW_LINES} more")
-    return f"Forget these {request.count} messages?\n\n" + "\n".join(lines)
+    these = "these" if request.count > 1 else "this"
+    return f"Forget {these} {plural(request.count, 'message')}?\n\n" + "\n".join(lines)
 
 
 def forget_nothing(request: ForgetRequest) -> str:
@@ -161,13 +190,13 @@ def forget_nothing(request: ForgetRequest) -> str:
 
 
 def forgotten_text(count: int) -> str:
-    return f"Forgotten: {count} messages deleted from my memory of this chat."
+    return f"Forgotten: {plural(count, 'message')} deleted from my memory of this chat."
 
 
 # ----- /export -------------------------------------------------------------------------------------------------
 def export_caption(messages: int) -> str:
     """Under /export's file (actions.ExportFile.messages)."""
-    return f"{messages} messages from this chat's memory."
+    return f"{plural(messages, 'message')} from this chat's memory."
 
 
 def export_written(messages: int, path: str) -> str:
@@ -186,20 +215,20 @@ def span(first: float, last: float) -> str:
 
 
 def topics_text(report: TopicsReport, m: Markup) -> str:
-    head = (f"{m.bold('Topics')} — {m.escape(report.period)}: {report.messages} messages, {report.total_topics} "
-            f"topics, {report.noise} messages in none")
+    head = (f"{m.bold('Topics')} — {m.escape(report.period)}: {plural(report.messages, 'message')}, "
+            f"{plural(report.total_topics, 'topic')}, {plural(report.noise, 'message')} in none")
     if report.fitted_on < report.messages:
         head += f" (clustered on a sample of {report.fitted_on}, the rest joined the nearest topic)"
     if not report.topics:
         return head + "\n\nNo clear topics: the messages are too varied, or too alike, to group."
     entries = []
     for t in report.topics:
-        lines = [f"{m.bold(f'{t.id}. {m.escape(t.label)}')} — {t.size} messages, {span(t.first, t.last)}",
+        lines = [f"{m.bold(f'{t.id}. {m.escape(t.label)}')} — {plural(t.size, 'message')}, {span(t.first, t.last)}",
                  f"keywords: {m.escape(', '.join(t.keywords))}"]
         lines += [f"  “{m.escape(shorten(e.text, 90))}”" for e in t.examples]
         entries.append("\n".join(lines))
     more = report.total_topics - len(report.topics)
-    tail = f"\n\n… and {more} smaller topics." if more > 0 else ""
+    tail = f"\n\n… and {plural(more, 'smaller topic')}." if more > 0 else ""
     return head + "\n\n" + "\n\n".join(entries) + tail
 
 
@@ -207,7 +236,8 @@ def topic_page_text(page: TopicPage, m: Markup, *, typed: bool = False) -> str:
     """A page of a topic's messages, with where it stands ("page 1 of 3") and how to see the others: the buttons
     below it in Telegram, or (`typed`, the terminal) the command to type."""
     t = page.topic
-    lines = [f"{m.bold(f'Topic {t.id}: {m.escape(t.label)}')} — {t.size} messages, {span(t.first, t.last)}", ""]
+    lines = [f"{m.bold(f'Topic {t.id}: {m.escape(t.label)}')} — {plural(t.size, 'message')}, "
+             f"{span(t.first, t.last)}", ""]
     lines += [f"{m.bold(f'{page.first + i}.')} {message_line(msg, m)}" for i, msg in enumerate(page.messages)]
     where = f"Page {page.page + 1} of {page.pages}"
     if page.pages > 1:

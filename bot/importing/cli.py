@@ -19,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="import into this chat (default: the exported chat's own id)")
     parser.add_argument("--chat", action="append", default=[], metavar="NAME_OR_ID",
                         help="of a whole-account export, import this chat (repeat for more; default: all)")
-    parser.add_argument("--dry-run", action="store_true", help="read and count, store nothing")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="read and count what would be imported; store nothing")
     parser.add_argument("--batch", type=int, default=BATCH, help=f"messages a batch (default {BATCH})")
 
 
@@ -43,21 +44,23 @@ async def _run(config: Config, args: argparse.Namespace, chats: list[formats.Cha
     await memory.start()
     try:
         return await import_chats(memory, chats, into=args.into, bot_user_id=bot_user_id(config),
-                                  dry_run=args.dry_run, batch_size=args.batch, progress=_bar())
+                                  dry_run=args.dry_run, batch_size=args.batch, progress=_bar(args.dry_run))
     finally:
         await memory.stop()
 
 
-def _bar() -> Callable[[Progress], None]:
+def _bar(dry_run: bool = False) -> Callable[[Progress], None]:
     state: dict = {}
+    new = "would_import" if dry_run else "imported"  # a dry run stores nothing: its bar says so
 
     def report(p: Progress) -> None:
         if "bar" not in state:
             from tqdm import tqdm
 
-            state["bar"] = tqdm(total=p.total, unit="msg", desc="importing", smoothing=0.1)
+            state["bar"] = tqdm(total=p.total, unit="msg", desc="reading (dry run)" if dry_run else "importing",
+                                smoothing=0.1)
         bar = state["bar"]
-        bar.set_postfix(imported=p.imported, present=p.present, refresh=False)
+        bar.set_postfix({new: p.imported, "present": p.present}, refresh=False)
         bar.update(p.done - bar.n)
         if p.done >= p.total:
             bar.close()

@@ -98,6 +98,9 @@ def load(path: str | Path) -> ExportFile:
 def parse(data: bytes, name: str = "the file") -> ExportFile:
     """Recognise an export from its bytes (`name` is only for messages)."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not head and not data.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        raise ImportFileError(f"{name} is empty ({'0 bytes' if not data else 'only blanks'}): nothing to import. "
+                              f"{HOW_TO_EXPORT}")
     if head.startswith((b"<!doctype html", b"<html")) or name.lower().endswith((".html", ".htm")):
         raise ImportFileError(f"{name} is Telegram's HTML export, which cannot be imported. {HOW_TO_EXPORT}")
     try:
@@ -120,7 +123,9 @@ def _json(text: str, name: str) -> Any:
                 return json.loads(_X_ESCAPE.sub(r"\1\\u00\2", text))
             except json.JSONDecodeError:
                 pass
-        cut = first.pos >= len(text.rstrip()) - 1 or first.msg.startswith("Unterminated string")
+        # Cut short: JSON that starts well and stops, not a file that was never JSON ("hello", "x").
+        begun = text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
+        cut = begun and (first.pos >= len(text.rstrip()) - 1 or first.msg.startswith("Unterminated string"))
         raise ImportFileError(f"{name} is not valid JSON{' (the file seems cut short)' if cut else ''}: "
                               f"{first.msg} (line {first.lineno}, column {first.colno}). {HOW_TO_EXPORT}") from None
 

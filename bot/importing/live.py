@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.commands.actions import UsageError
 from bot.importing.formats import ChatExport, ExportFile
 from bot.reply.assistant import Assistant
+from bot.text import plural
 
 USAGE = ("Usage: send the result.json of a Telegram Desktop export (Format: JSON) with the caption /import, or "
          "reply /import to it; /import <chat name> picks a chat of a whole-account export.")
@@ -45,7 +46,7 @@ def choose(exported: ExportFile, wanted: str) -> list[ChatExport]:
         return exported.pick([wanted])[:1]
     if len(exported.chats) > 1:
         names = ", ".join(c.name for c in exported.chats[:15])
-        raise UsageError(f"This export holds {len(exported.chats)} chats ({names}): reply to it with "
+        raise UsageError(f"This export holds {plural(len(exported.chats), 'chat')} ({names}): reply to it with "
                          "/import <chat name> to import one.")
     return exported.chats
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from bot.importing.formats import ChatExport, ImportFileError
 from bot.importing.telegram import SkipMessage
+from bot.text import plural
 from memory import Memory, Message
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,15 @@ class Summary:
         self.error_count += 1
         if len(self.errors) < MAX_ERRORS_KEPT:
             self.errors.append(text)
+
+
+def counts_text(s: Summary) -> str:
+    """'13 messages imported, 0 already present, 6 skipped, 0 errors'; a dry run says what it would import (the
+    log line and views.summary_text)."""
+    rest = f"{s.present:,} already present, {sum(s.skipped.values()):,} skipped, {plural(s.error_count, 'error')}"
+    if s.dry_run:
+        return f"would import {plural(s.imported, 'message')}; {rest}"
+    return f"{plural(s.imported, 'message')} imported, {rest}"
 
 
 def to_messages(chat: ChatExport, target: int, summary: Summary, bot_user_id: int | None = None) -> list[Message]:
@@ -125,7 +135,8 @@ async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int
     """Import chats (each into its own chat id, or all into `into`); returns what was done. `progress` is called
     after every batch (and awaited if it returns an awaitable)."""
     if into is not None and len(chats) > 1:
-        raise ImportFileError(f"this export holds {len(chats)} chats and --into takes one: pick it with --chat")
+        raise ImportFileError(f"this export holds {plural(len(chats), 'chat')} and --into takes one: "
+                              "pick it with --chat")
     targets = [into if into is not None else chat.chat_id for chat in chats]
     if None in targets:
         raise ImportFileError("the export does not say its chat's id: give the chat to import into (--into)")
@@ -153,6 +164,6 @@ async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int
             if progress is not None and inspect.isawaitable(shown := progress(state)):
                 await shown
     summary.seconds = time.monotonic() - state.started
-    log.info("import: %d imported, %d already present, %d skipped, %d errors in %.1f s", summary.imported,
-             summary.present, sum(summary.skipped.values()), summary.error_count, summary.seconds)
+    log.info("import%s: %s in %.1f s", " (dry run, nothing stored)" if dry_run else "", counts_text(summary),
+             summary.seconds)
     return summary

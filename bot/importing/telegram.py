@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.text import plural
+
 # Telegram Desktop's dialog types (TypeString in the writer) whose ids are channel ids: Bot API id -100<id>.
 CHANNEL_TYPES = frozenset({"private_supergroup", "public_supergroup", "private_channel", "public_channel"})
 BASIC_GROUP_TYPES = frozenset({"private_group"})
@@ -96,7 +98,8 @@ def _poll(poll: dict) -> str:
     lines = [f"Poll: {plain(poll.get('question')).strip()}"]
     for answer in poll.get("answers") or []:
         votes = answer.get("voters")
-        lines.append(f"- {plain(answer.get('text')).strip()}" + (f" ({votes} votes)" if votes else ""))
+        counted = f" ({plural(votes, 'vote')})" if isinstance(votes, int) and votes else ""
+        lines.append(f"- {plain(answer.get('text')).strip()}{counted}")
     return "\n".join(lines)
 
 

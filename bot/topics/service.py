@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bot.text import plural
 from bot.topics import charts, clustering
 from memory import Memory, WindowState
 from memory.corpus import ChatReader
@@ -288,13 +289,13 @@ def count_by_period(times: np.ndarray, zone: str) -> Timeline:
 
 
 def map_note(topics: int, noise: int, shown: int, total: int) -> str:
-    sampled = f"; {shown:,} of {total:,} messages drawn (a random sample)" if shown < total else ""
-    return (f"{total:,} messages, {topics} topics, {noise:,} without a topic (grey){sampled}. "
+    sampled = f"; {shown:,} of {plural(total, 'message')} drawn (a random sample)" if shown < total else ""
+    return (f"{plural(total, 'message')}, {plural(topics, 'topic')}, {noise:,} without a topic (grey){sampled}. "
             "Near = similar in meaning.")
 
 
 def map_caption(result: TopicsResult, shown: int) -> str:
     sampled = f" ({shown:,} drawn, a random sample)" if shown < result.messages else ""
-    return (f"Map of this chat's memory — {result.period}: {result.messages:,} messages{sampled}, "
-            f"{len(result.model.topics)} topics; each point is a message, close points are close in meaning; "
+    return (f"Map of this chat's memory — {result.period}: {plural(result.messages, 'message')}{sampled}, "
+            f"{plural(len(result.model.topics), 'topic')}; each point is a message, close points are close in meaning; "
             f"circles are people, triangles are Engram.")
