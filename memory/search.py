@@ -221,7 +221,9 @@ class Search:
             ranked = recall.fuse(sims, dict(g.kw_list), g.neighbours, params, ages, window=g.window,
                                  created_at=created, exact=g.exact)
         top = [i for i, _ in ranked[: k * 4] if i in g.rows]
-        kept = recall.dedupe(top, g.vecs, {i: g.rows[i].text for i in top}, params.dedup_threshold)
+        people = {i for i in top if g.rows[i].role == "user"}  # an echo of what someone said never hides it
+        kept = recall.dedupe(top, g.vecs, {i: g.rows[i].text for i in top}, params.dedup_threshold,
+                             preferred=people if len(people) < len(top) else None)
         scores, kws = dict(ranked), dict(g.kw_list)
         vranks = {i: r for r, (i, _) in enumerate(g.vec_list, start=1)}
         kranks = {i: r for r, (i, _) in enumerate(g.kw_list, start=1)}

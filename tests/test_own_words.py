@@ -85,6 +85,17 @@ async def test_the_same_question_twice_gets_the_same_answer_citing_what_the_pers
         assert [h.message.text for h in reply.recalled] == [SISTER]
 
 
+async def test_a_reply_saying_a_fact_back_never_hides_what_the_person_said(memory):
+    """Recall drops near-duplicates; of a person's words and the assistant's reply repeating them, the person's
+    stay, even when the reply ranks higher (it sits next to the question it answered)."""
+    await memory.messages.remember_many([
+        Message(1, 1, SISTER, sender_name="Zoe", created_at=1000),
+        Message(1, 2, WHERE, sender_name="Zoe", created_at=5000),
+        Message(1, 3, SISTER, role="assistant", sender_name="Engram", created_at=5001)])
+    found = await memory.messages.recall(1, WHERE, 5)
+    assert [(h.message.message_id, h.message.role) for h in found if h.message.text == SISTER] == [(1, "user")]
+
+
 async def test_an_earlier_question_is_neither_shown_as_a_fact_nor_cited(memory):
     assistant, llm = await make(memory, reply="The answer is: Leo is 7 years old.")
     await assistant.remember(Message(1, 1, "How old is Leo?", sender_name="Ana"))
