@@ -16,14 +16,15 @@ from typing import Any
 import numpy as np
 
 from memory import db, vectors
-from memory.models import MESSAGE_COLUMNS, Message
+from memory.models import MESSAGE_COLUMNS, Message, evidence_sql
 from memory.shared import Shared
 
 FOREVER = (0.0, float("inf"))
 CHUNK = 4096  # rows read at a time: 4096 x 384 float32 = 6 MB
-# The messages of a chat in a window that have their vector (pending ones are left out), oldest first.
+# The messages of a chat in a window that have their vector (pending ones are left out), oldest first; what is not
+# evidence (the assistant's acknowledgements of statements, memory/models.py) is no part of a chat's topics.
 _WINDOW = ("FROM messages m JOIN message_vectors v ON v.id = m.id WHERE m.chat_id = ? AND m.created_at >= ? "
-           "AND m.created_at < ? ORDER BY m.created_at, m.id")
+           f"AND m.created_at < ? AND {evidence_sql('m.')} ORDER BY m.created_at, m.id")
 
 
 def _window_args(chat_id: int, start: float, end: float) -> tuple[int, float, float]:
@@ -109,7 +110,7 @@ class Corpora:
         """Row ids and float32 unit vectors of every message of a chat (a brute-force scan, topics)."""
         rows = self._conn.execute(
             "SELECT m.id, v.embedding FROM messages m JOIN message_vectors v ON v.id = m.id WHERE m.chat_id = ? "
-            "ORDER BY m.id", (chat_id,),
+            f"AND {evidence_sql('m.')} ORDER BY m.id", (chat_id,),
         ).fetchall()
         if not rows:
             return np.zeros(0, dtype=np.int64), np.zeros((0, self.embedder.dim), dtype=np.float32)
@@ -119,7 +120,8 @@ class Corpora:
 def _window_state(conn, chat_id: int, start: float, end: float, upto: int) -> WindowState:
     count, max_id, kept = conn.execute(
         "SELECT count(*), coalesce(max(id), 0), count(CASE WHEN id <= ? THEN 1 END) FROM messages "
-        "WHERE chat_id = ? AND created_at >= ? AND created_at < ?", (upto, *_window_args(chat_id, start, end)),
+        f"WHERE chat_id = ? AND created_at >= ? AND created_at < ? AND {evidence_sql()}",
+        (upto, *_window_args(chat_id, start, end)),
     ).fetchone()
     return WindowState(count, max_id, kept)
 

@@ -213,6 +213,18 @@ def m006_import_origin(conn) -> None:
     conn.execute(f"CREATE INDEX messages_import_origin ON messages (chat_id, {IMPORT_SOURCE_SQL}, {IMPORT_ID_SQL})")
 
 
+def m007_acknowledgements(conn) -> None:
+    """Mark the acknowledgements older versions stored as plain assistant messages ("Noted: your sister Ana lives
+    in Lisbon.", "Noted — I'll remember that.") as what they are (meta "kind": "acknowledgement",
+    memory/models.py ACKNOWLEDGEMENT), so an upgraded memory stops recalling, searching and clustering them as if
+    they were facts. They stay stored and exported; nothing else changes (the keyword index reads text only)."""
+    conn.execute(
+        "UPDATE messages SET meta = json_set(coalesce(meta, '{}'), '$.kind', 'acknowledgement') "
+        "WHERE role = 'assistant' AND (text GLOB 'Noted: *' OR text = 'Noted — I''ll remember that.') "
+        "AND (meta IS NULL OR json_extract(meta, '$.kind') IS NULL)"
+    )
+
+
 # The expressions of m006's index: queries must use them word for word for SQLite to use the index.
 IMPORT_SOURCE_SQL = "json_extract(meta, '$.import.source')"
 IMPORT_ID_SQL = "json_extract(meta, '$.import.id')"
@@ -226,7 +238,7 @@ def chat_token(chat_id: int) -> str:
 
 
 MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts, m004_intake,
-                              m005_embedding_scheme, m006_import_origin]
+                              m005_embedding_scheme, m006_import_origin, m007_acknowledgements]
 
 
 def _ensure_table(conn) -> None:

@@ -52,6 +52,20 @@ class RecallMethod(StrEnum):
     KEYWORD = "keyword"
 
 
+# meta "kind" of the assistant's acknowledgement of a statement ("Noted: your sister Ana lives in Lisbon."): kept
+# (history, export) but not evidence: recall, /search and the whole-chat reads (topics, map, timelines) leave it
+# out, so the echo never competes with what the person said.
+ACKNOWLEDGEMENT = "acknowledgement"
+NOT_EVIDENCE = (ACKNOWLEDGEMENT,)
+
+
+def evidence_sql(alias: str = "") -> str:
+    """SQL true for a message row that is evidence (not marked as one of NOT_EVIDENCE); `alias` is the table's
+    name with its dot ("m.") or empty."""
+    kinds = ", ".join(f"'{k}'" for k in NOT_EVIDENCE)
+    return f"({alias}meta IS NULL OR coalesce(json_extract({alias}meta, '$.kind'), '') NOT IN ({kinds}))"
+
+
 @dataclass
 class Message:
     """One stored message. `message_id` is the chat platform's id (Telegram's), unique within a chat."""
@@ -78,6 +92,17 @@ class Message:
         if self.id is None:
             raise ValueError("this message is not stored yet")
         return self.id
+
+    @property
+    def kind(self) -> str | None:
+        """What kind of message it is, when marked (meta "kind": "acknowledgement", "reminder"), else None."""
+        kind = (self.meta or {}).get("kind")
+        return kind if isinstance(kind, str) else None
+
+    @property
+    def evidence(self) -> bool:
+        """False for what memory keeps but never recalls (an acknowledgement: see ACKNOWLEDGEMENT)."""
+        return self.kind not in NOT_EVIDENCE
 
     @classmethod
     def from_row(cls, row) -> Message:

@@ -184,12 +184,17 @@ def fuse(
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def dedupe(ranked: list[int], vectors: dict[int, np.ndarray], texts: dict[int, str], threshold: float) -> list[int]:
-    """Drop hits that repeat a higher-ranked one: same normalised text, or cosine above the threshold."""
+def dedupe(ranked: list[int], vectors: dict[int, np.ndarray], texts: dict[int, str], threshold: float,
+           preferred: AbstractSet[int] | None = None) -> list[int]:
+    """Drop hits that repeat a higher-ranked one: same normalised text, or cosine above the threshold. Of a
+    repeat between a `preferred` hit (what a person said) and another (the assistant's reply saying it back), the
+    preferred one is kept, wherever it ranks; the result keeps the ranked order."""
     kept: list[int] = []
     kept_vectors: list[np.ndarray] = []
     seen_texts: set[str] = set()
-    for id_ in ranked:
+    order = ranked if preferred is None else (
+        [i for i in ranked if i in preferred] + [i for i in ranked if i not in preferred])
+    for id_ in order:
         norm_text = " ".join(words(texts.get(id_, "")))
         if norm_text and norm_text in seen_texts:
             continue
@@ -201,6 +206,9 @@ def dedupe(ranked: list[int], vectors: dict[int, np.ndarray], texts: dict[int, s
             kept_vectors.append(vec)
         if norm_text:
             seen_texts.add(norm_text)
+    if preferred is not None:
+        chosen = set(kept)
+        kept = [i for i in ranked if i in chosen]
     return kept
 
 

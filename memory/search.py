@@ -14,7 +14,7 @@ import numpy as np
 
 from memory import db, migrations, recall, vectors
 from memory.corpus import rows_by_id
-from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text
+from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text, evidence_sql
 from memory.recall import FusionParams
 from memory.shared import Shared
 from memory.text import keywords, words
@@ -24,12 +24,14 @@ DAY = 86400.0
 # the previous one does not answer it.
 TURN_GAP = 3600.0
 
-# Each candidate's previous and next turn in one statement (the chat_time index serves both subqueries).
+# Each candidate's previous and next turn in one statement (the chat_time index serves both subqueries); a message
+# that is not evidence (an acknowledgement) is not a turn: the one beyond it is the neighbour.
 _ADJACENT_SQL = (
     "SELECT c.id, (SELECT m.id FROM messages m WHERE m.chat_id = ?1 AND (m.created_at, m.id) < "
-    "(c.created_at, c.id) AND m.created_at >= c.created_at - ?2 ORDER BY m.created_at DESC, m.id DESC LIMIT 1), "
+    f"(c.created_at, c.id) AND m.created_at >= c.created_at - ?2 AND {evidence_sql('m.')} "
+    "ORDER BY m.created_at DESC, m.id DESC LIMIT 1), "
     "(SELECT m.id FROM messages m WHERE m.chat_id = ?1 AND (m.created_at, m.id) > (c.created_at, c.id) "
-    "AND m.created_at <= c.created_at + ?2 ORDER BY m.created_at, m.id LIMIT 1) "
+    f"AND m.created_at <= c.created_at + ?2 AND {evidence_sql('m.')} ORDER BY m.created_at, m.id LIMIT 1) "
     "FROM messages c WHERE +c.chat_id = ?1 AND c.id IN ({marks})"  # "+": look ids up, do not scan the chat
 )
 
@@ -134,7 +136,9 @@ class Search:
         window: tuple[float, float] | None = None,
         keyword_query: str | None = None,
     ) -> list[Hit]:
-        """The k messages of this chat most relevant to `query`; excluded row ids are neither returned nor used.
+        """The k messages of this chat most relevant to `query`; excluded row ids are neither returned nor used,
+        nor are messages that are not evidence (an acknowledgement of a statement, models.ACKNOWLEDGEMENT: kept,
+        exported, never recalled).
 
         method "vector" ranks by cosine similarity alone, "keyword" by the keyword score alone; "hybrid" (the
         default, what the bot uses) scores the candidates of both lists and their adjacent turns with
@@ -176,13 +180,15 @@ class Search:
         g = Gathered(method=method, pool=pool, now=time.time() if now is None else now, window=window)
         if method is not RecallMethod.KEYWORD:
             g.qv = query_vector if query_vector is not None else self.embed_query(query)
-            g.vec_list = [(i, s) for i, s in self.vector_search(chat_id, g.qv, pool) if i not in excluded]
+            g.vec_list = self._nearest_evidence(chat_id, g.qv, pool, excluded)
         if method is not RecallMethod.VECTOR:
             kw_scores, g.exact = self._keyword_matches(chat_id, words)
             for i in excluded:
                 kw_scores.pop(i, None)
             # Beyond the candidates, a longer list gives the adjacent turns their keyword score too.
-            g.kw_list = sorted(kw_scores.items(), key=lambda item: (-item[1], item[0]))[: 4 * pool]
+            ranked = sorted(kw_scores.items(), key=lambda item: (-item[1], item[0]))[: 8 * pool]
+            marked = self._not_evidence([i for i, _ in ranked])
+            g.kw_list = [item for item in ranked if item[0] not in marked][: 4 * pool]
         if method is RecallMethod.HYBRID:
             candidate_ids = [i for i, _ in g.vec_list[:pool]] + [i for i, _ in g.kw_list[:pool]]
             if window is not None:
@@ -215,7 +221,9 @@ class Search:
             ranked = recall.fuse(sims, dict(g.kw_list), g.neighbours, params, ages, window=g.window,
                                  created_at=created, exact=g.exact)
         top = [i for i, _ in ranked[: k * 4] if i in g.rows]
-        kept = recall.dedupe(top, g.vecs, {i: g.rows[i].text for i in top}, params.dedup_threshold)
+        people = {i for i in top if g.rows[i].role == "user"}  # an echo of what someone said never hides it
+        kept = recall.dedupe(top, g.vecs, {i: g.rows[i].text for i in top}, params.dedup_threshold,
+                             preferred=people if len(people) < len(top) else None)
         scores, kws = dict(ranked), dict(g.kw_list)
         vranks = {i: r for r, (i, _) in enumerate(g.vec_list, start=1)}
         kranks = {i: r for r, (i, _) in enumerate(g.kw_list, start=1)}
@@ -224,6 +232,24 @@ class Search:
             sim = float(g.vecs[i] @ g.qv) if g.qv is not None and i in g.vecs else None
             hits.append(Hit(g.rows[i], scores[i], sim, kws.get(i), vranks.get(i), kranks.get(i)))
         return hits
+
+    def _not_evidence(self, ids: Sequence[int]) -> set[int]:
+        """Those of these row ids that are not evidence (acknowledgements)."""
+        return {i for (i,) in db.rows_in(
+            self._conn, f"SELECT id FROM messages WHERE id IN ({{marks}}) AND NOT {evidence_sql()}", ids)}
+
+    def _nearest_evidence(self, chat_id: int, qv: np.ndarray, pool: int, excluded: set[int]
+                          ) -> list[tuple[int, float]]:
+        """The `pool` nearest messages by vector, without the excluded ones; acknowledgements are skipped and the
+        search widened by as many (an acknowledgement is nearly its statement: each one would take a place)."""
+        k = pool
+        for _ in range(3):
+            found = self.vector_search(chat_id, qv, k)
+            marked = self._not_evidence([i for i, _ in found])
+            if not marked or len(found) < k or k >= pool + len(marked):
+                break
+            k = pool + len(marked)
+        return [(i, s) for i, s in found if i not in excluded and i not in marked]
 
     def _vectors(self, ids: list[int]) -> dict[int, np.ndarray]:
         """Stored vectors by id, decoded in one matrix (vectors.get decodes them one by one)."""
@@ -235,7 +261,7 @@ class Search:
         first), so that the window's own best turns compete even when neither list found them."""
         ids = [i for (i,) in self._conn.execute(
             "SELECT id FROM messages WHERE chat_id = ? AND created_at >= ? AND created_at < ? "
-            "ORDER BY created_at DESC LIMIT ?",
+            f"AND {evidence_sql()} ORDER BY created_at DESC LIMIT ?",
             (chat_id, window[0], window[1], self.fusion.time_scan_limit)) if i not in excluded]
         if not ids or qv is None:
             return []

@@ -23,7 +23,8 @@ STOPWORDS = frozenset(
     then there these they this those through to too under until up us ve very was wasn we were weren what when
     where which while who whom whose why will with won would yes you your yours yourself yourselves""".split()
 )
-# Words of asking about a memory ("tell me what I said my dog is called"): nothing of its subject.
+# Words of asking about a memory ("tell me what I said my dog is called"): nothing of its subject, unless they are
+# all a question has ("What is my name?", "Do you know my name?": see content_words' `asking`).
 ASKING = frozenset("tell know remember said say told name called".split())
 
 
@@ -48,6 +49,13 @@ def stem(word: str) -> str:
     return word[:5]
 
 
-def content_words(text: str) -> set[str]:
-    """The words that carry meaning, as rough stems, so "researching" meets "research" and "parked" "park"."""
-    return {stem(w) for w in keywords(text) if len(w) > 1 and w not in ASKING}
+# Of the words of asking, those that are a subject when a question has no other ("What am I called?"): a name.
+NAMING = {"name": "name", "called": "name"}
+
+
+def content_words(text: str, asking: bool = False) -> set[str]:
+    """The words that carry meaning, as rough stems, so "researching" meets "research" and "parked" "park".
+    The words of asking (ASKING) are left out; with `asking`, for a question that has no other subject ("What is
+    my name?", "Do you know my name?", "What am I called?"), those that name a name are kept, as "name"."""
+    return {stem(NAMING[w] if asking and w in NAMING else w) for w in keywords(text)
+            if len(w) > 1 and (w not in ASKING or (asking and w in NAMING))}

@@ -155,7 +155,7 @@ async def test_cancel_policy_stops_the_previous_reply(memory):
 async def test_reset_drops_recent_turns_from_the_prompt(memory):
     llm = await started(ScriptedLLM("ok"))
     assistant = make(memory, llm)
-    await assistant.reply_text(Message(1, 1, "what about the old topic?", created_at=time.time() - 10))
+    await assistant.reply_text(Message(1, 1, "the old topic was the shed.", created_at=time.time() - 10))
     await assistant.reset(1)
     await assistant.reply_text(Message(1, 3, "what is the new topic?", created_at=time.time() + 1))
     sent = llm.calls[-1][0]

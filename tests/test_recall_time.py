@@ -201,9 +201,11 @@ async def test_why_lists_best_first_by_the_score_it_shows(tmp_path):
                 return recalled
 
         hits = await actions.why(cast(Any, Recalled()), 1)
-        assert [h.score for h in hits] == [1.223, 0.986, 0.875]
+        # What people told before the assistant's words, whose score counts half, as shown: still best first.
+        assert [h.score for h in hits] == [1.223, 0.875, 0.493]
+        assert [h.message.message_id for h in hits] == [1, 3, 2]
         shown = views.why_text(hits, text.PLAIN)
         assert "best first by score" in shown
-        assert re.findall(r"score (\d\.\d\d)", shown) == ["1.22", "0.99", "0.88"]
+        assert re.findall(r"score (\d\.\d\d)", shown) == ["1.22", "0.88", "0.49"]
     finally:
         await memory.stop()

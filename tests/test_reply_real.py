@@ -125,3 +125,27 @@ async def test_the_askers_own_plan_is_said_to_them_and_not_dated_today(assistant
     assert "dentist" in text.lower(), text
     assert "said on" not in text and " I have" not in f" {text}" and "you have" in text.lower(), text
 
+
+
+# ----- issue 24: the assistant's own words and questions are not facts ---------------------------------------------
+async def test_the_sister_and_zoe_conversation(assistant):
+    """As a new user tried it: told a name and a sister's city, asked them back (the sister twice, the second
+    time as if in a new session): "Zoe", and Lisbon cited from the user's own message, never from Engram's
+    "Noted: …" nor from the earlier question."""
+    async def say(text: str):
+        message_id = await assistant.next_message_id(21)
+        return await assistant.reply_text(Message(21, message_id, text, sender_id=7, sender_name="Zoe"))
+
+    assert (await say("My name is Zoe.")).text.startswith("Noted")
+    assert (await say("My sister Ana lives in Lisbon.")).text.startswith("Noted")
+    for question in ("What is my name?", "What's my name?"):
+        reply = await say(question)
+        assert "zoe" in reply.text.lower() and "don't know" not in reply.text.lower(), (question, reply.text)
+    answers = []
+    for _ in range(2):
+        await assistant.reset(21)  # a new terminal session: same memory, fresh short-term context
+        reply = await say("Where does my sister live?")
+        assert "lisbon" in reply.text.lower() and not reply.text.startswith("Noted"), reply.text
+        assert reply.citation is not None and reply.citation.message.text == "My sister Ana lives in Lisbon."
+        answers.append(reply.text)
+    assert answers[0] == answers[1]

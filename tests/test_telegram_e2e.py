@@ -344,8 +344,9 @@ async def test_stats_why_compare_reset_help_and_usage_errors(fake, bot):
     assert "Cosine similarity: 1.0000" in same["text"] and "Euclidean distance: 0.0000" in same["text"]
     assert "Usage" in (await command(fake, ALICE, "/compare only one side"))["text"]
     assert "Fresh start" in (await command(fake, ALICE, "/reset"))["text"]
-    reply = await converse(fake, bot, ALICE, "what colour was the door?")
-    assert "red door" in reply  # reset keeps long-term memory: recalled, not in the recent turns
+    await converse(fake, bot, ALICE, "what colour was the door?")
+    why = await command(fake, ALICE, "/why")
+    assert "remember the red door" in why["text"]  # reset keeps long-term memory: recalled, not in the recent turns
     assert "/search" in (await command(fake, ALICE, "/help"))["text"]
     assert not fake.errors()
 
@@ -453,3 +454,29 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_memory_and_its_access
         found = (await command(fake, supergroup, "/search cake", user_id=ALICE))["text"]
         assert "cake on Saturday" in found
         assert (await services.memory.messages.stats(GROUP))["messages"] == 0
+
+
+async def test_the_same_question_asked_twice_cites_the_users_own_message_both_times(fake, config):
+    """Issue 24: "Where does my sister live?" was answered from, and cited, Engram's own "Noted: …" echo, and
+    asked again, the earlier question. Acknowledged as a user sees it (without the model), asked twice."""
+    from bot.config import Statements
+
+    config.assistant.statements = Statements.NOTE
+    async with bot_running(config, ScriptedLLM("Your sister Ana lives in Lisbon."), HashEmbedder(64)) as bot:
+        noted = await converse(fake, bot, ALICE, "My sister Ana lives in Lisbon.")
+        assert noted == "Noted: your sister Ana lives in Lisbon."
+        told = next(m for m in await bot.memory.messages.export(ALICE) if m["role"] == "user")
+        replies = [await converse(fake, bot, ALICE, "Where does my sister live?") for _ in range(2)]
+        assert replies[0] == replies[1]
+        for reply in replies:
+            assert reply.startswith("Your sister Ana lives in Lisbon.")
+            assert "ALICE" not in reply and "“My sister Ana lives in Lisbon.”" in reply  # the user's own words
+            assert "Engram:" not in reply and "Where does" not in reply.split("\n", 1)[1]
+        exported = await bot.memory.messages.export(ALICE)
+        kinds = [(m["meta"] or {}).get("kind") for m in exported if m["role"] == "assistant"]
+        assert kinds == ["acknowledgement", None, None]
+        search = (await command(fake, ALICE, "/search where does my sister live"))["text"]
+        entries = [e.split("\n", 1)[1] for e in search.split("\n\n") if re.match(r"\d+\. ", e)]
+        assert "Noted:" not in search
+        assert entries and entries[0] == told["text"]  # what the user told first, questions and replies after
+        assert not fake.errors()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.errors import EngramError
 from bot.reply.assistant import Assistant
+from bot.reply.intent import said_by_a_person
 from bot.text import plural
 from bot.topics import clustering
 from bot.topics.clustering import MIN_MESSAGES
@@ -29,6 +30,10 @@ SEARCH_LIMIT = 50  # pages end after this many hits
 # spoke of them (best scores 0.16-0.30) find nothing instead of ten unrelated messages (README, "/search").
 SEARCH_MIN_SCORE = 0.35
 SEARCH_MIN_RELATIVE = 0.5
+# What people told comes before questions and the assistant's replies about it: those count this share of their
+# score, in the order and as shown (so "best first by score" stays true). A question matches a question about the
+# same thing almost word for word (cosine ~0.9), a statement less (~0.6-0.7): at half, the statement leads.
+NOT_TOLD_WEIGHT = 0.5
 FORGET_LIMIT = 100  # messages one /forget <query> can delete at once
 EXPORT_FORMAT = "engram-export"  # marks /export's JSON, so an import knows it
 
@@ -69,6 +74,13 @@ class SearchPage:
     floor: tuple[float, float] = (SEARCH_MIN_SCORE, SEARCH_MIN_RELATIVE)  # what counts as noise (above_floor)
 
 
+def people_first(hits: list[Hit]) -> list[Hit]:
+    """The hits best first by a score in which questions and the assistant's words count NOT_TOLD_WEIGHT of
+    theirs (bot/reply/intent.py said_by_a_person): what people told about it leads; each hit shows that score."""
+    weighed = [h if said_by_a_person(h.message) else replace(h, score=h.score * NOT_TOLD_WEIGHT) for h in hits]
+    return sorted(weighed, key=lambda h: -h.score)
+
+
 def above_floor(hits: list[Hit], min_score: float = SEARCH_MIN_SCORE,
                 min_relative: float = SEARCH_MIN_RELATIVE) -> list[Hit]:
     """The hits (best first) that are not noise: scoring at least min_score and min_relative x the best."""
@@ -87,9 +99,10 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
     if not query:
         raise UsageError("Usage: /search <what you are looking for> (a time works too: /search flat last week)")
     window = await query_window(memory, chat_id, query, time.time() if now is None else now, timezone)
-    k = min((page + 1) * page_size + 1, SEARCH_LIMIT)
-    found = await memory.messages.search(chat_id, query, k, window=(window.start_ts, window.end_ts) if window else None,
-                                         keyword_query=window.query if window else None)
+    # Every page reads the same SEARCH_LIMIT hits: weighing them (people_first) may reorder them, never a page's.
+    found = people_first(await memory.messages.search(
+        chat_id, query, SEARCH_LIMIT, window=(window.start_ts, window.end_ts) if window else None,
+        keyword_query=window.query if window else None))
     # Best first by score, so the floor only ever cuts the tail: every page of a search sees the same hits.
     hits = above_floor(found)
     shown = hits[page * page_size:(page + 1) * page_size]
@@ -101,11 +114,11 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
 
 # ----- /why ----------------------------------------------------------------------------------------------------
 async def why(assistant: Assistant, chat_id: int) -> list[Hit]:
-    """What was recalled for the last reply in this chat, best first by score (the prompt puts people's words
-    before the bot's; /why ranks them by score, as it says), without what has been forgotten since."""
+    """What was recalled for the last reply in this chat, best first by score (weighed as /search weighs it:
+    what people told before questions and the assistant's words), without what has been forgotten since."""
     kept = [h for h in assistant.last_recall(chat_id)
             if await assistant.memory.messages.get(chat_id, h.message.message_id) is not None]
-    return sorted(kept, key=lambda h: -h.score)
+    return people_first(kept)
 
 
 # ----- /compare ------------------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def scores(hit: Hit) -> str:
 
 # What a hit's score is (memory/recall.py, fuse): said wherever hits are listed "best first".
 SCORE_NOTE = ("best first by score: 0.7 × similarity in meaning + 0.3 × keyword match (over the best match), "
-              "plus a share of the score of the turns around it")
+              "plus a share of the score of the turns around it; a question or my own reply counts half")
 
 
 def hit_entry(number: int, hit: Hit, m: Markup) -> str:

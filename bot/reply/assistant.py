@@ -27,12 +27,13 @@ from bot.llm.base import LLM, GenerationSettings
 from bot.reply import citation
 from bot.reply.dating import TimeResolver, when_said
 from bot.reply.filter import ReplyFilter
-from bot.reply.intent import Intent
+from bot.reply.intent import Intent, said_by_a_person
 from bot.reply.persons import PersonSwap
 from bot.reply.plan import ReplyPlan, plan_reply
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.when.zones import query_window
 from memory import Hit, Memory, Message
+from memory.models import ACKNOWLEDGEMENT
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,7 @@ class Reply:
         self.citation: Hit | None = None  # the memory it cites (assistant.citations: true), set when it is done
         self.prompt: Prompt | None = None
         self.text = ""
+        self.kind: str | None = None  # what kind of reply it is, kept as meta "kind" (ACKNOWLEDGEMENT: not evidence)
         self.outcome = Outcome.WAITING
         self.stored: Message | None = None  # the reply as kept in memory
 
@@ -208,6 +210,7 @@ class Assistant:
                 chat_id=chat_id,
                 message_id=message_id if message_id is not None else await self.next_message_id(chat_id),
                 text=reply.text, role="assistant", sender_name=BOT_NAME, reply_to=reply.message.message_id,
+                meta={"kind": reply.kind} if reply.kind else None,
             )
         )
         reply.outcome = Outcome.KEPT
@@ -237,8 +240,13 @@ class Assistant:
             window=(window.start_ts, window.end_ts) if window else None,
             keyword_query=" ".join([*earlier, window.query]) if window else None,
         )
+        # What people told is the evidence: never an earlier question, nor the assistant's own words (recall
+        # already leaves its acknowledgements out; its other replies stay in the prompt's recent turns).
+        hits = [h for h in hits if said_by_a_person(h.message)]
         plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements,
                           recalled=hits, asker=message.sender_name)
+        if plan.intent is Intent.STATEMENT and plan.answer is not None:
+            reply.kind = ACKNOWLEDGEMENT  # said back without the model: kept, exported, never recalled
         reply.recalled = plan.memories
         self._last_recall[chat_id] = reply.recalled
         started = time.perf_counter()
@@ -252,7 +260,8 @@ class Assistant:
         self.timings.add(self.timings.generation, time.perf_counter() - started)
         reply.text = reply.text.strip()
         if reply.text and self.config.citations:
-            reply.citation = citation.choose(reply.text, plan.memories, plan.source, plan.answer is not None)
+            reply.citation = citation.choose(reply.text, plan.memories, plan.source, plan.answer is not None,
+                                             question=message.text)
 
     async def _stream(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float
                       ) -> AsyncIterator[str]:

@@ -1,9 +1,13 @@
 """The memory a finished reply cites, chosen and worded once for every front end.
 
-A reply made by the model cites the recalled memory sharing most meaningful words with what it said (none when
-it shares none: then the reply did not come from memory); a reply decided without the model cites the memory its
-answer rests on. The wording ("— 2026-11-20, Ana: “My dog is called Rex.”") is the same everywhere; each front
-end only picks its markup (plain text, Telegram HTML) and, where it has them, a link to the original message.
+A citation is shown only when the cited memory supports the answer: something a person said (never a question,
+never the assistant's own reply or acknowledgement: bot/reply/intent.py said_by_a_person) that shares the
+answer's meaningful words — the words it adds to the question when it adds any ("Who is the cello teacher?" →
+"The cello teacher is Bob Jones." is not supported by "Good luck with the cello!"), else all of its words. A reply
+made by the model cites the supporting memory sharing most of them (none when none supports it: then the reply
+did not come from memory); a reply decided without the model cites the memory its answer rests on. The wording
+("— 2026-11-20, Ana: “My dog is called Rex.”") is the same everywhere; each front end only picks its markup
+(plain text, Telegram HTML) and, where it has them, a link to the original message.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
+from bot.reply.intent import said_by_a_person
 from bot.text import Markup, sender
 from memory import Hit, Message
 from memory.text import content_words
@@ -24,16 +29,35 @@ def most_sharing(said: set[str], memories: Sequence[Hit]) -> Hit | None:
     return best if best is not None and said & content_words(best.message.text) else None
 
 
-def cited(reply: str, memories: Sequence[Hit]) -> Hit | None:
-    """The memory a reply rests on: the one sharing most meaningful words with it (the best-ranked on a tie);
-    None if it shares none with any (then the reply did not come from memory)."""
-    return most_sharing(content_words(reply), memories)
+def answer_words(reply: str, question: str = "") -> tuple[set[str], bool]:
+    """(the words a memory must share to support a reply, whether it must share all of them): what the reply adds
+    to the question, any of it; or, when it adds nothing ("Yes, Ana likes the cello."), every word it says."""
+    said = content_words(reply)
+    new = said - content_words(question) - content_words(question, asking=True)
+    return (new, False) if new else (said, True)
 
 
-def choose(reply: str, memories: Sequence[Hit], source: Hit | None, decided: bool) -> Hit | None:
+def supports(memory: Message, reply: str, question: str = "") -> bool:
+    """True if a person said it (not a question, not the assistant's words) and it shares the reply's words."""
+    wanted, every = answer_words(reply, question)
+    shared = wanted & content_words(memory.text)
+    return said_by_a_person(memory) and bool(shared) and (not every or shared == wanted)
+
+
+def cited(reply: str, memories: Sequence[Hit], question: str = "") -> Hit | None:
+    """The memory a reply rests on: of those that support it, the one sharing most of its words (the best-ranked
+    on a tie); None if none supports it (then the reply did not come from memory)."""
+    wanted, _ = answer_words(reply, question)
+    return most_sharing(wanted, [h for h in memories if supports(h.message, reply, question)])
+
+
+def choose(reply: str, memories: Sequence[Hit], source: Hit | None, decided: bool, question: str = ""
+           ) -> Hit | None:
     """The memory to cite under a finished reply: for an answer decided without the model, the memory it rests on
-    (`source`); for the model's, the memory it shares most words with (`cited`)."""
-    return source if decided else cited(reply, memories)
+    (`source`) if a person said it; for the model's, the memory that supports it best (`cited`)."""
+    if decided:
+        return source if source is not None and said_by_a_person(source.message) else None
+    return cited(reply, memories, question)
 
 
 def citation_text(message: Message, m: Markup, link: str | None = None) -> str:

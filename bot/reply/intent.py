@@ -13,9 +13,11 @@ from __future__ import annotations
 import enum
 import re
 
+from memory.models import Message
 from memory.text import content_words, words
 
 _MENTION = re.compile(r"(^|\s)@\w+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|yo|howdy|greetings|good (morning|afternoon|evening|night|day)|thanks?( you)?|thank you|"
     r"cheers|bye|goodbye|see you|good ?night|what'?s up|sup|how are you|how are you doing|how's it going|"
@@ -49,6 +51,20 @@ def classify(text: str) -> Intent:
     if clean.rstrip().endswith("?") or tokens[0] in _QUESTION_START:
         return Intent.SELF_QUESTION if _SELF & set(tokens) else Intent.QUESTION
     return Intent.STATEMENT
+
+
+def asks(text: str) -> bool:
+    """True if a message only asks: each of its sentences is a question (or small talk), one at least. An earlier
+    question is never the evidence for an answer ("Where does my sister live?" is not where she lives); a message
+    that tells something and asks ("I moved to Porto. Do you know it?") still tells it."""
+    kinds = {classify(s) for s in _SENTENCE.split(without_mentions(text)) if words(s)}
+    return bool(kinds & {Intent.QUESTION, Intent.SELF_QUESTION}) and Intent.STATEMENT not in kinds
+
+
+def said_by_a_person(message: Message) -> bool:
+    """True for what a person told (the only evidence for an answer or a citation): not a question, not the
+    assistant's own words (its replies, its acknowledgements), not a system note."""
+    return message.role == "user" and message.evidence and not asks(message.text)
 
 
 def overlaps(question: str, memory: str) -> bool:

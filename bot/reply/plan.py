@@ -59,9 +59,13 @@ def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
     """The hits sharing the most meaningful words (of the text, or of the sender's name) with the question, in
     their recall order; none if no hit shares any. Asked "what does Bo bring?" with "Ana is bringing the cake"
     and "Bo brings the lemonade" both recalled, SmolLM2-135M answered "Bo brings the cake": a memory that
-    matches less only confuses it."""
+    matches less only confuses it. A question whose only words are words of asking ("What is my name?", "Do you
+    know my name?") is matched on those."""
     wanted = content_words(text)
-    shared = [len(wanted & content_words(f"{h.message.sender_name} {h.message.text}")) for h in hits]
+    asking = not wanted  # "What is my name?": the words of asking are all its subject
+    if asking:
+        wanted = content_words(text, asking=True)
+    shared = [len(wanted & content_words(f"{h.message.sender_name} {h.message.text}", asking)) for h in hits]
     best = max(shared, default=0)
     return [h for h, n in zip(hits, shared) if n and n == best]
 
