@@ -269,7 +269,7 @@ class OnnxLLM(TransformersLLM):
                 shared = 0
         self._generator, self._tokens = None, []  # until the prompt is in: a failure leaves no half state behind
         if generator is None:
-            generator = self._new_generator(settings)
+            generator = self._new_generator(settings, len(prompt))
         stats.reused_tokens = shared
         for start in range(shared, len(prompt), PREFILL_CHUNK):
             if halt.is_set():
@@ -279,10 +279,12 @@ class OnnxLLM(TransformersLLM):
             self._generator, self._generator_key, self._tokens = generator, key, list(prompt)
         return generator if self._generator is not None else _Finished()
 
-    def _new_generator(self, settings):
+    def _new_generator(self, settings, prompt_tokens: int):
         og = self._og
         params = og.GeneratorParams(self._model)
         options: dict[str, Any] = {"max_length": self.context_window + 1}
+        if "min_new_tokens" in self.extra_generate_options:  # benchmarks: the same decode length for every variant
+            options["min_length"] = prompt_tokens + int(self.extra_generate_options["min_new_tokens"])
         if settings.temperature > 0:
             options.update(do_sample=True, temperature=settings.temperature, top_p=0.95, top_k=50)
         else:
