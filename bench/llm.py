@@ -184,7 +184,8 @@ async def _measure_variant(config, spec: str, args) -> dict:
         llm = TransformersLLM(config.llm.model, dtype=dtype, **common)
     await llm.start()
     prompt = fitted_prompt(llm, config.assistant.system_prompt)
-    row = {"dtype": dtype, "threads": int(threads or 0) or len(os.sched_getaffinity(0)),
+    used = getattr(llm, "threads_used", 0) or int(threads or 0) or len(os.sched_getaffinity(0))
+    row = {"dtype": dtype, "threads": used,
            "load_seconds": llm.load_seconds, "prompt_tokens": llm.count_tokens(prompt),
            "weights_mb_per_token": _weights_read_per_token(llm) / 1e6}
     await _generate(llm, prompt, GenerationSettings(max_new_tokens=4))  # warm-up: first-call kernel setup

@@ -98,6 +98,12 @@ def ensure_exported(source: Path, cache_dir: Path, precision: OnnxPrecision) -> 
     return target, True
 
 
+def free_cores() -> int:
+    """Cores this process may use minus the ones busy with other work (the 1-minute load average), at least 1."""
+    cores = len(os.sched_getaffinity(0))
+    return max(1, min(cores, cores - round(os.getloadavg()[0])))
+
+
 def _world_readable(folder: Path) -> None:
     folder.chmod(0o755)  # mkdtemp made it private
     for path in folder.rglob("*"):
@@ -141,6 +147,7 @@ class OnnxLLM(TransformersLLM):
         self.runtime_setting = LLMRuntime(runtime)
         self.precision = OnnxPrecision(precision)
         self.runtime = ""  # what runs once started: "onnx" or "transformers"
+        self.threads_used = 0
         self.export: Path | None = None
         self.export_meta: dict = {}
         self._og: Any = None  # the onnxruntime_genai module, once loaded
@@ -166,8 +173,8 @@ class OnnxLLM(TransformersLLM):
             return
         self.runtime = "onnx"
         self.load_seconds = time.perf_counter() - started
-        log.info("loaded %s (onnxruntime-genai %s, %s) in %.1f s", self.name, self.precision.value,
-                 self.loaded_from, self.load_seconds)
+        log.info("loaded %s (onnxruntime-genai %s, %s, %d threads) in %.1f s", self.name, self.precision.value,
+                 self.loaded_from, self.threads_used, self.load_seconds)
 
     def _load_onnx(self) -> None:
         source = source_folder(self.name, self.cache_dir)
@@ -187,12 +194,14 @@ class OnnxLLM(TransformersLLM):
         import onnxruntime_genai as og
         from transformers import AutoTokenizer
 
-        threads = self.threads if self.threads > 0 else len(os.sched_getaffinity(0))
+        threads = self.threads if self.threads > 0 else free_cores()
         try:
             meta = json.loads((folder / "meta.json").read_text())
             config = og.Config(str(folder))
-            # intra-op threads = the cores this process may use; onnxruntime-genai 0.18 does not pass session
-            # config entries (allow_spinning) to the CPU provider, see docs/BENCHMARKS.md.
+            # onnxruntime-genai 0.18 passes no session config entry (session.intra_op.allow_spinning) to the CPU
+            # provider: its threads spin while waiting for each other, and on a busy machine a thread more than the
+            # free cores halves the speed (bench-llm at load 3.4 on 2 cores: 1 thread 50 tokens/s, 2 threads 25).
+            # So the threads are the cores free when the model is loaded.
             config.overlay(json.dumps({"model": {"decoder": {"session_options": {
                 "intra_op_num_threads": threads, "inter_op_num_threads": 1}}}}))
             model = og.Model(config)
@@ -202,6 +211,7 @@ class OnnxLLM(TransformersLLM):
         if not tokenizer.chat_template:
             raise LLMUnavailable(f"language model {self.name!r} has no chat template: use an instruction-tuned model")
         self._og, self._model, self._tokenizer = og, model, tokenizer
+        self.threads_used = threads
         self.export, self.export_meta = folder, meta
         self._stop_ids = {i for i in (tokenizer.eos_token_id, *_config_eos(folder)) if i is not None}
 
