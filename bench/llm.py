@@ -59,7 +59,8 @@ def main(args: argparse.Namespace) -> int:
                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)")}
     _ensure_cache(config, args.variants.split(","))
     if not args.skip_cold:
-        results["cold"] = {runtime: _run_cold_probe(args, runtime) for runtime in ("transformers", "onnx")}
+        runtimes = (LLMRuntime.TRANSFORMERS, LLMRuntime.ONNX)
+        results["cold"] = {runtime.value: _run_cold_probe(args, runtime.value) for runtime in runtimes}
     results["variants"] = [asyncio.run(_measure_variant(config, spec, args)) for spec in args.variants.split(",")]
     results["load_after"] = load_average()
     print(json.dumps(results, indent=2) if args.json else _table(results))
@@ -160,7 +161,7 @@ async def _cold_probe(config) -> dict:
     prompt = fitted_prompt(llm, config.assistant.system_prompt)
     async for _ in llm.stream(prompt, GenerationSettings(max_new_tokens=16)):
         pass
-    result = {"runtime": getattr(llm, "runtime", "") or "transformers",
+    result = {"runtime": getattr(llm, "runtime", None) or LLMRuntime.TRANSFORMERS,
               "ready_seconds": ready, "llm_load_seconds": llm.load_seconds, "rss_loaded_mb": rss_loaded,
               "rss_after_generation_mb": rss_mb(), "peak_rss_mb": peak_rss_mb()}
     await llm.stop()
@@ -236,7 +237,7 @@ def _weights_read_per_token(llm) -> float:
     (SmolLM2 ties it to the output layer: transformers reads it whole for the logits, an export that quantises the
     output layer keeps a separate fp32 table for the lookup)."""
     export = getattr(llm, "export", None)
-    if export is None or getattr(llm, "runtime", "") != "onnx":
+    if export is None or getattr(llm, "runtime", None) is not LLMRuntime.ONNX:
         return float(sum(p.numel() * p.element_size() for p in llm._model.parameters()))
     import onnx
 

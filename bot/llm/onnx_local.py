@@ -146,7 +146,7 @@ class OnnxLLM(TransformersLLM):
                          context_window=context_window, prefix_cache=prefix_cache)
         self.runtime_setting = LLMRuntime(runtime)
         self.precision = OnnxPrecision(precision)
-        self.runtime = ""  # what runs once started: "onnx" or "transformers"
+        self.runtime: LLMRuntime | None = None  # what runs once started: ONNX or TRANSFORMERS
         self.threads_used = 0
         self.export: Path | None = None
         self.export_meta: dict = {}
@@ -169,9 +169,9 @@ class OnnxLLM(TransformersLLM):
                                      ) from exc
             log.warning("running %s with transformers instead of onnxruntime-genai: %s", self.name, exc)
             super()._load()
-            self.runtime = "transformers"
+            self.runtime = LLMRuntime.TRANSFORMERS
             return
-        self.runtime = "onnx"
+        self.runtime = LLMRuntime.ONNX
         self.load_seconds = time.perf_counter() - started
         log.info("loaded %s (onnxruntime-genai %s, %s, %d threads) in %.1f s", self.name, self.precision.value,
                  self.loaded_from, self.threads_used, self.load_seconds)
@@ -224,7 +224,7 @@ class OnnxLLM(TransformersLLM):
 
     def _generate(self, prompt, settings, halt, loop, chunks) -> None:
         """Runs on the worker thread; pushes text chunks to `chunks` and always ends with _DONE."""
-        if self.runtime != "onnx":
+        if self.runtime is not LLMRuntime.ONNX:
             return super()._generate(prompt, settings, halt, loop, chunks)
         started = time.perf_counter()
         stats = GenerationStats(prompt_tokens=len(prompt))
