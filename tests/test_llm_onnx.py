@@ -211,3 +211,16 @@ def test_config_picks_the_runtime(tmp_path):
     assert isinstance(plain, TransformersLLM) and not isinstance(plain, OnnxLLM)
     with pytest.raises(ConfigError, match="runtime"):
         load_config(path, env={"ENGRAM_LLM__RUNTIME": "llamacpp"})
+
+
+def test_threads_are_the_cores_free_of_other_work(monkeypatch):
+    from bot.llm import onnx_local
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(onnx_local, "_own_cpu_share", lambda: 0.0)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert onnx_local.free_cores() == cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 5.0, 0.0, 0.0))
+    assert onnx_local.free_cores() == 1
+    monkeypatch.setattr(onnx_local, "_own_cpu_share", lambda: cores + 5.0)  # the load is this process's own
+    assert onnx_local.free_cores() == cores

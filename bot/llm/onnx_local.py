@@ -99,9 +99,22 @@ def ensure_exported(source: Path, cache_dir: Path, precision: OnnxPrecision) -> 
 
 
 def free_cores() -> int:
-    """Cores this process may use minus the ones busy with other work (the 1-minute load average), at least 1."""
+    """Cores this process may use minus the ones busy with other work, at least 1: the 1-minute load average less
+    this process's own part of it (a start that just loaded the embedder is not "other work")."""
     cores = len(os.sched_getaffinity(0))
-    return max(1, min(cores, cores - round(os.getloadavg()[0])))
+    return max(1, min(cores, cores - round(max(0.0, os.getloadavg()[0] - _own_cpu_share()))))
+
+
+def _own_cpu_share() -> float:
+    """Cores this process has kept busy on average since it started (Linux; 0 where /proc is not there)."""
+    try:
+        started_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    alive = uptime - started_ticks / os.sysconf("SC_CLK_TCK")
+    times = os.times()
+    return (times.user + times.system) / alive if alive > 1 else 0.0
 
 
 def _world_readable(folder: Path) -> None:
