@@ -25,8 +25,9 @@ COPY bot bot
 COPY memory memory
 COPY handlers handlers
 
-# Convert the bundled GGUF model to its cached form and export the embedder to ONNX now, so the container starts
-# in seconds (both made by root here and only read by the unprivileged user); compile the clustering code of
+# Convert the bundled GGUF model to its cached form, export it to onnxruntime-genai (llm.runtime: auto, checked
+# against transformers) and the embedder to ONNX now, so the container starts in seconds (all made by root here,
+# world-readable, and only read by the unprivileged user); compile the clustering code of
 # /topics and /map into .cache/numba, so the first /topics does not wait for numba.
 RUN ./engram prepare && ./engram topics --warm
 

