@@ -217,10 +217,41 @@ def test_threads_are_the_cores_free_of_other_work(monkeypatch):
     from bot.llm import onnx_local
 
     cores = len(os.sched_getaffinity(0))
-    monkeypatch.setattr(onnx_local, "_own_cpu_share", lambda: 0.0)
-    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.0, 0.0))
-    assert onnx_local.free_cores() == cores
-    monkeypatch.setattr(os, "getloadavg", lambda: (cores + 5.0, 0.0, 0.0))
+    total = os.cpu_count() or cores
+    monkeypatch.setattr(onnx_local, "busy_elsewhere", lambda seconds: 0.3)  # a mostly idle machine: every core
+    assert onnx_local.free_cores() == min(cores, total)
+    monkeypatch.setattr(onnx_local, "busy_elsewhere", lambda seconds: 0.8)  # one core mostly taken by others
+    assert onnx_local.free_cores() == max(1, min(cores, total - 1))
+    monkeypatch.setattr(onnx_local, "busy_elsewhere", lambda seconds: total + 5.0)
     assert onnx_local.free_cores() == 1
-    monkeypatch.setattr(onnx_local, "_own_cpu_share", lambda: cores + 5.0)  # the load is this process's own
-    assert onnx_local.free_cores() == cores
+
+
+def test_busy_elsewhere_sees_another_process_and_not_this_one():
+    import subprocess
+    import sys
+
+    from bot.llm import onnx_local
+
+    spin = subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 3\nwhile time.time() < end: pass"])
+    try:
+        time.sleep(0.3)
+        assert onnx_local.busy_elsewhere(0.5) > 0.6  # a whole core, give or take the machine's other work
+    finally:
+        spin.kill()
+        spin.wait()
+    import threading
+
+    stop = threading.Event()
+
+    def spin_here() -> None:  # this process's own work (a thread of it) is not someone else's
+        while not stop.is_set():
+            pass
+
+    spinner = threading.Thread(target=spin_here)
+    spinner.start()
+    try:
+        assert onnx_local.busy_elsewhere(0.5) < 0.6 + max(0.0, os.getloadavg()[0] - 1.5)
+    finally:
+        stop.set()
+        spinner.join()
+

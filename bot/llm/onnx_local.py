@@ -98,23 +98,42 @@ def ensure_exported(source: Path, cache_dir: Path, precision: OnnxPrecision) -> 
     return target, True
 
 
-def free_cores() -> int:
-    """Cores this process may use minus the ones busy with other work, at least 1: the 1-minute load average less
-    this process's own part of it (a start that just loaded the embedder is not "other work")."""
+def free_cores(sample: float = 0.3) -> int:
+    """Cores this process may use minus the ones other processes keep busy right now, at least 1.
+
+    Measured over a short sample of /proc/stat, less this process's own use (a start that is loading the embedder
+    is not "other work"): the 1-minute load average lags by a minute, and on 2 cores its rounding alone made an
+    idle machine (load 0.5 after the previous run) give the model 1 thread and half its speed (docs/BENCHMARKS.md).
+    A core counts as busy when other processes use at least 0.6 of it."""
     cores = len(os.sched_getaffinity(0))
-    return max(1, min(cores, cores - round(max(0.0, os.getloadavg()[0] - _own_cpu_share()))))
+    return max(1, min(cores, (os.cpu_count() or cores) - int(busy_elsewhere(sample) + 0.4)))
 
 
-def _own_cpu_share() -> float:
-    """Cores this process has kept busy on average since it started (Linux; 0 where /proc is not there)."""
+def busy_elsewhere(seconds: float) -> float:
+    """How many cores' worth of CPU other processes used over the next `seconds` (Linux; 0 where /proc is not)."""
     try:
-        started_ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
-        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        busy0, total0 = _cpu_ticks()
+        own0 = _own_seconds()
+        time.sleep(seconds)
+        busy1, total1 = _cpu_ticks()
+        own1 = _own_seconds()
     except (OSError, ValueError, IndexError):
         return 0.0
-    alive = uptime - started_ticks / os.sysconf("SC_CLK_TCK")
+    if total1 <= total0:
+        return 0.0
+    machine = (busy1 - busy0) / (total1 - total0) * (os.cpu_count() or 1)  # cores busy, this process included
+    return max(0.0, machine - (own1 - own0) / seconds)
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all CPUs since boot, from /proc/stat's first line (idle and iowait are not busy)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+def _own_seconds() -> float:
     times = os.times()
-    return (times.user + times.system) / alive if alive > 1 else 0.0
+    return times.user + times.system
 
 
 def _world_readable(folder: Path) -> None:
