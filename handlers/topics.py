@@ -13,8 +13,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.commands import actions, views
-from bot.commands.actions import Picture, TopicPage, TopicsReport
+from bot.commands import topic_commands, views
+from bot.commands.topic_commands import Picture, TopicPage, TopicsReport
 from bot.text import HTML
 from handlers.context import args_text, chat_id_of, message_of, query_of, services_of
 from handlers.format import page_buttons
@@ -52,7 +52,8 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     services, period = services_of(context), args_text(update)
 
     async def work() -> None:
-        report = await actions.topics(services.started.topics, chat_id_of(update), period, timezone=_zone(context))
+        report = await topic_commands.topics(services.started.topics, chat_id_of(update), period,
+                                             timezone=_zone(context))
         await message_of(update).reply_text(views.topics_text(report, HTML), parse_mode=ParseMode.HTML,
                                             reply_markup=_topic_buttons(report))
 
@@ -82,9 +83,9 @@ def _picture_command(make: PictureMaker, doc: str):
     return command
 
 
-topic_map = _picture_command(actions.topic_map, "/map [period]: the chat's messages in 2-D, coloured by topic, "
+topic_map = _picture_command(topic_commands.topic_map, "/map [period]: the chat's messages in 2-D, coloured by topic, "
                              "as a photo.")
-timeline = _picture_command(actions.timeline, "/timeline <topic number or words>: a bar chart of how often it "
+timeline = _picture_command(topic_commands.timeline, "/timeline <topic number or words>: a bar chart of how often it "
                             "came up per week or month.")
 
 
@@ -111,7 +112,7 @@ async def topic_messages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if button is None:
         return
     key, (topic_id, page_number, in_place) = button
-    page = await actions.topic_page(services_of(context).started.topics, chat_id_of(update), key, topic_id,
+    page = await topic_commands.topic_page(services_of(context).started.topics, chat_id_of(update), key, topic_id,
                                      page_number)
     await query.answer()
     text, markup = views.topic_page_text(page, HTML), _pager(key, page)
@@ -135,7 +136,7 @@ async def topic_trend(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.answer()
 
     async def work() -> None:
-        picture = await actions.topic_timeline(services_of(context).started.topics, chat_id_of(update), key,
+        picture = await topic_commands.topic_timeline(services_of(context).started.topics, chat_id_of(update), key,
                                                 numbers[0], timezone=_zone(context))
         await _send_picture(update, picture)
 

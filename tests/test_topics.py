@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.commands import actions
+from bot.commands import actions, topic_commands
 from bot.topics import charts, clustering
 from bot.topics.service import TopicService, count_by_period
 from memory import Message
@@ -110,30 +110,30 @@ async def test_periods_filter_the_messages(memory, service):
         m.message_id = 1000 + i
     await memory.messages.remember_many(october + november)
     now = NOV_1 + 40 * DAY  # 11 Dec 2026: "last week" is 30 Nov - 6 Dec, empty
-    report = await actions.topics(service, 1, "in November", now=now)
+    report = await topic_commands.topics(service, 1, "in November", now=now)
     assert report.messages == 80
     assert all(NOV_1 <= t.first <= t.last < NOV_1 + 30 * DAY for t in report.topics)
-    assert (await actions.topics(service, 1, "October", now=now)).messages == 80
-    assert (await actions.topics(service, 1, "2026", now=now)).messages == 160
-    assert (await actions.topics(service, 1, "", now=now)).period == "all time"
-    with pytest.raises(actions.NotEnoughMessages, match="Only 0 messages"):
-        await actions.topics(service, 1, "last week", now=now)
+    assert (await topic_commands.topics(service, 1, "October", now=now)).messages == 80
+    assert (await topic_commands.topics(service, 1, "2026", now=now)).messages == 160
+    assert (await topic_commands.topics(service, 1, "", now=now)).period == "all time"
+    with pytest.raises(topic_commands.NotEnoughMessages, match="Only 0 messages"):
+        await topic_commands.topics(service, 1, "last week", now=now)
     with pytest.raises(actions.UsageError, match="cannot read"):
-        await actions.topics(service, 1, "bananas", now=now)
+        await topic_commands.topics(service, 1, "bananas", now=now)
 
 
 async def test_small_and_empty_chats_get_a_clear_answer(memory, service):
-    with pytest.raises(actions.NotEnoughMessages, match=r"Only 0 messages in this chat so far — .* about 50"):
-        await actions.topics(service, 5, "")
+    with pytest.raises(topic_commands.NotEnoughMessages, match=r"Only 0 messages in this chat so far — .* about 50"):
+        await topic_commands.topics(service, 5, "")
     await memory.messages.remember_many(composed(5, 3)[0])  # 12 messages
-    with pytest.raises(actions.NotEnoughMessages, match="Only 12 messages in this chat so far"):
-        await actions.topics(service, 5, "")
-    with pytest.raises(actions.NotEnoughMessages, match="Only 12 messages"):
-        await actions.topic_map(service, 5, "")
-    with pytest.raises(actions.NotEnoughMessages, match="Nothing in this chat's memory is about"):
-        await actions.timeline(service, 6, "pasta")
+    with pytest.raises(topic_commands.NotEnoughMessages, match="Only 12 messages in this chat so far"):
+        await topic_commands.topics(service, 5, "")
+    with pytest.raises(topic_commands.NotEnoughMessages, match="Only 12 messages"):
+        await topic_commands.topic_map(service, 5, "")
+    with pytest.raises(topic_commands.NotEnoughMessages, match="Nothing in this chat's memory is about"):
+        await topic_commands.timeline(service, 6, "pasta")
     with pytest.raises(actions.UsageError, match="Usage: /timeline"):
-        await actions.timeline(service, 5, " ")
+        await topic_commands.timeline(service, 5, " ")
 
 
 # ----- chat isolation ----------------------------------------------------------------------------------------
@@ -141,21 +141,21 @@ async def test_a_chat_never_sees_another_chats_messages(memory, service):
     ours, _ = composed(1, 20, vocabularies={k: VOCABULARIES[k] for k in ("cooking", "football", "moving")})
     theirs, _ = composed(2, 30, vocabularies={"health": VOCABULARIES["health"]})
     stored = await memory.messages.remember_many(ours + theirs)
-    report = await actions.topics(service, 1, "")
+    report = await topic_commands.topics(service, 1, "")
     assert report.messages == len(ours)
     their_words = set(VOCABULARIES["health"])
     for t in report.topics:
         assert not their_words & set(t.keywords)
         assert all(e.chat_id == 1 for e in t.examples)
-        page = await actions.topic_page(service, 1, report.key, t.id)
+        page = await topic_commands.topic_page(service, 1, report.key, t.id)
         assert page.messages and all(m.chat_id == 1 for m in page.messages)
     with pytest.raises(actions.UsageError, match="expired"):  # chat 2 cannot use chat 1's buttons
-        await actions.topic_page(service, 2, report.key, 1)
+        await topic_commands.topic_page(service, 2, report.key, 1)
     result = service.latest(1)
     assert result is not None and set(result.ids.tolist()) == {m.id for m in stored if m.chat_id == 1}
-    with pytest.raises(actions.NotEnoughMessages):  # the words of chat 2 are nowhere in chat 1
-        await actions.timeline(service, 1, "fever")
-    picture = await actions.topic_map(service, 1, "")
+    with pytest.raises(topic_commands.NotEnoughMessages):  # the words of chat 2 are nowhere in chat 1
+        await topic_commands.timeline(service, 1, "fever")
+    picture = await topic_commands.topic_map(service, 1, "")
     assert f"{len(ours)} messages" in picture.caption
 
 
@@ -176,25 +176,25 @@ async def test_the_worker_reads_the_chat_in_chunks_and_the_bot_never_loads_it(me
         raise AssertionError("the bot's process loaded a whole chat")
 
     monkeypatch.setattr(memory.messages, "chat_corpus", never)
-    report = await actions.topics(service, 1, "")
+    report = await topic_commands.topics(service, 1, "")
     assert report.messages == len(ours)
-    assert (await actions.topic_map(service, 1, "")).png
-    assert (await actions.timeline(service, 1, "garlic")).png
+    assert (await topic_commands.topic_map(service, 1, "")).png
+    assert (await topic_commands.timeline(service, 1, "garlic")).png
 
 
 # ----- pictures ----------------------------------------------------------------------------------------------
 async def test_the_pictures_decode_at_the_promised_size(memory, service):
     await memory.messages.remember_many(composed(1, 30)[0])
-    picture = await actions.topic_map(service, 1, "")
+    picture = await topic_commands.topic_map(service, 1, "")
     image = Image.open(io.BytesIO(picture.png))
     assert image.format == "PNG" and image.size[0] >= 1280 and image.size == (charts.WIDTH_PX, charts.MAP_HEIGHT_PX)
     assert "120 messages" in picture.caption and "topics" in picture.caption
-    report = await actions.topics(service, 1, "")
-    for chart in (await actions.timeline(service, 1, "garlic pasta"),
-                  await actions.timeline(service, 1, str(report.topics[0].id))):
+    report = await topic_commands.topics(service, 1, "")
+    for chart in (await topic_commands.timeline(service, 1, "garlic pasta"),
+                  await topic_commands.timeline(service, 1, str(report.topics[0].id))):
         image = Image.open(io.BytesIO(chart.png))
         assert image.format == "PNG" and image.size == (charts.WIDTH_PX, charts.TIMELINE_HEIGHT_PX)
-    assert "garlic pasta" in (await actions.timeline(service, 1, "garlic pasta")).caption
+    assert "garlic pasta" in (await topic_commands.timeline(service, 1, "garlic pasta")).caption
 
 
 def test_timeline_counts_every_week_or_month():
@@ -246,7 +246,7 @@ async def test_json_has_the_promised_shape(memory, service):
     from bot.cli.tools import topics_json
 
     await memory.messages.remember_many(composed(1, 20)[0])
-    data = topics_json(await actions.topics(service, 1, "", shown=None))
+    data = topics_json(await topic_commands.topics(service, 1, "", shown=None))
     assert data["messages"] == 80 and isinstance(data["noise"], int)
     assert sum(t["size"] for t in data["topics"]) + data["noise"] == 80
     for t in data["topics"]:
@@ -263,39 +263,39 @@ async def test_topic_numbers_and_pages_are_answered_plainly(memory, service, cap
     from bot.commands import views
     from bot.text import HTML, PLAIN
 
-    for ask in (actions.topic_command(service, 1, "1"), actions.timeline(service, 1, "1")):
+    for ask in (topic_commands.topic_command(service, 1, "1"), topic_commands.timeline(service, 1, "1")):
         with pytest.raises(actions.UsageError, match="No topics yet in this chat: send /topics first"):
             await ask
     await memory.messages.remember_many(composed(1, 20)[0])
-    report = await actions.topics(service, 1, "")
+    report = await topic_commands.topics(service, 1, "")
     n = report.total_topics
     assert n >= 2
-    for ask in (actions.topic_command(service, 1, "9"), actions.timeline(service, 1, "9")):
+    for ask in (topic_commands.topic_command(service, 1, "9"), topic_commands.timeline(service, 1, "9")):
         with pytest.raises(actions.UsageError, match=f"There is no topic 9: the last /topics .* found {n} topics, "
                                                       f"numbered 1 to {n}"):
             await ask
     with pytest.raises(actions.UsageError, match="There is no topic 0"):  # a number, not words; topics start at 1
-        await actions.timeline(service, 1, "0")
+        await topic_commands.timeline(service, 1, "0")
     with pytest.raises(actions.UsageError, match="Usage: /topic N"):
-        await actions.topic_command(service, 1, "one")
+        await topic_commands.topic_command(service, 1, "one")
     with pytest.raises(actions.UsageError, match="expired"):  # a button of a result no longer cached
-        await actions.topic_page(service, 1, "gone", 1)
+        await topic_commands.topic_page(service, 1, "gone", 1)
 
     size = report.topics[0].size
-    pages = -(-size // actions.TOPIC_PAGE)
+    pages = -(-size // topic_commands.TOPIC_PAGE)
     assert pages >= 2
     with pytest.raises(actions.UsageError, match=f"There is no page 99 of topic 1: it has {pages} pages "
                                                   f"\\({size} messages"):
-        await actions.topic_command(service, 1, "1 99")
-    first = await actions.topic_command(service, 1, "1")
-    assert (first.page, first.pages, first.more, len(first.messages)) == (0, pages, True, actions.TOPIC_PAGE)
+        await topic_commands.topic_command(service, 1, "1 99")
+    first = await topic_commands.topic_command(service, 1, "1")
+    assert (first.page, first.pages, first.more, len(first.messages)) == (0, pages, True, topic_commands.TOPIC_PAGE)
     assert views.topic_page_text(first, PLAIN, typed=True).endswith(f"Page 1 of {pages}: /topic 1 2 for the next.")
     assert views.topic_page_text(first, HTML).endswith(f"Page 1 of {pages}: the buttons below page on.")
-    last = await actions.topic_command(service, 1, f"1 {pages}")
-    assert not last.more and last.first == (pages - 1) * actions.TOPIC_PAGE + 1
+    last = await topic_commands.topic_command(service, 1, f"1 {pages}")
+    assert not last.more and last.first == (pages - 1) * topic_commands.TOPIC_PAGE + 1
     assert views.topic_page_text(last, PLAIN, typed=True).endswith(
         f"Page {pages} of {pages}: /topic 1 {pages - 1} for the one before.")
-    assert (await actions.timeline(service, 1, str(n))).caption.startswith(f"Topic {n},")
+    assert (await topic_commands.timeline(service, 1, str(n))).caption.startswith(f"Topic {n},")
 
     # ./engram topics CHAT --timeline F --topic 9: the one error, nothing printed before it, no file written
     capsys.readouterr()
@@ -316,7 +316,7 @@ async def test_the_terminals_pictures_never_share_a_file(memory, service, tmp_pa
     terminal = Terminal(Config(base_dir=tmp_path), 3, "you", out=io.StringIO())
     paths = []
     for png in (b"first", b"second"):  # in the same second
-        terminal.picture(actions.Picture(png, "caption"), "timeline")
+        terminal.picture(topic_commands.Picture(png, "caption"), "timeline")
         paths.append(Path(terminal.out.getvalue().rsplit("Written to ", 1)[1].strip()))
     try:
         assert paths[0] != paths[1] and [p.read_bytes() for p in paths] == [b"first", b"second"]

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.commands import actions, table, views
+from bot.commands import actions, table, topic_commands, views
 from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
 from bot.llm import build_llm
@@ -211,7 +211,7 @@ class Terminal:
         name, rest = line.split(maxsplit=1)[0], actions.arguments(line)
         try:
             await self._command(name, rest)
-        except (actions.UsageError, actions.NotEnoughMessages, ParseError) as exc:
+        except (actions.UsageError, topic_commands.NotEnoughMessages, ParseError) as exc:
             self.say(str(exc))
 
     async def _command(self, name: str, rest: str) -> None:
@@ -267,15 +267,16 @@ class Terminal:
     async def topic(self, name: str, rest: str) -> None:
         zone, chat = self.config.reminders.timezone, self.chat_id
         if name == "/topics":
-            self.say(views.topics_text(await actions.topics(self.topics, chat, rest, timezone=zone), PLAIN))
+            self.say(views.topics_text(await topic_commands.topics(self.topics, chat, rest, timezone=zone), PLAIN))
         elif name == "/topic":
-            self.say(views.topic_page_text(await actions.topic_command(self.topics, chat, rest), PLAIN, typed=True))
+            page = await topic_commands.topic_command(self.topics, chat, rest)
+            self.say(views.topic_page_text(page, PLAIN, typed=True))
         elif name == "/map":
-            self.picture(await actions.topic_map(self.topics, chat, rest, timezone=zone), "map")
+            self.picture(await topic_commands.topic_map(self.topics, chat, rest, timezone=zone), "map")
         else:
-            self.picture(await actions.timeline(self.topics, chat, rest, timezone=zone), "timeline")
+            self.picture(await topic_commands.timeline(self.topics, chat, rest, timezone=zone), "timeline")
 
-    def picture(self, picture: actions.Picture, kind: str) -> None:
+    def picture(self, picture: topic_commands.Picture, kind: str) -> None:
         # a name of its own each time (two charts in one second must not share a file)
         with tempfile.NamedTemporaryFile(prefix=f"engram-{kind}-{self.chat_id}-", suffix=".png", delete=False) as f:
             f.write(picture.png)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot import text
-from bot.commands import actions, views
+from bot.commands import actions, topic_commands, views
 from bot.config import OnModelChange, load_config
 from bot.llm import build_llm
 from bot.services import build_embedder, build_memory, build_topics, topics_cache_dir
@@ -89,14 +89,14 @@ def main_topics(args) -> int:
 
 async def topics_report(service: TopicService, args, period: str, zone: str) -> None:
     """What `./engram topics` prints and writes."""
-    report = await actions.topics(service, args.chat_id, period, timezone=zone, shown=None)
+    report = await topic_commands.topics(service, args.chat_id, period, timezone=zone, shown=None)
     # Everything is made before anything is printed: a mistake (--topic 7 of 3) is the one outcome, not a tail
     pictures = []  # of a listing already printed
     if args.png:
-        pictures.append((args.png, await actions.topic_map(service, args.chat_id, period, timezone=zone)))
+        pictures.append((args.png, await topic_commands.topic_map(service, args.chat_id, period, timezone=zone)))
     if args.timeline:
-        pictures.append((args.timeline, await actions.topic_timeline(service, args.chat_id, report.key, args.topic,
-                                                                     timezone=zone)))
+        pictures.append((args.timeline, await topic_commands.topic_timeline(service, args.chat_id, report.key,
+                                                                            args.topic, timezone=zone)))
     if args.json:
         print(json.dumps(topics_json(report), ensure_ascii=False, indent=2))
     else:
@@ -105,14 +105,14 @@ async def topics_report(service: TopicService, args, period: str, zone: str) -> 
         _write(path, picture, args.json)
 
 
-def _write(path: str, picture: actions.Picture, quiet: bool) -> None:
+def _write(path: str, picture: topic_commands.Picture, quiet: bool) -> None:
     with open(path, "wb") as out:
         out.write(picture.png)
     if not quiet:  # --json keeps stdout pure JSON
         print(f"\n{picture.caption}\nWritten to {path}")
 
 
-def topics_json(report: actions.TopicsReport) -> dict:
+def topics_json(report: topic_commands.TopicsReport) -> dict:
     """/topics as data: {"topics": [{"id", "label", "keywords", "size", "first", "last", "examples"}], …}."""
     return {
         "period": report.period, "messages": report.messages, "noise": report.noise,

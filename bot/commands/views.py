@@ -15,7 +15,8 @@ from bot.text import Markup, plural, sender, shorten
 from memory import Hit, Message
 
 if TYPE_CHECKING:  # annotations only
-    from bot.commands.actions import Comparison, ForgetRequest, SearchPage, Stats, TopicPage, TopicsReport
+    from bot.commands.actions import Comparison, ForgetRequest, SearchPage, Stats
+    from bot.commands.topic_commands import TopicPage, TopicsReport
 
 SNIPPET_CHARS = 300  # of a message shown in a list
 PREVIEW_LINES = 10  # messages listed before a /forget is confirmed

@@ -39,7 +39,10 @@ def answer_words(reply: str, question: str = "") -> tuple[set[str], bool]:
 
 def supports(memory: Message, reply: str, question: str = "") -> bool:
     """True if a person said it (not a question, not the assistant's words) and it shares the reply's words."""
-    wanted, every = answer_words(reply, question)
+    return _supports(memory, *answer_words(reply, question))
+
+
+def _supports(memory: Message, wanted: set[str], every: bool) -> bool:
     shared = wanted & content_words(memory.text)
     return said_by_a_person(memory) and bool(shared) and (not every or shared == wanted)
 
@@ -47,8 +50,8 @@ def supports(memory: Message, reply: str, question: str = "") -> bool:
 def cited(reply: str, memories: Sequence[Hit], question: str = "") -> Hit | None:
     """The memory a reply rests on: of those that support it, the one sharing most of its words (the best-ranked
     on a tie); None if none supports it (then the reply did not come from memory)."""
-    wanted, _ = answer_words(reply, question)
-    return most_sharing(wanted, [h for h in memories if supports(h.message, reply, question)])
+    wanted, every = answer_words(reply, question)  # once, not once a memory
+    return most_sharing(wanted, [h for h in memories if _supports(h.message, wanted, every)])
 
 
 def choose(reply: str, memories: Sequence[Hit], source: Hit | None, decided: bool, question: str = ""

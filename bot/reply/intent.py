@@ -14,7 +14,7 @@ import enum
 import re
 
 from memory.models import Message
-from memory.text import content_words, words
+from memory.text import words
 
 _MENTION = re.compile(r"(^|\s)@\w+")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
@@ -65,8 +65,3 @@ def said_by_a_person(message: Message) -> bool:
     """True for what a person told (the only evidence for an answer or a citation): not a question, not the
     assistant's own words (its replies, its acknowledgements), not a system note."""
     return message.role == "user" and message.evidence and not asks(message.text)
-
-
-def overlaps(question: str, memory: str) -> bool:
-    """True if the memory shares a meaningful word with the question."""
-    return bool(content_words(question) & content_words(memory))
