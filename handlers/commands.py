@@ -105,8 +105,9 @@ async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/why: the memories recalled for the last reply, with their scores."""
-    hits = await actions.why(services_of(context).started.assistant, chat_id_of(update))
-    await reply_html(update, views.why_text(hits, HTML))
+    assistant = services_of(context).started.assistant
+    hits = await actions.why(assistant, chat_id_of(update))
+    await reply_html(update, views.why_text(hits, HTML, assistant.last_preference(chat_id_of(update))))
 
 
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -239,7 +239,8 @@ class Terminal:
         self.say(views.search_text(page, PLAIN))
 
     async def why(self, rest: str) -> None:
-        self.say(views.why_text(await actions.why(self.assistant, self.chat_id), PLAIN))
+        hits = await actions.why(self.assistant, self.chat_id)
+        self.say(views.why_text(hits, PLAIN, self.assistant.last_preference(self.chat_id)))
 
     async def compare(self, rest: str) -> None:
         self.say(views.compare_text(await actions.compare(self.assistant.memory, rest), PLAIN))

@@ -17,6 +17,7 @@ from memory import Hit, Message
 if TYPE_CHECKING:  # annotations only
     from bot.commands.actions import Comparison, ForgetRequest, SearchPage, Stats
     from bot.commands.topic_commands import TopicPage, TopicsReport
+    from bot.reply.updates import Preference
 
 SNIPPET_CHARS = 300  # of a message shown in a list
 PREVIEW_LINES = 10  # messages listed before a /forget is confirmed
@@ -102,11 +103,19 @@ def search_text(page: SearchPage, m: Markup) -> str:
     return (f"{m.bold('Search:')} {query}{when}\n{SCORE_NOTE}\n\n" + "\n\n".join(entries) + weaker)
 
 
-def why_text(hits: Sequence[Hit], m: Markup) -> str:
-    """/why: `hits` best first (actions.why sorts them)."""
+def why_text(hits: Sequence[Hit], m: Markup, preference: Preference | None = None) -> str:
+    """/why: `hits` best first (actions.why sorts them); `preference` (Assistant.last_preference): of those
+    answering the same question, the memory preferred and why, and those it superseded (kept, never deleted)."""
     if not hits:
         return "Nothing was recalled for my last reply in this chat."
-    entries = [hit_entry(n, hit, m) for n, hit in enumerate(hits, start=1)]
+    entries = []
+    for n, hit in enumerate(hits, start=1):
+        entry = hit_entry(n, hit, m)
+        if preference is not None and hit.message.rowid == preference.preferred.message.rowid:
+            entry += f"\n{m.bold('★ preferred')}: {m.escape(preference.reason)}"
+        elif preference is not None and any(hit.message.rowid == h.message.rowid for h in preference.earlier):
+            entry += "\n↳ earlier: superseded by the newer memory (kept, answers what was before)"
+        entries.append(entry)
     return f"{m.bold('Recalled for my last reply')}, {SCORE_NOTE}\n\n" + "\n\n".join(entries)
 
 

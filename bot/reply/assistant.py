@@ -31,6 +31,7 @@ from bot.reply.intent import Intent, said_by_a_person
 from bot.reply.persons import PersonSwap
 from bot.reply.plan import ReplyPlan, plan_reply
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
+from bot.reply.updates import Preference, vocabulary
 from bot.when.zones import query_window
 from memory import Hit, Memory, Message
 from memory.models import ACKNOWLEDGEMENT
@@ -79,6 +80,7 @@ class Reply:
         self.started = asyncio.Event()  # set when its turn comes: from then on it is being prepared and written
         self.cancel_event = asyncio.Event()
         self.recalled: list[Hit] = []  # the memories the reply was made from (/why)
+        self.preference: Preference | None = None  # of those answering the same question, the one preferred (/why)
         self.citation: Hit | None = None  # the memory it cites (assistant.citations: true), set when it is done
         self.prompt: Prompt | None = None
         self.text = ""
@@ -127,6 +129,7 @@ class Assistant:
         self._active: dict[int, Reply] = {}  # per chat: the reply being prepared or written
         self._arriving = 0  # messages being stored before they get (or join) a reply
         self._last_recall: dict[int, list[Hit]] = {}
+        self._last_preference: dict[int, Preference | None] = {}
         self._examples = demo_turns()
 
     @property
@@ -234,21 +237,29 @@ class Assistant:
         earlier = [m.text for m in burst[-(MAX_BURST_QUERY - 1):]]
         # "what did I say last week about the flat": last week is a window (a boost in recall), not keywords
         window = await query_window(self.memory, chat_id, message.text, message.created_at, self.timezone)
+        # "Where do I live?" and "I moved to Madrid" share no word: a question about a fact that changes (where
+        # someone lives, works…) adds its slot's words to the keyword side (bot/reply/updates.py)
+        slot_words = vocabulary(message.text, message)
         hits = await self.memory.messages.recall(
             chat_id, " ".join([*earlier, message.text]), 2 * self.recall.k,
             exclude_ids=[*answering, *(m.rowid for m in recent)],
             window=(window.start_ts, window.end_ts) if window else None,
-            keyword_query=" ".join([*earlier, window.query]) if window else None,
+            keyword_query=" ".join([*earlier, window.query if window else message.text, slot_words])
+            if window or slot_words else None,
         )
         # What people told is the evidence: never an earlier question, nor the assistant's own words (recall
         # already leaves its acknowledgements out; its other replies stay in the prompt's recent turns).
         hits = [h for h in hits if said_by_a_person(h.message)]
         plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements,
-                          recalled=hits, asker=message.sender_name)
+                          recalled=hits, asker=message.sender_name, message=message,
+                          context=[Hit(m, 0.0) for m in recent if said_by_a_person(m)])
         if plan.intent is Intent.STATEMENT and plan.answer is not None:
             reply.kind = ACKNOWLEDGEMENT  # said back without the model: kept, exported, never recalled
-        reply.recalled = plan.memories
+        superseded = plan.preference.earlier if plan.preference else []
+        reply.recalled = [*plan.memories, *(h for h in superseded if all(h is not m for m in plan.memories))]
+        reply.preference = plan.preference
         self._last_recall[chat_id] = reply.recalled
+        self._last_preference[chat_id] = reply.preference
         started = time.perf_counter()
         if plan.answer is not None:  # decided without the model: more honest than anything it would invent
             self.timings.add(self.timings.first_token, time.perf_counter() - started)
@@ -337,6 +348,11 @@ class Assistant:
     def last_recall(self, chat_id: int) -> list[Hit]:
         """What was recalled for the last reply in this chat (for /why)."""
         return self._last_recall.get(chat_id, [])
+
+    def last_preference(self, chat_id: int) -> Preference | None:
+        """Of the memories recalled for the last reply that answer the same question, the one preferred and why
+        (a fact that changed: bot/reply/updates.py), for /why; None when no memory was preferred over another."""
+        return self._last_preference.get(chat_id)
 
     async def reset(self, chat_id: int) -> None:
         """Start a fresh short-term context: recent turns before now leave the prompt; memory stays."""

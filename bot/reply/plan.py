@@ -25,7 +25,8 @@ from bot.config import Statements
 from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import second_person
-from memory import Hit
+from bot.reply.updates import CORRECTION_LEAD, Preference, resolve, supersede
+from memory import Hit, Message
 from memory.text import content_words, words
 
 NOT_TOLD = "I don't know — you haven't told me that yet."
@@ -53,6 +54,7 @@ class ReplyPlan:
     answer: str | None = None  # the whole reply, when it is certain without the model
     source: Hit | None = None  # the memory such an answer rests on (its citation)
     max_new_tokens: int = 64
+    preference: Preference | None = None  # of memories answering the same question, the one preferred (/why)
 
 
 def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
@@ -73,7 +75,7 @@ def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
 def acknowledge(text: str) -> str:
     """A statement said back from the assistant's side: "Noted: you're allergic to penicillin." One that
     speaks to the assistant ("you…") or runs long is acknowledged without being repeated."""
-    said = _LEAD.sub("", without_mentions(text)).strip()
+    said = CORRECTION_LEAD.sub("", _LEAD.sub("", without_mentions(text))).strip()
     said = _SENTENCE_END.split(said, maxsplit=1)[0].rstrip(" .!?;:,")
     tokens = said.split()
     if not tokens or len(tokens) > ACK_MAX_WORDS or {"you", "you're", "your", "yours"} & set(words(said)):
@@ -91,10 +93,13 @@ def small_talk(text: str) -> str | None:
 
 
 def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = Statements.NOTE,
-               recalled: Sequence[Hit] = (), asker: str = "") -> ReplyPlan:
+               recalled: Sequence[Hit] = (), asker: str = "", message: Message | None = None,
+               context: Sequence[Hit] = ()) -> ReplyPlan:
     """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
-    memory is (bot/reply/attribution.py). `statements`: NOTE acknowledges a statement without the model
-    (acknowledge), MODEL lets it answer."""
+    memory is (bot/reply/attribution.py) and which of those answering the same question is the newest
+    (bot/reply/updates.py; `message`: the question, for whose it is; `context`: what people said in the recent
+    turns, which recall leaves out as the prompt holds them). `statements`: NOTE acknowledges a
+    statement without the model (acknowledge), MODEL lets it answer."""
     intent = classify(text)
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
     if intent is Intent.STATEMENT and statements is Statements.NOTE:
@@ -103,7 +108,12 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
         plan.answer = small_talk(text)
     if intent in (Intent.GREETING, Intent.STATEMENT):
         return plan
-    plan.memories = relevant(text, hits)
+    changed = resolve(text, [*(recalled or hits), *context], message or Message(0, 0, text, sender_name=asker))
+    if changed is not None:  # a fact that changed: the newest value, without the model
+        plan.answer, plan.memories, plan.preference = changed.answer, changed.memories, changed.preference
+        plan.source = changed.memories[0]
+        return plan
+    plan.memories, plan.preference = supersede(text, relevant(text, hits))
     if intent is Intent.SELF_QUESTION and not plan.memories:
         plan.answer = NOT_TOLD
         return plan
