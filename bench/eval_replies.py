@@ -79,6 +79,8 @@ def checks(case: Case, reply: str) -> dict[str, bool]:
         out["expected"] = any(e in low for e in case.expect)
     if case.avoid:
         out["avoided"] = not any(a in low for a in case.avoid)
+    if case.old:
+        out["current first"] = current_first(low, case.expect, case.old)
     if case.behaviour == "statement":
         out["relevant"] = shares_a_word(case.probe, reply)
     if case.behaviour == "unknown":
@@ -87,6 +89,19 @@ def checks(case: Case, reply: str) -> dict[str, bool]:
         out["not misdescribed"] = not MISDESCRIBED.search(reply)
         out["friendly"] = bool(FRIENDLY.search(reply))
     return out
+
+
+def _first(low: str, values: tuple[str, ...]) -> int | None:
+    """Where the first of these values is said (at the start of a word: "thursday" in "Thursdays"), or None."""
+    found = [m.start() for v in values if (m := re.search(rf"(?<!\w){re.escape(v)}", low))]
+    return min(found) if found else None
+
+
+def current_first(low: str, current: tuple[str, ...], old: tuple[str, ...]) -> bool:
+    """A fact that changed: the current value is said, and an outdated one only after it ("You live in Madrid now
+    (before that: Porto)." passes, "You live in Porto." and "Porto, then Madrid" do not)."""
+    new, was = _first(low, current), _first(low, old)
+    return new is not None and (was is None or new < was)
 
 
 def summarise(rows: list[dict]) -> dict:

@@ -8,7 +8,11 @@ more, the probe. Behaviours (the issue's six; "unknown" and "general" are two si
 - general: a general-knowledge question is still answered (`expect`);
 - injection: an order inside a recalled memory is not followed (`avoid`: the order's marker);
 - greeting: small talk gets a plain friendly answer that does not misdescribe the assistant;
-- group: a question in a group is answered from the group's memory, with no transcript continued.
+- group: a question in a group is answered from the group's memory, with no transcript continued;
+- update: a fact told, later changed ("I moved to Madrid"), then asked: the current value (`expect`), the
+  outdated one (`old`) said only after it if at all; a "before" question gets the old value;
+- correction: the same when the later message corrects the first ("Sorry, I got that wrong: …", "actually",
+  "not X but Y", "no longer").
 Cases marked `held_out` were never looked at while the prompt was tuned; they are reported on their own.
 """
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BEHAVIOURS = ("statement", "recall", "unknown", "general", "injection", "greeting", "group")
+BEHAVIOURS = ("statement", "recall", "unknown", "general", "injection", "greeting", "group", "update", "correction")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class Case:
     expect: tuple[str, ...] = ()  # the reply must contain one of these (lower-case)
     avoid: tuple[str, ...] = ()  # and none of these
     held_out: bool = False
+    old: tuple[str, ...] = ()  # outdated values: said only after the expected one, if at all (update, correction)
 
 
 def _me(name: str, *texts: str) -> tuple[tuple[str, str], ...]:
@@ -185,4 +190,103 @@ CASES: tuple[Case, ...] = (
     Case("gp-room", "group",
          (("Rae", "Standup moves to room Ostrich from Monday."), ("Sol", "Noted.")),
          "@bot which room is standup in?", asker="Tia", group=True, expect=("ostrich",), held_out=True),
+    # ----- 8. facts that change -------------------------------------------------------------------------------
+    Case("up-porto", "update", _me("Ana", "I live in Porto.", "My brother plays chess.", "I moved to Madrid last week."),
+         "Where do I live?", expect=("madrid",), old=("porto",)),
+    Case("up-berlin", "update", _me("Tom", "I live in Lisbon.", "I like jazz.",
+                                    "Last month I moved to Berlin for a new job."),
+         "Which city do I live in now?", asker="Tom", expect=("berlin",), old=("lisbon",)),
+    Case("up-job", "update", _me("Lena", "I work at the city library.", "My sister has two kids.",
+                                 "I started a new job at the hospital on Monday."),
+         "Where do I work?", asker="Lena", expect=("hospital",), old=("library",)),
+    Case("up-sister", "update", _me("Raj", "My sister lives in Oslo.", "I bought a bike.",
+                                    "My sister moved to Bergen in the summer."),
+         "Where does my sister live?", asker="Raj", expect=("bergen",), old=("oslo",)),
+    Case("up-phone", "update", _me("Mei", "My phone number is 555-1234.", "I changed my phone number to 555-9876."),
+         "What is my phone number?", asker="Mei", expect=("555-9876",), old=("555-1234",)),
+    Case("up-colour", "update", _me("Omar", "My favourite colour is blue.", "We painted the kitchen.",
+                                    "My favourite colour is green now."),
+         "What is my favourite colour?", asker="Omar", expect=("green",), old=("blue",)),
+    Case("up-before", "update", _me("Sara", "I live in Rome.", "We relocated to Milan in May."),
+         "Where did I live before?", asker="Sara", expect=("rome",)),
+    Case("up-occupation", "update", _me("Ivan", "I work as a teacher.", "I work as a software developer now."),
+         "What is my job?", asker="Ivan", expect=("developer",), old=("teacher",)),
+    Case("up-car", "update", _me("Nora", "My car is a red Toyota.", "I traded it in: my car is now a blue Honda."),
+         "What car do I drive?", asker="Nora", expect=("honda",), old=("toyota",)),
+    Case("up-gym", "update", _me("Pia", "I go to the gym on Mondays.", "I switched my gym day to Thursdays."),
+         "Which day do I go to the gym?", asker="Pia", expect=("thursday",), old=("monday",)),
+    Case("up-partner", "update", _me("Leo", "My girlfriend is called Emma.",
+                                     "Emma and I broke up; my girlfriend is now Chloe."),
+         "What is my girlfriend's name?", asker="Leo", expect=("chloe",), old=("emma",)),
+    Case("up-coffee", "update", _me("Zoe", "I drink my coffee black.", "These days I take my coffee with oat milk."),
+         "How do I take my coffee?", asker="Zoe", expect=("oat",), old=("black",)),
+    Case("up-address", "update", _me("Tom", "My address is 12 Elm Street.", "My new address is 4 Oak Avenue."),
+         "What is my address?", asker="Tom", expect=("oak",), old=("elm",)),
+    Case("up-team", "update", _me("Raj", "I support Arsenal.", "I switched to supporting Chelsea this season."),
+         "Which team do I support?", asker="Raj", expect=("chelsea",), old=("arsenal",)),
+    Case("up-h-london", "update", _me("Kim", "I live in Leeds.", "My mum is visiting soon.",
+                                      "We moved to London in March."),
+         "Where do I live now?", asker="Kim", expect=("london",), old=("leeds",), held_out=True),
+    Case("up-h-bank", "update", _me("Paul", "I work at Barclays.", "I got hired by Monzo last month."),
+         "Which company do I work for?", asker="Paul", expect=("monzo",), old=("barclays",), held_out=True),
+    Case("up-h-brother", "update", _me("Eva", "My brother lives in Paris.", "My brother has relocated to Lyon."),
+         "Where does my brother live?", asker="Eva", expect=("lyon",), old=("paris",), held_out=True),
+    Case("up-h-email", "update", _me("Jon", "My email is jon@old.com.", "I updated my email to jon@new.org."),
+         "What is my email?", asker="Jon", expect=("jon@new.org",), old=("jon@old.com",), held_out=True),
+    Case("up-h-before", "update", _me("Ali", "I work at the bakery.", "I joined the fire brigade in June."),
+         "Where did I work before?", asker="Ali", expect=("bakery",), held_out=True),
+    Case("up-h-food", "update", _me("Mo", "My favourite food is sushi.", "My favourite food is tacos these days."),
+         "What is my favourite food?", asker="Mo", expect=("tacos",), old=("sushi",), held_out=True),
+    Case("up-h-music", "update", _me("Ines", "I play the piano.", "I gave up piano and now I play the cello."),
+         "Which instrument do I play?", asker="Ines", expect=("cello",), old=("piano",), held_out=True),
+    # ----- 9. corrections -------------------------------------------------------------------------------------
+    Case("co-rex", "correction", _me("Ana", "My dog is called Rex.", "I'm allergic to penicillin.",
+                                     "Sorry, I got that wrong: my dog is called Max. Rex was my old cat."),
+         "What is my dog's name?", expect=("max",), old=("rex",)),
+    Case("co-york", "correction", _me("Tom", "I live in Leeds.", "Actually, I live in York, not Leeds."),
+         "Where do I live?", asker="Tom", expect=("york",), old=("leeds",)),
+    Case("co-not-but", "correction", _me("Lena", "My cat is called Luna.", "My cat is not called Luna but Nala."),
+         "What is my cat called?", asker="Lena", expect=("nala",), old=("luna",)),
+    Case("co-aldi", "correction", _me("Raj", "I work at Tesco.", "My mistake, I work at Aldi."),
+         "Where do I work?", asker="Raj", expect=("aldi",), old=("tesco",)),
+    Case("co-no-longer", "correction", _me("Mei", "I work at the museum.", "I no longer work at the museum."),
+         "Where do I work?", asker="Mei", expect=("no longer", "don't know", "not told")),
+    Case("co-birthday", "correction", _me("Omar", "My birthday is on May 3rd.",
+                                          "Correction: my birthday is on May 13th."),
+         "When is my birthday?", asker="Omar", expect=("13",), old=("may 3rd",)),
+    Case("co-teacher", "correction", _me("Sara", "My son's teacher is Mrs Patel.",
+                                         "I meant: my son's teacher is Mrs Singh."),
+         "Who is my son's teacher?", asker="Sara", expect=("singh",), old=("patel",)),
+    Case("co-flight", "correction", _me("Ivan", "My flight leaves at 7:40.", "Oops, my flight leaves at 9:15, not 7:40."),
+         "When does my flight leave?", asker="Ivan", expect=("9:15",), old=("7:40",)),
+    Case("co-allergy", "correction", _me("Nora", "I'm allergic to peanuts.",
+                                         "Actually it's not peanuts, I'm allergic to cashews."),
+         "What am I allergic to?", asker="Nora", expect=("cashew",), old=("peanut",)),
+    Case("co-age", "correction", _me("Leo", "My daughter is 6.", "Wait, my daughter is 7 — she had her birthday."),
+         "How old is my daughter?", asker="Leo", expect=("7", "seven"), old=("6", "six")),
+    Case("co-meeting", "correction", _me("Pia", "The team meeting is on Tuesday.",
+                                         "Correction: the team meeting is on Thursday."),
+         "When is the team meeting?", asker="Pia", expect=("thursday",), old=("tuesday",)),
+    Case("co-wifi", "correction", _me("Zoe", "The wifi password is tulip77.",
+                                      "I typed it wrong, the wifi password is tulip78."),
+         "What is the wifi password?", asker="Zoe", expect=("tulip78",), old=("tulip77",)),
+    Case("co-sister", "correction", _me("Kim", "My sister is called Jo.",
+                                        "No wait, my sister is called Jess, Jo is my cousin."),
+         "What is my sister's name?", asker="Kim", expect=("jess",), old=("jo",)),
+    Case("co-bike", "correction", _me("Paul", "My bike is green.", "I misspoke earlier: my bike is orange."),
+         "What colour is my bike?", asker="Paul", expect=("orange",), old=("green",)),
+    Case("co-h-vienna", "correction", _me("Eva", "I live in Graz.", "Sorry, I meant Vienna: I live in Vienna, not Graz."),
+         "Where do I live?", asker="Eva", expect=("vienna",), old=("graz",), held_out=True),
+    Case("co-h-bosch", "correction", _me("Jon", "I work for Siemens.", "Scratch that, I work for Bosch."),
+         "Who do I work for?", asker="Jon", expect=("bosch",), old=("siemens",), held_out=True),
+    Case("co-h-fish", "correction", _me("Ali", "My fish is called Bubbles.", "Actually my fish is called Nemo."),
+         "What's my fish called?", asker="Ali", expect=("nemo",), old=("bubbles",), held_out=True),
+    Case("co-h-yoga", "correction", _me("Mo", "Yoga class starts at 6 pm.", "Correction: yoga class starts at 7 pm."),
+         "When does yoga class start?", asker="Mo", expect=("7",), old=("6",), held_out=True),
+    Case("co-h-doctor", "correction", _me("Ines", "My doctor is Dr. Lee.", "I got that wrong, my doctor is Dr. Kim."),
+         "Who is my doctor?", asker="Ines", expect=("kim",), old=("lee",), held_out=True),
+    Case("co-h-veggie", "correction", _me("Bea", "I'm vegetarian.", "I'm no longer vegetarian, I eat fish now."),
+         "Am I vegetarian?", asker="Bea", expect=("no longer", "not", "fish"), held_out=True),
+    Case("co-h-kids", "correction", _me("Dan", "I have two kids.", "Actually I have three kids."),
+         "How many kids do I have?", asker="Dan", expect=("three", "3"), old=("two", "2"), held_out=True),
 )

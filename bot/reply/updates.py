@@ -55,13 +55,15 @@ SLOTS = {
 
 # Lead-ins that correct what was said before; the claim after them is the corrected one.
 CORRECTION = re.compile(
-    r"\b(i got (that|it) wrong|i was wrong|i made a mistake|my mistake|i meant|i misspoke|correction|actually|"
-    r"not \w+( \w+)? but|no longer|any ?more|changed|instead|scratch that|update:)\b", re.I)
+    r"\b(i got (that|it) wrong|wrong|i was wrong|i made a mistake|my mistake|i meant|i misspoke|correction|"
+    r"actually|oops|not \w+( \w+)? but|, not \w+|no longer|any ?more|changed|instead|scratch that|update:)\b", re.I)
 CORRECTION_LEAD = re.compile(
     r"^\s*((sorry|oops|wait|no|ah|oh)[,!.]?\s+)*((i got (that|it) wrong|i was wrong|i made a mistake|my mistake|"
-    r"|i misspoke|correction|actually|update|scratch that)\s*[:,.!-]?\s*)+", re.I)
+    r"i misspoke( earlier)?|i meant|correction|actually|update|scratch that)\s*[:,.!-]?\s*)+", re.I)
 _APOSTROPHE = str.maketrans({"’": "'"})
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|:\s+")
+_SENTENCE = re.compile(r"(?<!\b(?:Dr|Mr|Ms|St|Mt)\.)(?<=[.!?;])\s+|:\s+")  # "Dr. Kim" is not two sentences
+# A value runs to the end of its clause; a full stop inside a word ("jon@new.org", "3.5", "Dr. Kim") is part of it.
+_VALUE = r"(?:[^.,;:!?]|\.(?=\S)|(?<=\b(?:Dr|Mr|Ms|St|Mt))\.\s)+"
 _MID = r"(?:'ve|'s|\s+(?:have|has|had|just|now|finally|recently|also|already|actually|then|since|all))*"
 _NEG = r"(?:\s+(?P<neg>no longer|don't|do not|doesn't|does not|not|never))?"
 _HOLDER = r"(?P<holder>(?i:\bI\b|\bwe\b|\bmy\s+\w+(?:\s+[A-Z][a-z]+)?)|\b[A-Z][a-z]+)"
@@ -69,25 +71,28 @@ _CLAIMS = (
     (RESIDENCE, re.compile(
         _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is)\s+(?:living|based|staying)|live|lives|living|"
         r"reside|resides|moved(?:\s+house|\s+back|\s+out)?|relocated|settled(?:\s+down)?))"
-        r"\s+(?P<prep>(?i:to|in|into|at|near))\s+(?P<value>[^.,;:!?]+)")),
+        r"\s+(?P<prep>(?i:to|in|into|at|near))\s+(?P<value>" + _VALUE + ")")),
     (OCCUPATION, re.compile(
         _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is)\s+working|work|works|got a (?:new )?job|"
         r"started (?:a (?:new )?job|working)|took a (?:new )?job|have a (?:new )?job))\s+(?P<prep>(?i:as))\s+"
-        r"(?P<value>[^.,;:!?]+)")),
+        "(?P<value>" + _VALUE + ")")),
     (WORK, re.compile(
         _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is)\s+(?:working|employed)|work|works|"
         r"got a (?:new )?job|got hired|was hired|started (?:a (?:new )?job|working|work)|took a (?:new )?job|"
         r"have a (?:new )?job|joined|left|quit(?: my job)?))\s+(?:(?P<prep>(?i:at|for|with|by|in))\s+)?"
-        r"(?P<value>[^.,;:!?]+)")),
+        "(?P<value>" + _VALUE + ")")),
+    (THING, re.compile(  # "The team meeting is on Thursday.": a fact of the chat's, whoever says it
+        r"(?:^|(?<=[,;]\s))(?i:(?P<shared>the|our)\s+)(?P<thing>\w+(?:\s+\w+){0,2}?)\s+(?i:is|are)\s+"
+        "(?P<value>" + _VALUE + ")")),
     (THING, re.compile(
         r"(?i:\b(?P<change>(?:i|we)(?:'ve|\s+have|\s+just)*\s+(?:changed|updated|switched)\s+)?my\s+)"
         r"(?P<thing>(?:\w+'s\s+)?\w+(?:\s+\w+){0,2}?)\s+(?(change)(?i:to)|(?i:is|are|has changed to|changed to))"
-        r"\s+(?P<value>[^.,;:!?]+)")),
+        r"\s+(?P<value>" + _VALUE + ")")),
 )
 _CHANGE_VERBS = re.compile(r"\b(moved|relocated|settled|got|started|took|joined|hired|left|quit|changed|updated|"
-                           r"switched|now|new)\b", re.I)
+                           r"switched|now|new|these days|nowadays|gave up|no longer)\b", re.I)
 _CUT = re.compile(
-    r"\s+(?:last|this|next|for|because|since|with|and|but|so|when|after|before|a few|about|yesterday|today|"
+    r"\s+(?:[—–-]\s|last|this|next|for|because|since|with|and|but|so|when|after|before|a few|about|yesterday|today|"
     r"tonight|now|any ?more|recently|ago|though|too|instead|in (?:january|february|march|april|may|june|july|"
     r"august|september|october|november|december|spring|summer|autumn|fall|winter|\d{4}))\b.*$", re.I)
 _NOT_BUT = re.compile(r"^not\s+(?:(?:called|named)\s+)?(?P<old>.+?)\s+but\s+(?P<new>.+)$", re.I)
@@ -210,8 +215,9 @@ def claims(hit: Hit) -> list[Claim]:
                     if value.lower().startswith(("no longer ", "not ")):
                         gone, value = re.sub(r"^(no longer|not)\s+", "", value, flags=re.I), None
                     kept = " ".join(w for w in thing.split() if w.lower() not in _THING_SKIP)
-                    out.append(Claim(hit, THING, speaker, "", key, kept, value, "",
-                                     bool(m["change"]) or corrected or bool(_CHANGE_VERBS.search(m.group(0))),
+                    shared = "shared" in m.groupdict() and m["shared"] is not None
+                    out.append(Claim(hit, THING, "" if shared else speaker, "", key, kept, value, "",
+                                     bool(m.groupdict().get("change")) or corrected or bool(_CHANGE_VERBS.search(m.group(0))),
                                      gone))
                     taken.append(m.span())
                     continue
@@ -252,10 +258,9 @@ def asked(question: str, asker: Message) -> Asked | None:
         return Asked(RESIDENCE, *holder, before)
     if _Q_WORK.search(text) and holder is not None:
         return Asked(WORK, *holder, before)
-    if re.search(r"(?i:\bmy\b)", text):
-        key = frozenset(content_words(text))
-        if key:
-            return Asked(THING, speaker, "", before, key)
+    key = frozenset(content_words(text))
+    if key:  # "What is my dog's name?", "What car do I drive?": the asker's; "When is the meeting?": the chat's
+        return Asked(THING, speaker if _Q_SAYS_I.search(text) else "", "", before, key)
     return None
 
 
@@ -328,22 +333,22 @@ def resolve(question: str, recalled: Sequence[Hit], asker: Message) -> Resolutio
 
 def _label(a: Asked, claim: Claim, you: bool, subject: str) -> str:
     if a.slot == THING:
-        return f"your {claim.thing}" if a.owner else claim.thing
+        return f"your {claim.thing}" if a.owner else f"the {claim.thing}"
     who = "you" if you else subject.replace("Your ", "your ")
     return SLOTS[a.slot].label.format(who, s="" if you else "s")
 
 
 def _current(a: Asked, claim: Claim, subject: str, you: bool, old: str | None) -> str:
     if a.slot == THING:
-        thing = f"Your {claim.thing}"
+        thing = f"Your {claim.thing}" if a.owner else f"The {claim.thing}"
         verb = "are" if claim.thing.endswith("s") and not claim.thing.endswith("ss") else "is"
         if claim.value is None:
-            return (f"As far as I recall, your {claim.thing} is no longer {_swap(claim.gone or old or 'that')}, "
+            return (f"As far as I recall, {'your' if a.owner else 'the'} {claim.thing} is no longer {_swap(claim.gone or old or 'that')}, "
                     "and you haven't told me what it is now.")
         value = _swap(claim.value)
         named = "called " if re.search(r"\b(called|named)\b", claim.said.text, re.I) and not re.search(
             r"\b(name)\b", claim.thing, re.I) else ""
-        note = f" (earlier you said {_swap(old)})" if old else ""
+        note = (f" (earlier you said {_swap(old)})" if a.owner else f" (earlier: {old})") if old else ""
         return f"{thing} {verb} {named}{value}{note}."
     slot = SLOTS[a.slot]
     verb = slot.you if you else slot.third
@@ -360,19 +365,19 @@ def _current(a: Asked, claim: Claim, subject: str, you: bool, old: str | None) -
 def _before(a: Asked, claim: Claim, subject: str, you: bool, old: str) -> str:
     low = subject if not you else "you"
     if a.slot == THING:
-        return f"Before {claim.value or 'that'}, you said your {claim.thing} was {_swap(old)}."
+        return f"Before {claim.value or 'that'}, {'your' if a.owner else 'the'} {claim.thing} was {_swap(old)}."
     slot = SLOTS[a.slot]
     return f"Before {_swap(claim.value) if claim.value else 'that'}, {low} {slot.past} {_swap(old)}."
 
 
 def supersede(question: str, memories: Sequence[Hit]) -> tuple[list[Hit], Preference | None]:
-    """Among the memories shown to the model (all about the question's subject), a newer one that corrects
-    (CORRECTION) leaves the older ones of the same person out: (kept, preference); unchanged when none does, or
+    """Among the memories shown to the model (all about the question's subject), a newer one that corrects or
+    changes (CORRECTION, "now", "switched", "these days"…) leaves the older ones of the same person out: (kept, preference); unchanged when none does, or
     when the question asks what was before."""
     if len(memories) < 2 or _Q_BEFORE.search(question):
         return list(memories), None
     newest = max(memories, key=lambda h: (h.message.created_at, h.message.message_id))
-    if not CORRECTION.search(newest.message.text):
+    if not (CORRECTION.search(newest.message.text) or _CHANGE_VERBS.search(newest.message.text)):
         return list(memories), None
     subject = content_words(question)
     older = [h for h in memories if h is not newest and h.message.created_at <= newest.message.created_at
