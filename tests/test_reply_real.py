@@ -149,3 +149,29 @@ async def test_the_sister_and_zoe_conversation(assistant):
         assert reply.citation is not None and reply.citation.message.text == "My sister Ana lives in Lisbon."
         answers.append(reply.text)
     assert answers[0] == answers[1]
+
+
+# ----- issue 24, item 1: facts that change (the suites `update` and `correction` of eval-replies measure them) -------
+async def test_the_newest_of_facts_that_changed_is_answered_and_a_correction_reaches_the_model(assistant):
+    """The move is found among unrelated talk although it shares no word with the question (the slot's words join
+    the keyword side of recall), preferred over the older home and cited; a correction no slot reads ("my flight
+    leaves at …") leaves the older memory out of what the real model sees, and the model gives the new time."""
+    said = ["I live in Porto.", "I had pasta for lunch.", "We played board games last night.",
+            "The train was late this morning.", "I baked banana bread.", "I moved to Madrid last week.",
+            "My flight leaves at 7:40.", "I watched a documentary about whales.",
+            "Oops, my flight leaves at 9:15, not 7:40."]
+    for i, text in enumerate(said, start=1):
+        await assistant.remember(Message(1, i, text, sender_id=7, sender_name="Ana", created_at=1_000_000.0 + 60 * i))
+    home = await assistant.reply_text(Message(1, 20, "Where do I live?", sender_id=7, sender_name="Ana",
+                                              created_at=1_000_000.0 + 3600))
+    assert home.text.lower().startswith("you live in madrid"), home.text
+    assert home.citation is not None and home.citation.message.text == "I moved to Madrid last week."
+    before = await assistant.reply_text(Message(1, 22, "Where did I live before?", sender_id=7, sender_name="Ana",
+                                                created_at=1_000_000.0 + 3700))
+    assert "porto" in before.text.lower(), before.text
+    flight = await assistant.reply_text(Message(1, 24, "When does my flight leave?", sender_id=7, sender_name="Ana",
+                                                created_at=1_000_000.0 + 3800))
+    assert flight.prompt is not None  # the model answered
+    shown = flight.prompt.messages[-1]["content"]
+    assert "9:15" in shown and "My flight leaves at 7:40." not in shown
+    assert "9:15" in flight.text, flight.text

@@ -115,6 +115,16 @@ def test_where_did_i_live_before_finds_the_old_value():
     assert resolved.memories[0].message.text == "I live in Porto."  # cited: the old memory
 
 
+def test_still_questions_are_answered_yes_or_no_from_the_newest_claim():
+    moved = [hit("I live in Porto.", 1), hit("I moved to Madrid last week.", 2)]
+    q = "Do I still live in Porto?"
+    assert resolve(q, moved, ask(q)).answer == "No — as far as I recall, you live in Madrid now."
+    assert resolve(q, moved[:1], ask(q)).answer == "Yes — as far as I recall, you live in Porto."
+    lost = [hit("Lost my job as a banker yesterday, so I'm gonna start my own business.", 1, "Jon", 9)]
+    q = "Does Jon still work as a banker?"
+    assert resolve(q, lost, ask(q)).answer == "No — as far as I recall, Jon no longer works as a banker."
+
+
 def test_one_value_never_changed_is_left_to_the_model_and_others_facts_are_not_the_askers():
     assert resolve("What is my dog's name?", [hit("My dog is called Rex.", 1)], ask("What is my dog's name?")) is None
     bo = [hit("I live in Rome.", 1, "Bo", 8), hit("I moved to Milan.", 2, "Bo", 8)]

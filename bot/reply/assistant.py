@@ -282,7 +282,8 @@ class Assistant:
         budget = max(self.llm.context_window - settings.max_new_tokens, 64)
         # Trimming to the budget counts tokens with the model's tokenizer: a few milliseconds, off the event loop.
         reply.prompt = await asyncio.to_thread(
-            build_prompt, self.config.system_prompt, plan.memories, recent, message, self.llm.count_tokens, budget,
+            build_prompt, self.config.system_prompt, plan.memories if plan.shown is None else plan.shown, recent,
+            message, self.llm.count_tokens, budget,
             now=message.created_at, with_names=message.chat_id < 0, examples=self._examples,
         )
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}

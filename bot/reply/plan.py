@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.config import Statements
 from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import second_person
-from bot.reply.updates import CORRECTION_LEAD, Preference, resolve, supersede
+from bot.reply.updates import CORRECTION_LEAD, Preference, as_current, resolve, supersede
 from memory import Hit, Message
 from memory.text import content_words, words
 
@@ -55,6 +55,7 @@ class ReplyPlan:
     source: Hit | None = None  # the memory such an answer rests on (its citation)
     max_new_tokens: int = 64
     preference: Preference | None = None  # of memories answering the same question, the one preferred (/why)
+    shown: list[Hit] | None = None  # the memories as the model sees them, when not as said (a correction: the fact)
 
 
 def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
@@ -114,6 +115,10 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
         plan.source = changed.memories[0]
         return plan
     plan.memories, plan.preference = supersede(text, relevant(text, hits))
+    if plan.preference is not None:
+        newest = plan.preference.preferred
+        plan.shown = [replace(h, message=replace(h.message, text=as_current(h.message.text))) if h is newest else h
+                      for h in plan.memories]
     if intent is Intent.SELF_QUESTION and not plan.memories:
         plan.answer = NOT_TOLD
         return plan

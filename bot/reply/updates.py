@@ -60,24 +60,28 @@ CORRECTION = re.compile(
 CORRECTION_LEAD = re.compile(
     r"^\s*((sorry|oops|wait|no|ah|oh)[,!.]?\s+)*((i got (that|it) wrong|i was wrong|i made a mistake|my mistake|"
     r"i misspoke( earlier)?|i meant|correction|actually|update|scratch that)\s*[:,.!-]?\s*)+", re.I)
+_INTERJECTION = re.compile(r"^\s*((sorry|oops|wait|no|ah|oh|hmm|ok|okay)\b[,!.]?\s*)+", re.I)
 _APOSTROPHE = str.maketrans({"’": "'"})
 _SENTENCE = re.compile(r"(?<!\b(?:Dr|Mr|Ms|St|Mt)\.)(?<=[.!?;])\s+|:\s+")  # "Dr. Kim" is not two sentences
 # A value runs to the end of its clause; a full stop inside a word ("jon@new.org", "3.5", "Dr. Kim") is part of it.
 _VALUE = r"(?:[^.,;:!?]|\.(?=\S)|(?<=\b(?:Dr|Mr|Ms|St|Mt))\.\s)+"
 _MID = r"(?:'ve|'s|\s+(?:have|has|had|just|now|finally|recently|also|already|actually|then|since|all))*"
 _NEG = r"(?:\s+(?P<neg>no longer|don't|do not|doesn't|does not|not|never))?"
-_HOLDER = r"(?P<holder>(?i:\bI\b|\bwe\b|\bmy\s+\w+(?:\s+[A-Z][a-z]+)?)|\b[A-Z][a-z]+)"
+# Whose: "I", "we", "my sister (Ana)", a name; or nobody named at the start of a sentence that begins with the
+# verb ("Lost my job as a banker yesterday."): the speaker.
+_HOLDER = (r"(?P<holder>(?i:\bI\b|\bwe\b|\bmy\s+\w+(?:\s+[A-Z][a-z]+)?)|\b[A-Z][a-z]+|"
+           r"^(?=(?i:just\s+)?(?i:lost|got|moved|started|quit|left|relocated)\b))")
 _CLAIMS = (
     (RESIDENCE, re.compile(
-        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is)\s+(?:living|based|staying)|live|lives|living|"
+        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is|been)\s+(?:living|based|staying)|live|lives|living|"
         r"reside|resides|moved(?:\s+house|\s+back|\s+out)?|relocated|settled(?:\s+down)?))"
         r"\s+(?P<prep>(?i:to|in|into|at|near))\s+(?P<value>" + _VALUE + ")")),
     (OCCUPATION, re.compile(
-        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is)\s+working|work|works|got a (?:new )?job|"
+        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is|been)\s+working|work|works|got a (?:new )?job|lost (?:my|his|her) job|"
         r"started (?:a (?:new )?job|working)|took a (?:new )?job|have a (?:new )?job))\s+(?P<prep>(?i:as))\s+"
         "(?P<value>" + _VALUE + ")")),
     (WORK, re.compile(
-        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is)\s+(?:working|employed)|work|works|"
+        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is|been)\s+(?:working|employed)|work|works|lost (?:my|his|her) job|"
         r"got a (?:new )?job|got hired|was hired|started (?:a (?:new )?job|working|work)|took a (?:new )?job|"
         r"have a (?:new )?job|joined|left|quit(?: my job)?))\s+(?:(?P<prep>(?i:at|for|with|by|in))\s+)?"
         "(?P<value>" + _VALUE + ")")),
@@ -93,7 +97,8 @@ _CHANGE_VERBS = re.compile(r"\b(moved|relocated|settled|got|started|took|joined|
                            r"switched|now|new|these days|nowadays|gave up|no longer)\b", re.I)
 _CUT = re.compile(
     r"\s+(?:[—–-]\s|last|this|next|for|because|since|with|and|but|so|when|after|before|a few|about|yesterday|today|"
-    r"tonight|now|any ?more|recently|ago|though|too|instead|in (?:january|february|march|april|may|june|july|"
+    r"tonight|now|any ?more|recently|ago|though|too|instead|on (?:mondays?|tuesdays?|wednesdays?|thursdays?|fridays?|"
+    r"saturdays?|sundays?|the \d+\w*|\d+\w*)|in (?:the )?(?:january|february|march|april|may|june|july|"
     r"august|september|october|november|december|spring|summer|autumn|fall|winter|\d{4}))\b.*$", re.I)
 _NOT_BUT = re.compile(r"^not\s+(?:(?:called|named)\s+)?(?P<old>.+?)\s+but\s+(?P<new>.+)$", re.I)
 _VALUE_LEAD = re.compile(r"^(?:(?:now|actually|still|currently|really|called|named)\s+)+", re.I)
@@ -111,8 +116,11 @@ _Q_WORK = re.compile(r"\b(where|which|what|who)\b.*\b(work|works|working|worked|
 _Q_OCCUPATION = re.compile(r"\b(what)\b.*\b(job|profession|occupation|work as|do for (a )?(living|work))\b", re.I)
 _Q_BEFORE = re.compile(r"\b(before|previously|used to|earlier|formerly|former|originally|at first|old|"
                        r"did (i|we|my \w+|[a-z]+) (live|work))\b", re.I)
-_Q_HOLDER = re.compile(r"\b(?:do|does|did|am|are|is|was|were|have|has|had)\s+"
+_Q_HOLDER = re.compile(r"\b(?i:do|does|did|am|are|is|was|were|have|has|had)\s+"
                        r"(?P<holder>(?i:I|we|my\s+\w+)|[A-Z][a-z]+)\b")
+# "Do I still live in Porto?", "Does Gina still work at Door Dash?", "Is Jon still working as a banker?"
+_Q_STILL = re.compile(r"^\s*(?:do|does|am|is|are)\b.*?\bstill\s+(?P<verb>live|lives|living|based|work|works|working|"
+                      r"employed)\b(?:\s+(?P<prep>in|at|for|as|with|by))?\s+(?P<value>[^?]+)", re.I)
 _Q_SAYS_I = re.compile(r"(?i:\b(i|me|my|we|our)\b)")
 
 
@@ -141,6 +149,7 @@ class Asked:
     relation: str
     before: bool
     key: frozenset[str] = frozenset()  # THING: the question's content words
+    check: str = ""  # "Do I still live in Porto?": the value asked about ("Porto")
 
 
 @dataclass
@@ -169,7 +178,7 @@ def owner_of(message: Message) -> str:
 
 def _holder(text: str, speaker: str) -> tuple[str, str] | None:
     low = text.lower()
-    if low in ("i", "we"):
+    if low in ("i", "we", ""):
         return speaker, ""
     if low.startswith("my"):
         relation = low.split()[1]
@@ -217,7 +226,8 @@ def claims(hit: Hit) -> list[Claim]:
                     kept = " ".join(w for w in thing.split() if w.lower() not in _THING_SKIP)
                     shared = "shared" in m.groupdict() and m["shared"] is not None
                     out.append(Claim(hit, THING, "" if shared else speaker, "", key, kept, value, "",
-                                     bool(m.groupdict().get("change")) or corrected or bool(_CHANGE_VERBS.search(m.group(0))),
+                                     bool(m.groupdict().get("change")) or corrected
+                                     or bool(_CHANGE_VERBS.search(m.group(0))),
                                      gone))
                     taken.append(m.span())
                     continue
@@ -227,7 +237,8 @@ def claims(hit: Hit) -> list[Claim]:
                 verb = m["verb"].lower()
                 if slot == WORK and verb in ("left", "quit", "quit my job") and m["prep"]:
                     continue  # "I left for Paris", "I quit in May"
-                negated = bool(m["neg"]) or verb in ("left", "quit", "quit my job") or bool(
+                lost = verb.startswith("lost")
+                negated = bool(m["neg"]) or lost or verb in ("left", "quit", "quit my job") or bool(
                     re.search(r"\bany ?more\b", m["value"], re.I))
                 prep = (m["prep"] or "at").lower()
                 if slot == RESIDENCE:
@@ -252,6 +263,11 @@ def asked(question: str, asker: Message) -> Asked | None:
             holder = (speaker, mine[1].lower())
         elif _Q_SAYS_I.search(text):
             holder = (speaker, "")
+    still = _Q_STILL.search(text)
+    if still and holder is not None:
+        verb, prep = still["verb"].lower(), (still["prep"] or "").lower()
+        slot = RESIDENCE if verb.startswith(("liv", "based")) else OCCUPATION if prep == "as" else WORK
+        return Asked(slot, *holder, False, check=_value(still["value"])[0] or "")
     if _Q_OCCUPATION.search(text) and holder is not None:
         return Asked(OCCUPATION, *holder, before)
     if _Q_RESIDENCE.search(text) and holder is not None:
@@ -308,7 +324,7 @@ def resolve(question: str, recalled: Sequence[Hit], asker: Message) -> Resolutio
     found.sort(key=lambda c: (c.said.created_at, c.said.message_id))
     newest = found[-1]
     earlier = [c for c in found[:-1] if _norm(c.value) != _norm(newest.value) and c.value is not None]
-    if not earlier and not newest.change:
+    if not earlier and not newest.change and not a.check:
         return None  # one value, never changed: the model answers as for any fact
     subject, you = _subject(a, newest, asker)
     preferred_hits = [newest.hit]
@@ -318,10 +334,13 @@ def resolve(question: str, recalled: Sequence[Hit], asker: Message) -> Resolutio
     label = _label(a, newest, you, subject)
     shown_old = [c.value for c in reversed(earlier) if c.value]
     old_values = list(dict.fromkeys(shown_old))
-    reason = (f"the newest of {len(found)} memories on {label} (said {format_day(newest.said.created_at)})"
+    reason = (f"the newest of {len(found)} memories on {label}" if len(found) > 1 else f"the memory on {label}")
+    reason = (reason + f" (said {format_day(newest.said.created_at)})"
               + (f"; earlier: {', '.join(old_values)}" if old_values else "")
               + ("; it is a correction" if CORRECTION.search(newest.said.text) else ""))
     preference = Preference(newest.hit, preferred_hits[1:], reason)
+    if a.check:
+        return Resolution(_still(a, newest, subject, you), preferred_hits, preference)
     if a.before:
         if not old_values:
             return None
@@ -343,7 +362,8 @@ def _current(a: Asked, claim: Claim, subject: str, you: bool, old: str | None) -
         thing = f"Your {claim.thing}" if a.owner else f"The {claim.thing}"
         verb = "are" if claim.thing.endswith("s") and not claim.thing.endswith("ss") else "is"
         if claim.value is None:
-            return (f"As far as I recall, {'your' if a.owner else 'the'} {claim.thing} is no longer {_swap(claim.gone or old or 'that')}, "
+            whose = "your" if a.owner else "the"
+            return (f"As far as I recall, {whose} {claim.thing} is no longer {_swap(claim.gone or old or 'that')}, "
                     "and you haven't told me what it is now.")
         value = _swap(claim.value)
         named = "called " if re.search(r"\b(called|named)\b", claim.said.text, re.I) and not re.search(
@@ -362,6 +382,23 @@ def _current(a: Asked, claim: Claim, subject: str, you: bool, old: str | None) -
     return f"{subject} {verb} {_swap(claim.value)} now{note}."
 
 
+def _same(a: str, b: str) -> bool:
+    x, y = _norm(a), _norm(b)
+    return bool(x and y) and (x in y or y in x)
+
+
+def _still(a: Asked, claim: Claim, subject: str, you: bool) -> str:
+    """"Do I still live in Porto?": yes or no, from the newest claim."""
+    slot = SLOTS[a.slot]
+    verb = slot.you if you else slot.third
+    who = "you" if you else subject.replace("Your ", "your ")
+    if claim.value is not None and _same(claim.value, a.check):
+        return f"Yes — as far as I recall, {who} {verb} {_swap(claim.value)}."
+    if claim.value is None:
+        return f"No — as far as I recall, {who} no longer {verb} {_swap(claim.gone or a.check)}."
+    return f"No — as far as I recall, {who} {verb} {_swap(claim.value)} now."
+
+
 def _before(a: Asked, claim: Claim, subject: str, you: bool, old: str) -> str:
     low = subject if not you else "you"
     if a.slot == THING:
@@ -370,10 +407,20 @@ def _before(a: Asked, claim: Claim, subject: str, you: bool, old: str) -> str:
     return f"Before {_swap(claim.value) if claim.value else 'that'}, {low} {slot.past} {_swap(old)}."
 
 
+def as_current(text: str) -> str:
+    """A correction as the model is shown it: the fact, without the apology around it ("Oops, my flight leaves at
+    9:15, not 7:40." → "My flight leaves at 9:15."). SmolLM2-135M answered the whole sentence with "I'm sorry for
+    the confusion."; the citation still quotes the message as it was said."""
+    said = _INTERJECTION.sub("", CORRECTION_LEAD.sub("", text.translate(_APOSTROPHE)))
+    said = _INTERJECTION.sub("", CORRECTION_LEAD.sub("", said))
+    said = re.sub(r",\s+not\s+[^,.;!?]+(?=[,.;!?]|$)", "", said).strip()
+    return said[:1].upper() + said[1:] if said else text
+
+
 def supersede(question: str, memories: Sequence[Hit]) -> tuple[list[Hit], Preference | None]:
     """Among the memories shown to the model (all about the question's subject), a newer one that corrects or
-    changes (CORRECTION, "now", "switched", "these days"…) leaves the older ones of the same person out: (kept, preference); unchanged when none does, or
-    when the question asks what was before."""
+    changes (CORRECTION, "now", "switched", "these days"…) leaves the older ones of the same person out:
+    (kept, preference); unchanged when none does, or when the question asks what was before."""
     if len(memories) < 2 or _Q_BEFORE.search(question):
         return list(memories), None
     newest = max(memories, key=lambda h: (h.message.created_at, h.message.message_id))
