@@ -9,7 +9,7 @@ from bot.__main__ import main as run_command
 COMMANDS: dict[str, tuple[str, str]] = {
     "eval-locomo": ("bench.eval_locomo", "measure recall quality on a LoCoMo-format file"),
     "eval-replies": ("bench.eval_replies", "reply behaviour: a scripted suite through the real assistant and model"),
-    "eval-updates": ("bench.eval_updates", "facts that change: the knowledge-update set through the assistant and model"),
+    "eval-updates": ("bench.eval_updates", "facts that change: a knowledge-update set through the assistant and model"),
     "eval-time": ("bench.eval_time", "time-scoped recall on a fixture chat with known answers"),
     "bench-recall": ("bench.recall", "benchmark recall latency, ingest and database size"),
     "bench-llm": ("bench.llm", "benchmark the language model: first token, tokens/s, memory"),

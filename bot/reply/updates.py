@@ -77,11 +77,13 @@ _CLAIMS = (
         r"reside|resides|moved(?:\s+house|\s+back|\s+out)?|relocated|settled(?:\s+down)?))"
         r"\s+(?P<prep>(?i:to|in|into|at|near))\s+(?P<value>" + _VALUE + ")")),
     (OCCUPATION, re.compile(
-        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is|been)\s+working|work|works|got a (?:new )?job|lost (?:my|his|her) job|"
+        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is|been)\s+working|work|works|got a (?:new )?job|"
+        r"lost (?:my|his|her) job|"
         r"started (?:a (?:new )?job|working)|took a (?:new )?job|have a (?:new )?job))\s+(?P<prep>(?i:as))\s+"
         "(?P<value>" + _VALUE + ")")),
     (WORK, re.compile(
-        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is|been)\s+(?:working|employed)|work|works|lost (?:my|his|her) job|"
+        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is|been)\s+(?:working|employed)|work|works|"
+        r"lost (?:my|his|her) job|"
         r"got a (?:new )?job|got hired|was hired|started (?:a (?:new )?job|working|work)|took a (?:new )?job|"
         r"have a (?:new )?job|joined|left|quit(?: my job)?))\s+(?:(?P<prep>(?i:at|for|with|by|in))\s+)?"
         "(?P<value>" + _VALUE + ")")),
