@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.reply.intent import without_mentions
 from bot.reply.persons import second_person
 from bot.reply.prompt import format_day
 from memory import Hit, Message
@@ -254,7 +255,7 @@ def claims(hit: Hit) -> list[Claim]:
 
 def asked(question: str, asker: Message) -> Asked | None:
     """The slot a question asks about, and whose; None for any other question."""
-    text = question.translate(_APOSTROPHE)
+    text = without_mentions(question).translate(_APOSTROPHE)
     speaker = owner_of(asker)
     before = bool(_Q_BEFORE.search(text))
     m = _Q_HOLDER.search(text)
