@@ -14,7 +14,34 @@ def test_the_suite_is_big_and_covers_every_behaviour_with_held_out_cases():
     assert len(CASES) >= 60 and len({c.name for c in CASES}) == len(CASES)
     for behaviour in BEHAVIOURS:
         cases = [c for c in CASES if c.behaviour == behaviour]
-        assert len(cases) >= 9 and sum(c.held_out for c in cases) == 3
+        assert len(cases) >= 9 and sum(c.held_out for c in cases) >= 3
+    for behaviour in ("update", "correction"):  # issue 24: at least 20 each, a third held out
+        cases = [c for c in CASES if c.behaviour == behaviour]
+        assert len(cases) >= 20 and sum(c.held_out for c in cases) >= 6
+        assert len({c.asker for c in cases}) >= 10 and all(c.expect for c in cases)
+
+
+@pytest.mark.parametrize(("reply", "passes"), [
+    ("You live in Madrid now (before that: Porto).", True),
+    ("You live in Madrid.", True),
+    ("You live in Porto.", False),  # the outdated value
+    ("You lived in Porto, then in Madrid.", False),  # the outdated value first
+    ("I don't know.", False),
+])
+def test_a_fact_that_changed_must_be_answered_with_its_current_value_first(reply, passes):
+    case = Case("t", "update", (("Ana", "I live in Porto."), ("Ana", "I moved to Madrid.")), "Where do I live?",
+                expect=("madrid",), old=("porto",))
+    assert all(checks(case, reply).values()) is passes
+
+
+def test_the_knowledge_update_set_is_big_has_a_held_out_part_and_only_references_locomo():
+    from bench.updates_suite import LOCOMO, cases, written
+
+    chosen = cases()
+    assert len(written()) >= 100 and len({c.name for c in chosen}) == len(chosen)
+    assert 20 <= sum(c.held_out for c in chosen) < len(chosen) // 2
+    assert all(c.conversation and c.turns and not c.said for c in LOCOMO)  # ids only, no LoCoMo text
+    assert all(c.said and len(c.said) >= 3 and c.expect for c in written())
 
 
 @pytest.mark.parametrize(("reply", "passes"), [
