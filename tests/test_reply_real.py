@@ -171,7 +171,17 @@ async def test_the_newest_of_facts_that_changed_is_answered_and_a_correction_rea
     assert "porto" in before.text.lower(), before.text
     flight = await assistant.reply_text(Message(1, 24, "When does my flight leave?", sender_id=7, sender_name="Ana",
                                                 created_at=1_000_000.0 + 3800))
-    assert flight.prompt is not None  # the model answered
-    shown = flight.prompt.messages[-1]["content"]
-    assert "9:15" in shown and "My flight leaves at 7:40." not in shown
-    assert "9:15" in flight.text, flight.text
+    assert flight.text == "Your flight leaves at 9:15.", flight.text  # the asker's correction, said back
+    assert flight.citation is not None and flight.citation.message.text.startswith("Oops")
+    # Someone else's correction goes to the model, without the older memory and without the apology.
+    group = [("Bo", "The bus to the lake leaves at 8."), ("Cy", "I'll bring the snacks."),
+             ("Bo", "Oops, the bus to the lake leaves at 9, not 8.")]
+    for i, (who, text) in enumerate(group, start=1):
+        await assistant.remember(Message(-5, i, text, sender_id=20 + i % 2, sender_name=who,
+                                          created_at=1_000_000.0 + 60 * i))
+    bus = await assistant.reply_text(Message(-5, 9, "@engram when does the bus to the lake leave?", sender_id=30,
+                                             sender_name="Dee", created_at=1_000_000.0 + 3600))
+    assert bus.prompt is not None  # the model answered
+    shown = bus.prompt.messages[-1]["content"]
+    assert "leaves at 9." in shown and "leaves at 8." not in shown and "Oops" not in shown
+    assert "9" in bus.text and "8" not in bus.text, bus.text

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from bot.config import Statements
 from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
-from bot.reply.persons import second_person
+from bot.reply.persons import said_by, second_person
 from bot.reply.updates import CORRECTION_LEAD, Preference, as_current, resolve, supersede
 from memory import Hit, Message
 from memory.text import content_words, words
@@ -117,6 +117,13 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
     plan.memories, plan.preference = supersede(text, relevant(text, hits))
     if plan.preference is not None:
         newest = plan.preference.preferred
+        current = as_current(newest.message.text)
+        if message is not None and said_by(newest.message, message) and len(current.split()) <= ACK_MAX_WORDS:
+            # The asker's own correction, said back to them: shown it, SmolLM2-135M answered "When does my flight
+            # leave?" with "I'm sorry for the confusion."
+            said = " ".join(second_person(current.split()))
+            plan.answer, plan.source = said[:1].upper() + said[1:], newest
+            return plan
         plan.shown = [replace(h, message=replace(h.message, text=as_current(h.message.text))) if h is newest else h
                       for h in plan.memories]
     if intent is Intent.SELF_QUESTION and not plan.memories:

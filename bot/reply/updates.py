@@ -61,6 +61,7 @@ CORRECTION = re.compile(
 CORRECTION_LEAD = re.compile(
     r"^\s*((sorry|oops|wait|no|ah|oh)[,!.]?\s+)*((i got (that|it) wrong|i was wrong|i made a mistake|my mistake|"
     r"i misspoke( earlier)?|i meant|correction|actually|update|scratch that)\s*[:,.!-]?\s*)+", re.I)
+_NOT_THAT = re.compile(r"^(it's|it is|that's|that is|it was|that was)\s+not\s+[^,.;!?]+[,;]\s*", re.I)
 _INTERJECTION = re.compile(r"^\s*((sorry|oops|wait|no|ah|oh|hmm|ok|okay)\b[,!.]?\s*)+", re.I)
 _APOSTROPHE = str.maketrans({"’": "'"})
 _SENTENCE = re.compile(r"(?<!\b(?:Dr|Mr|Ms|St|Mt)\.)(?<=[.!?;])\s+|:\s+")  # "Dr. Kim" is not two sentences
@@ -416,7 +417,8 @@ def as_current(text: str) -> str:
     the confusion."; the citation still quotes the message as it was said."""
     said = _INTERJECTION.sub("", CORRECTION_LEAD.sub("", text.translate(_APOSTROPHE)))
     said = _INTERJECTION.sub("", CORRECTION_LEAD.sub("", said))
-    said = re.sub(r",\s+not\s+[^,.;!?]+(?=[,.;!?]|$)", "", said).strip()
+    said = re.sub(r",\s+not\s+[^,.;!?]+(?=[,.;!?]|$)", "", said)
+    said = _NOT_THAT.sub("", said).strip()
     return said[:1].upper() + said[1:] if said else text
 
 
