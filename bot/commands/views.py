@@ -108,6 +108,9 @@ def why_text(hits: Sequence[Hit], m: Markup, preference: Preference | None = Non
     answering the same question, the memory preferred and why, and those it superseded (kept, never deleted)."""
     if not hits:
         return "Nothing was recalled for my last reply in this chat."
+    if preference is not None:  # the memory preferred first, then those it superseded, then the rest
+        rank = {preference.preferred.message.rowid: 0, **{h.message.rowid: 1 for h in preference.earlier}}
+        hits = sorted(hits, key=lambda h: rank.get(h.message.rowid, 2))
     entries = []
     for n, hit in enumerate(hits, start=1):
         entry = hit_entry(n, hit, m)
