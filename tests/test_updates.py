@@ -94,6 +94,7 @@ def test_a_question_is_read_for_the_fact_it_asks(question, slot, relation, befor
 
 @pytest.mark.parametrize("said, question, new, old", [c[:4] for c in CONVERSATIONS] + [
     (["I work at the bank.", "I got a new job at Google."], "Where do I work?", "Google", "the bank"),
+    (["I work at Siemens.", "I left Siemens and now I work at Bosch."], "Where do I work?", "Bosch", "Siemens"),
     (["My sister lives in Oslo.", "My sister moved to Bergen."], "Where does my sister live?", "Bergen", "Oslo"),
     (["My phone number is 555-1234.", "I changed my phone number to 555-9876."], "What is my phone number?",
      "555-9876", "555-1234"),

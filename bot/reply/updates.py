@@ -204,6 +204,21 @@ def _value(raw: str) -> tuple[str | None, str | None]:
     return (value or None), old
 
 
+def _end(m: re.Match[str]) -> int:
+    """Where a claim ends: its value, cut where the clause moves on ("I left the bank | and now I work at …")."""
+    cut = _CUT.search(m["value"])
+    return m.start("value") + (cut.start() if cut else len(m["value"]))
+
+
+def _matches_in(pattern: re.Pattern[str], sentence: str) -> list[re.Match[str]]:
+    """Every claim of a pattern in a sentence, the next searched from where the last one's value ended."""
+    found, at = [], 0
+    while (m := pattern.search(sentence, at)) is not None:
+        found.append(m)
+        at = max(_end(m), m.start() + 1)
+    return found
+
+
 def claims(hit: Hit) -> list[Claim]:
     """The claims a memory makes (none for a question: said_by_a_person filters those out before)."""
     message = hit.message
@@ -215,8 +230,8 @@ def claims(hit: Hit) -> list[Claim]:
         sentence = CORRECTION_LEAD.sub("", sentence)
         taken: list[tuple[int, int]] = []
         for slot, pattern in _CLAIMS:
-            for m in pattern.finditer(sentence):
-                if any(m.start() < end and start < m.end() for start, end in taken):
+            for m in _matches_in(pattern, sentence):
+                if any(m.start() < end and start < _end(m) for start, end in taken):
                     continue  # "I work as a nurse" is not also "I work at …"
                 value, _old = _value(m["value"])
                 if slot == THING:
@@ -233,7 +248,7 @@ def claims(hit: Hit) -> list[Claim]:
                                      bool(m.groupdict().get("change")) or corrected
                                      or bool(_CHANGE_VERBS.search(m.group(0))),
                                      gone))
-                    taken.append(m.span())
+                    taken.append((m.start(), _end(m)))
                     continue
                 holder = _holder(m["holder"], speaker)
                 if holder is None or value is None:
@@ -250,7 +265,7 @@ def claims(hit: Hit) -> list[Claim]:
                 out.append(Claim(hit, slot, *holder, value=None if negated else value, prep=prep,
                                  change=corrected or negated or bool(_CHANGE_VERBS.search(m.group(0))),
                                  gone=value if negated else ""))
-                taken.append(m.span())
+                taken.append((m.start(), _end(m)))
     return out
 
 
