@@ -16,11 +16,15 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.commands import views
 from bot.commands.requests import ActionReply, Requests
-from bot.text import HTML, PLAIN
+from bot.text import HTML, plural
 from handlers import forget, messages
 from handlers.access import require_admin
 from handlers.context import chat_id_of, chat_of, message_of, query_of, services_of, user_id_of
 from handlers.reminders import OFFER_PREFIX, cancel_keyboard
+
+
+def forget_asked(count: int) -> str:
+    return f"(asked whether to forget {plural(count, 'message')})"
 
 
 def register(application: Application) -> None:
@@ -59,7 +63,7 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, requests: Req
     if done.forget is not None:  # what would go, with the buttons of /forget (handlers/forget.forget_confirmed)
         question = views.forget_question(done.forget, HTML) or ""
         sent = await message.reply_html(question, reply_markup=forget.ask_markup(context, update, done.forget))
-        asked = replace(done, text=views.forget_question(done.forget, PLAIN) or "")
+        asked = replace(done, text=forget_asked(done.forget.count))  # not the preview: it quotes what goes
         await requests.keep_reply(sent.chat_id, sent.message_id, asked, sent.date.timestamp())
         return
     markup = None
