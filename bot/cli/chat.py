@@ -110,13 +110,7 @@ class Terminal:
                 line = await self.ask("you> ")
                 if line is None or line.strip() == "/exit":
                     break
-                line = line.strip()
-                if not line:
-                    continue
-                if line.startswith("/"):
-                    await self.command(line)
-                elif not await self.action(line):
-                    await self.reply(line)
+                await self.line(line)
             self.say()
             return 0
         finally:
@@ -125,6 +119,16 @@ class Terminal:
                 self.topics.stop()
             await llm.stop()
             await memory.stop()
+
+    async def line(self, line: str) -> None:
+        """One typed line: a command, an action asked in words, or a message to answer."""
+        line = line.strip()
+        if not line:
+            return
+        if line.startswith("/"):
+            await self.command(line)
+        elif not await self.action(line):
+            await self.reply(line)
 
     # ----- reminders: the same service as Telegram's, on asyncio timers, printing instead of sending ----------
     async def start_reminders(self, memory: Memory, *, sweep_seconds: float = 60.0) -> ReminderService:
