@@ -113,7 +113,8 @@ def summarise(rows: list[dict]) -> dict:
 
 ALL_BEHAVIOURS = BEHAVIOURS + CONVERSATION_BEHAVIOURS
 NEVER = ("never invents a personal fact", "never denies remembering", "action never acknowledged as a statement",
-         "no non-action taken for an action", "no answer from own echo or a question")
+         "no non-action taken for an action", "no answer from own echo or a question",
+         "no-echo answer holds the fact (recall)", "no-echo same again in one session")
 
 
 def _share(values: list[bool]) -> float | None:
