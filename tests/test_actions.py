@@ -280,3 +280,25 @@ async def test_telegram_a_plan_gets_a_button_and_the_reminder_only_when_pressed(
         assert (due.weekday(), due.hour) == (1, 9) and due - datetime.now(timezone.utc) < timedelta(days=8)
         assert "reply_markup" not in fake.messages[(ALICE, shown["message_id"])]  # the offer is taken
         assert any(m.get("text", "").startswith("⏰ OK, I will remind you on ") for m in fake.bot_messages(ALICE))
+
+
+SUNDAY_NOON = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("text", "remind_at", "label"), [
+    (DENTIST, datetime(2026, 12, 8, 9, 0, tzinfo=timezone.utc), "remind me an hour before"),
+    ("On Thursday I fly to Rome.", datetime(2026, 12, 10, 9, 0, tzinfo=timezone.utc), "remind me that morning"),
+    ("Tomorrow at 3pm I meet Bo for coffee.", datetime(2026, 12, 7, 14, 0, tzinfo=timezone.utc),
+     "remind me an hour before"),
+])
+def test_a_plan_in_a_statement_is_found(text, remind_at, label):
+    found = find_plan(text, "UTC", SUNDAY_NOON)
+    assert found is not None and found.remind_at == remind_at and found.label == label
+
+
+@pytest.mark.parametrize("text", [
+    "I had a dentist appointment on Tuesday.", "I woke up at 7.", "I moved to Berlin last month.",
+    "I run every Monday at 8.", "Is the meeting on Friday?", WIFI, "My daughter is 7.",
+])
+def test_the_past_a_habit_or_a_question_offers_nothing(text):
+    assert find_plan(text, "UTC", SUNDAY_NOON) is None
