@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.commands import views
 from bot.commands.requests import ActionReply, Requests
+from bot.reply.requests import Action
 from bot.text import HTML, plural
 from handlers import forget, messages
 from handlers.access import require_admin
@@ -49,7 +50,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if request is None:
         await messages.on_text(update, context)
         return
-    if request.kind.value == "forget" and not await require_admin(update, context):
+    if request.kind is Action.FORGET and not await require_admin(update, context):
         await requests.keep_request(messages.to_memory(message, text))
         return
     user = update.effective_user

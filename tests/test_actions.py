@@ -15,6 +15,7 @@ from fake_telegram import FakeTelegram
 from telegram_helpers import bot_config, bot_running, button, command, converse
 
 from bot.cli.chat import Terminal
+from bot.commands import actions
 from bot.config import AssistantConfig, Config, RecallConfig, Statements
 from bot.llm.base import GenerationSettings
 from bot.reminders.plans import find_plan
@@ -185,6 +186,8 @@ async def test_terminal_forget_asks_then_removes_and_the_password_is_not_answere
     assert [h for h in await memory.messages.recall(CHAT, "wifi password tulip77", 10)
             if "tulip77" in h.message.text] == []
     assert "tulip77" not in str(terminal.assistant.llm.prompts[-1])
+    page = await actions.search(memory, CHAT, "wifi password tulip77")
+    assert not any("tulip77" in h.message.text for h in page.hits)  # nor in /search
 
 
 async def test_terminal_forget_kept_when_not_confirmed(terminal, memory):
