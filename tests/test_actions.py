@@ -283,6 +283,14 @@ async def test_telegram_a_plan_gets_a_button_and_the_reminder_only_when_pressed(
         assert (due.weekday(), due.hour) == (1, 9) and due - datetime.now(timezone.utc) < timedelta(days=8)
         assert "reply_markup" not in fake.messages[(ALICE, shown["message_id"])]  # the offer is taken
         assert any(m.get("text", "").startswith("⏰ OK, I will remind you on ") for m in fake.bot_messages(ALICE))
+        if find_plan("On Thursday I fly to Rome.", "UTC", datetime.now(timezone.utc)) is None:
+            return  # a Thursday after 09:00: that morning has passed, nothing to offer (checked above for Tuesday)
+        await converse(fake, services, ALICE, "On Thursday I fly to Rome.")
+        assert button(fake.bot_messages(ALICE)[-1], "remind me that morning")
+        said = await command(fake, ALICE, "yes, remind me")  # in words, as in the terminal
+        assert said["text"].startswith("⏰ OK, I will remind you on Thu ")
+        assert "On Thursday I fly to Rome" in said["text"]
+        assert len(await services.memory.reminders.pending(ALICE)) == 2
 
 
 SUNDAY_NOON = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
