@@ -37,7 +37,8 @@ from memory import Memory, Message
 
 DEFAULT_CHAT_ID = 0  # Telegram has no chat 0: the Telegram bot leaves its reminders to the terminal
 INTRO = ("Engram: an assistant with a long-term memory of this chat, in your terminal. It remembers what you tell "
-         "it and brings it back when it matters; everything stays on this machine.")
+         "it and brings it back when it matters; everything stays on this machine. Ask in words too: \"remind me "
+         "tomorrow at 9 to call Ana\", \"what reminders do I have?\", \"forget what I said about the wifi\".")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
