@@ -313,3 +313,14 @@ def test_a_plan_in_a_statement_is_found(text, remind_at, label):
 ])
 def test_the_past_a_habit_or_a_question_offers_nothing(text):
     assert find_plan(text, "UTC", SUNDAY_NOON) is None
+
+
+def test_the_conversation_suites_are_big_with_held_out_cases_and_their_looks_alike_are_no_actions():
+    from bench.replies_conversations import ACTION_CASES, ECHO_CASES
+
+    for cases in (ACTION_CASES, ECHO_CASES):
+        assert len(cases) >= 20 and len({c.name for c in cases}) == len(cases)
+        assert 5 <= sum(c.held_out for c in cases) < len(cases) // 2
+    for case in ACTION_CASES:  # what the suite expects of each case is what the reader reads
+        found = read_request(case.probe)
+        assert (found.kind.value if found else None) == case.action, case.name
