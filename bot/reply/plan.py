@@ -100,9 +100,9 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
     """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
     memory is (bot/reply/attribution.py). `statements`: NOTE acknowledges a statement without the model
     (acknowledge), MODEL lets it answer."""
-    request = read_request(text)
-    if request is not None:  # an action the front end did not carry out: how to, never "Noted"
-        return ReplyPlan(Intent.ACTION, answer=how_to(request), max_new_tokens=MAX_NEW_TOKENS[Intent.ACTION])
+    action = read_request(text)
+    if action is not None:  # an action the front end did not carry out: how to, never "Noted"
+        return ReplyPlan(Intent.ACTION, answer=how_to(action), max_new_tokens=MAX_NEW_TOKENS[Intent.ACTION])
     intent = classify(text)
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
     if intent is Intent.STATEMENT and statements is Statements.NOTE:
