@@ -177,12 +177,9 @@ async def test_the_assistant_answers_the_current_value_cites_it_and_deletes_noth
 
 
 async def replay_terminal(terminal: Terminal, lines: list[str]) -> str:
-    """Lines typed into the terminal chat as its loop takes them (bot/cli/chat.py Terminal.run)."""
+    """Lines typed into the terminal chat as its loop takes them (bot/cli/chat.py Terminal.line)."""
     for line in lines:
-        if line.startswith("/"):
-            await terminal.command(line)
-        elif not await terminal.natural_reminder(line):
-            await terminal.reply(line)
+        await terminal.line(line)
     out = terminal.out
     assert isinstance(out, io.StringIO)
     return out.getvalue()
