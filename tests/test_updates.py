@@ -109,6 +109,14 @@ def test_the_newest_value_wins_and_the_older_is_kept_as_earlier(said, question, 
         assert old.lower() in resolved.preference.reason.lower()
 
 
+def test_claims_about_another_side_of_the_same_thing_do_not_compete():
+    hits = [hit("The report is due on Friday.", 1), hit("The report is great.", 2)]
+    assert resolve("When is the report due?", hits, ask("When is the report due?")) is None  # the model answers
+    hits.append(hit("Correction: the report is due on Monday.", 3))
+    resolved = resolve("When is the report due?", hits, ask("When is the report due?"))
+    assert resolved is not None and resolved.answer == "The report is due on Monday (earlier: due on Friday)."
+
+
 def test_where_did_i_live_before_finds_the_old_value():
     hits = [hit("I live in Porto.", 1), hit("I moved to Madrid last week.", 2)]
     resolved = resolve("Where did I live before?", hits, ask("Where did I live before?"))

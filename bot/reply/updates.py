@@ -99,11 +99,15 @@ _CLAIMS = (
 )
 _CHANGE_VERBS = re.compile(r"\b(moved|relocated|settled|got|started|took|joined|hired|left|quit|changed|updated|"
                            r"switched|now|new|these days|nowadays|gave up|no longer)\b", re.I)
-_CUT = re.compile(
-    r"\s+(?:[—–-]\s|last|this|next|for|because|since|with|and|but|so|when|after|before|a few|about|yesterday|today|"
-    r"tonight|now|any ?more|recently|ago|though|too|instead|on (?:mondays?|tuesdays?|wednesdays?|thursdays?|fridays?|"
-    r"saturdays?|sundays?|the \d+\w*|\d+\w*)|in (?:the )?(?:january|february|march|april|may|june|july|"
-    r"august|september|october|november|december|spring|summer|autumn|fall|winter|\d{4}))\b.*$", re.I)
+_CUT_WORDS = (r"[—–-]\s|because|since|with|and|but|so|when|after|before|a few|about|now|any ?more|recently|"
+              r"though|too|instead")
+# When a change happened ("I moved to Madrid last week", "… at Netflix on Monday") is not where or what: cut from
+# a slot's value. A thing's value may be a time ("The report is due on Monday."): kept there.
+_CUT_WHEN = (r"last|this|next|for|yesterday|today|tonight|ago|on (?:mondays?|tuesdays?|wednesdays?|thursdays?|"
+             r"fridays?|saturdays?|sundays?|the \d+\w*|\d+\w*)|in (?:the )?(?:january|february|march|april|may|june|"
+             r"july|august|september|october|november|december|spring|summer|autumn|fall|winter|\d{4})")
+_CUT = re.compile(rf"\s+(?:{_CUT_WORDS}|{_CUT_WHEN})\b.*$", re.I)
+_CUT_THING = re.compile(rf"\s+(?:{_CUT_WORDS})\b.*$", re.I)
 _NOT_BUT = re.compile(r"^not\s+(?:(?:called|named)\s+)?(?P<old>.+?)\s+but\s+(?P<new>.+)$", re.I)
 _VALUE_LEAD = re.compile(r"^(?:(?:now|actually|still|currently|really|called|named)\s+)+", re.I)
 _THING_SKIP = {"new", "current", "old", "actual", "real", "own"}
@@ -192,7 +196,7 @@ def _holder(text: str, speaker: str) -> tuple[str, str] | None:
     return low, ""
 
 
-def _value(raw: str) -> tuple[str | None, str | None]:
+def _value(raw: str, cut: re.Pattern[str] = _CUT) -> tuple[str | None, str | None]:
     """(the value a claim states, the one it says was wrong): "Madrid last week" → ("Madrid", None), "not Rex but
     Max" → ("Max", "Rex")."""
     value = _VALUE_LEAD.sub("", raw.strip())
@@ -200,7 +204,7 @@ def _value(raw: str) -> tuple[str | None, str | None]:
     m = _NOT_BUT.match(value)
     if m:
         value, old = _VALUE_LEAD.sub("", m["new"]), m["old"]
-    value = _CUT.sub("", value).strip(" '\"")
+    value = cut.sub("", value).strip(" '\"")
     return (value or None), old
 
 
@@ -233,7 +237,7 @@ def claims(hit: Hit) -> list[Claim]:
             for m in _matches_in(pattern, sentence):
                 if any(m.start() < end and start < _end(m) for start, end in taken):
                     continue  # "I work as a nurse" is not also "I work at …"
-                value, _old = _value(m["value"])
+                value, _old = _value(m["value"], _CUT_THING if slot == THING else _CUT)
                 if slot == THING:
                     thing = m["thing"]
                     key = frozenset(content_words(thing) - {w[:5] for w in _THING_SKIP})
@@ -338,6 +342,11 @@ def resolve(question: str, recalled: Sequence[Hit], asker: Message) -> Resolutio
     if a.slot == THING and found:  # the most specific thing the question names: "my dog's vet" over "my dog"
         widest = max(len(c.key) for c in found)
         found = [c for c in found if len(c.key) == widest]
+        # and of its claims, those about what the question asks of it: "When is the report due?" is answered by
+        # "The report is due on Friday.", not by a later "The report is great."
+        extra = a.key - found[0].key
+        about = [c for c in found if extra & content_words(c.said.text)]
+        found = about or found
     if not found:
         return None
     found.sort(key=lambda c: (c.said.created_at, c.said.message_id))
