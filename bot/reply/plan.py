@@ -8,8 +8,9 @@ an answer is certain without it.
   (asked to note an allergy, it answered with a child's school date), and neither needs one. A statement is
   acknowledged by saying it back ("Noted: you're allergic to penicillin."), without the model unless
   assistant.statements is "model": SmolLM2-135M answered "I ran my first marathon" with "I'm sorry for your loss";
-  a thanks, "how are you?" or "what's up?" gets its one fitting answer without the model (small_talk), which
-  said them back;
+  a hello, good morning, good night, bye, thanks, "how are you?" or "what's up?" gets its one fitting answer
+  without the model (small_talk): the model said thanks back word for word and answered "hello" with help "with
+  your homework"; a longer greeting ("Good night, I'm off to Rome tomorrow") is the model's;
 - a question sees the recalled memories that share a meaningful word with it (or name a person it names):
   a memory that only sounds alike is what the model turns into an invented answer;
 - a question about the asker's own life with no such memory is answered "you haven't told me" without the
@@ -39,13 +40,24 @@ ACK_MAX_WORDS = 16  # a longer statement is acknowledged without being repeated
 _LEAD = re.compile(r"^(please\s+)?(remember|note|fyi|btw)( this| that)?\s*[:,-]?\s*", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 # Small talk with one fitting answer, given without the model: SmolLM2-135M said "Thanks!" and "What's up?"
-# back word for word. (Hello, good night, bye… said back are fine answers: the model answers those.)
+# back word for word.
+_HELLO = r"(hi|hello|hey|hiya|howdy|greetings|yo)( there| all| everyone| again)?"
 SMALL_TALK = (
     (re.compile(r"(thanks?|thank you|thx|ty|cheers|much appreciated)( (a lot|so much|very much|again|a bunch|"
                 r"for (that|this|the help|your help|everything)))*"), "You're welcome!"),
-    (re.compile(r"how are you( doing)?( today)?|how's it going|how do you do"), "I'm well, thank you! How can I help?"),
-    (re.compile(r"what's up|sup"), "Not much — how can I help?"),
+    (re.compile(rf"({_HELLO} )?(how are you( doing)?( today)?|how's it going|how do you do)"),
+     "I'm well, thank you! How can I help?"),
+    (re.compile(rf"({_HELLO} )?(what's up|sup)"), "Not much — how can I help?"),
     (re.compile(r"nice to meet you( too)?"), "Nice to meet you too!"),
+    # Greetings too: SmolLM2-135M answered "hello" with "Hello! I'm here to help with your homework." (int8 export
+    # in blocks of 128; in blocks of 32 "…with any questions you have."): a greeting needs no memory nor model.
+    (re.compile(rf"{_HELLO}"), "Hello! How can I help?"),
+    (re.compile(r"(good )?morning( all| everyone)?"), "Good morning! How can I help?"),
+    (re.compile(r"(good )?afternoon( all| everyone)?"), "Good afternoon! How can I help?"),
+    (re.compile(r"(good )?evening( all| everyone)?"), "Good evening! How can I help?"),
+    (re.compile(r"(good ?night|nighty night|night night)( (talk|see you) (tomorrow|soon|later))?"), "Good night!"),
+    (re.compile(r"(bye|goodbye|bye bye|see you|see ya|talk (to you )?)( (later|soon|tomorrow))?"),
+     "Bye — talk soon!"),
 )
 # Tokens a reply may use, by intent: brief by design (a reply is read on a phone, and shorter is sooner).
 MAX_NEW_TOKENS = {Intent.GREETING: 32, Intent.STATEMENT: 40, Intent.SELF_QUESTION: 64, Intent.QUESTION: 64,
