@@ -1,6 +1,6 @@
 """Who may use the bot: an allowlist of users and chats, and admins for destructive commands in groups.
 
-`gate` runs before every other handler (group -1). An update from anyone not allowed stops there: nothing is
+`gate` runs before every other handler (group -2). An update from anyone not allowed stops there: nothing is
 stored, nothing is recalled, and the person gets at most one polite refusal (remembered in RAM, so a restart may
 say it once more).
 """

@@ -16,12 +16,19 @@ from telegram.ext import ContextTypes
 
 from bot.commands import actions, table, views
 from bot.commands.table import FrontEnd
+from bot.i18n import _
 from bot.text import HTML
 from handlers.context import args_text, chat_data_of, chat_id_of, chat_of, message_of, query_of, services_of
 from handlers.format import page_buttons
 
+
 # (command, description) in menu order, from the one table of commands: setMyCommands and /help both use it.
-COMMANDS: list[tuple[str, str]] = [(c.name, c.line()) for c in table.offered(FrontEnd.TELEGRAM)]
+def menu() -> list[tuple[str, str]]:
+    """Telegram's commands with their descriptions, in the current language (setMyCommands, /help)."""
+    return [(c.name, c.line()) for c in table.offered(FrontEnd.TELEGRAM)]
+
+
+COMMANDS: list[tuple[str, str]] = menu()  # the default (English) menu
 KEPT_SEARCHES = 20  # per chat, pageable by their buttons
 
 
@@ -40,8 +47,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
-    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS]
-    await reply_html(update, "<b>Commands</b>\n" + "\n".join(lines))
+    lines = [f"/{name} {HTML.escape(text)}" for name, text in menu()]
+    await reply_html(update, f"<b>{HTML.escape(_('Commands'))}</b>\n" + "\n".join(lines))
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.commands import actions, table, topic_commands, views
+from bot.commands.language import PROSE_ARGS, language_command, use_chat_language
 from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
 from bot.llm import build_llm
@@ -70,7 +71,7 @@ class Terminal:
             "reset": self.reset, "compare": self.compare, "topics": self.topic_command("/topics"),
             "topic": self.topic_command("/topic"), "map": self.topic_command("/map"),
             "timeline": self.topic_command("/timeline"), "remind": self.remind, "reminders": self.list_reminders,
-            "cancel": self.cancel, "timezone": self.timezone, "quit": self.quit,
+            "cancel": self.cancel, "timezone": self.timezone, "language": self.language, "quit": self.quit,
         }
 
     def say(self, text: str = "", end: str = "\n") -> None:
@@ -150,8 +151,16 @@ class Terminal:
             self.say(text)
         return await self.memory.messages.next_message_id(chat_id)
 
+    async def use_language(self, text: str | None) -> str:
+        """Choose the language of what follows (this line), as Telegram does for each update."""
+        return await use_chat_language(self.memory, self.chat_id, text)
+
+    async def language(self, rest: str) -> None:
+        self.say(await language_command(self.memory, self.chat_id, rest))
+
     async def natural_reminder(self, text: str) -> bool:
         """'remind me to call Ana tomorrow at 10', as in Telegram: stored, confirmed; False for anything else."""
+        await self.use_language(text)
         try:
             parsed = await self.reminders.detect(self.chat_id, text)
         except ParseError as exc:
@@ -188,6 +197,7 @@ class Terminal:
         self.say((await self.reminders.timezone_command(self.chat_id, rest)).text())
 
     async def reply(self, text: str) -> None:
+        await self.use_language(text)
         message_id = await self.assistant.next_message_id(self.chat_id)
         message = Message(self.chat_id, message_id, text, sender_name=self.name)
         reply = await self.assistant.answer(message)
@@ -209,6 +219,7 @@ class Terminal:
 
     async def command(self, line: str) -> None:
         name, rest = line.split(maxsplit=1)[0], actions.arguments(line)
+        await self.use_language(rest if name[1:].lower() in PROSE_ARGS else None)
         try:
             await self._command(name, rest)
         except (actions.UsageError, topic_commands.NotEnoughMessages, ParseError) as exc:

@@ -18,11 +18,12 @@ import enum
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
+from bot.i18n import current
 from bot.llm.base import LLM, GenerationSettings
 from bot.reply import citation
 from bot.reply.dating import TimeResolver, when_said
@@ -111,6 +112,7 @@ class Assistant:
         assistant: AssistantConfig,
         settings: GenerationSettings,
         timezone: str = "UTC",
+        model_languages: Sequence[str] = ("en",),
     ):
         self.memory = memory
         self.llm = llm
@@ -118,6 +120,7 @@ class Assistant:
         self.config = assistant
         self.settings = settings
         self.timezone = timezone  # a chat's default zone (reminders.timezone): "last week" is read in it
+        self.model_languages = tuple(model_languages)  # llm.languages: what the model writes ("any": everything)
         self.timings = Timings()
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # Generations at once (one on a CPU model); waiters are served first come, first served, so chats take
@@ -243,8 +246,10 @@ class Assistant:
         # What people told is the evidence: never an earlier question, nor the assistant's own words (recall
         # already leaves its acknowledgements out; its other replies stay in the prompt's recent turns).
         hits = [h for h in hits if said_by_a_person(h.message)]
+        language = current()  # the chat's, chosen by the front end (bot/i18n.py)
+        writes = "any" in self.model_languages or language in self.model_languages
         plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements,
-                          recalled=hits, asker=message.sender_name)
+                          recalled=hits, asker=message.sender_name, model_writes=writes)
         if plan.intent is Intent.STATEMENT and plan.answer is not None:
             reply.kind = ACKNOWLEDGEMENT  # said back without the model: kept, exported, never recalled
         reply.recalled = plan.memories
@@ -272,7 +277,7 @@ class Assistant:
         # Trimming to the budget counts tokens with the model's tokenizer: a few milliseconds, off the event loop.
         reply.prompt = await asyncio.to_thread(
             build_prompt, self.config.system_prompt, plan.memories, recent, message, self.llm.count_tokens, budget,
-            now=message.created_at, with_names=message.chat_id < 0, examples=self._examples,
+            now=message.created_at, with_names=message.chat_id < 0, examples=self._examples, language=current(),
         )
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
         asked = message.text if plan.intent in (Intent.QUESTION, Intent.SELF_QUESTION) else ""  # "Good night!" may

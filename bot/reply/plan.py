@@ -22,14 +22,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.config import Statements
+from bot.i18n import N_, _, current, isolate
 from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import second_person
+from bot.text import shorten
 from memory import Hit
 from memory.text import content_words, words
 
-NOT_TOLD = "I don't know — you haven't told me that yet."
-NOTED = "Noted — I'll remember that."
+# Fixed answers, marked for the catalogues (N_) and translated where they are given (_(NOT_TOLD)).
+NOT_TOLD = N_("I don't know — you haven't told me that yet.")
+NOTED = N_("Noted — I'll remember that.")
 ACK_MAX_WORDS = 16  # a longer statement is acknowledged without being repeated
 _LEAD = re.compile(r"^(please\s+)?(remember|note|fyi|btw)( this| that)?\s*[:,-]?\s*", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
@@ -37,10 +40,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 # back word for word. (Hello, good night, bye… said back are fine answers: the model answers those.)
 SMALL_TALK = (
     (re.compile(r"(thanks?|thank you|thx|ty|cheers|much appreciated)( (a lot|so much|very much|again|a bunch|"
-                r"for (that|this|the help|your help|everything)))*"), "You're welcome!"),
-    (re.compile(r"how are you( doing)?( today)?|how's it going|how do you do"), "I'm well, thank you! How can I help?"),
-    (re.compile(r"what's up|sup"), "Not much — how can I help?"),
-    (re.compile(r"nice to meet you( too)?"), "Nice to meet you too!"),
+                r"for (that|this|the help|your help|everything)))*"), N_("You're welcome!")),
+    (re.compile(r"how are you( doing)?( today)?|how's it going|how do you do"),
+     N_("I'm well, thank you! How can I help?")),
+    (re.compile(r"what's up|sup"), N_("Not much — how can I help?")),
+    (re.compile(r"nice to meet you( too)?"), N_("Nice to meet you too!")),
 )
 # Tokens a reply may use, by intent: brief by design (a reply is read on a phone, and shorter is sooner).
 MAX_NEW_TOKENS = {Intent.GREETING: 32, Intent.STATEMENT: 40, Intent.SELF_QUESTION: 64, Intent.QUESTION: 64}
@@ -72,12 +76,15 @@ def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
 
 def acknowledge(text: str) -> str:
     """A statement said back from the assistant's side: "Noted: you're allergic to penicillin." One that
-    speaks to the assistant ("you…") or runs long is acknowledged without being repeated."""
+    speaks to the assistant ("you…") or runs long is acknowledged without being repeated. In another language
+    the statement is quoted as it was said (turning "I" into "you" is English grammar): «Записал: „…“»."""
     said = _LEAD.sub("", without_mentions(text)).strip()
     said = _SENTENCE_END.split(said, maxsplit=1)[0].rstrip(" .!?;:,")
     tokens = said.split()
     if not tokens or len(tokens) > ACK_MAX_WORDS or {"you", "you're", "your", "yours"} & set(words(said)):
-        return NOTED
+        return _(NOTED)
+    if current() != "en":
+        return _("Noted: “{statement}”.").format(statement=isolate(said))
     out = second_person(tokens)
     return "Noted: " + " ".join(out) + "."
 
@@ -87,14 +94,15 @@ def small_talk(text: str) -> str | None:
     None for anything else."""
     plain = " ".join(re.sub(r"[^\w' ]+", " ", without_mentions(text).lower().replace("’", "'")).split())
     plain = re.sub(r" (engram|bot)$", "", plain)
-    return next((answer for pattern, answer in SMALL_TALK if pattern.fullmatch(plain)), None)
+    return next((_(answer) for pattern, answer in SMALL_TALK if pattern.fullmatch(plain)), None)
 
 
 def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = Statements.NOTE,
-               recalled: Sequence[Hit] = (), asker: str = "") -> ReplyPlan:
+               recalled: Sequence[Hit] = (), asker: str = "", model_writes: bool = True) -> ReplyPlan:
     """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
     memory is (bot/reply/attribution.py). `statements`: NOTE acknowledges a statement without the model
-    (acknowledge), MODEL lets it answer."""
+    (acknowledge), MODEL lets it answer. `model_writes`: False when the model cannot write the chat's language
+    (llm.languages): a question answered from memory then quotes the memory (quoted)."""
     intent = classify(text)
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
     if intent is Intent.STATEMENT and statements is Statements.NOTE:
@@ -105,10 +113,26 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
         return plan
     plan.memories = relevant(text, hits)
     if intent is Intent.SELF_QUESTION and not plan.memories:
-        plan.answer = NOT_TOLD
+        plan.answer = _(NOT_TOLD)
         return plan
     whose = attribute(text, recalled or hits, asker)
     if whose is not None:
         plan.answer, plan.memories = whose.answer, whose.memories
         plan.source = whose.memories[0] if whose.memories else None
+    if plan.answer is None and plan.memories and not model_writes:
+        plan.source = plan.memories[0]
+        plan.answer = quoted(plan.source, asker)
     return plan
+
+
+QUOTE_CHARS = 300
+
+
+def quoted(hit: Hit, asker: str) -> str:
+    """A memory given as the answer, in its own words: "You told me: “Мою собаку зовут Барон.”" — for a chat whose
+    language the model cannot write (a 135M English model asked in Russian mixes the two languages)."""
+    said = isolate(shorten(hit.message.text, QUOTE_CHARS))
+    name = hit.message.sender_name
+    if name and asker and name != asker:
+        return _("{name} said: “{text}”").format(name=name, text=said)
+    return _("You told me: “{text}”").format(text=said)
