@@ -181,9 +181,9 @@ class Messages:
                 kept = [i for i in ids if i in stored]
                 if kept:
                     vectors.insert(self._conn, kept, [new] * len(kept), np.stack([stored[i] for i in kept]))
-            self._conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since, language, language_seen) "
-                               "SELECT ?, timezone, context_since, language, language_seen FROM chats "
-                               "WHERE chat_id = ?", (new, old))
+            self._conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since, language, "
+                               "language_seen) SELECT ?, timezone, context_since, language, language_seen "
+                               "FROM chats WHERE chat_id = ?", (new, old))
             self._conn.execute("UPDATE reminders SET chat_id = ? WHERE chat_id = ?", (new, old))
         self._shared.chat_sizes.forget(old)
         self._shared.chat_sizes.forget(new)

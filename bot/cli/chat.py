@@ -23,6 +23,7 @@ from bot.commands import actions, table, topic_commands, views
 from bot.commands.language import PROSE_ARGS, language_command, use_chat_language
 from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
+from bot.i18n import current
 from bot.llm import build_llm
 from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.service import ChatScope, ReminderService
@@ -152,7 +153,10 @@ class Terminal:
         return await self.memory.messages.next_message_id(chat_id)
 
     async def use_language(self, text: str | None) -> str:
-        """Choose the language of what follows (this line), as Telegram does for each update."""
+        """Choose the language of what follows (this line), as Telegram does for each update (before the memory
+        is open, e.g. /help at once: the current one stays)."""
+        if getattr(self, "memory", None) is None:
+            return current()
         return await use_chat_language(self.memory, self.chat_id, text)
 
     async def language(self, rest: str) -> None:
