@@ -191,8 +191,9 @@ _PERSIAN = set("پچژگکی")
 def script_language(text: str) -> str | None:
     """The minimum a chat needs before a real language identifier is wired in (set_detector): the language a
     script alone says (Cyrillic: Ukrainian if it has і/ї/є/ґ, else Russian; Arabic script: Persian if it has
-    پ چ ژ گ or the Persian ک/ی, else Arabic; Hebrew; Greek; CJK). Latin text is English unless a letter only
-    Spanish (ñ ¿ ¡), Portuguese (ã õ) or German (ß ä ö ü) uses says otherwise: a placeholder, not identification."""
+    پ چ ژ گ or the Persian ک/ی, else Arabic; Hebrew; Greek; CJK). Latin text says nothing (None: the chat's last
+    language, Telegram's language_code or English decide) unless a letter only Spanish (ñ ¿ ¡), Portuguese (ã õ)
+    or German (ß ä ö ü) uses says otherwise: a placeholder, not identification."""
     counts: dict[str, int] = {}
     for c in text:
         if not c.isalpha():
@@ -217,7 +218,7 @@ def script_language(text: str) -> str | None:
         for letters, lang in (("ñ¿¡", "es"), ("ãõ", "pt"), ("ßäöü", "de")):
             if any(c in letters for c in text.lower()):
                 return lang
-        return "en"
+        return None
     return {"HEBREW": "he", "GREEK": "el", "zh": "zh", "ko": "ko"}.get(script)
 
 

@@ -48,7 +48,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
     lines = [f"/{name} {HTML.escape(text)}" for name, text in menu()]
-    await reply_html(update, f"<b>{HTML.escape(_('Commands'))}</b>\n" + "\n".join(lines))
+    title = HTML.bold(HTML.escape(_("Commands")))
+    await reply_html(update, title + "\n" + "\n".join(lines))
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
