@@ -8,7 +8,8 @@ into English words (`1 week ago`, `monday`, `hour`). What it lacks, and is here,
   ignores: it becomes "9:00";
 - the small words that link the time to the reminder's text ("о", "que", "dass", "که") and may not end a time;
 - a few common phrasings dateparser misses, rewritten into ones it reads ("پارسال" -> "سال گذشته",
-  "daqui a" -> "em", "۱۰ دقیقه دیگر" -> "10 دقیقه بعد"), and Persian/Arabic-Indic digits as ASCII.
+  "daqui a" -> "em", "۱۰ دقیقه دیگر" -> "10 دقیقه بعد", "pasado mañana" -> "en 2 días"), and Persian and
+  Arabic-Indic digits as ASCII.
 
 English is the base: the reminder grammar (bot/reminders/parse.py) and the recall windows (bot/when/phrases.py)
 are written for English words, and other languages are read through dateparser's translation into them.
@@ -80,7 +81,7 @@ WORDS: dict[str, TimeWords] = {
         every=("todos los", "todas las", "cada"), daily=frozenset({"diariamente"}), clock=r"a las|a la",
         fillers=frozenset({"que", "de", "para"}),
         dangling=frozenset({"a", "las", "la", "el", "en", "de", "del", "para", "y", "dentro", "por"}),
-        drop=frozenset({"el"}), midnight=("medianoche",),
+        rewrites=((r"\bpasado mañana\b", "en 2 días"),), drop=frozenset({"el"}), midnight=("medianoche",),
     ),
     "pt": TimeWords(
         request=r"lembr(?:a|e)-me|me lembr(?:a|e)|lembrar-me|(?:cria|crie) um lembrete",
@@ -88,7 +89,8 @@ WORDS: dict[str, TimeWords] = {
         every=("todos os", "todas as", "cada", "toda", "todo"), daily=frozenset({"diariamente"}), clock=r"às|as|à",
         fillers=frozenset({"de", "que", "para"}),
         dangling=frozenset({"às", "as", "a", "o", "em", "de", "do", "da", "no", "na", "para", "e", "daqui"}),
-        rewrites=((r"\bdaqui a\b", "em"), (r"\bdentro de\b", "em")), drop=frozenset({"na", "no"}),
+        rewrites=((r"\bdaqui a\b", "em"), (r"\bdentro de\b", "em"), (r"\bdepois de amanhã\b", "em 2 dias")),
+        drop=frozenset({"na", "no"}),
         midnight=("meia-noite", "meia noite"),
     ),
     "de": TimeWords(
@@ -105,7 +107,8 @@ WORDS: dict[str, TimeWords] = {
         every=("هر",), daily=frozenset({"روزانه"}), clock=r"ساعت",
         fillers=frozenset({"که"}),
         dangling=frozenset({"ساعت", "در", "به", "تا", "از", "و", "که"}),
-        rewrites=((r"\bپارسال\b", "سال گذشته"), (r"\bپیرارسال\b", "2 سال پیش"), (r"(\d+ \S+) دیگر\b", r"\1 بعد")),
+        rewrites=((r"\bپارسال\b", "سال گذشته"), (r"\bپیرارسال\b", "2 سال پیش"), (r"(\d+ \S+) دیگر\b", r"\1 بعد"),
+                  (r"\bپس[\u200c ]?فردا\b", "2 روز بعد")),
         midnight=("نیمه شب", "نیمه‌شب"),
     ),
 }
