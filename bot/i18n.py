@@ -111,7 +111,7 @@ def known(code: str | None) -> str | None:
         return None
     lowered = code.strip().lower()
     for lang in CATALOGUES:  # names in English and in the language itself
-        names = {Locale.parse(lang).get_display_name("en").lower(), Locale.parse(lang).get_display_name(lang).lower()}
+        names = {(Locale.parse(lang).get_display_name(shown) or "").lower() for shown in ("en", lang)}
         if lowered in names:
             return lang
     base = normalise(lowered)

@@ -57,9 +57,10 @@ async def language_command(memory: Memory, chat_id: int, args: str) -> str:
         await memory.messages.set_chat_setting(chat_id, language=None)
         activate(settings.get("language_seen") or "en")
         return _("I will answer in the language of your messages.")
-    lang = known(wanted)
-    if lang is None:
+    chosen = known(wanted)
+    if chosen is None:
         raise UsageError(_("I don't know the language “{name}”.").format(name=wanted) + "\n" + _usage())
+    lang = chosen
     await memory.messages.set_chat_setting(chat_id, language=lang)
     activate(lang)
     answer = _("I will answer in {language} in this chat.").format(language=_named(lang))
