@@ -145,6 +145,13 @@ def is_rtl(code: str) -> bool:
         return False
 
 
+def number(n: int) -> str:
+    """A count as the current language writes it: 12,000 / 12 000 / 12.000."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(n, locale=current())
+
+
 # ----- dates ------------------------------------------------------------------------------------------------------
 
 def local_time(when: datetime | float, tz: str) -> str:

@@ -73,7 +73,7 @@ def _pager(key: str, page: actions.SearchPage) -> InlineKeyboardMarkup | None:
 async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "more" / "back" buttons under search results: show that page in the same message."""
     query_cb = query_of(update)
-    _, key, page_text = ((query_cb.data or "").split(":") + ["", ""])[:3]
+    _prefix, key, page_text = ((query_cb.data or "").split(":") + ["", ""])[:3]
     query = chat_data_of(context).get("searches", {}).get(key)
     if query is None or not page_text.isdigit() or len(page_text) > 3:
         await query_cb.answer("This search has expired: search again.", show_alert=True)
@@ -127,12 +127,13 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """A command Engram does not have: say so. In groups only when it was addressed to Engram (/x@engram_bot);
     a bare /x there may be another bot's."""
     word = (message_of(update).text or "").split(maxsplit=1)[0]
-    name, _, target = word[1:].partition("@")
+    name, _at, target = word[1:].partition("@")
     ours = target.lower() == (context.bot.username or "").lower()
     if (target and not ours) or (not target and chat_of(update).type != Chat.PRIVATE):
         return
     reason = table.missing_text(name, FrontEnd.TELEGRAM)  # one of Engram's, offered elsewhere: say why not here
-    await message_of(update).reply_text(reason or f"Unknown command /{name[:64]} — /help lists the commands.")
+    await message_of(update).reply_text(
+        reason or _("Unknown command /{name} — /help lists the commands.").format(name=name[:64]))
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

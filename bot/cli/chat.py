@@ -23,7 +23,7 @@ from bot.commands import actions, table, topic_commands, views
 from bot.commands.language import PROSE_ARGS, language_command, use_chat_language
 from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
-from bot.i18n import current
+from bot.i18n import _, current
 from bot.llm import build_llm
 from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.service import ChatScope, ReminderService
@@ -237,7 +237,7 @@ class Terminal:
         elif reason := table.missing_text(word, FrontEnd.TERMINAL):
             self.say(f"{reason} (This chat's id is {self.chat_id}.)" if word == "import" else reason)
         else:
-            self.say(f"Unknown command {name}. /help lists them.")
+            self.say(_("Unknown command {name}. /help lists them.").format(name=name))
 
     async def start_command(self, rest: str) -> None:
         self.say(f"{INTRO}\n\n{table.help_text(FrontEnd.TERMINAL)}")
@@ -305,7 +305,7 @@ class Terminal:
             self.say(views.forget_nothing(request))
             return
         self.say(question)
-        if await self.confirm("Forget them?" if not request.everything else "Really?"):
+        if await self.confirm(_("Forget them?") if not request.everything else _("Really?")):
             self.say(views.forgotten_text(await actions.forget(self.assistant.memory, self.chat_id, request)))
 
     async def confirm(self, question: str) -> bool:

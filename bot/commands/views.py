@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from bot.i18n import _, ngettext, number
 from bot.text import Markup, plural, sender, shorten
 from memory import Hit, Message
 
@@ -175,23 +176,26 @@ def forget_question(request: ForgetRequest, m: Markup) -> str | None:
     if not request.count:
         return None
     if request.everything:
-        return (f"Forget {m.bold('everything')} I remember of this chat ({plural(request.count, 'message')})? "
-                "This cannot be undone.")
+        return ngettext("Forget {everything} I remember of this chat ({n} message)? This cannot be undone.",
+                        "Forget {everything} I remember of this chat ({n} messages)? This cannot be undone.",
+                        request.count).format(everything=m.bold(_("everything")), n=number(request.count))
     lines = [message_line(msg, m) for msg in request.preview[:PREVIEW_LINES]]
     if request.count > PREVIEW_LINES:
-        lines.append(f"… and {request.count - PREVIEW_LINES} more")
-    these = "these" if request.count > 1 else "this"
-    return f"Forget {these} {plural(request.count, 'message')}?\n\n" + "\n".join(lines)
+        more = request.count - PREVIEW_LINES
+        lines.append(ngettext("… and {n} more", "… and {n} more", more).format(n=number(more)))
+    question = ngettext("Forget this {n} message?", "Forget these {n} messages?", request.count)
+    return question.format(n=number(request.count)) + "\n\n" + "\n".join(lines)
 
 
 def forget_nothing(request: ForgetRequest) -> str:
     if request.everything:
-        return "This chat's memory is already empty."
-    return "No message in this chat's memory contains all these words; nothing to forget."
+        return _("This chat's memory is already empty.")
+    return _("No message in this chat's memory contains all these words; nothing to forget.")
 
 
 def forgotten_text(count: int) -> str:
-    return f"Forgotten: {plural(count, 'message')} deleted from my memory of this chat."
+    return ngettext("Forgotten: {n} message deleted from my memory of this chat.",
+                    "Forgotten: {n} messages deleted from my memory of this chat.", count).format(n=number(count))
 
 
 # ----- /export -------------------------------------------------------------------------------------------------
