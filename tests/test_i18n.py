@@ -138,3 +138,18 @@ def test_languages_are_known_by_code_or_name():
     assert [i18n.known(x) for x in ("es", "Spanish", "español", "pt-BR", "RU", "fa", "xx", "")] == \
         ["es", "es", "es", "pt", "ru", "fa", None, None]
     assert i18n.language_name("fa") == "Persian" and i18n.is_rtl("fa") and not i18n.is_rtl("ru")
+
+
+def test_right_to_left_memories_are_isolated_in_citations_and_lists_in_html_and_plain():
+    from bot.commands.views import message_line
+    from bot.reply.citation import citation_text
+    from bot.text import HTML, PLAIN
+    from memory import Message
+
+    said = Message(1, 1, "سگ من بارون <نام> دارد", sender_name="Ana", created_at=1_700_000_000)
+    html = citation_text(said, HTML)
+    assert html == "— 2023-11-14, Ana: “\u2068سگ من بارون &lt;نام&gt; دارد\u2069”"
+    assert citation_text(said, PLAIN).endswith("“\u2068سگ من بارون <نام> دارد\u2069”")
+    assert message_line(said, PLAIN).endswith("Ana: \u2068سگ من بارون <نام> دارد\u2069")
+    english = Message(1, 2, "My dog is Rex", sender_name="Ana", created_at=1_700_000_000)
+    assert citation_text(english, PLAIN) == "— 2023-11-14, Ana: “My dog is Rex”"

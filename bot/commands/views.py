@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from bot.i18n import _, ngettext, number
+from bot.i18n import _, isolate, ngettext, number
 from bot.text import Markup, plural, sender, shorten
 from memory import Hit, Message
 
@@ -82,7 +82,8 @@ def hit_entry(number: int, hit: Hit, m: Markup) -> str:
 
 
 def message_line(message: Message, m: Markup) -> str:
-    return f"[{format_date(message.created_at)}] {m.escape(sender(message))}: {m.escape(shorten(message.text, 200))}"
+    said = isolate(shorten(message.text, 200))  # right-to-left text keeps its order among the date and the name
+    return f"[{format_date(message.created_at)}] {m.escape(isolate(sender(message)))}: {m.escape(said)}"
 
 
 def floor_note(page: SearchPage) -> str:
