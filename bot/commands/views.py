@@ -88,28 +88,31 @@ def message_line(message: Message, m: Markup) -> str:
 
 def floor_note(page: SearchPage) -> str:
     least, share = page.floor
-    return f"scores under {least:.2f}, or under {share:.0%} of the best, are left out"
+    return _("scores under {least}, or under {share} of the best, are left out").format(
+        least=f"{least:.2f}", share=f"{share:.0%}")
 
 
 def search_text(page: SearchPage, m: Markup) -> str:
     query = m.escape(shorten(page.query, 100))
     if not page.hits:
         if page.closest is not None:
-            return (f"Nothing in this chat's memory matches “{query}” closely: the closest scored "
-                    f"{page.closest:.2f} ({floor_note(page)}).")
-        return f"Nothing in this chat's memory matches “{query}”."
+            return _("Nothing in this chat's memory matches “{query}” closely: the closest scored {score} "
+                     "({note}).").format(query=query, score=f"{page.closest:.2f}", note=floor_note(page))
+        return _("Nothing in this chat's memory matches “{query}”.").format(query=query)
     entries = [hit_entry(page.first + i, hit, m) for i, hit in enumerate(page.hits)]
     when = f" — {m.escape(page.window)}" if page.window else ""
-    weaker = f"\n\n(Weaker matches left out: {floor_note(page)}.)" if page.left_out else ""
-    return (f"{m.bold('Search:')} {query}{when}\n{SCORE_NOTE}\n\n" + "\n\n".join(entries) + weaker)
+    weaker = "\n\n" + _("(Weaker matches left out: {note}.)").format(note=floor_note(page)) if page.left_out else ""
+    title = m.bold(_("Search:"))
+    return f"{title} {query}{when}\n{SCORE_NOTE}\n\n" + "\n\n".join(entries) + weaker
 
 
 def why_text(hits: Sequence[Hit], m: Markup) -> str:
     """/why: `hits` best first (actions.why sorts them)."""
     if not hits:
-        return "Nothing was recalled for my last reply in this chat."
+        return _("Nothing was recalled for my last reply in this chat.")
     entries = [hit_entry(n, hit, m) for n, hit in enumerate(hits, start=1)]
-    return f"{m.bold('Recalled for my last reply')}, {SCORE_NOTE}\n\n" + "\n\n".join(entries)
+    title = m.bold(_("Recalled for my last reply"))
+    return f"{title}, {SCORE_NOTE}\n\n" + "\n\n".join(entries)
 
 
 def compare_text(c: Comparison, m: Markup) -> str:
