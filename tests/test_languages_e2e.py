@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from fake_llm import ScriptedLLM, echo_memories
@@ -15,6 +16,8 @@ from telegram_helpers import bot_config, bot_running, button, command, converse
 
 from bot.cli.chat import Terminal
 from bot.config import Config
+from bot.reminders.service import ChatScope, ReminderService
+from bot.reminders.timers import AsyncioTimers
 from memory import HashEmbedder
 
 pytestmark = pytest.mark.timeout(90)
@@ -63,6 +66,29 @@ async def test_terminal_a_russian_request_is_set_confirmed_and_delivered_in_russ
     assert "напомни мне через 2 минуты позвонить маме" in stored and "Напоминание: выключить духовку" in stored
     await terminal.command("/reminders")
     assert "Напоминания:\n#1 · " in printed(terminal) and "каждый" not in printed(terminal)
+
+
+async def test_terminal_the_two_minute_reminder_itself_is_delivered_in_russian_when_its_time_comes(terminal, memory):
+    """The acceptance's own words, delivered: the service is started again with its clock running two minutes
+    ahead (118 s), so the reminder set "через 2 минуты" falls due two seconds later and fires then, on time."""
+    assert await terminal.natural_reminder("напомни мне через 2 минуты позвонить маме")
+    await terminal.stop_reminders()
+    timers = AsyncioTimers()
+    service = ReminderService(memory, timers, terminal.deliver, "UTC", sweep_seconds=0,
+                              clock=lambda: datetime.now(timezone.utc) + timedelta(seconds=118),
+                              chats=ChatScope(only=frozenset({CHAT})))
+    await service.start()
+    try:
+        async def delivered() -> bool:
+            return "⏰ позвонить маме\n" in printed(terminal)
+
+        await until(delivered, f"not delivered:\n{printed(terminal)}")
+    finally:
+        await service.stop()
+        await timers.close()
+    assert "(с опозданием)" not in printed(terminal)
+    assert "Напоминание: позвонить маме" in [m.text for m in await memory.messages.recent(CHAT, 10)]
+    assert await memory.reminders.pending(CHAT) == []
 
 
 async def test_terminal_language_es_switches_the_fixed_texts_and_errors(terminal):
