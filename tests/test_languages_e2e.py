@@ -140,6 +140,21 @@ async def test_telegram_a_russian_request_is_set_confirmed_and_delivered_in_russ
         listing = await command(fake, ALICE, "/reminders")
         assert listing["text"].startswith("Напоминания:\n#1 · ") and "позвонить маме" in listing["text"]
         assert button(listing, "Отменить #1")
+        # The two-minute one itself: the service restarted with its clock running ahead, so that it falls due
+        # two seconds later (and is delivered on time, not late).
+        (pending,) = await services.memory.reminders.pending(ALICE)
+        ahead = timedelta(seconds=pending.due_at - time.time() - 2)
+        old = services.reminders
+        await old.stop()
+        services.reminders = ReminderService(
+            services.memory, old.timers, old.send, "UTC", sweep_seconds=0, chats=old.chats,
+            clock=lambda: datetime.now(timezone.utc) + ahead)
+        await services.reminders.start()
+
+        async def on_time() -> bool:
+            return any(m.get("text") == "⏰ позвонить маме" for m in fake.bot_messages(ALICE))
+
+        await until(on_time, "the two-minute Russian reminder was not delivered", timeout=15)
 
 
 async def test_telegram_language_es_switches_the_fixed_texts_and_errors(fake, config):
