@@ -60,7 +60,9 @@ def test_a_request_in_ordinary_chat_is_read_in_its_language(text, lang, due, rul
 
 
 @pytest.mark.parametrize("text", ["что ты мне напомнил вчера?", "ты напомнил мне про маму?",
-                                  "¿me recordaste llamar?", "ich erinnere mich nicht", "he did not remind me"])
+                                  "¿me recordaste llamar?", "ich erinnere mich nicht", "he did not remind me",
+                                  "Recuerda que mañana es el cumpleaños de Ana",
+                                  "isso me lembra a minha infância em 1990"])
 def test_questions_and_other_uses_of_the_words_are_not_requests(text):
     assert detect_natural_request(text, TZ, NOW) is None
 

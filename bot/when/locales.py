@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-# The languages reminders and time phrases are tested in (tests/test_reminder_parse_languages.py). Others still
+# The languages reminders and time phrases are tested in (tests/test_reminder_languages.py). Others still
 # go through dateparser with its own tables; only the words below are missing for them.
 LANGUAGES = ("en", "ru", "uk", "es", "pt", "de", "fa")
 
@@ -76,7 +76,8 @@ WORDS: dict[str, TimeWords] = {
         midnight=("північ", "опівночі"),
     ),
     "es": TimeWords(
-        request=r"recu[eé]rd(?:a|e|ame|eme|amelo)|me recuerdas|(?:pon|ponme|crea) un recordatorio",
+        # not a bare "recuerda": "Recuerda que mañana es el cumpleaños de Ana" tells a fact, like "remember that"
+        request=r"recu[eé]rd(?:ame|eme|amelo)|me recuerdas|(?:pon|ponme|crea) un recordatorio",
         polite=frozenset({"por", "favor", "oye", "hola", "puedes", "podrías", "podrias", "y", "también", "bot"}),
         every=("todos los", "todas las", "cada"), daily=frozenset({"diariamente"}), clock=r"a las|a la",
         fillers=frozenset({"que", "de", "para"}),
