@@ -106,8 +106,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reset: a fresh short-term context; long-term memory stays."""
     await services_of(context).started.assistant.reset(chat_id_of(update))
-    await reply_html(update, "Fresh start: I no longer carry the recent conversation into my replies. "
-                             "Long-term memory stays; /forget deletes memories.")
+    await reply_html(update, HTML.escape(_("Fresh start: I no longer carry the recent conversation into my replies. "
+                                           "Long-term memory stays; /forget deletes memories.")))
 
 
 async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

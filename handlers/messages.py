@@ -28,6 +28,7 @@ from telegram import Message as TgMessage
 from telegram.ext import Application, ContextTypes
 
 from bot.errors import GenerationCancelled, LLMError
+from bot.i18n import N_, _
 from bot.reply.assistant import Reply
 from bot.reply.citation import citation_text
 from bot.text import HTML, PLAIN
@@ -38,7 +39,7 @@ from memory import Message
 
 log = logging.getLogger(__name__)
 
-NO_ANSWER = "(I have no answer to that.)"
+NO_ANSWER = N_("(I have no answer to that.)")
 
 
 def stored_text(message: TgMessage) -> str:
@@ -180,7 +181,7 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
     try:
         async with typing(bot, services.throttle, chat_id, thread_id, reply.started) as shown, \
                 contextlib.aclosing(assistant.stream(reply)) as chunks:  # the chat's turn ends even if sending fails
-            async for _ in chunks:
+            async for _chunk in chunks:
                 if not reply.text.strip():
                     continue
                 if out is None:  # the message it answers is known now: the last of the burst
@@ -198,7 +199,7 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
         out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
                               reply_to=reply.message.message_id if quote else None)
     await assistant.keep(reply, out.first_id)  # finished: stored with the id of the message showing it
-    await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True, footer=citation(reply))
+    await out.update(reply.text if reply.text.strip() else _(NO_ANSWER), final=True, footer=citation(reply))
 
 
 def citation(reply: Reply) -> tuple[str, str] | None:

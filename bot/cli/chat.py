@@ -23,7 +23,7 @@ from bot.commands import actions, table, topic_commands, views
 from bot.commands.language import PROSE_ARGS, language_command, use_chat_language
 from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
-from bot.i18n import _, current
+from bot.i18n import N_, _, current
 from bot.llm import build_llm
 from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.service import ChatScope, ReminderService
@@ -36,8 +36,8 @@ from bot.topics.service import TopicService
 from memory import Memory, Message
 
 DEFAULT_CHAT_ID = 0  # Telegram has no chat 0: the Telegram bot leaves its reminders to the terminal
-INTRO = ("Engram: an assistant with a long-term memory of this chat, in your terminal. It remembers what you tell "
-         "it and brings it back when it matters; everything stays on this machine.")
+INTRO = N_("Engram: an assistant with a long-term memory of this chat, in your terminal. It remembers what you "
+           "tell it and brings it back when it matters; everything stays on this machine.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -217,9 +217,9 @@ class Terminal:
                 self.say(citation_text(reply.citation.message, PLAIN))
         except asyncio.CancelledError:
             reply.cancel()
-            self.say(" [stopped]")
+            self.say(" " + _("[stopped]"))
         except Exception as exc:  # an LLM error is shown and the chat goes on; the message stays stored
-            self.say(f"\n[no reply: {exc}]")
+            self.say("\n" + _("[no reply: {error}]").format(error=exc))
 
     async def command(self, line: str) -> None:
         name, rest = line.split(maxsplit=1)[0], actions.arguments(line)
@@ -240,7 +240,7 @@ class Terminal:
             self.say(_("Unknown command {name}. /help lists them.").format(name=name))
 
     async def start_command(self, rest: str) -> None:
-        self.say(f"{INTRO}\n\n{table.help_text(FrontEnd.TERMINAL)}")
+        self.say(f"{_(INTRO)}\n\n{table.help_text(FrontEnd.TERMINAL)}")
 
     async def help_command(self, rest: str) -> None:
         self.say(table.help_text(FrontEnd.TERMINAL))
@@ -264,7 +264,7 @@ class Terminal:
 
     async def reset(self, rest: str) -> None:
         await self.assistant.reset(self.chat_id)
-        self.say("Fresh start: earlier turns leave the conversation; long-term memory stays.")
+        self.say(_("Fresh start: earlier turns leave the conversation; long-term memory stays."))
 
     async def export(self, rest: str) -> None:
         """/export [FILE]: this chat's memory as JSON, into FILE or engram-chat-<id>.json here."""
@@ -312,5 +312,5 @@ class Terminal:
         answer = await self.ask(f"{question} [y/N] ")
         if answer is not None and answer.strip().lower() in ("y", "yes"):
             return True
-        self.say("Kept.")
+        self.say(_("Kept."))
         return False
