@@ -38,7 +38,7 @@ from bot.cli import chat
 from bot.config import Config, TelegramMode, load_config
 from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
-from bot.i18n import CATALOGUES, using
+from bot.i18n import CATALOGUES, chat_language, using
 from bot.llm import LLM, build_llm
 from bot.reminders.service import ChatScope, ReminderService
 from bot.reminders.timers import JobQueueTimers
@@ -243,7 +243,9 @@ async def _post_init(application: Application) -> None:
     inbox.memory = services.memory
     await replay(application, services.memory)
     for reply in await unanswered(services.assistant, services.memory, config.assistant.answer_missed_within):
-        messages.spawn_reply(services, application, reply)
+        # outside any update: the reply's task takes the chat's language from here (bot/i18n.py)
+        with using(await chat_language(services.memory, reply.chat_id, reply.message.text)):
+            messages.spawn_reply(services, application, reply)
     log.info("Engram is running as @%s", application.bot.username)
 
 
