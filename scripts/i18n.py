@@ -25,12 +25,13 @@ def run(*args: str) -> None:
 
 
 def extract() -> None:
-    run("extract", "-F", str(LOCALE / "babel.cfg"), "-k", "N_", "--no-location", "--sort-output",
+    run("extract", "-F", str(LOCALE / "babel.cfg"), "-k", "N_", "--no-location", "--sort-output", "-w", "120",
         "--project", "Engram", "--copyright-holder", "Engram", "-o", str(POT), str(ROOT))
 
 
 def update() -> None:
-    run("update", "-i", str(POT), "-d", str(LOCALE), "-D", "engram", "--no-fuzzy-matching", "--ignore-obsolete")
+    run("update", "-i", str(POT), "-d", str(LOCALE), "-D", "engram", "--no-fuzzy-matching", "--ignore-obsolete",
+        "-w", "120")
 
 
 def compile_() -> None:
