@@ -107,6 +107,7 @@ def test_english_still_works_in_a_chat_of_another_language():
     ("ru", "что я говорил на прошлой неделе про квартиру", "30 Nov-6 Dec", "что я говорил про квартиру"),
     ("uk", "що я казав минулого тижня", "30 Nov-6 Dec", "що я казав"),
     ("fa", "پارسال کجا رفتیم؟", "2025", "کجا رفتیم؟"),
+    ("fa", "دیروز چه گفتم؟", "6 Dec", "چه گفتم؟"),
     ("de", "was habe ich gestern gesagt", "6 Dec", "was habe ich gesagt"),
     ("pt", "o que eu disse ontem sobre o carro", "6 Dec", "o que eu disse sobre o carro"),
     ("es", "hace 3 días fuimos al cine", "4 Dec", "fuimos al cine"),

@@ -164,6 +164,38 @@ def english_word(word: str, lang: str) -> str:
     return translated if translated and " " not in translated else word
 
 
+def fold(text: str) -> str:
+    """Lower case, Arabic yeh and kaf as Persian writes them (dateparser's Persian tables mix both)."""
+    return text.lower().replace("ي", "ی").replace("ك", "ک")
+
+
+@cache
+def time_words(lang: str) -> frozenset[str]:
+    """Every word dateparser's tables for `lang` use in dates and relative times ("неделе", "назад", "pasada"),
+    and the words of our rewrites: a run of words with none of them is no time phrase (a cheap first test)."""
+    from dateparser.languages.loader import default_loader
+
+    info = default_loader.get_locale(lang).info
+    found: set[str] = set()
+
+    def add(text: str) -> None:
+        found.update(w for w in re.findall(r"[^\W\d_]+", fold(text)) if len(w) > 1 or not w.isascii())
+
+    for key, value in info.items():
+        if key in ("skip", "pertain", "name", "date_order", "sentence_splitter_group", "simplifications"):
+            continue
+        if isinstance(value, list):
+            for item in value:
+                add(str(item))
+        elif isinstance(value, dict):
+            for items in value.values():
+                for item in items if isinstance(items, list) else [items]:
+                    add(str(item))
+    for pattern, _replacement in words(lang).rewrites:
+        add(pattern.replace("\\b", " "))
+    return frozenset(found)
+
+
 def translate_phrase(phrase: str, lang: str) -> str | None:
     """A time phrase in English words ('la semana pasada' -> '1 week ago'), or None when dateparser leaves any
     word of it untranslated (then it is not a time phrase dateparser knows)."""

@@ -148,8 +148,12 @@ def _translated(text: str, now: datetime, tz: str, lang: str) -> TimeWindow | No
     """The longest run of words of `text` (first from the left) that dateparser translates into a whole English
     time phrase of this module, as a window of the original text."""
     tokens = list(re.finditer(r"\S+", text))
+    vocabulary = locales.time_words(lang)
+    timely = [any(w in vocabulary for w in re.findall(r"[^\W\d_]+", locales.fold(t[0]))) for t in tokens]
     for n in range(min(MAX_FOREIGN_WORDS, len(tokens)), 0, -1):
         for i in range(len(tokens) - n + 1):
+            if not any(timely[i:i + n]):
+                continue  # no word of dateparser's tables in it: not a time phrase
             start, end = tokens[i].start(), tokens[i + n - 1].end()
             span = text[start:end].strip(" ,.;:!?¿¡؟،")
             english = locales.translate_phrase(span, lang) if span else None
