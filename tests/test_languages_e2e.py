@@ -182,3 +182,19 @@ async def test_telegram_language_code_chooses_until_a_message_says_otherwise(fak
         assert listing["text"].startswith("Não há lembretes pendentes.")
         bad = await command(fake, ALICE, "/remind когда-нибудь купить хлеб", language_code="pt-br")
         assert bad["text"].startswith("Я не нашёл здесь времени.")  # the words are Russian: so is the answer
+
+
+async def test_telegram_a_persian_memory_cited_under_an_english_reply_keeps_its_order(fake, config):
+    """Right-to-left text among left-to-right in Telegram HTML: the cited memory arrives isolated (FSI … PDI),
+    accepted by the Bot API's HTML parser, and the memory itself is stored as it was written."""
+    from bot.config import Statements
+
+    config.assistant.statements = Statements.NOTE
+    async with bot_running(config, ScriptedLLM("Your dog is called بارون."), HashEmbedder(64)) as services:
+        await converse(fake, services, ALICE, "My dog is called بارون.")
+        reply = await converse(fake, services, ALICE, "What is my dog called?")
+        assert reply.startswith("Your dog is called بارون.")
+        assert "“\u2068My dog is called بارون.\u2069”" in reply
+        assert not fake.errors()
+        stored = [m["text"] for m in await services.memory.messages.export(ALICE) if m["role"] == "user"]
+        assert stored[0] == "My dog is called بارون."
