@@ -121,3 +121,20 @@ def test_past_time_phrases_of_other_languages_give_windows(lang, text, label, qu
                                             ("de", "Mein Auto ist ein roter Golf von 2018.")])
 def test_sentences_without_a_time_phrase_give_none(lang, text):
     assert parse_time_phrase(text, NOW, "UTC", lang) is None
+
+
+@pytest.mark.parametrize("lang", CATALOGUES)
+def test_every_catalogues_period_examples_name_a_period(lang):
+    """/topics' "cannot read that as a period" suggests periods in the chat's language: each must be one (read as
+    topic_commands.period_window reads them: as they are, else after "in")."""
+    from bot.commands.topic_commands import PERIOD_EXAMPLES
+    from bot.i18n import _
+
+    with using(lang):
+        examples = [e.strip() for e in _(PERIOD_EXAMPLES).replace("،", ",").split(",")]
+        assert len(examples) == 3
+        for example in examples:
+            window = parse_time_phrase(example, NOW, "UTC")
+            if window is None or window.query.strip():
+                window = parse_time_phrase(f"in {example}", NOW, "UTC")
+            assert window is not None and not window.query.strip(), example

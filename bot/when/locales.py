@@ -28,6 +28,21 @@ LANGUAGES = ("en", "ru", "uk", "es", "pt", "de", "fa")
 _DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
+def _words_as(pairs: str) -> tuple[tuple[str, str], ...]:
+    """'январе:январь марте:март' as rewrites of whole words."""
+    return tuple((rf"\b{a}\b", b) for a, b in (pair.split(":") for pair in pairs.split()))
+
+
+# Months after "в" / "у" ("в ноябре", "у листопаді"): dateparser knows their nominative and genitive only.
+_RU_MONTHS = _words_as("январе:январь феврале:февраль марте:март апреле:апрель мае:май июне:июнь июле:июль "
+                       "августе:август сентябре:сентябрь октябре:октябрь ноябре:ноябрь декабре:декабрь")
+_UK_MONTHS = _words_as("січні:січень лютому:лютий березні:березень квітні:квітень травні:травень червні:червень "
+                       "липні:липень серпні:серпень вересні:вересень жовтні:жовтень листопаді:листопад грудні:грудень")
+# "кожного понеділка": the genitive weekdays, which dateparser's Ukrainian tables lack.
+_UK_WEEKDAYS = _words_as("понеділка:понеділок вівторка:вівторок середи:середа четверга:четвер п'ятниці:п'ятниця "
+                         "суботи:субота неділі:неділя")
+
+
 @dataclass(frozen=True)
 class TimeWords:
     request: str  # regex: the words that ask for a reminder
@@ -58,6 +73,7 @@ WORDS: dict[str, TimeWords] = {
         polite=frozenset({"пожалуйста", "ну", "эй", "бот", "можешь", "можете", "и", "ещё", "еще", "привет"}),
         every=("каждый", "каждую", "каждое", "каждые", "каждого"), daily=frozenset({"ежедневно"}),
         clock=r"в|во", fillers=frozenset({"о", "об", "про", "что", "чтобы", "мне"}),
+        rewrites=_RU_MONTHS,
         dangling=frozenset({"в", "во", "на", "через", "о", "об", "к", "до", "после", "и", "с"}),
         midnight=("полночь",),
     ),
@@ -68,10 +84,8 @@ WORDS: dict[str, TimeWords] = {
         every=("кожного", "кожен", "кожний", "кожну", "кожне", "кожні"), daily=frozenset({"щодня", "щоденно"}),
         clock=r"о|об", fillers=frozenset({"про", "що", "щоб", "мені"}),
         dangling=frozenset({"в", "у", "на", "через", "о", "об", "до", "після", "і", "з"}),
-        # dateparser's Ukrainian tables lack "в/у п'ятницю" and the genitive weekdays of "кожного понеділка"
-        rewrites=((r"\bпонеділка\b", "понеділок"), (r"\bвівторка\b", "вівторок"), (r"\bсереди\b", "середа"),
-                  (r"\bчетверга\b", "четвер"), (r"\bп'ятниці\b", "п'ятниця"), (r"\bсуботи\b", "субота"),
-                  (r"\bнеділі\b", "неділя")),
+        # dateparser's Ukrainian tables lack "в/у п'ятницю" (dropped words), months after "у", genitive weekdays
+        rewrites=_UK_MONTHS + _UK_WEEKDAYS,
         drop=frozenset({"в", "у"}),
         midnight=("північ", "опівночі"),
     ),

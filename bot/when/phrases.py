@@ -160,6 +160,8 @@ def _translated(text: str, now: datetime, tz: str, lang: str) -> TimeWindow | No
             if not english or english == span.lower() or (n == 1 and len(span) < 4):
                 continue  # short single words are abbreviations as often as not ("mi" is not Wednesday)
             window = _english(english, now, tz)
+            if window is None and not english.startswith("in "):  # "в ноябре" -> "november": a month named
+                window = _english(f"in {english}", now, tz)  # with its preposition, which English needs
             if window is None or window.query.strip():
                 continue  # the translation must be a time phrase and nothing else
             return TimeWindow(window.start, window.end, _remove(text, start, end), window.label, text[start:end])
