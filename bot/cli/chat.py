@@ -23,7 +23,7 @@ from bot.commands import actions, table, topic_commands, views
 from bot.commands.language import PROSE_ARGS, language_command, use_chat_language
 from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
-from bot.i18n import N_, _, current
+from bot.i18n import N_, _, current, ngettext, number
 from bot.llm import build_llm
 from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.service import ChatScope, ReminderService
@@ -31,7 +31,7 @@ from bot.reminders.timers import AsyncioTimers
 from bot.reply.assistant import Assistant
 from bot.reply.citation import citation_text
 from bot.services import build_assistant, build_memory, build_topics
-from bot.text import PLAIN, plural
+from bot.text import PLAIN
 from bot.topics.service import TopicService
 from memory import Memory, Message
 
@@ -102,8 +102,13 @@ class Terminal:
             await self.assistant.warm_up()
             self.topics = build_topics(self.config, memory)
             count = (await memory.messages.stats(self.chat_id))["messages"]
-            self.say(f"Engram is ready ({time.perf_counter() - started:.1f} s; {plural(count, 'message')} remembered "
-                     f"in this chat). Type a message, /help for commands.")
+            self.memory = memory
+            await self.use_language(None)  # the chat's language, as far as it is known: the banner is in it too
+            self.say(ngettext("Engram is ready ({seconds} s; {n} message remembered in this chat). Type a message, "
+                              "/help for commands.",
+                              "Engram is ready ({seconds} s; {n} messages remembered in this chat). Type a message, "
+                              "/help for commands.", count)
+                     .format(seconds=f"{time.perf_counter() - started:.1f}", n=number(count)))
             await self.start_reminders(memory)  # after the banner: a reminder due meanwhile is printed under it
             while not self.leaving:
                 line = await self.ask("you> ")
@@ -296,7 +301,7 @@ class Terminal:
         with tempfile.NamedTemporaryFile(prefix=f"engram-{kind}-{self.chat_id}-", suffix=".png", delete=False) as f:
             f.write(picture.png)
         path = Path(f.name)
-        self.say(f"{picture.caption}\nWritten to {path}")
+        self.say(picture.caption + "\n" + _("Written to {path}").format(path=path))
 
     async def forget(self, rest: str) -> None:
         request = await actions.forget_request(self.assistant.memory, self.chat_id, rest)

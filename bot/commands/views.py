@@ -205,12 +205,14 @@ def forgotten_text(count: int) -> str:
 # ----- /export -------------------------------------------------------------------------------------------------
 def export_caption(messages: int) -> str:
     """Under /export's file (actions.ExportFile.messages)."""
-    return f"{plural(messages, 'message')} from this chat's memory."
+    return ngettext("{n} message from this chat's memory.", "{n} messages from this chat's memory.",
+                    messages).format(n=number(messages))
 
 
 def export_written(messages: int, path: str) -> str:
     """The terminal's and the command line's /export: where the file went."""
-    return f"{export_caption(messages)} Written to {path}\n(./engram import {path} reads it back, on any machine.)"
+    return (export_caption(messages) + " " + _("Written to {path}").format(path=path) + "\n"
+            + _("(./engram import {path} reads it back, on any machine.)").format(path=path))
 
 
 # ----- /topics -------------------------------------------------------------------------------------------------
