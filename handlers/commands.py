@@ -38,10 +38,11 @@ async def reply_html(update: Update, html: str, **kwargs) -> None:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say what the bot is."""
-    await reply_html(update, HTML.escape(_(
-        "Hi, I am {name}, an assistant with long-term memory of this chat. I remember what is said here "
-        "and bring it back when it matters. Everything stays on my owner's machine.\n\n/help lists the commands."
-    )).format(name=HTML.bold("Engram")))
+    await reply_html(update, _(  # Telegram HTML: a translation keeps the tags
+        "Hi, I am <b>Engram</b>, an assistant with long-term memory of this chat. I remember what is said here "
+        "and bring it back when it matters. Everything stays on my owner's machine.\n\nAsk in words too: "
+        "<i>remind me tomorrow at 9 to call Ana</i>, <i>what reminders do I have?</i>, <i>forget what I said about "
+        "the wifi</i>.\n\n/help lists the commands."))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

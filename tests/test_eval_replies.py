@@ -72,12 +72,17 @@ def test_a_reminder_passes_only_when_set_right_and_confirmed_in_its_language():
 
     from bench.eval_replies import reminder_checks
     from bench.replies_suite import ReminderCase
-    from bot.reminders.parse import ParsedReminder
+    from memory.reminders import Reminder
+
+    def set_for(hour: int) -> Reminder:
+        due = datetime(2026, 12, 8, hour, 0, tzinfo=timezone.utc).timestamp()
+        return Reminder(id=1, chat_id=1, created_by=None, text="позвонить маме", due_at=due, recurrence=None,
+                        timezone="UTC", status="pending", created_at=0.0)
 
     case = ReminderCase("t", "ru", "напомни мне завтра в 9 позвонить маме", "Tue 08 09:00", "позвонить маме")
-    parsed = ParsedReminder(datetime(2026, 12, 8, 9, 0, tzinfo=timezone.utc), "позвонить маме", None, "UTC", "ru")
-    assert all(reminder_checks(case, parsed, "⏰ Хорошо, напомню вт 08 дек. 2026 09:00 (UTC): позвонить маме").values())
-    assert not all(reminder_checks(case, parsed, "⏰ OK, I will remind you on Tue 08 Dec 2026 09:00 (UTC): …").values())
-    later = ParsedReminder(datetime(2026, 12, 8, 21, 0, tzinfo=timezone.utc), "позвонить маме", None, "UTC", "ru")
-    assert not reminder_checks(case, later, "⏰ Хорошо, напомню …")["due"]
+    assert all(reminder_checks(case, set_for(9), "⏰ Хорошо, напомню вт 08 дек. 2026 09:00 (UTC): позвонить маме")
+               .values())
+    assert not all(reminder_checks(case, set_for(9), "⏰ OK, I will remind you on Tue 08 Dec 2026 09:00 (UTC): …")
+                   .values())
+    assert not reminder_checks(case, set_for(21), "⏰ Хорошо, напомню …")["due"]
     assert reminder_checks(case, None, "") == {"set": False}

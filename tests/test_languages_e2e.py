@@ -50,13 +50,13 @@ async def until(condition, what: str, timeout: float = 10.0) -> None:
 
 async def test_terminal_a_russian_request_is_set_confirmed_and_delivered_in_russian(terminal, memory):
     before = time.time()
-    assert await terminal.natural_reminder("напомни мне через 2 минуты позвонить маме")
+    assert await terminal.action("напомни мне через 2 минуты позвонить маме")
     assert "⏰ Хорошо, напомню " in printed(terminal) and "(UTC): позвонить маме\n(#1; /cancel 1 — отменить)" \
         in printed(terminal)
     (set_,) = await memory.reminders.pending(CHAT)
     assert set_.text == "позвонить маме" and before + 119 <= set_.due_at <= time.time() + 121
     # The same words, due in two seconds, are delivered while the chat is open, in Russian.
-    assert await terminal.natural_reminder("напомни мне через 2 секунды выключить духовку")
+    assert await terminal.action("напомни мне через 2 секунды выключить духовку")
 
     async def delivered() -> bool:
         return "⏰ выключить духовку\n" in printed(terminal)
@@ -71,7 +71,7 @@ async def test_terminal_a_russian_request_is_set_confirmed_and_delivered_in_russ
 async def test_terminal_the_two_minute_reminder_itself_is_delivered_in_russian_when_its_time_comes(terminal, memory):
     """The acceptance's own words, delivered: the service is started again with its clock running two minutes
     ahead (118 s), so the reminder set "через 2 минуты" falls due two seconds later and fires then, on time."""
-    assert await terminal.natural_reminder("напомни мне через 2 минуты позвонить маме")
+    assert await terminal.action("напомни мне через 2 минуты позвонить маме")
     await terminal.stop_reminders()
     timers = AsyncioTimers()
     service = ReminderService(memory, timers, terminal.deliver, "UTC", sweep_seconds=0,

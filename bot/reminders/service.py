@@ -27,9 +27,9 @@ from typing import Any
 from bot.commands.actions import id_argument
 from bot.config import Config
 from bot.errors import EngramError, retry_after_seconds
-from bot.i18n import _, activate, chat_language, current, using
+from bot.i18n import _, chat_language, current, using
 from bot.reminders import texts
-from bot.reminders.parse import REQUEST_WORDS, ParsedReminder, ParseError, detect_natural_request, parse_reminder
+from bot.reminders.parse import ParsedReminder, ParseError, parse_reminder
 from bot.reminders.recurrence import Recurrence
 from bot.reminders.timers import Timer, Timers
 from bot.when.zones import chat_timezone, zone
@@ -179,24 +179,6 @@ class ReminderService:
         now = self.clock()
         return await asyncio.to_thread(parse_reminder, args, tz, now, min_interval=self.min_interval,
                                        lang=current())
-
-    async def detect(self, chat_id: int, text: str) -> ParsedReminder | None:
-        """A reminder asked for in ordinary chat, or None (cheap check first: most messages are not).
-
-        The request's own words say its language ("напомни мне" is Russian): unless the chat chose one with
-        /language, the confirmation is in it, and the chat's later answers too."""
-        if not REQUEST_WORDS.search(text):
-            return None
-        tz = await self.timezone_for(chat_id)
-        now = self.clock()
-        parsed = await asyncio.to_thread(detect_natural_request, text, tz, now, min_interval=self.min_interval,
-                                         lang=current())
-        if parsed is not None and parsed.language != current():
-            settings = await self.memory.messages.chat_settings(chat_id)
-            if not settings.get("language"):
-                activate(parsed.language)
-                await self.memory.messages.set_chat_setting(chat_id, language_seen=parsed.language)
-        return parsed
 
     async def create(self, chat_id: int, created_by: int | None, parsed: ParsedReminder) -> Reminder:
         now = self.clock().timestamp()

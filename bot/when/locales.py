@@ -133,6 +133,21 @@ def words(lang: str) -> TimeWords:
     return WORDS.get(lang, WORDS["en"])
 
 
+def foreign_request(text: str) -> tuple[str, str] | None:
+    """(language, what follows the request words) when `text` asks for a reminder in another language than
+    English ("пожалуйста, напомни мне завтра в 9…" -> ("ru", "завтра в 9…")); None for anything else. Only words
+    of politeness may come before the request words, so a question about the past is not one."""
+    match = request_pattern().search(text)
+    if match is None or match.lastgroup in (None, "en"):
+        return None
+    lang = match.lastgroup
+    before = re.findall(r"[^\W\d_][\w'-]*", text[:match.start()].lower())
+    if any(word not in words(lang).polite | WORDS["en"].polite for word in before):
+        return None
+    rest = text[match.end():].strip(" ,:")
+    return (lang, rest) if rest else None
+
+
 def ascii_digits(text: str) -> str:
     return text.translate(_DIGITS)
 
