@@ -189,7 +189,7 @@ CASES: tuple[Case, ...] = (
 
 
 # ----- 7. reminders asked for in ordinary chat, in other languages ------------------------------------------------
-# Answered as every front end answers them (the chat's language chosen from the message, ReminderService.detect,
+# Answered as every front end answers them (the chat's language chosen from the message, the actions layer,
 # the confirmation), not by the model. A case passes when the reminder is set for `due` (local time in UTC,
 # "%a %d %H:%M", the clock at REMINDER_NOW), for exactly the text `remind`, and confirmed in the case's language.
 # Cases marked held_out were written before the first run and never tuned on. The first run (2026-12-07) failed
