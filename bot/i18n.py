@@ -17,8 +17,8 @@ firing) sets it itself (`with using(await chat_language(...))`).
 
 Catalogues: bot/locale/engram.pot (extracted with Babel: `./engram i18n`), bot/locale/<lang>/LC_MESSAGES/engram.po
 (translations) and the compiled engram.mo next to it. The .mo files are committed: a fresh checkout and the Docker
-image answer in every language with no build step, and tests/test_i18n.py fails when a .mo is older than its .po
-or a text in the code is missing from the .pot. At run time only the standard library's gettext reads them;
+image answer in every language with no build step, and tests/test_i18n.py fails when a .mo is not its .po
+compiled or a text in the code is missing from the .pot. At run time only the standard library's gettext reads them;
 Babel (also a dependency) gives language names and CLDR date formats, and is the catalogue tooling.
 
 Which language: a chat's explicit choice (/language), else the language of the message being answered (a

@@ -5,7 +5,8 @@
     compile   write each engram.mo from its .po (the .mo files are committed: see bot/i18n.py)
 
 With no argument: all three, in that order. Translate by editing the .po files, then run `compile`.
-tests/test_i18n.py fails when the .pot misses a text of the code or a .mo does not match its .po.
+tests/test_i18n.py fails when the .pot misses a text of the code, a translation drops a placeholder, a catalogue
+translates under 80% of the template, or a .mo does not match its .po.
 """
 
 from __future__ import annotations

@@ -43,24 +43,32 @@ def _fields(text: str) -> set[str]:
     return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name is not None}
 
 
+# The share of the template each catalogue must translate. Every text is translated today; a text added since
+# (wrapped, ./engram i18n run) shows in English until translated, and may not bring a catalogue under this floor.
+MIN_TRANSLATED = 0.8
+
+
 @pytest.mark.parametrize("lang", TRANSLATED)
-def test_each_catalogue_translates_everything_with_the_same_placeholders(lang):
+def test_each_catalogue_translates_the_template_with_the_same_placeholders(lang):
     with open(LOCALE_DIR / lang / "LC_MESSAGES" / "engram.po", "rb") as f:
         catalog = read_po(f, locale=lang)
     with open(LOCALE_DIR / "engram.pot", "rb") as f:
         assert _ids(catalog) == _ids(read_po(f)), "run ./engram i18n update"
-    for message in catalog:
-        if not message.id:
-            continue
+    translated = 0
+    messages = [m for m in catalog if m.id]
+    for message in messages:
         ids = [message.id] if isinstance(message.id, str) else list(message.id)
         strings = [message.string] if isinstance(message.string, str) else list(message.string)
-        assert all(s.strip() for s in strings), f"{lang}: untranslated {ids[0]!r}"
         assert "fuzzy" not in message.flags, f"{lang}: fuzzy {ids[0]!r}"
+        if not all(s.strip() for s in strings):
+            continue  # not translated yet: shown in English
+        translated += 1
         wanted = set().union(*(_fields(i) for i in ids))
         for s in strings:
             assert _fields(s) <= wanted, f"{lang}: {s!r} has placeholders {ids[0]!r} does not fill"
             if isinstance(message.id, str):
                 assert _fields(s) == wanted, f"{lang}: {s!r} drops a placeholder of {ids[0]!r}"
+    assert translated / len(messages) >= MIN_TRANSLATED, f"{lang}: {translated} of {len(messages)} translated"
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)
