@@ -15,15 +15,22 @@ import json
 import re
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.common import load_average, say
 from bench.replies_conversations import CONVERSATION_BEHAVIOURS, never_rates, run_conversations
-from bench.replies_suite import BEHAVIOURS, CASES, Case
+from bench.replies_suite import BEHAVIOURS, CASES, REMINDER_CASES, REMINDER_NOW, Case, ReminderCase
+from bot import i18n
+from bot.commands.language import use_chat_language
+from bot.commands.requests import Requests
 from bot.config import LLMBackend, load_config
 from bot.llm import build_llm
+from bot.reminders.service import ReminderService
+from bot.reminders.timers import AsyncioTimers
 from bot.services import build_assistant, build_embedder
 from memory import Memory, Message
+from memory.reminders import Reminder
 
 # Claims that the assistant cannot remember: never true of Engram.
 DENIAL = re.compile(
@@ -170,6 +177,70 @@ async def run_suite(config, cases: tuple[Case, ...] = CASES, progress=say) -> li
     return rows
 
 
+def reminder_checks(case: ReminderCase, reminder: Reminder | None, confirmation: str) -> dict[str, bool]:
+    """A request in another language: set, for the right time and text, confirmed in that language."""
+    with i18n.using(case.lang):
+        opening = i18n._("⏰ OK, I will remind you on {time}: {text}").split("{time}")[0]
+    out = {"set": reminder is not None}
+    if reminder is not None:
+        due = datetime.fromtimestamp(reminder.due_at, tz=timezone.utc)
+        out["due"] = due.strftime("%a %d %H:%M") == case.due
+        out["text"] = reminder.text == case.remind
+        out["rule"] = reminder.recurrence == case.rule
+        out["in its language"] = confirmation.startswith(opening)
+    return out
+
+
+async def run_reminders(config, cases: tuple[ReminderCase, ...] = REMINDER_CASES, progress=say) -> list[dict]:
+    """Each request answered as a front end answers it: the chat's language from the message, the plain-language
+    actions (bot/commands/requests.py: read, carried out by the ReminderService on a real database), the
+    confirmation. No model is involved."""
+    rows = []
+    now = datetime.fromisoformat(REMINDER_NOW)
+    with tempfile.TemporaryDirectory(prefix="engram-reminders-") as tmp:
+        memory = Memory(Path(tmp) / "reminders.db", build_embedder(config))
+        await memory.start()
+        timers = AsyncioTimers()
+
+        async def nowhere(chat_id: int, text: str) -> int:
+            raise AssertionError("nothing is due during the evaluation")
+
+        service = ReminderService(memory, timers, nowhere, "UTC", clock=lambda: now, sweep_seconds=0)
+        await service.start()
+        requests = Requests(memory, service)
+        try:
+            for n, case in enumerate(cases, start=1):
+                i18n.activate(i18n.DEFAULT)  # a new chat: nothing known of its language yet
+                await use_chat_language(memory, n, case.probe)
+                began = time.perf_counter()
+                request = requests.read(case.probe)
+                done = await requests.carry_out(n, request) if request is not None else None
+                confirmation = done.text if done is not None else ""
+                reminder = done.reminder if done is not None else None
+                seconds = time.perf_counter() - began
+                result = reminder_checks(case, reminder, confirmation)
+                rows.append({"name": case.name, "behaviour": "reminder", "language": case.lang,
+                             "held_out": case.held_out, "probe": case.probe, "reply": confirmation,
+                             "words": words(confirmation), "passed": all(result.values()), "checks": result,
+                             "seconds": round(seconds, 3)})
+                progress(f"[{n}/{len(cases)}] {'pass' if rows[-1]['passed'] else 'FAIL'} {case.name}: "
+                         f"{confirmation[:100]!r}")
+        finally:
+            await service.stop()
+            await timers.close()
+            await memory.stop()
+    return rows
+
+
+def summarise_reminders(rows: list[dict]) -> dict:
+    """Pass rates of the reminder requests per language: tuned, held-out, all."""
+    langs = list(dict.fromkeys(r["language"] for r in rows))
+    return {lang: {part: _share([r["passed"] for r in rows if r["language"] == lang and keep(r)])
+                   for part, keep in (("tuned", lambda r: not r["held_out"]), ("held_out", lambda r: r["held_out"]),
+                                      ("all", lambda r: True))}
+            for lang in langs}
+
+
 def rescore(path: str, cases: tuple[Case, ...]) -> list[dict]:
     """The rows of an earlier run, checked again with today's checks."""
     by_name = {c.name: c for c in cases}
@@ -206,12 +277,22 @@ def format_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def format_reminder_table(by_language: dict) -> str:
+    lines = [f"{'reminder requests':<32} {'tuned':>7} {'held-out':>9} {'all':>7}"]
+    for lang, shares in by_language.items():
+        cells = [shares[k] for k in ("tuned", "held_out", "all")]
+        lines.append(f"{'  ' + i18n.language_name(lang) + ' (' + lang + ')':<32} "
+                     + " ".join("-".rjust(w) if c is None else f"{c:>{w}.0%}" for c, w in zip(cells, (7, 9, 7))))
+    return "\n".join(lines)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--out", default="eval-replies.jsonl", help="every reply with its checks (%(default)s)")
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap on a reply's tokens (default %(default)s; the same cap for every run compared)")
-    parser.add_argument("--only", nargs="+", choices=ALL_BEHAVIOURS, help="run these behaviours only")
+    parser.add_argument("--only", nargs="+", choices=[*ALL_BEHAVIOURS, "reminder"],
+                        help="run these behaviours only (reminder: the requests in other languages, no model)")
     parser.add_argument("--rescore", metavar="FILE",
                         help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
                              "changed")
@@ -229,17 +310,24 @@ def main(args: argparse.Namespace) -> int:
         rows = asyncio.run(run_suite(config, cases)) if cases else []
         if conversations:  # the rows of action and no-echo (they are not re-scored: their checks need the run)
             rows += asyncio.run(run_conversations(config, conversations, say))
+    reminder_rows = ([] if args.rescore or (args.only and "reminder" not in args.only)
+                     else asyncio.run(run_reminders(config)))
     summary = summarise(rows)
+    if reminder_rows:
+        summary["reminders"] = summarise_reminders(reminder_rows)
     summary.update(model=config.llm.model if config.llm.backend is LLMBackend.TRANSFORMERS else config.llm.openai.model,
                    seconds=round(time.perf_counter() - began, 1), load=load_average())
     if args.rescore:
         summary["model"] = f"replies of {args.rescore}"
     with open(args.out, "w", encoding="utf-8") as out:
-        for r in rows:
+        for r in [*rows, *reminder_rows]:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
-        print(format_table(summary))
+        if rows:
+            print(format_table(summary))
+        if reminder_rows:
+            print(format_reminder_table(summary["reminders"]))
         print(f"\n{summary['model']}; {summary['seconds']} s; load {summary['load']}; replies in {args.out}")
     return 0

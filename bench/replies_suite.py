@@ -293,3 +293,107 @@ CASES: tuple[Case, ...] = (
     Case("co-h-kids", "correction", _me("Dan", "I have two kids.", "Actually I have three kids."),
          "How many kids do I have?", asker="Dan", expect=("three", "3"), old=("two", "2"), held_out=True),
 )
+
+
+# ----- 7. reminders asked for in ordinary chat, in other languages ------------------------------------------------
+# Answered as every front end answers them (the chat's language chosen from the message, the actions layer,
+# the confirmation), not by the model. A case passes when the reminder is set for `due` (local time in UTC,
+# "%a %d %H:%M", the clock at REMINDER_NOW), for exactly the text `remind`, and confirmed in the case's language.
+# Cases marked held_out were written before the first run and never tuned on. The first run (2026-12-07) failed
+# the held-out "day after tomorrow" of es, pt and fa (dateparser has no "pasado mañana", "depois de amanhã",
+# "پس‌فردا"): those three became tuned cases once locales.py rewrote the phrases, and three new held-out
+# cases (the "-sunday"/"-saturday" ones) were written before the second run.
+REMINDER_NOW = "2026-12-07T12:00:00+00:00"  # a Monday, noon UTC
+
+
+@dataclass(frozen=True)
+class ReminderCase:
+    name: str
+    lang: str
+    probe: str
+    due: str
+    remind: str
+    rule: str | None = None  # the recurrence spec, for a repeating one
+    held_out: bool = False
+
+
+REMINDER_CASES: tuple[ReminderCase, ...] = (
+    ReminderCase("rm-en-tomorrow", "en", "remind me to call Ana tomorrow at 10", "Tue 08 10:00", "call Ana"),
+    ReminderCase("rm-en-hours", "en", "please remind me in 2 hours to move the car", "Mon 07 14:00", "move the car",
+                 held_out=True),
+    ReminderCase("rm-ru-minutes", "ru", "напомни мне через 2 минуты позвонить маме", "Mon 07 12:02",
+                 "позвонить маме"),
+    ReminderCase("rm-ru-tomorrow", "ru", "напомни мне завтра в 9 позвонить маме", "Tue 08 09:00", "позвонить маме"),
+    ReminderCase("rm-ru-friday", "ru", "напомни мне в пятницу в 18:30 забрать посылку", "Fri 11 18:30",
+                 "забрать посылку"),
+    ReminderCase("rm-ru-every", "ru", "напомни каждые 2 часа пить воду", "Mon 07 14:00", "пить воду",
+                 rule="interval 7200"),
+    ReminderCase("rm-ru-half", "ru", "Пожалуйста, напомни мне через полчаса выключить духовку", "Mon 07 12:30",
+                 "выключить духовку", held_out=True),
+    ReminderCase("rm-ru-after", "ru", "напомни мне послезавтра в 10:15 записаться к врачу", "Wed 09 10:15",
+                 "записаться к врачу", held_out=True),
+    ReminderCase("rm-ru-monday", "ru", "напомни мне каждый понедельник в 8 вынести мусор", "Mon 14 08:00",
+                 "вынести мусор", rule="weekly mon 08:00", held_out=True),
+    ReminderCase("rm-uk-minutes", "uk", "нагадай мені через 5 хвилин зняти чайник", "Mon 07 12:05", "зняти чайник"),
+    ReminderCase("rm-uk-tomorrow", "uk", "нагадай мені завтра о 9 подзвонити мамі", "Tue 08 09:00",
+                 "подзвонити мамі"),
+    ReminderCase("rm-uk-daily", "uk", "нагадай мені щодня о 7 випити ліки", "Tue 08 07:00", "випити ліки",
+                 rule="daily 07:00"),
+    ReminderCase("rm-uk-friday", "uk", "нагадай мені в п'ятницю о 18:30 купити квіти", "Fri 11 18:30",
+                 "купити квіти"),
+    ReminderCase("rm-uk-hours", "uk", "будь ласка, нагадай мені через 3 години забрати дітей", "Mon 07 15:00",
+                 "забрати дітей", held_out=True),
+    ReminderCase("rm-uk-after", "uk", "нагадай мені післязавтра о 10 оплатити рахунок", "Wed 09 10:00",
+                 "оплатити рахунок", held_out=True),
+    ReminderCase("rm-es-minutes", "es", "recuérdame en 10 minutos apagar el horno", "Mon 07 12:10",
+                 "apagar el horno"),
+    ReminderCase("rm-es-tomorrow", "es", "recuérdame mañana a las 9 llamar a mamá", "Tue 08 09:00",
+                 "llamar a mamá"),
+    ReminderCase("rm-es-monday", "es", "recuérdame todos los lunes a las 9 la reunión", "Mon 14 09:00",
+                 "la reunión", rule="weekly mon 09:00"),
+    ReminderCase("rm-es-friday", "es", "recuérdame llamar al dentista el viernes a las 11", "Fri 11 11:00",
+                 "llamar al dentista"),
+    ReminderCase("rm-es-hours", "es", "por favor recuérdame dentro de 2 horas sacar la ropa", "Mon 07 14:00",
+                 "sacar la ropa", held_out=True),
+    ReminderCase("rm-es-after", "es", "recuérdame pasado mañana a las 8 pagar el alquiler", "Wed 09 08:00",
+                 "pagar el alquiler"),
+    ReminderCase("rm-es-sunday", "es", "recuérdame el domingo a las 10 regar las plantas", "Sun 13 10:00",
+                 "regar las plantas", held_out=True),
+    ReminderCase("rm-pt-minutes", "pt", "lembre-me em 15 minutos de tirar o bolo", "Mon 07 12:15", "tirar o bolo"),
+    ReminderCase("rm-pt-tomorrow", "pt", "lembre-me amanhã às 9 de ligar para a mãe", "Tue 08 09:00",
+                 "ligar para a mãe"),
+    ReminderCase("rm-pt-daily", "pt", "me lembra todos os dias às 8 de tomar o remédio", "Tue 08 08:00",
+                 "tomar o remédio", rule="daily 08:00"),
+    ReminderCase("rm-pt-friday", "pt", "lembre-me na sexta às 18:30 de comprar flores", "Fri 11 18:30",
+                 "comprar flores"),
+    ReminderCase("rm-pt-hours", "pt", "por favor, me lembre daqui a 2 horas de buscar as crianças", "Mon 07 14:00",
+                 "buscar as crianças", held_out=True),
+    ReminderCase("rm-pt-after", "pt", "lembre-me depois de amanhã às 10 de pagar a conta", "Wed 09 10:00",
+                 "pagar a conta"),
+    ReminderCase("rm-pt-saturday", "pt", "me lembre no sábado às 11 de ligar para o João", "Sat 12 11:00",
+                 "ligar para o João", held_out=True),
+    ReminderCase("rm-de-minutes", "de", "erinnere mich in 10 Minuten an den Ofen", "Mon 07 12:10", "den Ofen"),
+    ReminderCase("rm-de-tomorrow", "de", "erinnere mich morgen um 9 Mama anzurufen", "Tue 08 09:00",
+                 "Mama anzurufen"),
+    ReminderCase("rm-de-monday", "de", "erinnere mich jeden Montag um 9 an das Teammeeting", "Mon 14 09:00",
+                 "das Teammeeting", rule="weekly mon 09:00"),
+    ReminderCase("rm-de-friday", "de", "erinnere mich am Freitag um 18:30 an die Blumen", "Fri 11 18:30",
+                 "die Blumen"),
+    ReminderCase("rm-de-hours", "de", "bitte erinnere mich in 2 Stunden daran, die Wäsche aufzuhängen",
+                 "Mon 07 14:00", "die Wäsche aufzuhängen", held_out=True),
+    ReminderCase("rm-de-after", "de", "erinnere mich übermorgen um 10 an die Miete", "Wed 09 10:00", "die Miete",
+                 held_out=True),
+    ReminderCase("rm-fa-minutes", "fa", "یادم بنداز ۱۰ دقیقه دیگر فر را خاموش کنم", "Mon 07 12:10",
+                 "فر را خاموش کنم"),
+    ReminderCase("rm-fa-tomorrow", "fa", "یادم بنداز فردا ساعت ۹ به مامان زنگ بزنم", "Tue 08 09:00",
+                 "به مامان زنگ بزنم"),
+    ReminderCase("rm-fa-daily", "fa", "یادم بنداز هر روز ساعت ۸ ورزش کنم", "Tue 08 08:00", "ورزش کنم",
+                 rule="daily 08:00"),
+    ReminderCase("rm-fa-friday", "fa", "یادم بنداز جمعه ساعت ۱۸:۳۰ گل بخرم", "Fri 11 18:30", "گل بخرم"),
+    ReminderCase("rm-fa-hours", "fa", "لطفا یادم بنداز ۲ ساعت دیگر لباس‌ها را جمع کنم", "Mon 07 14:00",
+                 "لباس‌ها را جمع کنم", held_out=True),
+    ReminderCase("rm-fa-after", "fa", "یادم بنداز پس‌فردا ساعت ۱۰ اجاره را بپردازم", "Wed 09 10:00",
+                 "اجاره را بپردازم"),
+    ReminderCase("rm-fa-sunday", "fa", "یادم بنداز یکشنبه ساعت ۱۰ گلدان‌ها را آب بدهم", "Sun 13 10:00",
+                 "گلدان‌ها را آب بدهم", held_out=True),
+)

@@ -29,6 +29,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.commands.requests import Requests
 from bot.errors import GenerationCancelled, LLMError
+from bot.i18n import N_, _
 from bot.reply.assistant import Reply
 from bot.reply.citation import citation_text
 from bot.text import HTML, PLAIN
@@ -40,7 +41,7 @@ from memory import Message
 
 log = logging.getLogger(__name__)
 
-NO_ANSWER = "(I have no answer to that.)"
+NO_ANSWER = N_("(I have no answer to that.)")
 
 
 def stored_text(message: TgMessage) -> str:
@@ -182,7 +183,7 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
     try:
         async with typing(bot, services.throttle, chat_id, thread_id, reply.started) as shown, \
                 contextlib.aclosing(assistant.stream(reply)) as chunks:  # the chat's turn ends even if sending fails
-            async for _ in chunks:
+            async for _chunk in chunks:
                 if not reply.text.strip():
                     continue
                 if out is None:  # the message it answers is known now: the last of the burst
@@ -205,7 +206,7 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
     offer = await Requests(services.started.memory, services.started.reminders).offer(
         chat_id, reply.message.text, reply.message.created_at)
     markup = offer_keyboard(reply.message.message_id, offer) if offer is not None else None
-    await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True, footer=citation(reply),
+    await out.update(reply.text if reply.text.strip() else _(NO_ANSWER), final=True, footer=citation(reply),
                      markup=markup)
 
 

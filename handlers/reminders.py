@@ -17,6 +17,7 @@ from telegram import Message as TgMessage
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.commands.actions import id_argument
+from bot.i18n import _
 from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.plans import PlanOffer
 from handlers.context import args_text, chat_id_of, message_of, query_of, services_of
@@ -43,8 +44,9 @@ def offer_keyboard(message_id: int, offer: PlanOffer) -> InlineKeyboardMarkup:
                                                        callback_data=f"{OFFER_PREFIX}{message_id}")]])
 
 
-def cancel_keyboard(reminder_id: int, label: str = "Cancel") -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{CANCEL_PREFIX}{reminder_id}")]])
+def cancel_keyboard(reminder_id: int, label: str | None = None) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(label or _("Cancel"), callback_data=f"{CANCEL_PREFIX}{reminder_id}")
+    return InlineKeyboardMarkup([[button]])
 
 
 async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: ParsedReminder) -> None:
@@ -70,7 +72,7 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reminders: the pending ones, each with a cancel button."""
     listing = await services_of(context).started.reminders.listing(chat_id_of(update))
-    buttons = [[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"{CANCEL_PREFIX}{r.id}")]
+    buttons = [[InlineKeyboardButton(_("Cancel #{id}").format(id=r.id), callback_data=f"{CANCEL_PREFIX}{r.id}")]
                for r in listing.shown]
     await message_of(update).reply_text(listing.text(),
                                         reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
@@ -96,9 +98,9 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if reminder_id is not None:
         cancelled = await services_of(context).started.reminders.cancel(chat_id_of(update), reminder_id)
     if cancelled is None:
-        await query.answer("That reminder is no longer pending.")
+        await query.answer(_("That reminder is no longer pending."))
         return
-    await query.answer(f"Cancelled #{reminder_id}")
+    await query.answer(_("Cancelled #{id}").format(id=reminder_id))
     shown = query.message  # None or inaccessible (too old) when Telegram no longer has it
     if isinstance(shown, TgMessage) and shown.text:  # keep the text, mark the line, drop the button
         await query.edit_message_text(f"{shown.text}\n✖ {texts.cancelled_text(cancelled)}",

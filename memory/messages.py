@@ -181,8 +181,9 @@ class Messages:
                 kept = [i for i in ids if i in stored]
                 if kept:
                     vectors.insert(self._conn, kept, [new] * len(kept), np.stack([stored[i] for i in kept]))
-            self._conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since) "
-                               "SELECT ?, timezone, context_since FROM chats WHERE chat_id = ?", (new, old))
+            self._conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since, language, "
+                               "language_seen) SELECT ?, timezone, context_since, language, language_seen "
+                               "FROM chats WHERE chat_id = ?", (new, old))
             self._conn.execute("UPDATE reminders SET chat_id = ? WHERE chat_id = ?", (new, old))
         self._shared.chat_sizes.forget(old)
         self._shared.chat_sizes.forget(new)
@@ -242,11 +243,14 @@ class Messages:
 
     # ----- per-chat settings ---------------------------------------------------------------------------------
     def chat_settings(self, chat_id: int) -> dict:
-        row = self._conn.execute("SELECT timezone, context_since FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
-        return {"timezone": row[0], "context_since": row[1]} if row else {"timezone": None, "context_since": 0.0}
+        row = self._conn.execute("SELECT timezone, context_since, language, language_seen FROM chats "
+                                 "WHERE chat_id = ?", (chat_id,)).fetchone()
+        if row is None:
+            return {"timezone": None, "context_since": 0.0, "language": None, "language_seen": None}
+        return {"timezone": row[0], "context_since": row[1], "language": row[2], "language_seen": row[3]}
 
     def set_chat_setting(self, chat_id: int, **values) -> None:
-        allowed = {"timezone", "context_since"}
+        allowed = {"timezone", "context_since", "language", "language_seen"}
         if not values or set(values) - allowed:
             raise ValueError(f"chat settings are {sorted(allowed)}")
         with self._shared.transaction():

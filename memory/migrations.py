@@ -225,6 +225,13 @@ def m007_acknowledgements(conn) -> None:
     )
 
 
+def m013_chat_language(conn) -> None:
+    """The language a chat is answered in: `language`, chosen with /language (NULL: follow the messages), and
+    `language_seen`, the one its messages were last written in (for commands without text, e.g. /reminders)."""
+    conn.execute("ALTER TABLE chats ADD COLUMN language TEXT")
+    conn.execute("ALTER TABLE chats ADD COLUMN language_seen TEXT")
+
+
 # The expressions of m006's index: queries must use them word for word for SQLite to use the index.
 IMPORT_SOURCE_SQL = "json_extract(meta, '$.import.source')"
 IMPORT_ID_SQL = "json_extract(meta, '$.import.id')"
@@ -238,7 +245,7 @@ def chat_token(chat_id: int) -> str:
 
 
 MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts, m004_intake,
-                              m005_embedding_scheme, m006_import_origin, m007_acknowledgements]
+                              m005_embedding_scheme, m006_import_origin, m007_acknowledgements, m013_chat_language]
 
 
 def _ensure_table(conn) -> None:

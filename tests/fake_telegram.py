@@ -173,6 +173,7 @@ class FakeTelegram:
         self.downloads: list[str] = []  # file paths downloaded
         self.photos: list[dict] = []  # sendPhoto: chat_id, content (bytes), caption
         self.commands: list[dict] = []
+        self.commands_by_language: dict[str, list[dict]] = {}
         self.chats: dict[int, dict] = {}
         self._failures: list[dict] = []
         self._update_ids = itertools.count(1)
@@ -358,7 +359,10 @@ class FakeTelegram:
         return True
 
     async def api_setMyCommands(self, params, files):
-        self.commands = params["commands"]
+        if params.get("language_code"):  # the menu users with that Telegram language see
+            self.commands_by_language[params["language_code"]] = params["commands"]
+        else:
+            self.commands = params["commands"]
         return True
 
     async def api_getMyCommands(self, params, files):
@@ -514,8 +518,9 @@ class FakeTelegram:
         return self.chats[chat_id]
 
     @staticmethod
-    def user(user_id: int, first_name: str | None = None) -> dict:
-        return {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}"}
+    def user(user_id: int, first_name: str | None = None, language_code: str | None = None) -> dict:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}"}
+        return {**user, "language_code": language_code} if language_code else user
 
     def _new_message(self, chat_id: int, sender: dict, **fields) -> dict:
         counter = self._message_ids.setdefault(chat_id, itertools.count(1))
@@ -542,9 +547,10 @@ class FakeTelegram:
         return entities
 
     async def text(self, chat_id: int, text: str, user_id: int | None = None, name: str | None = None,
-                   reply_to: int | None = None, **fields) -> dict:
-        """A user sends a text message (in a private chat the user is the chat)."""
-        user = self.user(user_id or chat_id, name)
+                   reply_to: int | None = None, language_code: str | None = None, **fields) -> dict:
+        """A user sends a text message (in a private chat the user is the chat); language_code is their
+        Telegram app's language."""
+        user = self.user(user_id or chat_id, name, language_code)
         extra = {"entities": self._entities(text)} if self._entities(text) else {}
         if reply_to is not None:
             extra["reply_to_message"] = self.messages[(chat_id, reply_to)]

@@ -81,3 +81,35 @@ def test_a_limit_takes_the_same_number_from_each_category():
     chosen = stratified([conv], 10)
     assert sorted(q.category for _, q in chosen) == sorted("1122334455")
     assert stratified([conv], 10) == chosen and len(stratified([conv], None)) == 50
+
+
+def test_reminder_requests_cover_five_other_languages_with_held_out_cases():
+    from bench.replies_suite import REMINDER_CASES
+
+    assert len({c.name for c in REMINDER_CASES}) == len(REMINDER_CASES)
+    other = {c.lang for c in REMINDER_CASES} - {"en"}
+    assert len(other) >= 5
+    for lang in other:
+        cases = [c for c in REMINDER_CASES if c.lang == lang]
+        assert len(cases) >= 6 and sum(c.held_out for c in cases) >= 2, lang
+
+
+def test_a_reminder_passes_only_when_set_right_and_confirmed_in_its_language():
+    from datetime import datetime, timezone
+
+    from bench.eval_replies import reminder_checks
+    from bench.replies_suite import ReminderCase
+    from memory.reminders import Reminder
+
+    def set_for(hour: int) -> Reminder:
+        due = datetime(2026, 12, 8, hour, 0, tzinfo=timezone.utc).timestamp()
+        return Reminder(id=1, chat_id=1, created_by=None, text="позвонить маме", due_at=due, recurrence=None,
+                        timezone="UTC", status="pending", created_at=0.0)
+
+    case = ReminderCase("t", "ru", "напомни мне завтра в 9 позвонить маме", "Tue 08 09:00", "позвонить маме")
+    assert all(reminder_checks(case, set_for(9), "⏰ Хорошо, напомню вт 08 дек. 2026 09:00 (UTC): позвонить маме")
+               .values())
+    assert not all(reminder_checks(case, set_for(9), "⏰ OK, I will remind you on Tue 08 Dec 2026 09:00 (UTC): …")
+                   .values())
+    assert not reminder_checks(case, set_for(21), "⏰ Хорошо, напомню …")["due"]
+    assert reminder_checks(case, None, "") == {"set": False}

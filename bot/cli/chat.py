@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.commands import actions, table, topic_commands, views
+from bot.commands.language import PROSE_ARGS, language_command, use_chat_language
 from bot.commands.requests import Requests, offer_hint
 from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
+from bot.i18n import N_, _, current, ngettext, number
 from bot.llm import build_llm
 from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.service import ChatScope, ReminderService
@@ -31,14 +33,15 @@ from bot.reminders.timers import AsyncioTimers
 from bot.reply.assistant import Assistant
 from bot.reply.citation import citation_text
 from bot.services import build_assistant, build_memory, build_topics
-from bot.text import PLAIN, plural
+from bot.text import PLAIN
 from bot.topics.service import TopicService
 from memory import Memory, Message
 
 DEFAULT_CHAT_ID = 0  # Telegram has no chat 0: the Telegram bot leaves its reminders to the terminal
-INTRO = ("Engram: an assistant with a long-term memory of this chat, in your terminal. It remembers what you tell "
-         "it and brings it back when it matters; everything stays on this machine. Ask in words too: \"remind me "
-         "tomorrow at 9 to call Ana\", \"what reminders do I have?\", \"forget what I said about the wifi\".")
+INTRO = N_("Engram: an assistant with a long-term memory of this chat, in your terminal. It remembers what you "
+           "tell it and brings it back when it matters; everything stays on this machine. Ask in words too: "
+           "\"remind me tomorrow at 9 to call Ana\", \"what reminders do I have?\", \"forget what I said about the "
+           "wifi\".")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +77,7 @@ class Terminal:
             "reset": self.reset, "compare": self.compare, "topics": self.topic_command("/topics"),
             "topic": self.topic_command("/topic"), "map": self.topic_command("/map"),
             "timeline": self.topic_command("/timeline"), "remind": self.remind, "reminders": self.list_reminders,
-            "cancel": self.cancel, "timezone": self.timezone, "quit": self.quit,
+            "cancel": self.cancel, "timezone": self.timezone, "language": self.language, "quit": self.quit,
         }
 
     def say(self, text: str = "", end: str = "\n") -> None:
@@ -104,8 +107,13 @@ class Terminal:
             await self.assistant.warm_up()
             self.topics = build_topics(self.config, memory)
             count = (await memory.messages.stats(self.chat_id))["messages"]
-            self.say(f"Engram is ready ({time.perf_counter() - started:.1f} s; {plural(count, 'message')} remembered "
-                     f"in this chat). Type a message, /help for commands.")
+            self.memory = memory
+            await self.use_language(None)  # the chat's language, as far as it is known: the banner is in it too
+            self.say(ngettext("Engram is ready ({seconds} s; {n} message remembered in this chat). Type a message, "
+                              "/help for commands.",
+                              "Engram is ready ({seconds} s; {n} messages remembered in this chat). Type a message, "
+                              "/help for commands.", count)
+                     .format(seconds=f"{time.perf_counter() - started:.1f}", n=number(count)))
             await self.start_reminders(memory)  # after the banner: a reminder due meanwhile is printed under it
             while not self.leaving:
                 line = await self.ask("you> ")
@@ -159,10 +167,21 @@ class Terminal:
             self.say(text)
         return await self.memory.messages.next_message_id(chat_id)
 
+    async def use_language(self, text: str | None) -> str:
+        """Choose the language of what follows (this line), as Telegram does for each update (before the memory
+        is open, e.g. /help at once: the current one stays)."""
+        if getattr(self, "memory", None) is None:
+            return current()
+        return await use_chat_language(self.memory, self.chat_id, text)
+
+    async def language(self, rest: str) -> None:
+        self.say(await language_command(self.memory, self.chat_id, rest))
+
     async def action(self, text: str) -> bool:
         """A plain-language action ("remind me in 2 minutes to…", "cancel the bread reminder", "what reminders do I
         have?", "forget what I said about the wifi password"), carried out as in Telegram (bot/commands/requests.py);
         False when the line asks for none (then it is answered)."""
+        await self.use_language(text)
         request = self.requests.read(text)
         if request is None:
             return False
@@ -173,11 +192,11 @@ class Terminal:
         shown = done.text
         if done.forget is not None:
             self.say("engram> " + (views.forget_question(done.forget, PLAIN) or ""))
-            if await self.confirm("Forget them?" if not done.forget.everything else "Really?"):
+            if await self.confirm(_("Forget them?") if not done.forget.everything else _("Really?")):
                 shown = views.forgotten_text(await actions.forget(self.memory, self.chat_id, done.forget))
                 self.say(shown)
             else:
-                shown = "Kept: nothing was forgotten."
+                shown = _("Kept: nothing was forgotten.")
         else:
             self.say("engram> " + shown)
         await self.requests.keep_reply(self.chat_id, await self.memory.messages.next_message_id(self.chat_id),
@@ -204,6 +223,7 @@ class Terminal:
         self.say((await self.reminders.timezone_command(self.chat_id, rest)).text())
 
     async def reply(self, text: str) -> None:
+        await self.use_language(text)
         message_id = await self.assistant.next_message_id(self.chat_id)
         message = Message(self.chat_id, message_id, text, sender_name=self.name)
         reply = await self.assistant.answer(message)
@@ -222,12 +242,13 @@ class Terminal:
                 self.say(offer_hint(offered))
         except asyncio.CancelledError:
             reply.cancel()
-            self.say(" [stopped]")
+            self.say(" " + _("[stopped]"))
         except Exception as exc:  # an LLM error is shown and the chat goes on; the message stays stored
-            self.say(f"\n[no reply: {exc}]")
+            self.say("\n" + _("[no reply: {error}]").format(error=exc))
 
     async def command(self, line: str) -> None:
         name, rest = line.split(maxsplit=1)[0], actions.arguments(line)
+        await self.use_language(rest if name[1:].lower() in PROSE_ARGS else None)
         try:
             await self._command(name, rest)
         except (actions.UsageError, topic_commands.NotEnoughMessages, ParseError) as exc:
@@ -241,10 +262,10 @@ class Terminal:
         elif reason := table.missing_text(word, FrontEnd.TERMINAL):
             self.say(f"{reason} (This chat's id is {self.chat_id}.)" if word == "import" else reason)
         else:
-            self.say(f"Unknown command {name}. /help lists them.")
+            self.say(_("Unknown command {name}. /help lists them.").format(name=name))
 
     async def start_command(self, rest: str) -> None:
-        self.say(f"{INTRO}\n\n{table.help_text(FrontEnd.TERMINAL)}")
+        self.say(f"{_(INTRO)}\n\n{table.help_text(FrontEnd.TERMINAL)}")
 
     async def help_command(self, rest: str) -> None:
         self.say(table.help_text(FrontEnd.TERMINAL))
@@ -269,7 +290,7 @@ class Terminal:
 
     async def reset(self, rest: str) -> None:
         await self.assistant.reset(self.chat_id)
-        self.say("Fresh start: earlier turns leave the conversation; long-term memory stays.")
+        self.say(_("Fresh start: earlier turns leave the conversation; long-term memory stays."))
 
     async def export(self, rest: str) -> None:
         """/export [FILE]: this chat's memory as JSON, into FILE or engram-chat-<id>.json here."""
@@ -301,7 +322,7 @@ class Terminal:
         with tempfile.NamedTemporaryFile(prefix=f"engram-{kind}-{self.chat_id}-", suffix=".png", delete=False) as f:
             f.write(picture.png)
         path = Path(f.name)
-        self.say(f"{picture.caption}\nWritten to {path}")
+        self.say(picture.caption + "\n" + _("Written to {path}").format(path=path))
 
     async def forget(self, rest: str) -> None:
         request = await actions.forget_request(self.assistant.memory, self.chat_id, rest)
@@ -310,12 +331,12 @@ class Terminal:
             self.say(views.forget_nothing(request))
             return
         self.say(question)
-        if await self.confirm("Forget them?" if not request.everything else "Really?"):
+        if await self.confirm(_("Forget them?") if not request.everything else _("Really?")):
             self.say(views.forgotten_text(await actions.forget(self.assistant.memory, self.chat_id, request)))
 
     async def confirm(self, question: str) -> bool:
         answer = await self.ask(f"{question} [y/N] ")
         if answer is not None and answer.strip().lower() in ("y", "yes"):
             return True
-        self.say("Kept.")
+        self.say(_("Kept."))
         return False

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from bot.commands.actions import ForgetRequest, forget_request, id_argument
+from bot.i18n import N_, _, activate, current
 from bot.reminders import texts
-from bot.reminders.parse import USAGE, ParsedReminder, ParseError, detect_natural_request
+from bot.reminders.parse import USAGE, ParsedReminder, ParseError, detect_natural_request, usage
 from bot.reminders.plans import PlanOffer, find_plan
 from bot.reminders.service import Listing, ReminderService
 from bot.reply.intent import Intent, classify
@@ -35,8 +36,13 @@ from memory import Memory, Message
 from memory.reminders import Reminder
 from memory.text import content_words
 
-NO_TIME = ("I couldn't tell when to remind you. Say when, e.g. “remind me tomorrow at 9 to call Ana”, or use "
-           "/remind <when> <what>:\n" + USAGE.split("\n", 1)[1])
+NO_TIME_SAY = N_("I couldn't tell when to remind you. Say when, e.g. “remind me tomorrow at 9 to call Ana”, or use "
+                 "/remind <when> <what>:")
+NO_TIME = NO_TIME_SAY + "\n" + USAGE.split("\n", 1)[1]  # in English; no_time() in the chat's language
+
+
+def no_time() -> str:
+    return _(NO_TIME_SAY) + "\n" + usage().split("\n", 1)[1]
 FORGET_HOW = "To forget messages with certain words: /forget <words> (or /forget all); it shows what would go first."
 CANCEL_HOW = "Cancel one with /cancel <id>, or say “cancel the <words> reminder”."
 RECENT_FOR_OFFER = 4  # "remind me" accepts the plan of one of the last messages before it
@@ -96,14 +102,26 @@ class Requests:
     # ----- remind ----------------------------------------------------------------------------------------------
     async def _remind(self, chat_id: int, request: Request, created_by: int | None) -> ActionReply:
         tz = await self.reminders.timezone_for(chat_id)
+        # Another language's request is read whole: its own words say which language its time is in.
+        said = request.text if request.language != "en" else f"remind me {request.topic}"
         try:
-            parsed = await asyncio.to_thread(detect_natural_request, f"remind me {request.topic}", tz,
-                                             self.reminders.clock(), min_interval=self.reminders.min_interval)
+            parsed = await asyncio.to_thread(detect_natural_request, said, tz, self.reminders.clock(),
+                                             min_interval=self.reminders.min_interval, lang=current())
         except ParseError as exc:
             return ActionReply(request, str(exc), done=False)
+        if parsed is not None and parsed.language != current():
+            await self._answer_in(chat_id, parsed.language)
         if parsed is None:
-            return ActionReply(request, NO_TIME, done=False)
+            return ActionReply(request, no_time(), done=False)
         return await self._create(chat_id, request, parsed, created_by)
+
+    async def _answer_in(self, chat_id: int, language: str) -> None:
+        """A request's words name its language ("напомни мне" is Russian): unless the chat chose one with
+        /language, the confirmation is in it, and so are the chat's later answers (bot/i18n.py)."""
+        settings = await self.memory.messages.chat_settings(chat_id)
+        if not settings.get("language"):
+            activate(language)
+            await self.memory.messages.set_chat_setting(chat_id, language_seen=language)
 
     async def _create(self, chat_id: int, request: Request, parsed: ParsedReminder,
                       created_by: int | None) -> ActionReply:
@@ -143,7 +161,7 @@ class Requests:
             if found is not None:
                 return await self._create(chat_id, request, _parsed(found), created_by)
             break
-        return ActionReply(request, NO_TIME, done=False)
+        return ActionReply(request, no_time(), done=False)
 
     # ----- cancel ----------------------------------------------------------------------------------------------
     async def _cancel(self, chat_id: int, request: Request) -> ActionReply:

@@ -18,11 +18,12 @@ import enum
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
+from bot.i18n import current
 from bot.llm.base import LLM, GenerationSettings
 from bot.reply import citation
 from bot.reply.dating import TimeResolver, when_said
@@ -113,6 +114,7 @@ class Assistant:
         assistant: AssistantConfig,
         settings: GenerationSettings,
         timezone: str = "UTC",
+        model_languages: Sequence[str] = ("en",),
     ):
         self.memory = memory
         self.llm = llm
@@ -120,6 +122,7 @@ class Assistant:
         self.config = assistant
         self.settings = settings
         self.timezone = timezone  # a chat's default zone (reminders.timezone): "last week" is read in it
+        self.model_languages = tuple(model_languages)  # llm.languages: what the model writes ("any": everything)
         self.timings = Timings()
         self._chat_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         # Generations at once (one on a CPU model); waiters are served first come, first served, so chats take
@@ -250,9 +253,11 @@ class Assistant:
         # What people told is the evidence: never an earlier question, nor the assistant's own words (recall
         # already leaves its acknowledgements out; its other replies stay in the prompt's recent turns).
         hits = [h for h in hits if said_by_a_person(h.message)]
+        language = current()  # the chat's, chosen by the front end (bot/i18n.py)
+        writes = "any" in self.model_languages or language in self.model_languages
         plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements,
                           recalled=hits, asker=message.sender_name, message=message,
-                          context=[Hit(m, 0.0) for m in recent if said_by_a_person(m)])
+                          context=[Hit(m, 0.0) for m in recent if said_by_a_person(m)], model_writes=writes)
         if plan.intent is Intent.STATEMENT and plan.answer is not None:
             reply.kind = ACKNOWLEDGEMENT  # said back without the model: kept, exported, never recalled
         if plan.intent is Intent.ACTION:
@@ -289,7 +294,7 @@ class Assistant:
         reply.prompt = await asyncio.to_thread(
             build_prompt, self.config.system_prompt, plan.memories if plan.shown is None else plan.shown, recent,
             message, self.llm.count_tokens, budget,
-            now=message.created_at, with_names=message.chat_id < 0, examples=self._examples,
+            now=message.created_at, with_names=message.chat_id < 0, examples=self._examples, language=current(),
         )
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
         asked = message.text if plan.intent in (Intent.QUESTION, Intent.SELF_QUESTION) else ""  # "Good night!" may

@@ -26,16 +26,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.config import Statements
+from bot.i18n import N_, _, current, isolate
 from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import said_by, second_person
 from bot.reply.requests import how_to, read_request
 from bot.reply.updates import CORRECTION_LEAD, Preference, as_current, resolve, supersede
+from bot.text import shorten
 from memory import Hit, Message
 from memory.text import content_words, words
 
-NOT_TOLD = "I don't know — you haven't told me that yet."
-NOTED = "Noted — I'll remember that."
+# Fixed answers, marked for the catalogues (N_) and translated where they are given (_(NOT_TOLD)).
+NOT_TOLD = N_("I don't know — you haven't told me that yet.")
+NOTED = N_("Noted — I'll remember that.")
 ACK_MAX_WORDS = 16  # a longer statement is acknowledged without being repeated
 _LEAD = re.compile(r"^(please\s+)?(remember|note|fyi|btw)( this| that)?\s*[:,-]?\s*", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
@@ -44,20 +47,21 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _HELLO = r"(hi|hello|hey|hiya|howdy|greetings|yo)( there| all| everyone| again)?"
 SMALL_TALK = (
     (re.compile(r"(thanks?|thank you|thx|ty|cheers|much appreciated)( (a lot|so much|very much|again|a bunch|"
-                r"for (that|this|the help|your help|everything)))*"), "You're welcome!"),
+                r"for (that|this|the help|your help|everything)))*"), N_("You're welcome!")),
     (re.compile(rf"({_HELLO} )?(how are you( doing)?( today)?|how's it going|how do you do)"),
-     "I'm well, thank you! How can I help?"),
-    (re.compile(rf"({_HELLO} )?(what's up|sup)"), "Not much — how can I help?"),
-    (re.compile(r"nice to meet you( too)?"), "Nice to meet you too!"),
+     N_("I'm well, thank you! How can I help?")),
+    (re.compile(rf"({_HELLO} )?(what's up|sup)"), N_("Not much — how can I help?")),
+    (re.compile(r"nice to meet you( too)?"), N_("Nice to meet you too!")),
     # Greetings too: SmolLM2-135M answered "hello" with "Hello! I'm here to help with your homework." (int8 export
     # in blocks of 128; in blocks of 32 "…with any questions you have."): a greeting needs no memory nor model.
-    (re.compile(rf"{_HELLO}"), "Hello! How can I help?"),
-    (re.compile(r"(good )?morning( all| everyone)?"), "Good morning! How can I help?"),
-    (re.compile(r"(good )?afternoon( all| everyone)?"), "Good afternoon! How can I help?"),
-    (re.compile(r"(good )?evening( all| everyone)?"), "Good evening! How can I help?"),
-    (re.compile(r"(good ?night|nighty night|night night)( (talk|see you) (tomorrow|soon|later))?"), "Good night!"),
+    (re.compile(rf"{_HELLO}"), N_("Hello! How can I help?")),
+    (re.compile(r"(good )?morning( all| everyone)?"), N_("Good morning! How can I help?")),
+    (re.compile(r"(good )?afternoon( all| everyone)?"), N_("Good afternoon! How can I help?")),
+    (re.compile(r"(good )?evening( all| everyone)?"), N_("Good evening! How can I help?")),
+    (re.compile(r"(good ?night|nighty night|night night)( (talk|see you) (tomorrow|soon|later))?"),
+     N_("Good night!")),
     (re.compile(r"(bye|goodbye|bye bye|see you|see ya|talk (to you )?)( (later|soon|tomorrow))?"),
-     "Bye — talk soon!"),
+     N_("Bye — talk soon!")),
 )
 # Tokens a reply may use, by intent: brief by design (a reply is read on a phone, and shorter is sooner).
 MAX_NEW_TOKENS = {Intent.GREETING: 32, Intent.STATEMENT: 40, Intent.SELF_QUESTION: 64, Intent.QUESTION: 64,
@@ -92,12 +96,15 @@ def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
 
 def acknowledge(text: str) -> str:
     """A statement said back from the assistant's side: "Noted: you're allergic to penicillin." One that
-    speaks to the assistant ("you…") or runs long is acknowledged without being repeated."""
+    speaks to the assistant ("you…") or runs long is acknowledged without being repeated. In another language
+    the statement is quoted as it was said (turning "I" into "you" is English grammar): «Записал: „…“»."""
     said = CORRECTION_LEAD.sub("", _LEAD.sub("", without_mentions(text))).strip()
     said = _SENTENCE_END.split(said, maxsplit=1)[0].rstrip(" .!?;:,")
     tokens = said.split()
     if not tokens or len(tokens) > ACK_MAX_WORDS or {"you", "you're", "your", "yours"} & set(words(said)):
-        return NOTED
+        return _(NOTED)
+    if current() != "en":
+        return _("Noted: “{statement}”.").format(statement=isolate(said))
     out = second_person(tokens)
     return "Noted: " + " ".join(out) + "."
 
@@ -107,17 +114,18 @@ def small_talk(text: str) -> str | None:
     None for anything else."""
     plain = " ".join(re.sub(r"[^\w' ]+", " ", without_mentions(text).lower().replace("’", "'")).split())
     plain = re.sub(r" (engram|bot)$", "", plain)
-    return next((answer for pattern, answer in SMALL_TALK if pattern.fullmatch(plain)), None)
+    return next((_(answer) for pattern, answer in SMALL_TALK if pattern.fullmatch(plain)), None)
 
 
 def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = Statements.NOTE,
                recalled: Sequence[Hit] = (), asker: str = "", message: Message | None = None,
-               context: Sequence[Hit] = ()) -> ReplyPlan:
+               context: Sequence[Hit] = (), model_writes: bool = True) -> ReplyPlan:
     """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
     memory is (bot/reply/attribution.py) and which of those answering the same question is the newest
     (bot/reply/updates.py; `message`: the question, for whose it is; `context`: what people said in the recent
     turns, which recall leaves out as the prompt holds them). `statements`: NOTE acknowledges a
-    statement without the model (acknowledge), MODEL lets it answer."""
+    statement without the model (acknowledge), MODEL lets it answer. `model_writes`: False when the model cannot
+    write the chat's language (llm.languages): a question answered from memory then quotes the memory (quoted)."""
     action = read_request(text)
     if action is not None:  # an action the front end did not carry out: how to, never "Noted"
         return ReplyPlan(Intent.ACTION, answer=how_to(action), max_new_tokens=MAX_NEW_TOKENS[Intent.ACTION])
@@ -137,20 +145,36 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
     plan.memories, plan.preference = supersede(text, relevant(text, hits))
     if plan.preference is not None:
         newest = plan.preference.preferred
-        current = as_current(newest.message.text)
-        if message is not None and said_by(newest.message, message) and len(current.split()) <= ACK_MAX_WORDS:
+        value = as_current(newest.message.text)
+        if message is not None and said_by(newest.message, message) and len(value.split()) <= ACK_MAX_WORDS:
             # The asker's own correction, said back to them: shown it, SmolLM2-135M answered "When does my flight
             # leave?" with "I'm sorry for the confusion."
-            said = " ".join(second_person(current.split()))
+            said = " ".join(second_person(value.split()))
             plan.answer, plan.source = said[:1].upper() + said[1:], newest
             return plan
         plan.shown = [replace(h, message=replace(h.message, text=as_current(h.message.text))) if h is newest else h
                       for h in plan.memories]
     if intent is Intent.SELF_QUESTION and not plan.memories:
-        plan.answer = NOT_TOLD
+        plan.answer = _(NOT_TOLD)
         return plan
     whose = attribute(text, recalled or hits, asker)
     if whose is not None:
         plan.answer, plan.memories = whose.answer, whose.memories
         plan.source = whose.memories[0] if whose.memories else None
+    if plan.answer is None and plan.memories and not model_writes:
+        plan.source = plan.memories[0]
+        plan.answer = quoted(plan.source, asker)
     return plan
+
+
+QUOTE_CHARS = 300
+
+
+def quoted(hit: Hit, asker: str) -> str:
+    """A memory given as the answer, in its own words: "You told me: “Мою собаку зовут Барон.”" — for a chat whose
+    language the model cannot write (a 135M English model asked in Russian mixes the two languages)."""
+    said = isolate(shorten(hit.message.text, QUOTE_CHARS))
+    name = hit.message.sender_name
+    if name and asker and name != asker:
+        return _("{name} said: “{text}”").format(name=name, text=said)
+    return _("You told me: “{text}”").format(text=said)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from bot.i18n import language_name
 from bot.llm.base import ChatMessage
 from bot.reply.demos import demos
 from bot.reply.intent import without_mentions
@@ -102,18 +103,22 @@ def build_prompt(
     now: float | None = None,
     with_names: bool = False,
     examples: Sequence[ChatMessage] = (),
+    language: str = "en",
 ) -> Prompt:
     """The messages for the model, within `budget` tokens (prompt only: leave room for the reply yourself).
 
     `memories` are ranked best first; `recent` are the last turns, oldest first, without the new message.
     `with_names` prefixes earlier user turns with the sender's name (group chats); `examples` (demo_turns())
-    follow the system prompt, as part of the fixed prefix.
+    follow the system prompt, as part of the fixed prefix. `language`: the chat's (bot/i18n.py); any but English
+    adds "Answer in <language>." to the system prompt (after the date: the prefix before it stays cached).
     """
     memories = list(memories)
     turns = list(recent)
     # The date changes once a day, so the system prompt stays a reusable prefix. (A "Today is" line next to the
     # question cut SmolLM2's correct answers from 7 of 8 to 4 of 8; in the system prompt it cost nothing.)
     system_text = system_prompt.strip() + (f"\nToday is {format_day(now)}." if now is not None else "")
+    if language != "en":
+        system_text += f"\nAnswer in {language_name(language)}."
     system = {"role": "system", "content": system_text}
 
     def assemble() -> list[ChatMessage]:

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from bot.reply.intent import without_mentions
+from bot.when.locales import foreign_request
 from memory.models import ACTION as ACTION_KIND
 
 
@@ -36,6 +37,7 @@ class Request:
     kind: Action
     topic: str  # what it is about: the reminder's words, the words of what to forget, "" when none
     text: str  # the message as written
+    language: str = "en"  # the language of the request's words ("напомни мне": ru; bot/when/locales.py)
 
 
 __all__ = ["ACTION_KIND", "Action", "Request", "how_to", "read_request"]
@@ -114,6 +116,8 @@ def read_request(text: str) -> Request | None:
         return None
     if _ACCEPT.match(said):
         return Request(Action.ACCEPT, "", text)
+    if (foreign := foreign_request(said)) is not None:  # "напомни мне…", "recuérdame…", "یادم بنداز…"
+        return Request(Action.REMIND, foreign[1], text, language=foreign[0])
     if (match := _TIME_FIRST.match(said)) is not None and not _NOT_A_TIME.search(match["when"]):
         rest = f"{match['when']} {match['rest'].strip()}".strip()
         return Request(Action.REMIND, rest, text)
