@@ -119,7 +119,7 @@ def why_text(hits: Sequence[Hit], m: Markup, preference: Preference | None = Non
     for n, hit in enumerate(hits, start=1):
         entry = hit_entry(n, hit, m)
         if preference is not None and hit.message.rowid == preference.preferred.message.rowid:
-            entry += f"\n{m.bold(_('★ preferred'))}: {m.escape(preference.reason)}"
+            entry += "\n" + m.bold(_("★ preferred")) + ": " + m.escape(preference.reason)
         elif preference is not None and any(hit.message.rowid == h.message.rowid for h in preference.earlier):
             entry += "\n" + _("↳ earlier: superseded by the newer memory (kept, answers what was before)")
         entries.append(entry)
