@@ -225,6 +225,24 @@ def m007_acknowledgements(conn) -> None:
     )
 
 
+def m009_message_days(conn) -> None:
+    """The calendar days a message speaks of ("dentist on Tuesday at 10", said on a Sunday: that Tuesday), so a
+    question about "this week" or "tomorrow" finds plans as well as what was said then. The bot reads the days
+    (bot/when/mentions.py) and stores them with the message (meta "days": [[start, end], ...], Unix seconds);
+    each span is a row here, found by its start. Messages stored before have no meta "days": the bot reads them
+    in the background (Assistant.date_memories), a batch at a time."""
+    conn.execute("CREATE TABLE message_days (id INTEGER NOT NULL, start REAL NOT NULL, end REAL NOT NULL)")
+    conn.execute("CREATE INDEX message_days_start ON message_days (start, end)")
+    conn.execute("CREATE INDEX message_days_id ON message_days (id)")
+    conn.execute(
+        """
+        CREATE TRIGGER message_days_delete AFTER DELETE ON messages BEGIN
+            DELETE FROM message_days WHERE id = old.id;
+        END
+        """
+    )
+
+
 # The expressions of m006's index: queries must use them word for word for SQLite to use the index.
 IMPORT_SOURCE_SQL = "json_extract(meta, '$.import.source')"
 IMPORT_ID_SQL = "json_extract(meta, '$.import.id')"
@@ -238,7 +256,8 @@ def chat_token(chat_id: int) -> str:
 
 
 MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts, m004_intake,
-                              m005_embedding_scheme, m006_import_origin, m007_acknowledgements]
+                              m005_embedding_scheme, m006_import_origin, m007_acknowledgements,
+                              m009_message_days]
 
 
 def _ensure_table(conn) -> None:

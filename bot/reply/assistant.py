@@ -16,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import re
 import time
 from collections import defaultdict
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
@@ -27,11 +30,26 @@ from bot.llm.base import LLM, GenerationSettings
 from bot.reply import citation
 from bot.reply.dating import TimeResolver, when_said
 from bot.reply.filter import ReplyFilter
-from bot.reply.intent import Intent, said_by_a_person
+from bot.reply.gather import (
+    MAX_ITEMS,
+    Ask,
+    Gather,
+    about_me,
+    asked,
+    breaks,
+    distinct,
+    excluded,
+    is_request,
+    listing,
+    preferences,
+    safe_framing,
+)
+from bot.reply.intent import Intent, classify, said_by_a_person, without_mentions
 from bot.reply.persons import PersonSwap
-from bot.reply.plan import ReplyPlan, plan_reply
+from bot.reply.plan import ReplyPlan, plan_reply, relevant
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
-from bot.when.zones import query_window
+from bot.when.mentions import Span, days_spoken_of, span_label
+from bot.when.zones import chat_timezone, query_window
 from memory import Hit, Memory, Message
 from memory.models import ACKNOWLEDGEMENT
 
@@ -41,6 +59,9 @@ BOT_NAME = "Engram"
 ADDRESSED = "addressed"  # meta flag of a message the assistant was asked to answer (private chat, mention, reply)
 MAX_BURST = 20  # messages of one burst put in the prompt (all of them stay in memory)
 MAX_BURST_QUERY = 4  # messages of one burst whose words make the recall query
+DATING_BATCH = 500  # messages whose days are read at a time (bot/when/mentions.py): one transaction each
+SUGGESTION_TRIES = 3  # a suggestion that names what the asker ruled out is written again, then framed safely
+PROFILE_MEMORIES = 4  # of the asker's preferences and constraints shown with a request for a suggestion
 
 
 @dataclass
@@ -128,6 +149,9 @@ class Assistant:
         self._arriving = 0  # messages being stored before they get (or join) a reply
         self._last_recall: dict[int, list[Hit]] = {}
         self._examples = demo_turns()
+        self._dated_upto = 0  # row id up to which people's messages have had their days read
+        self._dating = asyncio.Lock()
+        self._dating_task: asyncio.Task | None = None
 
     @property
     def busy(self) -> bool:
@@ -140,7 +164,38 @@ class Assistant:
         return await self.memory.messages.remember(message)
 
     async def edit(self, chat_id: int, message_id: int, text: str, edited_at: float | None = None) -> Message | None:
-        return await self.memory.messages.edit(chat_id, message_id, text, edited_at)
+        edited = await self.memory.messages.edit(chat_id, message_id, text, edited_at)
+        if edited is not None and edited.role == "user":  # the days it speaks of, read from the new text
+            tz = await chat_timezone(self.memory, chat_id, self.timezone)
+            await self.memory.messages.set_days([(edited.rowid, days_spoken_of(edited.text, edited.created_at, tz))])
+        return edited
+
+    # ----- the days messages speak of ----------------------------------------------------------------------------
+    async def date_new(self, limit: int | None = None) -> int:
+        """Read the days people's messages speak of ("on Tuesday at 10" → that Tuesday, bot/when/mentions.py) for
+        every message stored since the last time (by any path: replies, the terminal, imports, an older
+        database's whole history), `DATING_BATCH` a transaction; at most `limit` messages. Returns how many."""
+        done = 0
+        async with self._dating:
+            zones: dict[int, str] = {}
+            while limit is None or done < limit:
+                rows = await self.memory.messages.undated(self._dated_upto, DATING_BATCH)
+                if not rows:
+                    break
+                for chat_id in {r[1] for r in rows} - set(zones):
+                    zones[chat_id] = await chat_timezone(self.memory, chat_id, self.timezone)
+                days = [(row_id, days_spoken_of(text, at, zones[chat_id])) for row_id, chat_id, text, at in rows]
+                await self.memory.messages.set_days(days)
+                self._dated_upto = rows[-1][0]
+                done += len(rows)
+                await asyncio.sleep(0)  # a reply waiting for the loop goes first
+        return done
+
+    def date_in_background(self) -> asyncio.Task:
+        """Read the days of everything stored before (an upgraded database) without holding up the start."""
+        if self._dating_task is None or self._dating_task.done():
+            self._dating_task = asyncio.create_task(self.date_new())
+        return self._dating_task
 
     # ----- replying ----------------------------------------------------------------------------------------------
     async def answer(self, message: Message) -> Reply | None:
@@ -220,10 +275,13 @@ class Assistant:
         """Cancel every reply waiting for its turn or being written (shutdown): each ends as CANCELLED."""
         for reply in [*self._waiting.values(), *self._active.values()]:
             reply.cancel()
+        if self._dating_task is not None:
+            self._dating_task.cancel()
 
     async def _write(self, reply: Reply) -> AsyncIterator[str]:
         message = reply.message
         chat_id = message.chat_id
+        await self.date_new(limit=4 * DATING_BATCH)  # what was stored since (this message too) has its days
         burst = reply.messages[-MAX_BURST:-1]  # earlier messages of a burst: turns right before the last one
         answering = {m.rowid for m in reply.messages}
         since = (await self.memory.messages.chat_settings(chat_id))["context_since"]
@@ -243,8 +301,13 @@ class Assistant:
         # What people told is the evidence: never an earlier question, nor the assistant's own words (recall
         # already leaves its acknowledgements out; its other replies stay in the prompt's recent turns).
         hits = [h for h in hits if said_by_a_person(h.message)]
-        plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements,
-                          recalled=hits, asker=message.sender_name)
+        ask = asked(message.text) if gathers(message.text) else None
+        plan = await self._gathered(message, ask, hits, answering) if ask is not None else None
+        if plan is None:
+            plan = plan_reply(message.text, select_memories(hits, self.recall), statements=self.config.statements,
+                              recalled=hits, asker=message.sender_name, request=is_request(message.text))
+        if plan.request:
+            await self._with_profile(plan, message, hits)
         if plan.intent is Intent.STATEMENT and plan.answer is not None:
             reply.kind = ACKNOWLEDGEMENT  # said back without the model: kept, exported, never recalled
         reply.recalled = plan.memories
@@ -263,16 +326,128 @@ class Assistant:
             reply.citation = citation.choose(reply.text, plan.memories, plan.source, plan.answer is not None,
                                              question=message.text)
 
+    async def _gathered(self, message: Message, ask: Ask, hits: list[Hit], answering: set[int]
+                        ) -> ReplyPlan | None:
+        """The answer to a gathering question (bot/reply/gather.py): a list from memory, each item with its date,
+        without the model; None when it is asked about something memory holds nothing of (the question is then
+        answered as any other)."""
+        chat_id, at = message.chat_id, message.created_at
+        tz = await chat_timezone(self.memory, chat_id, self.timezone)
+        mine = [m for m in await self.memory.messages.told_by(chat_id, message.sender_id, message.sender_name)
+                if m.rowid not in answering]
+
+        def day(ts: float) -> str:
+            return span_label((ts, ts + 1), tz)
+
+        items: list[tuple[str, Message]]
+        own = True
+        if ask.kind is Gather.SCHEDULE:
+            window, label = self._schedule_window(message.text, at, tz)
+            found = [m for m in await self.memory.messages.speaking_of(chat_id, *window, limit=4 * MAX_ITEMS)
+                     if m.rowid not in answering and said_by_a_person(m)]
+            found = distinct(found)
+            items = [(span_label(_first_within(m, window), tz), m) for m in found]
+            if not items:
+                answer = f"You haven't told me of anything planned for {label}."
+                return ReplyPlan(Intent.SELF_QUESTION, answer=answer)
+            header = f"Here's what you've told me is planned for {label}:"
+        elif ask.kind is Gather.TALKED:
+            spoken = await query_window(self.memory, chat_id, message.text, at, self.timezone)
+            start, end = (spoken.start_ts, spoken.end_ts) if spoken else (at - 7 * 86400.0, at + 1)
+            label = spoken.label if spoken else "the past week"
+            found = [m for m in await self.memory.messages.said_between(chat_id, start, end, limit=4 * MAX_ITEMS)
+                     if m.rowid not in answering and m.role == "user" and classify(m.text) is not Intent.GREETING]
+            found = distinct(found)
+            items = [(f"{day(m.created_at)}, {_clock(m.created_at, tz)}", m) for m in found]
+            own = all(m.sender_name == message.sender_name for m in found)
+            if not items:
+                return ReplyPlan(Intent.SELF_QUESTION, answer=f"We haven't talked about anything in {label} that "
+                                                               "I remember.")
+            header = f"Here's what we talked about ({label}):"
+        elif ask.kind is Gather.ABOUT_ME:
+            found = distinct(about_me(mine))
+            if not found:
+                return ReplyPlan(Intent.SELF_QUESTION, answer="You haven't told me anything about yourself yet.")
+            items = [(day(m.created_at), m) for m in found]
+            header = "Here's what you've told me about yourself:"
+        else:
+            told = {h.message.rowid: h.message for h in relevant(ask.topic, hits)}
+            for m in await self.memory.messages.matching(chat_id, ask.topic, limit=4 * MAX_ITEMS):
+                if said_by_a_person(m) and m.rowid not in answering:
+                    told.setdefault(m.rowid, m)
+            found = distinct(sorted(told.values(), key=lambda m: -m.created_at))
+            if not found:
+                return None
+            items = [(day(m.created_at), m) for m in found]
+            own = all(m.sender_name == message.sender_name for m in found)
+            header = f"Here's what I have about {ask.topic}:"
+        shown = items[:MAX_ITEMS] if ask.kind is Gather.SCHEDULE else sorted(
+            items[:MAX_ITEMS], key=lambda item: item[1].created_at)
+        answer = listing(header, shown, own, more=len(items) - len(shown))
+        return ReplyPlan(Intent.SELF_QUESTION, memories=[Hit(m, 1.0) for _, m in shown], answer=answer)
+
+    @staticmethod
+    def _schedule_window(text: str, at: float, tz: str) -> tuple[Span, str]:
+        """The days a schedule question asks about, and their label: the first it names ("this week", "tomorrow",
+        "in May"), else the coming 30 days. A week that holds today runs at least 7 days from today ("this week"
+        asked on a Sunday means the days ahead, as people mean it)."""
+        spans = days_spoken_of(text, at, tz)
+        today = days_spoken_of("today", at, tz)[0]
+        if not spans:
+            window = (today[0], today[0] + 30 * 86400.0)
+            return window, f"the next 30 days ({span_label(window, tz)})"
+        start, end = spans[0]
+        if end - start >= 6 * 86400.0 and start <= at < end:
+            end = max(end, days_spoken_of("in 7 days", at, tz)[0][0])
+        return (start, end), span_label((start, end), tz)
+
+    async def _with_profile(self, plan: ReplyPlan, message: Message, hits: list[Hit]) -> None:
+        """A request for a suggestion: the asker's preferences, constraints and circumstances join the memories
+        shown (the newest first), and what their constraints rule out is what the reply is checked against."""
+        told = await self.memory.messages.told_by(message.chat_id, message.sender_id, message.sender_name)
+        profile = distinct(preferences(m for m in told if m.rowid != message.rowid))[:PROFILE_MEMORIES]
+        ids = {m.rowid for m in profile}
+        plan.memories = [*(h for h in plan.memories if h.message.rowid not in ids),
+                         *(Hit(m, 1.0) for m in reversed(profile))][-self.recall.k:]
+        plan.ruled = excluded(h.message for h in plan.memories)
+
     async def _stream(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float
                       ) -> AsyncIterator[str]:
+        """The model's reply; a suggestion bound by constraints is written whole and checked first (_checked)."""
+        if not plan.ruled:
+            async for chunk in self._generate(reply, plan, recent, started, self.settings):
+                yield chunk
+            return
+        text = await self._checked(reply, plan, recent, started)
+        reply.text = text
+        yield text
+
+    async def _checked(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float) -> str:
+        """A suggestion that names nothing the asker's constraints rule out ("I'm vegetarian" → no meat, no fish):
+        written again with sampling when it does (SmolLM2-135M offered a vegetarian "chicken stir-fry"), then
+        said with a safe framing when every try did."""
+        settings = self.settings
+        for attempt in range(SUGGESTION_TRIES):
+            reply.text = ""
+            async for _chunk in self._generate(reply, plan, recent, started, settings):
+                pass
+            named = breaks(reply.text, plan.ruled)
+            if reply.text.strip() and not named:
+                return reply.text
+            log.info("suggestion try %d named what is ruled out (%s)", attempt + 1, ", ".join(named))
+            settings = replace(self.settings, temperature=max(self.settings.temperature, 0.7))
+        return safe_framing(plan.ruled)
+
+    async def _generate(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float,
+                        base: GenerationSettings) -> AsyncIterator[str]:
         """The model's reply, through the echo filter (bot/reply/filter.py)."""
         message = reply.message
-        settings = replace(self.settings, max_new_tokens=min(self.settings.max_new_tokens, plan.max_new_tokens))
+        settings = replace(base, max_new_tokens=min(base.max_new_tokens, plan.max_new_tokens))
         budget = max(self.llm.context_window - settings.max_new_tokens, 64)
         # Trimming to the budget counts tokens with the model's tokenizer: a few milliseconds, off the event loop.
         reply.prompt = await asyncio.to_thread(
             build_prompt, self.config.system_prompt, plan.memories, recent, message, self.llm.count_tokens, budget,
-            now=message.created_at, with_names=message.chat_id < 0, examples=self._examples,
+            now=message.created_at, with_names=message.chat_id < 0, examples=self._examples, request=plan.request,
         )
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
         asked = message.text if plan.intent in (Intent.QUESTION, Intent.SELF_QUESTION) else ""  # "Good night!" may
@@ -344,6 +519,26 @@ class Assistant:
 
     async def next_message_id(self, chat_id: int) -> int:
         return await self.memory.messages.next_message_id(chat_id)
+
+
+def gathers(text: str) -> bool:
+    """True for a message that may be a gathering question: a question, or an order to tell or list."""
+    if classify(text) in (Intent.QUESTION, Intent.SELF_QUESTION):
+        return True
+    return bool(re.match(r"(tell me|list|show me|remind me what|give me a list)\b", without_mentions(text), re.I))
+
+
+def _first_within(message: Message, window: Span) -> Span:
+    """The day a message speaks of within the window (meta "days", memory/messages.py): the shortest span, the
+    first of those."""
+    spans = [(float(s), float(e)) for s, e in (message.meta or {}).get("days", [])]
+    inside = [sp for sp in spans if sp[0] < window[1] and sp[1] > window[0]]
+    return min(inside or spans or [(message.created_at, message.created_at + 1)],
+               key=lambda span: (span[1] - span[0], span[0]))  # the most precise: "on Thursday" of "this week"
+
+
+def _clock(ts: float, tz: str) -> str:
+    return datetime.fromtimestamp(ts, tz=timezone.utc).astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
 
 def select_memories(hits: list[Hit], recall: RecallConfig) -> list[Hit]:

@@ -53,6 +53,8 @@ class ReplyPlan:
     answer: str | None = None  # the whole reply, when it is certain without the model
     source: Hit | None = None  # the memory such an answer rests on (its citation)
     max_new_tokens: int = 64
+    request: bool = False  # a request for a suggestion (bot/reply/gather.py): the model answers, never NOT_TOLD
+    ruled: dict[str, tuple[str, ...]] = field(default_factory=dict)  # what the asker's constraints rule out
 
 
 def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
@@ -91,11 +93,17 @@ def small_talk(text: str) -> str | None:
 
 
 def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = Statements.NOTE,
-               recalled: Sequence[Hit] = (), asker: str = "") -> ReplyPlan:
+               recalled: Sequence[Hit] = (), asker: str = "", request: bool = False) -> ReplyPlan:
     """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
     memory is (bot/reply/attribution.py). `statements`: NOTE acknowledges a statement without the model
-    (acknowledge), MODEL lets it answer."""
+    (acknowledge), MODEL lets it answer. `request`: a request for a suggestion (bot/reply/gather.py is_request),
+    answered by the model with what memory holds, never "you haven't told me"."""
     intent = classify(text)
+    if request and intent is not Intent.GREETING:
+        intent = Intent.QUESTION if intent is Intent.STATEMENT else intent
+        plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[Intent.QUESTION], request=True)
+        plan.memories = relevant(text, hits)
+        return plan
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
     if intent is Intent.STATEMENT and statements is Statements.NOTE:
         plan.answer = acknowledge(text)
