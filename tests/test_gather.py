@@ -169,7 +169,7 @@ async def test_tomorrow_and_a_week_with_nothing_planned(memory):
 
 
 async def test_what_do_you_know_about_me_lists_what_was_told_with_dates(memory):
-    assistant, llm = await make(memory)
+    assistant, _ = await make(memory)
     await say(assistant, "My name is Zoe.", SUNDAY - 86400)
     await say(assistant, "What is the capital of France?", SUNDAY - 86000)  # a question is not a fact
     await say(assistant, "I work as a nurse in Porto.", SUNDAY)
@@ -239,5 +239,5 @@ async def test_a_suggestion_that_keeps_naming_what_is_ruled_out_is_framed_safely
 
 
 async def test_a_request_with_nothing_known_is_still_answered(memory):
-    assistant, llm = await make(memory, reply="A simple tomato pasta.")
+    assistant, _ = await make(memory, reply="A simple tomato pasta.")
     assert await say(assistant, DINNER, SUNDAY) == "A simple tomato pasta."

@@ -301,6 +301,7 @@ class Assistant:
         # What people told is the evidence: never an earlier question, nor the assistant's own words (recall
         # already leaves its acknowledgements out; its other replies stay in the prompt's recent turns).
         hits = [h for h in hits if said_by_a_person(h.message)]
+        hits = await self._speaking_of_asked_days(message, hits, answering)
         ask = asked(message.text) if gathers(message.text) else None
         plan = await self._gathered(message, ask, hits, answering) if ask is not None else None
         if plan is None:
@@ -325,6 +326,22 @@ class Assistant:
         if reply.text and self.config.citations:
             reply.citation = citation.choose(reply.text, plan.memories, plan.source, plan.answer is not None,
                                              question=message.text)
+
+    async def _speaking_of_asked_days(self, message: Message, hits: list[Hit], answering: set[int]) -> list[Hit]:
+        """A question that names days ("is the dentist tomorrow?", "what's happening in May?") also finds the
+        memories that speak of them, whenever they were said: recall's window looks at when a message was written,
+        this at the days it is about. They join the hits as strong as the best one (recall's order otherwise)."""
+        if classify(message.text) not in (Intent.QUESTION, Intent.SELF_QUESTION):
+            return hits
+        tz = await chat_timezone(self.memory, message.chat_id, self.timezone)
+        spans = days_spoken_of(message.text, message.created_at, tz)
+        if not spans:
+            return hits
+        have = {h.message.rowid for h in hits} | answering
+        best = max((h.score for h in hits), default=1.0)
+        extra = [Hit(m, best) for m in await self.memory.messages.speaking_of(message.chat_id, *spans[0], limit=10)
+                 if m.rowid not in have and said_by_a_person(m)]
+        return [*extra, *hits] if extra else hits
 
     async def _gathered(self, message: Message, ask: Ask, hits: list[Hit], answering: set[int]
                         ) -> ReplyPlan | None:
