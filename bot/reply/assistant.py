@@ -32,6 +32,7 @@ from bot.reply.dating import TimeResolver, when_said
 from bot.reply.filter import ReplyFilter
 from bot.reply.gather import (
     MAX_ITEMS,
+    NUDGES,
     Ask,
     Gather,
     about_me,
@@ -43,6 +44,7 @@ from bot.reply.gather import (
     listing,
     preferences,
     safe_framing,
+    unfit,
 )
 from bot.reply.intent import Intent, classify, said_by_a_person, without_mentions
 from bot.reply.persons import PersonSwap
@@ -149,6 +151,7 @@ class Assistant:
         self._arriving = 0  # messages being stored before they get (or join) a reply
         self._last_recall: dict[int, list[Hit]] = {}
         self._examples = demo_turns()
+        self._request_examples = demo_turns(request=True)
         self._dated_upto = 0  # row id up to which people's messages have had their days read
         self._dating = asyncio.Lock()
         self._dating_task: asyncio.Task | None = None
@@ -431,7 +434,7 @@ class Assistant:
     async def _stream(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float
                       ) -> AsyncIterator[str]:
         """The model's reply; a suggestion bound by constraints is written whole and checked first (_checked)."""
-        if not plan.ruled:
+        if not plan.request:
             async for chunk in self._generate(reply, plan, recent, started, self.settings):
                 yield chunk
             return
@@ -440,31 +443,41 @@ class Assistant:
         yield text
 
     async def _checked(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float) -> str:
-        """A suggestion that names nothing the asker's constraints rule out ("I'm vegetarian" → no meat, no fish):
-        written again with sampling when it does (SmolLM2-135M offered a vegetarian "chicken stir-fry"), then
-        said with a safe framing when every try did."""
-        settings = self.settings
+        """A suggestion, written whole and checked (bot/reply/gather.py unfit). One that names what the asker's
+        constraints rule out ("I'm vegetarian" → no meat, no fish), declines, asks back, or says the request or a
+        note back is written again (greedy, so the same conversation gets the same reply), nudged to name
+        something, and without the note naming what was ruled out when it named it. (SmolLM2-135M offered a
+        vegetarian "chicken stir-fry", answered "I'm not sure what to suggest.", said "You're vegetarian." back.)
+        When every try failed, a safe framing says what the idea has to fit."""
+        hint, shown = "", plan
         for attempt in range(SUGGESTION_TRIES):
             reply.text = ""
-            async for _chunk in self._generate(reply, plan, recent, started, settings):
+            async for _chunk in self._generate(reply, shown, recent, started, self.settings, hint):
                 pass
-            named = breaks(reply.text, plan.ruled)
-            if reply.text.strip() and not named:
+            fault = unfit(reply.text, plan.ruled, [h.message.text for h in plan.memories], reply.message.text + hint)
+            if fault is None:
                 return reply.text
-            log.info("suggestion try %d named what is ruled out (%s)", attempt + 1, ", ".join(named))
-            settings = replace(self.settings, temperature=max(self.settings.temperature, 0.7))
+            log.info("suggestion try %d: %s: %r", attempt + 1, fault, reply.text)
+            if breaks(reply.text, plan.ruled):
+                # A small model copies the words it is shown: the next try is not shown the note that names what
+                # is ruled out (the check above still holds it to the note).
+                shown = replace(plan, memories=[h for h in plan.memories if h.message.text not in plan.ruled])
+            hint = NUDGES[min(attempt, len(NUDGES) - 1)]
         return safe_framing(plan.ruled)
 
     async def _generate(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float,
-                        base: GenerationSettings) -> AsyncIterator[str]:
-        """The model's reply, through the echo filter (bot/reply/filter.py)."""
+                        base: GenerationSettings, hint: str = "") -> AsyncIterator[str]:
+        """The model's reply, through the echo filter (bot/reply/filter.py); `hint` follows the message in the
+        prompt only."""
         message = reply.message
         settings = replace(base, max_new_tokens=min(base.max_new_tokens, plan.max_new_tokens))
         budget = max(self.llm.context_window - settings.max_new_tokens, 64)
         # Trimming to the budget counts tokens with the model's tokenizer: a few milliseconds, off the event loop.
         reply.prompt = await asyncio.to_thread(
-            build_prompt, self.config.system_prompt, plan.memories, recent, message, self.llm.count_tokens, budget,
-            now=message.created_at, with_names=message.chat_id < 0, examples=self._examples, request=plan.request,
+            build_prompt, self.config.system_prompt, plan.memories, recent,
+            replace(message, text=message.text + hint) if hint else message, self.llm.count_tokens, budget,
+            now=message.created_at, with_names=message.chat_id < 0, request=plan.request,
+            examples=self._request_examples if plan.request else self._examples,
         )
         names = {m.sender_name for m in [*recent, *reply.messages, *(h.message for h in plan.memories)]}
         asked = message.text if plan.intent in (Intent.QUESTION, Intent.SELF_QUESTION) else ""  # "Good night!" may

@@ -24,6 +24,7 @@ from bot.reply.intent import said_by_a_person, without_mentions
 from bot.reply.persons import second_person
 from bot.text import shorten
 from memory import Message
+from memory.text import content_words
 
 MAX_ITEMS = 8  # of a gathered list (the rest is counted, /search finds it)
 ITEM_CHARS = 140
@@ -87,7 +88,7 @@ _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|my|me|mine|we|we're|our|us)\b"
 def about_me(messages: Iterable[Message]) -> list[Message]:
     """What a person told about themself: their statements in the first person (not questions, not small talk)."""
     return [m for m in messages if said_by_a_person(m) and _FIRST_PERSON.search(_plain(m.text))
-            and len(m.text.split()) >= 3]
+            and len(m.text.split()) >= 2]
 
 
 def distinct(messages: Iterable[Message]) -> list[Message]:
@@ -159,8 +160,8 @@ _FAMILIES = {
     "nut": ("nut", "nuts", "peanut", "peanuts", "almond", "almonds", "walnut", "walnuts", "cashew", "cashews",
             "hazelnut", "hazelnuts", "pecan", "pecans", "pistachio", "pistachios", "peanut butter"),
     "peanut": ("peanut", "peanuts", "peanut butter", "satay"),
-    "shellfish": ("shellfish", "shrimp", "shrimps", "prawn", "prawns", "crab", "lobster", "mussels", "oysters",
-                  "clams", "scallops"),
+    "shellfish": ("shellfish", "seafood", "shrimp", "shrimps", "prawn", "prawns", "crab", "lobster", "mussels",
+                  "oysters", "clams", "scallops"),
     "dairy": ("dairy", "milk", "cheese", "butter", "cream", "yogurt", "yoghurt", "mozzarella", "parmesan"),
     "lactose": ("milk", "cheese", "butter", "cream", "yogurt", "yoghurt", "mozzarella", "parmesan"),
     "gluten": ("gluten", "bread", "pasta", "wheat", "flour", "noodles", "pizza", "couscous", "barley"),
@@ -171,7 +172,9 @@ _FAMILIES = {
 _AVERSION = re.compile(r"\b(allergic to|allergy to|intolerant to|(don't|do not|can't|cannot|never) eat|"
                        r"hate|dislike|can't stand|no)\s+(?P<what>[a-z][a-z -]{1,30}?)(?=\s+(or|and|for|because|"
                        r"anymore|any more)\b|[.,;!]|$)")
-_ALLERGY_NOUN = re.compile(r"\b(?P<what>[a-z]+) (allergy|intolerance)\b")
+_ALLERGY_NOUN = re.compile(r"\b(?P<what>[a-z]+) (allergy|intolerance|intolerant)\b")
+_NOT_A_THING = {"me", "one", "thanks", "problem", "idea", "way", "is", "am", "are", "was", "be", "been", "very",
+                "so", "also", "really", "severely", "an", "a", "the", "my", "his", "her", "their", "bad", "mild"}
 
 
 def excluded(memories: Iterable[Message]) -> dict[str, tuple[str, ...]]:
@@ -183,6 +186,8 @@ def excluded(memories: Iterable[Message]) -> dict[str, tuple[str, ...]]:
             continue
         plain = _plain(m.text)
         ruled: list[str] = []
+        if re.search(r"\b(coeliac|celiac)\b", plain):
+            ruled += list(_FAMILIES["gluten"])
         if re.search(r"\bvegan\b", plain):
             ruled += [*_MEAT, *_FISH, *_ANIMAL]
         elif re.search(r"\bvegetarian\b", plain):
@@ -194,10 +199,10 @@ def excluded(memories: Iterable[Message]) -> dict[str, tuple[str, ...]]:
             for part in re.split(r"\s+(?:or|and)\s+|,\s*", thing):
                 part = part.strip()
                 part = re.sub(r"^(any|eating|the|a)\s+", "", part)
-                if not part or part in ("me", "one", "thanks", "problem", "idea", "way"):
+                if len(part) < 3 or part in _NOT_A_THING:
                     continue
-                single = part[:-1] if part.endswith("s") and part[:-1] in _FAMILIES else part
-                ruled += list(_FAMILIES.get(single, (part, single)))
+                single = part[:-1] if part.endswith("s") else part
+                ruled += list(_FAMILIES.get(single, _FAMILIES.get(part, (part, single))))
         if ruled:
             out[m.text] = tuple(dict.fromkeys(ruled))
     return out
@@ -219,13 +224,37 @@ def breaks(reply: str, ruled: dict[str, tuple[str, ...]]) -> list[str]:
     return found
 
 
+_DECLINE = re.compile(r"\b(not sure|unsure|can't think|i'm afraid|sorry|don't know|do not know|no idea|haven't told|"
+                      r"can't (suggest|recommend|help)|"
+                      r"cannot (suggest|recommend|help)|unable to)\b")
+
+
+def unfit(reply: str, ruled: dict[str, tuple[str, ...]], notes: Sequence[str], request: str = "") -> str | None:
+    """What is wrong with a suggestion, or None: empty, a decline instead of an idea, a question back, the request
+    or one of the notes said back instead of an idea (no word of its own), or naming what a constraint rules out."""
+    plain = _plain(reply)
+    if not plain:
+        return "empty"
+    if _DECLINE.search(plain) and not re.search(r"\b(but|how about|what about|try)\b", plain):
+        return "declined"
+    if plain.endswith("?") and re.search(r"\b(you|me|i)\b", plain):
+        return "asked back"
+    if not content_words(reply) - content_words(request) - content_words(" ".join(notes)):
+        return "said the request or a note back"
+    named = breaks(reply, ruled)
+    return f"named what is ruled out ({', '.join(named)})" if named else None
+
+
+# What a suggestion written again is asked besides the request, try by try: different words, a different (greedy,
+# reproducible) reply. (Sampling instead gave another reply each run: an evaluation could not be repeated; naming
+# what is ruled out in the request, "Nothing with peanut.", got "A peanut butter and jelly sandwich." again.)
+NUDGES = (" Name one thing.", " Name one thing I could try.")
+
+
 def safe_framing(ruled: dict[str, tuple[str, ...]]) -> str:
-    """The reply when every try named something ruled out: what must be left out, said back, and an offer."""
+    """The reply when every try failed: what the idea has to fit, said back, and an offer to help further."""
+    if not ruled:
+        return "Tell me a little more about what you like, and I'll suggest something that fits."
     told = [said_back(t).rstrip(".!") for t in ruled]
-    return (f"Keeping in mind what you told me ({'; '.join(told)}), I'd pick something without "
-            f"{_few(ruled)} — tell me what you have at hand and I'll suggest a fitting idea.")
-
-
-def _few(ruled: dict[str, tuple[str, ...]]) -> str:
-    words = list(dict.fromkeys(w for ws in ruled.values() for w in ws[:2]))[:3]
-    return " or ".join(words) if words else "those"
+    return (f"Keeping in mind what you told me ({'; '.join(told)}), tell me what you have at hand and I'll "
+            "suggest something that fits.")
