@@ -37,19 +37,21 @@ def insert(shared: Shared, message: Message) -> int:
         ),
     ).lastrowid
     shared.chat_sizes.grow(message.chat_id, 1)
-    _write_days(shared.conn, row_id, (message.meta or {}).get(DAYS))
+    _write_days(shared.conn, row_id, message.chat_id, (message.meta or {}).get(DAYS))
     return row_id
 
 
+LONGEST_DAYS = 367 * 86400.0  # no span a message speaks of is longer (a year): bounds the index range read
 DAYS = "days"  # meta key: the calendar days a message speaks of, [[start, end], ...] (migrations.m009_message_days)
 
 
-def _write_days(conn, row_id: int, days) -> None:
+def _write_days(conn, row_id: int, chat_id: int, days) -> None:
     """The day spans a message speaks of, as rows of message_days (none when `days` is not a list of pairs)."""
     if not isinstance(days, list):
         return
-    rows = [(row_id, float(s), float(e)) for s, e in (d for d in days if isinstance(d, list | tuple) and len(d) == 2)]
-    conn.executemany("INSERT INTO message_days (id, start, end) VALUES (?, ?, ?)", rows)
+    rows = [(row_id, chat_id, float(s), float(e))
+            for s, e in (d for d in days if isinstance(d, list | tuple) and len(d) == 2)]
+    conn.executemany("INSERT INTO message_days (id, chat_id, start, end) VALUES (?, ?, ?, ?)", rows)
 
 
 def _qualified(alias: str) -> str:
@@ -194,6 +196,7 @@ class Messages:
                         "UPDATE messages SET chat_id = ?, message_id = ?, meta = ? WHERE id = ?",
                         (new, -abs(m.message_id), json.dumps(meta), m.id),
                     )
+                    self._conn.execute("UPDATE message_days SET chat_id = ? WHERE id = ?", (new, m.id))
                     self._conn.execute(
                         "INSERT INTO messages_fts (rowid, text, sender_name, chat) VALUES (?, ?, ?, ?)",
                         (m.id, m.text, m.sender_name, migrations.chat_token(new)),
@@ -268,10 +271,11 @@ class Messages:
             for row_id, spans in days:
                 pairs = [[float(s), float(e)] for s, e in spans]
                 self._conn.execute("DELETE FROM message_days WHERE id = ?", (row_id,))
-                self._conn.execute(
-                    "UPDATE messages SET meta = json_set(coalesce(meta, '{}'), '$.days', json(?)) WHERE id = ?",
-                    (json.dumps(pairs), row_id))
-                _write_days(self._conn, row_id, pairs)
+                row = self._conn.execute(
+                    "UPDATE messages SET meta = json_set(coalesce(meta, '{}'), '$.days', json(?)) WHERE id = ? "
+                    "RETURNING chat_id", (json.dumps(pairs), row_id)).fetchone()
+                if row is not None:
+                    _write_days(self._conn, row_id, row[0], pairs)
 
     def undated(self, after_id: int, limit: int) -> list[tuple[int, int, str, float]]:
         """(row id, chat id, text, created at) of people's messages whose days were never read, from `after_id` on."""
@@ -284,8 +288,9 @@ class Messages:
         """People's messages of a chat that speak of a day within [start, end), by the first such day."""
         rows = self._conn.execute(
             f"SELECT {_qualified('m.')}, min(d.start) AS first FROM message_days d JOIN messages m ON m.id = d.id "
-            f"WHERE d.start < ? AND d.end > ? AND m.chat_id = ? AND m.role = 'user' AND {evidence_sql('m.')} "
-            "GROUP BY m.id ORDER BY first, m.id LIMIT ?", (end, start, chat_id, limit)
+            f"WHERE d.chat_id = ? AND d.start < ? AND d.start > ? AND d.end > ? AND m.role = 'user' "
+            f"AND {evidence_sql('m.')} GROUP BY m.id ORDER BY first, m.id LIMIT ?",
+            (chat_id, end, start - LONGEST_DAYS, start, limit)
         ).fetchall()
         return [Message.from_row(r[:-1]) for r in rows]
 

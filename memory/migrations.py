@@ -229,10 +229,11 @@ def m009_message_days(conn) -> None:
     """The calendar days a message speaks of ("dentist on Tuesday at 10", said on a Sunday: that Tuesday), so a
     question about "this week" or "tomorrow" finds plans as well as what was said then. The bot reads the days
     (bot/when/mentions.py) and stores them with the message (meta "days": [[start, end], ...], Unix seconds);
-    each span is a row here, found by its start. Messages stored before have no meta "days": the bot reads them
+    each span is a row here, found by its chat and start. Messages stored before have no meta "days": the bot reads them
     in the background (Assistant.date_memories), a batch at a time."""
-    conn.execute("CREATE TABLE message_days (id INTEGER NOT NULL, start REAL NOT NULL, end REAL NOT NULL)")
-    conn.execute("CREATE INDEX message_days_start ON message_days (start, end)")
+    conn.execute("CREATE TABLE message_days (id INTEGER NOT NULL, chat_id INTEGER NOT NULL, start REAL NOT NULL, "
+                 "end REAL NOT NULL)")
+    conn.execute("CREATE INDEX message_days_chat_start ON message_days (chat_id, start)")
     conn.execute("CREATE INDEX message_days_id ON message_days (id)")
     conn.execute(
         """

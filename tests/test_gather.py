@@ -242,3 +242,12 @@ async def test_a_suggestion_that_keeps_naming_what_is_ruled_out_is_framed_safely
 async def test_a_request_with_nothing_known_is_still_answered(memory):
     assistant, _ = await make(memory, reply="A simple tomato pasta.")
     assert await say(assistant, DINNER, SUNDAY) == "A simple tomato pasta."
+
+
+async def test_a_chat_that_moves_keeps_the_days_its_messages_speak_of(memory):
+    assistant, _ = await make(memory)
+    await say(assistant, DENTIST, SUNDAY, chat=-100)
+    await memory.messages.move_chat(-100, -100200)  # a group that became a supergroup
+    (tuesday,) = days_spoken_of("on Tuesday", SUNDAY, "Europe/Lisbon")
+    assert [m.text for m in await memory.messages.speaking_of(-100200, *tuesday)] == [DENTIST]
+    assert await memory.messages.speaking_of(-100, *tuesday) == []
