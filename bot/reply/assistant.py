@@ -51,7 +51,7 @@ from bot.reply.persons import PersonSwap
 from bot.reply.plan import ReplyPlan, plan_reply, relevant
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.when.mentions import Span, days_spoken_of, span_label
-from bot.when.zones import chat_timezone, query_window
+from bot.when.zones import DATING_BATCH, chat_timezone, date_messages, query_window
 from memory import Hit, Memory, Message
 from memory.models import ACKNOWLEDGEMENT
 
@@ -61,7 +61,6 @@ BOT_NAME = "Engram"
 ADDRESSED = "addressed"  # meta flag of a message the assistant was asked to answer (private chat, mention, reply)
 MAX_BURST = 20  # messages of one burst put in the prompt (all of them stay in memory)
 MAX_BURST_QUERY = 4  # messages of one burst whose words make the recall query
-DATING_BATCH = 500  # messages whose days are read at a time (bot/when/mentions.py): one transaction each
 SUGGESTION_TRIES = 3  # a suggestion that names what the asker ruled out is written again, then framed safely
 PROFILE_MEMORIES = 4  # of the asker's preferences and constraints shown with a request for a suggestion
 
@@ -177,21 +176,9 @@ class Assistant:
     async def date_new(self, limit: int | None = None) -> int:
         """Read the days people's messages speak of ("on Tuesday at 10" → that Tuesday, bot/when/mentions.py) for
         every message stored since the last time (by any path: replies, the terminal, imports, an older
-        database's whole history), `DATING_BATCH` a transaction; at most `limit` messages. Returns how many."""
-        done = 0
+        database's whole history); at most `limit` messages. Returns how many."""
         async with self._dating:
-            zones: dict[int, str] = {}
-            while limit is None or done < limit:
-                rows = await self.memory.messages.undated(self._dated_upto, DATING_BATCH)
-                if not rows:
-                    break
-                for chat_id in {r[1] for r in rows} - set(zones):
-                    zones[chat_id] = await chat_timezone(self.memory, chat_id, self.timezone)
-                days = [(row_id, days_spoken_of(text, at, zones[chat_id])) for row_id, chat_id, text, at in rows]
-                await self.memory.messages.set_days(days)
-                self._dated_upto = rows[-1][0]
-                done += len(rows)
-                await asyncio.sleep(0)  # a reply waiting for the loop goes first
+            done, self._dated_upto = await date_messages(self.memory, self.timezone, self._dated_upto, limit)
         return done
 
     def date_in_background(self) -> asyncio.Task:
