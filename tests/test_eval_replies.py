@@ -60,7 +60,7 @@ def test_a_limit_takes_the_same_number_from_each_category():
 
 
 @pytest.mark.parametrize(("case", "reply", "passes"), [
-    ("ga-schedule", "Here's what you've told me is planned for 30 November-13 December:\n"
+    ("ga-schedule", "Here's what you've told me is planned for 6-12 December:\n"
                     "- Tuesday 8 December: You have a dentist appointment on Tuesday at 10.\n"
                     "- Thursday 10 December: On Thursday you fly to Rome.", True),
     ("ga-schedule", "I don't know — you haven't told me that yet.", False),

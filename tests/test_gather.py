@@ -149,8 +149,8 @@ async def test_the_schedule_lists_the_dentist_on_tuesday_and_rome_on_thursday_wi
     await say(assistant, DENTIST, SUNDAY)
     await say(assistant, ROME, SUNDAY + 60)
     await say(assistant, "I like green tea.", SUNDAY + 120)
-    reply = await assistant.reply_text(Message(1, 20, "What's on my schedule this week?", sender_name="Zoe",
-                                               created_at=SUNDAY + 600))
+    reply = await assistant.reply_text(Message(1, 20, "What's on my schedule this week?", sender_id=7,
+                                               sender_name="Zoe", created_at=SUNDAY + 600))
     lines = reply.text.splitlines()
     assert lines[0].startswith("Here's what you've told me is planned for")
     assert lines[1:] == ["- Tuesday 8 December: You have a dentist appointment on Tuesday at 10.",
@@ -251,3 +251,21 @@ async def test_a_chat_that_moves_keeps_the_days_its_messages_speak_of(memory):
     (tuesday,) = days_spoken_of("on Tuesday", SUNDAY, "Europe/Lisbon")
     assert [m.text for m in await memory.messages.speaking_of(-100200, *tuesday)] == [DENTIST]
     assert await memory.messages.speaking_of(-100, *tuesday) == []
+
+
+async def test_in_a_group_a_list_says_whose_plans_they_are(memory):
+    assistant, _ = await make(memory)
+    await say(assistant, DENTIST, SUNDAY, chat=-5)
+    await assistant.remember(Message(-5, 50, "On Thursday I'll bring the drinks.", sender_id=8, sender_name="Bo",
+                                     created_at=SUNDAY + 30))
+    reply = await say(assistant, "@engram what's on the schedule this week?", SUNDAY + 60, chat=-5)
+    assert reply.splitlines() == ["Here's what was said here is planned for 6-12 December:",
+                                  "- Tuesday 8 December: You have a dentist appointment on Tuesday at 10.",
+                                  "- Thursday 10 December: Bo: On Thursday I'll bring the drinks."]
+
+
+async def test_a_question_about_the_past_weeks_plans_reads_the_whole_week(memory):
+    assistant, _ = await make(memory)
+    await say(assistant, "On Monday I have a haircut.", SUNDAY - 7 * 86400)  # said the Sunday before
+    reply = await say(assistant, "What did I have on my schedule this week?", SUNDAY)
+    assert "haircut" in reply and "30 November - 6 December" in reply

@@ -50,7 +50,7 @@ from bot.reply.intent import Intent, classify, said_by_a_person, without_mention
 from bot.reply.persons import PersonSwap
 from bot.reply.plan import ReplyPlan, plan_reply, relevant
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
-from bot.when.mentions import Span, days_spoken_of, span_label
+from bot.when.mentions import Span, about_the_past, days_spoken_of, span_label
 from bot.when.zones import DATING_BATCH, chat_timezone, date_messages, query_window
 from memory import Hit, Memory, Message
 from memory.models import ACKNOWLEDGEMENT
@@ -347,7 +347,6 @@ class Assistant:
             return span_label((ts, ts + 1), tz)
 
         items: list[tuple[str, Message]]
-        own = True
         if ask.kind is Gather.SCHEDULE:
             window, label = self._schedule_window(message.text, at, tz)
             found = [m for m in await self.memory.messages.speaking_of(chat_id, *window, limit=4 * MAX_ITEMS)
@@ -357,7 +356,8 @@ class Assistant:
             if not items:
                 answer = f"You haven't told me of anything planned for {label}."
                 return ReplyPlan(Intent.SELF_QUESTION, answer=answer)
-            header = f"Here's what you've told me is planned for {label}:"
+            told = "you've told me" if chat_id >= 0 else "was said here"  # a group's plans are several people's
+            header = f"Here's what {told} is planned for {label}:"
         elif ask.kind is Gather.TALKED:
             spoken = await query_window(self.memory, chat_id, message.text, at, self.timezone)
             start, end = (spoken.start_ts, spoken.end_ts) if spoken else (at - 7 * 86400.0, at + 1)
@@ -366,7 +366,6 @@ class Assistant:
                      if m.rowid not in answering and m.role == "user" and classify(m.text) is not Intent.GREETING]
             found = distinct(found)
             items = [(f"{day(m.created_at)}, {_clock(m.created_at, tz)}", m) for m in found]
-            own = all(m.sender_name == message.sender_name for m in found)
             if not items:
                 return ReplyPlan(Intent.SELF_QUESTION, answer=f"We haven't talked about anything in {label} that "
                                                                "I remember.")
@@ -386,26 +385,28 @@ class Assistant:
             if not found:
                 return None
             items = [(day(m.created_at), m) for m in found]
-            own = all(m.sender_name == message.sender_name for m in found)
             header = f"Here's what I have about {ask.topic}:"
         shown = items[:MAX_ITEMS] if ask.kind is Gather.SCHEDULE else sorted(
             items[:MAX_ITEMS], key=lambda item: item[1].created_at)
-        answer = listing(header, shown, own, more=len(items) - len(shown))
+        answer = listing(header, shown, message, more=len(items) - len(shown))
         return ReplyPlan(Intent.SELF_QUESTION, memories=[Hit(m, 1.0) for _, m in shown], answer=answer)
 
     @staticmethod
     def _schedule_window(text: str, at: float, tz: str) -> tuple[Span, str]:
         """The days a schedule question asks about, and their label: the first it names ("this week", "tomorrow",
-        "in May"), else the coming 30 days. A week that holds today runs at least 7 days from today ("this week"
-        asked on a Sunday means the days ahead, as people mean it)."""
+        "in May"), else the coming 30 days. A span that holds today starts today, unless the question is about
+        the past ("what did I have on this week?"), and a week then runs 7 days ("this week" asked on a Sunday
+        means the days ahead, as people mean it)."""
         spans = days_spoken_of(text, at, tz)
         today = days_spoken_of("today", at, tz)[0]
         if not spans:
             window = (today[0], today[0] + 30 * 86400.0)
             return window, f"the next 30 days ({span_label(window, tz)})"
         start, end = spans[0]
-        if end - start >= 6 * 86400.0 and start <= at < end:
-            end = max(end, days_spoken_of("in 7 days", at, tz)[0][0])
+        if start <= at < end and not about_the_past(text):  # "this week": from today on, past days are done
+            start = today[0]
+            if end - start < 7 * 86400.0 and spans[0][1] - spans[0][0] >= 6 * 86400.0:
+                end = days_spoken_of("in 7 days", at, tz)[0][0]
         return (start, end), span_label((start, end), tz)
 
     async def _with_profile(self, plan: ReplyPlan, message: Message, hits: list[Hit]) -> None:

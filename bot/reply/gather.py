@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.reply.intent import said_by_a_person, without_mentions
-from bot.reply.persons import second_person
+from bot.reply.persons import said_by, second_person
 from bot.text import shorten
 from memory import Message
 from memory.text import content_words
@@ -110,12 +110,13 @@ def said_back(text: str) -> str:
     return out[:1].upper() + out[1:]
 
 
-def listing(header: str, items: Sequence[tuple[str, Message]], own: bool, more: int = 0) -> str:
-    """The gathered list: a header line, then one line per (date label, memory); `own` says the memories back in
-    the second person (the asker's own words)."""
+def listing(header: str, items: Sequence[tuple[str, Message]], asker: Message, more: int = 0) -> str:
+    """The gathered list: a header line, then one line per (date label, memory): the asker's own words said back
+    to them ("You have a dentist appointment…"), anyone else's with their name ("Bo: I'll bring the drinks.")."""
     lines = [header]
     for label, m in items:
-        text = said_back(m.text) if own else f"{m.sender_name or 'someone'}: {shorten(m.text, ITEM_CHARS)}"
+        theirs = f"{m.sender_name or 'someone'}: {shorten(m.text, ITEM_CHARS)}"
+        text = said_back(m.text) if said_by(m, asker) else theirs
         lines.append(f"- {label}: {text}")
     if more:
         lines.append(f"…and {more} more (/search finds them).")

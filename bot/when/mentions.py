@@ -20,7 +20,7 @@ import re
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-__all__ = ["Span", "days_spoken_of", "span_label"]
+__all__ = ["Span", "about_the_past", "days_spoken_of", "span_label"]
 
 Span = tuple[float, float]
 
@@ -62,7 +62,7 @@ def days_spoken_of(text: str, at: float, tz: str) -> list[Span]:
         return []
     zone = ZoneInfo(tz)
     today = datetime.fromtimestamp(at, tz=timezone.utc).astimezone(zone).date()
-    future = bool(_FUTURE.search(text)) or not _PAST.search(text)
+    future = not about_the_past(text)
     out: list[Span] = []
     for m in _PHRASE.finditer(text):
         days = _read(m, today, future)
@@ -71,6 +71,11 @@ def days_spoken_of(text: str, at: float, tz: str) -> list[Span]:
             if span not in out:
                 out.append(span)
     return out
+
+
+def about_the_past(text: str) -> bool:
+    """True for a sentence in the past tense ("what did I have on Tuesday?"), read as days_spoken_of reads it."""
+    return bool(_PAST.search(text)) and not _FUTURE.search(text)
 
 
 def span_label(span: Span, tz: str) -> str:
