@@ -356,8 +356,8 @@ class Assistant:
             if not items:
                 answer = f"You haven't told me of anything planned for {label}."
                 return ReplyPlan(Intent.SELF_QUESTION, answer=answer)
-            told = "you've told me" if chat_id >= 0 else "was said here"  # a group's plans are several people's
-            header = f"Here's what {told} is planned for {label}:"
+            whose = "you've told me" if chat_id >= 0 else "was said here"  # a group's plans are several people's
+            header = f"Here's what {whose} is planned for {label}:"
         elif ask.kind is Gather.TALKED:
             spoken = await query_window(self.memory, chat_id, message.text, at, self.timezone)
             start, end = (spoken.start_ts, spoken.end_ts) if spoken else (at - 7 * 86400.0, at + 1)
