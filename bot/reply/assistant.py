@@ -53,6 +53,7 @@ from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.when.mentions import Span, about_the_past, days_spoken_of, span_label
 from bot.when.zones import DATING_BATCH, chat_timezone, date_messages, query_window
 from memory import Hit, Memory, Message
+from memory.messages import DAYS
 from memory.models import ACKNOWLEDGEMENT
 
 log = logging.getLogger(__name__)
@@ -163,7 +164,16 @@ class Assistant:
 
     # ----- storing without replying ----------------------------------------------------------------------------
     async def remember(self, message: Message) -> Message:
-        return await self.memory.messages.remember(message)
+        return await self.memory.messages.remember(await self._with_days(message))
+
+    async def _with_days(self, message: Message) -> Message:
+        """A person's message with the days it speaks of (meta "days", bot/when/mentions.py), read in the chat's
+        zone as of when it was said: stored with it, so "What's on my schedule this week?" finds it at once."""
+        if message.role != "user" or DAYS in (message.meta or {}):
+            return message
+        tz = await chat_timezone(self.memory, message.chat_id, self.timezone)
+        days = [list(span) for span in days_spoken_of(message.text, message.created_at, tz)]
+        return replace(message, meta={**(message.meta or {}), DAYS: days})
 
     async def edit(self, chat_id: int, message_id: int, text: str, edited_at: float | None = None) -> Message | None:
         edited = await self.memory.messages.edit(chat_id, message_id, text, edited_at)
@@ -175,17 +185,32 @@ class Assistant:
     # ----- the days messages speak of ----------------------------------------------------------------------------
     async def date_new(self, limit: int | None = None) -> int:
         """Read the days people's messages speak of ("on Tuesday at 10" → that Tuesday, bot/when/mentions.py) for
-        every message stored since the last time (by any path: replies, the terminal, imports, an older
-        database's whole history); at most `limit` messages. Returns how many."""
-        async with self._dating:
-            done, self._dated_upto = await date_messages(self.memory, self.timezone, self._dated_upto, limit)
+        every message stored without them since the last time (by other paths: imports, the terminal's plain
+        lines, an older database's whole history); at most `limit` messages. A batch at a time, so a reply's
+        own messages (dated as they are stored) never wait for a long pass. Returns how many."""
+        done = 0
+        while limit is None or done < limit:
+            async with self._dating:
+                count, self._dated_upto = await date_messages(self.memory, self.timezone, self._dated_upto,
+                                                              DATING_BATCH)
+            if not count:
+                break
+            done += count
         return done
 
     def date_in_background(self) -> asyncio.Task:
-        """Read the days of everything stored before (an upgraded database) without holding up the start."""
+        """Read the days of everything stored without them (an upgraded database, an import) without holding up
+        a reply or the start; one pass at a time."""
         if self._dating_task is None or self._dating_task.done():
-            self._dating_task = asyncio.create_task(self.date_new())
+            self._dating_task = asyncio.create_task(self._date_quietly())
         return self._dating_task
+
+    async def _date_quietly(self) -> int:
+        try:
+            return await self.date_new()
+        except Exception:  # the memory closing under it (shutdown): the next start reads the rest
+            log.warning("reading the days of stored messages stopped", exc_info=True)
+            return 0
 
     # ----- replying ----------------------------------------------------------------------------------------------
     async def answer(self, message: Message) -> Reply | None:
@@ -194,7 +219,7 @@ class Assistant:
         message = replace(message, meta={**(message.meta or {}), ADDRESSED: True})
         self._arriving += 1  # busy from now on: an import stops taking the model for itself while it is stored
         try:
-            stored = await self.memory.messages.remember(message)
+            stored = await self.memory.messages.remember(await self._with_days(message))
         finally:
             self._arriving -= 1
         chat_id = stored.chat_id
@@ -271,7 +296,7 @@ class Assistant:
     async def _write(self, reply: Reply) -> AsyncIterator[str]:
         message = reply.message
         chat_id = message.chat_id
-        await self.date_new(limit=4 * DATING_BATCH)  # what was stored since (this message too) has its days
+        self.date_in_background()  # what other paths stored since (an import…) gets its days, without waiting
         burst = reply.messages[-MAX_BURST:-1]  # earlier messages of a burst: turns right before the last one
         answering = {m.rowid for m in reply.messages}
         since = (await self.memory.messages.chat_settings(chat_id))["context_since"]
