@@ -3,7 +3,8 @@
 Each case gets a fresh chat in one temporary database (embedder and model loaded once): its earlier messages
 are stored, its probe is answered by `Assistant.reply_text` exactly as a front end would have it answered.
 Every reply is then scored by the checks below; pass rates per behaviour and overall are printed (`--json`
-too), held-out cases apart, and every reply is written to a file for reading.
+too), held-out cases apart, and every reply is written to a file for reading. The behaviours that need a whole
+conversation through the front ends (action, no-echo) are bench/replies_conversations.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench.common import load_average, say
+from bench.replies_conversations import CONVERSATION_BEHAVIOURS, never_rates, run_conversations
 from bench.replies_suite import BEHAVIOURS, CASES, Case
 from bot.config import LLMBackend, load_config
 from bot.llm import build_llm
@@ -109,7 +111,7 @@ def checks(case: Case, reply: str) -> dict[str, bool]:
 def summarise(rows: list[dict]) -> dict:
     """Pass rates per behaviour, overall, and the two that must be 100%; tuned and held-out cases apart."""
     def rates(subset: list[dict]) -> dict:
-        by = {b: [r["passed"] for r in subset if r["behaviour"] == b] for b in BEHAVIOURS}
+        by = {b: [r["passed"] for r in subset if r["behaviour"] == b] for b in ALL_BEHAVIOURS}
         unknown = [r for r in subset if r["behaviour"] == "unknown"]
         return {
             "cases": len(subset),
@@ -117,11 +119,19 @@ def summarise(rows: list[dict]) -> dict:
             "behaviours": {b: _share(v) for b, v in by.items() if v},
             "never invents a personal fact": (_share([r["checks"]["declines"] for r in unknown])
                                               if unknown else None),
-            "never denies remembering": _share([r["checks"]["no denial"] for r in subset]),
+            "never denies remembering": _share([r["checks"]["no denial"] for r in subset
+                                                if "no denial" in r["checks"]]),
             "mean words": sum(r["words"] for r in subset) / len(subset) if subset else 0.0,
+            **never_rates(subset),
         }
     return {"all": rates(rows), "tuned": rates([r for r in rows if not r["held_out"]]),
             "held_out": rates([r for r in rows if r["held_out"]])}
+
+
+ALL_BEHAVIOURS = BEHAVIOURS + CONVERSATION_BEHAVIOURS
+NEVER = ("never invents a personal fact", "never denies remembering", "action never acknowledged as a statement",
+         "no non-action taken for an action", "no answer from own echo or a question",
+         "no-echo answer holds the fact (recall)", "no-echo same again in one session")
 
 
 def _share(values: list[bool]) -> float | None:
@@ -181,22 +191,22 @@ def rescore(path: str, cases: tuple[Case, ...]) -> list[dict]:
 
 
 def format_table(summary: dict) -> str:
-    head = f"{'':<32} {'tuned':>7} {'held-out':>9} {'all':>7}"
+    head = f"{'':<42} {'tuned':>7} {'held-out':>9} {'all':>7}"
     lines = [head]
 
     def row(label: str, get) -> None:
         cells = [get(summary[k]) for k in ("tuned", "held_out", "all")]
-        lines.append(f"{label:<32} " + " ".join("-".rjust(w) if c is None else f"{c:>{w}.0%}"
+        lines.append(f"{label:<42} " + " ".join("-".rjust(w) if c is None else f"{c:>{w}.0%}"
                                                 for c, w in zip(cells, (7, 9, 7))))
 
-    for b in BEHAVIOURS:
+    for b in ALL_BEHAVIOURS:
         row(b, lambda s, b=b: s["behaviours"].get(b))
     row("overall", lambda s: s["overall"])
-    row("never invents a personal fact", lambda s: s["never invents a personal fact"])
-    row("never denies remembering", lambda s: s["never denies remembering"])
-    lines.append(f"{'cases':<32} {summary['tuned']['cases']:>7} {summary['held_out']['cases']:>9} "
+    for never in NEVER:
+        row(never, lambda s, never=never: s.get(never))
+    lines.append(f"{'cases':<42} {summary['tuned']['cases']:>7} {summary['held_out']['cases']:>9} "
                  f"{summary['all']['cases']:>7}")
-    lines.append(f"{'mean words a reply':<32} {summary['tuned']['mean words']:>7.1f} "
+    lines.append(f"{'mean words a reply':<42} {summary['tuned']['mean words']:>7.1f} "
                  f"{summary['held_out']['mean words']:>9.1f} {summary['all']['mean words']:>7.1f}")
     return "\n".join(lines)
 
@@ -206,7 +216,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="eval-replies.jsonl", help="every reply with its checks (%(default)s)")
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap on a reply's tokens (default %(default)s; the same cap for every run compared)")
-    parser.add_argument("--only", nargs="+", choices=BEHAVIOURS, help="run these behaviours only")
+    parser.add_argument("--only", nargs="+", choices=ALL_BEHAVIOURS, help="run these behaviours only")
     parser.add_argument("--rescore", metavar="FILE",
                         help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
                              "changed")
@@ -216,8 +226,14 @@ def main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     config.llm.max_new_tokens = args.max_new_tokens
     cases = tuple(c for c in CASES if not args.only or c.behaviour in args.only)
+    conversations = tuple(b for b in CONVERSATION_BEHAVIOURS if not args.only or b in args.only)
     began = time.perf_counter()
-    rows = rescore(args.rescore, cases) if args.rescore else asyncio.run(run_suite(config, cases))
+    if args.rescore:
+        rows = rescore(args.rescore, cases)
+    else:
+        rows = asyncio.run(run_suite(config, cases)) if cases else []
+        if conversations:  # the rows of action and no-echo (they are not re-scored: their checks need the run)
+            rows += asyncio.run(run_conversations(config, conversations, say))
     summary = summarise(rows)
     summary.update(model=config.llm.model if config.llm.backend is LLMBackend.TRANSFORMERS else config.llm.openai.model,
                    seconds=round(time.perf_counter() - began, 1), load=load_average())

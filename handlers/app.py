@@ -42,7 +42,7 @@ from bot.llm import LLM, build_llm
 from bot.reminders.service import ChatScope, ReminderService
 from bot.reminders.timers import JobQueueTimers
 from bot.services import build_assistant, build_embedder, build_memory, build_topics
-from handlers import access, commands, forget, importing, messages, reminders, topics
+from handlers import access, commands, forget, importing, messages, reminders, requests, topics
 from handlers.context import BOT_DATA_KEY, Services, services_of
 from handlers.delivery import telegram_sender
 from handlers.errors import on_error
@@ -180,8 +180,10 @@ def _register_handlers(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(commands.search_more, pattern=r"^search:"))
     application.add_handler(CallbackQueryHandler(forget.forget_confirmed, pattern=r"^forget:"))
 
-    # 3. Reminders: /remind, /reminders, /cancel, /timezone, their buttons, and natural requests in text.
+    # 3. Reminders: /remind, /reminders, /cancel, /timezone, their buttons; then actions asked in words ("remind
+    # me…", "forget…", handlers/requests.py: tried on every text before the ordinary handler, which it calls).
     reminders.register(application)
+    requests.register(application)
 
     # 4. Topics, the map and timelines: /topics, /map, /timeline and their buttons.
     topics.register(application)

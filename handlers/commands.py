@@ -34,7 +34,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(
         update,
         "Hi, I am <b>Engram</b>, an assistant with long-term memory of this chat. I remember what is said here "
-        "and bring it back when it matters. Everything stays on my owner's machine.\n\n/help lists the commands.",
+        "and bring it back when it matters. Everything stays on my owner's machine.\n\nAsk in words too: "
+        "<i>remind me tomorrow at 9 to call Ana</i>, <i>what reminders do I have?</i>, <i>forget what I said about "
+        "the wifi</i>.\n\n/help lists the commands.",
     )
 
 

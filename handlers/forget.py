@@ -42,19 +42,25 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if question is None:
         await reply_html(update, views.forget_nothing(request))
         return
-    token = _remember(context, update, request)
+    await reply_html(update, question, reply_markup=ask_markup(context, update, request))
+
+
+def ask_markup(context, update: Update, request: actions.ForgetRequest) -> InlineKeyboardMarkup:
+    """The buttons that confirm or cancel this request (only its asker may press them)."""
     yes = "Yes, forget everything" if request.everything else f"Yes, forget {request.count}"
-    await reply_html(update, question, reply_markup=_confirm(token, yes))
+    return confirm_keyboard(ask_later(context, update, request), yes)
 
 
-def _remember(context, update: Update, request: actions.ForgetRequest) -> str:
+def ask_later(context, update: Update, request: actions.ForgetRequest) -> str:
+    """Keep a request until its buttons are pressed (also a plain-language one, handlers/requests.py)."""
     pending = chat_data_of(context).setdefault("forget", {})
     token = secrets.token_hex(4)  # never reused, even across restarts: an old button cannot confirm a new request
     pending[token] = {"request": request, "user_id": user_id_of(update)}
     return token
 
 
-def _confirm(token: str, yes: str) -> InlineKeyboardMarkup:
+def confirm_keyboard(token: str, yes: str) -> InlineKeyboardMarkup:
+    """Confirm / Cancel under the question of what would go."""
     return InlineKeyboardMarkup([[
         InlineKeyboardButton(yes, callback_data=f"forget:{token}:yes"),
         InlineKeyboardButton("Cancel", callback_data=f"forget:{token}:no"),

@@ -27,12 +27,14 @@ from telegram import (
 from telegram import Message as TgMessage
 from telegram.ext import Application, ContextTypes
 
+from bot.commands.requests import Requests
 from bot.errors import GenerationCancelled, LLMError
 from bot.reply.assistant import Reply
 from bot.reply.citation import citation_text
 from bot.text import HTML, PLAIN
 from handlers.context import Services, chat_of, message_of, services_of
 from handlers.format import message_link
+from handlers.reminders import offer_keyboard
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
 from memory import Message
 
@@ -198,7 +200,13 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
         out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
                               reply_to=reply.message.message_id if quote else None)
     await assistant.keep(reply, out.first_id)  # finished: stored with the id of the message showing it
-    await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True, footer=citation(reply))
+    # A plan in a statement ("dentist on Tuesday at 10"): a reminder offered under the acknowledgement, never set
+    # unasked (bot/commands/requests.py; the button is handlers/requests.offer_button).
+    offer = await Requests(services.started.memory, services.started.reminders).offer(
+        chat_id, reply.message.text, reply.message.created_at)
+    markup = offer_keyboard(reply.message.message_id, offer) if offer is not None else None
+    await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True, footer=citation(reply),
+                     markup=markup)
 
 
 def citation(reply: Reply) -> tuple[str, str] | None:

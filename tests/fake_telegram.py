@@ -436,6 +436,21 @@ class FakeTelegram:
         self.raw[key] = (params.get("text", ""), params.get("parse_mode"))
         return message
 
+    async def api_editMessageReplyMarkup(self, params, files):
+        key = (params["chat_id"], params["message_id"])
+        message = self.messages.get(key)
+        if message is None or message["from"]["id"] != self.bot["id"]:
+            raise ApiError("Bad Request: message to edit not found")
+        markup = params.get("reply_markup")
+        if markup == message.get("reply_markup"):
+            raise ApiError("Bad Request: message is not modified")
+        message = {**message, "edit_date": int(time.time())}
+        message.pop("reply_markup", None)
+        if markup:
+            message["reply_markup"] = markup
+        self.messages[key] = message
+        return message
+
     async def api_sendDocument(self, params, files):
         if "document" not in files:
             raise ApiError("Bad Request: there is no document in the request")

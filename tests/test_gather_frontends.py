@@ -54,10 +54,7 @@ async def line(terminal: Terminal, text: str) -> str:
     out = terminal.out
     assert isinstance(out, io.StringIO)
     before = len(out.getvalue())
-    if text.startswith("/"):
-        await terminal.command(text)
-    elif not await terminal.natural_reminder(text):
-        await terminal.reply(text)
+    await terminal.line(text)
     return out.getvalue()[before:].removeprefix("engram> ").strip()
 
 

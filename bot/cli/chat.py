@@ -16,10 +16,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from bot.commands import actions, table, topic_commands, views
+from bot.commands.requests import Requests, offer_hint
 from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
 from bot.llm import build_llm
@@ -35,7 +37,8 @@ from memory import Memory, Message
 
 DEFAULT_CHAT_ID = 0  # Telegram has no chat 0: the Telegram bot leaves its reminders to the terminal
 INTRO = ("Engram: an assistant with a long-term memory of this chat, in your terminal. It remembers what you tell "
-         "it and brings it back when it matters; everything stays on this machine.")
+         "it and brings it back when it matters; everything stays on this machine. Ask in words too: \"remind me "
+         "tomorrow at 9 to call Ana\", \"what reminders do I have?\", \"forget what I said about the wifi\".")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,6 +57,7 @@ class Terminal:
     topics: TopicService
     memory: Memory
     reminders: ReminderService  # start_reminders
+    requests: Requests  # start_reminders: plain-language actions (bot/commands/requests.py)
 
     def __init__(self, config: Config, chat_id: int, name: str, out: TextIO | None = None):
         self.config = config
@@ -108,13 +112,7 @@ class Terminal:
                 line = await self.ask("you> ")
                 if line is None or line.strip() == "/exit":
                     break
-                line = line.strip()
-                if not line:
-                    continue
-                if line.startswith("/"):
-                    await self.command(line)
-                elif not await self.natural_reminder(line):
-                    await self.reply(line)
+                await self.line(line)
             self.say()
             return 0
         finally:
@@ -123,6 +121,16 @@ class Terminal:
                 self.topics.stop()
             await llm.stop()
             await memory.stop()
+
+    async def line(self, line: str) -> None:
+        """One typed line: a command, an action asked in words, or a message to answer."""
+        line = line.strip()
+        if not line:
+            return
+        if line.startswith("/"):
+            await self.command(line)
+        elif not await self.action(line):
+            await self.reply(line)
 
     # ----- reminders: the same service as Telegram's, on asyncio timers, printing instead of sending ----------
     async def start_reminders(self, memory: Memory, *, sweep_seconds: float = 60.0) -> ReminderService:
@@ -134,6 +142,7 @@ class Terminal:
                                          unknown_outcome=r.unknown_outcome, min_interval=r.min_interval_seconds,
                                          sweep_seconds=sweep_seconds, chats=ChatScope(only=frozenset({self.chat_id})))
         await self.reminders.start()
+        self.requests = Requests(memory, self.reminders)
         return self.reminders
 
     async def stop_reminders(self) -> None:
@@ -151,23 +160,30 @@ class Terminal:
             self.say(text)
         return await self.memory.messages.next_message_id(chat_id)
 
-    async def natural_reminder(self, text: str) -> bool:
-        """'remind me to call Ana tomorrow at 10', as in Telegram: stored, confirmed; False for anything else."""
-        try:
-            parsed = await self.reminders.detect(self.chat_id, text)
-        except ParseError as exc:
-            await self.remember_line(text)
-            self.say(str(exc))
-            return True
-        if parsed is None:
+    async def action(self, text: str) -> bool:
+        """A plain-language action ("remind me in 2 minutes to…", "cancel the bread reminder", "what reminders do I
+        have?", "forget what I said about the wifi password"), carried out as in Telegram (bot/commands/requests.py);
+        False when the line asks for none (then it is answered)."""
+        request = self.requests.read(text)
+        if request is None:
             return False
-        await self.remember_line(text)
-        await self.confirm_reminder(parsed)
-        return True
-
-    async def remember_line(self, text: str) -> None:
         message_id = await self.memory.messages.next_message_id(self.chat_id)
-        await self.memory.messages.remember(Message(self.chat_id, message_id, text, sender_name=self.name))
+        done = await self.requests.carry_out(self.chat_id, request)  # before it is stored: a forget's preview
+        await self.requests.keep_request(Message(self.chat_id, message_id, text, sender_name=self.name,
+                                                 created_at=time.time()))  # is of what was said before it
+        shown = done.text
+        if done.forget is not None:
+            self.say("engram> " + (views.forget_question(done.forget, PLAIN) or ""))
+            if await self.confirm("Forget them?" if not done.forget.everything else "Really?"):
+                shown = views.forgotten_text(await actions.forget(self.memory, self.chat_id, done.forget))
+                self.say(shown)
+            else:
+                shown = "Kept: nothing was forgotten."
+        else:
+            self.say("engram> " + shown)
+        await self.requests.keep_reply(self.chat_id, await self.memory.messages.next_message_id(self.chat_id),
+                                       replace(done, text=shown), time.time())
+        return True
 
     async def confirm_reminder(self, parsed: ParsedReminder) -> None:
         reminder = await self.reminders.create(self.chat_id, None, parsed)
@@ -202,6 +218,9 @@ class Terminal:
             await self.assistant.keep(reply)
             if reply.citation is not None:
                 self.say(citation_text(reply.citation.message, PLAIN))
+            offered = await self.requests.offer(self.chat_id, text, message.created_at)
+            if offered is not None:  # a plan: a reminder offered, set only when asked ("remind me")
+                self.say(offer_hint(offered))
         except asyncio.CancelledError:
             reply.cancel()
             self.say(" [stopped]")

@@ -28,7 +28,7 @@ from bot.commands.actions import id_argument
 from bot.config import Config
 from bot.errors import EngramError, retry_after_seconds
 from bot.reminders import texts
-from bot.reminders.parse import REQUEST_WORDS, ParsedReminder, ParseError, detect_natural_request, parse_reminder
+from bot.reminders.parse import ParsedReminder, ParseError, parse_reminder
 from bot.reminders.recurrence import Recurrence
 from bot.reminders.timers import Timer, Timers
 from bot.when.zones import chat_timezone, zone
@@ -175,14 +175,6 @@ class ReminderService:
         tz = await self.timezone_for(chat_id)
         now = self.clock()
         return await asyncio.to_thread(parse_reminder, args, tz, now, min_interval=self.min_interval)
-
-    async def detect(self, chat_id: int, text: str) -> ParsedReminder | None:
-        """A reminder asked for in ordinary chat, or None (cheap check first: most messages are not)."""
-        if not REQUEST_WORDS.search(text):
-            return None
-        tz = await self.timezone_for(chat_id)
-        now = self.clock()
-        return await asyncio.to_thread(detect_natural_request, text, tz, now, min_interval=self.min_interval)
 
     async def create(self, chat_id: int, created_by: int | None, parsed: ParsedReminder) -> Reminder:
         now = self.clock().timestamp()

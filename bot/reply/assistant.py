@@ -48,13 +48,13 @@ from bot.reply.gather import (
 )
 from bot.reply.intent import Intent, classify, said_by_a_person, without_mentions
 from bot.reply.persons import PersonSwap
-from bot.reply.plan import ReplyPlan, plan_reply, relevant
+from bot.reply.plan import NOT_TOLD, NOTED, ReplyPlan, plan_reply, relevant
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.when.mentions import Span, about_the_past, days_spoken_of, span_label
 from bot.when.zones import DATING_BATCH, chat_timezone, date_messages, query_window
 from memory import Hit, Memory, Message
 from memory.messages import DAYS
-from memory.models import ACKNOWLEDGEMENT
+from memory.models import ACKNOWLEDGEMENT, ACTION
 
 log = logging.getLogger(__name__)
 
@@ -326,6 +326,8 @@ class Assistant:
             await self._with_profile(plan, message, hits)
         if plan.intent is Intent.STATEMENT and plan.answer is not None:
             reply.kind = ACKNOWLEDGEMENT  # said back without the model: kept, exported, never recalled
+        if plan.intent is Intent.ACTION:
+            reply.kind = ACTION  # how to do what was asked (a front end without bot/commands/requests.py)
         reply.recalled = plan.memories
         self._last_recall[chat_id] = reply.recalled
         started = time.perf_counter()
@@ -338,6 +340,9 @@ class Assistant:
                 yield chunk
         self.timings.add(self.timings.generation, time.perf_counter() - started)
         reply.text = reply.text.strip()
+        if not reply.text:  # the filters left nothing (the model only said the question back, a label…)
+            reply.text = nothing_left(plan)
+            yield reply.text
         if reply.text and self.config.citations:
             reply.citation = citation.choose(reply.text, plan.memories, plan.source, plan.answer is not None,
                                              question=message.text)
@@ -582,6 +587,19 @@ def _first_within(message: Message, window: Span) -> Span:
 
 def _clock(ts: float, tz: str) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).astimezone(ZoneInfo(tz)).strftime("%H:%M")
+
+
+def nothing_left(plan: ReplyPlan) -> str:
+    """The reply when the model's text was filtered away entirely: what memory has (the best memory quoted), or
+    that it does not know. Never an empty reply."""
+    if plan.intent is Intent.GREETING:
+        return "Hello! How can I help?"
+    if plan.intent is Intent.STATEMENT:
+        return NOTED
+    if plan.memories:
+        said = " ".join(plan.memories[0].message.text.split())
+        return f"Here is what I have: “{said}”"
+    return NOT_TOLD if plan.intent is Intent.SELF_QUESTION else "I don't know."
 
 
 def select_memories(hits: list[Hit], recall: RecallConfig) -> list[Hit]:

@@ -1,6 +1,9 @@
 """How a reply is made, decided before the model runs: which memories it sees, how long it may be, or whether
 an answer is certain without it.
 
+- an action request ("remind me…", "forget…", bot/reply/requests.py) is carried out by the front ends
+  (bot/commands/requests.py) before a reply is asked for; one handed to the assistant anyway gets how to do it
+  (/remind, /forget…), never "Noted";
 - a greeting or a statement is answered without memories: a small model repeats whatever memory it is shown
   (asked to note an allergy, it answered with a child's school date), and neither needs one. A statement is
   acknowledged by saying it back ("Noted: you're allergic to penicillin."), without the model unless
@@ -25,6 +28,7 @@ from bot.config import Statements
 from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import second_person
+from bot.reply.requests import how_to, read_request
 from memory import Hit
 from memory.text import content_words, words
 
@@ -43,7 +47,8 @@ SMALL_TALK = (
     (re.compile(r"nice to meet you( too)?"), "Nice to meet you too!"),
 )
 # Tokens a reply may use, by intent: brief by design (a reply is read on a phone, and shorter is sooner).
-MAX_NEW_TOKENS = {Intent.GREETING: 32, Intent.STATEMENT: 40, Intent.SELF_QUESTION: 64, Intent.QUESTION: 64}
+MAX_NEW_TOKENS = {Intent.GREETING: 32, Intent.STATEMENT: 40, Intent.SELF_QUESTION: 64, Intent.QUESTION: 64,
+                  Intent.ACTION: 0}
 
 
 @dataclass
@@ -98,6 +103,9 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
     memory is (bot/reply/attribution.py). `statements`: NOTE acknowledges a statement without the model
     (acknowledge), MODEL lets it answer. `request`: a request for a suggestion (bot/reply/gather.py is_request),
     answered by the model with what memory holds, never "you haven't told me"."""
+    action = read_request(text)
+    if action is not None:  # an action the front end did not carry out: how to, never "Noted"
+        return ReplyPlan(Intent.ACTION, answer=how_to(action), max_new_tokens=MAX_NEW_TOKENS[Intent.ACTION])
     intent = classify(text)
     if request and intent is not Intent.GREETING:
         intent = Intent.QUESTION if intent is Intent.STATEMENT else intent
