@@ -133,6 +133,9 @@ async def test_the_assistant_dates_what_was_stored_without_it(memory):
     ("What do you know about my sister's wedding?", Gather.ABOUT, "my sister's wedding"),
     ("What did we talk about yesterday?", Gather.TALKED, ""),
     ("What did I say last week?", Gather.TALKED, ""),
+    ("What does my week look like?", Gather.SCHEDULE, ""),
+    ("What did I say about the car?", Gather.ABOUT, "the car"),
+    ("Summarize what you know about me.", Gather.ABOUT_ME, ""),
 ])
 def test_gathering_questions_are_told_apart(text, kind, topic):
     assert asked(text) is not None and (asked(text).kind, asked(text).topic) == (kind, topic)
@@ -200,12 +203,14 @@ async def test_about_something_memory_never_heard_of_is_answered_as_any_question
 
 # ----- suggestions that use what is known ---------------------------------------------------------------------------
 @pytest.mark.parametrize("text", [DINNER, "What should I cook tonight?", "Any ideas for a gift for Leo?",
-                                  "Recommend a film for tonight.", "Where should we go on holiday?"])
+                                  "Recommend a film for tonight.", "Where should we go on holiday?",
+                                  "What snack should I take on the hike?", "Which film should we watch?"])
 def test_requests_for_a_suggestion(text):
     assert is_request(text)
 
 
-@pytest.mark.parametrize("text", ["What is my dog's name?", "Where does my sister live?", "I cooked pasta."])
+@pytest.mark.parametrize("text", ["What is my dog's name?", "Where does my sister live?", "I cooked pasta.",
+                                  "What time should I take my pills?"])
 def test_not_requests(text):
     assert not is_request(text)
 
@@ -269,3 +274,12 @@ async def test_a_question_about_the_past_weeks_plans_reads_the_whole_week(memory
     await say(assistant, "On Monday I have a haircut.", SUNDAY - 7 * 86400)  # said the Sunday before
     reply = await say(assistant, "What did I have on my schedule this week?", SUNDAY)
     assert "haircut" in reply and "30 November - 6 December" in reply
+
+
+async def test_what_does_my_week_look_like_and_a_summary_of_me(memory):
+    assistant, _ = await make(memory)
+    await say(assistant, "On Friday I have a meeting with Bo.", SUNDAY)
+    week = await say(assistant, "What does my week look like?", SUNDAY + 60)
+    assert "6-12 December" in week and "- Friday 11 December: On Friday you have a meeting with Bo." in week
+    summary = await say(assistant, "Summarize what you know about me.", SUNDAY + 120)
+    assert summary.startswith("Here's what you've told me about yourself:") and "meeting with Bo" in summary

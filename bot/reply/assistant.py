@@ -428,6 +428,9 @@ class Assistant:
         the past ("what did I have on this week?"), and a week then runs 7 days ("this week" asked on a Sunday
         means the days ahead, as people mean it)."""
         spans = days_spoken_of(text, at, tz)
+        if not spans:  # "what does my week look like?": this one
+            unit = re.search(r"\bmy (day|week|weekend|month)\b", text, re.I)
+            spans = days_spoken_of({"day": "today"}.get(unit[1].lower(), f"this {unit[1]}"), at, tz) if unit else []
         today = days_spoken_of("today", at, tz)[0]
         if not spans:
             window = (today[0], today[0] + 30 * 86400.0)
@@ -573,7 +576,8 @@ def gathers(text: str) -> bool:
     """True for a message that may be a gathering question: a question, or an order to tell or list."""
     if classify(text) in (Intent.QUESTION, Intent.SELF_QUESTION):
         return True
-    return bool(re.match(r"(tell me|list|show me|remind me what|give me a list)\b", without_mentions(text), re.I))
+    return bool(re.match(r"(tell me|list|show me|remind me what|give me a list|summari[sz]e|sum up|recap)\b",
+                         without_mentions(text), re.I))
 
 
 def _first_within(message: Message, window: Span) -> Span:

@@ -49,13 +49,15 @@ def _plain(text: str) -> str:
 
 _SCHEDULE = re.compile(
     r"\b(schedule|agenda|calendar|diary|my plans|plans for|any plans|planned|coming up|upcoming|lined up|"
-    r"what('s| is) on\b|what('s| is) happening|am i (busy|free))")
+    r"what('s| is) on\b|what('s| is) happening|am i (busy|free)|\b(what|how) (does|will) my (day|week|weekend|month) "
+    r"look|\bmy (day|week|weekend|month) (look|looking))")
 _HAVE = re.compile(r"^(what|anything|do i have|have i got|what am i doing)\b.*\b(do i have|have i got|am i doing|"
                    r"have i (got )?on|i have on|do i need to do|is on)\b|^do i have (anything|something|plans)")
 _ABOUT_ME = re.compile(r"\b(know|remember|told you|tell you|said|learned|learnt|recall)\b[^?]{0,25}\babout "
                        r"(me|myself)\b|^(who am i|tell me about (me|myself))\b")
-_ABOUT = re.compile(r"^(what|everything|anything|tell me)\b[^?]{0,40}\b(know|remember|told you|tell you|said|"
-                    r"mentioned|wrote|recall|talked|talk|discussed)\b[^?]{0,20}?\babout (?P<topic>[^?.!]+)")
+_ABOUT = re.compile(r"^(what|everything|anything|tell me|summari[sz]e|sum up|recap)\b[^?]{0,40}\b(know|remember|"
+                    r"told you|tell you|said|say|mentioned|mention|wrote|write|recall|talked|talk|discussed|discuss)\b"
+                    r"[^?]{0,20}?\babout (?P<topic>[^?.!]+)")
 _TALKED = re.compile(r"^(what|remind me what)\b[^?]{0,10}\b(did|have|had) (we|i)\b[^?]{0,8}\b(talk|talked|chat|chatted|"
                      r"discuss|discussed|say|said|speak|spoke|tell you|told you|write|wrote)\b")
 _TIME_WORDS = re.compile(r"\b(yesterday|today|tonight|this (morning|afternoon|evening|week|month|year)|"
@@ -129,6 +131,8 @@ _REQUEST = re.compile(
     r"\b(ideas?|tips) (for|on|about)\b|\bgive me (some |an |a )?(ideas?|tips)\b|"
     r"\bwhat (should|shall|could|can) (i|we) (cook|eat|make|bake|buy|get|gift|give|do|watch|read|order|wear|visit|"
     r"try|have|plan|listen|play|see|bring|pack|drink)\b|\bwhere should (i|we) (go|eat|travel|stay|take)\b|"
+    r"\b(what|which) (?!time\b)\w+( \w+)? (should|could|shall) (i|we) (cook|eat|make|bake|buy|get|give|do|watch|"
+    r"read|order|wear|visit|try|take|bring|pack|drink|play|see|listen to|go to)\b|"
     r"\bhelp me (choose|pick|decide|plan|find)\b|\bwhat('s| is| would be) a good\b|\bwhat would you (suggest|"
     r"recommend|cook|pick)\b|\bwhat to (cook|eat|make|buy|get|give|do|watch|read|wear)\b")
 
