@@ -210,7 +210,7 @@ def test_requests_for_a_suggestion(text):
 
 
 @pytest.mark.parametrize("text", ["What is my dog's name?", "Where does my sister live?", "I cooked pasta.",
-                                  "What time should I take my pills?"])
+                                  "What time should I take my pills?", "What did the doctor recommend?"])
 def test_not_requests(text):
     assert not is_request(text)
 

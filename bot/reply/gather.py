@@ -9,7 +9,7 @@ fact, read from their words before anything is recalled.
 - a request for a suggestion ("can you suggest a dinner?", "what should I cook tonight?", "any ideas for a gift
   for Leo?", "recommend a film") is not a question about the asker's life to be answered "you haven't told me":
   the model answers it, shown what the asker told of their preferences, constraints and circumstances
-  (`profile`), and its reply is checked against the constraints (`excluded`, `breaks`): a vegetarian's dinner
+  (`preferences`), and its reply is checked against the constraints (`excluded`, `breaks`): a vegetarian's dinner
   never names meat or fish.
 """
 
@@ -138,8 +138,10 @@ _REQUEST = re.compile(
 
 
 def is_request(text: str) -> bool:
-    """True for a request for advice or a suggestion (answered by the model, never "you haven't told me")."""
-    return bool(_REQUEST.search(_plain(text)))
+    """True for a request for advice or a suggestion (answered by the model, never "you haven't told me"); not a
+    question about one made before ("What did the doctor recommend?" asks for a fact)."""
+    plain = _plain(text)
+    return bool(_REQUEST.search(plain)) and not re.search(r"\b(did|was|were|had)\b", plain)
 
 
 # What a person tells about their tastes, limits and circumstances: what a suggestion has to fit.
