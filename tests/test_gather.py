@@ -283,3 +283,15 @@ async def test_what_does_my_week_look_like_and_a_summary_of_me(memory):
     assert "6-12 December" in week and "- Friday 11 December: On Friday you have a meeting with Bo." in week
     summary = await say(assistant, "Summarize what you know about me.", SUNDAY + 120)
     assert summary.startswith("Here's what you've told me about yourself:") and "meeting with Bo" in summary
+
+
+@pytest.mark.parametrize("text", [DENTIST, ROME, "Tomorrow at 9 I meet Anna.", "On 24 December we fly to Oslo at 7.",
+                                  "Next Friday at 18:00 I have a concert."])
+def test_the_day_a_plan_is_offered_for_is_the_day_memory_files_it_under(text):
+    """bot/reminders/plans.py (a reminder offered for a plan: a time) and bot/when/mentions.py (the days a memory
+    speaks of) read the same statement: they must agree on the day."""
+    from bot.reminders.plans import find_plan
+
+    offer = find_plan(text, "Europe/Lisbon", datetime.fromtimestamp(SUNDAY, tz=timezone.utc))
+    (span,) = days_spoken_of(text, SUNDAY, "Europe/Lisbon")
+    assert offer is not None and span[0] <= offer.event_at.timestamp() < span[1], (offer, span_label(span, "UTC"))
