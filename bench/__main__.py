@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench-embed-runtime": ("bench.embed_runtime", "the embedding model on torch and on its ONNX export: rate, cosine"),
     "bench-import": ("bench.importing", "import a generated Telegram export with the real model: rate, RSS, latency"),
     "bench-topics": ("bench.topics", "topics and the map: quality on a labelled chat, speed at 10k and 100k messages"),
+    "bench-dates": ("bench.dates", "the days messages speak of: dating an older database, finding a week's plans"),
     "bench-load": ("bench.load", "drive the real bot through a fake Bot API: bursts, a steady rate, kills"),
 }
 

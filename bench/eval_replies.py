@@ -51,6 +51,9 @@ FRIENDLY = re.compile(r"\b(hello|hi|hey|good|glad|great|fine|well|welcome|thanks
 # Pieces of the prompt a reply should never repeat: ISO dates, the quoting around memories.
 PROMPT_ECHO = re.compile(r"(\b20\d\d-\d\d-\d\d\b|today is \d|earlier in this chat|notes from this chat|"
                          r"the user asked|\bsaid: ['\"])", re.I)
+# Where a suggestion names a thing only to leave it out ("no peanuts", "without meat", "nut-free"): not naming it.
+OUTSIDE_NEGATION = re.compile(r"\b(no|without|free of|free from|avoid(ing)?|instead of|skip|not|n't (eat|have)|"
+                              r"allergic to|intolerant to)\s+(\w+\s*,?\s*(or|and)?\s*){1,3}|\b\w+-free\b")
 TRANSCRIPT_LINE = re.compile(r"^\s*(user|assistant|engram|[A-Z][a-z]{1,12}|U\d+)\s*:", re.M)
 MAX_WORDS = 60
 
@@ -87,9 +90,23 @@ def checks(case: Case, reply: str) -> dict[str, bool]:
     if case.expect:
         out["expected"] = any(e in low for e in case.expect)
     if case.avoid:
-        out["avoided"] = not any(a in low for a in case.avoid)
+        kept = OUTSIDE_NEGATION.sub(" ", low) if case.behaviour == "preference" else low
+        out["avoided"] = not any(a in kept for a in case.avoid)
     if case.old:
         out["current first"] = current_first(low, case.expect, case.old)
+    if case.expect_all:
+        out["all expected"] = all(e in low for e in case.expect_all)
+    if case.behaviour == "gather":
+        out["gathered"] = not DECLINE.search(reply) or "haven't told me" in case.expect_all  # never "I don't know"
+        out["brief"] = len(reply.splitlines()) <= 12  # a list: its lines are what must stay short
+    if case.behaviour == "preference":  # an idea: no decline, no question back, a word of its own
+        told = " ".join([case.probe, *(t for _, t in case.said)]).lower()
+        own = {w for w in re.findall(r"[a-z]{4,}", low)} - set(re.findall(r"[a-z]{4,}", told)) - {"your", "with",
+                                                                                                  "that", "this"}
+        declined = (DECLINE.search(reply) or re.search(r"\b(unsure|afraid|sorry)\b", low)) and not re.search(
+            r"\b(but|how about|what about|try)\b", low)  # "I'm not sure what you mean, but I can suggest…" suggests
+        out["suggests"] = (not declined
+                           and not (low.rstrip().endswith("?") and re.search(r"\b(you|me)\b", low)) and bool(own))
     if case.behaviour == "statement":
         out["relevant"] = shares_a_word(case.probe, reply)
     if case.behaviour == "unknown":
@@ -157,11 +174,14 @@ async def run_suite(config, cases: tuple[Case, ...] = CASES, progress=say) -> li
                 chat_id = -n if case.group else n
                 people = {name: 100 + i for i, name in enumerate(
                     dict.fromkeys([*(s for s, _ in case.said), case.asker]))}
+                asked_at = case.at if case.at is not None else start + 3600.0
                 for i, (speaker, text) in enumerate(case.said, start=1):
+                    said_at = (asked_at - 86400.0 * case.ago[i - 1] - 60.0 * (len(case.said) + 1 - i)
+                               if case.ago else asked_at - 3600.0 + 60.0 * i)
                     await assistant.remember(Message(chat_id, i, text, sender_id=people[speaker],
-                                                     sender_name=speaker, created_at=start + 60.0 * i))
+                                                     sender_name=speaker, created_at=said_at))
                 probe = Message(chat_id, len(case.said) + 1, case.probe, sender_id=people[case.asker],
-                                sender_name=case.asker, created_at=start + 3600.0)
+                                sender_name=case.asker, created_at=asked_at)
                 began = time.perf_counter()
                 reply = await assistant.reply_text(probe)
                 seconds = time.perf_counter() - began

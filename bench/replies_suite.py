@@ -12,7 +12,12 @@ more, the probe. Behaviours (the issue's six; "unknown" and "general" are two si
 - update: a fact told, later changed ("I moved to Madrid"), then asked: the current value (`expect`), the
   outdated one (`old`) said only after it if at all; a "before" question gets the old value;
 - correction: the same when the later message corrects the first ("Sorry, I got that wrong: …", "actually",
-  "not X but Y", "no longer").
+  "not X but Y", "no longer");
+- gather (issue 24): a question that gathers ("what's on my schedule this week?", "what do you know about me?",
+  "what did I tell you about Anna?", "what did we talk about yesterday?") gets the matching memories, each with
+  its date (`expect_all`: every one of these), none of the others (`avoid`), never "I don't know";
+- preference (issue 24): a request for a suggestion gets one (never "you haven't told me") that respects what the
+  asker told (`avoid`: what their diet, allergy or dislike rules out; `expect`: a preference it should use).
 Cases marked `held_out` were never looked at while the prompt was tuned; they are reported on their own.
 """
 
@@ -20,7 +25,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BEHAVIOURS = ("statement", "recall", "unknown", "general", "injection", "greeting", "group", "update", "correction")
+BEHAVIOURS = ("statement", "recall", "unknown", "general", "injection", "greeting", "group", "update", "correction",
+              "gather", "preference")
+# The probe time of the dated cases (gather): Sunday 6 December 2026, 12:00 UTC, so "on Tuesday" said an hour
+# before is Tuesday 8 December whatever day the suite runs.
+SUNDAY = 1796558400.0
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,9 @@ class Case:
     avoid: tuple[str, ...] = ()  # and none of these
     held_out: bool = False
     old: tuple[str, ...] = ()  # outdated values: said only after the expected one, if at all (update, correction)
+    expect_all: tuple[str, ...] = ()  # the reply must contain every one of these (lower-case)
+    at: float | None = None  # when the probe is asked (Unix time); None: an hour after the first message, today
+    ago: tuple[float, ...] = ()  # days before the probe each message of `said` was written (default: that hour)
 
 
 def _me(name: str, *texts: str) -> tuple[tuple[str, str], ...]:
@@ -190,7 +202,7 @@ CASES: tuple[Case, ...] = (
     Case("gp-room", "group",
          (("Rae", "Standup moves to room Ostrich from Monday."), ("Sol", "Noted.")),
          "@bot which room is standup in?", asker="Tia", group=True, expect=("ostrich",), held_out=True),
-    # ----- 8. facts that change -------------------------------------------------------------------------------
+    # ----- 7. facts that change --------------------------------------------------------------------------------
     Case("up-porto", "update",
          _me("Ana", "I live in Porto.", "My brother plays chess.", "I moved to Madrid last week."),
          "Where do I live?", expect=("madrid",), old=("porto",)),
@@ -240,7 +252,7 @@ CASES: tuple[Case, ...] = (
          "What is my favourite food?", asker="Mo", expect=("tacos",), old=("sushi",), held_out=True),
     Case("up-h-music", "update", _me("Ines", "I play the piano.", "I gave up piano and now I play the cello."),
          "Which instrument do I play?", asker="Ines", expect=("cello",), old=("piano",), held_out=True),
-    # ----- 9. corrections -------------------------------------------------------------------------------------
+    # ----- 8. corrections -------------------------------------------------------------------------------------
     Case("co-rex", "correction", _me("Ana", "My dog is called Rex.", "I'm allergic to penicillin.",
                                      "Sorry, I got that wrong: my dog is called Max. Rex was my old cat."),
          "What is my dog's name?", expect=("max",), old=("rex",)),
@@ -292,10 +304,144 @@ CASES: tuple[Case, ...] = (
          "Am I vegetarian?", asker="Bea", expect=("no longer", "not", "fish"), held_out=True),
     Case("co-h-kids", "correction", _me("Dan", "I have two kids.", "Actually I have three kids."),
          "How many kids do I have?", asker="Dan", expect=("three", "3"), old=("two", "2"), held_out=True),
+    # ----- 9. questions that gather (issue 24, item 4) ----------------------------------------------------------
+    Case("ga-schedule", "gather", _me("Ana", "I have a dentist appointment on Tuesday at 10.",
+                                      "On Thursday I fly to Rome.", "I like green tea."),
+         "What's on my schedule this week?", at=SUNDAY, expect_all=("dentist", "tuesday", "rome", "thursday"),
+         avoid=("green tea",)),
+    Case("ga-tomorrow", "gather", _me("Tom", "Tomorrow I have a job interview at 9.", "My cat is called Miso.",
+                                      "On Friday we go to the cinema."),
+         "What do I have planned tomorrow?", asker="Tom", at=SUNDAY, expect_all=("interview", "monday"),
+         avoid=("miso", "cinema")),
+    Case("ga-friday", "gather", _me("Lena", "On Friday I'm meeting Paul for lunch.", "I bought a new lamp."),
+         "Do I have anything on Friday?", asker="Lena", at=SUNDAY, expect_all=("paul", "friday"), avoid=("lamp",)),
+    Case("ga-nextweek", "gather", _me("Raj", "Next week I start my new job.", "My brother lives in Leeds."),
+         "What are my plans for next week?", asker="Raj", at=SUNDAY, expect_all=("new job",), avoid=("leeds",)),
+    Case("ga-upcoming", "gather", _me("Mei", "My sister's wedding is on 19 December.", "I love jasmine tea.",
+                                      "On Wednesday I have a yoga class."),
+         "What's coming up?", asker="Mei", at=SUNDAY, expect_all=("wedding", "yoga", "19 december", "wednesday"),
+         avoid=("jasmine",)),
+    Case("ga-me", "gather", _me("Omar", "I work as a nurse in Porto.", "My daughter plays the violin."),
+         "What do you know about me?", asker="Omar", expect_all=("nurse", "violin")),
+    Case("ga-me-three", "gather", _me("Sara", "My name is Sara.", "I'm vegetarian.", "I live in Ghent."),
+         "What have I told you about myself?", asker="Sara", expect_all=("sara", "vegetarian", "ghent")),
+    Case("ga-me-tell", "gather", _me("Ivan", "I run every morning.", "My wife is called Olga."),
+         "Tell me what you remember about me.", asker="Ivan", expect_all=("run", "olga")),
+    Case("ga-anna", "gather", _me("Nora", "Anna is my neighbour.", "I lent Anna my drill.",
+                                  "The boiler is broken again."),
+         "What did I tell you about Anna?", asker="Nora", expect_all=("neighbour", "drill"), avoid=("boiler",)),
+    Case("ga-trip", "gather", _me("Ana", "The trip to Crete is in June.", "For the trip I need a new backpack.",
+                                  "My dog is called Rex."),
+         "What do you know about the trip?", expect_all=("crete", "backpack"), avoid=("rex",)),
+    Case("ga-leo", "gather", _me("Tom", "Leo is turning 7 in March.", "Leo loves dinosaurs.", "I play tennis."),
+         "What have I said about Leo?", asker="Tom", expect_all=("march", "dinosaurs"), avoid=("tennis",)),
+    Case("ga-yesterday", "gather", _me("Lena", "The plumber fixed the kitchen sink.", "I finished my thesis draft.",
+                                       "It's sunny today."),
+         "What did we talk about yesterday?", asker="Lena", at=SUNDAY, ago=(1.0, 1.0, 0.0),
+         expect_all=("plumber", "thesis"), avoid=("sunny",)),
+    Case("ga-lastweek", "gather", _me("Raj", "I booked the car service.", "I watched a film about whales.",
+                                      "I ate ramen for lunch."),
+         "What did I say last week?", asker="Raj", at=SUNDAY, ago=(8.0, 9.0, 0.0),
+         expect_all=("car service", "whales"), avoid=("ramen",)),
+    Case("ga-today", "gather", _me("Mei", "I forgot my umbrella on the bus.", "The cat knocked over a vase."),
+         "What did I tell you today?", asker="Mei", at=SUNDAY, ago=(0.1, 3.0), expect_all=("umbrella",),
+         avoid=("vase",)),
+    Case("ga-schedule-empty", "gather", _me("Omar", "I like jazz.", "My car is blue."),
+         "What's on my agenda this week?", asker="Omar", at=SUNDAY, expect_all=("haven't told me",),
+         avoid=("jazz", "blue")),
+    Case("ga-may", "gather", _me("Sara", "In May we're going to Lisbon.", "I adopted a hamster."),
+         "What plans do I have in May?", asker="Sara", at=SUNDAY, expect_all=("lisbon", "may"), avoid=("hamster",)),
+    Case("ga-weekend", "gather", _me("Ivan", "This weekend I'm painting the fence.", "I read a book on Mars."),
+         "Am I busy this weekend?", asker="Ivan", at=SUNDAY - 2 * 86400, expect_all=("fence",), avoid=("mars",)),
+    Case("ga-dates", "gather", _me("Nora", "My mother's birthday is on 2 January.", "I started knitting.",
+                                   "On Tuesday the kids have a school trip."),
+         "What's on my calendar?", asker="Nora", at=SUNDAY, expect_all=("birthday", "school trip", "2 january",
+                                                                          "tuesday")),
+    Case("ga-held-schedule", "gather", _me("Ana", "On Monday I have a haircut at 3.", "I'm learning Spanish.",
+                                           "On Saturday there's a football match."),
+         "What's on my schedule this week?", at=SUNDAY, expect_all=("haircut", "monday", "football", "saturday"),
+         avoid=("spanish",), held_out=True),
+    Case("ga-held-me", "gather", _me("Tom", "I'm allergic to cats.", "I teach history at a high school."),
+         "What do you know about me?", asker="Tom", expect_all=("cats", "history"), held_out=True),
+    Case("ga-held-about", "gather", _me("Lena", "Marco is my landlord.", "Marco wants the rent by the 5th.",
+                                        "I planted tulips."),
+         "What did I tell you about Marco?", asker="Lena", expect_all=("landlord", "rent"), avoid=("tulips",),
+         held_out=True),
+    Case("ga-held-talked", "gather", _me("Raj", "The fridge is making a strange noise.", "I ordered new glasses.",
+                                         "I'm at the airport now."),
+         "What did we discuss yesterday?", asker="Raj", at=SUNDAY, ago=(1.0, 1.0, 0.0),
+         expect_all=("fridge", "glasses"), avoid=("airport",), held_out=True),
+    Case("ga-held-tomorrow", "gather", _me("Mei", "Tomorrow the electrician comes at 8.", "I love sushi."),
+         "Anything planned for tomorrow?", asker="Mei", at=SUNDAY, expect_all=("electrician",), avoid=("sushi",),
+         held_out=True),
+    Case("ga-held-upcoming", "gather", _me("Omar", "On Wednesday I have a parent-teacher meeting.",
+                                           "I painted the hallway."),
+         "What do I have coming up?", asker="Omar", at=SUNDAY, expect_all=("parent-teacher", "wednesday"),
+         avoid=("hallway",), held_out=True),
+    # ----- 10. suggestions that use what is known (issue 24, item 5) -----------------------------------------------
+    Case("pr-dinner", "preference", _me("Ana", "I'm vegetarian, no meat or fish for me.", "My sister lives in Oslo."),
+         "Can you suggest a dinner I could cook tonight?", avoid=("meat ", "chicken", "beef", "fish", "salmon",
+                                                                 "tuna", "pork", "bacon", "shrimp", "oslo")),
+    Case("pr-cook", "preference", _me("Tom", "I'm vegan.", "I play tennis on Sundays."),
+         "What should I cook for lunch?", asker="Tom", avoid=("chicken", "beef", "cheese", "egg", "milk", "butter",
+                                                             "fish", "tennis")),
+    Case("pr-peanut", "preference", _me("Lena", "I'm allergic to peanuts.", "I work as a nurse."),
+         "Any ideas for a quick snack?", asker="Lena", avoid=("peanut",)),
+    Case("pr-shellfish", "preference", _me("Raj", "I have a shellfish allergy.", "My car is a red Toyota."),
+         "Recommend a dish for a dinner party.", asker="Raj", avoid=("shrimp", "prawn", "crab", "lobster",
+                                                                      "mussel", "toyota")),
+    Case("pr-gluten", "preference", _me("Mei", "I can't eat gluten.", "We went to Kyoto last year."),
+         "What could I have for breakfast?", asker="Mei", avoid=("bread", "toast", "pasta", "pancake", "wheat",
+                                                                  "cereal", "kyoto")),
+    Case("pr-pork", "preference", _me("Omar", "I don't eat pork.", "My daughter plays the violin."),
+         "Can you suggest something for a barbecue?", asker="Omar", avoid=("pork", "bacon", "ham ", "sausage",
+                                                                           "violin")),
+    Case("pr-dairy", "preference", _me("Sara", "I'm lactose intolerant.", "I like hiking."),
+         "Suggest a dessert I could make.", asker="Sara", avoid=("milk", "cheese", "cream", "butter", "yogurt")),
+    Case("pr-mushrooms", "preference", _me("Ivan", "I hate mushrooms.", "I walked 10 km today."),
+         "What should I make for dinner tonight?", asker="Ivan", avoid=("mushroom",)),
+    Case("pr-veg-lunch", "preference", _me("Nora", "I've been vegetarian for years.", "I live in Bergen."),
+         "What's a good lunch to take to work?", asker="Nora", avoid=("chicken", "turkey", "ham ", "tuna", "beef",
+                                                                     "salmon", "bacon")),
+    Case("pr-fish", "preference", _me("Ana", "I don't eat fish.", "My dog is called Rex."),
+         "Any ideas for a healthy dinner?", avoid=("fish", "salmon", "tuna", "cod", "rex")),
+    Case("pr-eggs", "preference", _me("Tom", "I'm allergic to eggs.", "My sister lives in Oslo."),
+         "Can you recommend a breakfast?", asker="Tom", avoid=("egg", "omelette", "oslo")),
+    Case("pr-nuts", "preference", _me("Lena", "I'm allergic to nuts.", "I bought three new plants."),
+         "What should I bake for the weekend?", asker="Lena", avoid=("nut", "almond", "walnut", "peanut", "hazelnut",
+                                                                      "pecan")),
+    Case("pr-gift", "preference", _me("Raj", "My son Leo is 7 and loves dinosaurs.", "I drive a Toyota."),
+         "Any ideas for a birthday gift for Leo?", asker="Raj", avoid=("toyota",)),
+    Case("pr-film", "preference", _me("Mei", "I love science fiction films.", "I'm allergic to penicillin."),
+         "Can you recommend a film for tonight?", asker="Mei", avoid=("penicillin",)),
+    Case("pr-vegan-dessert", "preference", _me("Omar", "My wife is vegan.", "We live in Porto."),
+         "Suggest a dessert for my wife.", asker="Omar", avoid=("milk", "cream", "butter", "egg", "honey",
+                                                               "cheese", "yogurt")),
+    Case("pr-trip", "preference", _me("Sara", "I hate cold weather.", "My flight leaves on Tuesday."),
+         "Where should I go on holiday in winter?", asker="Sara", avoid=("tuesday",)),
+    Case("pr-held-veg", "preference", _me("Ivan", "I'm vegetarian.", "My brother Pavel is a pilot."),
+         "What should I cook tonight?", asker="Ivan", avoid=("chicken", "beef", "meat ", "fish", "salmon", "pork",
+                                                            "bacon", "tuna", "pavel"), held_out=True),
+    Case("pr-held-peanut", "preference", _me("Nora", "My daughter is allergic to peanuts.", "I like jazz."),
+         "Can you suggest a snack for my daughter's lunchbox?", asker="Nora", avoid=("peanut", "jazz"),
+         held_out=True),
+    Case("pr-held-vegan", "preference", _me("Ana", "I'm vegan, no animal products at all.", "I work at a bank."),
+         "Any ideas for dinner?", avoid=("cheese", "chicken", "beef", "egg", "milk", "butter", "fish", "bank"),
+         held_out=True),
+    Case("pr-held-gluten", "preference", _me("Tom", "I'm coeliac, so no gluten for me.", "I live in Cork."),
+         "What could I bring to a picnic?", asker="Tom", avoid=("bread", "sandwich", "pasta", "cake", "cookies",
+                                                                "crackers", "wheat"), held_out=True),
+    Case("pr-held-fish", "preference", _me("Lena", "I can't stand fish.", "My son plays the drums."),
+         "Recommend something for Friday dinner.", asker="Lena", avoid=("fish", "salmon", "tuna", "cod", "drums"),
+         held_out=True),
+    Case("pr-held-shellfish", "preference", _me("Raj", "I'm allergic to shellfish.", "I collect stamps."),
+         "What should I order at the seafood restaurant?", asker="Raj", avoid=("shrimp", "prawn", "crab", "lobster",
+                                                                                "mussel", "oyster", "stamps"),
+         held_out=True),
 )
 
 
-# ----- 7. reminders asked for in ordinary chat, in other languages ------------------------------------------------
+# ----- 11. reminders asked for in ordinary chat, in other languages ------------------------------------------------
 # Answered as every front end answers them (the chat's language chosen from the message, the actions layer,
 # the confirmation), not by the model. A case passes when the reminder is set for `due` (local time in UTC,
 # "%a %d %H:%M", the clock at REMINDER_NOW), for exactly the text `remind`, and confirmed in the case's language.

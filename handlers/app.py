@@ -225,6 +225,7 @@ async def _post_init(application: Application) -> None:
         raise
     services.assistant = build_assistant(config, services.memory, services.llm)
     await services.assistant.warm_up()  # the first reply's fixed prompt part comes from the cache (~0.8 s now)
+    services.assistant.date_in_background()  # an older database's messages get the days they speak of
     services.topics = build_topics(config, services.memory)
     if services.reminders is None:
         services.reminders = ReminderService.from_config(services.memory, JobQueueTimers(application.job_queue),

@@ -15,10 +15,10 @@ def test_the_suite_is_big_and_covers_every_behaviour_with_held_out_cases():
     for behaviour in BEHAVIOURS:
         cases = [c for c in CASES if c.behaviour == behaviour]
         assert len(cases) >= 9 and sum(c.held_out for c in cases) >= 3
-    for behaviour in ("update", "correction"):  # issue 24: at least 20 each, a third held out
+    for behaviour in ("update", "correction", "gather", "preference"):  # issue 24: at least 20 each, a third held out
         cases = [c for c in CASES if c.behaviour == behaviour]
         assert len(cases) >= 20 and sum(c.held_out for c in cases) >= 6
-        assert len({c.asker for c in cases}) >= 10 and all(c.expect for c in cases)
+        assert len({c.asker for c in cases}) >= 10 and all(c.expect or c.expect_all or c.avoid for c in cases)
 
 
 @pytest.mark.parametrize(("reply", "passes"), [
@@ -113,3 +113,19 @@ def test_a_reminder_passes_only_when_set_right_and_confirmed_in_its_language():
                    .values())
     assert not reminder_checks(case, set_for(21), "⏰ Хорошо, напомню …")["due"]
     assert reminder_checks(case, None, "") == {"set": False}
+
+
+@pytest.mark.parametrize(("case", "reply", "passes"), [
+    ("ga-schedule", "Here's what you've told me is planned for 6-12 December:\n"
+                    "- Tuesday 8 December: You have a dentist appointment on Tuesday at 10.\n"
+                    "- Thursday 10 December: On Thursday you fly to Rome.", True),
+    ("ga-schedule", "I don't know — you haven't told me that yet.", False),
+    ("ga-schedule", "- Tuesday 8 December: dentist\n- Thursday: Rome\n- green tea", False),  # listed the tea
+    ("pr-dinner", "How about a mushroom risotto? No meat or fish in it.", True),  # names them only to leave out
+    ("pr-dinner", "Try a chicken curry.", False),
+    ("pr-dinner", "I don't know — you haven't told me that yet.", False),
+    ("pr-dinner", "What would you like for dinner?", False),  # asked back
+    ("pr-dinner", "A dinner you could cook tonight.", False),  # the request said back: no idea of its own
+])
+def test_gather_and_preference_checks(case, reply, passes):
+    assert all(checks(next(c for c in CASES if c.name == case), reply).values()) is passes

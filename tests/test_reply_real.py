@@ -185,3 +185,32 @@ async def test_the_newest_of_facts_that_changed_is_answered_and_a_correction_rea
     shown = bus.prompt.messages[-1]["content"]
     assert "leaves at 9." in shown and "leaves at 8." not in shown and "Oops" not in shown
     assert "9" in bus.text and "8" not in bus.text, bus.text
+
+
+# ----- issue 24, items 4 and 5: questions that gather, suggestions that use what is known ---------------------------
+async def test_the_schedule_this_week_lists_the_plans_with_their_days(assistant):
+    import time
+
+    now = time.time()
+    for i, line in enumerate(["I have a dentist appointment on Tuesday at 10.", "On Thursday I fly to Rome.",
+                              "My favourite colour is green."], start=1):
+        await assistant.reply_text(Message(31, 2 * i, line, sender_id=7, sender_name="Ana", created_at=now + i))
+    reply = await assistant.reply_text(Message(31, 10, "What's on my schedule this week?", sender_id=7,
+                                               sender_name="Ana", created_at=now + 10))
+    lines = reply.text.splitlines()
+    assert reply.text != NOT_TOLD and len(lines) == 3, reply.text
+    assert any(x.startswith("- Tuesday ") and "dentist" in x for x in lines[1:]), reply.text
+    assert any(x.startswith("- Thursday ") and "Rome" in x for x in lines[1:]), reply.text
+    assert reply.prompt is None  # a list from memory, not the model's
+
+
+async def test_a_vegetarian_gets_a_dinner_idea_without_meat_or_fish(assistant):
+    # the real default model writes the idea; the check (bot/reply/gather.py unfit) holds it to the constraint
+    reply = await ask(assistant, 32, [("Ana", "I'm vegetarian, no meat or fish for me."),
+                                      ("Ana", "My sister lives in Oslo.")],
+                      "Can you suggest a dinner I could cook tonight?")
+    low = reply.text.lower()
+    assert reply.text and reply.text != NOT_TOLD and "don't know" not in low, reply.text
+    for word in ("chicken", "beef", "pork", "bacon", "salmon", "tuna", "shrimp", "lamb", "oslo"):
+        assert word not in low, reply.text
+    assert reply.prompt is not None and "vegetarian" in reply.prompt.messages[-1]["content"]

@@ -105,6 +105,7 @@ class Terminal:
             # As the Telegram bot does at start: the prompt's fixed part is cached before the first reply, so every
             # reply, the first too, reuses it (and the same conversation gets the same replies in both front ends).
             await self.assistant.warm_up()
+            self.assistant.date_in_background()  # an older database's messages get the days they speak of
             self.topics = build_topics(self.config, memory)
             count = (await memory.messages.stats(self.chat_id))["messages"]
             self.memory = memory

@@ -77,6 +77,8 @@ class ReplyPlan:
     max_new_tokens: int = 64
     preference: Preference | None = None  # of memories answering the same question, the one preferred (/why)
     shown: list[Hit] | None = None  # the memories as the model sees them, when not as said (a correction: the fact)
+    request: bool = False  # a request for a suggestion (bot/reply/gather.py): the model answers, never NOT_TOLD
+    ruled: dict[str, tuple[str, ...]] = field(default_factory=dict)  # what the asker's constraints rule out
 
 
 def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
@@ -119,17 +121,24 @@ def small_talk(text: str) -> str | None:
 
 def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = Statements.NOTE,
                recalled: Sequence[Hit] = (), asker: str = "", message: Message | None = None,
-               context: Sequence[Hit] = (), model_writes: bool = True) -> ReplyPlan:
+               context: Sequence[Hit] = (), model_writes: bool = True, request: bool = False) -> ReplyPlan:
     """`hits`: the memories worth showing (best first); `recalled`: everything recalled, for checking whose a
     memory is (bot/reply/attribution.py) and which of those answering the same question is the newest
     (bot/reply/updates.py; `message`: the question, for whose it is; `context`: what people said in the recent
     turns, which recall leaves out as the prompt holds them). `statements`: NOTE acknowledges a
     statement without the model (acknowledge), MODEL lets it answer. `model_writes`: False when the model cannot
-    write the chat's language (llm.languages): a question answered from memory then quotes the memory (quoted)."""
+    write the chat's language (llm.languages): a question answered from memory then quotes the memory (quoted).
+    `request`: a request for a suggestion (bot/reply/gather.py is_request), answered by the model with what
+    memory holds, never "you haven't told me"."""
     action = read_request(text)
     if action is not None:  # an action the front end did not carry out: how to, never "Noted"
         return ReplyPlan(Intent.ACTION, answer=how_to(action), max_new_tokens=MAX_NEW_TOKENS[Intent.ACTION])
     intent = classify(text)
+    if request and intent is not Intent.GREETING:
+        intent = Intent.QUESTION if intent is Intent.STATEMENT else intent
+        plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[Intent.QUESTION], request=True)
+        plan.memories = relevant(text, hits)
+        return plan
     plan = ReplyPlan(intent, max_new_tokens=MAX_NEW_TOKENS[intent])
     if intent is Intent.STATEMENT and statements is Statements.NOTE:
         plan.answer = acknowledge(text)
