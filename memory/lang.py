@@ -18,6 +18,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+import regex
+
 # The languages every layer supports (ISO 639-1), English first: the default.
 SUPPORTED = ("en", "ru", "uk", "es", "pt", "de", "fr", "it", "tr", "fa", "ar", "id", "hi", "zh")
 DEFAULT = "en"
@@ -172,6 +174,14 @@ QUESTION_MARKS = ("?", "？", "؟")
 UNSPACED = frozenset({"zh", "ja"})
 
 
+_NOT_PLAIN = regex.compile(r"[^\p{L}\p{M}\p{N}' ]+")
+
+
+def plain(text: str) -> str:
+    """Lower case, straight apostrophes, no punctuation, single spaces: how greetings are compared."""
+    return " ".join(_NOT_PLAIN.sub(" ", text.lower().replace("’", "'")).split())
+
+
 def greeting_language(plain: str) -> str | None:
     """The language of which `plain` (lower case, no punctuation) is a whole greeting, if exactly one."""
     found = {lang for lang, words in WORDS.items() if plain in words.greetings}
@@ -257,8 +267,8 @@ def language_of(text: str, default: str = DEFAULT) -> str:
         return "ko"
     if script == "devanagari":
         return "hi"
-    plain = " ".join("".join(c if c.isalnum() or c in "'’ " else " " for c in lower).replace("’", "'").split())
-    greeted = greeting_language(plain)
+    said = plain(text)
+    greeted = greeting_language(said)
     if greeted:
         return greeted
     if script == "cyrillic":
@@ -267,7 +277,7 @@ def language_of(text: str, default: str = DEFAULT) -> str:
             return "uk"
         if letters & _RU_LETTERS and not letters & _UK_LETTERS:
             return "ru"
-        tokens = set(plain.split())
+        tokens = set(said.split())
         uk, ru = len(tokens & _UK_WORDS), len(tokens & _RU_WORDS)
         if uk != ru:
             return "uk" if uk > ru else "ru"

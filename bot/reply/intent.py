@@ -15,14 +15,13 @@ from __future__ import annotations
 import enum
 import re
 
-from memory.lang import QUESTION_MARKS, UNSPACED, WORDS, Words, language_of
+from memory.lang import QUESTION_MARKS, UNSPACED, WORDS, Words, language_of, plain
 from memory.models import Message
 from memory.text import words
 
 _MENTION = re.compile(r"(^|\s)@\w+")
 # Sentences end at . ! ? and a space, or at the marks of scripts that put no space after them (。！？؟।).
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？؟।])\s*")
-_PLAIN = re.compile(r"[^\w' ]+")
 MAX_GREETING_WORDS = 7
 
 
@@ -35,11 +34,6 @@ class Intent(enum.Enum):
 
 def without_mentions(text: str) -> str:
     return _MENTION.sub(" ", text).strip()
-
-
-def plain(text: str) -> str:
-    """Lower case, straight apostrophes, no punctuation, single spaces: how greetings are compared."""
-    return " ".join(_PLAIN.sub(" ", text.lower().replace("’", "'")).split())
 
 
 def _tables(lang: str) -> list[Words]:
