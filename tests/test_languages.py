@@ -203,10 +203,12 @@ async def test_an_older_database_moves_to_the_new_index_in_the_background_and_se
     finally:
         await memory.stop()
 
+    conn = db.connect(path)
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    conn.close()
+    assert "messages_fts" not in tables and "messages_terms" in tables
     store = Store.open(path, HashEmbedder(64))
     try:
-        tables = {r[0] for r in store._shared.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert "messages_fts" not in tables and "messages_terms" in tables
         assert sorted(found(store, 1, "Где собака?")) == ["Вчера я гулял с собакой в парке.", "Моя собака любит парк."]
         assert found(store, 1, "北京") == ["我明天要去北京开会。"]
         assert found(store, 1, "park") == ["Kids love parks."]
