@@ -197,7 +197,7 @@ _RU_LETTERS = set("ыэъё")
 _FA_LETTERS = set("پچژگکی")  # Persian letters (keheh, Farsi yeh) Arabic writes otherwise or not at all
 _AR_LETTERS = set("ةيى")  # teh marbuta, Arabic yeh, alef maksura
 # Common words only one of Russian and Ukrainian writes this way: decide a Cyrillic text without telling letters.
-_UK_WORDS = _w("як мого моя моє що це звуть дякую привіт де живе добре чому коли хто теж або але")
+_UK_WORDS = _w("як мого моє що це звуть дякую привіт де живе добре чому коли хто теж або але")
 _RU_WORDS = _w("как моего моё мое что это зовут спасибо привет где живёт живет хорошо почему когда кто тоже или но")
 
 
