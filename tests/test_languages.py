@@ -264,3 +264,17 @@ async def test_the_conversation_through_the_bot_api(tmp_path, fake, lang, statem
     first, *rest = reply.splitlines()
     assert first == statement and answer in first
     assert any(line.startswith("— ") and statement in line for line in rest), reply
+
+
+def test_eval_languages_measures_identification_and_keyword_recall(capsys):
+    import argparse
+    import json
+
+    from bench import eval_languages
+
+    assert eval_languages.main(argparse.Namespace(json=True, compare=False)) == 0
+    result = json.loads(capsys.readouterr().out)
+    ours = result["identification"]["engram language_of"]
+    assert ours["tuning"]["all"] >= 0.95 and ours["held-out"]["all"] >= 0.95
+    assert set(result["keywords"]) == set(SUPPORTED)
+    assert all(v["found"] == 1.0 for v in result["keywords"].values())  # every statement found for its question
