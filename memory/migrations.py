@@ -232,8 +232,8 @@ def m010_keyword_terms(conn) -> None:
     Chinese as pairs of characters), tokenised by unicode61 without Porter, so a Russian word meets another
     inflection of it, a Chinese word is found inside a sentence, and nothing is stemmed as English but English.
 
-    The terms live in a new column `messages.terms` (NULL until computed); the index `messages_terms` is kept in
-    step with it by triggers. Existing messages are filled in the background (KeywordIndex.fill, started by the
+    The terms live in a new column `messages.terms` (NULL until computed), written with the text by every writer
+    (memory/messages.py: insert and edit); the index `messages_terms` is kept in step with the column by triggers. Existing messages are filled in the background (KeywordIndex.fill, started by the
     memory like the re-embed), while search keeps using the old Porter index `messages_fts`; the old index is
     dropped when the last message has its terms. An empty database drops it at once."""
     conn.execute("ALTER TABLE messages ADD COLUMN terms TEXT")
@@ -261,12 +261,6 @@ def m010_keyword_terms(conn) -> None:
         f"INSERT INTO messages_terms (messages_terms, rowid, terms, chat) SELECT 'delete', {old_row} "
         "WHERE old.terms IS NOT NULL; "
         f"INSERT INTO messages_terms (rowid, terms, chat) SELECT {new_row} WHERE new.terms IS NOT NULL; END"
-    )
-    # A text changed without its terms (a writer that does not compute them): they are computed again.
-    conn.execute(
-        "CREATE TRIGGER messages_terms_stale AFTER UPDATE OF text, sender_name ON messages "
-        "WHEN new.terms IS NOT NULL AND new.terms IS old.terms BEGIN "
-        "UPDATE messages SET terms = NULL WHERE id = new.id; END"
     )
     if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM messages)").fetchone()[0]:
         drop_porter_index(conn)

@@ -158,6 +158,8 @@ def test_the_keyword_index_finds_a_chinese_word_inside_a_sentence_and_another_in
     # an edit moves the message's terms with its text
     store.messages.edit(1, 4, "Кошка спит в саду.")
     assert found(store, 1, "сад") == ["Кошка спит в саду."] and found(store, 1, "диван") == []
+    store.messages.edit(1, 4, "Кошка спит в саду!")  # the same terms: still indexed
+    assert found(store, 1, "сад") == ["Кошка спит в саду!"]
     check = store.maintenance.check()
     assert check["keyword_index"] == "ok" and check["keyword_pending"] == 0 and check["keyword_rows"] == 7
     # a group that became a supergroup takes its index entries along
