@@ -233,9 +233,10 @@ def m010_keyword_terms(conn) -> None:
     inflection of it, a Chinese word is found inside a sentence, and nothing is stemmed as English but English.
 
     The terms live in a new column `messages.terms` (NULL until computed), written with the text by every writer
-    (memory/messages.py: insert and edit); the index `messages_terms` is kept in step with the column by triggers. Existing messages are filled in the background (KeywordIndex.fill, started by the
-    memory like the re-embed), while search keeps using the old Porter index `messages_fts`; the old index is
-    dropped when the last message has its terms. An empty database drops it at once."""
+    (memory/messages.py: insert and edit); the index `messages_terms` is kept in step with the column by
+    triggers. Existing messages are filled in the background (KeywordIndex.fill, started by the memory like the
+    re-embed), while search keeps using the old Porter index `messages_fts`; the old index is dropped when the
+    last message has its terms. An empty database drops it at once."""
     conn.execute("ALTER TABLE messages ADD COLUMN terms TEXT")
     conn.execute("CREATE INDEX messages_terms_missing ON messages (id) WHERE terms IS NULL")
     conn.execute(
