@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import threading
 import unicodedata
+from typing import Any
 
 import regex
 
@@ -127,16 +128,16 @@ def stem(word: str) -> str:
     return word[:5]
 
 
-_stemmers: dict[str, object] = {}
-_stemmers_lock = threading.Lock()
+_stemmers: dict[str, Any] = {}
+_stemmers_lock = threading.Lock()  # a PyStemmer object is not safe to share between threads: one at a time
 
 
-def _stemmer(lang: str):
+def _snowball(word: str, lang: str) -> str:
     with _stemmers_lock:
         if lang not in _stemmers:
             import Stemmer
             _stemmers[lang] = Stemmer.Stemmer(_SNOWBALL[lang])
-        return _stemmers[lang]
+        return _stemmers[lang].stemWord(word)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -146,7 +147,7 @@ def normal(word: str, lang: str) -> str:
     if not word or script_of(word[0]) != expected:
         return word
     if lang in _SNOWBALL:
-        return _stemmer(lang).stemWord(word) or word
+        return _snowball(word, lang) or word
     if lang in _LEMMAS:
         import simplemma
         return simplemma.lemmatize(word, lang=lang).lower() or word
