@@ -45,20 +45,28 @@ class KeywordIndex:
         """Messages still without their terms."""
         return self._conn.execute("SELECT count(*) FROM messages WHERE terms IS NULL").fetchone()[0]
 
-    def fill(self, batch: int = FILL_BATCH) -> int:
-        """Give one batch of messages their terms; when none is left, drop the Porter index and switch search to
-        the new one. Returns how many were filled (0: done)."""
-        rows = self._conn.execute(
+    def unfilled(self, batch: int = FILL_BATCH) -> list[tuple[int, str, str]]:
+        """(id, text, sender) of a batch of messages without their terms, oldest first."""
+        return self._conn.execute(
             "SELECT id, text, sender_name FROM messages WHERE terms IS NULL ORDER BY id LIMIT ?", (batch,)
         ).fetchall()
+
+    def write(self, rows: list[tuple[int, str, str]], terms: list[str]) -> None:
+        """Store the terms computed for unfilled() rows (a message edited since keeps its own); when no message is
+        left without terms, drop the Porter index and switch search to the new one. One transaction."""
         with self._shared.transaction():
-            if rows:
-                self._conn.executemany("UPDATE messages SET terms = ? WHERE id = ? AND terms IS NULL",
-                                       [(index_terms(text, sender), id_) for id_, text, sender in rows])
-            if len(rows) < batch and self._shared.keyword_legacy and not self.missing():
+            self._conn.executemany(
+                "UPDATE messages SET terms = ? WHERE id = ? AND terms IS NULL AND text = ? AND sender_name = ?",
+                [(t, id_, text, sender) for (id_, text, sender), t in zip(rows, terms)])
+            if self._shared.keyword_legacy and not self.missing():
                 migrations.drop_porter_index(self._conn)
                 self._shared.keyword_legacy = False
                 log.info("keyword index: every message has its terms; the Porter index is dropped")
+
+    def fill(self, batch: int = FILL_BATCH) -> int:
+        """Give one batch of messages their terms, on this thread. Returns how many were filled (0: done)."""
+        rows = self.unfilled(batch)
+        self.write(rows, terms_of(rows))
         return len(rows)
 
     def fill_all(self, progress: Callable[[int, int], None] | None = None) -> int:
@@ -93,14 +101,20 @@ class KeywordIndex:
         return "messages_fts" if self._shared.keyword_legacy else "messages_terms"
 
 
+def terms_of(rows: list[tuple[int, str, str]]) -> list[str]:
+    """The index terms of unfilled() rows (pure: any thread)."""
+    return [index_terms(text, sender) for _, text, sender in rows]
+
+
 def _any(terms: tuple[str, ...]) -> str:
     quoted = [f'"{t}"' for t in terms]
     return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
 
 
 class KeywordFill:
-    """The background fill of the old messages' terms (KeywordIndex.fill), one batch at a time on the database
-    thread, logging its progress; nothing to do on a database made since m010."""
+    """The background fill of the old messages' terms, one batch at a time: read and written on the database
+    thread, computed in a worker thread meanwhile (the database thread stays free for reads and writes), logging
+    its progress; nothing to do on a database made since m010."""
 
     def __init__(self, threads: Threads, index: KeywordIndex):
         self._threads = threads
@@ -131,7 +145,10 @@ class KeywordFill:
         log.info("keyword index: computing the terms of %d stored messages in the background", self.total)
         while True:
             try:
-                n = await self._threads.run(self._index.fill)
+                rows = await self._threads.run(self._index.unfilled)
+                terms = await asyncio.to_thread(terms_of, rows)
+                await self._threads.run(self._index.write, rows, terms)
+                n = len(rows)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failed batch stays without terms and is tried again
