@@ -172,6 +172,12 @@ WORDS: dict[str, Words] = {
         asking=frozenset("告诉 记得 知道 名字 叫".split()),
         naming=frozenset("名字 叫".split())),
 }
+# English words no other Latin-script language of SUPPORTED writes (not "a", "no", "me", "i", "so", "do", "was",
+# "will"): a short English line ("You too!", "Thanks, Maria! You too!") that the model takes for Italian is English
+# when they are half its words at least.
+ENGLISH_ONLY = _w("the you your yours you're it's i'm is are were this that these those with have has had be been "
+                  "to of and but for not just too very what when where who why how my our we they them their there "
+                  "here it its about from does did don't can could should would yeah yes okay thanks bye")
 # Signs that end a question in any script: ? and the full-width ？ (Chinese, Japanese), ؟ (Arabic, Persian, Urdu).
 QUESTION_MARKS = ("?", "？", "؟")
 # Languages whose words are not separated by spaces: their words are matched as substrings.
@@ -198,8 +204,8 @@ _RU_LETTERS = set("ыэъё")
 _FA_LETTERS = set("پچژگکی")  # Persian letters (keheh, Farsi yeh) Arabic writes otherwise or not at all
 _AR_LETTERS = set("ةيى")  # teh marbuta, Arabic yeh, alef maksura
 # Common words only one of Russian and Ukrainian writes this way: decide a Cyrillic text without telling letters.
-_UK_WORDS = _w("як мого моє що це звуть дякую привіт де живе добре чому коли хто теж або але")
-_RU_WORDS = _w("как моего моё мое что это зовут спасибо привет где живёт живет хорошо почему когда кто тоже или но")
+_UK_WORDS = _w("як який яка яке які якого якої якому мого моє що це звуть дякую привіт де живе добре чому коли хто теж або але")
+_RU_WORDS = _w("как какой какая какое какие какого какую моего моё мое что это зовут спасибо привет где живёт живет хорошо почему когда кто тоже или но")
 
 
 def script_of(ch: str) -> str:
@@ -305,6 +311,10 @@ def language_of(text: str, default: str = DEFAULT) -> str:
             return "ar"
         return _best(text, ("fa", "ar"), default="ar")
     if script == "latin":
+        tokens = said.split()
+        english = sum(t in ENGLISH_ONLY for t in tokens)
+        if english and 2 * english >= len(tokens):
+            return "en"
         return _best(text, LATIN, default=default)
     return _best(text, (), default=default)
 
