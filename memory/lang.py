@@ -204,8 +204,10 @@ _RU_LETTERS = set("ыэъё")
 _FA_LETTERS = set("پچژگکی")  # Persian letters (keheh, Farsi yeh) Arabic writes otherwise or not at all
 _AR_LETTERS = set("ةيى")  # teh marbuta, Arabic yeh, alef maksura
 # Common words only one of Russian and Ukrainian writes this way: decide a Cyrillic text without telling letters.
-_UK_WORDS = _w("як який яка яке які якого якої якому мого моє що це звуть дякую привіт де живе добре чому коли хто теж або але")
-_RU_WORDS = _w("как какой какая какое какие какого какую моего моё мое что это зовут спасибо привет где живёт живет хорошо почему когда кто тоже или но")
+_UK_WORDS = _w("як який яка яке які якого якої якому мого моє що це звуть дякую привіт де живе добре чому коли "
+               "хто теж або але")
+_RU_WORDS = _w("как какой какая какое какие какого какую моего моё мое что это зовут спасибо привет где живёт "
+               "живет хорошо почему когда кто тоже или но")
 
 
 def script_of(ch: str) -> str:
