@@ -313,9 +313,9 @@ def language_of(text: str, default: str = DEFAULT) -> str:
             return "ar"
         return _best(text, ("fa", "ar"), default="ar")
     if script == "latin":
-        tokens = said.split()
-        english = sum(t in ENGLISH_ONLY for t in tokens)
-        if english and 2 * english >= len(tokens):
+        latin_words = said.split()
+        english = sum(t in ENGLISH_ONLY for t in latin_words)
+        if english and 2 * english >= len(latin_words):
             return "en"
         return _best(text, LATIN, default=default)
     return _best(text, (), default=default)
