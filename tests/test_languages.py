@@ -196,6 +196,9 @@ async def test_an_older_database_moves_to_the_new_index_in_the_background_and_se
     memory = Memory(path, HashEmbedder(64))
     await memory.start()
     try:
+        # while the fill runs (or after it), the word as written is found by either index
+        hits = await memory.messages.recall(1, "собакой", 1, method="keyword")
+        assert [h.message.text for h in hits] == ["Вчера я гулял с собакой в парке."]
         await memory.keyword_fill.wait()
         assert memory.keyword_fill.done == 1203 == memory.keyword_fill.total
         check = await memory.maintenance.check()
