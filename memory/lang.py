@@ -85,7 +85,7 @@ WORDS: dict[str, Words] = {
         asking=_w("скажи сказав сказала пам'ятаєш знаєш нагадай звуть звати називається ім'я"),
         naming=_w("звуть звати ім'я")),
     "es": Words(
-        greetings=("hola", "buenos días", "buenos dias", "buenas tardes", "buenas noches", "buenas", "gracias",
+        greetings=("hola", "buenos días", "buenos dias", "buenas tardes", "buenas noches", "gracias",
                    "muchas gracias", "adiós", "adios", "hasta luego", "hasta mañana", "qué tal", "que tal",
                    "cómo estás", "como estas", "vale", "de acuerdo", "perfecto", "genial", "ok"),
         starts=_w("qué que quién quien quiénes dónde donde adónde cuándo cuando cómo como cuál cual cuáles cuánto "
