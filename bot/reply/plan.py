@@ -53,8 +53,8 @@ SMALL_TALK = (
      N_("I'm well, thank you! How can I help?")),
     (re.compile(rf"({_HELLO} )?(what's up|sup)"), N_("Not much — how can I help?")),
     (re.compile(r"nice to meet you( too)?"), N_("Nice to meet you too!")),
-    # Greetings too: SmolLM2-135M answered "hello" with "Hello! I'm here to help with your homework." (int8 export
-    # in blocks of 128; in blocks of 32 "…with any questions you have."): a greeting needs no memory nor model.
+    # Greetings too: SmolLM2-135M answered "hello" with "Hello! I'm here to help with your homework." (an int8 export
+    # in blocks of 128) or "…with any questions you have." (blocks of 32): a greeting needs no memory nor model.
     (re.compile(rf"{_HELLO}"), N_("Hello! How can I help?")),
     (re.compile(r"(good )?morning( all| everyone)?"), N_("Good morning! How can I help?")),
     (re.compile(r"(good )?afternoon( all| everyone)?"), N_("Good afternoon! How can I help?")),
