@@ -229,16 +229,23 @@ def script_language(text: str) -> str | None:
     return {"HEBREW": "he", "GREEK": "el", "zh": "zh", "ko": "ko"}.get(script)
 
 
+SURE = 0.6  # how sure the language-id model must be to move a Latin-script chat to another language
+
+
 def identified(text: str) -> str | None:
     """memory's language identifier (memory/lang.py: the script, letters of one language, greetings, fastText's
     compressed model) for a message of three words or more; a shorter one ("ok", "Paris?") is read by its script
-    alone, which leaves a Latin one to the chat's known language."""
-    from memory.lang import language_of
+    alone. A Latin-script message names its language only when the model is sure of it: "I live in Porto." was
+    Italian at 0.49 (and "Where do I live?" English at 0.34) — unsure, the chat keeps the language it had."""
+    from memory.lang import certainty, language_of
     from memory.text import words
 
     if len(words(text)) < 3:
         return script_language(text)
-    return language_of(text, default="") or None
+    lang = language_of(text, default="") or None
+    if lang is None or script_language(text) is not None:  # a script of its own (Cyrillic, Arabic, CJK…): certain
+        return lang
+    return lang if certainty(text, lang) >= SURE else None
 
 
 _detector: Detector = identified
