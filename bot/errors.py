@@ -27,6 +27,10 @@ class GenerationCancelled(LLMError):
     """A generation was stopped before it finished."""
 
 
+class MediaError(EngramError):
+    """A voice message, audio file or picture that cannot be read (corrupt, silent, too long, too big)."""
+
+
 def retry_after_seconds(exc: BaseException) -> float | None:
     """How long a rate-limited call asks to wait (Telegram's RetryAfter, HTTP 429), or None if it does not say.
 

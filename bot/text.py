@@ -29,6 +29,16 @@ def sender(message: Message) -> str:
     return message.sender_name or ("Engram" if message.role == "assistant" else "someone")
 
 
+# What a message made from a recording or a picture was (meta "kind"), as /why, /search and citations name it.
+MEDIA_NAMES = {"voice": "voice message", "video_note": "video note", "audio": "audio file", "photo": "picture"}
+
+
+def said_in(message: Message) -> str:
+    """Its sender, and what it came from when it was not typed: 'Ana (voice message)', 'Ana (picture)'."""
+    medium = MEDIA_NAMES.get(message.kind or "")
+    return f"{sender(message)} ({medium})" if medium else sender(message)
+
+
 def shorten(text: str, limit: int) -> str:
     """One line of at most `limit` characters."""
     text = " ".join(text.split())

@@ -243,7 +243,7 @@ async def test_edits_captions_and_forwards_are_remembered(fake, noting_bot):
     assert hits and hits[0].message.message_id == original["message_id"]
     assert not [h for h in await bot.memory.messages.search(ALICE, "Monday", 10) if "Monday" in h.message.text]
     caption = await bot.memory.messages.get(ALICE, photo["message_id"])
-    assert caption.text == "receipt for the blue lamp" and caption.meta == {"kind": "photo"}
+    assert caption.text == "receipt for the blue lamp" and caption.meta["kind"] == "photo"
     fwd = await bot.memory.messages.get(ALICE, forwarded["message_id"])
     assert fwd.meta["forwarded_from"]["name"] == "Carol" and fwd.meta["forwarded_from"]["user_id"] == 77
 

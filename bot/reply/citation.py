@@ -6,8 +6,9 @@ answer's meaningful words — the words it adds to the question when it adds any
 "The cello teacher is Bob Jones." is not supported by "Good luck with the cello!"), else all of its words. A reply
 made by the model cites the supporting memory sharing most of them (none when none supports it: then the reply
 did not come from memory); a reply decided without the model cites the memory its answer rests on. The wording
-("— 2026-11-20, Ana: “My dog is called Rex.”") is the same everywhere; each front end only picks its markup
-(plain text, Telegram HTML) and, where it has them, a link to the original message.
+("— 2026-11-20, Ana: “My dog is called Rex.”"; "Ana (voice message)" for one said aloud) is the same
+everywhere; each front end only picks its markup (plain text, Telegram HTML) and, where it has them, a link to
+the original message.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from bot.reply.intent import said_by_a_person
-from bot.text import Markup, sender
+from bot.text import Markup, said_in
 from memory import Hit, Message
 from memory.text import content_words
 
@@ -68,4 +69,4 @@ def citation_text(message: Message, m: Markup, link: str | None = None) -> str:
     words = message.text.split()
     snippet = " ".join(words[:CITED_WORDS]) + (" …" if len(words) > CITED_WORDS else "")
     day = m.escape(datetime.fromtimestamp(message.created_at, tz=timezone.utc).strftime("%Y-%m-%d"))
-    return f"— {m.link(day, link) if link else day}, {m.escape(sender(message))}: “{m.escape(snippet)}”"
+    return f"— {m.link(day, link) if link else day}, {m.escape(said_in(message))}: “{m.escape(snippet)}”"

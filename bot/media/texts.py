@@ -1,0 +1,58 @@
+"""What is stored and shown for a voice message, a video note, an audio file or a picture: worded once for every
+front end (Telegram, the importer, the terminal chat), read back by /why, /search and citations."""
+
+from __future__ import annotations
+
+from bot.media.speech import clock
+from bot.text import MEDIA_NAMES as NAMES
+from memory import Message
+
+VOICE_KINDS = ("voice", "video_note", "audio")  # meta "kind" of what is transcribed
+MEDIA_KINDS = (*VOICE_KINDS, "photo")
+
+# meta "media" of a stored voice message or picture: where its text stands
+PENDING = "pending"  # stored at once; its text is being made (a crash leaves it so: it is made again)
+DONE = "done"  # its text is the transcript (or the caption and the text read in the picture)
+FAILED = "failed"  # not transcribed: its text says why
+
+
+def medium_name(message: Message) -> str | None:
+    """'voice message', 'video note', 'audio file', 'picture' for a message made from one, else None."""
+    return NAMES.get(message.kind or "")
+
+
+def pending_text(kind: str, duration: float | None) -> str:
+    """What a voice message is stored as until its transcript is there: 'voice message, 0:42, transcribing…'."""
+    if kind == "photo":
+        return "picture, reading its text…"
+    return f"{NAMES[kind]}{_length(duration)}, transcribing…"
+
+
+def failed_text(kind: str, duration: float | None, reason: str, caption: str = "") -> str:
+    """'voice message, 3:00:00, not transcribed: it is too long (…)', after its caption if it has one."""
+    said = f"{NAMES[kind]}{_length(duration)}, not transcribed: {reason}"
+    return f"{caption}\n{said}" if caption.strip() else said
+
+
+def transcribed_text(transcript: str, caption: str = "") -> str:
+    """A transcribed message's stored text: its caption (an audio file's may have one), then what was said."""
+    return f"{caption}\n{transcript}" if caption.strip() else transcript
+
+
+def picture_text(caption: str, read: str) -> str:
+    """A picture's stored text: its caption, then the text read in it."""
+    return "\n".join(part for part in (caption.strip(), read.strip()) if part)
+
+
+def shown_transcript(transcript: str) -> str:
+    """The transcript as shown to whoever sent it: '🎙 …'."""
+    return f"🎙 {transcript}"
+
+
+def not_transcribed(kind: str, reason: str) -> str:
+    """The one line a person gets for a recording that could not be read."""
+    return f"I kept your {NAMES[kind]} but could not transcribe it: {reason}."
+
+
+def _length(duration: float | None) -> str:
+    return f", {clock(duration)}" if duration else ""

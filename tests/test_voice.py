@@ -1,0 +1,138 @@
+"""Voice messages and pictures through the real bot and the fake Bot API, with the real speech model
+(faster-whisper base, loaded once a session) on real OGG/Opus voice notes spoken by espeak-ng, and Tesseract."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from fake_llm import ScriptedLLM, echo_memories
+from telegram_helpers import bot_config, bot_running, command, until_stored
+
+from bench.speech_clips import picture, silence, speak
+from memory import HashEmbedder
+
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow,
+              pytest.mark.filterwarnings("ignore::DeprecationWarning:telegram")]
+
+ALICE, BOB = 1001, 1002
+GROUP = -100500
+CACHE = Path(__file__).resolve().parents[1] / ".cache" / "models"
+
+
+@pytest.fixture(scope="session")
+def speech():
+    """The real speech model and OCR (bot/media), the model loaded once for every test of the session."""
+    from bot.config import Config
+    from bot.media import build_media
+
+    config = Config()
+    config.llm.cache_dir = str(CACHE)
+    media = build_media(config)
+    assert media.speech is not None
+    media.speech.load()
+    yield media
+    media.stop()
+
+
+@pytest.fixture
+async def voice_bot(tmp_path, fake, speech):
+    config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE, BOB], allowed_chat_ids=[GROUP])
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64), speech=speech) as services:
+        yield services
+
+
+async def until_made(services, chat_id: int, message_id: int, timeout: float = 60.0):
+    """The stored message once its text is made (transcribed, read, or given up on)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        stored = await services.memory.messages.get(chat_id, message_id)
+        if stored is not None and (stored.meta or {}).get("media") in ("done", "failed"):
+            return stored
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"message {message_id} was never transcribed")
+
+
+async def send_voice(fake, tmp_path, chat_id: int, said: str, **kw) -> dict:
+    clip = speak(said, tmp_path / f"clip{len(fake.files)}.ogg")
+    return await fake.voice(chat_id, clip.read_bytes(), duration=4, **kw)
+
+
+async def test_a_private_voice_message_is_stored_transcribed_answered_searchable_and_exported(fake, voice_bot,
+                                                                                               tmp_path):
+    voice = await send_voice(fake, tmp_path, ALICE, "The spare key is under the blue flower pot.")
+    pending = await until_stored(voice_bot, ALICE, voice["message_id"])
+    assert pending.kind == "voice"  # stored at once, before its transcript
+    stored = await until_made(voice_bot, ALICE, voice["message_id"])
+    assert "spare key is under the blue flower pot" in stored.text.lower()
+    assert stored.meta["media"] == "done" and stored.meta["language"] == "en" and stored.meta["duration"] > 1
+    await voice_bot.settle(60)
+    shown = [m["text"] for m in fake.bot_messages(ALICE)]
+    assert shown[0].startswith("🎙 ") and "flower pot" in shown[0]  # the transcript, for the sender to check
+    # answered through the assistant as a typed message is: the scripted model repeats what it was asked
+    answers = [m for m in await voice_bot.memory.messages.export(ALICE) if m["role"] == "assistant"]
+    assert len(answers) == 1 and answers[0]["reply_to"] == voice["message_id"]
+    assert "You said: " in answers[0]["text"] and "flower pot" in answers[0]["text"].lower()
+    found = await command(fake, ALICE, "/search flower pot")
+    assert "flower pot" in found["text"].lower() and "voice message" in found["text"]
+    await command(fake, ALICE, "/export")
+    exported = json.loads(fake.documents[-1]["content"].decode("utf-8"))["messages"]
+    (mine,) = [m for m in exported if m["message_id"] == voice["message_id"]]
+    assert mine["text"] == stored.text and mine["meta"]["kind"] == "voice"
+
+
+async def test_a_group_voice_note_is_stored_but_answered_only_when_it_names_the_bot_or_replies_to_it(
+        fake, voice_bot, tmp_path):
+    chatter = await send_voice(fake, tmp_path, GROUP, "Bob will bring a chocolate cake to the party on Saturday.",
+                               user_id=BOB)
+    stored = await until_made(voice_bot, GROUP, chatter["message_id"])
+    assert "chocolate cake" in stored.text.lower()
+    await voice_bot.settle(30)
+    assert fake.calls_of("sendMessage", GROUP) == []  # stored, not answered
+    named = await send_voice(fake, tmp_path, GROUP, "Engram, who is bringing the chocolate cake?", user_id=ALICE)
+    await until_made(voice_bot, GROUP, named["message_id"])
+    await voice_bot.settle(30)
+    answers = [m for m in fake.bot_messages(GROUP) if not m["text"].startswith("🎙")]
+    assert len(answers) == 1 and "cake" in answers[0]["text"].lower()
+    replied = await send_voice(fake, tmp_path, GROUP, "And what time does the party start?", user_id=ALICE,
+                               reply_to=answers[0]["message_id"])
+    await until_made(voice_bot, GROUP, replied["message_id"])
+    await voice_bot.settle(30)
+    answers = [m for m in fake.bot_messages(GROUP) if not m["text"].startswith("🎙")]
+    assert len(answers) == 2 and "party start" in answers[1]["text"].lower()
+
+
+async def test_a_photo_of_text_is_found_by_search_for_a_word_inside_it(fake, voice_bot):
+    assert voice_bot.media is not None and voice_bot.media.ocr is not None, "tesseract-ocr is not installed"
+    png = picture(["Boarding pass", "Flight LX1284 to Zurich", "Gate B17  Seat 14C"])
+    photo = await fake.picture(ALICE, png)
+    stored = await until_made(voice_bot, ALICE, photo["message_id"])
+    assert "zurich" in stored.text.lower() and stored.kind == "photo"
+    found = await command(fake, ALICE, "/search Zurich")
+    assert "Zurich" in found["text"] and "picture" in found["text"]
+
+
+async def test_bad_recordings_get_one_line_and_stay_stored(fake, voice_bot, tmp_path):
+    cases = [
+        (b"OggS\x00 this is not really an ogg file" * 50, 5, {}, "damaged"),
+        (silence(tmp_path / "quiet.ogg", 3).read_bytes(), 3, {}, "no speech"),
+        (b"x" * 100, 3 * 3600, {}, "too long"),
+        (b"x" * 100, 60, {"file_size": 50 * 1024 * 1024}, "too big"),
+    ]
+    for content, seconds, extra, reason in cases:
+        mark = fake.mark()
+        sent = await fake.voice(ALICE, content, duration=seconds, **extra)
+        stored = await until_made(voice_bot, ALICE, sent["message_id"])
+        assert stored.meta["media"] == "failed" and "not transcribed" in stored.text and reason in stored.text
+        said = await fake.wait_for_method("sendMessage", ALICE, mark, 30)
+        line = said.result["text"]
+        assert "\n" not in line and "could not transcribe" in line and reason in line
+    mark = fake.mark()
+    not_a_picture = await fake.document(ALICE, b"GIF89a but then nothing", file_name="receipt.png",
+                                        caption="the receipt", mime_type="image/png")
+    stored = await until_made(voice_bot, ALICE, not_a_picture["message_id"])
+    assert stored.text == "the receipt" and stored.meta["media"] == "failed"
+    said = await fake.wait_for_method("sendMessage", ALICE, mark, 30)
+    assert said.result["text"] == "I kept your picture but could not read it: the file is not a picture I can read."
