@@ -136,3 +136,102 @@ async def test_bad_recordings_get_one_line_and_stay_stored(fake, voice_bot, tmp_
     assert stored.text == "the receipt" and stored.meta["media"] == "failed"
     said = await fake.wait_for_method("sendMessage", ALICE, mark, 30)
     assert said.result["text"] == "I kept your picture but could not read it: the file is not a picture I can read."
+
+
+LAUNCHER = """
+    import logging, sys
+    sys.path[:0] = [{repo!r}, {tests!r}]
+    from fake_llm import ScriptedLLM
+    from telegram import Update
+
+    from bot.config import load_config
+    from handlers.app import build_application
+    from memory import HashEmbedder
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    application = build_application(load_config(sys.argv[1]), llm=ScriptedLLM("Noted, I heard you."),
+                                     embedder=HashEmbedder(64))
+    application.run_polling(allowed_updates=Update.ALL_TYPES, timeout=2)
+"""
+
+LONG_SPEECH = ("The plumber said he would come back on Friday morning to replace the kitchen tap. "
+               "He needs the old receipt from the hardware store, so keep it in the drawer next to the oven. "
+               "The water must stay off under the sink until then, and the bill will be about ninety euros.")
+
+
+async def test_killed_mid_transcription_the_voice_message_is_there_after_a_restart_transcribed_once(fake, tmp_path):
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    repo = Path(__file__).resolve().parents[1]
+    script = tmp_path / "launch_bot.py"
+    script.write_text(textwrap.dedent(LAUNCHER.format(repo=str(repo), tests=str(repo / "tests"))))
+    database = tmp_path / "engram.db"
+    config = tmp_path / "config.yaml"
+    config.write_text(json.dumps({
+        "storage": {"path": str(database)},
+        "llm": {"cache_dir": str(CACHE)},
+        "telegram": {"token": fake.token, "base_url": fake.base_url, "allowed_user_ids": [ALICE],
+                     "edit_interval": 0.05},
+        "housekeeping": {"backup_dir": "", "checkpoint_minutes": 0},
+        "media": {"ocr": False},
+    }))
+    log_path = tmp_path / "bot.log"
+
+    def start() -> subprocess.Popen:
+        with open(log_path, "ab") as log:
+            return subprocess.Popen([sys.executable, str(script), str(config)], stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, cwd=repo)
+
+    async def until_logged(line: str, count: int = 1, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if log_path.exists() and log_path.read_text(errors="replace").count(line) >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{line!r} never logged {count} times:\n{log_path.read_text(errors='replace')[-3000:]}")
+
+    def stored() -> list[tuple[str, dict]]:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+            rows = conn.execute("SELECT role, text, meta FROM messages ORDER BY id").fetchall()
+        return [(role + ": " + text, json.loads(meta) if meta else {}) for role, text, meta in rows]
+
+    clip = speak(LONG_SPEECH, tmp_path / "long.ogg")
+    bot = start()
+    try:
+        await until_logged("Engram is running")
+        voice = await fake.voice(ALICE, clip.read_bytes(), duration=25)
+        await until_logged("transcribing voice")
+        await until_logged("speech model base loaded")
+        await asyncio.sleep(0.5)  # at work on the first piece
+        bot.send_signal(signal.SIGKILL)
+        bot.wait(10)
+        assert "transcribed voice" not in log_path.read_text(errors="replace"), "it finished before the kill"
+        (pending,) = stored()
+        assert pending[1]["media"] == "pending" and "transcribing" in pending[0]
+
+        bot = start()
+        await until_logged("transcribed voice", timeout=120)
+        await fake.wait_for(lambda c: c.method == "sendMessage" and c.ok and c.chat_id == ALICE
+                            and not c.params.get("text", "").startswith("🎙"), 0, 60)
+        await asyncio.sleep(1.0)  # the reply is kept once it is sent in full
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        try:
+            bot.wait(20)
+        except subprocess.TimeoutExpired:
+            bot.kill()
+    log = log_path.read_text(errors="replace")
+    assert log.count("transcribed voice") == 1, "transcribed more than once"
+    rows = stored()
+    users = [r for r in rows if r[0].startswith("user: ")]
+    assert len(users) == 1 and "kitchen tap" in users[0][0] and users[0][1]["media"] == "done"
+    assert len([r for r in rows if r[0].startswith("assistant: ")]) == 1  # answered once
+    shown = [m["text"] for m in fake.bot_messages(ALICE)]
+    assert len([t for t in shown if t.startswith("🎙")]) == 1 and "kitchen tap" in shown[0]
+    assert voice["message_id"] == 1

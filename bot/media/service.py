@@ -59,11 +59,14 @@ class Media:
         """The words spoken in an audio or video file; MediaError with the reason, in words, when it cannot be."""
         if self.speech is None:
             raise MediaError("transcription is turned off (media.transcribe)")
+        log.info("transcribing %s", path.name)
         loop = asyncio.get_running_loop()
         heard = None if progress is None else (lambda share: loop.call_soon_threadsafe(progress, share))
         transcript = await self._run(self.speech.transcribe, path, language=language, hotwords=hotwords,
                                      pause=lambda: self.replies_writing(), progress=heard)
         self.transcribed += 1
+        log.info("transcribed %s: %.1f s of audio in %.1f s (%s)", path.name, transcript.duration, transcript.seconds,
+                 transcript.language)
         return transcript
 
     async def read_picture(self, data: bytes) -> str:
