@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench-import": ("bench.importing", "import a generated Telegram export with the real model: rate, RSS, latency"),
     "bench-topics": ("bench.topics", "topics and the map: quality on a labelled chat, speed at 10k and 100k messages"),
     "bench-load": ("bench.load", "drive the real bot through a fake Bot API: bursts, a steady rate, kills"),
+    "bench-voice": ("bench.voice", "speech to text (WER, real-time factor, memory; replies meanwhile) and OCR"),
 }
 
 

@@ -250,7 +250,7 @@ class MediaConfig:
     compute_type: str = "int8"  # CTranslate2's: int8, int8_float16, float16, float32
     threads: int = 0  # CPU threads of the speech model; 0 = every core (it pauses while a reply is written)
     beam_size: int = 5
-    language: str = ""  # "" = detected for each message; or a code (en, de, ru) every recording is read in
+    language: str = ""  # "": heard per recording; "en": always English; "en,ru": heard per recording among these
     max_seconds: float = 3600.0  # longer recordings are stored as "not transcribed"
     max_bytes: int = 20 * 1024 * 1024  # bigger files are not fetched (the public Bot API's limit for bots)
     show_transcript: ShowTranscript = ShowTranscript.REPLY
@@ -262,6 +262,8 @@ class MediaConfig:
             raise ConfigError("media.max_seconds and media.max_bytes must be positive")
         if self.threads < 0 or self.beam_size < 1:
             raise ConfigError("media.threads must not be negative and media.beam_size must be at least 1")
+        if self.language and not re.fullmatch(r"[a-z]{2,3}(,\s*[a-z]{2,3})*", self.language):
+            raise ConfigError("media.language: empty, a language code (en) or codes separated by commas (en,de,ru)")
         if not re.fullmatch(r"[A-Za-z_]+(\+[A-Za-z_]+)*", self.ocr_languages):
             raise ConfigError("media.ocr_languages: Tesseract language codes joined by +, e.g. eng+deu")
 

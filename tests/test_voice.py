@@ -235,3 +235,50 @@ async def test_killed_mid_transcription_the_voice_message_is_there_after_a_resta
     shown = [m["text"] for m in fake.bot_messages(ALICE)]
     assert len([t for t in shown if t.startswith("🎙")]) == 1 and "kitchen tap" in shown[0]
     assert voice["message_id"] == 1
+
+
+async def test_import_with_media_transcribes_voice_messages_and_reads_photos_once(tmp_path, speech):
+    """A Telegram Desktop export with its media files beside result.json: --media makes them text, and importing
+    it again transcribes nothing again."""
+    from bot.importing import import_chats, load
+    from bot.media import texts
+    from memory import Memory
+
+    export = tmp_path / "ChatExport_2024-03-02"
+    (export / "voice_messages").mkdir(parents=True)
+    (export / "photos").mkdir()
+    speak("The boat leaves from the old harbour at dawn.", export / "voice_messages" / "audio_1@02-03-2024.ogg")
+    picture(["Ferry ticket", "Boat to the island"], export / "photos" / "photo_1@02-03-2024.png")
+    base = {"type": "message", "from": "Ana", "from_id": "user111"}
+    messages = [
+        {**base, "id": 1, "date_unixtime": "1709373600", "text": "see you at the port"},
+        {**base, "id": 2, "date_unixtime": "1709373660", "text": "", "media_type": "voice_message",
+         "file": "voice_messages/audio_1@02-03-2024.ogg", "mime_type": "audio/ogg", "duration_seconds": 3},
+        {**base, "id": 3, "date_unixtime": "1709373720", "text": "the ticket",
+         "photo": "photos/photo_1@02-03-2024.png", "width": 400, "height": 120},
+        {**base, "id": 4, "date_unixtime": "1709373780", "text": "", "media_type": "voice_message",
+         "file": "(File not included. Change data exporting settings to download.)", "duration_seconds": 9},
+        {**base, "id": 5, "date_unixtime": "1709373840", "text": "", "media_type": "voice_message",
+         "file": "../../etc/passwd", "duration_seconds": 9},
+    ]
+    (export / "result.json").write_text(json.dumps({"name": "Ferry", "type": "personal_chat", "id": 42,
+                                                    "messages": messages}))
+    memory = Memory(tmp_path / "engram.db", HashEmbedder(64))
+    await memory.start()
+    try:
+        chats = load(export / "result.json").chats
+        first = await import_chats(memory, chats, media=speech.text_of_file, media_folder=export)
+        assert first.imported == 3 and dict(first.media) == {"voice": 1, "photo": 1}
+        assert first.skipped["voice without text"] == 1 and first.skipped["voice file missing"] == 1
+        stored = {m["meta"]["import"]["id"]: m for m in await memory.messages.export(42)}  # by the export's ids
+        voice = stored[2]
+        assert "the boat leaves from the old harbo" in voice["text"].lower() and voice["meta"]["media"] == texts.DONE
+        assert voice["meta"]["kind"] == "voice" and voice["meta"]["language"] == "en"
+        photo = stored[3]
+        assert photo["text"].startswith("the ticket\n") and "Ferry ticket" in photo["text"]
+        found = {h.message.text for h in await memory.messages.search(42, "boat", 3)}
+        assert voice["text"] in found and photo["text"] in found
+        again = await import_chats(memory, chats, media=speech.text_of_file, media_folder=export)
+        assert again.imported == 0 and again.present == 3 and not again.media
+    finally:
+        await memory.stop()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.config import Config, MediaConfig
 from bot.errors import MediaError
+from bot.media import texts
 from bot.media.ocr import Ocr, tesseract_languages
 from bot.media.speech import Speech, Transcript
 
@@ -75,6 +76,23 @@ class Media:
             return ""
         text, _seconds = await self._run(self.ocr.read, data)
         return text
+
+    async def text_of_file(self, path: Path, kind: str, caption: str = "", duration: float | None = None
+                           ) -> tuple[str, dict]:
+        """(the text to store, meta to add) for a recording or picture file (the importer's --media): the
+        transcript or the text read, after the caption; what cannot be read is said in the text, as live."""
+        try:
+            if kind in texts.VOICE_KINDS:
+                transcript = await self.transcribe(path)
+                return texts.transcribed_text(transcript.text, caption), {
+                    "media": texts.DONE, "language": transcript.language, "duration": round(transcript.duration, 1)}
+            data = await asyncio.to_thread(path.read_bytes)
+            return texts.picture_text(caption, await self.read_picture(data)), {"media": texts.DONE}
+        except MediaError as exc:
+            failed = {"media": texts.FAILED, "error": str(exc)}
+            if kind in texts.VOICE_KINDS:
+                return texts.failed_text(kind, duration, str(exc), caption), failed
+            return caption, failed
 
     async def _run(self, function, *args, **kwargs):
         loop = asyncio.get_running_loop()

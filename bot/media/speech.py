@@ -127,7 +127,8 @@ class Speech:
         self.compute_type = compute_type
         self.threads = threads or os.cpu_count() or 1
         self.beam_size = beam_size
-        self.language = language or None
+        # media.language: "" heard per recording; "en" always English; "en,ru" heard per recording, among these
+        self.languages = [code.strip() for code in language.split(",") if code.strip()]
         self.max_seconds = max_seconds
         self._model = None
         self._lock = threading.Lock()
@@ -175,7 +176,8 @@ class Speech:
         if duration < 0.1:
             raise MediaError("it holds no sound")
         model = self.load()
-        segments, info = model.transcribe(audio, language=language or self.language, beam_size=self.beam_size,
+        language = language or self.choose_language(model, audio)
+        segments, info = model.transcribe(audio, language=language, beam_size=self.beam_size,
                                           vad_filter=True, condition_on_previous_text=False,
                                           hotwords=hotwords or None)
         words = []
@@ -192,6 +194,19 @@ class Speech:
             raise MediaError("no speech could be heard in it")
         return Transcript(text=text, language=info.language, duration=duration,
                           seconds=time.perf_counter() - started)
+
+
+    def choose_language(self, model, audio) -> str | None:
+        """The language to read a recording in: the configured one, the likeliest of the configured ones (Whisper
+        base often mistakes a short clip's language for another: a French sentence for Chinese), or None to let
+        the model decide."""
+        if len(self.languages) == 1:
+            return self.languages[0]
+        if not self.languages:
+            return None
+        _best, _probability, ranked = model.detect_language(audio, vad_filter=True)
+        allowed = [(probability, code) for code, probability in ranked if code in self.languages]
+        return max(allowed)[1] if allowed else self.languages[0]
 
 
 def clock(seconds: float) -> str:
