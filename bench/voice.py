@@ -7,8 +7,8 @@ bigger one by name or folder) in a fresh process each, so its peak memory is its
 per second of audio) on the sentences and on one voice note of about a minute. The sentences were never used to
 tune anything (espeak-ng's voice and rate were picked on another sentence).
 
-While a reply is written: the first token of the bundled language model idle, and while the minute-long note is
-being transcribed, with the transcription yielding between pieces (as Engram runs it) and without.
+While a reply is written: the bundled language model's first token and a 32-token reply, idle and while the
+long note is being transcribed, with the transcription yielding between pieces (as Engram runs it) and without.
 
 Pictures: lines of known text drawn with Pillow in three fonts and five languages, read by Tesseract: character
 error rate and seconds per picture.
@@ -151,6 +151,8 @@ def sentence_figures(speech, clips: dict, setting: str | None) -> dict:
                                                            "examples": []})
         entry["edits"] += edits
         entry["words"] += length
+        entry["audio"] = entry.get("audio", 0.0) + transcript.duration
+        entry["work"] = entry.get("work", 0.0) + transcript.seconds
         entry["clips"] += 1
         entry["heard_right"] += transcript.language == clip["language"]
         if edits and len(entry["examples"]) < 2:
@@ -158,38 +160,41 @@ def sentence_figures(speech, clips: dict, setting: str | None) -> dict:
         audio += transcript.duration
         work += transcript.seconds
     return {"languages": {lang: {"wer": round(e["edits"] / e["words"], 3), "language_heard_right":
-                                 f"{e['heard_right']}/{e['clips']}", "examples": e["examples"]}
+                                 f"{e['heard_right']}/{e['clips']}", "rtf": round(e["work"] / e["audio"], 3),
+                                 "examples": e["examples"]}
                           for lang, e in per_language.items()},
             "audio_s": round(audio, 1), "rtf": round(work / audio, 3)}
 
 
-async def first_tokens(config, long_clip: Path, rounds: int = 5) -> dict:
-    """The bundled LLM's first token: idle, and while the long note is transcribed, yielding or not."""
+async def first_tokens(config, long_clip: Path, rounds: int = 7) -> dict:
+    """The bundled LLM's reply (first token, and 32 tokens in all): idle, and while the long note is transcribed,
+    with the transcription yielding to replies between its pieces (as Engram runs it) or not."""
     from bot.llm import build_llm, settings_from_config
     from bot.media.service import build_media
 
     llm = build_llm(config)
     await llm.start()
     settings = settings_from_config(config)
-    settings.max_new_tokens = 8
+    settings.max_new_tokens = 32
     writing = threading.Event()
-    messages = [{"role": "system", "content": "You are a helpful assistant. Answer in one short sentence."},
-                {"role": "user", "content": "Where is the spare key?"}]
+    messages = [{"role": "system", "content": "You are a helpful assistant. Answer in two sentences."},
+                {"role": "user", "content": "Tell me something about the sea."}]
 
-    async def one() -> float:
+    async def one() -> tuple[float, float]:
         started = time.perf_counter()
+        first = None
         writing.set()
         try:
             async for _ in llm.stream(messages, settings, asyncio.Event()):
-                return time.perf_counter() - started
+                first = first or time.perf_counter() - started
         finally:
             writing.clear()
-        return float("nan")
+        return first or float("nan"), time.perf_counter() - started
 
-    async def series(busy: bool) -> list[float]:
+    async def series(busy: bool) -> list[tuple[float, float]]:
         out = []
         for _ in range(rounds):
-            await asyncio.sleep(1.0 if busy else 0.3)  # mid-transcription (it starts, then loads its piece)
+            await asyncio.sleep(0.7 if busy else 0.3)  # let the transcription take the cores again
             out.append(await one())
         return out
 
@@ -201,13 +206,20 @@ async def first_tokens(config, long_clip: Path, rounds: int = 5) -> dict:
         assert media.speech is not None
         media.speech.load()
         task = asyncio.ensure_future(media.transcribe(long_clip, language="en"))
+        await asyncio.sleep(1.5)  # decoded and at work
         figures[mode] = await series(True)
         transcript = await task
         figures[f"{mode}_transcription_s"] = round(transcript.seconds, 1)
         media.stop()
     await llm.stop()
-    return {key: (round(statistics.median(value), 3) if isinstance(value, list) else value)
-            for key, value in figures.items()} | {"rounds": rounds}
+    out: dict = {"rounds": rounds, "llm": llm.name}
+    for key, value in figures.items():
+        if isinstance(value, list):
+            out[key] = {"first_token_s": round(statistics.median(v[0] for v in value), 3),
+                        "reply_32_tokens_s": round(statistics.median(v[1] for v in value), 3)}
+        else:
+            out[key] = value
+    return out
 
 
 def measure_ocr(folder: Path) -> dict:
@@ -257,7 +269,7 @@ def main(args: argparse.Namespace) -> int:
                 report["models"].append(pool.apply(measure_model, (model, cache_dir, clips, beam, threads)))
         if not args.no_llm:
             say("first tokens, idle and while transcribing…")
-            report["first_token_s"] = asyncio.run(first_tokens(config, Path(clips["long"]["path"])))
+            report["replies"] = asyncio.run(first_tokens(config, Path(clips["long"]["path"])))
         if not args.no_ocr:
             say("reading pictures (tesseract)…")
             report["ocr"] = measure_ocr(folder)
@@ -270,7 +282,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def wer_cell(figures: dict) -> str:
-    return f"{figures['wer']:.1%} ({figures['language_heard_right']})"
+    return f"{figures['wer']:.1%} ({figures['language_heard_right']}, RTF {figures['rtf']})"
 
 
 def tables(report: dict) -> str:
@@ -280,16 +292,19 @@ def tables(report: dict) -> str:
         modes = list(LANGUAGE_MODES)
         rows = [(lang, *(wer_cell(m[mode]["languages"][lang]) for mode in modes)) for lang in SENTENCES]
         rows.append(("real-time factor", *(m[mode]["rtf"] for mode in modes)))
-        out.append(markdown_table(rows, ("WER (language right)", *(f"language {mode}" for mode in modes)),
+        out.append(markdown_table(rows, ("WER (language right, real-time factor)",
+                                         *(f"language {mode}" for mode in modes)),
                                   f"{m['model']} (beam {m['beam_size']}, {m['threads']} threads), sentences of "
                                   f"{m['heard']['audio_s']} s in all"))
         out.append(f"\nload {m['load_s']} s · a {m['long_audio_s']} s voice note in {m['long_s']} s (real-time factor"
                    f" {m['long_rtf']}, WER {m['long_wer']:.1%}) · peak memory {m['peak_rss_mb']} MB")
-    if "first_token_s" in report:
-        f = report["first_token_s"]
-        out.append(markdown_table([("idle", f["idle"]), ("while transcribing, yielding (Engram)", f["yielding"]),
-                                   ("while transcribing, not yielding", f["not_yielding"])],
-                                  ("first token of a reply", f"median of {f['rounds']}, s"), "Replies and speech"))
+    if "replies" in report:
+        f = report["replies"]
+        rows = [(label, f[key]["first_token_s"], f[key]["reply_32_tokens_s"]) for key, label in
+                (("idle", "idle"), ("yielding", "while transcribing, yielding (Engram)"),
+                 ("not_yielding", "while transcribing, not yielding"))]
+        out.append(markdown_table(rows, ("a reply of the bundled model", "first token, s", "32 tokens, s"),
+                                  f"Replies while a voice note is transcribed (medians of {f['rounds']})"))
     if "ocr" in report:
         rows = [(lang, f"{f['cer']:.1%}" if "cer" in f else f["error"], f.get("seconds_per_picture", ""))
                 for lang, f in report["ocr"].items()]

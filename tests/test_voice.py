@@ -282,3 +282,29 @@ async def test_import_with_media_transcribes_voice_messages_and_reads_photos_onc
         assert again.imported == 0 and again.present == 3 and not again.media
     finally:
         await memory.stop()
+
+
+async def test_the_terminal_transcribes_a_file_with_voice_and_answers_it(tmp_path, memory, speech):
+    import io
+
+    from bot.cli.chat import Terminal
+    from bot.config import Config, Statements
+    from bot.services import build_assistant
+
+    config = Config(base_dir=tmp_path)
+    config.assistant.statements = Statements.MODEL
+    out = io.StringIO()
+    terminal = Terminal(config, 0, "you", out=out)
+    llm = ScriptedLLM(echo_memories)
+    await llm.start()
+    terminal.assistant = build_assistant(config, memory, llm)
+    terminal.media = speech  # the session's, model loaded
+    clip = speak("The spare key is under the blue flower pot.", tmp_path / "note.ogg")
+    await terminal.command(f"/voice {clip}")
+    shown = out.getvalue()
+    assert "🎙 The spare key is under the blue flower pot." in shown
+    assert "engram> You said: The spare key is under the blue flower pot." in shown
+    (said,) = [m for m in await memory.messages.recent(0, 5) if m.role == "user"]
+    assert said.kind == "voice" and said.meta["media"] == "done" and said.text.startswith("The spare key")
+    await terminal.command("/voice /no/such/file.ogg")
+    assert out.getvalue().rstrip().endswith("Usage: /voice <audio file> (a voice note, MP3, M4A, WAV, a video…)")
