@@ -21,7 +21,7 @@ from pathlib import Path
 
 from telegram import Bot, Chat, Update
 from telegram import Message as TgMessage
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.config import ShowTranscript
@@ -34,6 +34,61 @@ from handlers.intake import EngramApplication
 from handlers.messages import spawn_reply, to_memory
 
 log = logging.getLogger(__name__)
+
+PROGRESS_FROM = 60.0  # seconds of audio from which a recording shows its progress while it is transcribed
+PROGRESS_EVERY = 5.0  # seconds between two edits of the progress (Telegram's flood limits: one edit a second)
+
+
+class Progress:
+    """A long recording's "🎙 transcribing 5:00… 40%" reply, edited as pieces are done; the transcript (or why
+    there is none) replaces it at the end."""
+
+    def __init__(self, message: TgMessage, duration: float | None):
+        self.message = message
+        self.duration = duration
+        self.share = 0.0
+        self.shown: TgMessage | None = None
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        try:
+            self.shown = await self.message.reply_text(texts.progress_text(self.duration, 0.0))
+        except TelegramError as exc:
+            log.info("no progress shown: %s", exc)
+            return
+        self._task = asyncio.get_running_loop().create_task(self._update())
+
+    def heard(self, share: float) -> None:
+        self.share = share
+
+    async def _update(self) -> None:
+        shown = 0.0
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY)
+            if self.shown is not None and self.share - shown >= 0.01:
+                shown = self.share
+                try:
+                    await self.shown.edit_text(texts.progress_text(self.duration, shown))
+                except TelegramError:
+                    pass
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def finish(self, text: str | None) -> None:
+        """Replace the progress with `text` (or send it, if no progress could be shown); None: remove it."""
+        self.stop()
+        try:
+            if text is None:
+                if self.shown is not None:
+                    await self.shown.delete()
+            elif self.shown is not None:
+                await self.shown.edit_text(text)
+            else:
+                await self.message.reply_text(text)
+        except TelegramError as exc:
+            log.info("the progress of a transcription was not updated: %s", exc)
 
 
 def recording_of(message: TgMessage):
@@ -107,26 +162,41 @@ async def _transcribe(services: Services, application: Application, message: TgM
     caption = message.caption or ""
     private = message.chat.type == Chat.PRIVATE
     to_bot = replies_to_bot(message, bot.id)
+    progress = None
+    if (private or to_bot) and (recording.duration or 0) >= PROGRESS_FROM:
+        progress = Progress(message, recording.duration)
+        await progress.start()
     try:
-        transcript = await _fetch_and_transcribe(services, bot, kind, recording)
+        transcript = await _fetch_and_transcribe(services, bot, kind, recording, progress)
     except MediaError as exc:
         reason = str(exc)
         log.info("%s %s/%s not transcribed: %s", kind, message.chat_id, message.message_id, reason)
         await memory.messages.fill(message.chat_id, message.message_id,
                                    texts.failed_text(kind, recording.duration, reason, caption),
                                    {**meta, "media": texts.FAILED, "error": reason})
-        if private or to_bot:
+        if progress is not None:
+            await progress.finish(texts.not_transcribed(kind, reason))
+        elif private or to_bot:
             await message.reply_text(texts.not_transcribed(kind, reason))
         return
+    except BaseException:
+        if progress is not None:
+            progress.stop()
+        raise
     addressed = private or to_bot or names_bot(transcript.text, bot)
     filled_meta = {**meta, "media": texts.DONE, "language": transcript.language,
                    "duration": round(transcript.duration, 1), **({ADDRESSED: True} if addressed else {})}
     filled = await memory.messages.fill(message.chat_id, message.message_id,
                                         texts.transcribed_text(transcript.text, caption), filled_meta)
+    shown = texts.shown_transcript(transcript.text)
     if filled is None:  # forgotten while it was transcribed
+        if progress is not None:
+            await progress.finish(None)
         return
-    if addressed and services.config.media.show_transcript is ShowTranscript.REPLY:
-        await message.reply_text(texts.shown_transcript(transcript.text))
+    if progress is not None:  # the progress becomes the transcript (or goes, if it is not to be shown)
+        await progress.finish(shown if services.config.media.show_transcript is ShowTranscript.REPLY else None)
+    elif addressed and services.config.media.show_transcript is ShowTranscript.REPLY:
+        await message.reply_text(shown)
     if addressed:
         reply = await services.started.assistant.answer(filled)
         if reply is not None:
@@ -134,7 +204,7 @@ async def _transcribe(services: Services, application: Application, message: TgM
                         thread_id=message.message_thread_id if message.is_topic_message else None)
 
 
-async def _fetch_and_transcribe(services: Services, bot: Bot, kind: str, recording):
+async def _fetch_and_transcribe(services: Services, bot: Bot, kind: str, recording, progress: Progress | None):
     media = services.media
     limits = services.config.media
     if media is None or not media.transcribes:
@@ -145,7 +215,8 @@ async def _fetch_and_transcribe(services: Services, bot: Bot, kind: str, recordi
     with tempfile.TemporaryDirectory(prefix="engram-voice-") as folder:
         path = Path(folder) / f"{kind}{_suffix(recording)}"
         await asyncio.to_thread(path.write_bytes, data)
-        return await media.transcribe(path, hotwords=bot.first_name)  # its name, said to call it in a group
+        return await media.transcribe(path, hotwords=bot.first_name,  # its name, said to call it in a group
+                                      progress=progress.heard if progress is not None else None)
 
 
 async def _download(bot: Bot, attachment, max_bytes: int) -> bytes:

@@ -308,3 +308,21 @@ async def test_the_terminal_transcribes_a_file_with_voice_and_answers_it(tmp_pat
     assert said.kind == "voice" and said.meta["media"] == "done" and said.text.startswith("The spare key")
     await terminal.command("/voice /no/such/file.ogg")
     assert out.getvalue().rstrip().endswith("Usage: /voice <audio file> (a voice note, MP3, M4A, WAV, a video…)")
+
+
+async def test_a_long_recording_shows_its_progress_and_then_its_transcript(fake, voice_bot, tmp_path, monkeypatch):
+    import handlers.media
+
+    monkeypatch.setattr(handlers.media, "PROGRESS_FROM", 10.0)  # "long": 10 s here (a minute in use)
+    monkeypatch.setattr(handlers.media, "PROGRESS_EVERY", 0.1)
+    clip = speak(LONG_SPEECH, tmp_path / "long.ogg")
+    voice = await fake.voice(ALICE, clip.read_bytes(), duration=18)
+    await until_made(voice_bot, ALICE, voice["message_id"])
+    await voice_bot.settle(60)
+    first = fake.calls_of("sendMessage", ALICE)[0]
+    assert first.params["text"] == "🎙 transcribing 0:18… 0%"
+    edits = [c.params["text"] for c in fake.calls_of("editMessageText", ALICE)
+             if c.params["message_id"] == first.result["message_id"]]
+    assert any(t.startswith("🎙 transcribing 0:18… ") and t.endswith("%") and not t.endswith(" 0%") for t in edits)
+    shown = fake.messages[(ALICE, first.result["message_id"])]["text"]
+    assert shown.startswith("🎙 The plumber said") and "kitchen tap" in shown  # the progress became the transcript

@@ -44,9 +44,19 @@ def picture_text(caption: str, read: str) -> str:
     return "\n".join(part for part in (caption.strip(), read.strip()) if part)
 
 
+SHOWN_CHARS = 3500  # of a transcript shown in one message (Telegram's limit is 4096); all of it is stored
+
+
 def shown_transcript(transcript: str) -> str:
-    """The transcript as shown to whoever sent it: '🎙 …'."""
+    """The transcript as shown to whoever sent it: '🎙 …' (a long one cut, with a note that all of it is kept)."""
+    if len(transcript) > SHOWN_CHARS:
+        transcript = transcript[:SHOWN_CHARS].rsplit(" ", 1)[0] + " … (all of it is remembered)"
     return f"🎙 {transcript}"
+
+
+def progress_text(duration: float | None, share: float) -> str:
+    """'🎙 transcribing 5:00… 40%': what a long recording shows while it is transcribed."""
+    return f"🎙 transcribing{_length(duration).replace(',', '')}… {share:.0%}"
 
 
 def not_transcribed(kind: str, reason: str) -> str:
