@@ -35,13 +35,29 @@ def speak(text: str, out: Path, language: str = "en", rate: int = RATE) -> Path:
 
 
 def encode(wav: Path, out: Path) -> Path:
-    """A WAV file as Telegram sends a voice message: Opus in OGG, 48 kHz, mono."""
+    """A WAV file as `out`'s suffix says: .ogg as Telegram sends a voice message (Opus in OGG, 48 kHz, mono);
+    .mp4 as a round video note (H.264 240x240 and AAC); .mp3, .m4a as audio files."""
+    if out.suffix in (".mp4", ".mp3", ".m4a"):
+        video = ["-f", "lavfi", "-i", "color=c=teal:s=240x240:r=15", "-shortest", "-c:v", "libx264",
+                 "-pix_fmt", "yuv420p"] if out.suffix == ".mp4" else []
+        audio = ["-c:a", "libmp3lame"] if out.suffix == ".mp3" else ["-c:a", "aac"]
+        subprocess.run([need("ffmpeg", "ffmpeg"), "-v", "error", "-y", "-i", str(wav), *video, "-ac", "1", *audio,
+                        str(out)], check=True, capture_output=True)
+        return out
     if shutil.which("opusenc"):
         subprocess.run(["opusenc", "--quiet", "--bitrate", "32", "--downmix-mono", str(wav), str(out)],
                        check=True, capture_output=True)
     else:
         subprocess.run([need("ffmpeg", "ffmpeg"), "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-ar", "48000",
                         "-c:a", "libopus", "-b:a", "32k", str(out)], check=True, capture_output=True)
+    return out
+
+
+def soundless_video(out: Path, seconds: float = 2.0) -> Path:
+    """An MP4 with pictures and no sound track (a video note that cannot be transcribed)."""
+    subprocess.run([need("ffmpeg", "ffmpeg"), "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "color=c=teal:s=240x240:r=15", "-t", str(seconds), "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    str(out)], check=True, capture_output=True)
     return out
 
 

@@ -163,7 +163,9 @@ async def _transcribe(services: Services, application: Application, message: TgM
     private = message.chat.type == Chat.PRIVATE
     to_bot = replies_to_bot(message, bot.id)
     progress = None
-    if (private or to_bot) and (recording.duration or 0) >= PROGRESS_FROM:
+    limits = services.config.media
+    if (private or to_bot) and PROGRESS_FROM <= (recording.duration or 0) <= limits.max_seconds \
+            and (recording.file_size or 0) <= limits.max_bytes:
         progress = Progress(message, recording.duration)
         await progress.start()
     try:

@@ -11,7 +11,7 @@ import pytest
 from fake_llm import ScriptedLLM, echo_memories
 from telegram_helpers import bot_config, bot_running, command, until_stored
 
-from bench.speech_clips import picture, silence, speak
+from bench.speech_clips import picture, silence, soundless_video, speak
 from memory import HashEmbedder
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow,
@@ -104,6 +104,32 @@ async def test_a_group_voice_note_is_stored_but_answered_only_when_it_names_the_
     assert len(answers) == 2 and "party start" in answers[1]["text"].lower()
 
 
+async def test_a_video_note_and_an_mp3_audio_file_are_transcribed_too(fake, voice_bot, tmp_path):
+    note = speak("The meeting moved to the small room next to the kitchen.", tmp_path / "note.mp4")
+    sent = await fake.voice(ALICE, note.read_bytes(), duration=3, kind="video_note")
+    stored = await until_made(voice_bot, ALICE, sent["message_id"])
+    assert stored.kind == "video_note" and "meeting moved to the small room next to the kitchen" in stored.text.lower()
+    song = speak("Remember to water the tomato plants.", tmp_path / "memo.mp3")
+    sent = await fake.voice(ALICE, song.read_bytes(), duration=3, kind="audio", mime_type="audio/mpeg",
+                            file_name="memo.mp3", caption="garden memo")
+    stored = await until_made(voice_bot, ALICE, sent["message_id"])
+    assert stored.kind == "audio" and stored.text.startswith("garden memo\n")  # its caption, then what was said
+    assert "tomato plants" in stored.text.lower()
+    await voice_bot.settle(60)
+
+
+def test_citations_and_search_results_name_a_voice_message():
+    from bot.commands.views import hit_entry
+    from bot.reply.citation import citation_text
+    from bot.text import PLAIN
+    from memory import Hit, Message
+
+    said = Message(chat_id=1, message_id=5, text="The spare key is under the pot.", sender_name="Ana",
+                   created_at=1796600000, meta={"kind": "voice", "media": "done"})
+    assert citation_text(said, PLAIN) == "— 2026-12-06, Ana (voice message): “The spare key is under the pot.”"
+    assert "· Ana (voice message) ·" in hit_entry(1, Hit(said, 0.9, similarity=0.9), PLAIN)
+
+
 async def test_a_photo_of_text_is_found_by_search_for_a_word_inside_it(fake, voice_bot):
     assert voice_bot.media is not None and voice_bot.media.ocr is not None, "tesseract-ocr is not installed"
     png = picture(["Boarding pass", "Flight LX1284 to Zurich", "Gate B17  Seat 14C"])
@@ -120,15 +146,17 @@ async def test_bad_recordings_get_one_line_and_stay_stored(fake, voice_bot, tmp_
         (silence(tmp_path / "quiet.ogg", 3).read_bytes(), 3, {}, "no speech"),
         (b"x" * 100, 3 * 3600, {}, "too long"),
         (b"x" * 100, 60, {"file_size": 50 * 1024 * 1024}, "too big"),
+        (soundless_video(tmp_path / "mute.mp4").read_bytes(), 2, {"kind": "video_note"}, "no sound"),
     ]
     for content, seconds, extra, reason in cases:
         mark = fake.mark()
         sent = await fake.voice(ALICE, content, duration=seconds, **extra)
         stored = await until_made(voice_bot, ALICE, sent["message_id"])
         assert stored.meta["media"] == "failed" and "not transcribed" in stored.text and reason in stored.text
+        assert stored.kind == extra.get("kind", "voice")
         said = await fake.wait_for_method("sendMessage", ALICE, mark, 30)
         line = said.result["text"]
-        assert "\n" not in line and "could not transcribe" in line and reason in line
+        assert "\n" not in line and "could not transcribe" in line and reason in line, line
     mark = fake.mark()
     not_a_picture = await fake.document(ALICE, b"GIF89a but then nothing", file_name="receipt.png",
                                         caption="the receipt", mime_type="image/png")

@@ -176,6 +176,7 @@ class Speech:
         if duration < 0.1:
             raise MediaError("it holds no sound")
         model = self.load()
+        _wait_while(pause)  # a reply being written goes first
         language = language or self.choose_language(model, audio)
         segments, info = model.transcribe(audio, language=language, beam_size=self.beam_size,
                                           vad_filter=True, condition_on_previous_text=False,
@@ -185,10 +186,7 @@ class Speech:
             words.append(segment.text.strip())
             if progress is not None and duration:
                 progress(min(segment.end / duration, 1.0))
-            waited = 0.0
-            while pause() and waited < MAX_PAUSE:
-                time.sleep(0.05)
-                waited += 0.05
+            _wait_while(pause)
         text = " ".join(w for w in words if w).strip()
         if not text:
             raise MediaError("no speech could be heard in it")
@@ -207,6 +205,14 @@ class Speech:
         _best, _probability, ranked = model.detect_language(audio, vad_filter=True)
         allowed = [(probability, code) for code, probability in ranked if code in self.languages]
         return max(allowed)[1] if allowed else self.languages[0]
+
+
+def _wait_while(pause: Callable[[], bool]) -> None:
+    """Wait while `pause()` is true, at most MAX_PAUSE seconds (replies never starve a transcription)."""
+    waited = 0.0
+    while pause() and waited < MAX_PAUSE:
+        time.sleep(0.05)
+        waited += 0.05
 
 
 def clock(seconds: float) -> str:
