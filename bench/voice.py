@@ -107,6 +107,8 @@ def make_clips(folder: Path) -> dict:
             clips["sentences"].append({"language": language, "text": sentence, "path": str(path)})
     long_text = " ".join(SENTENCES["en"] * 2 + SENTENCES["en"][:3])
     clips["long"] = {"text": long_text, "path": str(speak(long_text, folder / "long.ogg", "en"))}
+    # replies are timed while this one is transcribed: long enough for every round to fall inside it
+    clips["longer"] = str(speak(" ".join([long_text] * 3), folder / "longer.ogg", "en"))
     return clips
 
 
@@ -191,30 +193,34 @@ async def first_tokens(config, long_clip: Path, rounds: int = 7) -> dict:
             writing.clear()
         return first or float("nan"), time.perf_counter() - started
 
-    async def series(busy: bool) -> list[tuple[float, float]]:
-        out = []
-        for _ in range(rounds):
-            await asyncio.sleep(0.7 if busy else 0.3)  # let the transcription take the cores again
-            out.append(await one())
+    async def series(task: asyncio.Future | None = None) -> list[tuple[float, float]]:
+        """`rounds` replies (idle), or as many as come while `task` (a transcription) runs, at most `rounds`."""
+        out: list[tuple[float, float]] = []
+        while len(out) < rounds and (task is None or not task.done()):
+            await asyncio.sleep(0.7 if task else 0.3)  # let the transcription take the cores again
+            timed = await one()
+            if task is None or not task.done():
+                out.append(timed)
         return out
 
     for _ in range(2):  # the first generations warm the model's caches
         await one()
-    figures: dict = {"idle": await series(False)}
+    figures: dict = {"idle": await series()}
     for mode in ("yielding", "not_yielding"):
         media = build_media(config, replies_writing=(writing.is_set if mode == "yielding" else lambda: False))
         assert media.speech is not None
         media.speech.load()
         task = asyncio.ensure_future(media.transcribe(long_clip, language="en"))
         await asyncio.sleep(1.5)  # decoded and at work
-        figures[mode] = await series(True)
+        figures[mode] = await series(task)
+        figures[f"{mode}_replies"] = len(figures[mode])
         transcript = await task
         figures[f"{mode}_transcription_s"] = round(transcript.seconds, 1)
         media.stop()
     await llm.stop()
     out: dict = {"rounds": rounds, "llm": llm.name}
     for key, value in figures.items():
-        if isinstance(value, list):
+        if isinstance(value, list) and value:
             out[key] = {"first_token_s": round(statistics.median(v[0] for v in value), 3),
                         "reply_32_tokens_s": round(statistics.median(v[1] for v in value), 3)}
         else:
@@ -269,7 +275,7 @@ def main(args: argparse.Namespace) -> int:
                 report["models"].append(pool.apply(measure_model, (model, cache_dir, clips, beam, threads)))
         if not args.no_llm:
             say("first tokens, idle and while transcribing…")
-            report["replies"] = asyncio.run(first_tokens(config, Path(clips["long"]["path"])))
+            report["replies"] = asyncio.run(first_tokens(config, Path(clips["longer"])))
         if not args.no_ocr:
             say("reading pictures (tesseract)…")
             report["ocr"] = measure_ocr(folder)
@@ -304,7 +310,10 @@ def tables(report: dict) -> str:
                 (("idle", "idle"), ("yielding", "while transcribing, yielding (Engram)"),
                  ("not_yielding", "while transcribing, not yielding"))]
         out.append(markdown_table(rows, ("a reply of the bundled model", "first token, s", "32 tokens, s"),
-                                  f"Replies while a voice note is transcribed (medians of {f['rounds']})"))
+                                  f"Replies while a voice note is transcribed (medians of up to {f['rounds']}: "
+                                  f"{f['yielding_replies']} and {f['not_yielding_replies']} fell inside the "
+                                  f"{f['yielding_transcription_s']} and {f['not_yielding_transcription_s']} s "
+                                  "transcriptions)"))
     if "ocr" in report:
         rows = [(lang, f"{f['cer']:.1%}" if "cer" in f else f["error"], f.get("seconds_per_picture", ""))
                 for lang, f in report["ocr"].items()]

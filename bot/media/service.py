@@ -99,6 +99,10 @@ class Media:
         return await loop.run_in_executor(self._worker, lambda: function(*args, **kwargs))
 
     def stop(self) -> None:
+        """Drop the work not started; the transcription under way ends at its next piece (so a shutdown does not
+        wait for a long recording)."""
+        if self.speech is not None:
+            self.speech.stopping.set()
         self._worker.shutdown(wait=False, cancel_futures=True)
 
 

@@ -132,6 +132,7 @@ class Speech:
         self.max_seconds = max_seconds
         self._model = None
         self._lock = threading.Lock()
+        self.stopping = threading.Event()  # set at shutdown: a transcription ends at its next piece
         self.load_seconds: float | None = None
 
     def load(self):
@@ -183,6 +184,8 @@ class Speech:
                                           hotwords=hotwords or None)
         words = []
         for segment in segments:  # a generator: each piece is decoded when asked for
+            if self.stopping.is_set():  # shutting down: its update is handled again at the next start
+                raise MediaError("Engram is stopping")
             words.append(segment.text.strip())
             if progress is not None and duration:
                 progress(min(segment.end / duration, 1.0))
