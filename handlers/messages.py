@@ -147,7 +147,8 @@ def spawn_reply(services: Services, application: Application, reply: Reply, upda
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Store the caption of a photo, document, voice message or video (no caption: nothing to remember)."""
+    """Store the caption of a document, video or animation (no caption: nothing to remember). Voice messages,
+    video notes, audio files and photos are made into text by handlers/media.py."""
     message = message_of(update)
     if stored_text(message).strip():
         await services_of(context).started.assistant.remember(to_memory(message))
