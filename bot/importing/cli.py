@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=BATCH, help=f"messages a batch (default {BATCH})")
     parser.add_argument("--media", action="store_true",
                         help="transcribe the voice messages and read the photos whose files the export holds "
-                             "(exported with media, beside result.json); slow: about a third of their length")
+                             "(exported with media, beside result.json); slow: up to their length again")
 
 
 def bot_user_id(config: Config) -> int | None:
