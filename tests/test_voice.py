@@ -354,3 +354,20 @@ async def test_a_long_recording_shows_its_progress_and_then_its_transcript(fake,
     assert any(t.startswith("🎙 transcribing 0:18… ") and t.endswith("%") and not t.endswith(" 0%") for t in edits)
     shown = fake.messages[(ALICE, first.result["message_id"])]["text"]
     assert shown.startswith("🎙 The plumber said") and "kitchen tap" in shown  # the progress became the transcript
+
+
+async def test_a_voice_message_handled_again_after_its_transcript_was_stored_is_not_transcribed_twice(
+        fake, voice_bot, tmp_path):
+    """The window a crash can hit between storing the transcript and marking the update handled: the update comes
+    back (here pushed again under a new update id), and the stored transcript is kept, not made again."""
+    voice = await send_voice(fake, tmp_path, ALICE, "The spare key is under the blue flower pot.")
+    stored = await until_made(voice_bot, ALICE, voice["message_id"])
+    await voice_bot.settle(60)
+    assert voice_bot.media is not None
+    transcribed, shown = voice_bot.media.transcribed, len(fake.bot_messages(ALICE))
+    await fake.push(message=fake.messages[(ALICE, voice["message_id"])])
+    await command(fake, ALICE, "/start")  # handled after the repeated update
+    await voice_bot.settle(30)
+    assert voice_bot.media.transcribed == transcribed
+    assert len(fake.bot_messages(ALICE)) == shown + 1  # only /start's answer
+    assert (await voice_bot.memory.messages.get(ALICE, voice["message_id"])).text == stored.text
