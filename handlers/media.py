@@ -134,6 +134,11 @@ async def on_recording(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if await _already_made(services, message):
         return
     kind, recording = recording_of(message)
+    if services.media is None or not services.media.transcribes:  # media.transcribe: off — kept as what it is
+        quiet = to_memory(message, texts.untranscribed_text(kind, recording.duration, message.caption or ""))
+        quiet.meta = {**(quiet.meta or {}), "kind": kind, "duration": recording.duration}
+        await services.started.assistant.remember(quiet)
+        return
     pending = to_memory(message, texts.pending_text(kind, recording.duration))
     pending.meta = {**(pending.meta or {}), "kind": kind, "duration": recording.duration, "media": texts.PENDING}
     await services.started.assistant.remember(pending)

@@ -371,3 +371,15 @@ async def test_a_voice_message_handled_again_after_its_transcript_was_stored_is_
     assert voice_bot.media.transcribed == transcribed
     assert len(fake.bot_messages(ALICE)) == shown + 1  # only /start's answer
     assert (await voice_bot.memory.messages.get(ALICE, voice["message_id"])).text == stored.text
+
+
+async def test_with_transcription_off_a_voice_message_is_kept_as_what_it_is_without_a_word(fake, tmp_path):
+    config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
+    config.media.transcribe = False
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
+        voice = await fake.voice(ALICE, b"OggS not even looked at", duration=42)
+        stored = await until_stored(services, ALICE, voice["message_id"])
+        assert stored.text == "voice message, 0:42" and stored.kind == "voice"
+        await command(fake, ALICE, "/start")
+        await services.settle(10)
+        assert [m["text"] for m in fake.bot_messages(ALICE)][:-1] == []  # nothing but /start's answer

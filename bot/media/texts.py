@@ -34,6 +34,11 @@ def failed_text(kind: str, duration: float | None, reason: str, caption: str = "
     return f"{caption}\n{said}" if caption.strip() else said
 
 
+def untranscribed_text(kind: str, duration: float | None, caption: str = "") -> str:
+    """A recording kept while transcription is off: its caption, or 'voice message, 0:42'."""
+    return caption if caption.strip() else f"{NAMES[kind]}{_length(duration)}"
+
+
 def transcribed_text(transcript: str, caption: str = "") -> str:
     """A transcribed message's stored text: its caption (an audio file's may have one), then what was said."""
     return f"{caption}\n{transcript}" if caption.strip() else transcript
