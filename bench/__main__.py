@@ -9,6 +9,7 @@ from bot.__main__ import main as run_command
 COMMANDS: dict[str, tuple[str, str]] = {
     "eval-locomo": ("bench.eval_locomo", "measure recall quality on a LoCoMo-format file"),
     "eval-replies": ("bench.eval_replies", "reply behaviour: a scripted suite through the real assistant and model"),
+    "eval-updates": ("bench.eval_updates", "facts that change: a knowledge-update set through the assistant and model"),
     "eval-time": ("bench.eval_time", "time-scoped recall on a fixture chat with known answers"),
     "bench-recall": ("bench.recall", "benchmark recall latency, ingest and database size"),
     "bench-llm": ("bench.llm", "benchmark the language model: first token, tokens/s, memory"),
@@ -16,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench-embed-runtime": ("bench.embed_runtime", "the embedding model on torch and on its ONNX export: rate, cosine"),
     "bench-import": ("bench.importing", "import a generated Telegram export with the real model: rate, RSS, latency"),
     "bench-topics": ("bench.topics", "topics and the map: quality on a labelled chat, speed at 10k and 100k messages"),
+    "bench-dates": ("bench.dates", "the days messages speak of: dating an older database, finding a week's plans"),
     "bench-load": ("bench.load", "drive the real bot through a fake Bot API: bursts, a steady rate, kills"),
     "bench-voice": ("bench.voice", "speech to text (WER, real-time factor, memory; replies meanwhile) and OCR"),
 }

@@ -3,7 +3,8 @@
 Each case gets a fresh chat in one temporary database (embedder and model loaded once): its earlier messages
 are stored, its probe is answered by `Assistant.reply_text` exactly as a front end would have it answered.
 Every reply is then scored by the checks below; pass rates per behaviour and overall are printed (`--json`
-too), held-out cases apart, and every reply is written to a file for reading.
+too), held-out cases apart, and every reply is written to a file for reading. The behaviours that need a whole
+conversation through the front ends (action, no-echo) are bench/replies_conversations.py.
 """
 
 from __future__ import annotations
@@ -14,14 +15,22 @@ import json
 import re
 import tempfile
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.common import load_average, say
-from bench.replies_suite import BEHAVIOURS, CASES, Case
+from bench.replies_conversations import CONVERSATION_BEHAVIOURS, never_rates, run_conversations
+from bench.replies_suite import BEHAVIOURS, CASES, REMINDER_CASES, REMINDER_NOW, Case, ReminderCase
+from bot import i18n
+from bot.commands.language import use_chat_language
+from bot.commands.requests import Requests
 from bot.config import LLMBackend, load_config
 from bot.llm import build_llm
+from bot.reminders.service import ReminderService
+from bot.reminders.timers import AsyncioTimers
 from bot.services import build_assistant, build_embedder
 from memory import Memory, Message
+from memory.reminders import Reminder
 
 # Claims that the assistant cannot remember: never true of Engram.
 DENIAL = re.compile(
@@ -42,6 +51,9 @@ FRIENDLY = re.compile(r"\b(hello|hi|hey|good|glad|great|fine|well|welcome|thanks
 # Pieces of the prompt a reply should never repeat: ISO dates, the quoting around memories.
 PROMPT_ECHO = re.compile(r"(\b20\d\d-\d\d-\d\d\b|today is \d|earlier in this chat|notes from this chat|"
                          r"the user asked|\bsaid: ['\"])", re.I)
+# Where a suggestion names a thing only to leave it out ("no peanuts", "without meat", "nut-free"): not naming it.
+OUTSIDE_NEGATION = re.compile(r"\b(no|without|free of|free from|avoid(ing)?|instead of|skip|not|n't (eat|have)|"
+                              r"allergic to|intolerant to)\s+(\w+\s*,?\s*(or|and)?\s*){1,3}|\b\w+-free\b")
 TRANSCRIPT_LINE = re.compile(r"^\s*(user|assistant|engram|[A-Z][a-z]{1,12}|U\d+)\s*:", re.M)
 MAX_WORDS = 60
 
@@ -78,7 +90,23 @@ def checks(case: Case, reply: str) -> dict[str, bool]:
     if case.expect:
         out["expected"] = any(e in low for e in case.expect)
     if case.avoid:
-        out["avoided"] = not any(a in low for a in case.avoid)
+        kept = OUTSIDE_NEGATION.sub(" ", low) if case.behaviour == "preference" else low
+        out["avoided"] = not any(a in kept for a in case.avoid)
+    if case.old:
+        out["current first"] = current_first(low, case.expect, case.old)
+    if case.expect_all:
+        out["all expected"] = all(e in low for e in case.expect_all)
+    if case.behaviour == "gather":
+        out["gathered"] = not DECLINE.search(reply) or "haven't told me" in case.expect_all  # never "I don't know"
+        out["brief"] = len(reply.splitlines()) <= 12  # a list: its lines are what must stay short
+    if case.behaviour == "preference":  # an idea: no decline, no question back, a word of its own
+        told = " ".join([case.probe, *(t for _, t in case.said)]).lower()
+        own = {w for w in re.findall(r"[a-z]{4,}", low)} - set(re.findall(r"[a-z]{4,}", told)) - {"your", "with",
+                                                                                                  "that", "this"}
+        declined = (DECLINE.search(reply) or re.search(r"\b(unsure|afraid|sorry)\b", low)) and not re.search(
+            r"\b(but|how about|what about|try)\b", low)  # "I'm not sure what you mean, but I can suggest…" suggests
+        out["suggests"] = (not declined
+                           and not (low.rstrip().endswith("?") and re.search(r"\b(you|me)\b", low)) and bool(own))
     if case.behaviour == "statement":
         out["relevant"] = shares_a_word(case.probe, reply)
     if case.behaviour == "unknown":
@@ -89,10 +117,23 @@ def checks(case: Case, reply: str) -> dict[str, bool]:
     return out
 
 
+def _first(low: str, values: tuple[str, ...]) -> int | None:
+    """Where the first of these values is said (at the start of a word: "thursday" in "Thursdays"), or None."""
+    found = [m.start() for v in values if (m := re.search(rf"(?<!\w){re.escape(v)}", low))]
+    return min(found) if found else None
+
+
+def current_first(low: str, current: tuple[str, ...], old: tuple[str, ...]) -> bool:
+    """A fact that changed: the current value is said, and an outdated one only after it ("You live in Madrid now
+    (before that: Porto)." passes, "You live in Porto." and "Porto, then Madrid" do not)."""
+    new, was = _first(low, current), _first(low, old)
+    return new is not None and (was is None or new < was)
+
+
 def summarise(rows: list[dict]) -> dict:
     """Pass rates per behaviour, overall, and the two that must be 100%; tuned and held-out cases apart."""
     def rates(subset: list[dict]) -> dict:
-        by = {b: [r["passed"] for r in subset if r["behaviour"] == b] for b in BEHAVIOURS}
+        by = {b: [r["passed"] for r in subset if r["behaviour"] == b] for b in ALL_BEHAVIOURS}
         unknown = [r for r in subset if r["behaviour"] == "unknown"]
         return {
             "cases": len(subset),
@@ -100,11 +141,19 @@ def summarise(rows: list[dict]) -> dict:
             "behaviours": {b: _share(v) for b, v in by.items() if v},
             "never invents a personal fact": (_share([r["checks"]["declines"] for r in unknown])
                                               if unknown else None),
-            "never denies remembering": _share([r["checks"]["no denial"] for r in subset]),
+            "never denies remembering": _share([r["checks"]["no denial"] for r in subset
+                                                if "no denial" in r["checks"]]),
             "mean words": sum(r["words"] for r in subset) / len(subset) if subset else 0.0,
+            **never_rates(subset),
         }
     return {"all": rates(rows), "tuned": rates([r for r in rows if not r["held_out"]]),
             "held_out": rates([r for r in rows if r["held_out"]])}
+
+
+ALL_BEHAVIOURS = BEHAVIOURS + CONVERSATION_BEHAVIOURS
+NEVER = ("never invents a personal fact", "never denies remembering", "action never acknowledged as a statement",
+         "no non-action taken for an action", "no answer from own echo or a question",
+         "no-echo answer holds the fact (recall)", "no-echo same again in one session")
 
 
 def _share(values: list[bool]) -> float | None:
@@ -125,11 +174,14 @@ async def run_suite(config, cases: tuple[Case, ...] = CASES, progress=say) -> li
                 chat_id = -n if case.group else n
                 people = {name: 100 + i for i, name in enumerate(
                     dict.fromkeys([*(s for s, _ in case.said), case.asker]))}
+                asked_at = case.at if case.at is not None else start + 3600.0
                 for i, (speaker, text) in enumerate(case.said, start=1):
+                    said_at = (asked_at - 86400.0 * case.ago[i - 1] - 60.0 * (len(case.said) + 1 - i)
+                               if case.ago else asked_at - 3600.0 + 60.0 * i)
                     await assistant.remember(Message(chat_id, i, text, sender_id=people[speaker],
-                                                     sender_name=speaker, created_at=start + 60.0 * i))
+                                                     sender_name=speaker, created_at=said_at))
                 probe = Message(chat_id, len(case.said) + 1, case.probe, sender_id=people[case.asker],
-                                sender_name=case.asker, created_at=start + 3600.0)
+                                sender_name=case.asker, created_at=asked_at)
                 began = time.perf_counter()
                 reply = await assistant.reply_text(probe)
                 seconds = time.perf_counter() - began
@@ -143,6 +195,70 @@ async def run_suite(config, cases: tuple[Case, ...] = CASES, progress=say) -> li
             await llm.stop()
             await memory.stop()
     return rows
+
+
+def reminder_checks(case: ReminderCase, reminder: Reminder | None, confirmation: str) -> dict[str, bool]:
+    """A request in another language: set, for the right time and text, confirmed in that language."""
+    with i18n.using(case.lang):
+        opening = i18n._("⏰ OK, I will remind you on {time}: {text}").split("{time}")[0]
+    out = {"set": reminder is not None}
+    if reminder is not None:
+        due = datetime.fromtimestamp(reminder.due_at, tz=timezone.utc)
+        out["due"] = due.strftime("%a %d %H:%M") == case.due
+        out["text"] = reminder.text == case.remind
+        out["rule"] = reminder.recurrence == case.rule
+        out["in its language"] = confirmation.startswith(opening)
+    return out
+
+
+async def run_reminders(config, cases: tuple[ReminderCase, ...] = REMINDER_CASES, progress=say) -> list[dict]:
+    """Each request answered as a front end answers it: the chat's language from the message, the plain-language
+    actions (bot/commands/requests.py: read, carried out by the ReminderService on a real database), the
+    confirmation. No model is involved."""
+    rows = []
+    now = datetime.fromisoformat(REMINDER_NOW)
+    with tempfile.TemporaryDirectory(prefix="engram-reminders-") as tmp:
+        memory = Memory(Path(tmp) / "reminders.db", build_embedder(config))
+        await memory.start()
+        timers = AsyncioTimers()
+
+        async def nowhere(chat_id: int, text: str) -> int:
+            raise AssertionError("nothing is due during the evaluation")
+
+        service = ReminderService(memory, timers, nowhere, "UTC", clock=lambda: now, sweep_seconds=0)
+        await service.start()
+        requests = Requests(memory, service)
+        try:
+            for n, case in enumerate(cases, start=1):
+                i18n.activate(i18n.DEFAULT)  # a new chat: nothing known of its language yet
+                await use_chat_language(memory, n, case.probe)
+                began = time.perf_counter()
+                request = requests.read(case.probe)
+                done = await requests.carry_out(n, request) if request is not None else None
+                confirmation = done.text if done is not None else ""
+                reminder = done.reminder if done is not None else None
+                seconds = time.perf_counter() - began
+                result = reminder_checks(case, reminder, confirmation)
+                rows.append({"name": case.name, "behaviour": "reminder", "language": case.lang,
+                             "held_out": case.held_out, "probe": case.probe, "reply": confirmation,
+                             "words": words(confirmation), "passed": all(result.values()), "checks": result,
+                             "seconds": round(seconds, 3)})
+                progress(f"[{n}/{len(cases)}] {'pass' if rows[-1]['passed'] else 'FAIL'} {case.name}: "
+                         f"{confirmation[:100]!r}")
+        finally:
+            await service.stop()
+            await timers.close()
+            await memory.stop()
+    return rows
+
+
+def summarise_reminders(rows: list[dict]) -> dict:
+    """Pass rates of the reminder requests per language: tuned, held-out, all."""
+    langs = list(dict.fromkeys(r["language"] for r in rows))
+    return {lang: {part: _share([r["passed"] for r in rows if r["language"] == lang and keep(r)])
+                   for part, keep in (("tuned", lambda r: not r["held_out"]), ("held_out", lambda r: r["held_out"]),
+                                      ("all", lambda r: True))}
+            for lang in langs}
 
 
 def rescore(path: str, cases: tuple[Case, ...]) -> list[dict]:
@@ -161,23 +277,32 @@ def rescore(path: str, cases: tuple[Case, ...]) -> list[dict]:
 
 
 def format_table(summary: dict) -> str:
-    head = f"{'':<32} {'tuned':>7} {'held-out':>9} {'all':>7}"
+    head = f"{'':<42} {'tuned':>7} {'held-out':>9} {'all':>7}"
     lines = [head]
 
     def row(label: str, get) -> None:
         cells = [get(summary[k]) for k in ("tuned", "held_out", "all")]
-        lines.append(f"{label:<32} " + " ".join("-".rjust(w) if c is None else f"{c:>{w}.0%}"
+        lines.append(f"{label:<42} " + " ".join("-".rjust(w) if c is None else f"{c:>{w}.0%}"
                                                 for c, w in zip(cells, (7, 9, 7))))
 
-    for b in BEHAVIOURS:
+    for b in ALL_BEHAVIOURS:
         row(b, lambda s, b=b: s["behaviours"].get(b))
     row("overall", lambda s: s["overall"])
-    row("never invents a personal fact", lambda s: s["never invents a personal fact"])
-    row("never denies remembering", lambda s: s["never denies remembering"])
-    lines.append(f"{'cases':<32} {summary['tuned']['cases']:>7} {summary['held_out']['cases']:>9} "
+    for never in NEVER:
+        row(never, lambda s, never=never: s.get(never))
+    lines.append(f"{'cases':<42} {summary['tuned']['cases']:>7} {summary['held_out']['cases']:>9} "
                  f"{summary['all']['cases']:>7}")
-    lines.append(f"{'mean words a reply':<32} {summary['tuned']['mean words']:>7.1f} "
+    lines.append(f"{'mean words a reply':<42} {summary['tuned']['mean words']:>7.1f} "
                  f"{summary['held_out']['mean words']:>9.1f} {summary['all']['mean words']:>7.1f}")
+    return "\n".join(lines)
+
+
+def format_reminder_table(by_language: dict) -> str:
+    lines = [f"{'reminder requests':<32} {'tuned':>7} {'held-out':>9} {'all':>7}"]
+    for lang, shares in by_language.items():
+        cells = [shares[k] for k in ("tuned", "held_out", "all")]
+        lines.append(f"{'  ' + i18n.language_name(lang) + ' (' + lang + ')':<32} "
+                     + " ".join("-".rjust(w) if c is None else f"{c:>{w}.0%}" for c, w in zip(cells, (7, 9, 7))))
     return "\n".join(lines)
 
 
@@ -186,7 +311,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="eval-replies.jsonl", help="every reply with its checks (%(default)s)")
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap on a reply's tokens (default %(default)s; the same cap for every run compared)")
-    parser.add_argument("--only", nargs="+", choices=BEHAVIOURS, help="run these behaviours only")
+    parser.add_argument("--only", nargs="+", choices=[*ALL_BEHAVIOURS, "reminder"],
+                        help="run these behaviours only (reminder: the requests in other languages, no model)")
     parser.add_argument("--rescore", metavar="FILE",
                         help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
                              "changed")
@@ -196,19 +322,32 @@ def main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     config.llm.max_new_tokens = args.max_new_tokens
     cases = tuple(c for c in CASES if not args.only or c.behaviour in args.only)
+    conversations = tuple(b for b in CONVERSATION_BEHAVIOURS if not args.only or b in args.only)
     began = time.perf_counter()
-    rows = rescore(args.rescore, cases) if args.rescore else asyncio.run(run_suite(config, cases))
+    if args.rescore:
+        rows = rescore(args.rescore, cases)
+    else:
+        rows = asyncio.run(run_suite(config, cases)) if cases else []
+        if conversations:  # the rows of action and no-echo (they are not re-scored: their checks need the run)
+            rows += asyncio.run(run_conversations(config, conversations, say))
+    reminder_rows = ([] if args.rescore or (args.only and "reminder" not in args.only)
+                     else asyncio.run(run_reminders(config)))
     summary = summarise(rows)
+    if reminder_rows:
+        summary["reminders"] = summarise_reminders(reminder_rows)
     summary.update(model=config.llm.model if config.llm.backend is LLMBackend.TRANSFORMERS else config.llm.openai.model,
                    seconds=round(time.perf_counter() - began, 1), load=load_average())
     if args.rescore:
         summary["model"] = f"replies of {args.rescore}"
     with open(args.out, "w", encoding="utf-8") as out:
-        for r in rows:
+        for r in [*rows, *reminder_rows]:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
-        print(format_table(summary))
+        if rows:
+            print(format_table(summary))
+        if reminder_rows:
+            print(format_reminder_table(summary["reminders"]))
         print(f"\n{summary['model']}; {summary['seconds']} s; load {summary['load']}; replies in {args.out}")
     return 0

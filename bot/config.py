@@ -129,9 +129,19 @@ class LLMConfig:
     max_new_tokens: int = 256
     temperature: float = 0.0
     context_window: int = 2048
+    # The languages the model writes well (ISO 639-1 codes, or "any"). A chat in another language is still told
+    # "Answer in …", but an answer from memory quotes the memory instead of asking the model for a
+    # mixed-language sentence. The 135M default writes English only; a Qwen2.5-class model: [any].
+    languages: list[str] = field(default_factory=lambda: ["en"])
     openai: OpenAIConfig = field(default_factory=OpenAIConfig)
 
+    def writes(self, language: str) -> bool:
+        return "any" in self.languages or language in self.languages
+
     def validate(self) -> None:
+        if not self.languages or any(not isinstance(code, str) or not code.strip() for code in self.languages):
+            raise ConfigError("llm.languages must list language codes (en, ru, es…) or 'any'")
+        self.languages = [code.strip().lower() for code in self.languages]
         if self.max_new_tokens < 1 or self.context_window < 64:
             raise ConfigError("llm.max_new_tokens must be >= 1 and llm.context_window >= 64")
         if not 0.0 <= self.temperature <= 2.0:

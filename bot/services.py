@@ -29,7 +29,8 @@ def build_memory(config: Config, embedder: Embedder | None = None) -> Memory:
 def build_assistant(config: Config, memory: Memory, llm: LLM) -> Assistant:
     """The Assistant over a memory and an LLM, with the configured prompt, recall and generation settings."""
     return Assistant(memory, llm, recall=config.recall, assistant=config.assistant,
-                     settings=settings_from_config(config), timezone=config.reminders.timezone)
+                     settings=settings_from_config(config), timezone=config.reminders.timezone,
+                     model_languages=config.llm.languages)
 
 
 def topics_cache_dir(config: Config) -> str:

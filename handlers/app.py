@@ -38,12 +38,13 @@ from bot.cli import chat
 from bot.config import Config, TelegramMode, load_config
 from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
+from bot.i18n import CATALOGUES, chat_language, using
 from bot.llm import LLM, build_llm
 from bot.media import Media, build_media
 from bot.reminders.service import ChatScope, ReminderService
 from bot.reminders.timers import JobQueueTimers
 from bot.services import build_assistant, build_embedder, build_memory, build_topics
-from handlers import access, commands, forget, importing, media, messages, reminders, topics
+from handlers import access, commands, forget, importing, language, media, messages, reminders, requests, topics
 from handlers.context import BOT_DATA_KEY, Services, services_of
 from handlers.delivery import telegram_sender
 from handlers.errors import on_error
@@ -163,8 +164,10 @@ def _file_url(base_url: str) -> str:
 
 def _register_handlers(application: Application) -> None:
     """Every handler, in the order PTB should try them."""
-    # 1. Access control first (group -1): updates from anyone not allowed stop here, unstored.
-    application.add_handler(TypeHandler(Update, access.gate), group=-1)
+    # 1. Access control first (group -2): updates from anyone not allowed stop here, unstored. Then the language
+    #    this update is answered in (group -1).
+    application.add_handler(TypeHandler(Update, access.gate), group=-2)
+    application.add_handler(TypeHandler(Update, language.choose), group=-1)
 
     # 2. Commands and their buttons.
     application.add_handler(CommandHandler("start", commands.start))
@@ -176,14 +179,17 @@ def _register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("reset", commands.reset))
     application.add_handler(CommandHandler("why", commands.why))
     application.add_handler(CommandHandler("compare", commands.compare))
+    application.add_handler(CommandHandler("language", language.language))
     application.add_handler(CommandHandler("import", importing.import_document))
     application.add_handler(MessageHandler(filters.Document.ALL & filters.CaptionRegex(importing.CAPTION),
                                            importing.import_document))
     application.add_handler(CallbackQueryHandler(commands.search_more, pattern=r"^search:"))
     application.add_handler(CallbackQueryHandler(forget.forget_confirmed, pattern=r"^forget:"))
 
-    # 3. Reminders: /remind, /reminders, /cancel, /timezone, their buttons, and natural requests in text.
+    # 3. Reminders: /remind, /reminders, /cancel, /timezone, their buttons; then actions asked in words ("remind
+    # me…", "forget…", handlers/requests.py: tried on every text before the ordinary handler, which it calls).
     reminders.register(application)
+    requests.register(application)
 
     # 4. Topics, the map and timelines: /topics, /map, /timeline and their buttons.
     topics.register(application)
@@ -226,6 +232,7 @@ async def _post_init(application: Application) -> None:
         raise
     services.assistant = build_assistant(config, services.memory, services.llm)
     await services.assistant.warm_up()  # the first reply's fixed prompt part comes from the cache (~0.8 s now)
+    services.assistant.date_in_background()  # an older database's messages get the days they speak of
     services.topics = build_topics(config, services.memory)
     if services.media is None:
         services.media = build_media(config)
@@ -241,13 +248,19 @@ async def _post_init(application: Application) -> None:
     services.housekeeping.schedule(application.job_queue)
     services.started_at = time.time()
     await application.bot.set_my_commands([BotCommand(name, _menu_text(text)) for name, text in MENU])
+    for code in CATALOGUES[1:]:  # the menu in each language with a catalogue, for users whose Telegram is in it
+        with using(code):
+            await application.bot.set_my_commands(
+                [BotCommand(name, _menu_text(text)) for name, text in commands.menu()], language_code=code)
     # Received means kept: from now on every update is in the inbox before it is confirmed (handlers/intake.py).
     inbox = application.update_queue
     assert isinstance(inbox, InboxQueue), "build_application gives every application an InboxQueue"
     inbox.memory = services.memory
     await replay(application, services.memory)
     for reply in await unanswered(services.assistant, services.memory, config.assistant.answer_missed_within):
-        messages.spawn_reply(services, application, reply)
+        # outside any update: the reply's task takes the chat's language from here (bot/i18n.py)
+        with using(await chat_language(services.memory, reply.chat_id, reply.message.text)):
+            messages.spawn_reply(services, application, reply)
     log.info("Engram is running as @%s", application.bot.username)
 
 

@@ -16,12 +16,19 @@ from telegram.ext import ContextTypes
 
 from bot.commands import actions, table, views
 from bot.commands.table import FrontEnd
+from bot.i18n import _
 from bot.text import HTML
 from handlers.context import args_text, chat_data_of, chat_id_of, chat_of, message_of, query_of, services_of
 from handlers.format import page_buttons
 
+
 # (command, description) in menu order, from the one table of commands: setMyCommands and /help both use it.
-COMMANDS: list[tuple[str, str]] = [(c.name, c.line()) for c in table.offered(FrontEnd.TELEGRAM)]
+def menu() -> list[tuple[str, str]]:
+    """Telegram's commands with their descriptions, in the current language (setMyCommands, /help)."""
+    return [(c.name, c.line()) for c in table.offered(FrontEnd.TELEGRAM)]
+
+
+COMMANDS: list[tuple[str, str]] = menu()  # the default (English) menu
 KEPT_SEARCHES = 20  # per chat, pageable by their buttons
 
 
@@ -31,17 +38,18 @@ async def reply_html(update: Update, html: str, **kwargs) -> None:
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say what the bot is."""
-    await reply_html(
-        update,
+    await reply_html(update, _(  # Telegram HTML: a translation keeps the tags
         "Hi, I am <b>Engram</b>, an assistant with long-term memory of this chat. I remember what is said here "
-        "and bring it back when it matters. Everything stays on my owner's machine.\n\n/help lists the commands.",
-    )
+        "and bring it back when it matters. Everything stays on my owner's machine.\n\nAsk in words too: "
+        "<i>remind me tomorrow at 9 to call Ana</i>, <i>what reminders do I have?</i>, <i>forget what I said about "
+        "the wifi</i>.\n\n/help lists the commands."))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List the commands."""
-    lines = [f"/{name} {HTML.escape(text)}" for name, text in COMMANDS]
-    await reply_html(update, "<b>Commands</b>\n" + "\n".join(lines))
+    lines = [f"/{name} {HTML.escape(text)}" for name, text in menu()]
+    title = HTML.bold(HTML.escape(_("Commands")))
+    await reply_html(update, title + "\n" + "\n".join(lines))
 
 
 async def search(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -65,7 +73,7 @@ def _pager(key: str, page: actions.SearchPage) -> InlineKeyboardMarkup | None:
 async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The "more" / "back" buttons under search results: show that page in the same message."""
     query_cb = query_of(update)
-    _, key, page_text = ((query_cb.data or "").split(":") + ["", ""])[:3]
+    _prefix, key, page_text = ((query_cb.data or "").split(":") + ["", ""])[:3]
     query = chat_data_of(context).get("searches", {}).get(key)
     if query is None or not page_text.isdigit() or len(page_text) > 3:
         await query_cb.answer("This search has expired: search again.", show_alert=True)
@@ -99,14 +107,15 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def reset(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reset: a fresh short-term context; long-term memory stays."""
     await services_of(context).started.assistant.reset(chat_id_of(update))
-    await reply_html(update, "Fresh start: I no longer carry the recent conversation into my replies. "
-                             "Long-term memory stays; /forget deletes memories.")
+    await reply_html(update, HTML.escape(_("Fresh start: I no longer carry the recent conversation into my replies. "
+                                           "Long-term memory stays; /forget deletes memories.")))
 
 
 async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/why: the memories recalled for the last reply, with their scores."""
-    hits = await actions.why(services_of(context).started.assistant, chat_id_of(update))
-    await reply_html(update, views.why_text(hits, HTML))
+    assistant = services_of(context).started.assistant
+    hits = await actions.why(assistant, chat_id_of(update))
+    await reply_html(update, views.why_text(hits, HTML, assistant.last_preference(chat_id_of(update))))
 
 
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -119,12 +128,13 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """A command Engram does not have: say so. In groups only when it was addressed to Engram (/x@engram_bot);
     a bare /x there may be another bot's."""
     word = (message_of(update).text or "").split(maxsplit=1)[0]
-    name, _, target = word[1:].partition("@")
+    name, _at, target = word[1:].partition("@")
     ours = target.lower() == (context.bot.username or "").lower()
     if (target and not ours) or (not target and chat_of(update).type != Chat.PRIVATE):
         return
     reason = table.missing_text(name, FrontEnd.TELEGRAM)  # one of Engram's, offered elsewhere: say why not here
-    await message_of(update).reply_text(reason or f"Unknown command /{name[:64]} — /help lists the commands.")
+    await message_of(update).reply_text(
+        reason or _("Unknown command /{name} — /help lists the commands.").format(name=name[:64]))
 
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -10,10 +10,11 @@ from telegram.ext import ContextTypes
 
 from bot.commands.actions import UsageError
 from bot.errors import EngramError, GenerationCancelled
+from bot.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
-GENERIC = "Sorry, something went wrong on my side and I could not finish that. Please try again in a moment."
+GENERIC = N_("Sorry, something went wrong on my side and I could not finish that. Please try again in a moment.")
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -30,7 +31,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     # Our own errors carry messages written for people (bot/errors.py); anything else stays in the log.
-    text = str(error) if isinstance(error, EngramError) else GENERIC
+    text = str(error) if isinstance(error, EngramError) else _(GENERIC)
     if update.callback_query:
         try:
             await update.callback_query.answer(text[:190], show_alert=True)

@@ -15,6 +15,7 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from bot.commands import actions, views
+from bot.i18n import _, ngettext
 from bot.text import HTML
 from handlers.access import require_admin
 from handlers.commands import reply_html
@@ -33,42 +34,49 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = args_text(update)
     if message.reply_to_message and not query:
         if await memory.messages.forget(chat_id, message.reply_to_message.message_id):
-            await reply_html(update, "Forgotten: that message is no longer in my memory.")
+            await reply_html(update, _("Forgotten: that message is no longer in my memory."))
         else:
-            await reply_html(update, "I had nothing stored for that message.")
+            await reply_html(update, _("I had nothing stored for that message."))
         return
     request = await actions.forget_request(memory, chat_id, query)
     question = views.forget_question(request, HTML)
     if question is None:
         await reply_html(update, views.forget_nothing(request))
         return
-    token = _remember(context, update, request)
-    yes = "Yes, forget everything" if request.everything else f"Yes, forget {request.count}"
-    await reply_html(update, question, reply_markup=_confirm(token, yes))
+    await reply_html(update, question, reply_markup=ask_markup(context, update, request))
 
 
-def _remember(context, update: Update, request: actions.ForgetRequest) -> str:
+def ask_markup(context, update: Update, request: actions.ForgetRequest) -> InlineKeyboardMarkup:
+    """The buttons that confirm or cancel this request (only its asker may press them)."""
+    yes = (_("Yes, forget everything") if request.everything
+           else ngettext("Yes, forget {n}", "Yes, forget {n}", request.count).format(n=request.count))
+    return confirm_keyboard(ask_later(context, update, request), yes)
+
+
+def ask_later(context, update: Update, request: actions.ForgetRequest) -> str:
+    """Keep a request until its buttons are pressed (also a plain-language one, handlers/requests.py)."""
     pending = chat_data_of(context).setdefault("forget", {})
     token = secrets.token_hex(4)  # never reused, even across restarts: an old button cannot confirm a new request
     pending[token] = {"request": request, "user_id": user_id_of(update)}
     return token
 
 
-def _confirm(token: str, yes: str) -> InlineKeyboardMarkup:
+def confirm_keyboard(token: str, yes: str) -> InlineKeyboardMarkup:
+    """Confirm / Cancel under the question of what would go."""
     return InlineKeyboardMarkup([[
         InlineKeyboardButton(yes, callback_data=f"forget:{token}:yes"),
-        InlineKeyboardButton("Cancel", callback_data=f"forget:{token}:no"),
+        InlineKeyboardButton(_("Cancel"), callback_data=f"forget:{token}:no"),
     ]])
 
 
 async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The confirm / cancel buttons of /forget."""
     query = query_of(update)
-    _, token, answer = ((query.data or "").split(":") + ["", ""])[:3]
+    _prefix, token, answer = ((query.data or "").split(":") + ["", ""])[:3]
     pending = chat_data_of(context).get("forget", {})
     request = pending.get(token)
     if request is None:
-        await query.answer("This request has expired.", show_alert=True)
+        await query.answer(_("This request has expired."), show_alert=True)
         return
     presser = user_id_of(update)
     # An anonymous group admin asks as Telegram's shared GroupAnonymousBot but presses buttons as themselves:
@@ -77,12 +85,12 @@ async def forget_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if request["user_id"] != presser and not (
         request["user_id"] == ANONYMOUS_ADMIN and access.may_destroy(presser, chat_of(update))
     ):
-        await query.answer("Only the person who asked can confirm.", show_alert=True)
+        await query.answer(_("Only the person who asked can confirm."), show_alert=True)
         return
     del pending[token]
     await query.answer()
     if answer != "yes":
-        await query.edit_message_text("Cancelled: nothing was forgotten.")
+        await query.edit_message_text(_("Cancelled: nothing was forgotten."))
         return
     count = await actions.forget(services_of(context).started.memory, chat_id_of(update), request["request"])
     if request["request"].everything:

@@ -27,18 +27,21 @@ from telegram import (
 from telegram import Message as TgMessage
 from telegram.ext import Application, ContextTypes
 
+from bot.commands.requests import Requests
 from bot.errors import GenerationCancelled, LLMError
+from bot.i18n import N_, _
 from bot.reply.assistant import Reply
 from bot.reply.citation import citation_text
 from bot.text import HTML, PLAIN
 from handlers.context import Services, chat_of, message_of, services_of
 from handlers.format import message_link
+from handlers.reminders import offer_keyboard
 from handlers.streaming import INTERRUPTED_MARK, StreamedMessage, typing
 from memory import Message
 
 log = logging.getLogger(__name__)
 
-NO_ANSWER = "(I have no answer to that.)"
+NO_ANSWER = N_("(I have no answer to that.)")
 
 
 def stored_text(message: TgMessage) -> str:
@@ -188,7 +191,7 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
     try:
         async with typing(bot, services.throttle, chat_id, thread_id, reply.started) as shown, \
                 contextlib.aclosing(assistant.stream(reply)) as chunks:  # the chat's turn ends even if sending fails
-            async for _ in chunks:
+            async for _chunk in chunks:
                 if not reply.text.strip():
                     continue
                 if out is None:  # the message it answers is known now: the last of the burst
@@ -206,7 +209,13 @@ async def stream_reply(services: Services, bot: Bot, reply: Reply, *, quote: boo
         out = StreamedMessage(bot, chat_id, services.throttle, thread_id=thread_id,
                               reply_to=reply.message.message_id if quote else None)
     await assistant.keep(reply, out.first_id)  # finished: stored with the id of the message showing it
-    await out.update(reply.text if reply.text.strip() else NO_ANSWER, final=True, footer=citation(reply))
+    # A plan in a statement ("dentist on Tuesday at 10"): a reminder offered under the acknowledgement, never set
+    # unasked (bot/commands/requests.py; the button is handlers/requests.offer_button).
+    offer = await Requests(services.started.memory, services.started.reminders).offer(
+        chat_id, reply.message.text, reply.message.created_at)
+    markup = offer_keyboard(reply.message.message_id, offer) if offer is not None else None
+    await out.update(reply.text if reply.text.strip() else _(NO_ANSWER), final=True, footer=citation(reply),
+                     markup=markup)
 
 
 def citation(reply: Reply) -> tuple[str, str] | None:

@@ -5,45 +5,48 @@ services.reminders, texts), the same as in the terminal chat; here are only Tele
 (the sender is handlers/delivery.py). Access control has already run (handlers/access.gate, group -1). Replies
 are plain text: reminder texts come from users and are shown as they are, with no markup to escape.
 
-Natural requests ("remind me to call Ana tomorrow at 10") are caught by a text handler registered just before
-the ordinary one (handlers/messages.on_text) in the same group. When the text is a request, the user's message is
-stored as usual and the bot confirms instead of asking the model; anything else is handed on to on_text.
+Reminders asked in words ("remind me to call Ana tomorrow at 10") are plain-language actions: handlers/requests.py.
 """
 
 from __future__ import annotations
 
 import logging
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram import Message as TgMessage
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.commands.actions import id_argument
+from bot.i18n import _
 from bot.reminders import ParsedReminder, ParseError, texts
-from bot.reminders.parse import REQUEST_WORDS
-from handlers.context import args_text, chat_id_of, chat_of, message_of, query_of, services_of
+from bot.reminders.plans import PlanOffer
+from handlers.context import args_text, chat_id_of, message_of, query_of, services_of
 from memory.reminders import Reminder
 
 log = logging.getLogger(__name__)
 
 CANCEL_PREFIX = "rem:cancel:"
-NATURAL_FILTER = filters.Regex(REQUEST_WORDS)
+OFFER_PREFIX = "rem:offer:"  # + the id of the message holding a plan (handlers/requests.offer_button)
 
 
 def register(application: Application) -> None:
-    """Add the reminder handlers. Call before the ordinary text handler is added (natural requests go first)."""
+    """Add the reminder commands and their buttons."""
     application.add_handler(CommandHandler("remind", remind))
     application.add_handler(CommandHandler("reminders", list_reminders))
     application.add_handler(CommandHandler("cancel", cancel))
     application.add_handler(CommandHandler("timezone", set_timezone))
     application.add_handler(CallbackQueryHandler(cancel_button, pattern=rf"^{CANCEL_PREFIX}\d+$"))
-    application.add_handler(MessageHandler(
-        filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND & NATURAL_FILTER, natural_request,
-    ))
 
 
-def cancel_keyboard(reminder_id: int, label: str = "Cancel") -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{CANCEL_PREFIX}{reminder_id}")]])
+def offer_keyboard(message_id: int, offer: PlanOffer) -> InlineKeyboardMarkup:
+    """The offer under an acknowledged plan: pressed, the reminder is set (never before)."""
+    return InlineKeyboardMarkup([[InlineKeyboardButton(f"⏰ {offer.label}",
+                                                       callback_data=f"{OFFER_PREFIX}{message_id}")]])
+
+
+def cancel_keyboard(reminder_id: int, label: str | None = None) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(label or _("Cancel"), callback_data=f"{CANCEL_PREFIX}{reminder_id}")
+    return InlineKeyboardMarkup([[button]])
 
 
 async def _create_and_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: ParsedReminder) -> None:
@@ -69,7 +72,7 @@ async def remind(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def list_reminders(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/reminders: the pending ones, each with a cancel button."""
     listing = await services_of(context).started.reminders.listing(chat_id_of(update))
-    buttons = [[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"{CANCEL_PREFIX}{r.id}")]
+    buttons = [[InlineKeyboardButton(_("Cancel #{id}").format(id=r.id), callback_data=f"{CANCEL_PREFIX}{r.id}")]
                for r in listing.shown]
     await message_of(update).reply_text(listing.text(),
                                         reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
@@ -95,9 +98,9 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if reminder_id is not None:
         cancelled = await services_of(context).started.reminders.cancel(chat_id_of(update), reminder_id)
     if cancelled is None:
-        await query.answer("That reminder is no longer pending.")
+        await query.answer(_("That reminder is no longer pending."))
         return
-    await query.answer(f"Cancelled #{reminder_id}")
+    await query.answer(_("Cancelled #{id}").format(id=reminder_id))
     shown = query.message  # None or inaccessible (too old) when Telegram no longer has it
     if isinstance(shown, TgMessage) and shown.text:  # keep the text, mark the line, drop the button
         await query.edit_message_text(f"{shown.text}\n✖ {texts.cancelled_text(cancelled)}",
@@ -121,27 +124,3 @@ async def set_timezone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await message_of(update).reply_text(str(exc))
         return
     await message_of(update).reply_text(answer.text())
-
-
-async def natural_request(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """'remind me to call Ana tomorrow at 10' in ordinary chat: store it, confirm; anything else goes on."""
-    from handlers import messages
-
-    started = services_of(context).started
-    message = message_of(update)
-    text = message.text
-    if chat_of(update).type != Chat.PRIVATE:
-        text = messages.addressed_text(message, context.bot.id, context.bot.username)
-    parsed = None
-    if text is not None:
-        try:
-            parsed = await started.reminders.detect(chat_id_of(update), text)
-        except ParseError as exc:
-            await started.memory.messages.remember(messages.to_memory(message))
-            await message.reply_text(str(exc))
-            return
-    if parsed is None:
-        await messages.on_text(update, context)  # not a request after all: the ordinary path
-        return
-    await started.memory.messages.remember(messages.to_memory(message))
-    await _create_and_confirm(update, context, parsed)

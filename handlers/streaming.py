@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 
-from telegram import Bot, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 
@@ -80,22 +80,30 @@ class StreamedMessage:
         self.shown: list[str] = []  # the raw text each message shows
         self.plain = False  # set after Telegram rejected our HTML once
         self.footer: tuple[str, str] | None = None  # (HTML, plain) under the last part, e.g. a citation
+        self.markup: InlineKeyboardMarkup | None = None  # buttons under the last part (an offered reminder)
+        self._markup_shown = False
+        self._markup_for: str | None = None
 
     @property
     def first_id(self) -> int | None:
         return self.message_ids[0] if self.message_ids else None
 
-    async def update(self, text: str, final: bool = False, footer: tuple[str, str] | None = None) -> None:
-        """Show `text` (sent or edited as needed); `footer` (HTML, plain), given with the final text, goes under
-        its last part."""
+    async def update(self, text: str, final: bool = False, footer: tuple[str, str] | None = None,
+                     markup: InlineKeyboardMarkup | None = None) -> None:
+        """Show `text` (sent or edited as needed); `footer` (HTML, plain) and `markup` (buttons), given with the
+        final text, go under its last part."""
         if footer is not None:
             self.footer = footer
+        if markup is not None:
+            self.markup = markup
         parts = split_text(text, MESSAGE_LIMIT - (len(self.footer[1]) + 2 if self.footer else 0))
         if self.footer is not None:
             parts[-1] = parts[-1] + FOOTER_MARK
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            if index < len(self.shown) and self.shown[index] == part:
+            buttons = final and last and self.markup is not None and not self._markup_shown
+            self._markup_for = part if buttons else None
+            if index < len(self.shown) and self.shown[index] == part and not buttons:
                 continue
             must = final or not last or not self.message_ids  # complete parts and the first send always go out
             if not must and not self.throttle.ready(self.chat_id):
@@ -120,11 +128,20 @@ class StreamedMessage:
                     return
         raise TelegramError(f"gave up after {MAX_ATTEMPTS} flood-control waits")
 
+    def _buttons(self, part: str) -> InlineKeyboardMarkup | None:
+        """The buttons go with the final last part (the footer's mark ends it when there is a footer)."""
+        if self.markup is None or part != self._markup_for:
+            return None
+        self._markup_shown = True
+        return self.markup
+
     async def _send(self, part: str) -> None:
         reply = ReplyParameters(self.reply_to, allow_sending_without_reply=True) if self.reply_to else None
+        markup = self._buttons(part)
         sent = await self._with_fallback(
             lambda text, mode: self.bot.send_message(
-                self.chat_id, text, parse_mode=mode, reply_parameters=reply, message_thread_id=self.thread_id
+                self.chat_id, text, parse_mode=mode, reply_parameters=reply, message_thread_id=self.thread_id,
+                reply_markup=markup,
             ),
             part,
         )
@@ -132,10 +149,12 @@ class StreamedMessage:
         self.shown.append(part)
 
     async def _edit(self, index: int, part: str) -> None:
+        markup = self._buttons(part)
         try:
             await self._with_fallback(
                 lambda text, mode: self.bot.edit_message_text(
-                    text, chat_id=self.chat_id, message_id=self.message_ids[index], parse_mode=mode
+                    text, chat_id=self.chat_id, message_id=self.message_ids[index], parse_mode=mode,
+                    reply_markup=markup,
                 ),
                 part,
             )

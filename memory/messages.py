@@ -18,7 +18,7 @@ import numpy as np
 from memory import migrations, vectors
 from memory.corpus import FOREVER, ChatCorpus, Corpora, WindowState, rows_by_id
 from memory.embedded import EmbeddingQueue, Embeddings
-from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text
+from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text, evidence_sql
 from memory.search import Search
 from memory.shared import Shared
 from memory.threads import Threads
@@ -37,7 +37,25 @@ def insert(shared: Shared, message: Message) -> int:
         ),
     ).lastrowid
     shared.chat_sizes.grow(message.chat_id, 1)
+    _write_days(shared.conn, row_id, message.chat_id, (message.meta or {}).get(DAYS))
     return row_id
+
+
+LONGEST_DAYS = 367 * 86400.0  # no span a message speaks of is longer (a year): bounds the index range read
+DAYS = "days"  # meta key: the calendar days a message speaks of, [[start, end], ...] (migrations.m009_message_days)
+
+
+def _write_days(conn, row_id: int, chat_id: int, days) -> None:
+    """The day spans a message speaks of, as rows of message_days (none when `days` is not a list of pairs)."""
+    if not isinstance(days, list):
+        return
+    rows = [(row_id, chat_id, float(s), float(e))
+            for s, e in (d for d in days if isinstance(d, list | tuple) and len(d) == 2)]
+    conn.executemany("INSERT INTO message_days (id, chat_id, start, end) VALUES (?, ?, ?, ?)", rows)
+
+
+def _qualified(alias: str) -> str:
+    return ", ".join(alias + c.strip() for c in MESSAGE_COLUMNS.split(","))
 
 
 class Messages:
@@ -84,6 +102,10 @@ class Messages:
                         "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?",
                         (message.text, message.edited_at or time.time(), row_id),
                     )
+                    # the days it spoke of are read again from the new text (set_days)
+                    self._conn.execute("DELETE FROM message_days WHERE id = ?", (row_id,))
+                    self._conn.execute("UPDATE messages SET meta = json_remove(meta, '$.days') WHERE id = ? "
+                                       "AND meta IS NOT NULL", (row_id,))
                 else:
                     row_id = insert(self._shared, message)
                 existing[key] = (row_id, message.text)
@@ -138,6 +160,9 @@ class Messages:
         with self._shared.transaction():
             self._conn.execute("UPDATE messages SET text = ?, meta = ? WHERE id = ?",
                                (filled.text, json.dumps(meta) if meta else None, filled.rowid))
+            # the days it speaks of are read from the new text (set_days), unless the new meta has them
+            self._conn.execute("DELETE FROM message_days WHERE id = ?", (filled.rowid,))
+            _write_days(self._conn, filled.rowid, filled.chat_id, (meta or {}).get(DAYS))
             if embed:
                 self._embeddings.embed_rows([filled])
             else:
@@ -193,6 +218,7 @@ class Messages:
                         "UPDATE messages SET chat_id = ?, message_id = ?, meta = ? WHERE id = ?",
                         (new, -abs(m.message_id), json.dumps(meta), m.id),
                     )
+                    self._conn.execute("UPDATE message_days SET chat_id = ? WHERE id = ?", (new, m.id))
                     self._conn.execute(
                         "INSERT INTO messages_fts (rowid, text, sender_name, chat) VALUES (?, ?, ?, ?)",
                         (m.id, m.text, m.sender_name, migrations.chat_token(new)),
@@ -200,8 +226,9 @@ class Messages:
                 kept = [i for i in ids if i in stored]
                 if kept:
                     vectors.insert(self._conn, kept, [new] * len(kept), np.stack([stored[i] for i in kept]))
-            self._conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since) "
-                               "SELECT ?, timezone, context_since FROM chats WHERE chat_id = ?", (new, old))
+            self._conn.execute("INSERT OR IGNORE INTO chats (chat_id, timezone, context_since, language, "
+                               "language_seen) SELECT ?, timezone, context_since, language, language_seen "
+                               "FROM chats WHERE chat_id = ?", (new, old))
             self._conn.execute("UPDATE reminders SET chat_id = ? WHERE chat_id = ?", (new, old))
         self._shared.chat_sizes.forget(old)
         self._shared.chat_sizes.forget(new)
@@ -259,13 +286,64 @@ class Messages:
             "embedding_dim": model[1] if model else None,
         }
 
+    # ----- the days messages speak of (bot/when/mentions.py reads them) ---------------------------------------
+    def set_days(self, days: Sequence[tuple[int, Sequence[tuple[float, float]]]]) -> None:
+        """Record the day spans each message (by row id) speaks of, replacing what was recorded; an empty list
+        records that it speaks of none (it is read no more)."""
+        with self._shared.transaction():
+            for row_id, spans in days:
+                pairs = [[float(s), float(e)] for s, e in spans]
+                self._conn.execute("DELETE FROM message_days WHERE id = ?", (row_id,))
+                row = self._conn.execute(
+                    "UPDATE messages SET meta = json_set(coalesce(meta, '{}'), '$.days', json(?)) WHERE id = ? "
+                    "RETURNING chat_id", (json.dumps(pairs), row_id)).fetchone()
+                if row is not None:
+                    _write_days(self._conn, row_id, row[0], pairs)
+
+    def undated(self, after_id: int, limit: int) -> list[tuple[int, int, str, float]]:
+        """(row id, chat id, text, created at) of people's messages whose days were never read, from `after_id` on."""
+        return self._conn.execute(
+            "SELECT id, chat_id, text, created_at FROM messages WHERE id > ? AND role = 'user' "
+            "AND (meta IS NULL OR json_type(meta, '$.days') IS NULL) ORDER BY id LIMIT ?", (after_id, limit)
+        ).fetchall()
+
+    def speaking_of(self, chat_id: int, start: float, end: float, limit: int = 50) -> list[Message]:
+        """People's messages of a chat that speak of a day within [start, end), by the first such day."""
+        rows = self._conn.execute(
+            f"SELECT {_qualified('m.')}, min(d.start) AS first FROM message_days d JOIN messages m ON m.id = d.id "
+            f"WHERE d.chat_id = ? AND d.start < ? AND d.start > ? AND d.end > ? AND m.role = 'user' "
+            f"AND {evidence_sql('m.')} GROUP BY m.id ORDER BY first, m.id LIMIT ?",
+            (chat_id, end, start - LONGEST_DAYS, start, limit)
+        ).fetchall()
+        return [Message.from_row(r[:-1]) for r in rows]
+
+    def said_between(self, chat_id: int, start: float, end: float, limit: int = 50) -> list[Message]:
+        """People's messages of a chat written within [start, end), oldest first (the newest `limit`)."""
+        rows = self._conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND created_at >= ? AND created_at < ? "
+            f"AND role = 'user' AND {evidence_sql()} ORDER BY created_at DESC, id DESC LIMIT ?",
+            (chat_id, start, end, limit)).fetchall()
+        return [Message.from_row(r) for r in reversed(rows)]
+
+    def told_by(self, chat_id: int, sender_id: int | None, sender_name: str, limit: int = 200) -> list[Message]:
+        """What one person (by id, or by name when the id is not known) wrote in a chat, newest first."""
+        who, args = ("sender_id = ?", sender_id) if sender_id is not None else ("sender_name = ?", sender_name)
+        rows = self._conn.execute(
+            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND role = 'user' AND {who} "
+            f"AND {evidence_sql()} ORDER BY created_at DESC, id DESC LIMIT ?", (chat_id, args, limit)
+        ).fetchall()
+        return [Message.from_row(r) for r in rows]
+
     # ----- per-chat settings ---------------------------------------------------------------------------------
     def chat_settings(self, chat_id: int) -> dict:
-        row = self._conn.execute("SELECT timezone, context_since FROM chats WHERE chat_id = ?", (chat_id,)).fetchone()
-        return {"timezone": row[0], "context_since": row[1]} if row else {"timezone": None, "context_since": 0.0}
+        row = self._conn.execute("SELECT timezone, context_since, language, language_seen FROM chats "
+                                 "WHERE chat_id = ?", (chat_id,)).fetchone()
+        if row is None:
+            return {"timezone": None, "context_since": 0.0, "language": None, "language_seen": None}
+        return {"timezone": row[0], "context_since": row[1], "language": row[2], "language_seen": row[3]}
 
     def set_chat_setting(self, chat_id: int, **values) -> None:
-        allowed = {"timezone", "context_since"}
+        allowed = {"timezone", "context_since", "language", "language_seen"}
         if not values or set(values) - allowed:
             raise ValueError(f"chat settings are {sorted(allowed)}")
         with self._shared.transaction():
@@ -328,6 +406,22 @@ class AsyncMessages:
 
     async def set_chat_setting(self, chat_id: int, **values) -> None:
         await self._threads.run(self._messages.set_chat_setting, chat_id, **values)
+
+    async def set_days(self, days: Sequence[tuple[int, Sequence[tuple[float, float]]]]) -> None:
+        await self._threads.run(self._messages.set_days, days)
+
+    async def undated(self, after_id: int, limit: int = 500) -> list[tuple[int, int, str, float]]:
+        return await self._threads.run(self._messages.undated, after_id, limit)
+
+    async def speaking_of(self, chat_id: int, start: float, end: float, limit: int = 50) -> list[Message]:
+        return await self._threads.run(self._messages.speaking_of, chat_id, start, end, limit)
+
+    async def said_between(self, chat_id: int, start: float, end: float, limit: int = 50) -> list[Message]:
+        return await self._threads.run(self._messages.said_between, chat_id, start, end, limit)
+
+    async def told_by(self, chat_id: int, sender_id: int | None, sender_name: str, limit: int = 200
+                      ) -> list[Message]:
+        return await self._threads.run(self._messages.told_by, chat_id, sender_id, sender_name, limit)
 
     # ----- reading -------------------------------------------------------------------------------------------
     async def get(self, chat_id: int, message_id: int) -> Message | None:

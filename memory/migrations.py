@@ -225,6 +225,32 @@ def m007_acknowledgements(conn) -> None:
     )
 
 
+def m008_chat_language(conn) -> None:
+    """The language a chat is answered in: `language`, chosen with /language (NULL: follow the messages), and
+    `language_seen`, the one its messages were last written in (for commands without text, e.g. /reminders)."""
+    conn.execute("ALTER TABLE chats ADD COLUMN language TEXT")
+    conn.execute("ALTER TABLE chats ADD COLUMN language_seen TEXT")
+
+
+def m009_message_days(conn) -> None:
+    """The calendar days a message speaks of ("dentist on Tuesday at 10", said on a Sunday: that Tuesday), so a
+    question about "this week" or "tomorrow" finds plans as well as what was said then. The bot reads the days
+    (bot/when/mentions.py) and stores them with the message (meta "days": [[start, end], ...], Unix seconds);
+    each span is a row here, found by its chat and start. Messages stored before have no meta "days": the bot reads them
+    in the background (Assistant.date_memories), a batch at a time."""
+    conn.execute("CREATE TABLE message_days (id INTEGER NOT NULL, chat_id INTEGER NOT NULL, start REAL NOT NULL, "
+                 "end REAL NOT NULL)")
+    conn.execute("CREATE INDEX message_days_chat_start ON message_days (chat_id, start)")
+    conn.execute("CREATE INDEX message_days_id ON message_days (id)")
+    conn.execute(
+        """
+        CREATE TRIGGER message_days_delete AFTER DELETE ON messages BEGIN
+            DELETE FROM message_days WHERE id = old.id;
+        END
+        """
+    )
+
+
 # The expressions of m006's index: queries must use them word for word for SQLite to use the index.
 IMPORT_SOURCE_SQL = "json_extract(meta, '$.import.source')"
 IMPORT_ID_SQL = "json_extract(meta, '$.import.id')"
@@ -238,7 +264,8 @@ def chat_token(chat_id: int) -> str:
 
 
 MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts, m004_intake,
-                              m005_embedding_scheme, m006_import_origin, m007_acknowledgements]
+                              m005_embedding_scheme, m006_import_origin, m007_acknowledgements,
+                              m008_chat_language, m009_message_days]
 
 
 def _ensure_table(conn) -> None:

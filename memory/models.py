@@ -56,7 +56,10 @@ class RecallMethod(StrEnum):
 # (history, export) but not evidence: recall, /search and the whole-chat reads (topics, map, timelines) leave it
 # out, so the echo never competes with what the person said.
 ACKNOWLEDGEMENT = "acknowledgement"
-NOT_EVIDENCE = (ACKNOWLEDGEMENT,)
+# meta "kind" of a plain-language action ("Please forget the wifi password.", "remind me…") and of the assistant's
+# answer to one: kept (history, export), never evidence (a request to forget a password is no password).
+ACTION = "action"
+NOT_EVIDENCE = (ACKNOWLEDGEMENT, ACTION)
 
 
 def evidence_sql(alias: str = "") -> str:

@@ -184,6 +184,7 @@ class FakeTelegram:
         self.downloads: list[str] = []  # file paths downloaded
         self.photos: list[dict] = []  # sendPhoto: chat_id, content (bytes), caption
         self.commands: list[dict] = []
+        self.commands_by_language: dict[str, list[dict]] = {}
         self.chats: dict[int, dict] = {}
         self._failures: list[dict] = []
         self._update_ids = itertools.count(1)
@@ -369,7 +370,10 @@ class FakeTelegram:
         return True
 
     async def api_setMyCommands(self, params, files):
-        self.commands = params["commands"]
+        if params.get("language_code"):  # the menu users with that Telegram language see
+            self.commands_by_language[params["language_code"]] = params["commands"]
+        else:
+            self.commands = params["commands"]
         return True
 
     async def api_getMyCommands(self, params, files):
@@ -447,6 +451,21 @@ class FakeTelegram:
         self.raw[key] = (params.get("text", ""), params.get("parse_mode"))
         return message
 
+    async def api_editMessageReplyMarkup(self, params, files):
+        key = (params["chat_id"], params["message_id"])
+        message = self.messages.get(key)
+        if message is None or message["from"]["id"] != self.bot["id"]:
+            raise ApiError("Bad Request: message to edit not found")
+        markup = params.get("reply_markup")
+        if markup == message.get("reply_markup"):
+            raise ApiError("Bad Request: message is not modified")
+        message = {**message, "edit_date": int(time.time())}
+        message.pop("reply_markup", None)
+        if markup:
+            message["reply_markup"] = markup
+        self.messages[key] = message
+        return message
+
     async def api_sendDocument(self, params, files):
         if "document" not in files:
             raise ApiError("Bad Request: there is no document in the request")
@@ -510,8 +529,9 @@ class FakeTelegram:
         return self.chats[chat_id]
 
     @staticmethod
-    def user(user_id: int, first_name: str | None = None) -> dict:
-        return {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}"}
+    def user(user_id: int, first_name: str | None = None, language_code: str | None = None) -> dict:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name or f"User{user_id}"}
+        return {**user, "language_code": language_code} if language_code else user
 
     def _new_message(self, chat_id: int, sender: dict, **fields) -> dict:
         counter = self._message_ids.setdefault(chat_id, itertools.count(1))
@@ -538,9 +558,10 @@ class FakeTelegram:
         return entities
 
     async def text(self, chat_id: int, text: str, user_id: int | None = None, name: str | None = None,
-                   reply_to: int | None = None, **fields) -> dict:
-        """A user sends a text message (in a private chat the user is the chat)."""
-        user = self.user(user_id or chat_id, name)
+                   reply_to: int | None = None, language_code: str | None = None, **fields) -> dict:
+        """A user sends a text message (in a private chat the user is the chat); language_code is their
+        Telegram app's language."""
+        user = self.user(user_id or chat_id, name, language_code)
         extra = {"entities": self._entities(text)} if self._entities(text) else {}
         if reply_to is not None:
             extra["reply_to_message"] = self.messages[(chat_id, reply_to)]

@@ -62,7 +62,7 @@ async def test_recall_never_crosses_chats(memory):
 
 async def test_a_reply_is_kept_only_when_finished_with_the_front_ends_id(memory):
     assistant = make(memory, await started(ScriptedLLM("hello there")))
-    reply = await assistant.answer(Message(1, 5, "hi"))
+    reply = await assistant.answer(Message(1, 5, "What is the capital of Peru?"))
     with pytest.raises(ValueError, match="finished"):
         await assistant.keep(reply, 6)  # not written yet: nothing to keep
     async for _ in assistant.stream(reply):

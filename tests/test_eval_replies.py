@@ -14,7 +14,34 @@ def test_the_suite_is_big_and_covers_every_behaviour_with_held_out_cases():
     assert len(CASES) >= 60 and len({c.name for c in CASES}) == len(CASES)
     for behaviour in BEHAVIOURS:
         cases = [c for c in CASES if c.behaviour == behaviour]
-        assert len(cases) >= 9 and sum(c.held_out for c in cases) == 3
+        assert len(cases) >= 9 and sum(c.held_out for c in cases) >= 3
+    for behaviour in ("update", "correction", "gather", "preference"):  # issue 24: at least 20 each, a third held out
+        cases = [c for c in CASES if c.behaviour == behaviour]
+        assert len(cases) >= 20 and sum(c.held_out for c in cases) >= 6
+        assert len({c.asker for c in cases}) >= 9 and all(c.expect or c.expect_all or c.avoid for c in cases)
+
+
+@pytest.mark.parametrize(("reply", "passes"), [
+    ("You live in Madrid now (before that: Porto).", True),
+    ("You live in Madrid.", True),
+    ("You live in Porto.", False),  # the outdated value
+    ("You lived in Porto, then in Madrid.", False),  # the outdated value first
+    ("I don't know.", False),
+])
+def test_a_fact_that_changed_must_be_answered_with_its_current_value_first(reply, passes):
+    case = Case("t", "update", (("Ana", "I live in Porto."), ("Ana", "I moved to Madrid.")), "Where do I live?",
+                expect=("madrid",), old=("porto",))
+    assert all(checks(case, reply).values()) is passes
+
+
+def test_the_knowledge_update_set_is_big_has_a_held_out_part_and_only_references_locomo():
+    from bench.updates_suite import LOCOMO, cases, written
+
+    chosen = cases()
+    assert len(written()) >= 100 and len({c.name for c in chosen}) == len(chosen)
+    assert 20 <= sum(c.held_out for c in chosen) < len(chosen) // 2
+    assert all(c.conversation and c.turns and not c.said for c in LOCOMO)  # ids only, no LoCoMo text
+    assert all(c.said and len(c.said) >= 3 and c.expect for c in written())
 
 
 @pytest.mark.parametrize(("reply", "passes"), [
@@ -54,3 +81,51 @@ def test_a_limit_takes_the_same_number_from_each_category():
     chosen = stratified([conv], 10)
     assert sorted(q.category for _, q in chosen) == sorted("1122334455")
     assert stratified([conv], 10) == chosen and len(stratified([conv], None)) == 50
+
+
+def test_reminder_requests_cover_five_other_languages_with_held_out_cases():
+    from bench.replies_suite import REMINDER_CASES
+
+    assert len({c.name for c in REMINDER_CASES}) == len(REMINDER_CASES)
+    other = {c.lang for c in REMINDER_CASES} - {"en"}
+    assert len(other) >= 5
+    for lang in other:
+        cases = [c for c in REMINDER_CASES if c.lang == lang]
+        assert len(cases) >= 6 and sum(c.held_out for c in cases) >= 2, lang
+
+
+def test_a_reminder_passes_only_when_set_right_and_confirmed_in_its_language():
+    from datetime import datetime, timezone
+
+    from bench.eval_replies import reminder_checks
+    from bench.replies_suite import ReminderCase
+    from memory.reminders import Reminder
+
+    def set_for(hour: int) -> Reminder:
+        due = datetime(2026, 12, 8, hour, 0, tzinfo=timezone.utc).timestamp()
+        return Reminder(id=1, chat_id=1, created_by=None, text="позвонить маме", due_at=due, recurrence=None,
+                        timezone="UTC", status="pending", created_at=0.0)
+
+    case = ReminderCase("t", "ru", "напомни мне завтра в 9 позвонить маме", "Tue 08 09:00", "позвонить маме")
+    assert all(reminder_checks(case, set_for(9), "⏰ Хорошо, напомню вт 08 дек. 2026 09:00 (UTC): позвонить маме")
+               .values())
+    assert not all(reminder_checks(case, set_for(9), "⏰ OK, I will remind you on Tue 08 Dec 2026 09:00 (UTC): …")
+                   .values())
+    assert not reminder_checks(case, set_for(21), "⏰ Хорошо, напомню …")["due"]
+    assert reminder_checks(case, None, "") == {"set": False}
+
+
+@pytest.mark.parametrize(("case", "reply", "passes"), [
+    ("ga-schedule", "Here's what you've told me is planned for 6-12 December:\n"
+                    "- Tuesday 8 December: You have a dentist appointment on Tuesday at 10.\n"
+                    "- Thursday 10 December: On Thursday you fly to Rome.", True),
+    ("ga-schedule", "I don't know — you haven't told me that yet.", False),
+    ("ga-schedule", "- Tuesday 8 December: dentist\n- Thursday: Rome\n- green tea", False),  # listed the tea
+    ("pr-dinner", "How about a mushroom risotto? No meat or fish in it.", True),  # names them only to leave out
+    ("pr-dinner", "Try a chicken curry.", False),
+    ("pr-dinner", "I don't know — you haven't told me that yet.", False),
+    ("pr-dinner", "What would you like for dinner?", False),  # asked back
+    ("pr-dinner", "A dinner you could cook tonight.", False),  # the request said back: no idea of its own
+])
+def test_gather_and_preference_checks(case, reply, passes):
+    assert all(checks(next(c for c in CASES if c.name == case), reply).values()) is passes

@@ -142,7 +142,7 @@ async def test_a_damaged_cached_export_is_made_again(llm, tmp_path, monkeypatch)
     (target / "model.onnx").write_bytes(b"not a model")  # e.g. a disk that filled up mid-copy
     builds = []
 
-    def rebuild(src, out, precision):  # the real export takes a minute: the good one, copied, stands for it
+    def rebuild(src, out, precision, progress=None):  # the real export takes a minute: the good one stands for it
         builds.append(src)
         shutil.copytree(llm.export, out, dirs_exist_ok=True)
         return llm.export_meta
@@ -154,6 +154,24 @@ async def test_a_damaged_cached_export_is_made_again(llm, tmp_path, monkeypatch)
         assert "".join(await collect(model)).strip()
     finally:
         await model.stop()
+
+
+def test_a_conversion_reports_its_steps_as_it_goes(llm, tmp_path):
+    """The export of the real model (about a minute), made again into an empty folder: the layers it converts,
+    then the probes it checks, in order, to the last step; a progress bar or the log shows them."""
+    from bot.llm import onnx_export
+
+    steps: list[tuple[int, int, str]] = []
+    out = tmp_path / "export"
+    out.mkdir()
+    meta = onnx_export.build(Path(llm.export_meta["source"]), out, "int8", progress=lambda *step: steps.append(step))
+    assert meta["passed"]
+    done = [d for d, _, _ in steps]
+    total = steps[0][1]
+    assert done == sorted(done) and done[0] == 0 and done[-1] == total
+    layers = [d for d, _, what in steps if what == "converting" and d > 0]
+    assert len(layers) >= 30  # SmolLM2-135M has 30 layers: one step each
+    assert [what for _, _, what in steps][-1] == "checking" and len(steps) > total // 2
 
 
 @pytest.fixture(scope="module")
@@ -247,3 +265,18 @@ def test_busy_elsewhere_leaves_out_this_process_own_use(monkeypatch):
     monkeypatch.setattr(onnx_local, "time", SimpleNamespace(sleep=lambda seconds: None))
     assert onnx_local.busy_elsewhere(0.5) == pytest.approx(1.0)
 
+
+
+def test_without_a_bar_the_conversion_logs_a_line_a_quarter(caplog):
+    from bot.llm.onnx_local import _log_progress
+
+    report = _log_progress()
+    with caplog.at_level("WARNING", logger="bot.llm.onnx_local"):
+        for done in range(0, 31):
+            report(done, 36, "converting")
+        for done in range(31, 37):
+            report(done, 36, "checking")
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "converting the language model: 0% (0/36)"
+    assert lines[-1] == "checking the language model: 100% (36/36)"
+    assert 5 <= len(lines) <= 7  # 0, 25, 50, 75 %, the switch to checking, 100 %

@@ -172,7 +172,8 @@ def test_stats_and_settings(store):
     stats = store.messages.stats()
     assert stats["messages"] == 2 and stats["chats"] == 1 and stats["database_bytes"] > 0
     assert stats["embedding_model"] == "hash-embedder" and stats["embedding_dim"] == 64
-    assert store.messages.chat_settings(1) == {"timezone": None, "context_since": 0.0}
+    assert store.messages.chat_settings(1) == {"timezone": None, "context_since": 0.0, "language": None,
+                                               "language_seen": None}
     store.messages.set_chat_setting(1, timezone="Europe/Lisbon")
     assert store.messages.chat_settings(1)["timezone"] == "Europe/Lisbon"
     assert store.messages.next_message_id(1) == 3

@@ -66,7 +66,9 @@ async def test_statements_and_greetings_are_not_shown_memories(memory):
     noted = await assistant.reply_text(Message(1, 2, "I'm learning Portuguese.", sender_name="Ana"))
     assert noted.text == "Noted: you're learning Portuguese." and llm.calls == []
     hello = await assistant.reply_text(Message(1, 4, "hello", sender_name="Ana"))
-    assert hello.text == "Hello!" and "Mia" not in llm.prompts[0][-1]["content"]
+    assert hello.text == "Hello! How can I help?" and llm.calls == []  # a plain greeting: its one answer
+    night = await assistant.reply_text(Message(1, 6, "Good night, off to Rome early", sender_name="Ana"))
+    assert night.text == "Hello!" and "Mia" not in llm.prompts[0][-1]["content"]  # the model's, without memories
 
 
 async def test_memories_are_quoted_not_obeyed(memory):
@@ -246,7 +248,8 @@ def test_only_whole_small_talk_gets_a_fixed_answer():
     from bot.reply.plan import small_talk
 
     assert small_talk("thanks!") == "You're welcome!"
-    assert small_talk("hello") is None and small_talk("Good night") is None  # the model answers these
+    assert small_talk("hello") == "Hello! How can I help?" and small_talk("Good night") == "Good night!"
+    assert small_talk("Good night, I'm off to Rome tomorrow") is None  # a longer greeting is the model's
     assert small_talk("thanks, what is my dog's name?") is None
 
 
@@ -257,12 +260,13 @@ async def test_a_memory_said_today_is_not_dated(memory):
     now = time.time()
     await assistant.remember(Message(1, 1, "This week I have a dentist appointment on Thursday.",
                                      sender_name="you", created_at=now - 60))
-    reply = await assistant.reply_text(Message(1, 2, "What do I have this week?", sender_name="you", created_at=now))
+    asked = "Do I have a dentist appointment this week?"  # ("What do I have this week?" gathers: test_gather.py)
+    reply = await assistant.reply_text(Message(1, 2, asked, sender_name="you", created_at=now))
     assert reply.text == "This week you have a dentist appointment.", reply.text
     # said on another day, the same reply says when
     await assistant.remember(Message(2, 1, "This week I have a dentist appointment on Thursday.",
                                      sender_name="you", created_at=now - 10 * 86400))
-    older = await assistant.reply_text(Message(2, 2, "What do I have this week?", sender_name="you", created_at=now))
+    older = await assistant.reply_text(Message(2, 2, asked, sender_name="you", created_at=now))
     assert "(said on" in older.text, older.text
 
 

@@ -107,8 +107,8 @@ async def test_model_output_with_markup_characters_never_breaks_a_message(fake, 
 async def test_parse_error_falls_back_to_plain_text(fake, bot):
     fake.fail("sendMessage", description="Bad Request: can't parse entities: Unsupported start tag", times=1,
               when=lambda p: p.get("parse_mode") == "HTML")
-    reply = await converse(fake, bot, ALICE, "hi there")
-    assert reply.startswith("You said: hi there")
+    reply = await converse(fake, bot, ALICE, "what is a tag?")
+    assert reply.startswith("You said: what is a tag?")
     _raw, mode = fake.raw[(ALICE, fake.bot_messages(ALICE)[0]["message_id"])]
     assert mode is None
 
@@ -243,7 +243,8 @@ async def test_edits_captions_and_forwards_are_remembered(fake, noting_bot):
     assert hits and hits[0].message.message_id == original["message_id"]
     assert not [h for h in await bot.memory.messages.search(ALICE, "Monday", 10) if "Monday" in h.message.text]
     caption = await bot.memory.messages.get(ALICE, photo["message_id"])
-    assert caption.text == "receipt for the blue lamp" and caption.meta["kind"] == "photo"
+    assert caption.text == "receipt for the blue lamp" and caption.kind == "photo"
+    assert len(edited.meta["days"]) == 1  # the days it speaks of, read again from the edited text (Thursday)
     fwd = await bot.memory.messages.get(ALICE, forwarded["message_id"])
     assert fwd.meta["forwarded_from"]["name"] == "Carol" and fwd.meta["forwarded_from"]["user_id"] == 77
 
@@ -357,7 +358,7 @@ async def test_errors_are_logged_and_the_user_gets_a_plain_message(fake, tmp_pat
 
     config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
     async with bot_running(config, ScriptedLLM(broken), HashEmbedder(64)) as services:
-        text = await converse(fake, services, ALICE, "hello")
+        text = await converse(fake, services, ALICE, "what is the tallest tree?")
     assert "something went wrong" in text and "turtles" not in text
 
 

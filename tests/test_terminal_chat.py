@@ -65,11 +65,12 @@ def test_terminal_chat_remembers_and_streams(tmp_path):
 # ----- the README's example conversation is a real transcript (issue 25) ---------------------------------------------
 README = REPO / "README.md"
 CITED_DAY = re.compile(r"^— \d{4}-\d\d-\d\d, ")  # a citation's date: the day the test runs, not the README's
+REMINDER_TIME = re.compile(r"remind you on \w{3} \d\d \w{3} \d{4} \d\d:\d\d ")  # two minutes after the test's now
 
 
 def readme_transcript() -> list[tuple[str, list[str]]]:
     """The README's example conversation: each `you>` line with the lines Engram answered (reply, citation)."""
-    block = re.search(r"\n((?:    (?:you>|engram>|—) .*\n)+)", README.read_text())
+    block = re.search(r"\n((?:    (?:you> |engram> |— |\(#).*\n)+)", README.read_text())
     assert block, "the README's example conversation is missing"
     turns: list[tuple[str, list[str]]] = []
     for line in block[1].splitlines():
@@ -82,7 +83,8 @@ def readme_transcript() -> list[tuple[str, list[str]]]:
 
 
 def normal(lines: list[str]) -> list[str]:
-    return [CITED_DAY.sub("— DAY, ", line.strip()) for line in lines if line.strip()]
+    return [REMINDER_TIME.sub("remind you on TIME ", CITED_DAY.sub("— DAY, ", line.strip()))
+            for line in lines if line.strip()]
 
 
 def test_the_readme_conversation_is_what_the_terminal_chat_answers(tmp_path):

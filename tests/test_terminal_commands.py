@@ -86,9 +86,9 @@ async def test_timezone_is_shown_set_and_used(terminal):
 
 
 async def test_a_natural_request_is_stored_and_confirmed(terminal, memory):
-    assert await terminal.natural_reminder("please remind me to water the plants in 10 minutes")
+    assert await terminal.action("please remind me to water the plants in 10 minutes")
     assert "⏰ OK, I will remind you on " in printed(terminal) and ": water the plants" in printed(terminal)
-    assert not await terminal.natural_reminder("what did you remind me about?")  # a question: the assistant's
+    assert not await terminal.action("what did you remind me about?")  # a question: the assistant's
     texts = [m.text for m in await memory.messages.recent(CHAT, 10)]
     assert "please remind me to water the plants in 10 minutes" in texts
 

@@ -59,4 +59,4 @@ async def test_topics_answers_with_buttons_and_map_sends_a_photo(fake, bot):
     # Another chat: its own (empty) memory, a plain answer; replies still flow while topics were computed.
     assert (await command(fake, BOB, "/topics"))["text"].startswith("Only 0 messages in this chat so far")
     assert (await command(fake, BOB, "/map last week"))["text"].startswith("Only 0 messages in this chat for")
-    assert "You said: hello" in await converse(fake, bot, BOB, "hello")
+    assert "You said: what is garlic?" in await converse(fake, bot, BOB, "what is garlic?")

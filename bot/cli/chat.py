@@ -16,12 +16,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from bot.commands import actions, table, topic_commands, views
+from bot.commands.language import PROSE_ARGS, language_command, use_chat_language
+from bot.commands.requests import Requests, offer_hint
 from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
+from bot.i18n import N_, _, current, ngettext, number
 from bot.llm import build_llm
 from bot.media import Media, build_media
 from bot.media import texts as media_texts
@@ -31,13 +35,15 @@ from bot.reminders.timers import AsyncioTimers
 from bot.reply.assistant import Assistant
 from bot.reply.citation import citation_text
 from bot.services import build_assistant, build_memory, build_topics
-from bot.text import PLAIN, plural
+from bot.text import PLAIN
 from bot.topics.service import TopicService
 from memory import Memory, Message
 
 DEFAULT_CHAT_ID = 0  # Telegram has no chat 0: the Telegram bot leaves its reminders to the terminal
-INTRO = ("Engram: an assistant with a long-term memory of this chat, in your terminal. It remembers what you tell "
-         "it and brings it back when it matters; everything stays on this machine.")
+INTRO = N_("Engram: an assistant with a long-term memory of this chat, in your terminal. It remembers what you "
+           "tell it and brings it back when it matters; everything stays on this machine. Ask in words too: "
+           "\"remind me tomorrow at 9 to call Ana\", \"what reminders do I have?\", \"forget what I said about the "
+           "wifi\".")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,6 +62,7 @@ class Terminal:
     topics: TopicService
     memory: Memory
     reminders: ReminderService  # start_reminders
+    requests: Requests  # start_reminders: plain-language actions (bot/commands/requests.py)
 
     def __init__(self, config: Config, chat_id: int, name: str, out: TextIO | None = None):
         self.config = config
@@ -72,7 +79,8 @@ class Terminal:
             "reset": self.reset, "compare": self.compare, "topics": self.topic_command("/topics"),
             "topic": self.topic_command("/topic"), "map": self.topic_command("/map"),
             "timeline": self.topic_command("/timeline"), "remind": self.remind, "reminders": self.list_reminders,
-            "cancel": self.cancel, "timezone": self.timezone, "quit": self.quit, "voice": self.voice,
+            "cancel": self.cancel, "timezone": self.timezone, "language": self.language, "quit": self.quit,
+            "voice": self.voice,
         }
         self.media: Media | None = None  # built at the first /voice
 
@@ -101,22 +109,22 @@ class Terminal:
             # As the Telegram bot does at start: the prompt's fixed part is cached before the first reply, so every
             # reply, the first too, reuses it (and the same conversation gets the same replies in both front ends).
             await self.assistant.warm_up()
+            self.assistant.date_in_background()  # an older database's messages get the days they speak of
             self.topics = build_topics(self.config, memory)
             count = (await memory.messages.stats(self.chat_id))["messages"]
-            self.say(f"Engram is ready ({time.perf_counter() - started:.1f} s; {plural(count, 'message')} remembered "
-                     f"in this chat). Type a message, /help for commands.")
+            self.memory = memory
+            await self.use_language(None)  # the chat's language, as far as it is known: the banner is in it too
+            self.say(ngettext("Engram is ready ({seconds} s; {n} message remembered in this chat). Type a message, "
+                              "/help for commands.",
+                              "Engram is ready ({seconds} s; {n} messages remembered in this chat). Type a message, "
+                              "/help for commands.", count)
+                     .format(seconds=f"{time.perf_counter() - started:.1f}", n=number(count)))
             await self.start_reminders(memory)  # after the banner: a reminder due meanwhile is printed under it
             while not self.leaving:
                 line = await self.ask("you> ")
                 if line is None or line.strip() == "/exit":
                     break
-                line = line.strip()
-                if not line:
-                    continue
-                if line.startswith("/"):
-                    await self.command(line)
-                elif not await self.natural_reminder(line):
-                    await self.reply(line)
+                await self.line(line)
             self.say()
             return 0
         finally:
@@ -128,6 +136,16 @@ class Terminal:
             if self.media is not None:
                 self.media.stop()
 
+    async def line(self, line: str) -> None:
+        """One typed line: a command, an action asked in words, or a message to answer."""
+        line = line.strip()
+        if not line:
+            return
+        if line.startswith("/"):
+            await self.command(line)
+        elif not await self.action(line):
+            await self.reply(line)
+
     # ----- reminders: the same service as Telegram's, on asyncio timers, printing instead of sending ----------
     async def start_reminders(self, memory: Memory, *, sweep_seconds: float = 60.0) -> ReminderService:
         """Deliver this chat's reminders while the terminal is open (and the missed ones now)."""
@@ -138,6 +156,7 @@ class Terminal:
                                          unknown_outcome=r.unknown_outcome, min_interval=r.min_interval_seconds,
                                          sweep_seconds=sweep_seconds, chats=ChatScope(only=frozenset({self.chat_id})))
         await self.reminders.start()
+        self.requests = Requests(memory, self.reminders)
         return self.reminders
 
     async def stop_reminders(self) -> None:
@@ -155,23 +174,41 @@ class Terminal:
             self.say(text)
         return await self.memory.messages.next_message_id(chat_id)
 
-    async def natural_reminder(self, text: str) -> bool:
-        """'remind me to call Ana tomorrow at 10', as in Telegram: stored, confirmed; False for anything else."""
-        try:
-            parsed = await self.reminders.detect(self.chat_id, text)
-        except ParseError as exc:
-            await self.remember_line(text)
-            self.say(str(exc))
-            return True
-        if parsed is None:
-            return False
-        await self.remember_line(text)
-        await self.confirm_reminder(parsed)
-        return True
+    async def use_language(self, text: str | None) -> str:
+        """Choose the language of what follows (this line), as Telegram does for each update (before the memory
+        is open, e.g. /help at once: the current one stays)."""
+        if getattr(self, "memory", None) is None:
+            return current()
+        return await use_chat_language(self.memory, self.chat_id, text)
 
-    async def remember_line(self, text: str) -> None:
+    async def language(self, rest: str) -> None:
+        self.say(await language_command(self.memory, self.chat_id, rest))
+
+    async def action(self, text: str) -> bool:
+        """A plain-language action ("remind me in 2 minutes to…", "cancel the bread reminder", "what reminders do I
+        have?", "forget what I said about the wifi password"), carried out as in Telegram (bot/commands/requests.py);
+        False when the line asks for none (then it is answered)."""
+        await self.use_language(text)
+        request = self.requests.read(text)
+        if request is None:
+            return False
         message_id = await self.memory.messages.next_message_id(self.chat_id)
-        await self.memory.messages.remember(Message(self.chat_id, message_id, text, sender_name=self.name))
+        done = await self.requests.carry_out(self.chat_id, request)  # before it is stored: a forget's preview
+        await self.requests.keep_request(Message(self.chat_id, message_id, text, sender_name=self.name,
+                                                 created_at=time.time()))  # is of what was said before it
+        shown = done.text
+        if done.forget is not None:
+            self.say("engram> " + (views.forget_question(done.forget, PLAIN) or ""))
+            if await self.confirm(_("Forget them?") if not done.forget.everything else _("Really?")):
+                shown = views.forgotten_text(await actions.forget(self.memory, self.chat_id, done.forget))
+                self.say(shown)
+            else:
+                shown = _("Kept: nothing was forgotten.")
+        else:
+            self.say("engram> " + shown)
+        await self.requests.keep_reply(self.chat_id, await self.memory.messages.next_message_id(self.chat_id),
+                                       replace(done, text=shown), time.time())
+        return True
 
     async def confirm_reminder(self, parsed: ParsedReminder) -> None:
         reminder = await self.reminders.create(self.chat_id, None, parsed)
@@ -193,6 +230,7 @@ class Terminal:
         self.say((await self.reminders.timezone_command(self.chat_id, rest)).text())
 
     async def reply(self, text: str) -> None:
+        await self.use_language(text)
         message_id = await self.assistant.next_message_id(self.chat_id)
         await self.answer(Message(self.chat_id, message_id, text, sender_name=self.name))
 
@@ -229,14 +267,18 @@ class Terminal:
             await self.assistant.keep(reply)
             if reply.citation is not None:
                 self.say(citation_text(reply.citation.message, PLAIN))
+            offered = await self.requests.offer(self.chat_id, message.text, message.created_at)
+            if offered is not None:  # a plan: a reminder offered, set only when asked ("remind me")
+                self.say(offer_hint(offered))
         except asyncio.CancelledError:
             reply.cancel()
-            self.say(" [stopped]")
+            self.say(" " + _("[stopped]"))
         except Exception as exc:  # an LLM error is shown and the chat goes on; the message stays stored
-            self.say(f"\n[no reply: {exc}]")
+            self.say("\n" + _("[no reply: {error}]").format(error=exc))
 
     async def command(self, line: str) -> None:
         name, rest = line.split(maxsplit=1)[0], actions.arguments(line)
+        await self.use_language(rest if name[1:].lower() in PROSE_ARGS else None)
         try:
             await self._command(name, rest)
         except (actions.UsageError, topic_commands.NotEnoughMessages, ParseError) as exc:
@@ -250,10 +292,10 @@ class Terminal:
         elif reason := table.missing_text(word, FrontEnd.TERMINAL):
             self.say(f"{reason} (This chat's id is {self.chat_id}.)" if word == "import" else reason)
         else:
-            self.say(f"Unknown command {name}. /help lists them.")
+            self.say(_("Unknown command {name}. /help lists them.").format(name=name))
 
     async def start_command(self, rest: str) -> None:
-        self.say(f"{INTRO}\n\n{table.help_text(FrontEnd.TERMINAL)}")
+        self.say(f"{_(INTRO)}\n\n{table.help_text(FrontEnd.TERMINAL)}")
 
     async def help_command(self, rest: str) -> None:
         self.say(table.help_text(FrontEnd.TERMINAL))
@@ -267,7 +309,8 @@ class Terminal:
         self.say(views.search_text(page, PLAIN))
 
     async def why(self, rest: str) -> None:
-        self.say(views.why_text(await actions.why(self.assistant, self.chat_id), PLAIN))
+        hits = await actions.why(self.assistant, self.chat_id)
+        self.say(views.why_text(hits, PLAIN, self.assistant.last_preference(self.chat_id)))
 
     async def compare(self, rest: str) -> None:
         self.say(views.compare_text(await actions.compare(self.assistant.memory, rest), PLAIN))
@@ -277,7 +320,7 @@ class Terminal:
 
     async def reset(self, rest: str) -> None:
         await self.assistant.reset(self.chat_id)
-        self.say("Fresh start: earlier turns leave the conversation; long-term memory stays.")
+        self.say(_("Fresh start: earlier turns leave the conversation; long-term memory stays."))
 
     async def export(self, rest: str) -> None:
         """/export [FILE]: this chat's memory as JSON, into FILE or engram-chat-<id>.json here."""
@@ -309,7 +352,7 @@ class Terminal:
         with tempfile.NamedTemporaryFile(prefix=f"engram-{kind}-{self.chat_id}-", suffix=".png", delete=False) as f:
             f.write(picture.png)
         path = Path(f.name)
-        self.say(f"{picture.caption}\nWritten to {path}")
+        self.say(picture.caption + "\n" + _("Written to {path}").format(path=path))
 
     async def forget(self, rest: str) -> None:
         request = await actions.forget_request(self.assistant.memory, self.chat_id, rest)
@@ -318,12 +361,12 @@ class Terminal:
             self.say(views.forget_nothing(request))
             return
         self.say(question)
-        if await self.confirm("Forget them?" if not request.everything else "Really?"):
+        if await self.confirm(_("Forget them?") if not request.everything else _("Really?")):
             self.say(views.forgotten_text(await actions.forget(self.assistant.memory, self.chat_id, request)))
 
     async def confirm(self, question: str) -> bool:
         answer = await self.ask(f"{question} [y/N] ")
         if answer is not None and answer.strip().lower() in ("y", "yes"):
             return True
-        self.say("Kept.")
+        self.say(_("Kept."))
         return False

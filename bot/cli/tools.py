@@ -160,6 +160,8 @@ def main_prepare(args) -> int:
 
     async def load() -> str:
         llm = build_llm(config)
+        if hasattr(llm, "progress"):  # the one-time conversion for the fast runtime, as a bar
+            llm.progress = _steps_bar()
         await llm.start()
         await llm.stop()
         return llm.name
@@ -187,6 +189,25 @@ async def _with_memory(args, fn: Callable[[Memory], Awaitable[T]], *,
         return await fn(memory)
     finally:
         await memory.stop()
+
+
+def _steps_bar() -> Callable[[int, int, str], None]:
+    """A progress bar fed (done, total, what): its label follows the stage ("converting", "checking")."""
+    state: dict = {}
+
+    def report(done: int, total: int, what: str) -> None:
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, unit="step", desc=what)
+        bar = state["bar"]
+        bar.set_description(what, refresh=False)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return report
 
 
 def _progress() -> Callable[[int, int], None]:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 
 from bot.errors import EngramError
+from bot.i18n import _
 from bot.reply.assistant import Assistant
 from bot.reply.intent import said_by_a_person
 from bot.when.zones import query_window
@@ -93,7 +94,7 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
     without hiding others that hold every word."""
     query = clean_text(query).strip()
     if not query:
-        raise UsageError("Usage: /search <what you are looking for> (a time works too: /search flat last week)")
+        raise UsageError(_("Usage: /search <what you are looking for> (a time works too: /search flat last week)"))
     window = await query_window(memory, chat_id, query, time.time() if now is None else now, timezone)
     # Every page reads the same SEARCH_LIMIT hits: weighing them (people_first) may reorder them, never a page's.
     found = people_first(await memory.messages.search(
@@ -131,7 +132,7 @@ async def compare(memory: Memory, text: str) -> Comparison:
     """'A | B': cosine similarity, Euclidean distance and dot product of the two texts' embeddings."""
     sides = [side.strip() for side in clean_text(text).split("|")]
     if len(sides) != 2 or not all(sides):
-        raise UsageError("Usage: /compare <text A> | <text B>")
+        raise UsageError(_("Usage: /compare <text A> | <text B>"))
     measures = await memory.embeddings.compare(sides[0], sides[1])
     return Comparison(sides[0], sides[1], measures["cosine"], measures["euclidean"], measures["dot"])
 
@@ -218,7 +219,7 @@ async def forget_request(memory: Memory, chat_id: int, query: str) -> ForgetRequ
     """`all`: the whole chat; otherwise every message containing all the words of the query (up to 100)."""
     query = query.strip()
     if not query:
-        raise UsageError("Usage: reply to a message with /forget, or /forget <words>, or /forget all")
+        raise UsageError(_("Usage: reply to a message with /forget, or /forget <words>, or /forget all"))
     if query.lower() == "all":
         return ForgetRequest(everything=True, count=await memory.messages.count(chat_id))
     found = await memory.messages.matching(chat_id, query, FORGET_LIMIT)

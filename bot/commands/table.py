@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.i18n import N_, _
+
 
 class FrontEnd(StrEnum):
     TELEGRAM = "telegram"
@@ -23,7 +25,7 @@ class FrontEnd(StrEnum):
 class Command:
     name: str  # without the slash
     args: str  # "<query>", "[period]", "" for none
-    help: str  # one line
+    help: str  # one line, marked with N_ for the catalogues; shown translated (_(command.help))
     cli: str | None = None  # the `./engram` subcommand that offers it
     missing: Mapping[FrontEnd, str] = field(default_factory=dict)  # a front end without it -> why
 
@@ -36,7 +38,7 @@ class Command:
 
     def line(self) -> str:
         """'<query> — search this chat's memory…': the menu's and /help's description."""
-        return f"{self.args} — {self.help}" if self.args else self.help
+        return f"{self.args} — {_(self.help)}" if self.args else _(self.help)
 
 
 # Reasons shared by several commands.
@@ -45,36 +47,39 @@ REMINDERS_IN_A_CHAT = "a reminder is delivered by a running chat: set it in ./en
 TELEGRAM_BUTTONS = "in Telegram the buttons under /topics do it"
 
 COMMANDS: tuple[Command, ...] = (
-    Command("start", "", "what Engram is", missing={FrontEnd.CLI: "./engram --help says what the command line does"}),
-    Command("help", "", "the commands", missing={FrontEnd.CLI: "./engram --help (and ./engram COMMAND --help)"}),
-    Command("search", "<query>", "search this chat's memory by meaning and keywords", cli="search"),
-    Command("why", "", "what was recalled for the last reply", missing={FrontEnd.CLI: CHAT_ONLY}),
-    Command("forget", "<words> | all", "forget the messages with these words, or all (asks first)",
+    Command("start", "", N_("what Engram is"),
+            missing={FrontEnd.CLI: "./engram --help says what the command line does"}),
+    Command("help", "", N_("the commands"), missing={FrontEnd.CLI: "./engram --help (and ./engram COMMAND --help)"}),
+    Command("search", "<query>", N_("search this chat's memory by meaning and keywords"), cli="search"),
+    Command("why", "", N_("what was recalled for the last reply"), missing={FrontEnd.CLI: CHAT_ONLY}),
+    Command("forget", "<words> | all", N_("forget the messages with these words, or all (asks first)"),
             missing={FrontEnd.CLI: "forgetting asks first: use /forget in ./engram chat or in Telegram"}),
-    Command("export", "", "this chat's memory as a JSON file (./engram import reads it back)", cli="export"),
-    Command("import", "", "a Telegram export's result.json: send it with the caption /import", cli="import",
+    Command("export", "", N_("this chat's memory as a JSON file (./engram import reads it back)"), cli="export"),
+    Command("import", "", N_("a Telegram export's result.json: send it with the caption /import"), cli="import",
             missing={FrontEnd.TERMINAL: "the terminal cannot receive a file: run ./engram import FILE --into "
                                         "CHAT_ID (this chat's id) in a shell"}),
-    Command("voice", "<audio file>", "a recording on this machine, transcribed, remembered and answered",
+    Command("voice", "<audio file>", N_("a recording on this machine, transcribed, remembered and answered"),
             missing={FrontEnd.TELEGRAM: "send a voice message, a video note or an audio file: it is transcribed",
                      FrontEnd.CLI: "./engram import --media transcribes the voice messages of an export"}),
-    Command("stats", "", "what is stored, models, latencies", cli="stats"),
-    Command("reset", "", "start a fresh conversation (long-term memory stays)", missing={FrontEnd.CLI: CHAT_ONLY}),
-    Command("compare", "<text A> | <text B>", "how similar two texts are (cosine, Euclidean, dot product)",
+    Command("stats", "", N_("what is stored, models, latencies"), cli="stats"),
+    Command("reset", "", N_("start a fresh conversation (long-term memory stays)"), missing={FrontEnd.CLI: CHAT_ONLY}),
+    Command("compare", "<text A> | <text B>", N_("how similar two texts are (cosine, Euclidean, dot product)"),
             missing={FrontEnd.CLI: CHAT_ONLY}),
-    Command("topics", "[period]", "what this chat talks about (last week, in November, 2025…)", cli="topics"),
-    Command("topic", "N [page]", "the messages of topic N of the last /topics",
+    Command("topics", "[period]", N_("what this chat talks about (last week, in November, 2025…)"), cli="topics"),
+    Command("topic", "N [page]", N_("the messages of topic N of the last /topics"),
             missing={FrontEnd.TELEGRAM: TELEGRAM_BUTTONS,
                      FrontEnd.CLI: "./engram topics CHAT_ID --json lists every topic with examples"}),
-    Command("map", "[period]", "a picture of the chat's topics", cli="topics"),  # ./engram topics --png FILE
-    Command("timeline", "<topic number or words>", "how often it came up", cli="topics"),  # topics --timeline
-    Command("remind", "<when> <what>", "set a reminder, e.g. /remind tomorrow at 9 call Ana",
+    Command("map", "[period]", N_("a picture of the chat's topics"), cli="topics"),  # ./engram topics --png FILE
+    Command("timeline", "<topic number or words>", N_("how often it came up"), cli="topics"),  # topics --timeline
+    Command("remind", "<when> <what>", N_("set a reminder, e.g. /remind tomorrow at 9 call Ana"),
             missing={FrontEnd.CLI: REMINDERS_IN_A_CHAT}),
-    Command("reminders", "", "this chat's pending reminders", missing={FrontEnd.CLI: REMINDERS_IN_A_CHAT}),
-    Command("cancel", "<id>", "cancel a reminder", missing={FrontEnd.CLI: REMINDERS_IN_A_CHAT}),
-    Command("timezone", "[Europe/Lisbon]", "show or set this chat's time zone",
+    Command("reminders", "", N_("this chat's pending reminders"), missing={FrontEnd.CLI: REMINDERS_IN_A_CHAT}),
+    Command("cancel", "<id>", N_("cancel a reminder"), missing={FrontEnd.CLI: REMINDERS_IN_A_CHAT}),
+    Command("timezone", "[Europe/Lisbon]", N_("show or set this chat's time zone"),
             missing={FrontEnd.CLI: REMINDERS_IN_A_CHAT}),
-    Command("quit", "", "leave (Ctrl-D works too)",
+    Command("language", "[code | auto]", N_("show or choose the language this chat is answered in (en, ru, es…)"),
+            missing={FrontEnd.CLI: CHAT_ONLY}),
+    Command("quit", "", N_("leave (Ctrl-D works too)"),
             missing={FrontEnd.TELEGRAM: "a Telegram chat stays open", FrontEnd.CLI: "each command ends by itself"}),
 )
 
@@ -111,4 +116,4 @@ def help_text(front_end: FrontEnd) -> str:
     """The plain-text command list of a front end (the terminal's /help)."""
     commands = offered(front_end)
     width = max(len(c.usage) for c in commands) + 2
-    return "Commands:\n" + "\n".join(f"  {c.usage:<{width}}{c.help}" for c in commands)
+    return _("Commands:") + "\n" + "\n".join(f"  {c.usage:<{width}}{_(c.help)}" for c in commands)

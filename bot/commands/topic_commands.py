@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.commands.actions import UsageError
 from bot.errors import EngramError
+from bot.i18n import N_, _
 from bot.text import plural
 from bot.topics import clustering
 from bot.topics.clustering import MIN_MESSAGES
@@ -67,6 +68,10 @@ class Picture:
     caption: str
 
 
+# Periods a chat can give, in its language (tests/test_reminder_languages.py reads every catalogue's).
+PERIOD_EXAMPLES = N_("last week, in November, 2025")
+
+
 async def period_window(memory: Memory, chat_id: int, text: str, *, timezone: str = "UTC",
                         now: float | None = None) -> tuple[tuple[float, float], str]:
     """The window of time a period names ('last week', 'in November', '2025', 'since March'), read in the chat's
@@ -79,8 +84,8 @@ async def period_window(memory: Memory, chat_id: int, text: str, *, timezone: st
     if window is None or window.query.strip():  # a bare "2025" or "November" reads as "in 2025"
         window = await query_window(memory, chat_id, f"in {text}", at, timezone)
     if window is None or window.query.strip():
-        raise UsageError(f"I cannot read “{text[:60]}” as a period. Try: last week, in November, 2025, since March "
-                         "(or nothing, for all time).")
+        raise UsageError(_("I cannot read “{period}” as a period. Try: {examples} (or nothing, for all time).")
+                         .format(period=text[:60], examples=_(PERIOD_EXAMPLES)))
     return (window.start_ts, window.end_ts), window.label
 
 

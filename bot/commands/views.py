@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from bot.i18n import _, isolate, ngettext, number
 from bot.text import Markup, plural, said_in, sender, shorten
 from memory import Hit, Message
 
 if TYPE_CHECKING:  # annotations only
     from bot.commands.actions import Comparison, ForgetRequest, SearchPage, Stats
     from bot.commands.topic_commands import TopicPage, TopicsReport
+    from bot.reply.updates import Preference
 
 SNIPPET_CHARS = 300  # of a message shown in a list
 PREVIEW_LINES = 10  # messages listed before a /forget is confirmed
@@ -81,33 +83,48 @@ def hit_entry(number: int, hit: Hit, m: Markup) -> str:
 
 
 def message_line(message: Message, m: Markup) -> str:
-    return f"[{format_date(message.created_at)}] {m.escape(sender(message))}: {m.escape(shorten(message.text, 200))}"
+    said = isolate(shorten(message.text, 200))  # right-to-left text keeps its order among the date and the name
+    return f"[{format_date(message.created_at)}] {m.escape(isolate(sender(message)))}: {m.escape(said)}"
 
 
 def floor_note(page: SearchPage) -> str:
     least, share = page.floor
-    return f"scores under {least:.2f}, or under {share:.0%} of the best, are left out"
+    return _("scores under {least}, or under {share} of the best, are left out").format(
+        least=f"{least:.2f}", share=f"{share:.0%}")
 
 
 def search_text(page: SearchPage, m: Markup) -> str:
     query = m.escape(shorten(page.query, 100))
     if not page.hits:
         if page.closest is not None:
-            return (f"Nothing in this chat's memory matches “{query}” closely: the closest scored "
-                    f"{page.closest:.2f} ({floor_note(page)}).")
-        return f"Nothing in this chat's memory matches “{query}”."
+            return _("Nothing in this chat's memory matches “{query}” closely: the closest scored {score} "
+                     "({note}).").format(query=query, score=f"{page.closest:.2f}", note=floor_note(page))
+        return _("Nothing in this chat's memory matches “{query}”.").format(query=query)
     entries = [hit_entry(page.first + i, hit, m) for i, hit in enumerate(page.hits)]
     when = f" — {m.escape(page.window)}" if page.window else ""
-    weaker = f"\n\n(Weaker matches left out: {floor_note(page)}.)" if page.left_out else ""
-    return (f"{m.bold('Search:')} {query}{when}\n{SCORE_NOTE}\n\n" + "\n\n".join(entries) + weaker)
+    weaker = "\n\n" + _("(Weaker matches left out: {note}.)").format(note=floor_note(page)) if page.left_out else ""
+    title = m.bold(_("Search:"))
+    return f"{title} {query}{when}\n{SCORE_NOTE}\n\n" + "\n\n".join(entries) + weaker
 
 
-def why_text(hits: Sequence[Hit], m: Markup) -> str:
-    """/why: `hits` best first (actions.why sorts them)."""
+def why_text(hits: Sequence[Hit], m: Markup, preference: Preference | None = None) -> str:
+    """/why: `hits` best first (actions.why sorts them); `preference` (Assistant.last_preference): of those
+    answering the same question, the memory preferred and why, and those it superseded (kept, never deleted)."""
     if not hits:
-        return "Nothing was recalled for my last reply in this chat."
-    entries = [hit_entry(n, hit, m) for n, hit in enumerate(hits, start=1)]
-    return f"{m.bold('Recalled for my last reply')}, {SCORE_NOTE}\n\n" + "\n\n".join(entries)
+        return _("Nothing was recalled for my last reply in this chat.")
+    if preference is not None:  # the memory preferred first, then those it superseded, then the rest
+        rank = {preference.preferred.message.rowid: 0, **{h.message.rowid: 1 for h in preference.earlier}}
+        hits = sorted(hits, key=lambda h: rank.get(h.message.rowid, 2))
+    entries = []
+    for n, hit in enumerate(hits, start=1):
+        entry = hit_entry(n, hit, m)
+        if preference is not None and hit.message.rowid == preference.preferred.message.rowid:
+            entry += "\n" + m.bold(_("★ preferred")) + ": " + m.escape(preference.reason)
+        elif preference is not None and any(hit.message.rowid == h.message.rowid for h in preference.earlier):
+            entry += "\n" + _("↳ earlier: superseded by the newer memory (kept, answers what was before)")
+        entries.append(entry)
+    title = m.bold(_("Recalled for my last reply"))
+    return f"{title}, {SCORE_NOTE}\n\n" + "\n\n".join(entries)
 
 
 def compare_text(c: Comparison, m: Markup) -> str:
@@ -175,34 +192,39 @@ def forget_question(request: ForgetRequest, m: Markup) -> str | None:
     if not request.count:
         return None
     if request.everything:
-        return (f"Forget {m.bold('everything')} I remember of this chat ({plural(request.count, 'message')})? "
-                "This cannot be undone.")
+        return ngettext("Forget {everything} I remember of this chat ({n} message)? This cannot be undone.",
+                        "Forget {everything} I remember of this chat ({n} messages)? This cannot be undone.",
+                        request.count).format(everything=m.bold(_("everything")), n=number(request.count))
     lines = [message_line(msg, m) for msg in request.preview[:PREVIEW_LINES]]
     if request.count > PREVIEW_LINES:
-        lines.append(f"… and {request.count - PREVIEW_LINES} more")
-    these = "these" if request.count > 1 else "this"
-    return f"Forget {these} {plural(request.count, 'message')}?\n\n" + "\n".join(lines)
+        more = request.count - PREVIEW_LINES
+        lines.append(ngettext("… and {n} more", "… and {n} more", more).format(n=number(more)))
+    question = ngettext("Forget this {n} message?", "Forget these {n} messages?", request.count)
+    return question.format(n=number(request.count)) + "\n\n" + "\n".join(lines)
 
 
 def forget_nothing(request: ForgetRequest) -> str:
     if request.everything:
-        return "This chat's memory is already empty."
-    return "No message in this chat's memory contains all these words; nothing to forget."
+        return _("This chat's memory is already empty.")
+    return _("No message in this chat's memory contains all these words; nothing to forget.")
 
 
 def forgotten_text(count: int) -> str:
-    return f"Forgotten: {plural(count, 'message')} deleted from my memory of this chat."
+    return ngettext("Forgotten: {n} message deleted from my memory of this chat.",
+                    "Forgotten: {n} messages deleted from my memory of this chat.", count).format(n=number(count))
 
 
 # ----- /export -------------------------------------------------------------------------------------------------
 def export_caption(messages: int) -> str:
     """Under /export's file (actions.ExportFile.messages)."""
-    return f"{plural(messages, 'message')} from this chat's memory."
+    return ngettext("{n} message from this chat's memory.", "{n} messages from this chat's memory.",
+                    messages).format(n=number(messages))
 
 
 def export_written(messages: int, path: str) -> str:
     """The terminal's and the command line's /export: where the file went."""
-    return f"{export_caption(messages)} Written to {path}\n(./engram import {path} reads it back, on any machine.)"
+    return (export_caption(messages) + " " + _("Written to {path}").format(path=path) + "\n"
+            + _("(./engram import {path} reads it back, on any machine.)").format(path=path))
 
 
 # ----- /topics -------------------------------------------------------------------------------------------------

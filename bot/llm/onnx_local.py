@@ -34,7 +34,7 @@ from bot.config import Device, DType, LLMRuntime, OnnxPrecision
 from bot.errors import LLMError, LLMUnavailable
 from bot.llm.local import _DONE, GenerationStats, TransformersLLM, _first_line
 from bot.llm.model_files import BUNDLED_NAME, ensure_converted, resolve_source
-from bot.llm.onnx_export import EXPORT_VERSION, build
+from bot.llm.onnx_export import EXPORT_VERSION, Progress, build
 from bot.llm.prefix_cache import MIN_REUSE_TOKENS, _common_prefix
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,11 @@ def export_folder(source: Path, cache_dir: Path, precision: OnnxPrecision) -> Pa
     return cache_dir / f"{source.name}-genai-{precision.value}-{digest.hexdigest()[:12]}"
 
 
-def ensure_exported(source: Path, cache_dir: Path, precision: OnnxPrecision) -> tuple[Path, bool]:
+def ensure_exported(source: Path, cache_dir: Path, precision: OnnxPrecision,
+                    progress: Progress | None = None) -> tuple[Path, bool]:
     """The checked export of `source` (made now if missing or half-made). Returns (folder, made_now); raises
-    LLMUnavailable with the reason when the model cannot be exported or its export fails the check."""
+    LLMUnavailable with the reason when the model cannot be exported or its export fails the check. The
+    conversion's steps go to `progress` (a progress bar), else to the log, a line every quarter or so."""
     if not available():
         raise LLMUnavailable("onnxruntime-genai is not installed (pip install onnxruntime-genai)")
     target = export_folder(source, cache_dir, precision)
@@ -78,7 +80,7 @@ def ensure_exported(source: Path, cache_dir: Path, precision: OnnxPrecision) -> 
     log.warning("converting the language model for onnxruntime-genai once (%s, about a minute): %s -> %s",
                 precision.value, source, target)
     try:
-        meta = build(source, work, precision.value)
+        meta = build(source, work, precision.value, progress=progress or _log_progress())
         _world_readable(work)
         if target.exists():  # half-made by an older run (no meta.json), or made meanwhile by another process
             if (target / "meta.json").is_file():
@@ -158,6 +160,19 @@ def source_folder(model: str, cache_dir: Path) -> Path:
         raise LLMUnavailable(f"{model!r} is not downloaded: {_first_line(exc)}") from exc
 
 
+def _log_progress() -> Progress:
+    """Progress as log lines: one when a step crosses a quarter of the way (and the stage's name changes)."""
+    shown: list = [-1, ""]  # the quarter and the stage last logged
+
+    def report(done: int, total: int, what: str) -> None:
+        quarter = 4 * done // max(total, 1)
+        if quarter > shown[0] or what != shown[1]:
+            shown[:] = [quarter, what]
+            log.warning("%s the language model: %d%% (%d/%d)", what, 100 * done // max(total, 1), done, total)
+
+    return report
+
+
 class OnnxLLM(TransformersLLM):
     """A local chat model run by onnxruntime-genai (transformers for what cannot be exported, in auto mode)."""
 
@@ -186,6 +201,7 @@ class OnnxLLM(TransformersLLM):
         self._generator: Any = None  # kept between generations: its attention cache is the prefix cache
         self._generator_key: tuple = ()
         self._tokens: list[int] = []  # what the kept generator's attention cache covers
+        self.progress: Progress | None = None  # the one-time conversion's steps (a progress bar); None: the log
 
     # -- loading -----------------------------------------------------------------------------------------------
 
@@ -210,7 +226,7 @@ class OnnxLLM(TransformersLLM):
 
     def _load_onnx(self) -> None:
         source = source_folder(self.name, self.cache_dir)
-        folder, made = ensure_exported(source, self.cache_dir, self.precision)
+        folder, made = ensure_exported(source, self.cache_dir, self.precision, self.progress)
         try:
             self._open(folder)
         except LLMUnavailable:
@@ -218,7 +234,7 @@ class OnnxLLM(TransformersLLM):
                 raise
             log.warning("removing unreadable onnxruntime-genai export %s", folder)
             shutil.rmtree(folder, ignore_errors=True)  # a damaged cache: export again, once
-            folder, made = ensure_exported(source, self.cache_dir, self.precision)
+            folder, made = ensure_exported(source, self.cache_dir, self.precision, self.progress)
             self._open(folder)
         self.loaded_from = "converted" if made else "cache"
 

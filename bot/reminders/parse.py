@@ -1,7 +1,11 @@
 """Understand "when" and "what" in `/remind <when> <what>` and in ordinary requests ("remind me to ...").
 
-Dates and times are read by dateparser (English); only the recurrence words ("every day", "every monday",
-"every 2 hours") and the split between the time phrase and the reminder text are rules of our own. The time
+Dates and times are read by dateparser in the chat's language (then English); only the recurrence words ("every
+day", "every monday", "every 2 hours") and the split between the time phrase and the reminder text are rules of
+our own, written in English: another language's recurrence words are read through dateparser's translation of
+them, with the few words it lacks from bot/when/locales.py ("каждый", "cada", "jeden", "هر"). A request in
+ordinary chat is found by its words in any of those languages ("напомни мне", "recuérdame", "یادم بنداز"), and
+that language is the one the rest is read in. The time
 phrase may come first (`/remind tomorrow at 9 call Ana`) or last (`remind me to call Ana tomorrow at 10`): the
 longest run of words at either end that dateparser accepts is taken as the time, the rest as the text.
 
@@ -18,10 +22,14 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.errors import EngramError
+from bot.i18n import N_, _, current, local_time
 from bot.reminders.recurrence import WEEKDAYS, Recurrence
+from bot.when import locales
 from bot.when.zones import zone
 
-USAGE = (
+# Translated at use (usage()); a translation's examples must be read by this parser in its language
+# (tests/test_reminder_languages.py checks every catalogue's).
+USAGE = N_(
     "Usage: /remind <when> <what>\n"
     "Examples:\n"
     "  /remind in 10 minutes check the oven\n"
@@ -32,9 +40,15 @@ USAGE = (
     "  /remind every monday 9am team call"
 )
 
+
+def usage() -> str:
+    """/remind's usage with examples, in the current chat's language."""
+    return _(USAGE)
+
+
 MAX_WHEN_WORDS = 8  # longest time phrase tried; "on the 24th of december at 8:30 pm" is 8 words
 DEFAULT_HOUR = time(9, 0)  # a day without a time ("on friday") means 09:00, not midnight
-RECURRENCE_HEADS = {"every", "each", "daily", "hourly", "weekly"}
+RECURRENCE_HEADS = {"every", "each", "daily", "hourly", "weekly"}  # English; other languages: locales.WORDS
 INTERVAL_UNITS = {
     "second": 1, "seconds": 1, "sec": 1, "secs": 1, "s": 1,
     "minute": 60, "minutes": 60, "min": 60, "mins": 60, "m": 60,
@@ -43,21 +57,18 @@ INTERVAL_UNITS = {
     "week": 604800, "weeks": 604800, "w": 604800,
 }
 FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-# Words allowed before "remind me" in a natural request: politeness, not a question about the past.
-POLITE_WORDS = {"please", "pls", "hey", "hi", "ok", "okay", "engram", "can", "could", "would", "will", "you",
-                "kindly", "and", "also", "so", "oh", "then", "just", "bot"}
-# The words that make ordinary text a reminder request; the Telegram handler filters messages with them too.
-REQUEST_WORDS = re.compile(r"\b(?:remind me|set an? reminder)\b", re.I)
-NATURAL_RE = re.compile(rf"^(?P<before>.*?){REQUEST_WORDS.pattern}(?P<rest>.*)$", re.I | re.S)
+# The words that make ordinary text a reminder request, in every language of bot/when/locales.py (a group per
+# language); the Telegram handler filters messages with them too. Words allowed before them: politeness
+# (locales.WORDS[lang].polite), not a question about the past.
+REQUEST_WORDS = locales.request_pattern()
 # dateparser skips these words, so "on friday about the" would be read as a time and eat the text.
-DANGLING_WORDS = {"at", "on", "in", "the", "to", "about", "for", "of", "a", "an", "and", "that", "by", "after",
-                  "before", "from", "until", "past"}
-FILLER_RE = re.compile(r"^(?:to|about|that|of|for|:|-|,)(?:\s+|$)", re.I)
+DANGLING_WORDS = set(locales.WORDS["en"].dangling)
 MAX_TEXT = 3000  # a reminder is sent in one Telegram message (4096 characters) with a prefix
 # Times and days that cannot exist: dateparser would quietly read around them ("tomorrow at 25:99" became tomorrow
 # at the current time, "at 99:99 on the 45th" the year 2045). A clock time with a colon anywhere, one after "at",
 # an ordinal day after "the".
-_CLOCK = re.compile(r"\b(\d{1,3}):(\d{2,})\b|\bat\s+(\d{1,3})(?:[.h](\d{2,}))?\b(?![.:]?\d)", re.I)
+_CLOCK = re.compile(r"\b(\d{1,3}):(\d{2,})\b|(?<!\w)(?:at|a las|às|um|ساعت)\s+(\d{1,3})(?:[.h](\d{2,}))?"
+                    r"\b(?![.:]?\d)", re.I)
 _DAY = re.compile(r"\bthe\s+(\d{1,4})(?:st|nd|rd|th)\b", re.I)
 
 
@@ -71,75 +82,120 @@ class ParsedReminder:
     text: str
     recurrence: Recurrence | None
     timezone: str
+    language: str = "en"  # the language the time was read in
 
 
-def parse_reminder(args: str, tz: str, now: datetime | None = None, *, min_interval: int = 60) -> ParsedReminder:
-    """Parse the arguments of /remind. Raises ParseError with a usage message."""
+def _languages(*preferred: str | None) -> list[str]:
+    """The languages to read a time in, in order, English last (a Russian chat may still write "in 10 minutes")."""
+    out: list[str] = []
+    for lang in (*preferred, "en"):
+        if lang and lang not in out:
+            out.append(lang)
+    return out
+
+
+def parse_reminder(args: str, tz: str, now: datetime | None = None, *, min_interval: int = 60,
+                   lang: str | None = None) -> ParsedReminder:
+    """Parse the arguments of /remind, read in `lang` (default: the current chat's) and English.
+    Raises ParseError with a usage message in the current chat's language."""
     zone = _zone(tz)
     now = _aware_now(now)
     tokens = args.split()
     if len(tokens) < 2:
-        raise ParseError(USAGE)
+        raise ParseError(usage())
     _refuse_impossible_times(args)
-    found = _split(tokens, zone, now, min_interval)
-    if found is None:
-        raise ParseError(f"I could not find a time in that.\n{USAGE}")
-    return _finish(found, tz, now)
+    for language in _languages(lang or current()):
+        found = _split(tokens, zone, now, min_interval, language)
+        if found is not None:
+            return _finish(found, tz, now, language)
+    raise ParseError(_("I could not find a time in that.") + "\n" + usage())
 
 
 def detect_natural_request(text: str, tz: str, now: datetime | None = None, *,
-                           min_interval: int = 60) -> ParsedReminder | None:
-    """A reminder asked for in ordinary chat ("please remind me at 5pm to take the pills"), or None.
+                           min_interval: int = 60, lang: str | None = None) -> ParsedReminder | None:
+    """A reminder asked for in ordinary chat ("please remind me at 5pm to take the pills", "напомни мне через
+    2 минуты позвонить маме"), or None. The time is read in the request words' language first.
 
     None when the text is not a request (including questions such as "what did you remind me about?") or no
     time is found in it; ParseError when it is a request for a time that has passed.
     """
-    match = NATURAL_RE.match(text.strip())
+    stripped = text.strip()
+    match = REQUEST_WORDS.search(stripped)
     if not match:
         return None
-    before = re.findall(r"[a-z']+", match["before"].lower())
-    if any(word not in POLITE_WORDS for word in before):
+    said_in = match.lastgroup or "en"
+    before = re.findall(r"[^\W\d_][\w'-]*", stripped[:match.start()].lower())
+    polite = locales.words(said_in).polite | locales.WORDS["en"].polite
+    if any(word not in polite for word in before):
         return None
-    rest = re.sub(r"^(?:for|,)\s+", "", match["rest"].strip().rstrip("?!. "), flags=re.I)
+    rest = stripped[match.end():].strip().rstrip("?!.؟ ")
+    rest = re.sub(r"^(?:for|,|:)\s+", "", rest, flags=re.I).lstrip(",: ")
     tokens = rest.split()
     if len(tokens) < 2:
         return None
     _refuse_impossible_times(rest)
     zone = _zone(tz)
     now = _aware_now(now)
-    found = _split(tokens, zone, now, min_interval)
-    if found is None:
-        return None
-    return _finish(found, tz, now)
+    for language in _languages(said_in, lang):
+        found = _split(tokens, zone, now, min_interval, language)
+        if found is not None:
+            return _finish(found, tz, now, language)
+    return None
 
 
 # ----- splitting "when" from "what" -----------------------------------------------------------------------------
 
-def _split(tokens: list[str], zone: ZoneInfo, now: datetime, min_interval: int):
+def _split(tokens: list[str], zone: ZoneInfo, now: datetime, min_interval: int, lang: str = "en"):
     """(due, recurrence, text) or None; recurrence first, then a date phrase at the start, then at the end."""
-    lowered = [t.lower() for t in tokens]
-    if lowered[0] in RECURRENCE_HEADS:
-        return _recurring(tokens, zone, now, min_interval)
+    tokens = _merge_heads(tokens, lang)
+    if _is_head(tokens[0], lang):
+        return _recurring(tokens, zone, now, min_interval, lang)
     for i in range(len(tokens) - 1, 0, -1):
-        if lowered[i] in RECURRENCE_HEADS:
-            found = _recurring(tokens[i:], zone, now, min_interval, text_before=tokens[:i])
+        if _is_head(tokens[i], lang):
+            found = _recurring(tokens[i:], zone, now, min_interval, lang, text_before=tokens[:i])
             if found is not None:
                 return found
     local_now = now.astimezone(zone)
     for k in range(min(MAX_WHEN_WORDS, len(tokens) - 1), 0, -1):  # the time phrase at the start
-        due = _parse_when(" ".join(tokens[:k]), local_now)
+        due = _parse_when(" ".join(tokens[:k]), local_now, lang)
         if due is not None:
             return due, None, tokens[k:]
     for k in range(min(MAX_WHEN_WORDS, len(tokens) - 1), 0, -1):  # ... or at the end
-        due = _parse_when(" ".join(tokens[-k:]), local_now)
+        due = _parse_when(" ".join(tokens[-k:]), local_now, lang)
         if due is not None:
             return due, None, tokens[:-k]
     return None
 
 
-def _recurring(tokens, zone, now, min_interval, text_before=None):
+def _merge_heads(tokens: list[str], lang: str) -> list[str]:
+    """Two-word recurrence heads ("todos los", "todas as") as one token, so they are looked at like "every"."""
+    heads = {h for h in locales.words(lang).every if " " in h}
+    if not heads:
+        return tokens
+    merged: list[str] = []
+    i = 0
+    while i < len(tokens):
+        pair = " ".join(tokens[i:i + 2]).lower()
+        if i + 1 < len(tokens) and pair in heads:
+            merged.append(" ".join(tokens[i:i + 2]))
+            i += 2
+        else:
+            merged.append(tokens[i])
+            i += 1
+    return merged
+
+
+def _is_head(token: str, lang: str) -> bool:
+    word = token.lower().rstrip(",")
+    if word in RECURRENCE_HEADS:
+        return True
+    w = locales.words(lang)
+    return lang != "en" and (word in w.every or word in w.daily)
+
+
+def _recurring(tokens, zone, now, min_interval, lang="en", text_before=None):
     """Parse "every <rule> [<time of day>] [<what>]"; with text_before, nothing may follow the time."""
-    rule, used = _rule(tokens)
+    rule, used = _rule(tokens, lang)
     if rule is None:
         return None
     rest = tokens[used:]
@@ -147,7 +203,7 @@ def _recurring(tokens, zone, now, min_interval, text_before=None):
     clock, time_words = None, 0
     if rule != "interval":
         for k in range(min(MAX_WHEN_WORDS, len(rest)), 0, -1):
-            parsed = _parse_when(" ".join(rest[:k]), local_now, for_clock=True)
+            parsed = _parse_when(" ".join(rest[:k]), local_now, lang, for_clock=True)
             if parsed is not None:
                 clock, time_words = parsed.time().replace(second=0, microsecond=0), k
                 break
@@ -158,13 +214,25 @@ def _recurring(tokens, zone, now, min_interval, text_before=None):
         text = text_before
     recurrence = _make_recurrence(rule, clock or DEFAULT_HOUR)
     if recurrence.kind == "interval" and recurrence.seconds < min_interval:
-        raise ParseError(f"A repeating reminder needs an interval of at least {min_interval} seconds.")
+        raise ParseError(_("A repeating reminder needs an interval of at least {seconds} seconds.")
+                         .format(seconds=min_interval))
     return recurrence.first_after(now, zone.key), recurrence, text
 
 
-def _rule(tokens: list[str]):
+def _english_words(tokens: list[str], lang: str) -> list[str]:
+    """The first words of a recurrence in English: the head as "every"/"daily", the rest as dateparser
+    translates them ("среду" -> "wednesday", "часа" -> "hour")."""
+    if lang == "en":
+        return [t.lower().rstrip(",") for t in tokens]
+    words = [locales.ascii_digits(t).lower().rstrip(",") for t in tokens[:3]]
+    w = locales.words(lang)
+    head = "daily" if words[0] in w.daily else "every" if words[0] in w.every else words[0]
+    return [head] + [locales.english_word(word, lang) for word in words[1:]]
+
+
+def _rule(tokens: list[str], lang: str = "en"):
     """The recurrence words at the start: (rule, words used). rule is ('interval', seconds) or a name."""
-    words = [t.lower().rstrip(",") for t in tokens]
+    words = _english_words(tokens, lang)
     head = words[0]
     if head == "daily":
         return "daily", 1
@@ -212,70 +280,85 @@ def _make_recurrence(rule, clock: time) -> Recurrence:
 
 # ----- one time phrase --------------------------------------------------------------------------------------------
 
-def _normalise(phrase: str) -> str:
-    phrase = phrase.lower().strip(" ,.;:")
-    # "at 9" would be read as September: make a bare hour after "at" a clock time.
-    phrase = re.sub(r"\bat (\d{1,2})\b(?![:.]\d)(?!\s*(?:am|pm|a\.m|p\.m|h\b))", r"at \1:00", phrase)
-    return phrase
+_MONTH_START = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
 
 
-def _parse_when(phrase: str, local_now: datetime, *, for_clock: bool = False) -> datetime | None:
-    """A naive local datetime for the phrase, or None. local_now is aware, in the chat's zone.
+def _trailing_number_is_text(text: str, lang: str) -> bool:
+    """"in 10 minutes 5 pushups": dateparser also accepts "in 10 minutes 5"; the 5 belongs to the text — unless
+    the word before it makes it a day or an hour ("at 9", "dec 24", "the 24")."""
+    if not re.search(r"[^\W\d_]\s+\d+$", text):
+        return False
+    previous = text.split()[-2]
+    if previous in ("at", "the") or _MONTH_START.match(previous):
+        return False
+    return not (lang != "en" and _MONTH_START.match(locales.english_word(previous, lang)))
+
+
+def _parse_when(phrase: str, local_now: datetime, lang: str = "en", *, for_clock: bool = False) -> datetime | None:
+    """A naive local datetime for the phrase read in `lang`, or None. local_now is aware, in the chat's zone.
 
     Rejects trailing numbers that would swallow the start of the text."""
     import dateparser
 
-    text = _normalise(phrase)
-    if not text or re.fullmatch(r"[\d\s]+", text) or text.split()[-1] in DANGLING_WORDS:
+    text = locales.normalise(phrase, lang)
+    words = locales.words(lang)
+    if (not text or re.fullmatch(r"[\d\s]+", text) or text.split()[-1] in DANGLING_WORDS
+            or text.split()[-1] in words.dangling):
         return None
-    # "in 10 minutes 5 pushups": dateparser also accepts "in 10 minutes 5"; the 5 belongs to the text.
-    if re.search(r"[a-z]\s+\d+$", text) and not re.search(r"(?:at|jan\w*|feb\w*|mar\w*|apr\w*|may|jun\w*|jul\w*|"
-                                                      r"aug\w*|sep\w*|oct\w*|nov\w*|dec\w*|the)\s+\d+$", text):
+    if _trailing_number_is_text(text, lang):
         return None
     if for_clock and not re.search(r"\d|noon|midnight|morning|evening|night", text):
         return None
     settings = {"RELATIVE_BASE": local_now.replace(tzinfo=None), "PREFER_DATES_FROM": "future",
                 "RETURN_AS_TIMEZONE_AWARE": False}
-    parsed = dateparser.parse(text, languages=["en"], settings=settings)
+    parsed = dateparser.parse(text, languages=[lang], settings=settings)
     if parsed is None:
         return None
     if parsed.tzinfo is not None:  # "at 9:00 UTC": convert to the chat's wall clock
         parsed = parsed.astimezone(local_now.tzinfo).replace(tzinfo=None)
+    midnight = "|".join(map(re.escape, (*words.midnight, *locales.WORDS["en"].midnight)))
     if (parsed.time() == time(0) and local_now.time() != time(0)
-            and not re.search(r"midnight|\b0?0[:.]00\b|12\s*am", text)):
+            and not re.search(rf"{midnight}|\b0?0[:.]00\b|12\s*am", text)):
         parsed = datetime.combine(parsed.date(), DEFAULT_HOUR)
     return parsed
 
 
 def _refuse_impossible_times(text: str) -> None:
+    text = locales.ascii_digits(text)
     for match in _CLOCK.finditer(text):
         hour, minute = (match[1], match[2]) if match[1] is not None else (match[3], match[4])
         if int(hour) > 23 or (minute is not None and int(minute) > 59):
-            raise ParseError(f"“{match[0]}” is not a time of day.\n{USAGE}")
+            raise ParseError(_("“{phrase}” is not a time of day.").format(phrase=match[0]) + "\n" + usage())
     for match in _DAY.finditer(text):
         if not 1 <= int(match[1]) <= 31:
-            raise ParseError(f"“{match[0]}” is not a day of a month.\n{USAGE}")
+            raise ParseError(_("“{phrase}” is not a day of a month.").format(phrase=match[0]) + "\n" + usage())
 
 
-def _finish(found, tz: str, now: datetime) -> ParsedReminder:
+def _strip_fillers(text: str, lang: str) -> str:
+    """"to call Ana", "about the meeting", "о том, что", "que llame": the link words before the text."""
+    fillers = locales.WORDS["en"].fillers | locales.words(lang).fillers
+    while True:
+        head, _sep, tail = text.partition(" ")
+        if head.lower().strip(",:") in fillers or head in (":", "-", ","):
+            text = tail.strip()
+        else:
+            return text
+
+
+def _finish(found, tz: str, now: datetime, lang: str = "en") -> ParsedReminder:
     due, recurrence, text_tokens = found
-    text = " ".join(text_tokens).strip()
-    while True:  # "to call Ana", "about the meeting"
-        stripped = FILLER_RE.sub("", text)
-        if stripped == text:
-            break
-        text = stripped
+    text = _strip_fillers(" ".join(text_tokens).strip(), lang)
     text = text.strip(" ,.;:-")
     if not text:
-        raise ParseError(f"What should I remind you of?\n{USAGE}")
+        raise ParseError(_("What should I remind you of?") + "\n" + usage())
     if len(text) > MAX_TEXT:
-        raise ParseError(f"That reminder is too long: keep it under {MAX_TEXT} characters.")
+        raise ParseError(_("That reminder is too long: keep it under {limit} characters.").format(limit=MAX_TEXT))
     if isinstance(due, datetime) and due.tzinfo is None:
         due = _localise(due, ZoneInfo(tz))
     if due <= now:
-        shown = due.astimezone(ZoneInfo(tz)).strftime("%a %d %b %Y %H:%M")
-        raise ParseError(f"That time has already passed ({shown}, {tz}). Give a time in the future.")
-    return ParsedReminder(due.astimezone(timezone.utc), text, recurrence, tz)
+        raise ParseError(_("That time has already passed ({time}, {zone}). Give a time in the future.")
+                         .format(time=local_time(due, tz), zone=tz))
+    return ParsedReminder(due.astimezone(timezone.utc), text, recurrence, tz, lang)
 
 
 def _localise(naive: datetime, zone: ZoneInfo) -> datetime:
@@ -290,7 +373,7 @@ def _localise(naive: datetime, zone: ZoneInfo) -> datetime:
 def _zone(tz: str) -> ZoneInfo:
     found = zone(tz)
     if found is None:
-        raise ParseError(f"Unknown time zone {tz!r}. Set one with /timezone Europe/Lisbon.")
+        raise ParseError(_("Unknown time zone {zone!r}. Set one with /timezone Europe/Lisbon.").format(zone=tz))
     return found
 
 

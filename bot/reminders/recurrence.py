@@ -18,9 +18,15 @@ from datetime import datetime, time, timedelta, timezone
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_, _, ngettext
+
 T = TypeVar("T")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# "every Monday at 09:00": a whole phrase per weekday, so a language can decline the day's name as it needs
+# ("каждый понедельник", "каждую среду").
+EVERY_WEEKDAY = (N_("every Monday at {time}"), N_("every Tuesday at {time}"), N_("every Wednesday at {time}"),
+                 N_("every Thursday at {time}"), N_("every Friday at {time}"), N_("every Saturday at {time}"),
+                 N_("every Sunday at {time}"))
 
 
 @dataclass(frozen=True)
@@ -66,13 +72,13 @@ class Recurrence:
     def describe(self) -> str:
         """Plain words for confirmations and lists: 'every Monday at 09:00'."""
         if self.kind == "interval":
-            return "every " + describe_seconds(self._seconds)
+            return describe_seconds(self._seconds)
         clock = self._at.strftime("%H:%M")
         if self.kind == "daily":
-            return f"every day at {clock}"
+            return _("every day at {time}").format(time=clock)
         if self.kind == "weekdays":
-            return f"every weekday at {clock}"
-        return f"every {WEEKDAY_NAMES[self._weekday]} at {clock}"
+            return _("every weekday at {time}").format(time=clock)
+        return _(EVERY_WEEKDAY[self._weekday]).format(time=clock)
 
     def _matches(self, day: datetime) -> bool:
         if self.kind == "weekdays":
@@ -120,8 +126,19 @@ def _needed(value: T | None, kind: str, name: str) -> T:
 
 
 def describe_seconds(seconds: int) -> str:
-    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds % size == 0:
-            n = seconds // size
-            return unit if n == 1 else f"{n} {unit}s"
-    return "second" if seconds == 1 else f"{seconds} seconds"
+    """'every 2 hours', 'every week', 'каждые 2 часа', 'каждый 21 день' (plural forms from the catalogue; one
+    of a unit has its own text, "every hour", not the form a language uses for 21)."""
+    if seconds % 604800 == 0:
+        n = seconds // 604800
+        return _("every week") if n == 1 else ngettext("every {n} week", "every {n} weeks", n).format(n=n)
+    if seconds % 86400 == 0:
+        n = seconds // 86400
+        return _("every day") if n == 1 else ngettext("every {n} day", "every {n} days", n).format(n=n)
+    if seconds % 3600 == 0:
+        n = seconds // 3600
+        return _("every hour") if n == 1 else ngettext("every {n} hour", "every {n} hours", n).format(n=n)
+    if seconds % 60 == 0:
+        n = seconds // 60
+        return _("every minute") if n == 1 else ngettext("every {n} minute", "every {n} minutes", n).format(n=n)
+    n = seconds
+    return _("every second") if n == 1 else ngettext("every {n} second", "every {n} seconds", n).format(n=n)

@@ -27,8 +27,9 @@ from typing import Any
 from bot.commands.actions import id_argument
 from bot.config import Config
 from bot.errors import EngramError, retry_after_seconds
+from bot.i18n import _, chat_language, current, using
 from bot.reminders import texts
-from bot.reminders.parse import REQUEST_WORDS, ParsedReminder, ParseError, detect_natural_request, parse_reminder
+from bot.reminders.parse import ParsedReminder, ParseError, parse_reminder
 from bot.reminders.recurrence import Recurrence
 from bot.reminders.timers import Timer, Timers
 from bot.when.zones import chat_timezone, zone
@@ -165,24 +166,19 @@ class ReminderService:
         """Validate and store the chat's time zone; returns its canonical name. ParseError if unknown."""
         found = zone(tz)
         if found is None:
-            raise ParseError(f"Unknown time zone {tz!r}: use a name like Europe/Lisbon or America/New_York.")
+            raise ParseError(_("Unknown time zone {zone!r}: use a name like Europe/Lisbon or America/New_York.")
+                             .format(zone=tz))
         name = found.key
         await self.memory.messages.set_chat_setting(chat_id, timezone=name)
         return name
 
     async def parse(self, chat_id: int, args: str) -> ParsedReminder:
-        """Parse /remind arguments in the chat's zone (off the event loop: dateparser is CPU work)."""
+        """Parse /remind arguments in the chat's zone and language (the current one, bot/i18n.py), then English
+        (off the event loop: dateparser is CPU work)."""
         tz = await self.timezone_for(chat_id)
         now = self.clock()
-        return await asyncio.to_thread(parse_reminder, args, tz, now, min_interval=self.min_interval)
-
-    async def detect(self, chat_id: int, text: str) -> ParsedReminder | None:
-        """A reminder asked for in ordinary chat, or None (cheap check first: most messages are not)."""
-        if not REQUEST_WORDS.search(text):
-            return None
-        tz = await self.timezone_for(chat_id)
-        now = self.clock()
-        return await asyncio.to_thread(detect_natural_request, text, tz, now, min_interval=self.min_interval)
+        return await asyncio.to_thread(parse_reminder, args, tz, now, min_interval=self.min_interval,
+                                       lang=current())
 
     async def create(self, chat_id: int, created_by: int | None, parsed: ParsedReminder) -> Reminder:
         now = self.clock().timestamp()
@@ -218,7 +214,7 @@ class ReminderService:
         """/cancel <id>: the cancelled reminder; ParseError says what was wrong (no id, no such reminder)."""
         reminder_id = id_argument(args)
         if reminder_id is None:
-            raise ParseError(texts.CANCEL_USAGE)
+            raise ParseError(texts.cancel_usage())
         cancelled = await self.cancel(chat_id, reminder_id)
         if cancelled is None:
             raise ParseError(texts.not_pending(reminder_id))
@@ -274,8 +270,10 @@ class ReminderService:
                 self._schedule(current)  # the timer went off early (clock change): wait for the real time
             return False
         late = late or now.timestamp() - reminder.due_at > LATE_AFTER
+        with using(await chat_language(self.memory, reminder.chat_id)):  # a timer is outside any update
+            sent_text, memory_text = texts.delivery_text(reminder, late), texts.memory_text(reminder, late)
         try:
-            message_id = await self.send(reminder.chat_id, texts.delivery_text(reminder, late))
+            message_id = await self.send(reminder.chat_id, sent_text)
         except DeliveryRejected as exc:
             log.warning("reminder %s cannot be delivered: %s", reminder.id, exc)
             error = str(exc)[:500]
@@ -290,8 +288,7 @@ class ReminderService:
             return False
         sent_at = self.clock()
         next_due = next_occurrence(reminder, sent_at.timestamp())
-        message = delivery_message(reminder, token, message_id, texts.memory_text(reminder, late),
-                                   sent_at.timestamp(), late)
+        message = delivery_message(reminder, token, message_id, memory_text, sent_at.timestamp(), late)
         try:
             await self.memory.reminders.record_delivery(reminder, token, message, next_due)
         except Exception:  # it was sent; the start-up recovery resolves the 'sending' row

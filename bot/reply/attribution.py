@@ -21,11 +21,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.i18n import N_, _
 from memory import Hit
 from memory.text import content_words, words
 
-NOT_RECALLED = "I don't know — I don't recall anything about that."
-ELSEWHERE = "As far as I recall, that was {other}, not {named}."
+NOT_RECALLED = N_("I don't know — I don't recall anything about that.")  # N_: translated where answered
+ELSEWHERE = N_("As far as I recall, that was {other}, not {named}.")
 _SECOND_PERSON = {"you", "your", "yours", "you're", "you've", "you'll", "you'd", "yourself"}
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _GREETING_WORDS = r"(hey|hi|hello|thanks|thank you|wow|oh|aw+|yeah|yes|no|ok|okay|great|congrats|congratulations)"
@@ -78,12 +79,12 @@ def attribute(question: str, hits: Sequence[Hit], asker: str = "") -> Attributio
     shared = [len(topic & content_words(h.message.text)) for h in said]
     best = max(shared, default=0)
     if best == 0:
-        return Attribution(NOT_RECALLED, [])
+        return Attribution(_(NOT_RECALLED), [])
     top = [h for h, n in zip(said, shared) if n == best]
     if any(h.message.sender_name == named or speaks_of(h.message.text, named) or to_someone(h.message.text, topic)
            for h in top):
         return None
     other = Counter(h.message.sender_name for h in top).most_common(1)[0][0]
-    other_name = "you" if other == asker else other.split()[0]
-    answer = ELSEWHERE.format(other=other_name, named=named.split()[0])
+    other_name = _("you") if other == asker else other.split()[0]
+    answer = _(ELSEWHERE).format(other=other_name, named=named.split()[0])
     return Attribution(answer, [h for h in top if h.message.sender_name == other])

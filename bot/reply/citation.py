@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
+from bot.i18n import isolate
 from bot.reply.intent import said_by_a_person
 from bot.text import Markup, said_in
 from memory import Hit, Message
@@ -69,4 +70,5 @@ def citation_text(message: Message, m: Markup, link: str | None = None) -> str:
     words = message.text.split()
     snippet = " ".join(words[:CITED_WORDS]) + (" …" if len(words) > CITED_WORDS else "")
     day = m.escape(datetime.fromtimestamp(message.created_at, tz=timezone.utc).strftime("%Y-%m-%d"))
-    return f"— {m.link(day, link) if link else day}, {m.escape(said_in(message))}: “{m.escape(snippet)}”"
+    who, said = isolate(said_in(message)), isolate(snippet)  # a Persian memory under an English reply keeps its order
+    return f"— {m.link(day, link) if link else day}, {m.escape(who)}: “{m.escape(said)}”"

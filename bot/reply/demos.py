@@ -35,3 +35,22 @@ def demos(notes_header: str, answer_cue: str, note: Callable[[str, str, str], st
     for user, assistant in pairs:
         out += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
     return out
+
+
+def request_demos(notes_header: str, request_cue: str, note: Callable[[str, str, str], str]) -> list[ChatMessage]:
+    """Worked examples added after `demos` for a request for a suggestion (bot/reply/gather.py): an idea that fits
+    what the asker told, and that names what it leaves out only to say so. (Shown only the general cue,
+    SmolLM2-135M answered "I'm not sure what to suggest." or said the asker's diet back.)"""
+    def asked(notes: list[tuple[str, str, str]], text: str) -> str:
+        return notes_header + "\n" + "\n".join(f"- {note(*n)}" for n in notes) + "\n" + request_cue + text
+
+    pairs = [
+        (asked([("3 May 2025", "I", "I'm allergic to strawberries.")], "What dessert could I make?"),
+         "How about a dark chocolate mousse? It has no strawberries."),
+        (asked([("9 July 2025", "I", "I love jazz and old films.")], "Any ideas for a night out?"),
+         "Try a jazz club, or a classic film at the cinema."),
+    ]
+    out: list[ChatMessage] = []
+    for user, assistant in pairs:
+        out += [{"role": "user", "content": user}, {"role": "assistant", "content": assistant}]
+    return out

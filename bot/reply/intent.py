@@ -4,7 +4,9 @@
 - statement: something told: acknowledged briefly, without memories (a small model repeats whatever it is shown);
 - self question: a question about the asker's own life ("what is my brother's name?"): answered from memory,
   or "you haven't told me" when memory holds nothing relevant, never by the model's imagination;
-- question: anything else asked: from memory when something relevant is recalled, else from general knowledge.
+- question: anything else asked: from memory when something relevant is recalled, else from general knowledge;
+- action: a plain-language request to remind, cancel, list reminders or forget (bot/reply/requests.py; the plan
+  marks it, classify does not): carried out by bot/commands/requests.py, never acknowledged as a statement.
 Words only, no model: a mistake costs a less fitting reply, never a lost message.
 """
 
@@ -35,6 +37,7 @@ class Intent(enum.Enum):
     STATEMENT = "statement"
     SELF_QUESTION = "self question"
     QUESTION = "question"
+    ACTION = "action"  # a plain-language action ("remind me…", "forget…"): bot/reply/requests.py reads it
 
 
 def without_mentions(text: str) -> str:

@@ -7,7 +7,7 @@ without its time phrase.
      'what did I say about the flat', '23-29 Nov')
 
 The window is half-open, [start, end), as aware datetimes in the chat's zone; calendar units are the zone's
-(a day is midnight to midnight there, a week Monday to Sunday). English only, past only: a phrase about the
+(a day is midnight to midnight there, a week Monday to Sunday). Past only: a phrase about the
 future ("tomorrow", "next week") is what the user is asking about, not when it was said, and gives None.
 
 What is understood (case-insensitive; an optional leading "in", "on", "during", "from", "of", "at", "over",
@@ -27,6 +27,9 @@ What is understood (case-insensitive; an optional leading "in", "on", "during", 
 A month or day without a year is the most recent one not in the future. Bare month names need a date, a year
 or a preposition ("in may"), so "may" the verb is left alone; bare years need a preposition ("in 2023").
 
+Other languages: a phrase dateparser translates into one of the above is read the same way ("la semana
+pasada", "на прошлой неделе", "letzte Woche" -> "1 week ago"; "پارسال" -> "1 year ago", bot/when/locales.py).
+
 Event anchors ("before the trip") are not dates: they give None here (see the notes in the design doc).
 
 Dates are read by dateparser (already a dependency, for reminders); the first call loads its tables (~0.5 s),
@@ -39,6 +42,9 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+from bot.i18n import current
+from bot.when import locales
 
 __all__ = ["TimeWindow", "parse_time_phrase"]
 
@@ -122,10 +128,47 @@ class TimeWindow:
         return self.start_ts <= ts < self.end_ts
 
 
-def parse_time_phrase(text: str, now: datetime, tz: str) -> TimeWindow | None:
+def parse_time_phrase(text: str, now: datetime, tz: str, lang: str | None = None) -> TimeWindow | None:
     """The first time phrase of `text` that names a window in the past, or None.
 
-    `now` must be aware (any zone); `tz` is an IANA zone name (ValueError if unknown)."""
+    `now` must be aware (any zone); `tz` is an IANA zone name (ValueError if unknown). `lang` (default: the
+    current chat's, bot/i18n.py): in a language other than English, a phrase of it that dateparser translates
+    into one this module reads ("la semana pasada" -> "1 week ago", "پارسال" -> "1 year ago") counts too."""
+    found = _english(text, now, tz)
+    lang = lang or current()
+    if found is None and lang != "en":
+        found = _translated(text, now, tz, lang)
+    return found
+
+
+MAX_FOREIGN_WORDS = 4  # longest phrase of another language tried ("на прошлой неделе", "в прошлом месяце")
+
+
+def _translated(text: str, now: datetime, tz: str, lang: str) -> TimeWindow | None:
+    """The longest run of words of `text` (first from the left) that dateparser translates into a whole English
+    time phrase of this module, as a window of the original text."""
+    tokens = list(re.finditer(r"\S+", text))
+    vocabulary = locales.time_words(lang)
+    timely = [any(w in vocabulary for w in re.findall(r"[^\W\d_]+", locales.fold(t[0]))) for t in tokens]
+    for n in range(min(MAX_FOREIGN_WORDS, len(tokens)), 0, -1):
+        for i in range(len(tokens) - n + 1):
+            if not any(timely[i:i + n]):
+                continue  # no word of dateparser's tables in it: not a time phrase
+            start, end = tokens[i].start(), tokens[i + n - 1].end()
+            span = text[start:end].strip(" ,.;:!?¿¡؟،")
+            english = locales.translate_phrase(span, lang) if span else None
+            if not english or english == span.lower() or (n == 1 and len(span) < 4):
+                continue  # short single words are abbreviations as often as not ("mi" is not Wednesday)
+            window = _english(english, now, tz)
+            if window is None and not english.startswith("in "):  # "в ноябре" -> "november": a month named
+                window = _english(f"in {english}", now, tz)  # with its preposition, which English needs
+            if window is None or window.query.strip():
+                continue  # the translation must be a time phrase and nothing else
+            return TimeWindow(window.start, window.end, _remove(text, start, end), window.label, text[start:end])
+    return None
+
+
+def _english(text: str, now: datetime, tz: str) -> TimeWindow | None:
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     try:

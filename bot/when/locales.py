@@ -1,0 +1,245 @@
+"""What dateparser needs besides its own locale tables to read reminders and time phrases in a language.
+
+dateparser (languages=[…]) reads dates, times and relative phrases in 200+ locales and can translate a phrase
+into English words (`1 week ago`, `monday`, `hour`). What it lacks, and is here, per language:
+- the words that make a message a reminder request ("напомни мне", "recuérdame", "یادم بنداز");
+- the recurrence heads ("каждый", "cada", "jeden", "هر") and one-word rules ("ежедневно", "täglich");
+- the word before a bare clock hour ("в 9", "a las 9", "um 9", "ساعت ۹"), which dateparser reads as a day or
+  ignores: it becomes "9:00";
+- the small words that link the time to the reminder's text ("о", "que", "dass", "که") and may not end a time;
+- a few common phrasings dateparser misses, rewritten into ones it reads ("پارسال" -> "سال گذشته",
+  "daqui a" -> "em", "۱۰ دقیقه دیگر" -> "10 دقیقه بعد", "pasado mañana" -> "en 2 días"), and Persian and
+  Arabic-Indic digits as ASCII.
+
+English is the base: the reminder grammar (bot/reminders/parse.py) and the recall windows (bot/when/phrases.py)
+are written for English words, and other languages are read through dateparser's translation into them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+# The languages reminders and time phrases are tested in (tests/test_reminder_languages.py). Others still
+# go through dateparser with its own tables; only the words below are missing for them.
+LANGUAGES = ("en", "ru", "uk", "es", "pt", "de", "fa")
+
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def _words_as(pairs: str) -> tuple[tuple[str, str], ...]:
+    """'январе:январь марте:март' as rewrites of whole words."""
+    return tuple((rf"\b{a}\b", b) for a, b in (pair.split(":") for pair in pairs.split()))
+
+
+# Months after "в" / "у" ("в ноябре", "у листопаді"): dateparser knows their nominative and genitive only.
+_RU_MONTHS = _words_as("январе:январь феврале:февраль марте:март апреле:апрель мае:май июне:июнь июле:июль "
+                       "августе:август сентябре:сентябрь октябре:октябрь ноябре:ноябрь декабре:декабрь")
+_UK_MONTHS = _words_as("січні:січень лютому:лютий березні:березень квітні:квітень травні:травень червні:червень "
+                       "липні:липень серпні:серпень вересні:вересень жовтні:жовтень листопаді:листопад грудні:грудень")
+# "кожного понеділка": the genitive weekdays, which dateparser's Ukrainian tables lack.
+_UK_WEEKDAYS = _words_as("понеділка:понеділок вівторка:вівторок середи:середа четверга:четвер п'ятниці:п'ятниця "
+                         "суботи:субота неділі:неділя")
+
+
+@dataclass(frozen=True)
+class TimeWords:
+    request: str  # regex: the words that ask for a reminder
+    polite: frozenset[str] = frozenset()  # words allowed before them ("please", "пожалуйста")
+    every: tuple[str, ...] = ()  # recurrence heads, longest first; "every" in English
+    daily: frozenset[str] = frozenset()  # one word meaning "every day"
+    clock: str = ""  # regex: the word(s) before a clock hour
+    fillers: frozenset[str] = frozenset()  # words between the time and the text, dropped from the text's start
+    dangling: frozenset[str] = frozenset()  # words a time phrase cannot end with
+    rewrites: tuple[tuple[str, str], ...] = ()  # (regex, replacement) before dateparser
+    drop: frozenset[str] = frozenset()  # words dateparser stumbles on inside a phrase ("el viernes")
+    midnight: tuple[str, ...] = ()
+
+
+WORDS: dict[str, TimeWords] = {
+    "en": TimeWords(
+        request=r"remind me|set an? reminder",
+        polite=frozenset({"please", "pls", "hey", "hi", "ok", "okay", "engram", "can", "could", "would", "will",
+                          "you", "kindly", "and", "also", "so", "oh", "then", "just", "bot"}),
+        every=("every", "each"), daily=frozenset({"daily"}), clock=r"at",
+        fillers=frozenset({"to", "about", "that", "of", "for"}),
+        dangling=frozenset({"at", "on", "in", "the", "to", "about", "for", "of", "a", "an", "and", "that", "by",
+                            "after", "before", "from", "until", "past"}),
+        midnight=("midnight", "12 am", "12am"),
+    ),
+    "ru": TimeWords(
+        request=r"напомни(?:те)?(?:\s+мне)?|поставь(?:те)? напоминание",
+        polite=frozenset({"пожалуйста", "ну", "эй", "бот", "можешь", "можете", "и", "ещё", "еще", "привет"}),
+        every=("каждый", "каждую", "каждое", "каждые", "каждого"), daily=frozenset({"ежедневно"}),
+        clock=r"в|во", fillers=frozenset({"о", "об", "про", "что", "чтобы", "мне"}),
+        rewrites=_RU_MONTHS,
+        dangling=frozenset({"в", "во", "на", "через", "о", "об", "к", "до", "после", "и", "с"}),
+        midnight=("полночь",),
+    ),
+    "uk": TimeWords(
+        request=r"нагадай(?:те)?(?:\s+мені)?|постав(?:те)? нагадування",
+        polite=frozenset({"будь", "ласка", "будь-ласка", "ну", "гей", "бот", "можеш", "можете", "і", "ще",
+                          "привіт"}),
+        every=("кожного", "кожен", "кожний", "кожну", "кожне", "кожні"), daily=frozenset({"щодня", "щоденно"}),
+        clock=r"о|об", fillers=frozenset({"про", "що", "щоб", "мені"}),
+        dangling=frozenset({"в", "у", "на", "через", "о", "об", "до", "після", "і", "з"}),
+        # dateparser's Ukrainian tables lack "в/у п'ятницю" (dropped words), months after "у", genitive weekdays
+        rewrites=_UK_MONTHS + _UK_WEEKDAYS,
+        drop=frozenset({"в", "у"}),
+        midnight=("північ", "опівночі"),
+    ),
+    "es": TimeWords(
+        # not a bare "recuerda": "Recuerda que mañana es el cumpleaños de Ana" tells a fact, like "remember that"
+        request=r"recu[eé]rd(?:ame|eme|amelo)|me recuerdas|(?:pon|ponme|crea) un recordatorio",
+        polite=frozenset({"por", "favor", "oye", "hola", "puedes", "podrías", "podrias", "y", "también", "bot"}),
+        every=("todos los", "todas las", "cada"), daily=frozenset({"diariamente"}), clock=r"a las|a la",
+        fillers=frozenset({"que", "de", "para"}),
+        dangling=frozenset({"a", "las", "la", "el", "en", "de", "del", "para", "y", "dentro", "por"}),
+        rewrites=((r"\bpasado mañana\b", "en 2 días"),), drop=frozenset({"el"}), midnight=("medianoche",),
+    ),
+    "pt": TimeWords(
+        request=r"lembr(?:a|e)-me|me lembr(?:a|e)|lembrar-me|(?:cria|crie) um lembrete",
+        polite=frozenset({"por", "favor", "oi", "olá", "pode", "podes", "você", "voce", "e", "também", "bot"}),
+        every=("todos os", "todas as", "cada", "toda", "todo"), daily=frozenset({"diariamente"}), clock=r"às|as|à",
+        fillers=frozenset({"de", "que", "para"}),
+        dangling=frozenset({"às", "as", "a", "o", "em", "de", "do", "da", "no", "na", "para", "e", "daqui"}),
+        rewrites=((r"\bdaqui a\b", "em"), (r"\bdentro de\b", "em"), (r"\bdepois de amanhã\b", "em 2 dias")),
+        drop=frozenset({"na", "no"}),
+        midnight=("meia-noite", "meia noite"),
+    ),
+    "de": TimeWords(
+        request=r"erinnere? mich|(?:stell|setz)e? (?:mir )?eine erinnerung",
+        polite=frozenset({"bitte", "hey", "hallo", "kannst", "du", "könntest", "und", "auch", "bot"}),
+        every=("jeden", "jede", "jedes", "alle"), daily=frozenset({"täglich"}), clock=r"um", drop=frozenset({"am"}),
+        fillers=frozenset({"an", "dass", "daran", "zu"}),
+        dangling=frozenset({"um", "am", "an", "in", "im", "den", "die", "das", "der", "zu", "und", "nach", "vor"}),
+        midnight=("mitternacht",),
+    ),
+    "fa": TimeWords(
+        request=r"یادم (?:بنداز|بیار|بینداز)|(?:به من )?یادآوری کن|یاد ?آوری کن",
+        polite=frozenset({"لطفا", "لطفاً", "میشه", "می‌شه", "سلام", "و", "هم"}),
+        every=("هر",), daily=frozenset({"روزانه"}), clock=r"ساعت",
+        fillers=frozenset({"که"}),
+        dangling=frozenset({"ساعت", "در", "به", "تا", "از", "و", "که"}),
+        rewrites=((r"\bپارسال\b", "سال گذشته"), (r"\bپیرارسال\b", "2 سال پیش"), (r"(\d+ \S+) دیگر\b", r"\1 بعد"),
+                  (r"\bپس[\u200c ]?فردا\b", "2 روز بعد")),
+        midnight=("نیمه شب", "نیمه‌شب"),
+    ),
+}
+
+
+def words(lang: str) -> TimeWords:
+    return WORDS.get(lang, WORDS["en"])
+
+
+def foreign_request(text: str) -> tuple[str, str] | None:
+    """(language, what follows the request words) when `text` asks for a reminder in another language than
+    English ("пожалуйста, напомни мне завтра в 9…" -> ("ru", "завтра в 9…")); None for anything else. Only words
+    of politeness may come before the request words, so a question about the past is not one."""
+    match = request_pattern().search(text)
+    if match is None or match.lastgroup in (None, "en"):
+        return None
+    lang = match.lastgroup
+    before = re.findall(r"[^\W\d_][\w'-]*", text[:match.start()].lower())
+    if any(word not in words(lang).polite | WORDS["en"].polite for word in before):
+        return None
+    rest = text[match.end():].strip(" ,:")
+    return (lang, rest) if rest else None
+
+
+def ascii_digits(text: str) -> str:
+    return text.translate(_DIGITS)
+
+
+@cache
+def request_pattern(lang: str | None = None) -> re.Pattern[str]:
+    """The request words of one language, or (None) of all of them, each in a group named by its language."""
+    langs = [lang] if lang else list(WORDS)
+    alternatives = "|".join(f"(?P<{code}>{WORDS[code].request})" for code in langs)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I)
+
+
+def normalise(phrase: str, lang: str) -> str:
+    """A phrase as dateparser reads it best: lower case, ASCII digits, rewrites, a bare clock hour as H:00."""
+    w = words(lang)
+    text = ascii_digits(phrase).lower().strip(" ,.;:!?؟،").replace("ʼ", "'").replace("’", "'")
+    for pattern, replacement in w.rewrites:
+        text = re.sub(pattern, replacement, text)
+    if w.drop:
+        text = " ".join(t for t in text.split() if t not in w.drop)
+    if lang == "fa":  # "ساعت ۹" is "at 9"; dateparser reads ساعت as the unit "hour"
+        text = re.sub(r"\bساعت\s+(\d{1,2})(?::(\d{2}))?\b", lambda m: f"{m[1]}:{m[2] or '00'}", text)
+    elif w.clock:
+        text = re.sub(rf"(?<!\w)({w.clock})\s+(\d{{1,2}})\b(?![:.]\d)(?!\s*(?:am|pm|a\.m|p\.m|h\b))",
+                      r"\1 \2:00", text)
+    return text
+
+
+@lru_cache(maxsize=4096)
+def english_word(word: str, lang: str) -> str:
+    """One word in English as dateparser translates it ('среду' -> 'wednesday', 'часа' -> 'hour'), or the word."""
+    if lang == "en":
+        return word.lower()
+    from dateparser.conf import settings
+    from dateparser.languages.loader import default_loader
+
+    word = normalise(word, lang) or word.lower()
+    try:  # dateparser raises various errors on odd input: then the word is kept
+        translated = default_loader.get_locale(lang).translate(word, settings=settings)
+    except Exception:
+        return word
+    translated = translated.strip()
+    return translated if translated and " " not in translated else word
+
+
+def fold(text: str) -> str:
+    """Lower case, Arabic yeh and kaf as Persian writes them (dateparser's Persian tables mix both)."""
+    return text.lower().replace("ي", "ی").replace("ك", "ک")
+
+
+@cache
+def time_words(lang: str) -> frozenset[str]:
+    """Every word dateparser's tables for `lang` use in dates and relative times ("неделе", "назад", "pasada"),
+    and the words of our rewrites: a run of words with none of them is no time phrase (a cheap first test)."""
+    from dateparser.languages.loader import default_loader
+
+    info = default_loader.get_locale(lang).info
+    found: set[str] = set()
+
+    def add(text: str) -> None:
+        found.update(w for w in re.findall(r"[^\W\d_]+", fold(text)) if len(w) > 1 or not w.isascii())
+
+    for key, value in info.items():
+        if key in ("skip", "pertain", "name", "date_order", "sentence_splitter_group", "simplifications"):
+            continue
+        if isinstance(value, list):
+            for item in value:
+                add(str(item))
+        elif isinstance(value, dict):
+            for items in value.values():
+                for item in items if isinstance(items, list) else [items]:
+                    add(str(item))
+    for pattern, _replacement in words(lang).rewrites:
+        add(pattern.replace("\\b", " "))
+    return frozenset(found)
+
+
+def translate_phrase(phrase: str, lang: str) -> str | None:
+    """A time phrase in English words ('la semana pasada' -> '1 week ago'), or None when dateparser leaves any
+    word of it untranslated (then it is not a time phrase dateparser knows)."""
+    if lang == "en":
+        return phrase
+    from dateparser.conf import settings
+    from dateparser.languages.loader import default_loader
+
+    text = normalise(phrase, lang)
+    try:
+        translated = default_loader.get_locale(lang).translate(text, settings=settings)
+    except Exception:
+        return None
+    translated = " ".join(translated.split())
+    if not translated or not re.fullmatch(r"[a-z0-9: ]+", translated):
+        return None
+    return translated
+

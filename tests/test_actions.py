@@ -1,0 +1,326 @@
+"""Issue 24, items 3 and 6: plain-language actions, one implementation for every front end, and plans offered as
+reminders. The terminal chat in-process and the real Telegram Application against the fake Bot API, on the same
+layer (bot/commands/requests.py); a scripted model and the hash embedder (tests/test_actions_real.py: real ones)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fake_llm import ScriptedLLM, echo_memories
+from fake_telegram import FakeTelegram
+from telegram_helpers import bot_config, bot_running, button, command, converse
+
+from bot.cli.chat import Terminal
+from bot.commands import actions
+from bot.config import AssistantConfig, Config, RecallConfig, Statements
+from bot.llm.base import GenerationSettings
+from bot.reminders.plans import find_plan
+from bot.reply.assistant import Assistant
+from bot.reply.intent import Intent
+from bot.reply.plan import plan_reply
+from bot.reply.requests import Action, read_request
+from memory import HashEmbedder, Message
+from memory.models import ACTION
+
+pytestmark = pytest.mark.timeout(90)
+
+ALICE = 1001
+CHAT = 0
+BREAD = "Remind me in 2 minutes to take the bread out of the oven."
+WIFI = "The wifi password at home is tulip77."
+FORGET = "Please forget the wifi password I told you."
+ASK_WIFI = "What is the wifi password at home?"
+DENTIST = "I have a dentist appointment on Tuesday at 10."
+
+ACTIONS = [
+    (BREAD, Action.REMIND), ("every Monday at 8 remind me to water the plants", Action.REMIND),
+    ("Can you remind me tomorrow at 9 to call Ana?", Action.REMIND), ("set a reminder for 5pm to take the pills",
+                                                                     Action.REMIND),
+    ("cancel the bread reminder", Action.CANCEL), ("Stop reminding me about the bread", Action.CANCEL),
+    ("What reminders do I have?", Action.LIST), ("show my reminders", Action.LIST), ("any reminders?", Action.LIST),
+    (FORGET, Action.FORGET), ("forget what I said about the wifi password", Action.FORGET),
+    ("delete my address", Action.FORGET), ("Could you erase my phone number please?", Action.FORGET),
+    ("remove my email from your memory", Action.FORGET), ("yes, remind me", Action.ACCEPT),
+]
+NOT_ACTIONS = [
+    "What did you remind me about?", "Did I tell you to forget the password?", "I forgot my keys",
+    "Don't forget the milk", "Forget it.", "forget about it, I'll do it myself", "remind me what my dog is called",
+    "Remind me, what's my sister's name?", "What reminders did you send me yesterday?", "My reminder app is broken",
+    "Remove the batteries before washing", "At lunch you said remind me to call", "I keep forgetting my password",
+    "The reminder said to call Ana", "Delete key is broken on my laptop, it sticks",
+]
+
+
+# ----- reading ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "kind"), ACTIONS)
+def test_an_action_is_read_as_one(text, kind):
+    found = read_request(text)
+    assert found is not None and found.kind is kind, text
+
+
+@pytest.mark.parametrize("text", NOT_ACTIONS)
+def test_a_question_about_the_past_or_a_statement_is_not_an_action(text):
+    assert read_request(text) is None, text
+
+
+def test_what_a_forget_is_about():
+    assert read_request(FORGET).topic == "wifi password"
+    assert read_request("forget what I said about the wifi password").topic == "wifi password"
+    assert read_request("delete my address").topic == "address"
+    assert read_request("forget everything").topic == "all"
+    assert read_request("cancel the bread reminder").topic == "bread"
+
+
+# ----- the Assistant never acknowledges an action as a statement; no reply is ever empty ---------------------------
+async def make_assistant(memory, reply) -> Assistant:
+    llm = ScriptedLLM(reply)
+    await llm.start()
+    recall = RecallConfig(k=6, recent_turns=0, min_score=0.0, min_relative_score=0.0)
+    return Assistant(memory, llm, recall=recall, assistant=AssistantConfig(system_prompt="S",
+                                                                          statements=Statements.NOTE),
+                     settings=GenerationSettings())
+
+
+@pytest.mark.parametrize(("text", "kind"), ACTIONS)
+def test_the_plan_marks_an_action_and_says_how_never_noted(text, kind):
+    plan = plan_reply(text, [])
+    assert plan.intent is Intent.ACTION and plan.answer and not plan.answer.startswith("Noted")
+    assert "/" in plan.answer  # the command that does it
+
+
+async def test_an_action_handed_to_the_assistant_gets_how_to_and_is_no_fact(memory):
+    assistant = await make_assistant(memory, "never used")
+    reply = await assistant.reply_text(Message(1, 1, BREAD, sender_name="Zoe"))
+    assert reply.text.startswith("To set a reminder, use /remind") and reply.kind == ACTION
+    assert assistant.llm.calls == []
+
+
+async def test_a_reply_the_filters_empty_says_what_memory_has(memory):
+    assistant = await make_assistant(memory, "What is my dog's name?")  # the question said back: filtered away
+    await memory.messages.remember(Message(1, 1, "My dog is called Rex.", sender_name="Zoe"))
+    reply = await assistant.reply_text(Message(1, 2, "What is my dog's name?", sender_name="Zoe"))
+    assert reply.text == "Here is what I have: “My dog is called Rex.”"
+    assistant.llm.reply = ["What is the capital of the moon?"]
+    nothing = await assistant.reply_text(Message(2, 1, "What is the capital of the moon?", sender_name="Zoe"))
+    assert nothing.text == "I don't know."  # never empty: memory has nothing
+
+
+# ----- the terminal chat ----------------------------------------------------------------------------------------
+@pytest.fixture
+async def terminal(tmp_path, memory):
+    config = Config(base_dir=tmp_path)
+    config.reminders.min_interval_seconds = 1
+    terminal = Terminal(config, CHAT, "Zoe", out=io.StringIO())
+    terminal.assistant = await make_assistant(memory, echo_memories)
+    await terminal.start_reminders(memory, sweep_seconds=0)
+    yield terminal
+    await terminal.stop_reminders()
+
+
+def printed(terminal: Terminal) -> str:
+    assert isinstance(terminal.out, io.StringIO)
+    return terminal.out.getvalue()
+
+
+def answering(terminal: Terminal, *lines: str) -> None:
+    """What the person types at the next prompts (y/n questions)."""
+    typed = list(lines)
+
+    async def ask(prompt: str) -> str | None:
+        terminal.say(prompt, end="")
+        return typed.pop(0) if typed else None
+
+    terminal.ask = ask  # type: ignore[method-assign]
+
+
+async def until(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+async def test_terminal_a_plain_reminder_is_set_and_delivered_once(terminal, memory):
+    assert await terminal.action(BREAD)
+    pending = await memory.reminders.pending(CHAT)
+    assert [r.text for r in pending] == ["take the bread out of the oven"]
+    assert 110 <= pending[0].due_at - time.time() <= 121
+    assert "engram> ⏰ OK, I will remind you on " in printed(terminal)
+    assert await terminal.action("Remind me in 2 seconds to take the cake out.")
+    await until(lambda: "⏰ take the cake out\n" in printed(terminal))
+    await asyncio.sleep(1.5)
+    assert printed(terminal).count("⏰ take the cake out\n") == 1
+    assert await terminal.action("what reminders do I have?")
+    assert "take the bread out of the oven" in printed(terminal).rsplit("engram> ", 1)[1]
+    assert await terminal.action("cancel the bread reminder")
+    assert "Cancelled #1: take the bread out of the oven" in printed(terminal)
+    assert await memory.reminders.pending(CHAT) == []
+    assert await terminal.action("cancel the bread reminder")
+    assert printed(terminal).rstrip().endswith("No pending reminders. Set one with /remind <when> <what>.")
+
+
+async def test_terminal_what_cannot_be_done_says_so_and_how(terminal):
+    assert await terminal.action("remind me to call Ana")
+    assert "I couldn't tell when to remind you" in printed(terminal) and "/remind" in printed(terminal)
+    assert await terminal.action("forget what I said about the submarine")
+    assert "Nothing in this chat's memory mentions “submarine”" in printed(terminal)
+    assert "/forget <words>" in printed(terminal)
+
+
+async def test_terminal_forget_asks_then_removes_and_the_password_is_not_answered(terminal, memory):
+    await terminal.reply(WIFI)
+    assert "Noted: The wifi password at home is tulip77." in printed(terminal)
+    answering(terminal, "y")
+    assert await terminal.action(FORGET)
+    out = printed(terminal)
+    assert "Forget these 2 messages?" in out and "tulip77" in out.split("Forget these", 1)[1]  # what would go
+    assert "[y/N]" in out and "Forgotten" in out
+    await terminal.reply(ASK_WIFI)
+    answer = printed(terminal).rsplit("engram> ", 1)[1]
+    assert "tulip77" not in answer
+    assert not any("tulip77" in m["text"] for m in await memory.messages.export(CHAT))  # nor in export
+    assert [h for h in await memory.messages.recall(CHAT, "wifi password tulip77", 10)
+            if "tulip77" in h.message.text] == []
+    assert "tulip77" not in str(terminal.assistant.llm.prompts[-1])
+    page = await actions.search(memory, CHAT, "wifi password tulip77")
+    assert not any("tulip77" in h.message.text for h in page.hits)  # nor in /search
+
+
+async def test_terminal_forget_kept_when_not_confirmed(terminal, memory):
+    await terminal.reply(WIFI)
+    answering(terminal, "n")
+    assert await terminal.action("forget the wifi password")
+    assert any("tulip77" in m["text"] for m in await memory.messages.export(CHAT))
+
+
+def dentist_offered(now: datetime) -> bool:
+    """An offer an hour before "Tuesday at 10" exists unless that hour is already past (Tuesday 9-10 today)."""
+    return find_plan(DENTIST, "UTC", now) is not None
+
+
+async def test_terminal_a_plan_is_offered_as_a_reminder_and_set_only_when_asked(terminal, memory):
+    await terminal.reply(DENTIST)
+    if not dentist_offered(datetime.now(timezone.utc)):
+        pytest.skip("it is Tuesday between 9 and 10 UTC: the hour before has passed")
+    assert "(say 'remind me' to get a reminder an hour before: " in printed(terminal)
+    assert await memory.reminders.pending(CHAT) == []  # never set unasked
+    await terminal.reply("My dog is called Rex.")
+    assert printed(terminal).count("say 'remind me'") == 1  # a fact without a time offers nothing
+    await terminal.reply(DENTIST)
+    assert await terminal.action("remind me")
+    pending = await memory.reminders.pending(CHAT)
+    assert len(pending) == 1 and pending[0].text == "I have a dentist appointment on Tuesday at 10"
+    due = datetime.fromtimestamp(pending[0].due_at, tz=timezone.utc)
+    assert (due.weekday(), due.hour, due.minute) == (1, 9, 0)
+
+
+# ----- Telegram ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def config(tmp_path, fake):
+    config = bot_config(tmp_path, fake, allowed_user_ids=[ALICE])
+    config.reminders.min_interval_seconds = 1
+    config.assistant.statements = Statements.NOTE
+    return config
+
+
+def delivered(fake: FakeTelegram, text: str) -> list[dict]:
+    return [m for m in fake.bot_messages(ALICE) if m.get("text") == text]
+
+
+async def test_telegram_a_plain_reminder_is_set_and_delivered_once(fake, config):
+    llm = ScriptedLLM(echo_memories)
+    async with bot_running(config, llm, HashEmbedder(64)) as services:
+        confirm = await command(fake, ALICE, BREAD)
+        assert confirm["text"].startswith("⏰ OK, I will remind you on ")
+        assert button(confirm, "Cancel").startswith("rem:cancel:")
+        pending = await services.memory.reminders.pending(ALICE)
+        assert [r.text for r in pending] == ["take the bread out of the oven"]
+        assert 110 <= pending[0].due_at - time.time() <= 121
+        await command(fake, ALICE, "Remind me in 2 seconds to take the cake out.")
+        await until(lambda: len(delivered(fake, "⏰ take the cake out")) == 1, 15)
+        await asyncio.sleep(1.5)
+        assert len(delivered(fake, "⏰ take the cake out")) == 1
+        listing = await command(fake, ALICE, "What reminders do I have?")
+        assert "take the bread out of the oven" in listing["text"] and button(listing, "Cancel #")
+        done = await command(fake, ALICE, "cancel the bread reminder")
+        assert done["text"].startswith("Cancelled #") and done["text"].endswith("take the bread out of the oven")
+        assert llm.prompts == []  # no action went to the model
+
+
+async def test_telegram_forget_asks_then_removes_and_the_password_is_not_answered(fake, config):
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
+        told = await converse(fake, services, ALICE, WIFI)
+        assert told == "Noted: The wifi password at home is tulip77."
+        question = await command(fake, ALICE, FORGET)
+        assert question["text"].startswith("Forget these 2 messages?") and "tulip77" in question["text"]
+        mark = fake.mark()
+        await fake.press(ALICE, question["message_id"], button(question, "Yes, forget"))
+        await fake.wait_for(lambda c: c.method == "editMessageText" and c.ok, mark, 15)
+        assert "Forgotten" in fake.messages[(ALICE, question["message_id"])]["text"]
+        answer = await converse(fake, services, ALICE, ASK_WIFI)
+        assert "tulip77" not in answer
+        assert not any("tulip77" in m["text"] for m in await services.memory.messages.export(ALICE))
+
+
+async def test_telegram_a_plan_gets_a_button_and_the_reminder_only_when_pressed(fake, config):
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
+        await converse(fake, services, ALICE, DENTIST)
+        if not dentist_offered(datetime.now(timezone.utc)):
+            pytest.skip("it is Tuesday between 9 and 10 UTC: the hour before has passed")
+        shown = fake.bot_messages(ALICE)[-1]
+        data = button(shown, "remind me an hour before")
+        assert await services.memory.reminders.pending(ALICE) == []  # never set unasked
+        mark = fake.mark()
+        await fake.press(ALICE, shown["message_id"], data)
+        await fake.wait_for(lambda c: c.method == "editMessageReplyMarkup" and c.ok, mark, 15)
+        pending = await services.memory.reminders.pending(ALICE)
+        assert len(pending) == 1 and pending[0].text == "I have a dentist appointment on Tuesday at 10"
+        due = datetime.fromtimestamp(pending[0].due_at, tz=timezone.utc)
+        assert (due.weekday(), due.hour) == (1, 9) and due - datetime.now(timezone.utc) < timedelta(days=8)
+        assert "reply_markup" not in fake.messages[(ALICE, shown["message_id"])]  # the offer is taken
+        assert any(m.get("text", "").startswith("⏰ OK, I will remind you on ") for m in fake.bot_messages(ALICE))
+        if find_plan("On Thursday I fly to Rome.", "UTC", datetime.now(timezone.utc)) is None:
+            return  # a Thursday after 09:00: that morning has passed, nothing to offer (checked above for Tuesday)
+        await converse(fake, services, ALICE, "On Thursday I fly to Rome.")
+        assert button(fake.bot_messages(ALICE)[-1], "remind me that morning")
+        said = await command(fake, ALICE, "yes, remind me")  # in words, as in the terminal
+        assert said["text"].startswith("⏰ OK, I will remind you on Thu ")
+        assert "On Thursday I fly to Rome" in said["text"]
+        assert len(await services.memory.reminders.pending(ALICE)) == 2
+
+
+SUNDAY_NOON = datetime(2026, 12, 6, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("text", "remind_at", "label"), [
+    (DENTIST, datetime(2026, 12, 8, 9, 0, tzinfo=timezone.utc), "remind me an hour before"),
+    ("On Thursday I fly to Rome.", datetime(2026, 12, 10, 9, 0, tzinfo=timezone.utc), "remind me that morning"),
+    ("Tomorrow at 3pm I meet Bo for coffee.", datetime(2026, 12, 7, 14, 0, tzinfo=timezone.utc),
+     "remind me an hour before"),
+])
+def test_a_plan_in_a_statement_is_found(text, remind_at, label):
+    found = find_plan(text, "UTC", SUNDAY_NOON)
+    assert found is not None and found.remind_at == remind_at and found.label == label
+
+
+@pytest.mark.parametrize("text", [
+    "I had a dentist appointment on Tuesday.", "I woke up at 7.", "I moved to Berlin last month.",
+    "I run every Monday at 8.", "Is the meeting on Friday?", WIFI, "My daughter is 7.",
+])
+def test_the_past_a_habit_or_a_question_offers_nothing(text):
+    assert find_plan(text, "UTC", SUNDAY_NOON) is None
+
+
+def test_the_conversation_suites_are_big_with_held_out_cases_and_their_looks_alike_are_no_actions():
+    from bench.replies_conversations import ACTION_CASES, ECHO_CASES
+
+    for cases in (ACTION_CASES, ECHO_CASES):
+        assert len(cases) >= 20 and len({c.name for c in cases}) == len(cases)
+        assert 5 <= sum(c.held_out for c in cases) < len(cases) // 2
+    for case in ACTION_CASES:  # what the suite expects of each case is what the reader reads
+        found = read_request(case.probe)
+        assert (found.kind.value if found else None) == case.action, case.name

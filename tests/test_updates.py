@@ -1,0 +1,226 @@
+"""Issue 24, item 1: facts that change. Of the memories answering the same question the newest wins, a correction
+supersedes what it corrects, "before" questions still find the old value, nothing is deleted, and /why says which
+memory was preferred and why. The issue's three conversations are replayed in the terminal chat and through the
+fake Bot API with a scripted model that would answer with the old value if it were asked (it is not: the answer
+is decided without it); the real model's test is in tests/test_reply_real.py.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fake_llm import ScriptedLLM
+from telegram_helpers import bot_config, bot_running, command, converse
+
+from bot import text
+from bot.cli.chat import Terminal
+from bot.commands import actions, views
+from bot.config import Config, RecallConfig, Statements
+from bot.reply.assistant import Assistant
+from bot.reply.updates import asked, claims, resolve, supersede
+from bot.services import build_assistant
+from memory import HashEmbedder, Hit, Message
+
+pytestmark = pytest.mark.timeout(90)
+
+# The issue's conversations: (what was told, oldest first), the question, the current value, the outdated one.
+CONVERSATIONS = [
+    (["I live in Porto.", "I moved to Madrid last week."], "Where do I live?", "Madrid", "Porto"),
+    (["I live in Lisbon.", "My cat sleeps all day.", "Last month I moved to Berlin for a new job."],
+     "Which city do I live in now?", "Berlin", "Lisbon"),
+    (["My dog is called Rex.", "Sorry, I got that wrong: my dog is called Max. Rex was my old cat."],
+     "What is my dog's name?", "Max", "Rex"),
+]
+
+
+def hit(said: str, n: int, who: str = "Ana", sender_id: int = 7) -> Hit:
+    return Hit(Message(1, n, said, sender_name=who, sender_id=sender_id, created_at=1_000_000.0 + 60 * n), 1.0)
+
+
+def ask(question: str, who: str = "Ana", sender_id: int = 7) -> Message:
+    return Message(1, 99, question, sender_name=who, sender_id=sender_id, created_at=2_000_000.0)
+
+
+def current_first(reply: str, new: str, old: str) -> bool:
+    """The current value is given; the outdated one, if said at all, only after it (as what changed)."""
+    low = reply.lower()
+    return new.lower() in low and (old.lower() not in low or low.index(new.lower()) < low.index(old.lower()))
+
+
+# ----- reading claims and questions -------------------------------------------------------------------------------
+@pytest.mark.parametrize("said, slot, owner, relation, value", [
+    ("I live in Porto.", "residence", "ana", "", "Porto"),
+    ("Last month I moved to Berlin for a new job.", "residence", "ana", "", "Berlin"),
+    ("We've relocated to Milan.", "residence", "ana", "", "Milan"),
+    ("I'm living in Ghent now.", "residence", "ana", "", "Ghent"),
+    ("My sister moved to Bergen in May.", "residence", "ana", "sister", "Bergen"),
+    ("Bo lives in Rome.", "residence", "bo", "", "Rome"),
+    ("I no longer live in Porto.", "residence", "ana", "", None),
+    ("I got a new job at Google.", "work", "ana", "", "Google"),
+    ("I work for the city council.", "work", "ana", "", "the city council"),
+    ("I left the bank.", "work", "ana", "", None),
+    ("I work as a nurse.", "occupation", "ana", "", "a nurse"),
+    ("Sorry, I got that wrong: my dog is called Max.", "thing", "ana", "", "Max"),
+    ("Actually, my dog is called Max, not Rex.", "thing", "ana", "", "Max"),
+    ("My favourite colour is now green.", "thing", "ana", "", "green"),
+    ("I changed my phone number to 555-9876.", "thing", "ana", "", "555-9876"),
+])
+def test_a_statement_is_read_for_the_fact_it_states(said, slot, owner, relation, value):
+    found = claims(hit(said, 1))
+    assert [(c.slot, c.owner, c.relation, c.value) for c in found] == [(slot, owner, relation, value)]
+
+
+@pytest.mark.parametrize("said", ["We move to Porto in spring.", "I'm moving to Oslo next year.",
+                                  "I used to live in Paris.", "Where do I live?", "I'm allergic to penicillin."])
+def test_plans_the_past_and_other_talk_state_no_current_fact(said):
+    assert claims(hit(said, 1)) == []
+
+
+@pytest.mark.parametrize("question, slot, relation, before", [
+    ("Where do I live?", "residence", "", False),
+    ("Which city do I live in now?", "residence", "", False),
+    ("Where did I live before?", "residence", "", True),
+    ("Where does my sister live?", "residence", "sister", False),
+    ("Where do I work?", "work", "", False),
+    ("Who do I work for?", "work", "", False),
+    ("What is my job?", "occupation", "", False),
+    ("What is my dog's name?", "thing", "", False),
+])
+def test_a_question_is_read_for_the_fact_it_asks(question, slot, relation, before):
+    a = asked(question, ask(question))
+    assert a is not None and (a.slot, a.relation, a.before) == (slot, relation, before)
+
+
+@pytest.mark.parametrize("said, question, new, old", [c[:4] for c in CONVERSATIONS] + [
+    (["I work at the bank.", "I got a new job at Google."], "Where do I work?", "Google", "the bank"),
+    (["I work at Siemens.", "I left Siemens and now I work at Bosch."], "Where do I work?", "Bosch", "Siemens"),
+    (["My sister lives in Oslo.", "My sister moved to Bergen."], "Where does my sister live?", "Bergen", "Oslo"),
+    (["My phone number is 555-1234.", "I changed my phone number to 555-9876."], "What is my phone number?",
+     "555-9876", "555-1234"),
+])
+def test_the_newest_value_wins_and_the_older_is_kept_as_earlier(said, question, new, old):
+    hits = [hit(s, n) for n, s in enumerate(said, start=1)]
+    for order in (hits, list(reversed(hits))):  # recall's order does not matter: when it was said does
+        resolved = resolve(question, order, ask(question))
+        assert resolved is not None and resolved.answer is not None
+        assert current_first(resolved.answer, new, old), resolved.answer
+        assert resolved.memories[0].message.text == said[-1] and resolved.preference.preferred is resolved.memories[0]
+        assert old.lower() in resolved.preference.reason.lower()
+
+
+def test_claims_about_another_side_of_the_same_thing_do_not_compete():
+    hits = [hit("The report is due on Friday.", 1), hit("The report is great.", 2)]
+    assert resolve("When is the report due?", hits, ask("When is the report due?")) is None  # the model answers
+    hits.append(hit("Correction: the report is due on Monday.", 3))
+    resolved = resolve("When is the report due?", hits, ask("When is the report due?"))
+    assert resolved is not None and resolved.answer == "The report is due on Monday (earlier: due on Friday)."
+
+
+def test_where_did_i_live_before_finds_the_old_value():
+    hits = [hit("I live in Porto.", 1), hit("I moved to Madrid last week.", 2)]
+    resolved = resolve("Where did I live before?", hits, ask("Where did I live before?"))
+    assert resolved is not None and resolved.answer == "Before Madrid, you lived in Porto."
+    assert resolved.memories[0].message.text == "I live in Porto."  # cited: the old memory
+
+
+def test_still_questions_are_answered_yes_or_no_from_the_newest_claim():
+    moved = [hit("I live in Porto.", 1), hit("I moved to Madrid last week.", 2)]
+    q = "Do I still live in Porto?"
+    assert resolve(q, moved, ask(q)).answer == "No — as far as I recall, you live in Madrid now."
+    assert resolve(q, moved[:1], ask(q)).answer == "Yes — as far as I recall, you live in Porto."
+    lost = [hit("Lost my job as a banker yesterday, so I'm gonna start my own business.", 1, "Jon", 9)]
+    q = "Does Jon still work as a banker?"
+    assert resolve(q, lost, ask(q)).answer == "No — as far as I recall, Jon no longer works as a banker."
+
+
+def test_one_value_never_changed_is_left_to_the_model_and_others_facts_are_not_the_askers():
+    assert resolve("What is my dog's name?", [hit("My dog is called Rex.", 1)], ask("What is my dog's name?")) is None
+    bo = [hit("I live in Rome.", 1, "Bo", 8), hit("I moved to Milan.", 2, "Bo", 8)]
+    assert resolve("Where do I live?", bo, ask("Where do I live?")) is None  # Bo's home, not Ana's
+    resolved = resolve("Where does Bo live?", bo, ask("Where does Bo live?"))
+    assert resolved is not None and resolved.answer == "Bo lives in Milan now (before that: Rome)."
+
+
+def test_a_correction_the_slots_do_not_read_still_supersedes_for_the_model():
+    older, newer = hit("The team meeting is on Tuesday.", 1), hit("Actually the team meeting moved to Thursday.", 2)
+    kept, preference = supersede("When is the team meeting?", [older, newer])
+    assert kept == [newer] and preference is not None and preference.earlier == [older]
+    assert supersede("When was the team meeting before?", [older, newer]) == ([older, newer], None)
+    assert supersede("When is the team meeting?", [hit("The team meeting is on Tuesday.", 1),
+                                                    hit("The team meeting went well.", 2)])[1] is None
+
+
+# ----- through the assistant, the terminal and Telegram ------------------------------------------------------------
+def outdated_model(messages) -> str:
+    """A model that answers with the oldest memory it is shown: what SmolLM2-135M did (issue 24)."""
+    lines = [line for line in messages[-1]["content"].splitlines() if line.startswith("- ")]
+    return lines[-1].split('"')[1] if lines else "I don't know."
+
+
+async def test_the_assistant_answers_the_current_value_cites_it_and_deletes_nothing(memory):
+    llm = ScriptedLLM(outdated_model)
+    await llm.start()
+    recall = RecallConfig(k=6, recent_turns=0, min_score=0.0, min_relative_score=0.0)
+    from bot.config import AssistantConfig
+    from bot.llm.base import GenerationSettings
+    assistant = Assistant(memory, llm, recall=recall, settings=GenerationSettings(),
+                          assistant=AssistantConfig(system_prompt="S", statements=Statements.NOTE))
+    for chat, (said, question, new, old) in enumerate(CONVERSATIONS, start=1):
+        for s in said:
+            await assistant.reply_text(Message(chat, await assistant.next_message_id(chat), s, sender_name="Zoe"))
+        reply = await assistant.reply_text(Message(chat, await assistant.next_message_id(chat), question,
+                                                   sender_name="Zoe"))
+        assert current_first(reply.text, new, old), reply.text
+        assert reply.citation is not None and reply.citation.message.text == said[-1]
+        assert reply.preference is not None and reply.preference.preferred.message.text == said[-1]
+        why = views.why_text(await actions.why(assistant, chat), text.PLAIN, assistant.last_preference(chat))
+        assert "★ preferred" in why and said[0] in why and "earlier: superseded" in why
+        stored = [m["text"] for m in await memory.messages.export(chat)]
+        assert all(s in stored for s in said)  # nothing deleted
+    before = await assistant.reply_text(Message(1, await assistant.next_message_id(1), "Where did I live before?",
+                                                sender_name="Zoe"))
+    assert before.text == "Before Madrid, you lived in Porto."
+    assert llm.calls == []  # every answer above was decided without the model
+
+
+async def replay_terminal(terminal: Terminal, lines: list[str]) -> str:
+    """Lines typed into the terminal chat as its loop takes them (bot/cli/chat.py Terminal.line)."""
+    for line in lines:
+        await terminal.line(line)
+    out = terminal.out
+    assert isinstance(out, io.StringIO)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("said, question, new, old", CONVERSATIONS)
+async def test_the_conversations_in_the_terminal_chat(tmp_path, memory, said, question, new, old):
+    config = Config(base_dir=tmp_path)
+    terminal = Terminal(config, 0, "Zoe", out=io.StringIO())
+    llm = ScriptedLLM(outdated_model)
+    await llm.start()
+    terminal.assistant = build_assistant(config, memory, llm)
+    await terminal.start_reminders(memory, sweep_seconds=0)
+    try:
+        shown = await replay_terminal(terminal, [*said, question])
+        answer = shown.rsplit("engram> ", 1)[1]
+        assert current_first(answer.splitlines()[0], new, old), shown
+        assert f": “{said[-1].split()[0]}" in answer.splitlines()[1]  # cited: the newer message
+        why = (await replay_terminal(terminal, ["/why"])).rsplit(answer, 1)[1]
+        assert "★ preferred" in why and said[0] in why
+    finally:
+        await terminal.stop_reminders()
+
+
+@pytest.mark.parametrize("said, question, new, old", CONVERSATIONS)
+async def test_the_conversations_through_the_bot_api(fake, tmp_path, said, question, new, old):
+    config = bot_config(tmp_path, fake, allowed_user_ids=[1001])
+    config.assistant.statements = Statements.NOTE
+    async with bot_running(config, ScriptedLLM(outdated_model), HashEmbedder(64)) as services:
+        for s in said:
+            await converse(fake, services, 1001, s)
+        reply = await converse(fake, services, 1001, question)
+        assert current_first(reply.splitlines()[0], new, old), reply
+        assert said[-1].split()[0] in reply.splitlines()[-1]  # the citation: the newer message
+        why = await command(fake, 1001, "/why")
+        assert "★ preferred" in why["text"] and said[0] in why["text"]
