@@ -10,6 +10,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.i18n import N_, _
 from memory import Message
 
 
@@ -30,13 +31,14 @@ def sender(message: Message) -> str:
 
 
 # What a message made from a recording or a picture was (meta "kind"), as /why, /search and citations name it.
-MEDIA_NAMES = {"voice": "voice message", "video_note": "video note", "audio": "audio file", "photo": "picture"}
+MEDIA_NAMES = {"voice": N_("voice message"), "video_note": N_("video note"), "audio": N_("audio file"),
+               "photo": N_("picture")}
 
 
 def said_in(message: Message) -> str:
     """Its sender, and what it came from when it was not typed: 'Ana (voice message)', 'Ana (picture)'."""
     medium = MEDIA_NAMES.get(message.kind or "")
-    return f"{sender(message)} ({medium})" if medium else sender(message)
+    return f"{sender(message)} ({_(medium)})" if medium else sender(message)
 
 
 def shorten(text: str, limit: int) -> str:

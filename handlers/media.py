@@ -26,8 +26,9 @@ from telegram.ext import Application, ContextTypes
 
 from bot.config import ShowTranscript
 from bot.errors import MediaError
+from bot.i18n import N_, _
 from bot.media import texts
-from bot.media.speech import clock
+from bot.media.speech import TOO_LONG, clock
 from bot.reply.assistant import ADDRESSED
 from handlers.context import Services, message_of, services_of
 from handlers.intake import EngramApplication
@@ -182,9 +183,9 @@ async def _transcribe(services: Services, application: Application, message: TgM
                                    texts.failed_text(kind, recording.duration, reason, caption),
                                    {**meta, "media": texts.FAILED, "error": reason})
         if progress is not None:
-            await progress.finish(texts.not_transcribed(kind, reason))
+            await progress.finish(texts.not_transcribed(kind, exc.said()))
         elif private or to_bot:
-            await message.reply_text(texts.not_transcribed(kind, reason))
+            await message.reply_text(texts.not_transcribed(kind, exc.said()))
         return
     except BaseException:
         if progress is not None:
@@ -215,9 +216,9 @@ async def _fetch_and_transcribe(services: Services, bot: Bot, kind: str, recordi
     media = services.media
     limits = services.config.media
     if media is None or not media.transcribes:
-        raise MediaError("transcription is turned off (media.transcribe)")
+        raise MediaError(N_("transcription is turned off (media.transcribe)"))
     if recording.duration and recording.duration > limits.max_seconds:
-        raise MediaError(f"it is too long ({clock(recording.duration)}; the limit is {clock(limits.max_seconds)})")
+        raise MediaError(TOO_LONG, length=clock(recording.duration), limit=clock(limits.max_seconds))
     data = await _download(bot, recording, limits.max_bytes)
     with tempfile.TemporaryDirectory(prefix="engram-voice-") as folder:
         path = Path(folder) / f"{kind}{_suffix(recording)}"
@@ -229,15 +230,16 @@ async def _fetch_and_transcribe(services: Services, bot: Bot, kind: str, recordi
 async def _download(bot: Bot, attachment, max_bytes: int) -> bytes:
     size = attachment.file_size or 0
     if size > max_bytes:
-        raise MediaError(f"the file is too big to fetch ({size / 1e6:.0f} MB; the limit is {max_bytes / 1e6:.0f} MB)")
+        raise MediaError(N_("the file is too big to fetch ({size} MB; the limit is {limit} MB)"),
+                         size=round(size / 1e6), limit=round(max_bytes / 1e6))
     try:
         tg_file = await bot.get_file(attachment.file_id)
         return bytes(await tg_file.download_as_bytearray())
     except BadRequest as exc:
         if "too big" in str(exc).lower():
-            raise MediaError("the file is too big for a bot to fetch from Telegram (20 MB; a self-hosted Bot API "
-                             "server lifts the limit)") from None
-        raise MediaError(f"Telegram would not hand over the file ({exc.message})") from None
+            raise MediaError(N_("the file is too big for a bot to fetch from Telegram (20 MB; a self-hosted Bot "
+                                "API server lifts the limit)")) from None
+        raise MediaError(N_("Telegram would not hand over the file ({error})"), error=exc.message) from None
 
 
 def _suffix(attachment) -> str:
@@ -285,7 +287,8 @@ async def _read_picture(services: Services, bot: Bot, message: TgMessage, meta: 
             await memory.messages.fill(message.chat_id, message.message_id, f"picture, not read: {reason}",
                                        {**meta, "media": texts.FAILED, "error": reason})
         if message.chat.type == Chat.PRIVATE:
-            await message.reply_text(f"I kept your picture but could not read it: {reason}.")
+            await message.reply_text(_("I kept your picture but could not read it: {reason}.").format(
+                reason=exc.said()))
         return
     text = texts.picture_text(caption, read)
     if not text:  # no caption, no text in it: nothing to remember

@@ -13,6 +13,7 @@ import shutil
 import time
 
 from bot.errors import MediaError
+from bot.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +55,13 @@ class Ocr:
         try:
             image = Image.open(io.BytesIO(data))
             if image.width * image.height > MAX_PIXELS:
-                raise MediaError(f"the picture is too large to read ({image.width}×{image.height})")
+                raise MediaError(N_("the picture is too large to read ({width}×{height})"), width=image.width,
+                                 height=image.height)
             image.load()
         except MediaError:
             raise
         except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-            raise MediaError("the file is not a picture I can read") from None
+            raise MediaError(N_("the file is not a picture I can read")) from None
         gray = image.convert("L")
         table = pytesseract.image_to_data(gray, lang=self.languages, output_type=pytesseract.Output.DICT)
         lines: dict[tuple[int, int, int], list[str]] = {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.config import Config, MediaConfig
 from bot.errors import MediaError
+from bot.i18n import N_
 from bot.media import texts
 from bot.media.ocr import Ocr, tesseract_languages
 from bot.media.speech import Speech, Transcript
@@ -59,7 +60,7 @@ class Media:
                          progress: Callable[[float], None] | None = None) -> Transcript:
         """The words spoken in an audio or video file; MediaError with the reason, in words, when it cannot be."""
         if self.speech is None:
-            raise MediaError("transcription is turned off (media.transcribe)")
+            raise MediaError(N_("transcription is turned off (media.transcribe)"))
         log.info("transcribing %s", path.name)
         loop = asyncio.get_running_loop()
         heard = None if progress is None else (lambda share: loop.call_soon_threadsafe(progress, share))

