@@ -21,9 +21,9 @@ image answer in every language with no build step, and tests/test_i18n.py fails 
 compiled or a text in the code is missing from the .pot. At run time only the standard library's gettext reads them;
 Babel (also a dependency) gives language names and CLDR date formats, and is the catalogue tooling.
 
-Which language: a chat's explicit choice (/language), else the language of the message being answered (a
-detector function, pluggable: `set_detector`), else the one last seen in the chat, else Telegram's
-`language_code`, else English.
+Which language: a chat's explicit choice (/language), else the language of the message being answered (the
+detector `identified`, memory/lang.py's identifier, unless `set_detector` gives another), else the one last seen
+in the chat, else Telegram's `language_code`, else English.
 """
 
 from __future__ import annotations
@@ -229,7 +229,19 @@ def script_language(text: str) -> str | None:
     return {"HEBREW": "he", "GREEK": "el", "zh": "zh", "ko": "ko"}.get(script)
 
 
-_detector: Detector = script_language
+def identified(text: str) -> str | None:
+    """memory's language identifier (memory/lang.py: the script, letters of one language, greetings, fastText's
+    compressed model) for a message of three words or more; a shorter one ("ok", "Paris?") is read by its script
+    alone, which leaves a Latin one to the chat's known language."""
+    from memory.lang import language_of
+    from memory.text import words
+
+    if len(words(text)) < 3:
+        return script_language(text)
+    return language_of(text, default="") or None
+
+
+_detector: Detector = identified
 
 
 def set_detector(detector: Detector) -> None:

@@ -110,6 +110,7 @@ class Maintenance:
 
     def __init__(self, shared: Shared, messages: Messages):
         self._conn = shared.conn
+        self._shared = shared
         self._messages = messages  # retention deletes through it, so the chat sizes stay right
 
     def check(self) -> dict:
@@ -118,11 +119,12 @@ class Maintenance:
         def one(sql: str):
             return self._conn.execute(sql).fetchone()[0]
 
-        try:
-            self._conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
-            keyword_index = "ok"
-        except db.operational_error() as exc:
-            keyword_index = str(exc)
+        keyword_index = "ok"
+        for table in ("messages_terms", "messages_fts") if self._shared.keyword_legacy else ("messages_terms",):
+            try:
+                self._conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+            except db.operational_error() as exc:
+                keyword_index = f"{table}: {exc}"
         # Every message has its vectors or is listed as pending (never both); nothing without a message.
         with_vector = "SELECT id FROM (SELECT id FROM message_vectors UNION ALL SELECT id FROM pending_vectors)"
         differ = sum(one(f"SELECT count(*) FROM ({a} {op} {b})") for a, op, b in (
@@ -138,7 +140,8 @@ class Maintenance:
             "messages": one("SELECT count(*) FROM messages"),
             "vectors": one("SELECT count(*) FROM message_vectors"),
             "pending_vectors": one("SELECT count(*) FROM pending_vectors"),
-            "keyword_rows": one("SELECT count(*) FROM messages_fts_docsize"),
+            "keyword_rows": one("SELECT count(*) FROM messages_terms_docsize"),
+            "keyword_pending": one("SELECT count(*) FROM messages WHERE terms IS NULL"),
             "consistent": differ == 0 and keyword_index == "ok",
             "journal_mode": one("PRAGMA journal_mode"),
             "busy_timeout_ms": one("PRAGMA busy_timeout"),

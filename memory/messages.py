@@ -21,19 +21,21 @@ from memory.embedded import EmbeddingQueue, Embeddings
 from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text, evidence_sql
 from memory.search import Search
 from memory.shared import Shared
+from memory.text import index_terms
 from memory.threads import Threads
 
 
 def insert(shared: Shared, message: Message) -> int:
-    """Insert a new message row (its keyword entry follows by trigger); returns its row id. Inside a transaction.
-    Shared by live messages and imports (memory/imports.py)."""
+    """Insert a new message row with its keyword terms (its keyword entry follows by trigger); returns its row id.
+    Inside a transaction. Shared by live messages and imports (memory/imports.py)."""
     row_id = shared.conn.execute(
         "INSERT INTO messages (chat_id, message_id, sender_id, sender_name, role, text, created_at,"
-        " edited_at, reply_to, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " edited_at, reply_to, meta, terms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             message.chat_id, message.message_id, message.sender_id, message.sender_name or "",
             message.role, message.text, message.created_at, message.edited_at,
             message.reply_to, json.dumps(message.meta) if message.meta else None,
+            index_terms(message.text, message.sender_name or ""),
         ),
     ).lastrowid
     shared.chat_sizes.grow(message.chat_id, 1)
@@ -99,8 +101,9 @@ class Messages:
                 if key in existing:
                     row_id = existing[key][0]
                     self._conn.execute(
-                        "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?",
-                        (message.text, message.edited_at or time.time(), row_id),
+                        "UPDATE messages SET text = ?, terms = ?, edited_at = ? WHERE id = ?",
+                        (message.text, index_terms(message.text, message.sender_name or ""),
+                         message.edited_at or time.time(), row_id),
                     )
                     # the days it spoke of are read again from the new text (set_days)
                     self._conn.execute("DELETE FROM message_days WHERE id = ?", (row_id,))
@@ -158,8 +161,9 @@ class Messages:
             return None
         filled = replace(current, text=clean_text(text), meta=meta or None)
         with self._shared.transaction():
-            self._conn.execute("UPDATE messages SET text = ?, meta = ? WHERE id = ?",
-                               (filled.text, json.dumps(meta) if meta else None, filled.rowid))
+            self._conn.execute("UPDATE messages SET text = ?, terms = ?, meta = ? WHERE id = ?",
+                               (filled.text, index_terms(filled.text, filled.sender_name or ""),
+                                json.dumps(meta) if meta else None, filled.rowid))
             # the days it speaks of are read from the new text (set_days), unless the new meta has them
             self._conn.execute("DELETE FROM message_days WHERE id = ?", (filled.rowid,))
             _write_days(self._conn, filled.rowid, filled.chat_id, (meta or {}).get(DAYS))
@@ -198,7 +202,8 @@ class Messages:
 
         Message ids restart in the new chat, so moved messages keep theirs negated (Telegram's are positive) and
         the original in meta. vec0 partition keys cannot be updated, and the keyword index holds the chat token:
-        both are rewritten. The chat's settings and reminders follow. One transaction; returns the messages moved.
+        both are rewritten (the index of terms by trigger, the Porter index of an older database here). The
+        chat's settings and reminders follow. One transaction; returns the messages moved.
         """
         rows = [Message.from_row(r) for r in self._conn.execute(
             f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ?", (old,))]
@@ -207,22 +212,25 @@ class Messages:
                 ids = [m.rowid for m in rows]
                 stored = vectors.get(self._conn, ids)
                 vectors.delete(self._conn, ids)
+                legacy = self._shared.keyword_legacy
                 for m in rows:
-                    self._conn.execute(
-                        "INSERT INTO messages_fts (messages_fts, rowid, text, sender_name, chat) "
-                        "VALUES ('delete', ?, ?, ?, ?)",
-                        (m.id, m.text, m.sender_name, migrations.chat_token(old)),
-                    )
+                    if legacy:
+                        self._conn.execute(
+                            "INSERT INTO messages_fts (messages_fts, rowid, text, sender_name, chat) "
+                            "VALUES ('delete', ?, ?, ?, ?)",
+                            (m.id, m.text, m.sender_name, migrations.chat_token(old)),
+                        )
                     meta = {**(m.meta or {}), "migrated_from": old, "original_message_id": m.message_id}
                     self._conn.execute(
                         "UPDATE messages SET chat_id = ?, message_id = ?, meta = ? WHERE id = ?",
                         (new, -abs(m.message_id), json.dumps(meta), m.id),
                     )
                     self._conn.execute("UPDATE message_days SET chat_id = ? WHERE id = ?", (new, m.id))
-                    self._conn.execute(
-                        "INSERT INTO messages_fts (rowid, text, sender_name, chat) VALUES (?, ?, ?, ?)",
-                        (m.id, m.text, m.sender_name, migrations.chat_token(new)),
-                    )
+                    if legacy:
+                        self._conn.execute(
+                            "INSERT INTO messages_fts (rowid, text, sender_name, chat) VALUES (?, ?, ?, ?)",
+                            (m.id, m.text, m.sender_name, migrations.chat_token(new)),
+                        )
                 kept = [i for i in ids if i in stored]
                 if kept:
                     vectors.insert(self._conn, kept, [new] * len(kept), np.stack([stored[i] for i in kept]))

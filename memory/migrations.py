@@ -11,6 +11,7 @@ it when the model is first recorded (see Store.open).
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable
 
 from memory.db import transaction
@@ -251,6 +252,62 @@ def m009_message_days(conn) -> None:
     )
 
 
+
+
+def m010_keyword_terms(conn) -> None:
+    """A keyword index for every language (memory/keyword_index.py): the index holds each message's terms as
+    memory/text.py computes them in Python (its words, and each one's stem or lemma in the message's language;
+    Chinese as pairs of characters), tokenised by unicode61 without Porter, so a Russian word meets another
+    inflection of it, a Chinese word is found inside a sentence, and nothing is stemmed as English but English.
+
+    The terms live in a new column `messages.terms` (NULL until computed), written with the text by every writer
+    (memory/messages.py: insert and edit); the index `messages_terms` is kept in step with the column by
+    triggers. Existing messages are filled in the background (KeywordIndex.fill, started by the memory like the
+    re-embed), while search keeps using the old Porter index `messages_fts`; the old index is dropped when the
+    last message has its terms. An empty database drops it at once."""
+    conn.execute("ALTER TABLE messages ADD COLUMN terms TEXT")
+    conn.execute("CREATE INDEX messages_terms_missing ON messages (id) WHERE terms IS NULL")
+    conn.execute(
+        "CREATE VIEW messages_terms_content AS SELECT id, terms, "
+        f"{CHAT_TOKEN_SQL.format(col='chat_id')} AS chat FROM messages"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE messages_terms USING fts5(terms, chat, content='messages_terms_content', "
+        f"content_rowid='id', tokenize=\"{TERMS_TOKENIZER}\")"
+    )
+    new_row = f"new.id, new.terms, {CHAT_TOKEN_SQL.format(col='new.chat_id')}"
+    old_row = f"old.id, old.terms, {CHAT_TOKEN_SQL.format(col='old.chat_id')}"
+    conn.execute(
+        "CREATE TRIGGER messages_terms_insert AFTER INSERT ON messages WHEN new.terms IS NOT NULL BEGIN "
+        f"INSERT INTO messages_terms (rowid, terms, chat) VALUES ({new_row}); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER messages_terms_delete AFTER DELETE ON messages WHEN old.terms IS NOT NULL BEGIN "
+        f"INSERT INTO messages_terms (messages_terms, rowid, terms, chat) VALUES ('delete', {old_row}); END"
+    )
+    conn.execute(
+        "CREATE TRIGGER messages_terms_update AFTER UPDATE OF terms, chat_id ON messages BEGIN "
+        f"INSERT INTO messages_terms (messages_terms, rowid, terms, chat) SELECT 'delete', {old_row} "
+        "WHERE old.terms IS NOT NULL; "
+        f"INSERT INTO messages_terms (rowid, terms, chat) SELECT {new_row} WHERE new.terms IS NOT NULL; END"
+    )
+    if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM messages)").fetchone()[0]:
+        drop_porter_index(conn)
+
+
+def drop_porter_index(conn) -> None:
+    """Drop the Porter keyword index of m003 (its triggers, table and view): every message has its terms."""
+    for trigger in ("messages_fts_insert", "messages_fts_delete", "messages_fts_update"):
+        conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    conn.execute("DROP TABLE IF EXISTS messages_fts")
+    conn.execute("DROP VIEW IF EXISTS messages_fts_content")
+
+
+# unicode61 folds Latin diacritics; the vowel signs of Indic scripts (Devanagari's ि, े, ्…) are made part of a
+# word (unicode61 would split "कुत्ते" at each of them).
+_INDIC_MARKS = "".join(chr(c) for c in range(0x900, 0xE00) if unicodedata.category(chr(c)) in ("Mn", "Mc", "Me"))
+TERMS_TOKENIZER = f"unicode61 remove_diacritics 2 tokenchars '{_INDIC_MARKS}'"
+
 # The expressions of m006's index: queries must use them word for word for SQLite to use the index.
 IMPORT_SOURCE_SQL = "json_extract(meta, '$.import.source')"
 IMPORT_ID_SQL = "json_extract(meta, '$.import.id')"
@@ -265,7 +322,7 @@ def chat_token(chat_id: int) -> str:
 
 MIGRATIONS: list[Callable] = [m001_initial, m002_reminders, m003_chat_scoped_fts, m004_intake,
                               m005_embedding_scheme, m006_import_origin, m007_acknowledgements,
-                              m008_chat_language, m009_message_days]
+                              m008_chat_language, m009_message_days, m010_keyword_terms]
 
 
 def _ensure_table(conn) -> None:

@@ -1,4 +1,4 @@
-"""Ranking for recall: safe FTS5 queries, keyword scores, fusion of the vector and keyword scores, time windows,
+"""Ranking for recall: keyword scores, fusion of the vector and keyword scores, time windows,
 recency, de-duplication.
 
 Pure functions over ids and scores; the store supplies the candidates, their scores and their adjacent turns.
@@ -17,19 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memory.text import keywords, words
-
-
-def fts_query(text: str) -> str | None:
-    """An FTS5 MATCH expression for arbitrary user text, or None when nothing is left to match.
-
-    Every word becomes a quoted string ("word"), joined by OR, so no user input can be read as FTS5 syntax
-    (AND, NEAR(, *, column filters, unbalanced quotes or parentheses). \\w+ words hold no double quote.
-    """
-    words = keywords(text)
-    if not words:
-        return None
-    return " OR ".join(f'"{w}"' for w in words[:32])
+from memory.text import words
 
 
 @dataclass

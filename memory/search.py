@@ -14,10 +14,10 @@ import numpy as np
 
 from memory import db, migrations, recall, vectors
 from memory.corpus import rows_by_id
+from memory.keyword_index import KeywordIndex
 from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text, evidence_sql
 from memory.recall import FusionParams
 from memory.shared import Shared
-from memory.text import keywords, words
 
 DAY = 86400.0
 # A turn is read with its neighbours only within the same stretch of conversation: a message sent a day after
@@ -58,8 +58,9 @@ class Search:
     """Finding a chat's messages: exact matches, vector and keyword search, and the hybrid recall that fuses them
     under the fusion parameters (`fusion`, which an evaluation may change between queries)."""
 
-    def __init__(self, shared: Shared, fusion: FusionParams | None = None):
+    def __init__(self, shared: Shared, keywords: KeywordIndex, fusion: FusionParams | None = None):
         self._conn = shared.conn
+        self._keywords = keywords
         self._chat_sizes = shared.chat_sizes
         self.embedder = shared.embedder
         self.fusion = fusion or FusionParams()
@@ -69,17 +70,19 @@ class Search:
         return rows_by_id(self._conn, ids)
 
     def matching(self, chat_id: int, query: str, limit: int = 100) -> list[Message]:
-        """Messages of a chat that contain every word of `query` (after stemming), newest first.
+        """Messages of a chat that contain every word of `query` (as written or in another form of it: its stem
+        or lemma), newest first.
 
         The exact counterpart of search for deleting: /forget <query> previews these, then deletes them.
         """
-        wanted = keywords(query) or words(query)
+        wanted = self._keywords.all_words_query(query)
         if not wanted:
             return []
-        expression = f'chat : "{migrations.chat_token(chat_id)}" AND ' + " AND ".join(f'"{w}"' for w in wanted[:32])
+        expression = f'chat : "{migrations.chat_token(chat_id)}" AND ' + wanted
+        table = self._keywords.table
         rows = self._conn.execute(
-            f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} FROM messages_fts "
-            "JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ? AND m.chat_id = ? "
+            f"SELECT {', '.join('m.' + c.strip() for c in MESSAGE_COLUMNS.split(','))} FROM {table} "
+            f"JOIN messages m ON m.id = {table}.rowid WHERE {table} MATCH ? AND m.chat_id = ? "
             "ORDER BY m.created_at DESC LIMIT ?",
             (expression, chat_id, limit),
         ).fetchall()
@@ -104,18 +107,19 @@ class Search:
         Each word's postings in the chat are read in one FTS5 query without ranking, stopping at the cap: a word
         in more messages than the cap is left out (its IDF is small and its postings are what made BM25 slow in
         big chats). "chat" and the word are quoted strings, so no user input is read as FTS5 syntax."""
-        wanted = keywords(text)[:32]
+        wanted = self._keywords.word_queries(text)
         if not wanted:
             return {}, set()
         n = self._chat_sizes.get(chat_id)
         cap = max(self.fusion.min_postings, int(self.fusion.max_postings_fraction * n))
         token = migrations.chat_token(chat_id)
+        table = self._keywords.table
         postings: dict[str, np.ndarray] = {}
         for word in wanted:
             # group_concat: one string instead of a Python row per posting (2x faster for long lists)
             count, joined = self._conn.execute(
-                "SELECT count(*), group_concat(rowid) FROM (SELECT rowid FROM messages_fts WHERE messages_fts "
-                "MATCH ? LIMIT ?)", (f'chat : "{token}" AND "{word}"', cap + 1)).fetchone()
+                f"SELECT count(*), group_concat(rowid) FROM (SELECT rowid FROM {table} WHERE {table} "
+                "MATCH ? LIMIT ?)", (f'chat : "{token}" AND {word}', cap + 1)).fetchone()
             if 0 < count <= cap:
                 postings[word] = np.array(joined.split(","), dtype=np.int64)
         ids, scores, counts = recall.keyword_scores(postings, max(n, 1))

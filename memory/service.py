@@ -6,6 +6,7 @@ parts as async ones, each in the file of its SQL:
 
     memory.messages     memory/messages.py     store, edit, forget, read, recall, search, whole-chat reads, stats
     memory.embeddings   memory/embedded.py     the background embedding of pending messages, the model for texts
+    memory.keyword_fill memory/keyword_index.py the background fill of old messages' keyword terms
     memory.reminders    memory/reminders.py    reminders and their delivery protocol
     memory.inbox        memory/inbox.py        received Telegram updates
     memory.imports      memory/imports.py      imported history
@@ -26,6 +27,7 @@ from memory.embedded import EmbeddingQueue
 from memory.embedder import Embedder
 from memory.imports import AsyncImports
 from memory.inbox import AsyncInbox
+from memory.keyword_index import KeywordFill
 from memory.maintenance import AsyncMaintenance
 from memory.messages import AsyncMessages
 from memory.models import OnModelChange
@@ -59,6 +61,7 @@ class Memory:
         self._inbox: AsyncInbox | None = None
         self._imports: AsyncImports | None = None
         self._maintenance: AsyncMaintenance | None = None
+        self._keyword_fill: KeywordFill | None = None
 
     # ----- lifecycle -----------------------------------------------------------------------------------------
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
@@ -82,12 +85,17 @@ class Memory:
         self._imports = AsyncImports(threads, store.imports)
         self._maintenance = AsyncMaintenance(threads, store.maintenance, self.path)
         self._embeddings.start()
+        self._keyword_fill = KeywordFill(threads, store.keywords)
+        self._keyword_fill.start()
 
     async def stop(self) -> None:
         if not self._threads.started:
             return
         if self._embeddings is not None:
             await self._embeddings.stop()
+        if self._keyword_fill is not None:
+            await self._keyword_fill.stop()
+            self._keyword_fill = None
         if self._store is not None:
             await self._threads.run(self._store.close)
             self._store = None
@@ -110,6 +118,11 @@ class Memory:
     @property
     def embeddings(self) -> EmbeddingQueue:
         return _started(self._embeddings)
+
+    @property
+    def keyword_fill(self) -> KeywordFill:
+        """The background fill of the keyword index's terms (a database from before migration m010)."""
+        return _started(self._keyword_fill)
 
     @property
     def reminders(self) -> AsyncReminders:

@@ -50,6 +50,8 @@ class Shared:
     path: str
     embedder: Embedder
     chat_sizes: ChatSizes = field(init=False)
+    # Keyword search still reads the Porter index of m003 while old messages get their terms (memory/keyword_index.py).
+    keyword_legacy: bool = False
 
     def __post_init__(self) -> None:
         self.chat_sizes = ChatSizes(self.conn)

@@ -2,6 +2,7 @@
 
     messages     memory/messages.py     writes, single-message reads, export, stats, per-chat settings
     search       memory/search.py       exact matches, vector and keyword search, hybrid recall
+    keywords     memory/keyword_index.py  the keyword index's terms, the background fill of old messages'
     corpora      memory/corpus.py       a whole chat (or a window of it) at once
     embeddings   memory/embedded.py     the vectors' model and scheme, the pending ones, re-embedding
     imports      memory/imports.py      imported history
@@ -25,6 +26,7 @@ from memory.embedded import Embeddings
 from memory.embedder import Embedder
 from memory.imports import Imports
 from memory.inbox import Inbox
+from memory.keyword_index import KeywordIndex
 from memory.maintenance import Maintenance
 from memory.messages import Messages
 from memory.models import OnModelChange
@@ -40,7 +42,8 @@ class Store:
         self.embedder = embedder
         self.embeddings = Embeddings(self._shared)
         self.messages = Messages(self._shared, self.embeddings)
-        self.search = Search(self._shared, fusion)
+        self.keywords = KeywordIndex(self._shared)
+        self.search = Search(self._shared, self.keywords, fusion)
         self.corpora = Corpora(self._shared)
         self.imports = Imports(self._shared)
         self.inbox = Inbox(self._shared)
@@ -63,6 +66,7 @@ class Store:
         try:
             migrations.migrate(conn)
             store = cls(conn, embedder, str(path), fusion)
+            store.keywords.check()
             store.embeddings.check_model(on_model_change, progress)
         except BaseException:
             conn.close()

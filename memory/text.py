@@ -1,19 +1,38 @@
-"""Words of a text, once for every layer: keyword queries (memory/recall.py), what a message is about and whether a
-memory shares its subject (bot/reply). It lives in memory/ because the lowest layer needs it and imports nothing
-of ours; bot/ uses the same functions.
+"""Words of a text, once for every layer: keyword queries and the keyword index (memory/search.py), what a message
+is about and whether a memory shares its subject (bot/reply). It lives in memory/ because the lowest layer needs
+it and imports nothing of ours; bot/ uses the same functions.
 
-Words are Unicode: `\\w+` over the lower-cased text, so a Cyrillic or Arabic word is a word like an English one.
-Stopwords and the rough stem are English for now.
+Every language the same way (memory/lang.py tells a text's language):
+- words are Unicode letters, digits and marks (Devanagari's vowel signs are part of a word), lower-cased, in NFC;
+  Arabic-script vowel marks and tatweel are dropped and Persian's zero-width non-joiner joins. A script written
+  without spaces (Chinese, Japanese) gives the overlapping pairs of its characters ("我的狗叫巴龙" → 我的 的狗
+  狗叫 叫巴 巴龙): most Chinese words are two characters, and a pair needs no dictionary;
+- stopwords: English's own short list (kept: it was tuned on LoCoMo, and the ISO list holds "name", "home",
+  "work"), the stopwords-iso list of every other language;
+- a word's normal form for matching: the Snowball stemmer of its language (PyStemmer: English, Russian, Spanish,
+  Portuguese, German, French, Italian, Turkish, Persian, Arabic, Indonesian, Hindi…), simplemma's lemma where
+  Snowball has none (Ukrainian), the word itself otherwise (Chinese pairs). A word is normalised in the text's
+  language only if it is written in that language's script (a Latin name in a Russian message is left alone).
 """
 
 from __future__ import annotations
 
-import re
+import functools
+import threading
+import unicodedata
+from typing import Any
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+import regex
 
-# Words too common to tell what a text is about: never a keyword match, never shared subject matter. The vector
-# side of recall still sees them.
+from memory.lang import DEFAULT, UNSPACED, WORDS, language_of, script_of
+
+_WORD = regex.compile(r"[\p{L}\p{M}\p{N}_]+")
+_UNSPACED_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}ー]+")
+_ARABIC_MARKS = regex.compile(r"[\u064B-\u065F\u0670\u0640]")
+_ZWNJ = "\u200c"
+
+# Words too common to tell what an English text is about: never a keyword match, never shared subject matter. The
+# vector side of recall still sees them.
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below
     between both but by can could d did didn do does doesn doing don down during each either ever every few for
@@ -23,23 +42,83 @@ STOPWORDS = frozenset(
     then there these they this those through to too under until up us ve very was wasn we were weren what when
     where which while who whom whose why will with won would yes you your yours yourself yourselves""".split()
 )
-# Words of asking about a memory ("tell me what I said my dog is called"): nothing of its subject, unless they are
-# all a question has ("What is my name?", "Do you know my name?": see content_words' `asking`).
-ASKING = frozenset("tell know remember said say told name called".split())
+# English words of asking about a memory ("tell me what I said my dog is called"): nothing of its subject, unless
+# they are all a question has ("What is my name?", "Do you know my name?": see content_words' `asking`). Every
+# language's are in memory/lang.py (Words.asking).
+ASKING = WORDS["en"].asking
+
+# Snowball's algorithm for each language that has one; Ukrainian has simplemma's lemmas instead.
+_SNOWBALL = {"en": "english", "ru": "russian", "es": "spanish", "pt": "portuguese", "de": "german",
+             "fr": "french", "it": "italian", "tr": "turkish", "fa": "persian", "ar": "arabic",
+             "id": "indonesian", "hi": "hindi", "nl": "dutch", "sv": "swedish", "da": "danish", "no": "norwegian",
+             "fi": "finnish", "hu": "hungarian", "ro": "romanian", "pl": "polish", "cs": "czech", "el": "greek",
+             "ca": "catalan", "eu": "basque", "lt": "lithuanian", "hy": "armenian", "ne": "nepali", "ta": "tamil",
+             "sr": "serbian", "ga": "irish", "et": "estonian", "yi": "yiddish", "eo": "esperanto"}
+_LEMMAS = frozenset({"uk"})
+# The script each language's words are written in, for normalising only a language's own words.
+_SCRIPT = {"ru": "cyrillic", "uk": "cyrillic", "sr": "cyrillic", "fa": "arabic", "ar": "arabic", "hi": "devanagari",
+           "ne": "devanagari", "el": "greek", "hy": "armenian", "ta": "tamil", "yi": "hebrew", "zh": "han",
+           "ja": "han"}
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFC", text).lower()
+    if _ZWNJ in text:
+        text = text.replace(_ZWNJ, "")
+    return _ARABIC_MARKS.sub("", text)
 
 
 def words(text: str) -> list[str]:
-    """All the words of a text, lower-cased, stopwords included, in order."""
-    return _WORD.findall(text.lower())
+    """All the words of a text, lower-cased, stopwords included, in order (pairs of characters for Chinese)."""
+    out: list[str] = []
+    for word in _WORD.findall(_clean(text)):
+        if _UNSPACED_RUN.search(word):
+            out.extend(_split_unspaced(word))
+        else:
+            out.append(word)
+    return out
 
 
-def keywords(text: str) -> list[str]:
-    """The words of a text worth matching, de-duplicated, in order."""
-    return list(dict.fromkeys(w for w in words(text) if w not in STOPWORDS))
+def _split_unspaced(word: str) -> list[str]:
+    """A word holding a run of Chinese or Japanese characters: the run as overlapping pairs, the rest as words."""
+    out: list[str] = []
+    position = 0
+    for run in _UNSPACED_RUN.finditer(word):
+        if run.start() > position:
+            out.append(word[position:run.start()])
+        chars = run.group()
+        out.extend([chars] if len(chars) == 1 else [chars[i:i + 2] for i in range(len(chars) - 1)])
+        position = run.end()
+    if position < len(word):
+        out.append(word[position:])
+    return out
+
+
+@functools.cache
+def stopwords(lang: str) -> frozenset[str]:
+    """A language's stopwords (English's own list; stopwords-iso's for the others, none for one it lacks)."""
+    if lang == "en":
+        return STOPWORDS
+    import stopwordsiso
+    if not stopwordsiso.has_lang(lang):
+        return frozenset()
+    return frozenset(_clean(w) for w in stopwordsiso.stopwords(lang))
+
+
+def _unasked(lang: str) -> frozenset[str]:
+    """Characters that make a Chinese pair a piece of a question word (什么 gives 叫什 and 么名): not a subject."""
+    return frozenset("".join(WORDS[lang].anywhere)) if lang in UNSPACED and lang in WORDS else frozenset()
+
+
+def keywords(text: str, lang: str | None = None) -> list[str]:
+    """The words of a text worth matching, de-duplicated, in order (`lang`: the text's language if known)."""
+    lang = lang or language_of(text)
+    stop, unasked = stopwords(lang), _unasked(lang)
+    return list(dict.fromkeys(w for w in words(text) if w not in stop and not (unasked and set(w) & unasked)))
 
 
 def stem(word: str) -> str:
-    """A rough stem: "parked", "parks" -> "park"; "researching" -> "resea"; "likes", "liked" -> "lik"."""
+    """A rough English stem: "parked", "parks" -> "park"; "researching" -> "resea"; "likes", "liked" -> "lik"."""
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
@@ -49,13 +128,74 @@ def stem(word: str) -> str:
     return word[:5]
 
 
-# Of the words of asking, those that are a subject when a question has no other ("What am I called?"): a name.
-NAMING = {"name": "name", "called": "name"}
+_stemmers: dict[str, Any] = {}
+_stemmers_lock = threading.Lock()  # a PyStemmer object is not safe to share between threads: one at a time
 
 
-def content_words(text: str, asking: bool = False) -> set[str]:
-    """The words that carry meaning, as rough stems, so "researching" meets "research" and "parked" "park".
-    The words of asking (ASKING) are left out; with `asking`, for a question that has no other subject ("What is
-    my name?", "Do you know my name?", "What am I called?"), those that name a name are kept, as "name"."""
-    return {stem(NAMING[w] if asking and w in NAMING else w) for w in keywords(text)
-            if len(w) > 1 and (w not in ASKING or (asking and w in NAMING))}
+def _snowball(word: str, lang: str) -> str:
+    with _stemmers_lock:
+        if lang not in _stemmers:
+            import Stemmer
+            _stemmers[lang] = Stemmer.Stemmer(_SNOWBALL[lang])
+        return _stemmers[lang].stemWord(word)
+
+
+@functools.lru_cache(maxsize=65536)
+def normal(word: str, lang: str) -> str:
+    """A word's form for matching in its language: "собаку", "собака" → "собак"; "parked" → "park"; "我的" stays."""
+    expected = _SCRIPT.get(lang, "latin")
+    if not word or script_of(word[0]) != expected:
+        return word
+    if lang in _SNOWBALL:
+        return _snowball(word, lang) or word
+    if lang in _LEMMAS:
+        import simplemma
+        return simplemma.lemmatize(word, lang=lang).lower() or word
+    return word
+
+
+def index_terms(text: str, sender: str = "", lang: str | None = None) -> str:
+    """What the keyword index holds for a message (migration m010): each word of the sender's name and the text,
+    and its normal form where that differs, separated by spaces."""
+    lang = lang or language_of(text)
+    out: list[str] = []
+    for word in words(f"{sender} {text}"):
+        out.append(word)
+        form = normal(word, lang)
+        if form != word:
+            out.append(form)
+    return " ".join(out)
+
+
+def query_terms(text: str, lang: str | None = None) -> list[tuple[str, ...]]:
+    """The keywords of a query, each as the index terms that match it (the word, and its normal form when that
+    differs): a memory in the same language meets it by the normal form, a memory whose language was read
+    differently still by the word as written."""
+    lang = lang or language_of(text)
+    return [tuple(dict.fromkeys((w, normal(w, lang)))) for w in keywords(text, lang)]
+
+
+def content_words(text: str, asking: bool = False, lang: str | None = None) -> set[str]:
+    """The words that carry meaning, in their normal form, so "researching" meets "research", "собаку" "собака".
+    The words of asking (Words.asking) are left out; with `asking`, for a question that has no other subject
+    ("What is my name?", "Как меня зовут?"), those that name a name are kept, as "name".
+
+    `lang`: read the text as this language (a memory compared with a question is read in the question's);
+    its own by default. English keeps its rough stem (stem above: the relevance gate was tuned with it)."""
+    lang = lang or language_of(text)
+    table = WORDS.get(lang, WORDS[DEFAULT])
+    out = set()
+    for w in keywords(text, lang):
+        if len(w) < 2 and lang not in UNSPACED:
+            continue
+        named = asking and w in table.naming
+        if lang in UNSPACED:
+            if any(a in w for a in table.asking) and not named:
+                continue
+        elif w in table.asking and not named:
+            continue
+        if named:
+            out.add("name")
+        else:
+            out.add(stem(w) if lang == "en" else normal(w, lang))
+    return out

@@ -208,14 +208,14 @@ async def test_server_slower_than_the_timeout(server, memory):
         try:
             proxy.stall_next(times=2)  # no answer at all, twice (the first try and its one retry)
             started = time.monotonic()
-            reply, error = await fails(assistant, Message(1, 1, "Hello there."))
+            reply, error = await fails(assistant, Message(1, 1, "What is the capital of Peru?"))
             assert time.monotonic() - started < 6  # 1 s, 0.5 s backoff, 1 s
             assert_plain(error, "did not answer in time (nothing for 1 s, llm.openai.timeout)")
             await assert_only_the_question_stored(memory, 1, reply)
 
             assistant.llm = patient
             proxy.stall_next(times=1, after_events=3)  # the answer starts, then the server goes quiet
-            reply, error = await fails(assistant, Message(1, 2, "Hello again."))
+            reply, error = await fails(assistant, Message(1, 2, "And the capital of Chile?"))
             assert reply.text  # some text had been shown: no retry, and none of it is stored
             assert_plain(error, "did not answer in time (nothing for 5 s")
             await assert_only_the_question_stored(memory, 1, reply)
@@ -233,7 +233,7 @@ async def test_server_error_500(server, memory):
         assistant = assistant_for(memory, llm)
         try:
             proxy.answer_next(500, times=2)
-            reply, error = await fails(assistant, Message(1, 1, "Hello there."))
+            reply, error = await fails(assistant, Message(1, 1, "What is the capital of Peru?"))
             assert_plain(error, "answered 500 (server error)", "See the server's log")
             await assert_only_the_question_stored(memory, 1, reply)
             proxy.answer_next(500, times=1)  # a single 500 is retried
@@ -250,7 +250,7 @@ async def test_server_busy_429(server, memory):
         try:
             proxy.answer_next(429, headers={"Retry-After": "120"})  # too long to keep the user waiting
             started = time.monotonic()
-            reply, error = await fails(assistant, Message(1, 1, "Hello there."))
+            reply, error = await fails(assistant, Message(1, 1, "What is the capital of Peru?"))
             assert time.monotonic() - started < 2
             assert_plain(error, "busy (429 Too Many Requests)", "wait 2 minutes")
             await assert_only_the_question_stored(memory, 1, reply)

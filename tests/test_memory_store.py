@@ -29,7 +29,7 @@ def test_migrations_from_empty_are_recorded_and_idempotent(tmp_path):
     assert migrations.applied(conn) == list(range(1, len(migrations.MIGRATIONS) + 1))
     assert migrations.migrate(conn) == []
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
-    assert {"messages", "messages_fts", "embedding_model", "chats", "schema_migrations"} <= tables
+    assert {"messages", "messages_terms", "embedding_model", "chats", "schema_migrations"} <= tables
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 

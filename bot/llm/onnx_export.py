@@ -1,11 +1,10 @@
 """The one-time export of a local model folder to onnxruntime-genai, and the check that decides whether it is kept.
 
 `onnxruntime_genai.models.builder` writes an ONNX decoder (weights int8 by default — llm.onnx_precision: int8,
-int4 or fp32 — int8 quantised in blocks of 128, int4 in blocks of 32) with its genai_config.json and tokenizer.
-It runs in a child process (`python -m bot.llm.onnx_export SRC OUT PRECISION`): the builder and the check load a
-second copy of the model, which the serving process does not keep, and a crash of either leaves nothing half-made
-behind (the parent writes to a temporary folder and renames it only once meta.json, written last, says the check
-passed).
+int4 or fp32 — quantised in blocks of 32) with its genai_config.json and tokenizer. It runs in a child process
+(`python -m bot.llm.onnx_export SRC OUT PRECISION`): the builder and the check load a second copy of the model,
+which the serving process does not keep, and a crash of either leaves nothing half-made behind (the parent writes
+to a temporary folder and renames it only once meta.json, written last, says the check passed).
 
 The check, on PROBES (Engram-shaped prompts: system prompt, notes quoted, a question; a greeting; general
 knowledge): the export's greedy continuation (24 tokens) is compared with the transformers model's (fp32, the
@@ -35,20 +34,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-EXPORT_VERSION = 2  # bump when the export or its check changes: older cached exports are then made again
+EXPORT_VERSION = 1  # bump when the export or its check changes: older cached exports are then made again
 # A quantised export's bar, per precision: (mean teacher-forced top-1 agreement with the reference, the worst rank
 # any of its tokens may have among the reference's choices). Measured on SmolLM2-135M: int8 0.95 / rank 3; int4
 # (k-quant, lm_head and the sensitive layers in int8) 0.83 / rank 6; int4 as the builder makes it by default
 # (plain round-to-nearest, lm_head in int4) 0.68 / rank 172 — that one is a broken model, and the bar refuses it.
 TOLERANCE = {"int8": (0.90, 5), "int4": (0.80, 10)}
-# The builder's options per precision. int8 in blocks of 128 (the builder's default is 32): the prompt's CPU time
-# 0.91 s instead of 1.21 s on one thread (537 tokens, median of 5; decode 56 tokens/s instead of 52), the check
-# 0.937 top-1 agreement / worst rank 2 (blocks of 32: 0.955 / 3), eval-replies the same 97.2% (docs/BENCHMARKS.md).
-# prune_lm_head: the prompt's logits are computed for its last token only
+# The builder's options per precision. prune_lm_head: the prompt's logits are computed for its last token only
 # (49152 x 576 multiply-adds saved per prompt token: the first token from nothing is about twice as fast).
 BUILDER_OPTIONS = {
     "fp32": ["prune_lm_head=true"],
-    "int8": ["prune_lm_head=true", "block_size=128"],
+    "int8": ["prune_lm_head=true"],
     "int4": ["prune_lm_head=true", "algo_config=k_quant_mixed"],
 }
 PROBE_TOKENS = 24

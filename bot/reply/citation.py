@@ -20,40 +20,45 @@ from bot.i18n import isolate
 from bot.reply.intent import said_by_a_person
 from bot.text import Markup, said_in
 from memory import Hit, Message
+from memory.lang import language_of
 from memory.text import content_words
 
 CITED_WORDS = 8  # of a memory shown under a reply that used it
 
 
-def most_sharing(said: set[str], memories: Sequence[Hit]) -> Hit | None:
-    """The memory sharing most of these words (the best-ranked on a tie); None if none shares any."""
-    best = max(memories, key=lambda h: len(said & content_words(h.message.text)), default=None)
-    return best if best is not None and said & content_words(best.message.text) else None
+def most_sharing(said: set[str], memories: Sequence[Hit], lang: str | None = None) -> Hit | None:
+    """The memory sharing most of these words (the best-ranked on a tie); None if none shares any. `lang`: the
+    language the words were read in (each memory is read in it too; its own by default)."""
+    best = max(memories, key=lambda h: len(said & content_words(h.message.text, lang=lang)), default=None)
+    return best if best is not None and said & content_words(best.message.text, lang=lang) else None
 
 
-def answer_words(reply: str, question: str = "") -> tuple[set[str], bool]:
+def answer_words(reply: str, question: str = "", lang: str | None = None) -> tuple[set[str], bool]:
     """(the words a memory must share to support a reply, whether it must share all of them): what the reply adds
     to the question, any of it; or, when it adds nothing ("Yes, Ana likes the cello."), every word it says."""
-    said = content_words(reply)
-    new = said - content_words(question) - content_words(question, asking=True)
+    said = content_words(reply, lang=lang)
+    new = said - content_words(question, lang=lang) - content_words(question, asking=True, lang=lang)
     return (new, False) if new else (said, True)
 
 
 def supports(memory: Message, reply: str, question: str = "") -> bool:
     """True if a person said it (not a question, not the assistant's words) and it shares the reply's words."""
-    return _supports(memory, *answer_words(reply, question))
+    lang = language_of(reply)
+    return _supports(memory, *answer_words(reply, question, lang), lang)
 
 
-def _supports(memory: Message, wanted: set[str], every: bool) -> bool:
-    shared = wanted & content_words(memory.text)
+def _supports(memory: Message, wanted: set[str], every: bool, lang: str | None = None) -> bool:
+    shared = wanted & content_words(memory.text, lang=lang)
     return said_by_a_person(memory) and bool(shared) and (not every or shared == wanted)
 
 
 def cited(reply: str, memories: Sequence[Hit], question: str = "") -> Hit | None:
     """The memory a reply rests on: of those that support it, the one sharing most of its words (the best-ranked
-    on a tie); None if none supports it (then the reply did not come from memory)."""
-    wanted, every = answer_words(reply, question)  # once, not once a memory
-    return most_sharing(wanted, [h for h in memories if _supports(h.message, wanted, every)])
+    on a tie); None if none supports it (then the reply did not come from memory). Reply, question and memories
+    are all read in the reply's language."""
+    lang = language_of(reply)
+    wanted, every = answer_words(reply, question, lang)  # once, not once a memory
+    return most_sharing(wanted, [h for h in memories if _supports(h.message, wanted, every, lang)], lang)
 
 
 def choose(reply: str, memories: Sequence[Hit], source: Hit | None, decided: bool, question: str = ""

@@ -7,7 +7,9 @@
 - question: anything else asked: from memory when something relevant is recalled, else from general knowledge;
 - action: a plain-language request to remind, cancel, list reminders or forget (bot/reply/requests.py; the plan
   marks it, classify does not): carried out by bot/commands/requests.py, never acknowledged as a statement.
-Words only, no model: a mistake costs a less fitting reply, never a lost message.
+Words only, no model: a mistake costs a less fitting reply, never a lost message. Every language the same way:
+the words of greeting, asking and of oneself are each language's table in memory/lang.py (English's is always
+read too: a short English question is not always told from another language).
 """
 
 from __future__ import annotations
@@ -15,20 +17,13 @@ from __future__ import annotations
 import enum
 import re
 
+from memory.lang import QUESTION_MARKS, UNSPACED, WORDS, Words, language_of, plain
 from memory.models import Message
 from memory.text import words
 
 _MENTION = re.compile(r"(^|\s)@\w+")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
-_GREETING = re.compile(
-    r"^(hi|hello|hey|hiya|yo|howdy|greetings|good (morning|afternoon|evening|night|day)|thanks?( you)?|thank you|"
-    r"cheers|bye|goodbye|see you|good ?night|what'?s up|sup|how are you|how are you doing|how's it going|"
-    r"how do you do|nice to meet you|ok|okay|cool|great)\b", re.I)
-_QUESTION_START = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "do", "does", "did",
-                   "is", "are", "was", "were", "can", "could", "will", "would", "should", "have", "has", "am"}
-# Words of a question about the asker's own life ("me" and "us" are left out: "can you remind me…" asks the
-# assistant; "our" too: "our solar system" is general knowledge).
-_SELF = {"i", "my", "mine", "myself", "we"}  # words() splits "I'm" into "i", "m"
+# Sentences end at . ! ? and a space, or at the marks of scripts that put no space after them (。！？؟।).
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|(?<=[。！？؟।])\s*")
 MAX_GREETING_WORDS = 7
 
 
@@ -44,15 +39,53 @@ def without_mentions(text: str) -> str:
     return _MENTION.sub(" ", text).strip()
 
 
+def _tables(lang: str) -> list[Words]:
+    return [WORDS[lang], WORDS["en"]] if lang in WORDS and lang != "en" else [WORDS["en"]]
+
+
+def greets(clean: str, lang: str) -> bool:
+    """The message opens with a greeting or small talk of its language or English ("hi", "спасибо", "你好")."""
+    said = plain(clean)
+    for table in _tables(lang):
+        for greeting in table.greetings:
+            if said == greeting or said.startswith(greeting + " ") or (lang in UNSPACED and said.startswith(greeting)):
+                return True
+    return False
+
+
+def is_question(clean: str, tokens: list[str], lang: str) -> bool:
+    """Asked by its form: a question mark of any script (?, ？, ؟, an opening ¿), a question word at the start
+    ("what", "как", "wo"), or one that asks wherever it stands (Turkish "mı", Hindi "क्या", Chinese "吗")."""
+    if clean.rstrip().endswith(QUESTION_MARKS) or "¿" in clean:
+        return True
+    tables = _tables(lang)
+    if any(tokens[0] in t.starts for t in tables):
+        return True
+    if lang in UNSPACED:
+        return any(word in clean for word in WORDS[lang].anywhere) if lang in WORDS else False
+    return any(set(tokens) & t.anywhere for t in tables)
+
+
+def about_self(clean: str, tokens: list[str], lang: str) -> bool:
+    """The question is about the asker's own life: a word of oneself ("my", "мою", "mein", "मेरा"); in Chinese
+    "我的" or a question that opens with "我"; in Arabic a noun with the possessive ending ـي ("كلبي", my dog)."""
+    if lang in UNSPACED:
+        return "我的" in clean or "我们的" in clean or clean.lstrip().startswith("我")
+    if any(set(tokens) & t.self for t in _tables(lang)):
+        return True
+    return lang == "ar" and any(len(t) >= 3 and t.endswith("ي") and not t.startswith("ال") for t in tokens[1:])
+
+
 def classify(text: str) -> Intent:
     clean = without_mentions(text)
     tokens = words(clean)
     if not tokens:
         return Intent.GREETING
-    if len(tokens) <= MAX_GREETING_WORDS and _GREETING.match(clean):
+    lang = language_of(clean)
+    if len(tokens) <= MAX_GREETING_WORDS and greets(clean, lang):
         return Intent.GREETING
-    if clean.rstrip().endswith("?") or tokens[0] in _QUESTION_START:
-        return Intent.SELF_QUESTION if _SELF & set(tokens) else Intent.QUESTION
+    if is_question(clean, tokens, lang):
+        return Intent.SELF_QUESTION if about_self(clean, tokens, lang) else Intent.QUESTION
     return Intent.STATEMENT
 
 

@@ -34,6 +34,7 @@ from bot.reply.requests import how_to, read_request
 from bot.reply.updates import CORRECTION_LEAD, Preference, as_current, resolve, supersede
 from bot.text import shorten
 from memory import Hit, Message
+from memory.lang import language_of
 from memory.text import content_words, words
 
 # Fixed answers, marked for the catalogues (N_) and translated where they are given (_(NOT_TOLD)).
@@ -52,8 +53,8 @@ SMALL_TALK = (
      N_("I'm well, thank you! How can I help?")),
     (re.compile(rf"({_HELLO} )?(what's up|sup)"), N_("Not much — how can I help?")),
     (re.compile(r"nice to meet you( too)?"), N_("Nice to meet you too!")),
-    # Greetings too: SmolLM2-135M answered "hello" with "Hello! I'm here to help with your homework." (int8 export
-    # in blocks of 128; in blocks of 32 "…with any questions you have."): a greeting needs no memory nor model.
+    # Greetings too: SmolLM2-135M answered "hello" with "Hello! I'm here to help with your homework." (an int8 export
+    # in blocks of 128) or "…with any questions you have." (blocks of 32): a greeting needs no memory nor model.
     (re.compile(rf"{_HELLO}"), N_("Hello! How can I help?")),
     (re.compile(r"(good )?morning( all| everyone)?"), N_("Good morning! How can I help?")),
     (re.compile(r"(good )?afternoon( all| everyone)?"), N_("Good afternoon! How can I help?")),
@@ -86,20 +87,24 @@ def relevant(text: str, hits: Sequence[Hit]) -> list[Hit]:
     their recall order; none if no hit shares any. Asked "what does Bo bring?" with "Ana is bringing the cake"
     and "Bo brings the lemonade" both recalled, SmolLM2-135M answered "Bo brings the cake": a memory that
     matches less only confuses it. A question whose only words are words of asking ("What is my name?", "Do you
-    know my name?") is matched on those."""
-    wanted = content_words(text)
+    know my name?") is matched on those. Every memory is read in the question's language (its stems, its
+    stopwords), so a word meets the same word whatever language a short memory was taken for."""
+    lang = language_of(text)
+    wanted = content_words(text, lang=lang)
     asking = not wanted  # "What is my name?": the words of asking are all its subject
     if asking:
-        wanted = content_words(text, asking=True)
-    shared = [len(wanted & content_words(f"{h.message.sender_name} {h.message.text}", asking)) for h in hits]
+        wanted = content_words(text, asking=True, lang=lang)
+    shared = [len(wanted & content_words(f"{h.message.sender_name} {h.message.text}", asking, lang)) for h in hits]
     best = max(shared, default=0)
     return [h for h, n in zip(hits, shared) if n and n == best]
 
 
 def acknowledge(text: str) -> str:
     """A statement said back from the assistant's side: "Noted: you're allergic to penicillin." One that
-    speaks to the assistant ("you…") or runs long is acknowledged without being repeated. In another language
-    the statement is quoted as it was said (turning "I" into "you" is English grammar): «Записал: „…“»."""
+    speaks to the assistant ("you…"), runs long, or is not in English is acknowledged without being repeated
+    as its own: the swap of persons (bot/reply/persons.py) is English's, and "Noted: Mein Auto ist…" mixed two
+    languages. In a chat answered in another language the statement is quoted as it was said, in that language's
+    words: «Записал: „…“»; a statement in another language in an English chat gets NOTED."""
     said = CORRECTION_LEAD.sub("", _LEAD.sub("", without_mentions(text))).strip()
     said = _SENTENCE_END.split(said, maxsplit=1)[0].rstrip(" .!?;:,")
     tokens = said.split()
@@ -107,6 +112,8 @@ def acknowledge(text: str) -> str:
         return _(NOTED)
     if current() != "en":
         return _("Noted: “{statement}”.").format(statement=isolate(said))
+    if language_of(said) != "en":
+        return _(NOTED)
     out = second_person(tokens)
     return "Noted: " + " ".join(out) + "."
 

@@ -3,7 +3,10 @@
 The parts of BERTopic, used directly (measured in docs/BENCHMARKS.md, "Topics"): the vectors are reduced by
 UMAP to 5 dimensions (over their exact cosine neighbours), clustered by density (scikit-learn's HDBSCAN, which
 needs no number of topics and leaves outliers out), and each cluster is labelled by class-based TF-IDF: its messages
-are one document, and a word scores by how frequent it is there and how rare across the other clusters.
+are one document, and a word scores by how frequent it is there and how rare across the other clusters. Words are
+every language's (memory/text.py): each message's stopwords are its own language's and English's (a chat that
+mixes two languages loses the small words of both), a word is counted in its normal form (Russian "собаку" and
+"собака" are one word) and shown as it is most often written.
 
 Functions on arrays, or on a chat read a chunk of vectors at a time (`Vectors`); CPU work of seconds: callers
 run them off the event loop (bot/topics/service.py). Above FIT_MAX messages the model is fitted on a random sample
@@ -21,7 +24,12 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import regex
 
+from memory import text as wording
+from memory.lang import language_of
+
+_LETTERS = regex.compile(r"[\p{L}\p{M}]+")
 MIN_MESSAGES = 50  # fewer, and there is nothing to cluster
 FIT_MAX = 20_000  # messages the reduction and clustering are fitted on; the rest are assigned
 UMAP_DIMS = 5
@@ -278,16 +286,45 @@ def _ranked(source: Vectors, texts: Iterable[str], labels: np.ndarray) -> tuple[
     return renumbered, topics
 
 
+class TopicWords:
+    """A message's words for labelling: not a stopword of its language or of English (scikit-learn's list and
+    CHAT_STOPWORDS), letters only, two at least; each counted in its normal form, and the form it is most often
+    written in kept for the label."""
+
+    def __init__(self) -> None:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        self.english = frozenset(ENGLISH_STOP_WORDS.union(CHAT_STOPWORDS))
+        self.written: dict[str, dict[str, int]] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        lang = language_of(text)
+        stop = wording.stopwords(lang)
+        out = []
+        for word in wording.words(text):
+            if len(word) < 2 or word in stop or word in self.english or not _LETTERS.fullmatch(word):
+                continue
+            form = wording.normal(word, lang)
+            seen = self.written.setdefault(form, {})
+            seen[word] = seen.get(word, 0) + 1
+            out.append(form)
+        return out
+
+    def label(self, form: str) -> str:
+        seen = self.written.get(form, {})
+        return max(seen, key=lambda w: (seen[w], -len(w)), default=form)
+
+
 def ctfidf_keywords(texts: Iterable[str], labels: np.ndarray, ids: Sequence[int], top: int = KEYWORDS
                     ) -> list[list[str]]:
     """Class-based TF-IDF: each cluster's messages as one document; a word's weight there is its frequency in the
     cluster times log(1 + average words per cluster / the word's count over all clusters, noise included)."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer
 
     if not ids:
         return []
-    stop = sorted(ENGLISH_STOP_WORDS.union(CHAT_STOPWORDS))
-    vectorizer = CountVectorizer(stop_words=stop, token_pattern=r"(?u)\b[^\W\d_]{2,}\b", lowercase=True)
+    analyzer = TopicWords()
+    vectorizer = CountVectorizer(analyzer=analyzer)
     try:
         counts = vectorizer.fit_transform(texts)
     except ValueError:  # nothing but stopwords
@@ -302,5 +339,5 @@ def ctfidf_keywords(texts: Iterable[str], labels: np.ndarray, ids: Sequence[int]
     result = []
     for row in weights[: len(ids)]:
         best = np.argsort(-row, kind="stable")[:top]
-        result.append([str(vocabulary[i]) for i in best if row[i] > 0])
+        result.append([analyzer.label(str(vocabulary[i])) for i in best if row[i] > 0])
     return result
