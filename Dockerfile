@@ -1,4 +1,5 @@
-# Engram with both models baked in. Build: docker build -t engram .
+# Engram with its models baked in (embedding, language, speech) and Tesseract for the text in pictures.
+# Build: docker build -t engram .
 # Run:   docker run -d --name engram -e TELEGRAM_BOT_TOKEN=... -v engram-data:/app/data engram
 # The image holds the assistant only: no benchmarks (bench/), no tests, no test or lint dependencies.
 FROM python:3.11-slim
@@ -17,8 +18,8 @@ WORKDIR /app
 # Dependencies first, so code changes do not reinstall them. setup.sh is the same script ./engram runs; with
 # ENGRAM_DEPS=runtime it installs only what the assistant needs.
 COPY pyproject.toml ./
-COPY scripts/setup.sh scripts/setup.sh
-RUN bash scripts/setup.sh
+COPY scripts/setup.sh scripts/system-packages.sh scripts/
+RUN bash scripts/setup.sh && rm -rf /var/lib/apt/lists/*
 
 COPY engram config.yaml ./
 COPY bot bot
@@ -26,9 +27,10 @@ COPY memory memory
 COPY handlers handlers
 
 # Convert the bundled GGUF model to its cached form, export it to onnxruntime-genai (llm.runtime: auto, checked
-# against transformers) and the embedder to ONNX now, so the container starts in seconds (all made by root here,
-# world-readable, and only read by the unprivileged user); compile the clustering code of
-# /topics and /map into .cache/numba, so the first /topics does not wait for numba.
+# against transformers) and the embedder to ONNX, and join the speech model's two halves (faster-whisper-base)
+# now, so the container starts in seconds (all made by root here, world-readable, and only read by the
+# unprivileged user); compile the clustering code of /topics and /map into .cache/numba, so the first /topics does
+# not wait for numba.
 RUN ./engram prepare && ./engram topics --warm
 
 # Engram runs as an unprivileged user that owns only the data volume (database, backups) and numba's cache

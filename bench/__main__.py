@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench-topics": ("bench.topics", "topics and the map: quality on a labelled chat, speed at 10k and 100k messages"),
     "bench-dates": ("bench.dates", "the days messages speak of: dating an older database, finding a week's plans"),
     "bench-load": ("bench.load", "drive the real bot through a fake Bot API: bursts, a steady rate, kills"),
+    "bench-voice": ("bench.voice", "speech to text (WER, real-time factor, memory; replies meanwhile) and OCR"),
 }
 
 

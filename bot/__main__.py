@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "topics": ("bot.cli.tools", "a chat's topics (--json), its map (--png) and a topic's timeline (--timeline)"),
     "export": ("bot.cli.tools", "a chat's memory as JSON, as Telegram's /export (./engram import reads it back)"),
     "reembed": ("bot.cli.tools", "re-embed every message with the configured embedding model"),
-    "prepare": ("bot.cli.tools", "load both models once, so their caches exist (the Dockerfile runs it)"),
+    "prepare": ("bot.cli.tools", "load the models once, so their caches exist (the Dockerfile runs it)"),
 }
 
 

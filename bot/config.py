@@ -245,6 +245,39 @@ class HousekeepingConfig:
             raise ConfigError("housekeeping.checkpoint_minutes and retention_days must not be negative")
 
 
+class ShowTranscript(StrEnum):
+    """media.show_transcript: where the words heard in a voice message are shown to the person who sent it."""
+
+    REPLY = "reply"  # a short "🎙 …" reply to the voice message (in a group: only when it is answered)
+    OFF = "off"  # not shown (still stored, searchable, exported)
+
+
+@dataclass
+class MediaConfig:
+    transcribe: bool = True  # voice messages, video notes and audio files become text (faster-whisper, locally)
+    model: str = "base"  # "base": the bundled faster-whisper-base; or a faster-whisper name (large-v3) or a folder
+    device: Device = Device.CPU
+    compute_type: str = "int8"  # CTranslate2's: int8, int8_float16, float16, float32
+    threads: int = 0  # CPU threads of the speech model; 0 = every core (it pauses while a reply is written)
+    beam_size: int = 5
+    language: str = ""  # "": heard per recording; "en": always English; "en,ru": heard per recording among these
+    max_seconds: float = 3600.0  # longer recordings are stored as "not transcribed"
+    max_bytes: int = 20 * 1024 * 1024  # bigger files are not fetched (the public Bot API's limit for bots)
+    show_transcript: ShowTranscript = ShowTranscript.REPLY
+    ocr: bool = True  # text inside pictures read by Tesseract (when installed)
+    ocr_languages: str = "eng"  # Tesseract's language codes joined by +, e.g. eng+deu+rus
+
+    def validate(self) -> None:
+        if self.max_seconds <= 0 or self.max_bytes <= 0:
+            raise ConfigError("media.max_seconds and media.max_bytes must be positive")
+        if self.threads < 0 or self.beam_size < 1:
+            raise ConfigError("media.threads must not be negative and media.beam_size must be at least 1")
+        if self.language and not re.fullmatch(r"[a-z]{2,3}(,\s*[a-z]{2,3})*", self.language):
+            raise ConfigError("media.language: empty, a language code (en) or codes separated by commas (en,de,ru)")
+        if not re.fullmatch(r"[A-Za-z_]+(\+[A-Za-z_]+)*", self.ocr_languages):
+            raise ConfigError("media.ocr_languages: Tesseract language codes joined by +, e.g. eng+deu")
+
+
 @dataclass
 class Config:
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -255,6 +288,7 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     reminders: RemindersConfig = field(default_factory=RemindersConfig)
     housekeeping: HousekeepingConfig = field(default_factory=HousekeepingConfig)
+    media: MediaConfig = field(default_factory=MediaConfig)
     base_dir: Path = field(default_factory=Path.cwd)
 
     def resolve(self, path: str) -> Path:

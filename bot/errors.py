@@ -27,6 +27,23 @@ class GenerationCancelled(LLMError):
     """A generation was stopped before it finished."""
 
 
+class MediaError(EngramError):
+    """A voice message, audio file or picture that cannot be read (corrupt, silent, too long, too big).
+
+    Raised with a template marked for translation (N_) and its values: str() is the English (logs, what is
+    stored), `said()` the reason in the current chat's language (where it is shown)."""
+
+    def __init__(self, template: str, **values: object):
+        super().__init__(template.format(**values))
+        self.template = template
+        self.values = values
+
+    def said(self) -> str:
+        from bot.i18n import _
+
+        return _(self.template).format(**self.values)
+
+
 def retry_after_seconds(exc: BaseException) -> float | None:
     """How long a rate-limited call asks to wait (Telegram's RetryAfter, HTTP 429), or None if it does not say.
 

@@ -10,6 +10,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.i18n import N_, _
 from memory import Message
 
 
@@ -27,6 +28,17 @@ HTML = Markup(escape=lambda text: html.escape(text, quote=False), bold=lambda te
 
 def sender(message: Message) -> str:
     return message.sender_name or ("Engram" if message.role == "assistant" else "someone")
+
+
+# What a message made from a recording or a picture was (meta "kind"), as /why, /search and citations name it.
+MEDIA_NAMES = {"voice": N_("voice message"), "video_note": N_("video note"), "audio": N_("audio file"),
+               "photo": N_("picture")}
+
+
+def said_in(message: Message) -> str:
+    """Its sender, and what it came from when it was not typed: 'Ana (voice message)', 'Ana (picture)'."""
+    medium = MEDIA_NAMES.get(message.kind or "")
+    return f"{sender(message)} ({_(medium)})" if medium else sender(message)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -40,10 +40,11 @@ from bot.errors import ConfigError
 from bot.housekeeping import Housekeeping
 from bot.i18n import CATALOGUES, chat_language, using
 from bot.llm import LLM, build_llm
+from bot.media import Media, build_media
 from bot.reminders.service import ChatScope, ReminderService
 from bot.reminders.timers import JobQueueTimers
 from bot.services import build_assistant, build_embedder, build_memory, build_topics
-from handlers import access, commands, forget, importing, language, messages, reminders, requests, topics
+from handlers import access, commands, forget, importing, language, media, messages, reminders, requests, topics
 from handlers.context import BOT_DATA_KEY, Services, services_of
 from handlers.delivery import telegram_sender
 from handlers.errors import on_error
@@ -129,8 +130,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def build_application(config: Config, memory: Memory | None = None, llm: LLM | None = None,
-                      embedder: Embedder | None = None) -> Application:
-    """The PTB Application for this config. `memory` and `llm` (not started) and `embedder` may be given: tests."""
+                      embedder: Embedder | None = None, speech: Media | None = None) -> Application:
+    """The PTB Application for this config. `memory` and `llm` (not started), `embedder` and `speech` (a Media
+    whose model is loaded once for many tests) may be given: tests."""
     tg = config.telegram
     builder = (
         Application.builder()
@@ -149,7 +151,7 @@ def build_application(config: Config, memory: Memory | None = None, llm: LLM | N
         builder.rate_limiter(AIORateLimiter())  # sets it in place: PTB returns "the same builder", retyped
     application = builder.build()
     services = Services(config=config, access=AccessPolicy(tg), throttle=Throttle(tg.edit_interval),
-                        memory=memory, llm=llm, embedder=embedder)
+                        memory=memory, llm=llm, embedder=embedder, media=speech)
     application.bot_data[BOT_DATA_KEY] = services
     _register_handlers(application)
     return application
@@ -196,12 +198,17 @@ def _register_handlers(application: Application) -> None:
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.COMMAND, commands.unknown_command))
     application.add_handler(CallbackQueryHandler(commands.unknown_button))
 
-    # 6. Ordinary messages: edits, then text (stored; answered when meant for the bot), then captions.
+    # 6. Ordinary messages: edits, then text (stored; answered when meant for the bot), recordings (transcribed;
+    #    answered as text is), pictures (their text read), then other captions.
     application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, messages.on_migrate))
     application.add_handler(MessageHandler(filters.UpdateType.EDITED & (filters.TEXT | filters.CAPTION),
                                            messages.on_edit))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND,
                                            messages.on_text))
+    application.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & (filters.VOICE | filters.VIDEO_NOTE | filters.AUDIO), media.on_recording))
+    application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & (filters.PHOTO | filters.Document.IMAGE),
+                                           media.on_picture))
     application.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.CAPTION, messages.on_media))
 
     # 7. Exactly one error handler.
@@ -227,6 +234,11 @@ async def _post_init(application: Application) -> None:
     await services.assistant.warm_up()  # the first reply's fixed prompt part comes from the cache (~0.8 s now)
     services.assistant.date_in_background()  # an older database's messages get the days they speak of
     services.topics = build_topics(config, services.memory)
+    if services.media is None:
+        services.media = build_media(config)
+        services.owns_media = True
+    assistant = services.assistant
+    services.media.replies_writing = lambda: assistant.writing  # transcriptions wait while a reply is written
     if services.reminders is None:
         services.reminders = ReminderService.from_config(services.memory, JobQueueTimers(application.job_queue),
                                                          telegram_sender(application.bot), config,
@@ -267,6 +279,8 @@ async def _post_shutdown(application: Application) -> None:
         services.housekeeping.unschedule()
     if services.topics is not None:
         services.topics.stop()
+    if services.media is not None and services.owns_media:
+        services.media.stop()
     if services.reminders is not None:
         await _quietly(services.reminders.stop())
     if services.llm is not None:

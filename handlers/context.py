@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # annotations only
     from bot.config import Config
     from bot.housekeeping import Housekeeping
     from bot.llm.base import LLM
+    from bot.media import Media
     from bot.reminders.service import ReminderService
     from bot.reply.assistant import Assistant
     from bot.topics.service import TopicService
@@ -62,6 +63,8 @@ class Services:
     housekeeping: Housekeeping | None = None
     topics: TopicService | None = None
     embedder: Embedder | None = None  # used by post_init to build `memory` when none was given
+    media: Media | None = None  # speech and pictures to text (post_init builds it when none was given)
+    owns_media: bool = False  # built by post_init, so stopped by post_shutdown (a test's shared one is not)
     started_at: float = 0.0
     importing: bool = False  # an /import is running (one at a time)
     tasks: set[asyncio.Task] = field(default_factory=set)

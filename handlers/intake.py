@@ -13,6 +13,10 @@ its row and keyword entry are written by then, its vector follows from the memor
 `replay` puts back whatever the inbox holds unhandled. An update that is delivered again (Telegram re-sends what
 was not confirmed) is recognised by its id and handled once.
 
+Work a handler leaves running in the background (a voice message being transcribed: handlers/media.py) keeps its
+update unhandled until it ends (`EngramApplication.defer`): a crash midway handles the update again at the next
+start, and the work is redone.
+
 What a crash can still do: a handler that had finished its work when the process died, before the "handled" mark
 was written (a window of a millisecond), runs again at the next start. Storing is idempotent; a command may be
 answered twice.
@@ -24,6 +28,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import Application
@@ -51,7 +56,10 @@ class InboxQueue(asyncio.Queue):
 
 
 class EngramApplication(Application):
-    """PTB's Application, which also marks each update handled in the inbox once its handlers have run."""
+    """PTB's Application, which also marks each update handled in the inbox once its handlers have run (or, for
+    an update whose handler deferred it, once that handler's background work is done)."""
+
+    _deferred: set[int]
 
     async def process_update(self, update: object) -> None:
         try:
@@ -59,9 +67,27 @@ class EngramApplication(Application):
         except asyncio.CancelledError:
             raise  # cut short by a shutdown: not handled, so it is handled again at the next start
         except Exception:
-            await self._handled(update)  # handlers' errors go to the error handler; this one will not heal
+            if not self._is_deferred(update):
+                await self._handled(update)  # handlers' errors go to the error handler; this one will not heal
             raise
-        await self._handled(update)
+        if not self._is_deferred(update):
+            await self._handled(update)
+
+    def defer(self, update: Update) -> Callable[[], Awaitable[None]]:
+        """Keep this update unhandled after its handlers return; the returned coroutine function marks it handled
+        (the handler's background work calls it when it is done, failed or not — not when cancelled)."""
+        if not hasattr(self, "_deferred"):
+            self._deferred = set()
+        self._deferred.add(update.update_id)
+
+        async def done() -> None:
+            self._deferred.discard(update.update_id)
+            await self._handled(update)
+
+        return done
+
+    def _is_deferred(self, update: object) -> bool:
+        return isinstance(update, Update) and update.update_id in getattr(self, "_deferred", ())
 
     async def _handled(self, update: object) -> None:
         queue = self.update_queue

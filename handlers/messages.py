@@ -150,7 +150,8 @@ def spawn_reply(services: Services, application: Application, reply: Reply, upda
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Store the caption of a photo, document, voice message or video (no caption: nothing to remember)."""
+    """Store the caption of a document, video or animation (no caption: nothing to remember). Voice messages,
+    video notes, audio files and photos are made into text by handlers/media.py."""
     message = message_of(update)
     if stored_text(message).strip():
         await services_of(context).started.assistant.remember(to_memory(message))
@@ -165,6 +166,13 @@ async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not text.strip() or text.startswith("/"):
         return
     assistant = services_of(context).started.assistant
+    stored = await assistant.memory.messages.get(message.chat_id, message.message_id)
+    if stored is not None and (stored.meta or {}).get("media"):
+        # a voice message's or picture's text is its caption and what was heard or read in it: a new caption
+        # alone would replace that, so the edit is left out (the transcript matters more than a caption)
+        log.info("caption edit of %s %s/%s not applied: its text was made from the medium", stored.kind,
+                 message.chat_id, message.message_id)
+        return
     edited_at = message.edit_date.timestamp() if message.edit_date else None
     if await assistant.edit(message.chat_id, message.message_id, text, edited_at) is None:
         await assistant.remember(to_memory(message))

@@ -151,6 +151,29 @@ class Messages:
         edited = replace(current, text=text, edited_at=edited_at or time.time())
         return self._add_batch([edited], embed=embed)[0]
 
+    def fill(self, chat_id: int, message_id: int, text: str, meta: dict | None, embed: bool = True
+             ) -> Message | None:
+        """Give a stored message the text it was waiting for (a voice message's transcript, the text read in a
+        picture) and new meta: re-indexed and re-embedded (or listed as pending) as an edit is, but not marked
+        edited, since nobody edited it. None if it is not stored (forgotten meanwhile)."""
+        current = self.get(chat_id, message_id)
+        if current is None:
+            return None
+        filled = replace(current, text=clean_text(text), meta=meta or None)
+        with self._shared.transaction():
+            self._conn.execute("UPDATE messages SET text = ?, terms = ?, meta = ? WHERE id = ?",
+                               (filled.text, index_terms(filled.text, filled.sender_name or ""),
+                                json.dumps(meta) if meta else None, filled.rowid))
+            # the days it speaks of are read from the new text (set_days), unless the new meta has them
+            self._conn.execute("DELETE FROM message_days WHERE id = ?", (filled.rowid,))
+            _write_days(self._conn, filled.rowid, filled.chat_id, (meta or {}).get(DAYS))
+            if embed:
+                self._embeddings.embed_rows([filled])
+            else:
+                vectors.delete(self._conn, [filled.rowid])  # the placeholder's vector no longer says what it says
+                self._conn.execute("INSERT OR IGNORE INTO pending_vectors (id) VALUES (?)", (filled.rowid,))
+        return filled
+
     def delete_ids(self, chat_id: int, ids: Iterable[int]) -> int:
         """Delete messages of one chat by row id, from all three tables at once."""
         ids = [i for i, m in rows_by_id(self._conn, list(ids)).items() if m.chat_id == chat_id]
@@ -370,6 +393,12 @@ class AsyncMessages:
         edited = await self._threads.run(self._messages.edit, chat_id, message_id, text, edited_at, embed=False)
         self._queue.wake()
         return edited
+
+    async def fill(self, chat_id: int, message_id: int, text: str, meta: dict | None) -> Message | None:
+        """Messages.fill off the event loop: a transcript or the text of a picture, its vector from the queue."""
+        filled = await self._threads.run(self._messages.fill, chat_id, message_id, text, meta, embed=False)
+        self._queue.wake()
+        return filled
 
     async def forget(self, chat_id: int, message_id: int) -> bool:
         return await self._threads.run(self._messages.delete, chat_id, message_id)

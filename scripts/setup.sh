@@ -15,6 +15,9 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 
+# Debian programs (Tesseract; for tests and benchmarks espeak-ng, opus-tools, ffmpeg): checked on every run, quick.
+bash "$(dirname "$0")/system-packages.sh" "$DEPS"
+
 stamp="$VENV/.engram-installed"
 want=$( (cat pyproject.toml scripts/setup.sh; echo "$DEPS") | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

@@ -93,6 +93,17 @@ class _Superseded(Exception):
     """A pending getUpdates was ended by a newer one."""
 
 
+def blank_png() -> bytes:
+    """A 90x90 white PNG: the file of a photo that has no text in it."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (90, 90), (255, 255, 255)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 def _gone(request: web.Request) -> bool:
     """The client that sent this request has disconnected (a cancelled or killed poller)."""
     return request.transport is None or request.transport.is_closing()
@@ -566,20 +577,24 @@ class FakeTelegram:
         return edited
 
     async def photo(self, chat_id: int, caption: str, user_id: int | None = None, **fields) -> dict:
-        photo = [{"file_id": f"p{next(self._ids)}", "file_unique_id": "pu", "width": 90, "height": 90}]
+        """A user sends a photo with a caption; its file is a blank picture (no text in it to read)."""
+        file_id = f"p{next(self._ids)}"
+        self.files[file_id] = blank_png()
+        photo = [{"file_id": file_id, "file_unique_id": "pu", "width": 90, "height": 90}]
         message = self._new_message(chat_id, self.user(user_id or chat_id), photo=photo, caption=caption, **fields)
         await self.push(message=message)
         return message
 
     async def document(self, chat_id: int, content: bytes, file_name: str = "result.json", caption: str | None = None,
-                       user_id: int | None = None, file_size: int | None = None, reply_to: int | None = None) -> dict:
+                       user_id: int | None = None, file_size: int | None = None, reply_to: int | None = None,
+                       mime_type: str = "application/json") -> dict:
         """A user sends a file (`file_size` may claim another size than the content's, as for a huge file)."""
         file_id = f"f{next(self._ids)}"
         self.files[file_id] = content
         if file_size is not None:
             self.file_sizes[file_id] = file_size
         document = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
-                    "mime_type": "application/json", "file_size": len(content) if file_size is None else file_size}
+                    "mime_type": mime_type, "file_size": len(content) if file_size is None else file_size}
         extra: dict = {}
         if caption:
             extra["caption"] = caption
@@ -588,6 +603,44 @@ class FakeTelegram:
         if reply_to is not None:
             extra["reply_to_message"] = self.messages[(chat_id, reply_to)]
         message = self._new_message(chat_id, self.user(user_id or chat_id), document=document, **extra)
+        await self.push(message=message)
+        return message
+
+    async def voice(self, chat_id: int, content: bytes, duration: int, kind: str = "voice",
+                    user_id: int | None = None, reply_to: int | None = None, caption: str | None = None,
+                    file_size: int | None = None, mime_type: str = "audio/ogg", file_name: str | None = None) -> dict:
+        """A user sends a recording: a voice message, a video note or an audio file (`kind`), its file served by
+        getFile and the file URL as Telegram does (`file_size` may claim another size than the content's)."""
+        file_id = f"v{next(self._ids)}"
+        self.files[file_id] = content
+        if file_size is not None:
+            self.file_sizes[file_id] = file_size
+        attachment = {"file_id": file_id, "file_unique_id": f"u{file_id}", "duration": duration,
+                      "file_size": len(content) if file_size is None else file_size}
+        if kind == "video_note":
+            attachment["length"] = 240
+        else:
+            attachment["mime_type"] = mime_type
+        if file_name:
+            attachment["file_name"] = file_name
+        extra: dict = {}
+        if caption:
+            extra["caption"] = caption
+        if reply_to is not None:
+            extra["reply_to_message"] = self.messages[(chat_id, reply_to)]
+        message = self._new_message(chat_id, self.user(user_id or chat_id), **{kind: attachment}, **extra)
+        await self.push(message=message)
+        return message
+
+    async def picture(self, chat_id: int, content: bytes, caption: str | None = None,
+                      user_id: int | None = None) -> dict:
+        """A user sends a photo whose file (`content`, as Telegram serves its largest size) getFile hands over."""
+        file_id = f"p{next(self._ids)}"
+        self.files[file_id] = content
+        photo = [{"file_id": f"{file_id}s", "file_unique_id": "ps", "width": 90, "height": 90},
+                 {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800, "height": 600,
+                  "file_size": len(content)}]
+        message = self._new_message(chat_id, self.user(user_id or chat_id), photo=photo, caption=caption)
         await self.push(message=message)
         return message
 

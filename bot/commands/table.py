@@ -58,6 +58,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("import", "", N_("a Telegram export's result.json: send it with the caption /import"), cli="import",
             missing={FrontEnd.TERMINAL: "the terminal cannot receive a file: run ./engram import FILE --into "
                                         "CHAT_ID (this chat's id) in a shell"}),
+    Command("voice", "<audio file>", N_("a recording on this machine, transcribed, remembered and answered"),
+            missing={FrontEnd.TELEGRAM: "send a voice message, a video note or an audio file: it is transcribed",
+                     FrontEnd.CLI: "./engram import --media transcribes the voice messages of an export"}),
     Command("stats", "", N_("what is stored, models, latencies"), cli="stats"),
     Command("reset", "", N_("start a fresh conversation (long-term memory stays)"), missing={FrontEnd.CLI: CHAT_ONLY}),
     Command("compare", "<text A> | <text B>", N_("how similar two texts are (cosine, Euclidean, dot product)"),

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from bot.i18n import _, isolate, ngettext, number
-from bot.text import Markup, plural, sender, shorten
+from bot.text import Markup, plural, said_in, sender, shorten
 from memory import Hit, Message
 
 if TYPE_CHECKING:  # annotations only
@@ -78,7 +78,7 @@ SCORE_NOTE = ("best first by score: 0.7 × similarity in meaning + 0.3 × keywor
 def hit_entry(number: int, hit: Hit, m: Markup) -> str:
     """'1. 2026-11-27 10:00 · Ana · similarity 0.81' and the message below it."""
     msg = hit.message
-    return (f"{m.bold(f'{number}.')} {format_date(msg.created_at)} · {m.escape(sender(msg))} · {scores(hit)}\n"
+    return (f"{m.bold(f'{number}.')} {format_date(msg.created_at)} · {m.escape(said_in(msg))} · {scores(hit)}\n"
             f"{m.escape(shorten(msg.text, SNIPPET_CHARS))}")
 
 

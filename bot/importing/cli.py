@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.config import Config, load_config
 from bot.importing import formats, views
@@ -22,6 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="read and count what would be imported; store nothing")
     parser.add_argument("--batch", type=int, default=BATCH, help=f"messages a batch (default {BATCH})")
+    parser.add_argument("--media", action="store_true",
+                        help="transcribe the voice messages and read the photos whose files the export holds "
+                             "(exported with media, beside result.json); slow: up to their length again")
 
 
 def bot_user_id(config: Config) -> int | None:
@@ -41,12 +45,26 @@ def main(args: argparse.Namespace) -> int:
 
 async def _run(config: Config, args: argparse.Namespace, chats: list[formats.ChatExport]) -> Summary:
     memory = build_memory(config)
+    media = None
+    if getattr(args, "media", False):
+        from bot.media import build_media
+
+        media = build_media(config)
     await memory.start()
     try:
         return await import_chats(memory, chats, into=args.into, bot_user_id=bot_user_id(config),
-                                  dry_run=args.dry_run, batch_size=args.batch, progress=_bar(args.dry_run))
+                                  dry_run=args.dry_run, batch_size=args.batch, progress=_bar(args.dry_run),
+                                  media=media.text_of_file if media else None, media_folder=export_folder(args.file))
     finally:
         await memory.stop()
+        if media is not None:
+            media.stop()
+
+
+def export_folder(file: str) -> Path:
+    """The folder of an export: where its media files are (paths in result.json are relative to it)."""
+    path = Path(file).expanduser()
+    return path if path.is_dir() else path.parent
 
 
 def _bar(dry_run: bool = False) -> Callable[[Progress], None]:

@@ -38,7 +38,7 @@ class ChatExport:
     chat_id: int | None  # the Bot API id of the exported chat (None: unknown)
     source: str  # identifies the exported chat: "telegram:-1001234567890", "engram:42"
     entries: list[Any]
-    convert: Callable[[Any], Converted]
+    convert: Callable[[Any, bool], Converted]  # (entry, with_media): see telegram.convert
     shared_ids: bool = False  # its message ids are the live chat's own (a supergroup or channel; Engram's)
     export_id: int | None = None  # the id the export gives the chat (Telegram's bare peer id)
 
@@ -167,8 +167,9 @@ def _iso(value: Any) -> float | None:
     return datetime.fromisoformat(value).timestamp() if isinstance(value, str) and value else None
 
 
-def convert_engram(raw: Any) -> Converted:
-    """One message of Engram's /export (memory/models.py Message.to_json)."""
+def convert_engram(raw: Any, with_media: bool = False) -> Converted:
+    """One message of Engram's /export (memory/models.py Message.to_json); it holds no media files, and a voice
+    message's transcript is its text already."""
     if not isinstance(raw, dict) or not isinstance(raw.get("message_id"), int) or raw.get("role") not in ROLES:
         raise SkipMessage("malformed")
     text = raw.get("text")

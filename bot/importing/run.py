@@ -15,12 +15,13 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 
 from bot.importing.formats import ChatExport, ImportFileError
-from bot.importing.telegram import SkipMessage
+from bot.importing.telegram import MEDIA_FILE, SkipMessage
 from bot.text import plural
 from memory import Memory, Message
 
@@ -30,6 +31,10 @@ BATCH = 256  # messages stored in one transaction (and sorted by length for the 
 GATE_SLICE = 32  # messages embedded between two looks at the gate (two batches of 16, one a core at once on
 #                  onnxruntime): a reply waits for at most ~0.1-0.25 s
 MAX_ERRORS_KEPT = 20
+
+# --media: (the file, its kind, its caption, its duration) -> (the message's text, meta to add): bot/media's
+# Media.text_of_file, which transcribes a recording or reads a picture.
+MediaReader = Callable[[Path, str, str, float | None], Awaitable[tuple[str, dict]]]
 
 
 @dataclass
@@ -65,6 +70,7 @@ class Summary:
     seconds: float = 0.0
     paused: float = 0.0  # seconds spent waiting at the gate (for live replies)
     dry_run: bool = False
+    media: Counter[str] = field(default_factory=Counter)  # --media: files transcribed or read, by kind
 
     def error(self, text: str) -> None:
         self.error_count += 1
@@ -81,14 +87,16 @@ def counts_text(s: Summary) -> str:
     return f"{plural(s.imported, 'message')} imported, {rest}"
 
 
-def to_messages(chat: ChatExport, target: int, summary: Summary, bot_user_id: int | None = None) -> list[Message]:
+def to_messages(chat: ChatExport, target: int, summary: Summary, bot_user_id: int | None = None,
+                with_media: bool = False) -> list[Message]:
     """Every entry of a chat that can be imported, as messages of chat `target` keeping their original ids (the
-    memory decides the stored ids); what is not imported is counted in `summary`."""
+    memory decides the stored ids); what is not imported is counted in `summary`. `with_media`: voice messages
+    and photos whose file the export holds are kept too (meta MEDIA_FILE), to be transcribed or read."""
     bot_key = f"user{bot_user_id}" if bot_user_id is not None else None
     out: dict[int, Message] = {}
     for entry in chat.entries:
         try:
-            c = chat.convert(entry)
+            c = chat.convert(entry, with_media)
         except SkipMessage as skip:
             summary.skipped[skip.reason] += 1
             continue
@@ -124,6 +132,33 @@ async def _embed(memory: Memory, messages: Sequence[Message], gate: Callable[[],
     return vectors
 
 
+async def _read_media(messages: list[Message], media: MediaReader, folder: Path, summary: Summary) -> list[Message]:
+    """The batch with each recording transcribed and each picture read into its text; one whose file is missing
+    and that has no caption is left out (counted as skipped)."""
+    out = []
+    for message in messages:
+        meta = message.meta or {}
+        name = meta.get(MEDIA_FILE)
+        if not name:
+            out.append(message)
+            continue
+        kind = str(meta.get("kind"))
+        path = (folder / name).resolve()
+        if not path.is_relative_to(folder.resolve()) or not path.is_file():
+            if message.text.strip():
+                out.append(message)
+            else:
+                summary.skipped[f"{kind} file missing"] += 1
+            continue
+        text, added = await media(path, kind, message.text, meta.get("duration"))
+        summary.media[kind] += 1
+        if text.strip():
+            out.append(replace(message, text=text, meta={**meta, **added}))
+        else:
+            summary.skipped[f"{kind} without text"] += 1
+    return out
+
+
 def _entry_id(entry: object) -> object:
     return entry.get("id", entry.get("message_id", "?")) if isinstance(entry, dict) else "?"
 
@@ -131,9 +166,12 @@ def _entry_id(entry: object) -> object:
 async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int | None = None,
                        bot_user_id: int | None = None, dry_run: bool = False, batch_size: int = BATCH,
                        gate: Callable[[], Awaitable[None]] | None = None,
-                       progress: Callable[[Progress], Awaitable[None] | None] | None = None) -> Summary:
+                       progress: Callable[[Progress], Awaitable[None] | None] | None = None,
+                       media: MediaReader | None = None, media_folder: Path | None = None) -> Summary:
     """Import chats (each into its own chat id, or all into `into`); returns what was done. `progress` is called
-    after every batch (and awaited if it returns an awaitable)."""
+    after every batch (and awaited if it returns an awaitable). With `media` and the export's folder, voice
+    messages, video notes, audio files and photos whose files the export holds are transcribed or read (only
+    those not imported before: a second import transcribes nothing again)."""
     if into is not None and len(chats) > 1:
         raise ImportFileError(f"this export holds {plural(len(chats), 'chat')} and --into takes one: "
                               "pick it with --chat")
@@ -146,19 +184,23 @@ async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int
         assert target is not None
         summary.chats.append((chat.name, target))
         shared = chat.shares_ids_with(target)
-        messages = to_messages(chat, target, summary, bot_user_id)
+        messages = to_messages(chat, target, summary, bot_user_id, with_media=media is not None)
         state.chat = chat.name
         state.done += len(chat.entries) - len(messages)  # skipped entries are done at once
         for start in range(0, len(messages), batch_size):
             batch = messages[start:start + batch_size]
             present = await memory.imports.imported_ids(target, chat.source, [m.message_id for m in batch], shared)
             new = [m for m in batch if m.message_id not in present]
+            dropped = 0  # --media: a recording whose file is missing and that has nothing else to keep (skipped)
+            if media is not None and media_folder is not None and not dry_run:
+                read = await _read_media(new, media, media_folder, summary)
+                dropped, new = len(new) - len(read), read
             added = len(new)
             if new and not dry_run:
                 vectors = await _embed(memory, new, gate, summary)
                 added = await memory.imports.add(new, vectors, shared)
             summary.imported += added
-            summary.present += len(batch) - added
+            summary.present += len(batch) - dropped - added
             state.done += len(batch)
             state.imported, state.present = summary.imported, summary.present
             if progress is not None and inspect.isawaitable(shown := progress(state)):

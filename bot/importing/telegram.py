@@ -134,9 +134,25 @@ def _attachment(raw: dict) -> tuple[str | None, str]:
     return None, ""
 
 
-def convert(raw: Any) -> Converted:
+MEDIA_FILE = "media_file"  # meta of a converted message whose export holds its recording or picture (--media)
+
+
+def media_file(raw: dict, kind: str | None) -> str | None:
+    """The export's file of a voice message, video note, audio file or photo (a path relative to result.json's
+    folder), when the export has it: Telegram Desktop writes "(File not included…" where media were not chosen."""
+    if kind not in ("voice", "video_note", "audio", "photo"):
+        return None
+    path = raw.get("photo") if kind == "photo" else raw.get("file")
+    if not isinstance(path, str) or not path or path.startswith("("):
+        return None
+    return path
+
+
+def convert(raw: Any, with_media: bool = False) -> Converted:
     """One entry of an export's `messages`, or SkipMessage(reason): service entries, unsupported ones, and
-    messages with nothing to remember (a sticker or photo without caption, an empty text)."""
+    messages with nothing to remember (a sticker or photo without caption, an empty text). `with_media`: a voice
+    message or photo whose file the export holds is kept (its meta MEDIA_FILE names the file), even without text:
+    the import transcribes or reads it."""
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), int):
         raise SkipMessage("malformed")
     if raw.get("type", "message") != "message":
@@ -147,11 +163,16 @@ def convert(raw: Any) -> Converted:
     kind, own_text = _attachment(raw)
     caption = plain(raw["text"] if "text" in raw else raw.get("text_entities"))
     text = "\n".join(p for p in (own_text, caption) if p.strip())
-    if not text.strip():
+    attached = media_file(raw, kind) if with_media else None
+    if not text.strip() and attached is None:
         raise SkipMessage(f"{kind} without text" if kind else "empty")
     meta: dict[str, Any] = {}
     if kind:
         meta["kind"] = kind
+    if attached is not None:
+        meta[MEDIA_FILE] = attached
+        if isinstance(raw.get("duration_seconds"), int):
+            meta["duration"] = raw["duration_seconds"]
     if raw.get("forwarded_from") is not None:
         meta["forwarded_from"] = {"name": str(raw["forwarded_from"])}
     for key in ("author", "via_bot", "saved_from"):

@@ -27,6 +27,10 @@ def summary_text(s: Summary) -> str:
         f"Dry run, nothing stored: {chats}" if s.dry_run else chats,
         f"{counts[0].upper()}{counts[1:]} ({duration(s.seconds)})",
     ]
+    if s.media:
+        names = {"voice": "voice messages", "video_note": "video notes", "audio": "audio files", "photo": "pictures"}
+        lines.append("Read from media: " + ", ".join(f"{names.get(kind, kind)} {n:,}" for kind, n in
+                                                    s.media.most_common()))
     if s.skipped:
         lines.append("Skipped: " + ", ".join(f"{kind} {n:,}" for kind, n in s.skipped.most_common()))
     lines += [f"Error: {e}" for e in s.errors]

@@ -168,6 +168,12 @@ class Assistant:
         (background work such as an import waits for this)."""
         return bool(self._arriving or self._waiting or self._active)
 
+    @property
+    def writing(self) -> bool:
+        """A reply is being prepared or written now (CPU work in the background, a transcription, yields to it).
+        Read from other threads too: a dict's truth is safe to read there."""
+        return bool(self._active)
+
     # ----- storing without replying ----------------------------------------------------------------------------
     async def remember(self, message: Message) -> Message:
         return await self.memory.messages.remember(await self._with_days(message))

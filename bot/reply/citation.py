@@ -6,8 +6,9 @@ answer's meaningful words — the words it adds to the question when it adds any
 "The cello teacher is Bob Jones." is not supported by "Good luck with the cello!"), else all of its words. A reply
 made by the model cites the supporting memory sharing most of them (none when none supports it: then the reply
 did not come from memory); a reply decided without the model cites the memory its answer rests on. The wording
-("— 2026-11-20, Ana: “My dog is called Rex.”") is the same everywhere; each front end only picks its markup
-(plain text, Telegram HTML) and, where it has them, a link to the original message.
+("— 2026-11-20, Ana: “My dog is called Rex.”"; "Ana (voice message)" for one said aloud) is the same
+everywhere; each front end only picks its markup (plain text, Telegram HTML) and, where it has them, a link to
+the original message.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime, timezone
 
 from bot.i18n import isolate
 from bot.reply.intent import said_by_a_person
-from bot.text import Markup, sender
+from bot.text import Markup, said_in
 from memory import Hit, Message
 from memory.lang import language_of
 from memory.text import content_words
@@ -74,5 +75,5 @@ def citation_text(message: Message, m: Markup, link: str | None = None) -> str:
     words = message.text.split()
     snippet = " ".join(words[:CITED_WORDS]) + (" …" if len(words) > CITED_WORDS else "")
     day = m.escape(datetime.fromtimestamp(message.created_at, tz=timezone.utc).strftime("%Y-%m-%d"))
-    who, said = isolate(sender(message)), isolate(snippet)  # a Persian memory under an English reply keeps its order
+    who, said = isolate(said_in(message)), isolate(snippet)  # a Persian memory under an English reply keeps its order
     return f"— {m.link(day, link) if link else day}, {m.escape(who)}: “{m.escape(said)}”"
