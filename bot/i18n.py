@@ -229,14 +229,16 @@ def script_language(text: str) -> str | None:
     return {"HEBREW": "he", "GREEK": "el", "zh": "zh", "ko": "ko"}.get(script)
 
 
-SURE = 0.6  # how sure the language-id model must be to move a Latin-script chat to another language
+SURE = 0.6  # how sure the language-id model must be to move a Latin-script chat to another language…
+NOT_ENGLISH = 0.05  # …unless it hardly thinks it English ("Adik saya tinggal di Bandung.": Indonesian at 0.58)
 
 
 def identified(text: str) -> str | None:
     """memory's language identifier (memory/lang.py: the script, letters of one language, greetings, fastText's
     compressed model) for a message of three words or more; a shorter one ("ok", "Paris?") is read by its script
-    alone. A Latin-script message names its language only when the model is sure of it: "I live in Porto." was
-    Italian at 0.49 (and "Where do I live?" English at 0.34) — unsure, the chat keeps the language it had."""
+    alone. A Latin-script message names another language than English only when the model is sure of it, or sure
+    it is not English: "I live in Porto." was Italian at 0.49 and English at 0.20 — unsure, the chat keeps the
+    language it had."""
     from memory.lang import certainty, language_of
     from memory.text import words
 
@@ -245,7 +247,9 @@ def identified(text: str) -> str | None:
     lang = language_of(text, default="") or None
     if lang is None or script_language(text) is not None:  # a script of its own (Cyrillic, Arabic, CJK…): certain
         return lang
-    return lang if certainty(text, lang) >= SURE else None
+    if lang == "en" or certainty(text, lang) >= SURE or certainty(text, "en") < NOT_ENGLISH:
+        return lang
+    return None
 
 
 _detector: Detector = identified
