@@ -8,7 +8,7 @@ from bot.__main__ import main as run_command
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "eval-locomo": ("bench.eval_locomo", "measure recall quality on a LoCoMo-format file"),
-    "eval-multilingual": ("bench.eval_multilingual", "recall per language and across languages (MemoryBank, LoCoMo rewritten)"),
+    "eval-multilingual": ("bench.eval_multilingual", "recall per language and across languages (labelled public data)"),
     "eval-replies": ("bench.eval_replies", "reply behaviour: a scripted suite through the real assistant and model"),
     "eval-time": ("bench.eval_time", "time-scoped recall on a fixture chat with known answers"),
     "bench-recall": ("bench.recall", "benchmark recall latency, ingest and database size"),

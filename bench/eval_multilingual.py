@@ -97,8 +97,8 @@ def memorybank_chats(folder: Path, next_id: int, users: int | None = None) -> tu
     try:
         histories = {lang: list(json.loads((folder / f"memory_bank_{lang}.json").read_text("utf-8")).values())
                      for lang in ("en", "cn")}
-        questions = {lang: [list(line.values())[0] for line in _jsonl(folder / f"probing_questions_{lang}.jsonl")]
-                     for lang in ("en", "cn")}
+        questions = {lang: [next(iter(line.values())) for line in
+                            _jsonl(folder / f"probing_questions_{lang}.jsonl")] for lang in ("en", "cn")}
     except (OSError, ValueError) as exc:
         raise EngramError(f"cannot read the MemoryBank data in {folder}: {exc}") from exc
     chats: dict[tuple[str, int], Chat] = {}
