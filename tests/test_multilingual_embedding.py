@@ -35,6 +35,18 @@ def test_packaged_names_load_the_packaged_models(e5):
     assert packaged_name("all-MiniLM-L6-v2") is None
 
 
+def test_the_model_brings_its_fusion_defaults(tmp_path, e5):
+    from memory import HashEmbedder, Store
+
+    store = Store.open(tmp_path / "a.db", e5)
+    assert (store.search.fusion.keyword_weight, store.search.fusion.neighbour_weight) == (0.2, 0.5)
+    assert store.search.fusion.time_weight == 0.3  # the rest stay the defaults
+    store.close()
+    store = Store.open(tmp_path / "b.db", HashEmbedder())
+    assert store.search.fusion.keyword_weight == 0.3
+    store.close()
+
+
 def test_queries_and_passages_differ_and_are_unit_vectors(e5):
     passage = e5.embed_batch(["Как зовут мою собаку?"])[0]
     query = embed_queries(e5, ["Как зовут мою собаку?"])[0]
