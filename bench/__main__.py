@@ -8,6 +8,7 @@ from bot.__main__ import main as run_command
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "eval-locomo": ("bench.eval_locomo", "measure recall quality on a LoCoMo-format file"),
+    "eval-multilingual": ("bench.eval_multilingual", "recall per language and across languages (labelled public data)"),
     "eval-replies": ("bench.eval_replies", "reply behaviour: a scripted suite through the real assistant and model"),
     "eval-updates": ("bench.eval_updates", "facts that change: a knowledge-update set through the assistant and model"),
     "eval-languages": ("bench.eval_languages", "the language layer: identification and keyword recall in 14 languages"),

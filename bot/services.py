@@ -14,7 +14,7 @@ def build_embedder(config: Config) -> Embedder:
     """The configured embedding model; its ONNX export is cached beside the LLM's converted files."""
     e = config.embedding
     return load_embedder(e.model, device=e.device, batch_size=e.batch_size, runtime=e.runtime,
-                         cache_dir=config.resolve(config.llm.cache_dir))
+                         cache_dir=config.resolve(config.llm.cache_dir), openai=e.openai.arguments())
 
 
 def build_memory(config: Config, embedder: Embedder | None = None) -> Memory:

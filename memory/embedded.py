@@ -242,6 +242,10 @@ class EmbeddingQueue:
         """Unit vectors of texts (cleaned as stored messages are), on the model thread."""
         return await self._threads.embed([clean_text(t) for t in texts])
 
+    async def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors of questions (the model's query role, where it has one), on the model thread."""
+        return await self._threads.embed_queries([clean_text(t) for t in texts])
+
     async def compare(self, text_a: str, text_b: str) -> dict[str, float]:
         """Cosine similarity, Euclidean distance and dot product of two texts' embeddings."""
         a, b = await self.embed([text_a, text_b])

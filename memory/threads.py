@@ -15,7 +15,7 @@ from typing import ParamSpec, TypeVar
 
 import numpy as np
 
-from memory.embedder import Embedder
+from memory.embedder import Embedder, embed_queries
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -52,3 +52,10 @@ class Threads:
         if self._model is None:
             raise RuntimeError("Memory is not started")
         return await asyncio.get_running_loop().run_in_executor(self._model, self.embedder.embed_batch, list(texts))
+
+    async def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions through the embedding model (its query role, where it has one), on the model thread."""
+        if self._model is None:
+            raise RuntimeError("Memory is not started")
+        return await asyncio.get_running_loop().run_in_executor(
+            self._model, functools.partial(embed_queries, self.embedder, list(texts)))

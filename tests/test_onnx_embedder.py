@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from bot.config import ConfigError, load_config
-from memory.embedder import SentenceTransformerEmbedder, load_embedder, resolve_model
+from memory.embedder import MINILM, SentenceTransformerEmbedder, load_embedder, resolve_model
 from memory.errors import EmbeddingModelError
 from memory.onnx_embedder import OnnxEmbedder, export_folder
 
@@ -58,13 +58,13 @@ def test_the_export_is_made_once_and_readable_by_another_user(exported):
 
 
 def test_runtime_torch_and_a_cache_that_cannot_be_written(tmp_path, caplog):
-    assert isinstance(load_embedder(runtime="torch", cache_dir=tmp_path), SentenceTransformerEmbedder)
+    assert isinstance(load_embedder(MINILM, runtime="torch", cache_dir=tmp_path), SentenceTransformerEmbedder)
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
     with pytest.raises(EmbeddingModelError, match="not writable"):
-        load_embedder(runtime="onnx", cache_dir=blocked / "models")
+        load_embedder(MINILM, runtime="onnx", cache_dir=blocked / "models")
     with caplog.at_level(logging.WARNING, logger="memory.embedder"):
-        fallback = load_embedder(runtime="auto", cache_dir=blocked / "models")
+        fallback = load_embedder(MINILM, runtime="auto", cache_dir=blocked / "models")
     assert isinstance(fallback, SentenceTransformerEmbedder)
     assert "runs on torch" in caplog.text and "not writable" in caplog.text
 

