@@ -24,6 +24,7 @@ from telegram import Message as TgMessage
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.commands.language import use_chat_language
 from bot.config import ShowTranscript
 from bot.errors import MediaError
 from bot.i18n import N_, _
@@ -148,6 +149,14 @@ async def on_recording(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                                                                   recording, pending.meta)), update)
 
 
+def unexpected(error: Exception, kind: str, message: TgMessage) -> MediaError:
+    """An error no check foresaw (Telegram unreachable while fetching, a decoder or OCR crash), as the one-line
+    reason stored with the message and shown: the message is then kept as "not transcribed/read", not left
+    pending for good (its update is marked handled)."""
+    log.warning("%s %s/%s failed", kind, message.chat_id, message.message_id, exc_info=error)
+    return MediaError(N_("something went wrong ({error}); send it again to retry"), error=type(error).__name__)
+
+
 async def _finish(done, work) -> None:
     """Run the background work, then mark its update handled — unless it was cancelled (shutdown): then the update
     is handled again at the next start."""
@@ -176,7 +185,8 @@ async def _transcribe(services: Services, application: Application, message: TgM
         await progress.start()
     try:
         transcript = await _fetch_and_transcribe(services, bot, kind, recording, progress)
-    except MediaError as exc:
+    except Exception as caught:  # MediaError, or a network error, a decoder's crash: never left "transcribing…"
+        exc = caught if isinstance(caught, MediaError) else unexpected(caught, kind, message)
         reason = str(exc)
         log.info("%s %s/%s not transcribed: %s", kind, message.chat_id, message.message_id, reason)
         await memory.messages.fill(message.chat_id, message.message_id,
@@ -206,6 +216,7 @@ async def _transcribe(services: Services, application: Application, message: TgM
     elif addressed and services.config.media.show_transcript is ShowTranscript.REPLY:
         await message.reply_text(shown)
     if addressed:
+        await use_chat_language(memory, message.chat_id, transcript.text)  # a Spanish note is answered in Spanish
         reply = await services.started.assistant.answer(filled)
         if reply is not None:
             spawn_reply(services, application, reply,
@@ -278,7 +289,8 @@ async def _read_picture(services: Services, bot: Bot, message: TgMessage, meta: 
     try:
         data = await _download(bot, picture, services.config.media.max_bytes)
         read = await media.read_picture(data)
-    except MediaError as exc:
+    except Exception as caught:  # MediaError, or a network error, Tesseract's crash: never left unread
+        exc = caught if isinstance(caught, MediaError) else unexpected(caught, "picture", message)
         reason = str(exc)
         if caption.strip():
             await memory.messages.fill(message.chat_id, message.message_id, caption,

@@ -54,8 +54,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await requests.keep_request(messages.to_memory(message, text))
         return
     user = update.effective_user
-    done = await requests.carry_out(chat_id_of(update), request, created_by=user.id if user else None)
-    await requests.keep_request(messages.to_memory(message, text))  # after: a forget previews what came before it
+    try:
+        done = await requests.carry_out(chat_id_of(update), request, created_by=user.id if user else None)
+    finally:  # after: a forget previews what came before it; kept even when carrying it out failed
+        await requests.keep_request(messages.to_memory(message, text))
     await show(update, context, requests, done)
 
 

@@ -104,7 +104,7 @@ class OpenAIEmbedder:
         try:
             data = sorted(response.json()["data"], key=lambda item: item.get("index", 0))
             vectors = np.asarray([item["embedding"] for item in data], dtype=np.float32)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not JSON, not a list of objects…
             raise EmbeddingModelError(f"the embedding server at {self.base_url} answered something that is not "
                                       f"an embeddings list: {_detail(response.text)}") from exc
         if vectors.ndim != 2 or len(vectors) != count:

@@ -295,3 +295,9 @@ def test_the_day_a_plan_is_offered_for_is_the_day_memory_files_it_under(text):
     offer = find_plan(text, "Europe/Lisbon", datetime.fromtimestamp(SUNDAY, tz=timezone.utc))
     (span,) = days_spoken_of(text, SUNDAY, "Europe/Lisbon")
     assert offer is not None and span[0] <= offer.event_at.timestamp() < span[1], (offer, span_label(span, "UTC"))
+
+
+def test_an_impossible_iso_date_speaks_of_no_day():
+    """"Deadline 2026-02-30" stopped the message being stored (ValueError) and stalled the background dating."""
+    assert days_spoken_of("Deadline 2026-02-30, or 2027-04-31", 1_796_558_400.0, "UTC") == []
+    assert len(days_spoken_of("Deadline 2026-03-02", 1_796_558_400.0, "UTC")) == 1

@@ -224,3 +224,14 @@ async def test_the_conversations_through_the_bot_api(fake, tmp_path, said, quest
         assert said[-1].split()[0] in reply.splitlines()[-1]  # the citation: the newer message
         why = await command(fake, 1001, "/why")
         assert "★ preferred" in why["text"] and said[0] in why["text"]
+
+
+def test_a_name_starting_with_my_is_a_person_not_a_possessive():
+    """"Myra works at Google." made every later question of the chat fail (the holder "my …" read "Myra")."""
+    from bot.reply.updates import asked, claims
+    from memory import Hit
+
+    said = Message(1, 1, "Myra works at Google.", sender_name="Ana", created_at=1.0)
+    assert [(c.owner, c.relation, c.value) for c in claims(Hit(said, 1.0))] == [("myra", "", "Google")]
+    question = Message(1, 2, "Where does Myra work?", sender_name="Ana", created_at=2.0)
+    assert asked(question.text, question) is not None

@@ -166,6 +166,19 @@ async def test_bad_recordings_get_one_line_and_stay_stored(fake, voice_bot, tmp_
     assert said.result["text"] == "I kept your picture but could not read it: the file is not a picture I can read."
 
 
+async def test_telegram_failing_while_the_file_is_fetched_leaves_the_voice_message_stored_not_pending(
+        fake, voice_bot, tmp_path):
+    """A network error no check foresaw (getFile answering 500) is kept as "not transcribed" with a one-line
+    answer, not left "transcribing…" for good (its update is handled)."""
+    fake.fail("getFile", status=500, description="Internal Server Error", times=5)
+    mark = fake.mark()
+    sent = await send_voice(fake, tmp_path, ALICE, "Water the plants on Sunday.")
+    stored = await until_made(voice_bot, ALICE, sent["message_id"])
+    assert stored.meta["media"] == "failed" and "not transcribed" in stored.text, stored.text
+    said = await fake.wait_for_method("sendMessage", ALICE, mark, 30)
+    assert "\n" not in said.result["text"] and "send it again" in said.result["text"], said.result["text"]
+
+
 LAUNCHER = """
     import logging, sys
     sys.path[:0] = [{repo!r}, {tests!r}]

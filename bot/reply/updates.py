@@ -188,8 +188,9 @@ def _holder(text: str, speaker: str) -> tuple[str, str] | None:
     low = text.lower()
     if low in ("i", "we", ""):
         return speaker, ""
-    if low.startswith("my"):
-        relation = low.split()[1]
+    parts = low.split()
+    if len(parts) > 1 and parts[0] == "my":  # "my sister" (not "Myra")
+        relation = parts[1]
         return (speaker, "") if relation in _PLACE_WORDS else (speaker, relation)
     if text in _NOT_A_NAME:
         return None

@@ -123,7 +123,7 @@ def _read(m: re.Match, today: date, future: bool) -> tuple[date, date] | None:
         days = n * {"day": 1, "week": 7, "month": 30}[unit]
         return _one(today + timedelta(days=days if m["ahead"] else -days))
     if m["iso"]:
-        return _one(date(int(m["iy"]), int(m["im"]), int(m["id"])))
+        return _dated(int(m["id"]), int(m["im"]), int(m["iy"]), today, future)  # "2026-02-30": no day
     if m["dm"] or m["md"]:
         day = int(re.sub(r"\D", "", m["dmd"] or m["mdd"]))
         month = _MONTHS[(m["dmm"] or m["mdm"])[:3].lower()]
