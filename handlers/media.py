@@ -204,8 +204,8 @@ async def _transcribe(services: Services, application: Application, message: TgM
     addressed = private or to_bot or names_bot(transcript.text, bot)
     filled_meta = {**meta, "media": texts.DONE, "language": transcript.language,
                    "duration": round(transcript.duration, 1), **({ADDRESSED: True} if addressed else {})}
-    filled = await memory.messages.fill(message.chat_id, message.message_id,
-                                        texts.transcribed_text(transcript.text, caption), filled_meta)
+    filled = await services.started.assistant.fill(message.chat_id, message.message_id,
+                                                   texts.transcribed_text(transcript.text, caption), filled_meta)
     shown = texts.shown_transcript(transcript.text)
     if filled is None:  # forgotten while it was transcribed
         if progress is not None:
@@ -306,5 +306,5 @@ async def _read_picture(services: Services, bot: Bot, message: TgMessage, meta: 
     if not text:  # no caption, no text in it: nothing to remember
         await memory.messages.forget(message.chat_id, message.message_id)
         return
-    await memory.messages.fill(message.chat_id, message.message_id, text,
-                               {**meta, "media": texts.DONE, "text_read": len(read)})
+    await services.started.assistant.fill(message.chat_id, message.message_id, text,
+                                          {**meta, "media": texts.DONE, "text_read": len(read)})

@@ -396,3 +396,13 @@ async def test_with_transcription_off_a_voice_message_is_kept_as_what_it_is_with
         await command(fake, ALICE, "/start")
         await services.settle(10)
         assert [m["text"] for m in fake.bot_messages(ALICE)][:-1] == []  # nothing but /start's answer
+
+
+async def test_a_plan_said_in_a_voice_note_is_on_the_schedule(fake, voice_bot, tmp_path):
+    """The days a transcript speaks of are read when it is filled in, as for a typed message."""
+    sent = await send_voice(fake, tmp_path, ALICE, "I have a dentist appointment tomorrow at ten.")
+    stored = await until_made(voice_bot, ALICE, sent["message_id"])
+    assert "dentist" in stored.text.lower() and len(stored.meta.get("days", [])) == 1, (stored.text, stored.meta)
+    day = stored.meta["days"][0][0]
+    found = await voice_bot.memory.messages.speaking_of(ALICE, day, day + 86400)
+    assert [m.message_id for m in found] == [sent["message_id"]]

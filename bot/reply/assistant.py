@@ -194,6 +194,17 @@ class Assistant:
             await self.memory.messages.set_days([(edited.rowid, days_spoken_of(edited.text, edited.created_at, tz))])
         return edited
 
+    async def fill(self, chat_id: int, message_id: int, text: str, meta: dict | None) -> Message | None:
+        """A voice message's transcript or a picture's text written into its stored message, with the days it
+        speaks of read from it (as edit does): "dentist on Tuesday at 10" said in a voice note is on the schedule."""
+        filled = await self.memory.messages.fill(chat_id, message_id, text, meta)
+        if filled is not None and filled.role == "user":
+            tz = await chat_timezone(self.memory, chat_id, self.timezone)
+            spans = days_spoken_of(filled.text, filled.created_at, tz)
+            await self.memory.messages.set_days([(filled.rowid, spans)])
+            filled = replace(filled, meta={**(filled.meta or {}), DAYS: [list(span) for span in spans]})
+        return filled
+
     # ----- the days messages speak of ----------------------------------------------------------------------------
     async def date_new(self, limit: int | None = None) -> int:
         """Read the days people's messages speak of ("on Tuesday at 10" → that Tuesday, bot/when/mentions.py) for
