@@ -20,7 +20,15 @@ from pathlib import Path
 
 from bench.common import load_average, say
 from bench.replies_conversations import CONVERSATION_BEHAVIOURS, never_rates, run_conversations
-from bench.replies_suite import BEHAVIOURS, CASES, REMINDER_CASES, REMINDER_NOW, Case, ReminderCase
+from bench.replies_suite import (
+    BEHAVIOURS,
+    CASES,
+    LANGUAGE_CASES,
+    REMINDER_CASES,
+    REMINDER_NOW,
+    Case,
+    ReminderCase,
+)
 from bot import i18n
 from bot.commands.language import use_chat_language
 from bot.commands.requests import Requests
@@ -66,10 +74,13 @@ def sentences(text: str) -> list[str]:
     return [" ".join(s.lower().split()) for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
 
 
-def shares_a_word(a: str, b: str) -> bool:
-    """A word of four letters or more in common (cut to five letters: "bring" meets "bringing")."""
+def shares_a_word(a: str, b: str, lang: str = "en") -> bool:
+    """A word of four letters or more in common (cut to five letters: "bring" meets "bringing"); in another
+    language, letters of any script."""
+    pattern = r"[a-z0-9]{4,}" if lang == "en" else r"[^\W_]{4,}"
+
     def stems(t: str) -> set[str]:
-        return {w[:5] for w in re.findall(r"[a-z0-9]{4,}", t.lower())}
+        return {w[:5] for w in re.findall(pattern, t.lower())}
     return bool(stems(a) & stems(b))
 
 
@@ -108,9 +119,11 @@ def checks(case: Case, reply: str) -> dict[str, bool]:
         out["suggests"] = (not declined
                            and not (low.rstrip().endswith("?") and re.search(r"\b(you|me)\b", low)) and bool(own))
     if case.behaviour == "statement":
-        out["relevant"] = shares_a_word(case.probe, reply)
+        out["relevant"] = shares_a_word(case.probe, reply, case.lang)
+        if case.lang != "en":  # acknowledged, not said back as if the assistant had said it
+            out["not echoed"] = reply.strip() != case.probe.strip()
     if case.behaviour == "unknown":
-        out["declines"] = bool(DECLINE.search(reply))
+        out["declines"] = bool(DECLINE.search(reply)) or (case.lang != "en" and declines_in(case.lang, reply))
     if case.behaviour == "greeting":
         out["not misdescribed"] = not MISDESCRIBED.search(reply)
         out["friendly"] = bool(FRIENDLY.search(reply))
@@ -121,6 +134,15 @@ def _first(low: str, values: tuple[str, ...]) -> int | None:
     """Where the first of these values is said (at the start of a word: "thursday" in "Thursdays"), or None."""
     found = [m.start() for v in values if (m := re.search(rf"(?<!\w){re.escape(v)}", low))]
     return min(found) if found else None
+
+
+def declines_in(lang: str, reply: str) -> bool:
+    """The "I don't know" of the chat's language (the catalogue's NOT_TOLD), or the English one."""
+    from bot.i18n import _, using
+    from bot.reply.plan import NOT_TOLD
+
+    with using(lang):
+        return _(NOT_TOLD) in reply
 
 
 def current_first(low: str, current: tuple[str, ...], old: tuple[str, ...]) -> bool:
@@ -178,15 +200,23 @@ async def run_suite(config, cases: tuple[Case, ...] = CASES, progress=say) -> li
                 for i, (speaker, text) in enumerate(case.said, start=1):
                     said_at = (asked_at - 86400.0 * case.ago[i - 1] - 60.0 * (len(case.said) + 1 - i)
                                if case.ago else asked_at - 3600.0 + 60.0 * i)
+                    if case.lang != "en":  # each message's language read as the front ends read it
+                        await use_chat_language(memory, chat_id, text)
                     await assistant.remember(Message(chat_id, i, text, sender_id=people[speaker],
                                                      sender_name=speaker, created_at=said_at))
                 probe = Message(chat_id, len(case.said) + 1, case.probe, sender_id=people[case.asker],
                                 sender_name=case.asker, created_at=asked_at)
+                if case.lang != "en":
+                    await use_chat_language(memory, chat_id, case.probe)
                 began = time.perf_counter()
-                reply = await assistant.reply_text(probe)
+                try:
+                    reply = await assistant.reply_text(probe)
+                finally:
+                    i18n.activate(None)
                 seconds = time.perf_counter() - began
                 result = checks(case, reply.text)
                 rows.append({"name": case.name, "behaviour": case.behaviour, "held_out": case.held_out,
+                             "lang": case.lang,
                              "probe": case.probe, "reply": reply.text, "words": words(reply.text),
                              "passed": all(result.values()), "checks": result, "seconds": round(seconds, 2)})
                 progress(f"[{n}/{len(cases)}] {'pass' if rows[-1]['passed'] else 'FAIL'} {case.name}: "
@@ -195,6 +225,35 @@ async def run_suite(config, cases: tuple[Case, ...] = CASES, progress=say) -> li
             await llm.stop()
             await memory.stop()
     return rows
+
+
+def summarise_languages(rows: list[dict]) -> dict:
+    """Per language: pass rates per behaviour (statement, recall, unknown), tuned, held-out and all."""
+    out: dict = {}
+    for lang in dict.fromkeys(r["lang"] for r in rows):
+        mine = [r for r in rows if r["lang"] == lang]
+        out[lang] = {
+            "all": _share([r["passed"] for r in mine]),
+            "tuned": _share([r["passed"] for r in mine if not r["held_out"]]),
+            "held_out": _share([r["passed"] for r in mine if r["held_out"]]),
+            "behaviours": {b: _share([r["passed"] for r in mine if r["behaviour"] == b])
+                           for b in dict.fromkeys(r["behaviour"] for r in mine)},
+        }
+    return out
+
+
+def format_language_table(by_language: dict) -> str:
+    lines = ["", "| language | statement | recall | unknown | tuned | held-out | all |",
+             "|---|---|---|---|---|---|---|"]
+    for lang, x in by_language.items():
+        b = x["behaviours"]
+        lines.append(f"| {lang} | {_pct(b.get('statement'))} | {_pct(b.get('recall'))} | {_pct(b.get('unknown'))} | "
+                     f"{_pct(x['tuned'])} | {_pct(x['held_out'])} | {_pct(x['all'])} |")
+    return "\n".join(lines)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
 
 
 def reminder_checks(case: ReminderCase, reminder: Reminder | None, confirmation: str) -> dict[str, bool]:
@@ -311,7 +370,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="eval-replies.jsonl", help="every reply with its checks (%(default)s)")
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="cap on a reply's tokens (default %(default)s; the same cap for every run compared)")
-    parser.add_argument("--only", nargs="+", choices=[*ALL_BEHAVIOURS, "reminder"],
+    parser.add_argument("--only", nargs="+", choices=[*ALL_BEHAVIOURS, "reminder", "languages"],
                         help="run these behaviours only (reminder: the requests in other languages, no model)")
     parser.add_argument("--rescore", metavar="FILE",
                         help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
@@ -332,15 +391,19 @@ def main(args: argparse.Namespace) -> int:
             rows += asyncio.run(run_conversations(config, conversations, say))
     reminder_rows = ([] if args.rescore or (args.only and "reminder" not in args.only)
                      else asyncio.run(run_reminders(config)))
+    language_rows = ([] if args.rescore or (args.only and "languages" not in args.only)
+                     else asyncio.run(run_suite(config, LANGUAGE_CASES)))
     summary = summarise(rows)
     if reminder_rows:
         summary["reminders"] = summarise_reminders(reminder_rows)
+    if language_rows:
+        summary["languages"] = summarise_languages(language_rows)
     summary.update(model=config.llm.model if config.llm.backend is LLMBackend.TRANSFORMERS else config.llm.openai.model,
                    seconds=round(time.perf_counter() - began, 1), load=load_average())
     if args.rescore:
         summary["model"] = f"replies of {args.rescore}"
     with open(args.out, "w", encoding="utf-8") as out:
-        for r in [*rows, *reminder_rows]:
+        for r in [*rows, *reminder_rows, *language_rows]:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -349,5 +412,7 @@ def main(args: argparse.Namespace) -> int:
             print(format_table(summary))
         if reminder_rows:
             print(format_reminder_table(summary["reminders"]))
+        if language_rows:
+            print(format_language_table(summary["languages"]))
         print(f"\n{summary['model']}; {summary['seconds']} s; load {summary['load']}; replies in {args.out}")
     return 0

@@ -43,6 +43,7 @@ class Case:
     expect: tuple[str, ...] = ()  # the reply must contain one of these (lower-case)
     avoid: tuple[str, ...] = ()  # and none of these
     held_out: bool = False
+    lang: str = "en"  # the language the conversation is in (LANGUAGE_CASES): the chat's language is read from it
     old: tuple[str, ...] = ()  # outdated values: said only after the expected one, if at all (update, correction)
     expect_all: tuple[str, ...] = ()  # the reply must contain every one of these (lower-case)
     at: float | None = None  # when the probe is asked (Unix time); None: an hour after the first message, today
@@ -542,4 +543,53 @@ REMINDER_CASES: tuple[ReminderCase, ...] = (
                  "اجاره را بپردازم"),
     ReminderCase("rm-fa-sunday", "fa", "یادم بنداز یکشنبه ساعت ۱۰ گلدان‌ها را آب بدهم", "Sun 13 10:00",
                  "گلدان‌ها را آب بدهم", held_out=True),
+)
+
+
+# ----- 12. statement, recall and unknown in other languages (issue 20) ---------------------------------------------
+# The same behaviours as 1-3a, in six languages with catalogues, answered with the default configuration: the
+# chat's language is read from the messages as the front ends read it (bot/commands/language.py), the 135M
+# model writes English only (llm.languages: [en]), so an answer from memory quotes the memory, a statement is
+# acknowledged in the chat's words, a question never told gets "I don't know" in the chat's language. Three of
+# the eight cases of each language are held out (written before the first run, not tuned on).
+def _lang(lang: str, who: str, facts: tuple[str, str, str], asks: tuple[tuple[str, str], ...],
+          unknown: tuple[str, str]) -> tuple[Case, ...]:
+    """3 statements (one held out), 3 recall questions (one held out), 2 never-told questions (one held out)."""
+    out = [Case(f"lg-{lang}-st{i}", "statement", _me(who, facts[(i + 1) % 3]), facts[i], asker=who, lang=lang,
+                held_out=i == 2) for i in range(3)]
+    out += [Case(f"lg-{lang}-re{i}", "recall", _me(who, *facts), question, asker=who, lang=lang,
+                 expect=(answer,), held_out=i == 2) for i, (question, answer) in enumerate(asks)]
+    out += [Case(f"lg-{lang}-un{i}", "unknown", _me(who, *facts), question, asker=who, lang=lang,
+                 held_out=i == 1) for i, question in enumerate(unknown)]
+    return tuple(out)
+
+
+LANGUAGE_CASES: tuple[Case, ...] = (
+    *_lang("ru", "Ольга",
+           ("Мою собаку зовут Барон.", "Моя сестра живёт в Казани.", "Я работаю учителем в школе."),
+           (("Как зовут мою собаку?", "барон"), ("Где живёт моя сестра?", "казан"), ("Кем я работаю?", "учител")),
+           ("Как зовут моего брата?", "Какая у меня машина?")),
+    *_lang("uk", "Оксана",
+           ("Мого кота звуть Мурчик.", "Мій брат живе у Львові.", "Я працюю лікарем."),
+           (("Як звуть мого кота?", "мурчик"), ("Де живе мій брат?", "львов"), ("Ким я працюю?", "лікар")),
+           ("Як звуть мою сестру?", "Яка в мене машина?")),
+    *_lang("es", "Lucía",
+           ("Mi hermana Carmen vive en Valencia.", "Mi perro se llama Toby.", "Trabajo en una panadería."),
+           (("¿Dónde vive mi hermana?", "valencia"), ("¿Cómo se llama mi perro?", "toby"),
+            ("¿Dónde trabajo?", "panader")),
+           ("¿Cómo se llama mi hermano?", "¿Qué coche tengo?")),
+    *_lang("pt", "João",
+           ("Minha irmã mora em Lisboa.", "Meu gato se chama Bolinha.", "Eu trabalho num hospital."),
+           (("Onde mora minha irmã?", "lisboa"), ("Como se chama meu gato?", "bolinha"),
+            ("Onde eu trabalho?", "hospital")),
+           ("Como se chama meu irmão?", "Qual é o meu carro?")),
+    *_lang("de", "Jonas",
+           ("Mein Auto ist ein roter Golf.", "Meine Schwester wohnt in Hamburg.", "Ich arbeite bei der Post."),
+           (("Welche Farbe hat mein Auto?", "rot"), ("Wo wohnt meine Schwester?", "hamburg"),
+            ("Wo arbeite ich?", "post")),
+           ("Wie heißt mein Bruder?", "Welchen Hund habe ich?")),
+    *_lang("fa", "مریم",
+           ("اسم سگ من بارون است.", "خواهرم در شیراز زندگی می‌کند.", "من در بانک کار می‌کنم."),
+           (("اسم سگ من چیست؟", "بارون"), ("خواهرم کجا زندگی می‌کند؟", "شیراز"), ("من کجا کار می‌کنم؟", "بانک")),
+           ("اسم برادرم چیست؟", "ماشین من چیست؟")),
 )

@@ -192,7 +192,7 @@ def content_words(text: str, asking: bool = False, lang: str | None = None) -> s
         if lang in UNSPACED:
             if any(a in w for a in table.asking) and not named:
                 continue
-        elif w in table.asking and not named:
+        elif (w in table.asking and not named) or w in table.self:  # "моего", "mi": the asker, not a subject
             continue
         if named:
             out.add("name")

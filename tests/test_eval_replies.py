@@ -129,3 +129,24 @@ def test_a_reminder_passes_only_when_set_right_and_confirmed_in_its_language():
 ])
 def test_gather_and_preference_checks(case, reply, passes):
     assert all(checks(next(c for c in CASES if c.name == case), reply).values()) is passes
+
+
+def test_the_language_cases_cover_five_other_languages_with_held_out_cases():
+    from bench.replies_suite import LANGUAGE_CASES
+
+    assert len({c.name for c in LANGUAGE_CASES}) == len(LANGUAGE_CASES)
+    langs = {c.lang for c in LANGUAGE_CASES}
+    assert "en" not in langs and len(langs) >= 5
+    for lang in langs:
+        mine = [c for c in LANGUAGE_CASES if c.lang == lang]
+        assert {c.behaviour for c in mine} == {"statement", "recall", "unknown"}
+        assert sum(c.held_out for c in mine) >= 2, lang
+
+
+def test_a_never_told_question_is_declined_in_the_chat_s_language():
+    case = Case("t", "unknown", (("Ольга", "Мою собаку зовут Барон."),), "Как зовут моего брата?", lang="ru")
+    assert checks(case, "Не знаю — вы мне этого ещё не говорили.")["declines"]
+    assert not checks(case, "Вы мне говорили: «Мою собаку зовут Барон.»")["declines"]
+    statement = Case("s", "statement", (), "Мою собаку зовут Барон.", lang="ru")
+    assert all(checks(statement, "Записал: «Мою собаку зовут Барон».").values())
+    assert not all(checks(statement, "Мою собаку зовут Барон.").values())  # said back word for word
