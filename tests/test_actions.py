@@ -283,6 +283,11 @@ async def test_telegram_a_plan_gets_a_button_and_the_reminder_only_when_pressed(
         assert (due.weekday(), due.hour) == (1, 9) and due - datetime.now(timezone.utc) < timedelta(days=8)
         assert "reply_markup" not in fake.messages[(ALICE, shown["message_id"])]  # the offer is taken
         assert any(m.get("text", "").startswith("⏰ OK, I will remind you on ") for m in fake.bot_messages(ALICE))
+        mark = fake.mark()
+        await fake.press(ALICE, shown["message_id"], data)  # pressed again (a double tap, a slow network)
+        again = await fake.wait_for(lambda c: c.method == "sendMessage" and c.ok, mark, 15)
+        assert again.params["text"].startswith("Already set: #")
+        assert len(await services.memory.reminders.pending(ALICE)) == 1
         if find_plan("On Thursday I fly to Rome.", "UTC", datetime.now(timezone.utc)) is None:
             return  # a Thursday after 09:00: that morning has passed, nothing to offer (checked above for Tuesday)
         await converse(fake, services, ALICE, "On Thursday I fly to Rome.")

@@ -150,7 +150,11 @@ class Requests:
         if found is None:
             return ActionReply(request, "That time has passed (or the message is gone): no reminder was set. "
                                "Set one with /remind <when> <what>.", done=False)
-        return await self._create(chat_id, request, _parsed(found), created_by)
+        parsed = _parsed(found)
+        for reminder in await self.reminders.pending(chat_id):  # the button pressed twice: one reminder
+            if reminder.text == parsed.text and abs(reminder.due_at - parsed.due_at.timestamp()) < 1:
+                return ActionReply(request, f"Already set: #{reminder.id} ({reminder.text}).", done=False)
+        return await self._create(chat_id, request, parsed, created_by)
 
     async def _accept_recent(self, chat_id: int, request: Request, created_by: int | None) -> ActionReply:
         """"remind me" after a plan: the plan of the latest thing the person said, if it holds one."""
