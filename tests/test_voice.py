@@ -402,6 +402,11 @@ async def test_a_plan_said_in_a_voice_note_is_on_the_schedule(fake, voice_bot, t
     """The days a transcript speaks of are read when it is filled in, as for a typed message."""
     sent = await send_voice(fake, tmp_path, ALICE, "I have a dentist appointment tomorrow at ten.")
     stored = await until_made(voice_bot, ALICE, sent["message_id"])
+    for _ in range(100):  # the days are written right after the transcript (Assistant.fill)
+        if "days" in stored.meta:
+            break
+        await asyncio.sleep(0.05)
+        stored = await voice_bot.memory.messages.get(ALICE, sent["message_id"])
     assert "dentist" in stored.text.lower() and len(stored.meta.get("days", [])) == 1, (stored.text, stored.meta)
     day = stored.meta["days"][0][0]
     found = await voice_bot.memory.messages.speaking_of(ALICE, day, day + 86400)
