@@ -247,9 +247,10 @@ def identified(text: str) -> str | None:
     lang = language_of(text, default="") or None
     if lang is None or script_language(text) is not None:  # a script of its own (Cyrillic, Arabic, CJK…): certain
         return lang
-    if lang == "en" or certainty(text, lang) >= SURE or certainty(text, "en") < NOT_ENGLISH:
+    if lang == "en":
         return lang
-    return None
+    sure = certainty(text)
+    return lang if sure.get(lang, 0.0) >= SURE or sure.get("en", 0.0) < NOT_ENGLISH else None
 
 
 _detector: Detector = identified

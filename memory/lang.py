@@ -269,10 +269,10 @@ class _Model:
 _MODEL = _Model()
 
 
-def certainty(text: str, lang: str) -> float:
-    """How sure the language-id model is that `text` is in `lang` (0-1): for a caller that acts on the answer
-    only when it is sure ("I live in Porto." is Italian at 0.49 and English at 0.20)."""
-    return dict(_MODEL.ranked(text[:SAMPLE])).get(lang, 0.0)
+def certainty(text: str) -> dict[str, float]:
+    """How sure the language-id model is of each language for `text` (0-1), from one reading: for a caller that
+    acts on the answer only when it is sure ("I live in Porto." is Italian at 0.49 and English at 0.20)."""
+    return dict(_MODEL.ranked(text[:SAMPLE]))
 
 
 @functools.lru_cache(maxsize=8192)
