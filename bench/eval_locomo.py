@@ -249,7 +249,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--answers", action="store_true",
                         help="answer the questions through the assistant and score them (bench/locomo_answers.py)")
     parser.add_argument("--limit", type=int, default=None,
-                        help="with --answers: this many questions, spread evenly over the five categories")
+                        help="with --answers: this many questions, spread evenly over the categories")
+    parser.add_argument("--categories", nargs="+", choices=CATEGORIES, default=list(CATEGORIES),
+                        help="with --answers: only questions of these categories (default: all five)")
     parser.add_argument("--out", default="eval-locomo-answers.jsonl", help="with --answers: every reply (%(default)s)")
     parser.add_argument("--max-new-tokens", type=int, default=64,
                         help="with --answers: cap on a reply's tokens (default %(default)s)")
@@ -284,6 +286,7 @@ def answers_main(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     config.llm.max_new_tokens = args.max_new_tokens
-    summary, facts = locomo_answers.run(config, args.path, args.limit, args.out)
+    summary, facts = locomo_answers.run(config, args.path, args.limit, args.out,
+                                            tuple(dict.fromkeys(args.categories)))
     print(json.dumps(summary | facts) if args.json else locomo_answers.format_table(summary, facts))
     return 0

@@ -81,16 +81,17 @@ def score(question: Question, prediction: str) -> float:
 
 
 # ----- which questions ---------------------------------------------------------------------------------------------
-def stratified(conversations: list[Conversation], limit: int | None) -> list[tuple[int, Question]]:
-    """(conversation index, question) pairs: all, or `limit` spread evenly over the five categories and, within
-    each, evenly over the file's order (so over the conversations)."""
-    every = [(i, q) for i, conv in enumerate(conversations) for q in conv.questions]
+def stratified(conversations: list[Conversation], limit: int | None,
+               categories: tuple[str, ...] = CATEGORIES) -> list[tuple[int, Question]]:
+    """(conversation index, question) pairs of these categories: all, or `limit` spread evenly over the categories
+    and, within each, evenly over the file's order (so over the conversations)."""
+    every = [(i, q) for i, conv in enumerate(conversations) for q in conv.questions if q.category in categories]
     if not limit:
         return every
     chosen = []
-    for n, category in enumerate(CATEGORIES):
+    for n, category in enumerate(categories):
         pool = [pair for pair in every if pair[1].category == category]
-        take = min(len(pool), limit // len(CATEGORIES) + (1 if n < limit % len(CATEGORIES) else 0))
+        take = min(len(pool), limit // len(categories) + (1 if n < limit % len(categories) else 0))
         chosen += [pool[int(j * len(pool) / take)] for j in range(take)] if take else []
     return chosen
 
@@ -165,9 +166,10 @@ def format_table(summary: dict, facts: dict) -> str:
     return "\n".join(lines)
 
 
-def run(config: Config, path: str | Path, limit: int | None, out: str) -> tuple[dict, dict]:
+def run(config: Config, path: str | Path, limit: int | None, out: str,
+        categories: tuple[str, ...] = CATEGORIES) -> tuple[dict, dict]:
     conversations = load(path)
-    questions = stratified(conversations, limit)
+    questions = stratified(conversations, limit, categories)
     with tempfile.TemporaryDirectory(prefix="engram-locomo-answers-") as tmp:
         rows = asyncio.run(answer_all(config, conversations, questions, tmp))
     with open(out, "w", encoding="utf-8") as f:

@@ -81,6 +81,9 @@ def test_a_limit_takes_the_same_number_from_each_category():
     chosen = stratified([conv], 10)
     assert sorted(q.category for _, q in chosen) == sorted("1122334455")
     assert stratified([conv], 10) == chosen and len(stratified([conv], None)) == 50
+    headline = stratified([conv], 8, ("1", "2", "3", "4"))  # --categories 1 2 3 4
+    assert sorted(q.category for _, q in headline) == sorted("11223344")
+    assert len(stratified([conv], None, ("1", "2", "3", "4"))) == 40
 
 
 def test_reminder_requests_cover_five_other_languages_with_held_out_cases():
