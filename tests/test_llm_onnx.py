@@ -50,6 +50,7 @@ def test_the_export_is_checked_world_readable_and_leaves_nothing_half_made(llm, 
     assert llm.runtime == "onnx" and llm.loaded_from in ("converted", "cache")
     meta = llm.export_meta
     assert meta["passed"] and meta["precision"] == "int8" and meta["top1_agreement"] >= 0.9
+    assert meta["split_invariant"] is True  # a prompt's result does not depend on the pieces it came in
     for path in [llm.export, *llm.export.iterdir()]:
         assert path.stat().st_mode & stat.S_IROTH, path  # the image's unprivileged user reads what root made
     assert not [p for p in llm_cache.iterdir() if p.name.endswith(".tmp")]
@@ -113,6 +114,56 @@ async def test_a_follow_up_and_a_new_question_reuse_the_kept_prefix_and_reply_th
     finally:
         llm.use_prefix_cache = True
     assert with_cache == without_cache
+
+
+async def test_replies_with_the_prefix_cache_are_the_replies_without_it(llm):
+    """Follow-ups whose shared part ends at odd and even tokens, a new question after the fixed part, the same
+    prompt again: greedy replies (24 tokens) with the kept cache equal those computed from nothing."""
+    system = {"role": "system", "content": "You are Engram. Answer in one short sentence."}
+    turns = [system, {"role": "user", "content": "My sister Marta lives in Porto and keeps two cats."}]
+    prompts = [turns,
+               [*turns, {"role": "assistant", "content": "Noted."}, {"role": "user", "content": "Where is she?"}],
+               [*turns, {"role": "assistant", "content": "Noted!"}, {"role": "user", "content": "How many cats?"}],
+               [system, {"role": "user", "content": "Name a red fruit."}],
+               [system, {"role": "user", "content": "Name a red fruit."}]]
+    settings = GenerationSettings(max_new_tokens=24)
+    cached, reused = [], []
+    for messages in prompts:
+        cached.append("".join(await collect(llm, messages, settings)))
+        reused.append(llm.last_stats.reused_tokens)
+    assert all(n % 2 == 0 for n in reused) and min(reused[1:]) >= 16, reused
+    llm.use_prefix_cache = False
+    try:
+        fresh = ["".join(await collect(llm, messages, settings)) for messages in prompts]
+    finally:
+        llm.use_prefix_cache = True
+    assert cached == fresh
+
+
+def test_a_prompt_in_pieces_or_after_a_reply_is_bit_for_bit_the_prompt_at_once(llm):
+    """The export's check, on a longer prompt with the runtime's piece size: the last logits appended whole, in
+    pieces of 128, and after an earlier prompt was answered and rewound, are the same bytes."""
+    from bot.llm.onnx_export import split_invariant
+    from bot.llm.onnx_local import PREFILL_CHUNK
+
+    notes = "\n".join(f"- note {i}: the blue folder {i} is on shelf {i * 7 % 13}." for i in range(30))
+    prompt = llm._prompt_ids([QUESTION[0], {"role": "user", "content": f"{notes}\nWhere is folder 12?"}])
+    assert len(prompt) > 2 * PREFILL_CHUNK + 1
+    assert split_invariant(llm._og, llm._model, prompt, PREFILL_CHUNK)
+
+
+def test_pieces_start_at_even_tokens_and_hold_two_or_more():
+    from bot.llm.onnx_export import prefill_chunks, reusable
+
+    assert prefill_chunks(0, 300, 128) == [(0, 128), (128, 256), (256, 300)]
+    assert prefill_chunks(0, 257, 128) == [(0, 128), (128, 257)]  # never a piece of one token
+    assert prefill_chunks(480, 483, 128) == [(480, 483)]
+    assert prefill_chunks(0, 1, 128) == [(0, 1)]  # a one-token prompt has nothing to join
+    kept = list(range(100))
+    assert reusable(kept, kept[:51] + [7, 7, 7]) == 50  # the shared 51 cut to even
+    assert reusable(kept, kept[:40]) == 38  # the same prompt again: its last two tokens are computed
+    assert reusable(kept, kept[:41]) == 38
+    assert reusable(kept, [5, *kept]) == 0
 
 
 async def test_two_concurrent_streams_are_served_one_after_the_other(llm):
