@@ -12,6 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval-replies": ("bench.eval_replies", "reply behaviour: a scripted suite through the real assistant and model"),
     "eval-updates": ("bench.eval_updates", "facts that change: a knowledge-update set through the assistant and model"),
     "eval-languages": ("bench.eval_languages", "the language layer: identification and keyword recall in 14 languages"),
+    "eval-paired": ("bench.paired", "two runs of the same questions compared: paired difference, bootstrap interval"),
     "eval-time": ("bench.eval_time", "time-scoped recall on a fixture chat with known answers"),
     "bench-recall": ("bench.recall", "benchmark recall latency, ingest and database size"),
     "bench-llm": ("bench.llm", "benchmark the language model: first token, tokens/s, memory"),

@@ -98,12 +98,15 @@ def stratified(conversations: list[Conversation], limit: int | None,
 
 # ----- running -----------------------------------------------------------------------------------------------------
 async def answer_all(config: Config, conversations: list[Conversation], questions: list[tuple[int, Question]],
-                     directory: str) -> list[dict]:
+                     directory: str, out: str | None = None) -> list[dict]:
+    """Every question answered and scored; each row is also written to `out` (JSON lines) as soon as it is known,
+    so a run stopped half-way leaves what it answered."""
     memory = Memory(Path(directory) / "locomo-answers.db", build_embedder(config))
     llm = build_llm(config)
     await memory.start()
     await llm.start()
     rows = []
+    written = open(out, "w", encoding="utf-8") if out else None  # noqa: SIM115  closed in finally
     try:
         assistant = build_assistant(config, memory, llm)
         for i, conv in enumerate(conversations):
@@ -128,9 +131,14 @@ async def answer_all(config: Config, conversations: list[Conversation], question
             rows.append({"conversation": conversations[i].name, "category": question.category,
                          "question": question.question, "gold": question.answer, "reply": reply.text,
                          "score": score(question, reply.text), "seconds": round(seconds, 2)})
+            if written:
+                written.write(json.dumps(rows[-1], ensure_ascii=False) + "\n")
+                written.flush()
             say(f"[{n}/{len(questions)}] cat {question.category} {rows[-1]['score']:.2f} {question.question!r} -> "
                 f"{reply.text[:80]!r} (gold {question.answer!r})")
     finally:
+        if written:
+            written.close()
         await llm.stop()
         await memory.stop()
     return rows
@@ -171,9 +179,6 @@ def run(config: Config, path: str | Path, limit: int | None, out: str,
     conversations = load(path)
     questions = stratified(conversations, limit, categories)
     with tempfile.TemporaryDirectory(prefix="engram-locomo-answers-") as tmp:
-        rows = asyncio.run(answer_all(config, conversations, questions, tmp))
-    with open(out, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        rows = asyncio.run(answer_all(config, conversations, questions, tmp, out))
     model = config.llm.model if config.llm.backend is LLMBackend.TRANSFORMERS else config.llm.openai.model
     return summarise(rows), {"model": model, "load": load_average(), "out": out}

@@ -258,3 +258,45 @@ def test_rank_of_gathered_candidates_is_recall(tmp_path):
             assert [h.message.id for h in store.search.rank(gathered, 3)] == [h.message.id for h in expected]
     finally:
         store.close()
+
+
+# ----- eval-paired: two runs of the same questions, paired ---------------------------------------------------------
+def _replies(path, scores: list[tuple[str, str, float]]):
+    path.write_text("".join(json.dumps({"conversation": "c", "question": q, "category": c, "score": s}) + "\n"
+                            for q, c, s in scores))
+    return str(path)
+
+
+def test_paired_runs_that_score_the_same_cannot_be_told_apart(tmp_path, capsys):
+    rows = [(f"q{i}", "1234"[i % 4], (i % 5) / 4) for i in range(40)]
+    a, b = _replies(tmp_path / "a.jsonl", rows), _replies(tmp_path / "b.jsonl", rows)
+    assert cli(["eval-paired", a, b, "--json", "--resamples", "500"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    overall = result["groups"]["overall"]
+    assert result["paired"] == 40 and overall["difference"] == 0 and overall["ci95"] == [0, 0]
+    assert overall["same"] == 40 and set(result["groups"]) == {"overall", "1", "2", "3", "4"}
+
+
+def test_a_paired_difference_gets_an_interval_around_it(tmp_path, capsys):
+    from bench.paired import compare, read_scores
+
+    rows = [(f"q{i}", "1", (i % 3) / 2) for i in range(60)]
+    better = [(q, c, min(1.0, s + (0.5 if i % 2 else 0.0))) for i, (q, c, s) in enumerate(rows)]  # +0.25 mean-ish
+    a, b = read_scores(_replies(tmp_path / "a.jsonl", better)), read_scores(_replies(tmp_path / "b.jsonl", rows))
+    result = compare(a, b, ["1"], resamples=2000)["groups"]["overall"]
+    low, high = result["ci95"]
+    assert 0 < low < result["difference"] < high and result["b_higher"] == 0
+    assert compare(b, a, ["1"], resamples=2000)["groups"]["overall"]["ci95"][1] < 0  # B - A: below zero
+    # a question asked twice is paired by its order, one only in A is left out and counted
+    extra = read_scores(_replies(tmp_path / "c.jsonl", [*rows, ("q0", "1", 1.0), ("new", "1", 1.0)]))
+    assert compare(extra, b, ["1"], resamples=10)["only_a"] == 2
+    assert cli(["eval-paired", str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")]) == 0
+    assert "overall 1" in capsys.readouterr().out
+
+
+def test_a_file_that_is_not_replies_is_a_plain_error(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "q"}\n')
+    assert cli(["eval-paired", str(bad), str(bad)]) == 2
+    assert "bad.jsonl:1: not a scored reply" in capsys.readouterr().err
+    assert cli(["eval-paired", str(tmp_path / "missing.jsonl"), str(bad)]) == 2
