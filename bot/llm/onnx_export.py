@@ -1,10 +1,10 @@
 """The one-time export of a local model folder to onnxruntime-genai, and the check that decides whether it is kept.
 
 `onnxruntime_genai.models.builder` writes an ONNX decoder (weights int8 by default — llm.onnx_precision: int8,
-int4 or fp32 — quantised in blocks of 32) with its genai_config.json and tokenizer. It runs in a child process
-(`python -m bot.llm.onnx_export SRC OUT PRECISION`): the builder and the check load a second copy of the model,
-which the serving process does not keep, and a crash of either leaves nothing half-made behind (the parent writes
-to a temporary folder and renames it only once meta.json, written last, says the check passed).
+int4 or fp32 — quantised in blocks of 128 for int8, 32 for int4) with its genai_config.json and tokenizer. It runs
+in a child process (`python -m bot.llm.onnx_export SRC OUT PRECISION`): the builder and the check load a second
+copy of the model, which the serving process does not keep, and a crash of either leaves nothing half-made behind
+(the parent writes to a temporary folder and renames it only once meta.json, written last, says the check passed).
 
 The check, on PROBES (Engram-shaped prompts: system prompt, notes quoted, a question; a greeting; general
 knowledge): the export's greedy continuation (24 tokens) is compared with the transformers model's (fp32, the
