@@ -300,3 +300,24 @@ def test_a_file_that_is_not_replies_is_a_plain_error(tmp_path, capsys):
     assert cli(["eval-paired", str(bad), str(bad)]) == 2
     assert "bad.jsonl:1: not a scored reply" in capsys.readouterr().err
     assert cli(["eval-paired", str(tmp_path / "missing.jsonl"), str(bad)]) == 2
+
+
+def test_answers_of_chosen_categories_are_written_as_they_come(tiny_path, tmp_path, capsys, monkeypatch):
+    """eval-locomo --answers --categories 1 2 3 4 with a scripted model: category 5 is left out, and every reply is
+    in --out when the run ends, as eval-paired reads them."""
+    from fake_llm import ScriptedLLM
+
+    from bench import locomo_answers
+
+    monkeypatch.setattr(locomo_answers, "build_embedder", lambda config: HashEmbedder())
+    monkeypatch.setattr(locomo_answers, "build_llm", lambda config: ScriptedLLM("Biscuit the violin."))
+    monkeypatch.setenv("ENGRAM_STORAGE__PATH", str(tmp_path / "unused.db"))
+    out = tmp_path / "replies.jsonl"
+    assert cli(["eval-locomo", str(tiny_path), "--answers", "--categories", "1", "2", "3", "4", "--out", str(out),
+                "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["category"] for r in rows) == ["1", "2", "3", "4"] and summary["n"]["5"] == 0
+    assert summary["f1"]["overall"] == pytest.approx(sum(r["score"] for r in rows) / 4)
+    assert cli(["eval-paired", str(out), str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["paired"] == 4
