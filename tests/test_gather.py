@@ -17,7 +17,7 @@ from fake_llm import ScriptedLLM
 from bot.config import AssistantConfig, RecallConfig, Statements
 from bot.llm.base import GenerationSettings
 from bot.reply.assistant import Assistant
-from bot.reply.gather import Gather, asked, breaks, excluded, is_request
+from bot.reply.gather import Gather, asked, breaks, excluded, fallback_idea, is_request, repeats, unfit
 from bot.reply.plan import NOT_TOLD
 from bot.when.mentions import days_spoken_of, span_label
 from memory import HashEmbedder, Message, Store, db, migrations
@@ -237,11 +237,49 @@ async def test_a_vegetarian_asking_for_a_dinner_gets_one_without_meat_or_fish(me
     # without the note that names what is ruled out (a small model copies what it is shown)
 
 
-async def test_a_suggestion_that_keeps_naming_what_is_ruled_out_is_framed_safely(memory):
+async def test_a_suggestion_that_keeps_naming_what_is_ruled_out_gets_an_idea_that_fits(memory):
+    """Every try named what is ruled out: a meal is offered from ideas checked against the constraints; a request
+    that is not about food is framed safely (what the idea has to fit)."""
     assistant, llm = await make(memory, reply="Grilled salmon with potatoes.")
     await say(assistant, VEGETARIAN, SUNDAY)
     reply = await say(assistant, DINNER, SUNDAY + 60)
-    assert len(llm.calls) == 3 and "salmon" not in reply and "vegetarian" in reply
+    assert len(llm.calls) == 3 and "salmon" not in reply and reply.startswith("How about ")
+    assert not breaks(reply, excluded([Message(1, 1, VEGETARIAN)]))
+    gift = await say(assistant, "Any ideas for a gift for Leo?", SUNDAY + 90)
+    assert len(llm.calls) == 6 and "salmon" not in gift and "vegetarian" in gift
+
+
+@pytest.mark.parametrize("reply, fault", [
+    ("Try a vegan dinner, or a vegan dinner.", "said the request or a note back"),  # no idea of its own
+    ("A lentil curry, or a lentil curry.", "repeats itself"),
+    ("Recommend a classic Friday night dinner, or a classic Friday night dinner.", "repeats itself"),
+    ("Try a lentil curry, or a bean chilli.", None),
+])
+def test_a_suggestion_names_an_idea_of_its_own_once(reply, fault):
+    notes = ["I'm vegan, no animal products at all."]
+    assert unfit(reply, excluded([Message(1, 1, notes[0])]), notes, "Any ideas for dinner?") == fault
+
+
+@pytest.mark.parametrize("request_, said, wanted", [
+    ("Any ideas for dinner?", "I'm vegan, no animal products at all.", "chickpea"),
+    ("Can you suggest a snack for my daughter's lunchbox?", "My daughter is allergic to peanuts.", "apple"),
+    ("What dessert could I bake for my son's party?", "My son is allergic to tree nuts.", "apples"),
+    ("What could I have for breakfast?", "I'm allergic to bananas.", "porridge"),
+    ("What should I make for dinner tonight?", "I hate chickpeas and lentils and beans.", "skewers"),
+])
+def test_a_meal_idea_is_built_to_fit_what_the_asker_told(request_, said, wanted):
+    ruled = excluded([Message(1, 1, said)])
+    idea = fallback_idea(request_, ruled)
+    assert idea is not None and wanted in idea and not breaks(idea, ruled) and not repeats(idea)
+
+
+def test_no_meal_idea_for_a_request_that_is_not_about_food():
+    assert fallback_idea("Any ideas for a birthday gift for Leo?", excluded([Message(1, 1, VEGETARIAN)])) is None
+
+
+def test_tree_nuts_rule_out_every_nut():
+    ruled = excluded([Message(1, 1, "My son is allergic to tree nuts.")])
+    assert sorted(breaks("Walnut brownies and almond biscuits.", ruled)) == ["almond", "walnut"]
 
 
 async def test_a_request_with_nothing_known_is_still_answered(memory):

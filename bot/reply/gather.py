@@ -179,6 +179,8 @@ _FAMILIES = {
 _AVERSION = re.compile(r"\b(allergic to|allergy to|intolerant to|(don't|do not|can't|cannot|never) eat|"
                        r"hate|dislike|can't stand|no)\s+(?P<what>[a-z][a-z -]{1,30}?)(?=\s+(or|and|for|because|"
                        r"anymore|any more)\b|[.,;!]|$)")
+_MORE = re.compile(r"(?:\s*,\s*|\s+(?:and|or)\s+)(?:also\s+)?(?P<what>[a-z][a-z-]{2,20})(?=\s*(?:,|\band\b|\bor\b|"
+                   r"[.;!]|$))")
 _ALLERGY_NOUN = re.compile(r"\b(?P<what>[a-z]+) (allergy|intolerance|intolerant)\b")
 _NOT_A_THING = {"me", "one", "thanks", "problem", "idea", "way", "is", "am", "are", "was", "be", "been", "very",
                 "so", "also", "really", "severely", "an", "a", "the", "my", "his", "her", "their", "bad", "mild"}
@@ -202,6 +204,11 @@ def excluded(memories: Iterable[Message]) -> dict[str, tuple[str, ...]]:
         elif re.search(r"\bpescatarian\b", plain):
             ruled += list(_MEAT)
         things = [a["what"] for a in _AVERSION.finditer(plain)] + [a["what"] for a in _ALLERGY_NOUN.finditer(plain)]
+        for a in _AVERSION.finditer(plain):  # "I hate chickpeas, lentils and beans": every one of a list
+            at = a.end()
+            while (more := _MORE.match(plain, at)) is not None:
+                things.append(more["what"])
+                at = more.end()
         for thing in things:
             for part in re.split(r"\s+(?:or|and)\s+|,\s*", thing):
                 part = part.strip()
@@ -209,7 +216,8 @@ def excluded(memories: Iterable[Message]) -> dict[str, tuple[str, ...]]:
                 if len(part) < 3 or part in _NOT_A_THING:
                     continue
                 single = part[:-1] if part.endswith("s") else part
-                ruled += list(_FAMILIES.get(single, _FAMILIES.get(part, (part, single))))
+                last = single.split()[-1]  # "tree nuts", "cow's milk": the family of the thing named last
+                ruled += list(_FAMILIES.get(single, _FAMILIES.get(part, _FAMILIES.get(last, (part, single)))))
         if ruled:
             out[m.text] = tuple(dict.fromkeys(ruled))
     return out
@@ -236,6 +244,19 @@ _DECLINE = re.compile(r"\b(not sure|unsure|can't think|i'm afraid|sorry|don't kn
                       r"cannot (suggest|recommend|help)|unable to)\b")
 
 
+# Words of suggesting that name no idea: "Try a vegan dinner." names nothing the asker did not say.
+_FILLER = frozenset(content_words("try trying how about idea ideas suggest suggestion recommend option options "
+                                  "something recipe dish meal make cook good nice great simple quick easy delicious "
+                                  "tasty healthy maybe perhaps could would like one thing things fits fit tonight"))
+
+
+def repeats(reply: str) -> bool:
+    """True when a suggestion offers the same idea twice ("Try a vegan dinner, or a vegan dinner.")."""
+    parts = [frozenset(content_words(p)) - _FILLER for p in re.split(r",|;|\.|\bor\b|\band\b", _plain(reply))]
+    parts = [p for p in parts if p]
+    return len(parts) != len(set(parts))
+
+
 def unfit(reply: str, ruled: dict[str, tuple[str, ...]], notes: Sequence[str], request: str = "") -> str | None:
     """What is wrong with a suggestion, or None: empty, a decline instead of an idea, a question back, the request
     or one of the notes said back instead of an idea (no word of its own), or naming what a constraint rules out."""
@@ -246,8 +267,10 @@ def unfit(reply: str, ruled: dict[str, tuple[str, ...]], notes: Sequence[str], r
         return "declined"
     if plain.endswith("?") and re.search(r"\b(you|me|i)\b", plain):
         return "asked back"
-    if not content_words(reply) - content_words(request) - content_words(" ".join(notes)):
+    if not content_words(reply) - content_words(request) - content_words(" ".join(notes)) - _FILLER:
         return "said the request or a note back"
+    if repeats(reply):
+        return "repeats itself"
     named = breaks(reply, ruled)
     return f"named what is ruled out ({', '.join(named)})" if named else None
 
@@ -256,6 +279,35 @@ def unfit(reply: str, ruled: dict[str, tuple[str, ...]], notes: Sequence[str], r
 # reproducible) reply. (Sampling instead gave another reply each run: an evaluation could not be repeated; naming
 # what is ruled out in the request, "Nothing with peanut.", got "A peanut butter and jelly sandwich." again.)
 NUDGES = (" Name one thing.", " Name one thing I could try.")
+
+
+# Ideas for a meal, by what is asked for, when the model gave none that fits: each is checked against what the
+# asker's constraints rule out (`breaks`), and the first that fits is offered. Plant-based first: they fit most diets.
+_IDEAS = {
+    "breakfast": ("a banana and berry smoothie bowl", "porridge with apple and cinnamon",
+                  "scrambled eggs with spinach", "yoghurt with honey and fresh fruit"),
+    "snack": ("apple slices with hummus", "carrot and cucumber sticks with hummus", "a handful of grapes",
+              "roasted chickpeas"),
+    "dessert": ("baked apples with cinnamon", "poached pears", "a mango sorbet", "a dark chocolate mousse"),
+    "picnic": ("a rice salad with roasted vegetables", "fruit skewers", "hummus with carrot sticks"),
+    "meal": ("a chickpea and spinach curry with rice", "a lentil and sweet potato stew",
+             "a black bean chilli with rice", "grilled vegetable skewers with rice", "a mushroom risotto",
+             "roast chicken with vegetables"),
+}
+_OCCASION = (("breakfast", r"\b(breakfast|brunch)\b"), ("snack", r"\b(snacks?|lunchbox|nibbles?)\b"),
+             ("dessert", r"\b(dessert|bake|baking|sweet|cake|pudding|treat)\b"), ("picnic", r"\bpicnic\b"),
+             ("meal", r"\b(dinner|lunch|supper|cook|dish|meal|eat|recipe|barbecue|bbq|food|order|restaurant)\b"))
+
+
+def fallback_idea(request: str, ruled: dict[str, tuple[str, ...]]) -> str | None:
+    """An idea for a meal that fits the asker's constraints, for when the model offered none that does; None for a
+    request that is not about food (a gift, a film, a trip) or when no idea fits."""
+    plain = _plain(request)
+    kind = next((k for k, pattern in _OCCASION if re.search(pattern, plain)), None)
+    if kind is None:
+        return None
+    idea = next((i for i in _IDEAS[kind] if not breaks(i, ruled)), None)
+    return f"How about {idea}? It fits what you told me." if idea else None
 
 
 def safe_framing(ruled: dict[str, tuple[str, ...]]) -> str:
