@@ -253,6 +253,7 @@ async def test_a_suggestion_that_keeps_naming_what_is_ruled_out_gets_an_idea_tha
     ("Try a vegan dinner, or a vegan dinner.", "said the request or a note back"),  # no idea of its own
     ("A lentil curry, or a lentil curry.", "repeats itself"),
     ("Recommend a classic Friday night dinner, or a classic Friday night dinner.", "repeats itself"),
+    ("A vegan lunch.", "said the request or a note back"),  # a diet and an occasion name no idea
     ("Try a lentil curry, or a bean chilli.", None),
 ])
 def test_a_suggestion_names_an_idea_of_its_own_once(reply, fault):
@@ -260,17 +261,23 @@ def test_a_suggestion_names_an_idea_of_its_own_once(reply, fault):
     assert unfit(reply, excluded([Message(1, 1, notes[0])]), notes, "Any ideas for dinner?") == fault
 
 
-@pytest.mark.parametrize("request_, said, wanted", [
-    ("Any ideas for dinner?", "I'm vegan, no animal products at all.", "chickpea"),
-    ("Can you suggest a snack for my daughter's lunchbox?", "My daughter is allergic to peanuts.", "apple"),
-    ("What dessert could I bake for my son's party?", "My son is allergic to tree nuts.", "apples"),
-    ("What could I have for breakfast?", "I'm allergic to bananas.", "porridge"),
-    ("What should I make for dinner tonight?", "I hate chickpeas and lentils and beans.", "skewers"),
+@pytest.mark.parametrize("request_, said, kind, unwanted", [
+    ("Any ideas for dinner?", "I'm vegan, no animal products at all.", "meal", ("chicken", "roast")),
+    ("Can you suggest a snack for my daughter's lunchbox?", "My daughter is allergic to peanuts.", "snack", ()),
+    ("What dessert could I bake for my son's party?", "My son is allergic to tree nuts.", "dessert", ()),
+    ("What could I have for breakfast?", "I'm allergic to bananas.", "breakfast", ("banana",)),
+    ("What should I make for dinner tonight?", "I hate chickpeas and lentils and beans.", "meal",
+     ("chickpea", "lentil", "bean")),
+    ("What could I bring to a picnic?", "I'm coeliac, so no gluten for me.", "picnic", ()),
 ])
-def test_a_meal_idea_is_built_to_fit_what_the_asker_told(request_, said, wanted):
+def test_a_meal_idea_is_built_to_fit_what_the_asker_told(request_, said, kind, unwanted):
+    from bot.reply.gather import _IDEAS
+
     ruled = excluded([Message(1, 1, said)])
     idea = fallback_idea(request_, ruled)
-    assert idea is not None and wanted in idea and not breaks(idea, ruled) and not repeats(idea)
+    assert idea is not None and any(i in idea for i in _IDEAS[kind]), idea
+    assert not breaks(idea, ruled) and not repeats(idea) and not any(w in idea for w in unwanted), idea
+    assert fallback_idea(request_, ruled) == idea  # the same request, the same idea
 
 
 def test_no_meal_idea_for_a_request_that_is_not_about_food():

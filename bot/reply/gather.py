@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -244,10 +245,14 @@ _DECLINE = re.compile(r"\b(not sure|unsure|can't think|i'm afraid|sorry|don't kn
                       r"cannot (suggest|recommend|help)|unable to)\b")
 
 
-# Words of suggesting that name no idea: "Try a vegan dinner." names nothing the asker did not say.
+# Words of suggesting, and words of a diet, that name no idea: "Try a vegan dinner." or "A vegetarian dish." names
+# nothing the asker can cook.
 _FILLER = frozenset(content_words("try trying how about idea ideas suggest suggestion recommend option options "
                                   "something recipe dish meal make cook good nice great simple quick easy delicious "
-                                  "tasty healthy maybe perhaps could would like one thing things fits fit tonight"))
+                                  "tasty healthy maybe perhaps could would like one thing things fits fit tonight "
+                                  "best perfect classic style version take have vegan vegetarian veggie plant based "
+                                  "gluten free dairy halal kosher lactose meat fish food breakfast lunch dinner "
+                                  "supper snack dessert picnic barbecue bbq party"))
 
 
 def repeats(reply: str) -> bool:
@@ -306,8 +311,11 @@ def fallback_idea(request: str, ruled: dict[str, tuple[str, ...]]) -> str | None
     kind = next((k for k, pattern in _OCCASION if re.search(pattern, plain)), None)
     if kind is None:
         return None
-    idea = next((i for i in _IDEAS[kind] if not breaks(i, ruled)), None)
-    return f"How about {idea}? It fits what you told me." if idea else None
+    fitting = [i for i in _IDEAS[kind] if not breaks(i, ruled)]
+    if not fitting:
+        return None
+    idea = fitting[zlib.crc32(plain.encode()) % len(fitting)]  # the same request, the same idea; another, another
+    return f"How about {idea}? It fits what you told me."
 
 
 def safe_framing(ruled: dict[str, tuple[str, ...]]) -> str:
