@@ -134,6 +134,8 @@ async def test_the_assistant_dates_what_was_stored_without_it(memory):
     ("What did we talk about yesterday?", Gather.TALKED, ""),
     ("What did I say last week?", Gather.TALKED, ""),
     ("What does my week look like?", Gather.SCHEDULE, ""),
+    ("What appointments do I have?", Gather.SCHEDULE, ""),
+    ("What do I have on Friday?", Gather.SCHEDULE, ""),
     ("What did I say about the car?", Gather.ABOUT, "the car"),
     ("Summarize what you know about me.", Gather.ABOUT_ME, ""),
 ])
@@ -142,7 +144,8 @@ def test_gathering_questions_are_told_apart(text, kind, topic):
 
 
 @pytest.mark.parametrize("text", ["What is my dog's name?", "Where does my sister live?", "I have plans.",
-                                  "What is the capital of France?", "Hello!"])
+                                  "What is the capital of France?", "Hello!", "What car do I have?",
+                                  "What allergies do I have?"])
 def test_other_messages_do_not_gather(text):
     assert asked(text) is None
 

@@ -80,9 +80,16 @@ def asked(text: str) -> Ask | None:
         return Ask(Gather.TALKED)
     if _TALKED.search(plain):
         return Ask(Gather.TALKED)
-    if _SCHEDULE.search(plain) or _HAVE.search(plain):
+    if _SCHEDULE.search(plain) or (_HAVE.search(plain) and not _A_THING_HAD.match(plain)):
         return Ask(Gather.SCHEDULE)
     return None
+
+
+# "What car do I have?", "What allergies do I have?": a thing one has, not a schedule ("What do I have on Friday?",
+# "What appointments do I have this week?" are).
+_A_THING_HAD = re.compile(r"^(?!.*\b(planned|plans?|on|coming|lined|scheduled|booked|appointments?|meetings?|"
+                          r"events?|classes|lessons|to do|today|tonight|tomorrow|yesterday|this|next|\w+day)\b)"
+                          r"what\s+(?!do\b|have\b|am\b|else\b)\w+")
 
 
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|my|me|mine|we|we're|our|us)\b")
