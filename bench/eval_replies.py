@@ -4,7 +4,8 @@ Each case gets a fresh chat in one temporary database (embedder and model loaded
 are stored, its probe is answered by `Assistant.reply_text` exactly as a front end would have it answered.
 Every reply is then scored by the checks below; pass rates per behaviour and overall are printed (`--json`
 too), held-out cases apart, and every reply is written to a file for reading. The behaviours that need a whole
-conversation through the front ends (action, no-echo) are bench/replies_conversations.py.
+conversation through the front ends (action, no-echo) are bench/replies_conversations.py. A second held-out set,
+written blind (bench/replies_heldout.py), runs with them in the held-out column, or alone with `--fresh`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.common import load_average, say
-from bench.replies_conversations import CONVERSATION_BEHAVIOURS, never_rates, run_conversations
+from bench.replies_conversations import (
+    ACTION_CASES,
+    CONVERSATION_BEHAVIOURS,
+    ECHO_CASES,
+    never_rates,
+    run_conversations,
+)
+from bench.replies_heldout import (
+    HELDOUT_ACTION_CASES,
+    HELDOUT_CASES,
+    HELDOUT_ECHO_CASES,
+    HELDOUT_LANGUAGE_CASES,
+    HELDOUT_REMINDER_CASES,
+)
 from bench.replies_suite import (
     BEHAVIOURS,
     CASES,
@@ -372,6 +386,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cap on a reply's tokens (default %(default)s; the same cap for every run compared)")
     parser.add_argument("--only", nargs="+", choices=[*ALL_BEHAVIOURS, "reminder", "languages"],
                         help="run these behaviours only (reminder: the requests in other languages, no model)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="only the fresh held-out cases written blind (bench/replies_heldout.py); with --only, "
+                             "those of these behaviours. Without it they run with the others, in the held-out column")
     parser.add_argument("--rescore", metavar="FILE",
                         help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
                              "changed")
@@ -380,7 +397,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     config.llm.max_new_tokens = args.max_new_tokens
-    cases = tuple(c for c in CASES if not args.only or c.behaviour in args.only)
+    suite, languages, reminders, actions, echoes = (  # the blind held-out set alone (--fresh), or with the others
+        (HELDOUT_CASES, HELDOUT_LANGUAGE_CASES, HELDOUT_REMINDER_CASES, HELDOUT_ACTION_CASES, HELDOUT_ECHO_CASES)
+        if args.fresh else (CASES + HELDOUT_CASES, LANGUAGE_CASES + HELDOUT_LANGUAGE_CASES,
+                            REMINDER_CASES + HELDOUT_REMINDER_CASES, ACTION_CASES + HELDOUT_ACTION_CASES,
+                            ECHO_CASES + HELDOUT_ECHO_CASES))
+    cases = tuple(c for c in suite if not args.only or c.behaviour in args.only)
     conversations = tuple(b for b in CONVERSATION_BEHAVIOURS if not args.only or b in args.only)
     began = time.perf_counter()
     if args.rescore:
@@ -388,11 +410,11 @@ def main(args: argparse.Namespace) -> int:
     else:
         rows = asyncio.run(run_suite(config, cases)) if cases else []
         if conversations:  # the rows of action and no-echo (they are not re-scored: their checks need the run)
-            rows += asyncio.run(run_conversations(config, conversations, say))
+            rows += asyncio.run(run_conversations(config, conversations, say, actions, echoes))
     reminder_rows = ([] if args.rescore or (args.only and "reminder" not in args.only)
-                     else asyncio.run(run_reminders(config)))
+                     else asyncio.run(run_reminders(config, reminders)))
     language_rows = ([] if args.rescore or (args.only and "languages" not in args.only)
-                     else asyncio.run(run_suite(config, LANGUAGE_CASES)))
+                     else asyncio.run(run_suite(config, languages)))
     summary = summarise(rows)
     if reminder_rows:
         summary["reminders"] = summarise_reminders(reminder_rows)

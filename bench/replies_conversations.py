@@ -353,7 +353,9 @@ def _button(message: dict, label: str) -> str | None:
     return None
 
 
-async def run_conversations(config, behaviours: tuple[str, ...], progress) -> list[dict]:
+async def run_conversations(config, behaviours: tuple[str, ...], progress,
+                            action_cases: tuple[ActionCase, ...] = ACTION_CASES,
+                            echo_cases: tuple[EchoCase, ...] = ECHO_CASES) -> list[dict]:
     """The conversation behaviours asked for, each on a fresh database; the Telegram pass loads the models again
     inside the Application, as `./engram telegram` would."""
     from bot.llm import build_llm
@@ -372,15 +374,15 @@ async def run_conversations(config, behaviours: tuple[str, ...], progress) -> li
         try:
             assistant = build_assistant(config, memory, llm)
             if "no-echo" in behaviours:
-                rows += await run_echo(assistant, ECHO_CASES, progress)
+                rows += await run_echo(assistant, echo_cases, progress)
             if "action" in behaviours:
-                rows += await run_actions_terminal(config, assistant, ACTION_CASES, progress)
+                rows += await run_actions_terminal(config, assistant, action_cases, progress)
         finally:
             await llm.stop()
             await memory.stop()
         if "action" in behaviours:
             config.storage.path = str(Path(tmp) / "telegram.db")
-            rows += await run_actions_telegram(config, build_llm(config), embedder, ACTION_CASES, progress)
+            rows += await run_actions_telegram(config, build_llm(config), embedder, action_cases, progress)
     return rows
 
 
