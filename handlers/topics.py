@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.commands import topic_commands, views
 from bot.commands.topic_commands import Picture, TopicPage, TopicsReport
+from bot.i18n import _
 from bot.text import HTML
 from handlers.context import args_text, chat_id_of, message_of, query_of, services_of
 from handlers.format import page_buttons
@@ -100,7 +101,7 @@ async def _button(update: Update, count: int) -> tuple[str, list[int]] | None:
     parts = (query.data or "").split(":")
     numbers = parts[2:]
     if len(parts) != count + 2 or not all(p.isdigit() and len(p) <= 4 for p in numbers):
-        await query.answer("This button does not work any more.")
+        await query.answer(_("This button does not work any more."))
         return None
     return parts[1], [int(p) for p in numbers]
 

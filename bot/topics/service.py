@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bot.i18n import _, number
 from bot.text import plural
 from bot.topics import charts, clustering
 from memory import Memory, WindowState
@@ -295,7 +296,10 @@ def map_note(topics: int, noise: int, shown: int, total: int) -> str:
 
 
 def map_caption(result: TopicsResult, shown: int) -> str:
-    sampled = f" ({shown:,} drawn, a random sample)" if shown < result.messages else ""
-    return (f"Map of this chat's memory — {result.period}: {plural(result.messages, 'message')}{sampled}, "
-            f"{plural(len(result.model.topics), 'topic')}; each point is a message, close points are close in meaning; "
-            f"circles are people, triangles are Engram.")
+    """The map's caption, in the chat's language (what is drawn in the picture stays English: matplotlib cannot
+    write right-to-left scripts)."""
+    sampled = " " + _("({n} drawn, a random sample)").format(n=number(shown)) if shown < result.messages else ""
+    return _("Map of this chat's memory — {period}: {messages}{sampled}, {topics}; each point is a message, close "
+             "points are close in meaning; circles are people, triangles are Engram.").format(
+        period=result.period, messages=plural(result.messages, "message"), sampled=sampled,
+        topics=plural(len(result.model.topics), "topic"))
