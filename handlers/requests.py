@@ -16,8 +16,8 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.commands import views
 from bot.commands.requests import ActionReply, Requests
-from bot.reply.requests import Action
 from bot.i18n import _
+from bot.reply.requests import Action
 from bot.text import HTML, plural
 from handlers import forget, messages
 from handlers.access import require_admin
@@ -74,7 +74,8 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, requests: Req
     if done.reminder is not None:
         markup = cancel_keyboard(done.reminder.id)
     elif done.listing is not None and done.listing.shown:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(_("Cancel #{id}").format(id=r.id), callback_data=f"rem:cancel:{r.id}")]
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(_("Cancel #{id}").format(id=r.id),
+                                                             callback_data=f"rem:cancel:{r.id}")]
                                        for r in done.listing.shown])
     sent = await message.reply_text(done.text, reply_markup=markup)
     await requests.keep_reply(sent.chat_id, sent.message_id, done, sent.date.timestamp())

@@ -62,8 +62,8 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _topic_buttons(report: TopicsReport) -> InlineKeyboardMarkup | None:
-    rows = [[InlineKeyboardButton(f"{t.id}. messages", callback_data=f"topic:{report.key}:{t.id}:0:0"),
-             InlineKeyboardButton(f"{t.id}. trend", callback_data=f"trend:{report.key}:{t.id}")]
+    rows = [[InlineKeyboardButton(_("{id}. messages").format(id=t.id), callback_data=f"topic:{report.key}:{t.id}:0:0"),
+             InlineKeyboardButton(_("{id}. trend").format(id=t.id), callback_data=f"trend:{report.key}:{t.id}")]
             for t in report.topics[:TREND_BUTTONS]]
     return InlineKeyboardMarkup(rows) if rows else None
 

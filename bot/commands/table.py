@@ -49,7 +49,8 @@ TELEGRAM_BUTTONS = N_("in Telegram the buttons under /topics do it")
 COMMANDS: tuple[Command, ...] = (
     Command("start", "", N_("what Engram is"),
             missing={FrontEnd.CLI: N_("./engram --help says what the command line does")}),
-    Command("help", "", N_("the commands"), missing={FrontEnd.CLI: N_("./engram --help (and ./engram COMMAND --help)")}),
+    Command("help", "", N_("the commands"),
+            missing={FrontEnd.CLI: N_("./engram --help (and ./engram COMMAND --help)")}),
     Command("search", "<query>", N_("search this chat's memory by meaning and keywords"), cli="search"),
     Command("why", "", N_("what was recalled for the last reply"), missing={FrontEnd.CLI: CHAT_ONLY}),
     Command("forget", "<words> | all", N_("forget the messages with these words, or all (asks first)"),
@@ -80,7 +81,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("language", "[code | auto]", N_("show or choose the language this chat is answered in (en, ru, es…)"),
             missing={FrontEnd.CLI: CHAT_ONLY}),
     Command("quit", "", N_("leave (Ctrl-D works too)"),
-            missing={FrontEnd.TELEGRAM: N_("a Telegram chat stays open"), FrontEnd.CLI: N_("each command ends by itself")}),
+            missing={FrontEnd.TELEGRAM: N_("a Telegram chat stays open"),
+                     FrontEnd.CLI: N_("each command ends by itself")}),
 )
 
 # The command line's own subcommands, which are not chat commands: why each one is there.

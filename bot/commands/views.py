@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from bot.i18n import N_, _, isolate, ngettext, number
+from bot.i18n import N_, _, current, isolate, ngettext, number
 from bot.text import Markup, plural, said_in, sender, shorten
 from memory import Hit, Message
 
@@ -173,27 +173,27 @@ def stats_text(s: Stats, m: Markup, up_for: float | None = None, *, chat_name: s
         return m.bold(m.escape(name) + ":")
 
     if s.chat_id is None:
-        lines = [f"{field(_('All chats'))} {held(s, plural(s.chats or 0, 'chat'))}"]
+        lines = [field(_("All chats")) + f" {held(s, plural(s.chats or 0, 'chat'))}"]
     else:
-        lines = [f"{field(chat_name or _('This chat'))} {held(s)}"]
+        lines = [field(chat_name or _("This chat")) + " " + held(s)]
     if s.first is not None and s.last is not None:
-        lines.append(f"{field(_('Sent'))} {dates(s.first, s.last)}")
+        lines.append(field(_("Sent")) + f" {dates(s.first, s.last)}")
     if s.chat_id is not None and s.total_messages is not None:
-        lines.append(f"{field(_('All chats'))} " + _("{messages} in {chats}").format(
+        lines.append(field(_("All chats")) + " " + _("{messages} in {chats}").format(
             messages=plural(s.total_messages, "message"), chats=plural(s.chats or 0, "chat")))
     if s.database_bytes is not None:
-        lines.append(f"{field(_('Database'))} {human_bytes(s.database_bytes)}")
-    lines.append(f"{field(_('Embedding model'))} {m.escape(s.embedding_model)} "
+        lines.append(field(_("Database")) + f" {human_bytes(s.database_bytes)}")
+    lines.append(field(_("Embedding model")) + f" {m.escape(s.embedding_model)} "
                  f"({plural(s.embedding_dim, 'dimension')})")
     if s.llm_name is not None:  # a running assistant
         lines += [
-            f"{field(_('Language model'))} {m.escape(s.llm_name)}",
-            f"{field(_('Recall'))} {percentiles(s.recall_seconds)}",
-            f"{field(_('First token'))} {percentiles(s.first_token_seconds)}",
-            f"{field(_('Whole reply'))} {percentiles(s.reply_seconds)}",
+            field(_("Language model")) + f" {m.escape(s.llm_name)}",
+            field(_("Recall")) + f" {percentiles(s.recall_seconds)}",
+            field(_("First token")) + f" {percentiles(s.first_token_seconds)}",
+            field(_("Whole reply")) + f" {percentiles(s.reply_seconds)}",
         ]
     if up_for is not None:
-        lines.append(f"{field(_('Up for'))} {seconds(up_for)}")
+        lines.append(field(_("Up for")) + f" {seconds(up_for)}")
     return "\n".join(lines)
 
 
@@ -239,7 +239,13 @@ def export_written(messages: int, path: str) -> str:
 
 # ----- /topics -------------------------------------------------------------------------------------------------
 def day(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%d %b %Y")
+    """'24 Dec 2026', or as the chat's language writes it ('24 дек. 2026', CLDR through Babel)."""
+    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
+    if current() == "en":
+        return moment.strftime("%d %b %Y")
+    from babel.dates import format_date
+
+    return format_date(moment.date(), "dd MMM y", locale=current())
 
 
 def span(first: float, last: float) -> str:
@@ -248,7 +254,7 @@ def span(first: float, last: float) -> str:
 
 
 def topics_text(report: TopicsReport, m: Markup) -> str:
-    head = (f"{m.bold(_('Topics'))} — {m.escape(report.period)}: {plural(report.messages, 'message')}, "
+    head = (m.bold(_("Topics")) + f" — {m.escape(report.period)}: {plural(report.messages, 'message')}, "
             f"{plural(report.total_topics, 'topic')}, "
             + _("{messages} in none").format(messages=plural(report.noise, "message")))
     if report.fitted_on < report.messages:
@@ -258,7 +264,8 @@ def topics_text(report: TopicsReport, m: Markup) -> str:
         return head + "\n\n" + _("No clear topics: the messages are too varied, or too alike, to group.")
     entries = []
     for t in report.topics:
-        lines = [f"{m.bold(f'{t.id}. {m.escape(isolate(t.label))}')} — {plural(t.size, 'message')}, {span(t.first, t.last)}",
+        lines = [f"{m.bold(f'{t.id}. {m.escape(isolate(t.label))}')} — {plural(t.size, 'message')}, "
+                 f"{span(t.first, t.last)}",
                  _("keywords: {words}").format(words=m.escape(", ".join(isolate(k) for k in t.keywords)))]
         lines += [f"  “{m.escape(isolate(shorten(e.text, 90)))}”" for e in t.examples]
         entries.append("\n".join(lines))

@@ -11,9 +11,9 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.commands.actions import UsageError
+from bot.i18n import N_, _
 from bot.importing.formats import ChatExport, ExportFile
 from bot.reply.assistant import Assistant
-from bot.i18n import N_, _
 from bot.text import plural
 
 USAGE = N_("Usage: send the result.json of a Telegram Desktop export (Format: JSON) with the caption /import, or "

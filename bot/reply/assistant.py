@@ -588,7 +588,7 @@ class Assistant:
         reply = await self.answer(message)
         if reply is None:
             raise RuntimeError("a reply in this chat is still waiting for its turn: use answer() for bursts")
-        async for _ in self.stream(reply):
+        async for _chunk in self.stream(reply):
             pass
         await self.keep(reply)
         return reply
