@@ -211,3 +211,26 @@ def test_a_chat_in_russian_and_english_gets_topics_labelled_by_their_words(minil
     keywords = [w for t in model.topics for w in t.keywords]
     assert keywords and not [w for w in keywords if w.lower() in small]
     assert all(t.keywords for t in model.topics)
+
+
+def test_pictures_are_drawn_in_the_chats_language_unless_it_is_written_right_to_left():
+    """A timeline's bars are labelled as the chat writes months; a Persian chat's picture keeps English words
+    (matplotlib cannot join or order Persian letters), its caption being Persian all the same."""
+    from datetime import datetime, timezone
+
+    import numpy as np
+
+    from bot.i18n import drawn_language, using
+    from bot.topics.service import count_by_period
+
+    times = np.array([datetime(2026, 1, 5, tzinfo=timezone.utc).timestamp(),
+                      datetime(2026, 11, 20, tzinfo=timezone.utc).timestamp()])
+    with using("ru"):
+        russian = count_by_period(times, "UTC")
+        assert drawn_language() == "ru"
+    with using("fa"):
+        persian = count_by_period(times, "UTC")
+        assert drawn_language() == "en"
+    assert russian.unit == "month" and len(russian.buckets) == 11
+    assert not russian.buckets[-1].isascii() and russian.buckets[-1].endswith("2026")
+    assert persian.buckets[-1] == "Nov 2026"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.commands.actions import UsageError
 from bot.errors import EngramError
-from bot.i18n import N_, _, isolate, using
+from bot.i18n import N_, _, drawn_language, isolate, using
 from bot.text import plural
 from bot.topics import clustering
 from bot.topics.clustering import MIN_MESSAGES
@@ -245,8 +245,8 @@ async def _topic_timeline(service: TopicService, result: TopicsResult, topic_id:
 
 
 async def _timeline_picture(service: TopicService, counts: Timeline, title: Callable[[], str]) -> Picture:
-    """The chart, its title drawn in English (matplotlib neither joins nor orders right-to-left letters: a
-    Persian title would come out broken), and the caption in the chat's language."""
-    with using("en"):
+    """The chart, its title drawn in the chat's language unless it is written right to left (bot.i18n.drawn_language:
+    English then), and the caption in the chat's language."""
+    with using(drawn_language()):
         drawn = title()
     return Picture(await service.timeline_png(counts, drawn), title())
