@@ -72,10 +72,12 @@ TOPICS = {
 WORDS = {
     "ru": {"nothing": "зебра вулкан", "someday": "/remind когда-нибудь купить хлеб",
            "impossible": "/remind завтра в 25:99 купить хлеб", "period": "/topics когда-нибудь потом",
-           "unreadable": "Я не нашёл здесь времени."},
+           "unreadable": "Я не нашёл здесь времени.", "asked": "напомни мне когда-нибудь купить хлеб",
+           "not_understood": "Я не понял, когда напомнить."},
     "fa": {"nothing": "گورخر آتشفشان", "someday": "/remind یک روزی نان بخر",
            "impossible": "/remind فردا ساعت 25:99 نان بخر", "period": "/topics یک روزی بعدا",
-           "unreadable": None},
+           "unreadable": "در این پیام زمانی پیدا نکردم.", "asked": "یادم بنداز یک روزی نان بخرم",
+           "not_understood": "نفهمیدم کی یادآوری کنم."},
 }
 
 
@@ -110,7 +112,8 @@ async def test_terminal_commands_answer_in_the_chats_language(tmp_path, memory, 
                      "/forget", f"/export {tmp_path / 'out.json'}", "/topics", "/topic 1", "/topic 2 99",
                      "/topic 99", "/topic x", "/timeline", f"/timeline {words['nothing']}", "/timeline 1", "/map",
                      words["period"], words["someday"], words["impossible"], "/reminders", "/cancel", "/cancel 7",
-                     "/timezone", "/timezone Mars/Olympus", "/language", "/import", "/voice", "/nosuch", "/reset"]:
+                     "/timezone", "/timezone Mars/Olympus", "/language", "/import", "/voice", "/nosuch", "/reset",
+                     words["asked"]]:
             start = len(out.getvalue())
             await terminal.line(line)
             answers[line] = out.getvalue()[start:]
@@ -124,8 +127,9 @@ async def test_terminal_commands_answer_in_the_chats_language(tmp_path, memory, 
     left = {line: bad for line, shown in answers.items() if (bad := english_lines(shown, names=names))}
     assert left == {}, f"English left in a {lang} chat"
     assert all(shown.strip() for shown in answers.values()), [k for k, v in answers.items() if not v.strip()]
-    if words["unreadable"]:
-        assert answers[words["someday"]].startswith(words["unreadable"])
+    # Bad input: a time that cannot be read, asked with /remind or in words, is said so in the chat's language.
+    assert answers[words["someday"]].startswith(words["unreadable"])
+    assert words["not_understood"] in answers[words["asked"]]
     assert "25:99" in answers[words["impossible"]]
 
 
@@ -143,7 +147,7 @@ async def test_telegram_commands_answer_in_the_chats_language(tmp_path, fake, la
                      "/why", f"/compare {first} | {TOPICS[lang][1]}", "/compare", f"/forget {words['nothing']}",
                      "/export", "/topics", f"/timeline {words['nothing']}", "/timeline", words["someday"],
                      words["impossible"], "/reminders", "/cancel", "/cancel 7", "/timezone", "/timezone Mars/Olympus",
-                     "/language", "/voice", "/topic 1", "/nosuch", "/reset"]:
+                     "/language", "/voice", "/topic 1", "/nosuch", "/reset", words["asked"]]:
             shown = await command(fake, ALICE, line, timeout=60)
             answers[line] = shown.get("text") or shown.get("caption") or ""
             buttons = (shown.get("reply_markup") or {}).get("inline_keyboard", [])
@@ -153,8 +157,8 @@ async def test_telegram_commands_answer_in_the_chats_language(tmp_path, fake, la
     names = (embedder, "Ana", "you")
     left = {line: bad for line, shown in answers.items() if (bad := english_lines(shown, names=names))}
     assert left == {}, f"English left in a {lang} chat"
-    if words["unreadable"]:
-        assert answers[words["someday"]].startswith(words["unreadable"])
+    assert answers[words["someday"]].startswith(words["unreadable"])
+    assert words["not_understood"] in answers[words["asked"]]
 
 
 # ----- topics of a chat in two languages ------------------------------------------------------------------------

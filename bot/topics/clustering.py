@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 import regex
 
+from bot.i18n import _, script_language
 from memory import text as wording
 from memory.lang import language_of
 
@@ -87,7 +88,7 @@ class Topic:
 
     @property
     def label(self) -> str:
-        return " · ".join(self.keywords[:3]) or f"topic {self.id}"
+        return " · ".join(self.keywords[:3]) or _("topic {id}").format(id=self.id)  # read where it is shown
 
 
 @dataclass
@@ -329,8 +330,6 @@ def _stopwords_of(languages: tuple[str, ...]) -> frozenset[str]:
 def script_stopwords(word: str) -> frozenset[str]:
     """The stopwords of the languages a word's script says it is in (Cyrillic: Russian and Ukrainian; Arabic
     script: Persian and Arabic), whatever the language of the message it is in; none for Latin letters."""
-    from bot.i18n import script_language
-
     lang = script_language(word)
     return _stopwords_of(_SCRIPT_LANGUAGES.get(lang, (lang,))) if lang else frozenset()
 
