@@ -147,7 +147,7 @@ async def test_telegram_commands_answer_in_the_chats_language(tmp_path, fake, la
                      "/why", f"/compare {first} | {TOPICS[lang][1]}", "/compare", f"/forget {words['nothing']}",
                      "/export", "/topics", f"/timeline {words['nothing']}", "/timeline", words["someday"],
                      words["impossible"], "/reminders", "/cancel", "/cancel 7", "/timezone", "/timezone Mars/Olympus",
-                     "/language", "/voice", "/topic 1", "/nosuch", "/reset", words["asked"]]:
+                     "/language", "/voice", "/topic 1", "/import", "/nosuch", "/reset", words["asked"]]:
             shown = await command(fake, ALICE, line, timeout=60)
             answers[line] = shown.get("text") or shown.get("caption") or ""
             buttons = (shown.get("reply_markup") or {}).get("inline_keyboard", [])
@@ -238,3 +238,14 @@ def test_pictures_are_drawn_in_the_chats_language_unless_it_is_written_right_to_
     assert russian.unit == "month" and len(russian.buckets) == 11
     assert not russian.buckets[-1].isascii() and russian.buckets[-1].endswith("2026")
     assert persian.buckets[-1] == "Nov 2026"
+
+
+@pytest.mark.parametrize(("lang", "said"), [("ru", "x.json пуст (0 байт): импортировать нечего."),
+                                            ("fa", "x.json خالی است (۰ بایت): چیزی برای درون‌ریزی نیست.")])
+def test_a_file_that_cannot_be_imported_is_said_so_in_the_chats_language(lang, said):
+    from bot.i18n import using
+    from bot.importing import ImportFileError, parse
+
+    with using(lang), pytest.raises(ImportFileError) as caught:
+        parse(b"", "x.json")
+    assert str(caught.value).startswith(said) and not english_lines(str(caught.value), names=("Telegram Desktop",))
