@@ -249,3 +249,41 @@ def test_a_file_that_cannot_be_imported_is_said_so_in_the_chats_language(lang, s
     with using(lang), pytest.raises(ImportFileError) as caught:
         parse(b"", "x.json")
     assert str(caught.value).startswith(said) and not english_lines(str(caught.value), names=("Telegram Desktop",))
+
+
+# Bad input, in every language with a catalogue: each answer differs from the English one, and shares none of its
+# sentences (a line of the English answer left in it, untranslated, fails). Latin-script languages are checked
+# against English itself, which the ASCII test above cannot do.
+BAD_INPUT = ["/remind", "/remind 25:99", "/search", "/compare", "/forget", "/topic", "/topic 3", "/timeline",
+             "/timeline 2", "/topics 31.02.1999 и 2 марта", "/cancel", "/cancel 12", "/timezone Nowhere/Land",
+             "/language xx-yy", "/voice", "/import", "/nosuch", "/why", "/reminders"]
+
+
+async def _answers(tmp_path, memory, lang: str) -> dict[str, str]:
+    out = io.StringIO()
+    terminal = Terminal(Config(base_dir=tmp_path), CHAT, "you", out=out)
+    await terminal.start_reminders(memory, sweep_seconds=0)
+    terminal.assistant = assistant_for(memory)
+    terminal.topics = TopicService(memory, cache_dir=str(ROOT / ".cache"), isolated=False)
+    answers = {}
+    try:
+        await terminal.command(f"/language {lang}")
+        for line in BAD_INPUT:
+            start = len(out.getvalue())
+            await terminal.line(line)
+            answers[line] = out.getvalue()[start:]
+    finally:
+        await terminal.stop_reminders()
+        terminal.topics.stop()
+    return answers
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk", "es", "pt", "de", "fa"])
+async def test_bad_input_is_answered_in_every_catalogues_language(tmp_path, memory, lang):
+    english = await _answers(tmp_path, memory, "en")
+    translated = await _answers(tmp_path, memory, lang)
+    for line in BAD_INPUT:
+        assert translated[line].strip() and translated[line] != english[line], line
+        sentences = {s.strip() for s in english[line].splitlines() if ASCII_WORD.search(KEEP.sub(" ", s))}
+        left = [s for s in translated[line].splitlines() if s.strip() in sentences]
+        assert not left, (line, left)
