@@ -241,8 +241,10 @@ def test_pictures_are_drawn_in_the_chats_language_unless_it_is_written_right_to_
 
 
 @pytest.mark.parametrize(("lang", "said"), [("ru", "x.json пуст (0 байт): импортировать нечего."),
-                                            ("fa", "x.json خالی است (۰ بایت): چیزی برای درون‌ریزی نیست.")])
+                                            ("fa", "\u200fx.json خالی است (۰ بایت): چیزی برای درون‌ریزی نیست.")])
 def test_a_file_that_cannot_be_imported_is_said_so_in_the_chats_language(lang, said):
+    """(A Persian sentence that starts with a Latin file name starts with a right-to-left mark, U+200F, so Telegram
+    and bidi terminals lay the paragraph out right to left.)"""
     from bot.i18n import using
     from bot.importing import ImportFileError, parse
 
@@ -287,3 +289,20 @@ async def test_bad_input_is_answered_in_every_catalogues_language(tmp_path, memo
         sentences = {s.strip() for s in english[line].splitlines() if ASCII_WORD.search(KEEP.sub(" ", s))}
         left = [s for s in translated[line].splitlines() if s.strip() in sentences]
         assert not left, (line, left)
+
+
+def test_persian_sentences_that_start_with_latin_text_are_laid_out_right_to_left():
+    """A paragraph's direction is its first strong letter's (UAX #9): "/import در …" or "x.json خالی است" would be
+    laid out left to right, its Persian runs in the wrong order; a right-to-left mark first keeps it Persian."""
+    import unicodedata
+
+    from bot.commands import table
+    from bot.commands.table import FrontEnd
+    from bot.i18n import using
+
+    def first_strong(text: str) -> str:
+        return next(unicodedata.bidirectional(c) for c in text if unicodedata.bidirectional(c) in ("L", "R", "AL"))
+
+    with using("fa"):
+        missing = table.missing_text("import", FrontEnd.TERMINAL)
+    assert missing is not None and first_strong(missing) == "R"
