@@ -46,6 +46,7 @@ ACTIONS = [  # (text, kind, topic, language)
     ("olvida la contraseña del wifi, por favor", Action.FORGET, "contraseña wifi", "es"),
     ("olvida todo", Action.FORGET, "all", "es"),
     ("cancela o lembrete do pão", Action.CANCEL, "pão", "pt"),
+    ("cancela o lembrete do dentista", Action.CANCEL, "dentista", "pt"),  # read as Spanish: tried in Portuguese too
     ("Quais são os meus lembretes?", Action.LIST, "", "pt"),
     ("esquece a senha do wifi", Action.FORGET, "senha wifi", "pt"),
     ("Apaga o meu endereço por favor", Action.FORGET, "endereço", "pt"),
@@ -63,7 +64,8 @@ NOT_ACTIONS = [
     "Olvidé las llaves en la oficina.", "¿Qué me recordaste ayer?", "olvídalo", "Mi app de recordatorios falla.",
     "Esqueci as chaves no escritório.", "esquece isso", "Ich habe meine Schlüssel vergessen.", "vergiss es",
     "Die Erinnerung an den Urlaub ist schön.", "کلیدهایم را در دفتر جا گذاشتم.", "اسم سگ من بارون است.",
-    "Я забула ключі вдома.", "¿Dónde trabajo?",
+    "Я забула ключі вдома.", "¿Dónde trabajo?", "Vergiss nicht die Milch", "Esquece, não importa",
+    "Не забудь купить хлеб", "Lista de compras: leche, pan",
 ]
 
 

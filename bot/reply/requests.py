@@ -153,7 +153,7 @@ FOREIGN: dict[str, ActionWords] = {
              r"писала|рассказывал|рассказывала)(?:\s+тебе)?|о|об|обо|про|насчёт|насчет)\b",
         tail=r"(?:пожалуйста|из (?:своей |твоей )?памяти|(?:который|которую|которое|что) я (?:тебе )?"
              r"(?:говорил|говорила|сказал|сказала|дал|дала)(?: тебе)?)",
-        idioms=frozenset({"это", "об", "про", "меня", "его", "её", "ее", "их", "так", "ладно"}),
+        idioms=frozenset({"это", "об", "про", "меня", "его", "её", "ее", "их", "так", "ладно", "не"}),
         everything=frozenset({"всё", "все", "всё обо мне", "все обо мне", "всё что знаешь", "всё, что знаешь"})),
     "uk": ActionWords(
         reminder=r"нагадуван\w*",
@@ -168,7 +168,7 @@ FOREIGN: dict[str, ActionWords] = {
              r"розповідав|розповідала)(?:\s+тобі)?|про|щодо)\b",
         tail=r"(?:будь ласка|з (?:своєї |твоєї )?пам'яті|(?:який|яку|яке|що) я (?:тобі )?(?:казав|казала|сказав|"
              r"сказала|дав|дала)(?: тобі)?)",
-        idioms=frozenset({"це", "про", "мене", "його", "її", "їх", "так"}),
+        idioms=frozenset({"це", "про", "мене", "його", "її", "їх", "так", "не"}),
         everything=frozenset({"все", "усе", "все про мене", "все що знаєш"})),
     "es": ActionWords(
         reminder=r"recordatorios?",
@@ -184,7 +184,7 @@ FOREIGN: dict[str, ActionWords] = {
         lead=r"(?:(?:todo\s+)?lo\s+que\s+(?:te\s+)?(?:dije|cont[eé]|escrib[ií])(?:\s+(?:sobre|de|acerca de))?|"
              r"sobre|acerca de)\b",
         tail=r"(?:por favor|de tu memoria|que te (?:dije|di|cont[eé]))",
-        idioms=frozenset({"lo", "eso", "esto", "todo eso", "me", "te", "la", "las", "los"}),
+        idioms=frozenset({"lo", "eso", "esto", "todo eso", "me", "te", "la", "las", "los", "no"}),
         everything=frozenset({"todo", "todo lo que sabes", "todo lo que sabes de mí", "todo lo que sabes de mi"})),
     "pt": ActionWords(
         reminder=r"lembretes?",
@@ -199,7 +199,7 @@ FOREIGN: dict[str, ActionWords] = {
         lead=r"(?:(?:tudo\s+)?o\s+que\s+(?:eu\s+)?(?:te\s+)?(?:disse|contei|escrevi)(?:\s+(?:sobre|de|acerca de))?|"
              r"sobre|acerca de)\b",
         tail=r"(?:por favor|da (?:tua|sua) mem[oó]ria|que (?:eu )?te (?:disse|dei|contei))",
-        idioms=frozenset({"isso", "isto", "disso", "me", "te", "tudo isso"}),
+        idioms=frozenset({"isso", "isto", "disso", "me", "te", "tudo isso", "não", "nao"}),
         everything=frozenset({"tudo", "tudo o que sabes", "tudo o que sabe", "tudo o que sabes sobre mim"})),
     "de": ActionWords(
         reminder=r"erinnerung(?:en)?",
@@ -213,7 +213,7 @@ FOREIGN: dict[str, ActionWords] = {
         lead=r"(?:(?:alles,?\s+)?was\s+ich\s+(?:dir\s+)?(?:über|zu|von)|über)\b",
         tail=r"(?:bitte|aus deinem gedächtnis|(?:gesagt|erzählt|geschrieben|gegeben)(?: habe| hab)?|"
              r"(?:das|die|den) ich dir (?:gesagt|gegeben|erzählt)(?: habe| hab)?)",
-        idioms=frozenset({"es", "das", "mich", "dich", "ihn", "sie"}),
+        idioms=frozenset({"es", "das", "mich", "dich", "ihn", "sie", "nicht", "nie"}),
         everything=frozenset({"alles", "alles über mich", "alles was du weißt"})),
     "fa": ActionWords(
         reminder=r"یادآوری\S*",
@@ -229,6 +229,9 @@ FOREIGN: dict[str, ActionWords] = {
         everything=frozenset({"همه", "همه چیز", "همه‌چیز", "همه چیز را"})),
 }
 _END_FOREIGN = r"[\s.!?¿¡؟]*$"
+# A forget whose next word is one of these is no request at all: "Vergiss nicht die Milch" (don't forget the milk),
+# "Esquece, não importa" (never mind).
+_NEVER_A_TOPIC = frozenset({"nicht", "nie", "não", "nao", "no", "не"})
 
 
 @functools.cache
@@ -254,34 +257,47 @@ def _foreign_parts(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Patt
 
 
 def read_foreign(said: str) -> Request | None:
-    """Cancel, list or forget in a language of FOREIGN, or None."""
-    lang = language_of(said)
-    if lang not in FOREIGN:
-        return None
+    """Cancel, list or forget in a language of FOREIGN, or None. The message's language is tried first, then the
+    others: a short request is not always told from a neighbour ("cancela o lembrete do dentista" reads as
+    Spanish), and each language's words are its own ("lembrete" is Portuguese)."""
+    first = language_of(said)
+    if first == "en":
+        return None  # English's own words are read above (read_request)
     text = said.replace("\u200c", "")  # Persian's zero-width non-joiner: یادآوری‌ها is یادآوریها
+    for lang in dict.fromkeys([first, *FOREIGN] if first in FOREIGN else FOREIGN):
+        heard, found = _read_in(lang, text, said)
+        if heard:  # its words, a request or an idiom ("забудь об этом"): not read again as another language's
+            return found
+    return None
+
+
+def _read_in(lang: str, text: str, said: str) -> tuple[bool, Request | None]:
+    """Whether the words of `lang` open the message (a verb of these actions), and the request they make, if
+    any (None: an idiom, "forget it")."""
     patterns = _foreign_patterns(lang)
     reminder, lead, tail = _foreign_parts(lang)
     if (pattern := patterns["list"]) is not None and pattern.match(text):
-        return Request(Action.LIST, "", said, language=lang)
+        return True, Request(Action.LIST, "", said, language=lang)
     for key in ("cancel", "cancel_last", "dont"):
         if (pattern := patterns[key]) is not None and (match := pattern.match(text)) is not None:
-            return Request(Action.CANCEL, _topic(match["rest"], lang, drop_reminder=True), said, language=lang)
+            return True, Request(Action.CANCEL, _topic(match["rest"], lang, drop_reminder=True), said,
+                                 language=lang)
     for key in ("forget", "forget_last"):
         if (pattern := patterns[key]) is not None and (match := pattern.match(text)) is not None:
             rest = match["rest"].strip(" ,:.!?؟")
             if reminder.search(rest):
-                return None  # "удали напоминание…" is a cancel; "забудь о напоминании?" asks nothing clear
+                return True, None  # "удали напоминание…" is a cancel; "забудь о напоминании?" asks nothing clear
             first = rest.split()[0].lower() if rest.split() else ""
-            if not rest or (first in FOREIGN[lang].idioms and len(rest.split()) <= 2):
-                return None
+            if not rest or (first in FOREIGN[lang].idioms and (len(rest.split()) <= 2 or first in _NEVER_A_TOPIC)):
+                return True, None
             topic = tail.sub("", lead.sub("", rest)).strip(" ,:.!?؟")
             if topic.lower() in FOREIGN[lang].everything:
-                return Request(Action.FORGET, "all", said, language=lang)
+                return True, Request(Action.FORGET, "all", said, language=lang)
             words = [w for w in keywords(topic, lang) if w not in words_of(lang).self]
             if not words or len(words) > MAX_TOPIC_WORDS:
-                return None
-            return Request(Action.FORGET, " ".join(words), said, language=lang)
-    return None
+                return True, None
+            return True, Request(Action.FORGET, " ".join(words), said, language=lang)
+    return False, None
 
 
 def _topic(rest: str, lang: str, drop_reminder: bool) -> str:
