@@ -246,7 +246,7 @@ def action_checks(case: ActionCase, reply: str, pending: list[str], memory_texts
                   ) -> dict[str, bool]:
     low = reply.lower()
     out = {"not empty": bool(reply.strip()), "never acknowledged as a statement": not (
-        case.action and NOTED.search(reply))}
+        case.action and (NOTED.search(reply) or _acknowledged(reply, case.lang)))}
     if case.action is None:
         out["not taken for an action"] = read_request(case.probe) is None and SET.lower() not in low and (
             "forget this" not in low and "forget these" not in low and "pending reminders" not in low)
@@ -258,6 +258,25 @@ def action_checks(case: ActionCase, reply: str, pending: list[str], memory_texts
         out["gone from memory"] = not any(case.gone in t.lower() for t in memory_texts)
         out["not answered after"] = bool(answer.strip()) and case.gone not in answer.lower()
     return out
+
+
+def _acknowledged(reply: str, lang: str) -> bool:
+    """A line of the reply opens with another language's acknowledgement of a statement, as NOTED for English (a
+    forget's preview quotes the stored acknowledgement after a date and a name: that is no acknowledgement)."""
+    lines = [re.sub(r"^\s*(?:engram>\s*)?[\u2066-\u2069]*", "", line).lower() for line in reply.splitlines()]
+    return any(line.startswith(a) for line in lines for a in _acknowledgements(lang))
+
+
+def _acknowledgements(lang: str) -> tuple[str, ...]:
+    """How a statement is acknowledged in another language ("записал:", "anotado:"), lower case."""
+    if lang == "en":
+        return ()
+    from bot import i18n
+    from bot.reply.plan import NOTED as NOTED_TEXT
+
+    with i18n.using(lang):
+        return (i18n._("Noted: “{statement}”.").split("{statement}")[0].strip().lower(),
+                i18n._(NOTED_TEXT).lower())
 
 
 INFORMATIONAL = ("holds the fact", "same again in the same session")  # reported, not part of a pass

@@ -150,3 +150,15 @@ def test_a_never_told_question_is_declined_in_the_chat_s_language():
     statement = Case("s", "statement", (), "Мою собаку зовут Барон.", lang="ru")
     assert all(checks(statement, "Записал: «Мою собаку зовут Барон».").values())
     assert not all(checks(statement, "Мою собаку зовут Барон.").values())  # said back word for word
+
+
+def test_an_action_in_another_language_acknowledged_as_a_statement_fails():
+    from bench.replies_conversations import LANGUAGE_ACTION_CASES, action_checks
+
+    case = next(c for c in LANGUAGE_ACTION_CASES if c.name == "ac-ru-forget")
+    never = "never acknowledged as a statement"
+    assert not action_checks(case, "engram> Записал: «забудь пароль от wifi».", [], [], "")[never]
+    preview = "engram> Забыть 2 сообщения?\n\n[2026-12-07 23:43] Engram: Записал: «Пароль от wifi дома — тюльпан77»."
+    assert action_checks(case, preview, [], [], "")[never]  # the preview quotes what was stored: no acknowledgement
+    fa = next(c for c in LANGUAGE_ACTION_CASES if c.name == "ac-fa-forget")
+    assert not action_checks(fa, "\u2068یادداشت شد: «\u2068رمز وای‌فای را فراموش کن\u2069».", [], [], "")[never]
