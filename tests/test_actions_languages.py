@@ -212,3 +212,14 @@ async def test_telegram_german_forget_asks_then_removes(fake, config):
         assert not any("Lindenstraße" in m["text"] for m in await services.memory.messages.export(ALICE))
         nothing = await command(fake, ALICE, "vergiss, was ich über das U-Boot gesagt habe")
         assert nothing["text"].startswith("Nichts im Gedächtnis dieses Chats erwähnt „boot“")
+
+
+def test_an_action_the_front_end_did_not_carry_out_gets_how_to_in_the_chat_s_language():
+    from bot.i18n import using
+
+    with using("ru"):
+        plan = plan_reply("отмени напоминание про хлеб", [])
+    assert plan.answer == "Чтобы отменить напоминание: /reminders покажет их, /cancel <id> отменит одно."
+    with using("es"):
+        assert plan_reply("olvida mi dirección", []).answer.startswith("Para olvidar, usa /forget")
+    assert plan_reply("cancel the bread reminder", []).answer.startswith("To cancel a reminder")

@@ -25,6 +25,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from bot.i18n import N_, _
 from bot.reply.intent import without_mentions
 from bot.when.locales import foreign_request
 from bot.when.locales import words as time_words
@@ -54,16 +55,17 @@ __all__ = ["ACTION_KIND", "Action", "Request", "how_to", "read_request"]
 # What the Assistant says to an action request when a front end hands it over instead of carrying it out
 # (bot/reply/plan.py): how to do it, never "Noted".
 HOW_TO = {
-    Action.REMIND: "To set a reminder, use /remind <when> <what> (e.g. /remind in 10 minutes check the oven).",
-    Action.ACCEPT: "To set a reminder, use /remind <when> <what> (e.g. /remind tomorrow at 9 call Ana).",
-    Action.CANCEL: "To cancel a reminder: /reminders lists them, /cancel <id> cancels one.",
-    Action.LIST: "/reminders lists your pending reminders.",
-    Action.FORGET: "To forget, use /forget <words> (or /forget all): it shows what would go and asks first.",
+    Action.REMIND: N_("To set a reminder, use /remind <when> <what> (e.g. /remind in 10 minutes check the oven)."),
+    Action.ACCEPT: N_("To set a reminder, use /remind <when> <what> (e.g. /remind tomorrow at 9 call Ana)."),
+    Action.CANCEL: N_("To cancel a reminder: /reminders lists them, /cancel <id> cancels one."),
+    Action.LIST: N_("/reminders lists your pending reminders."),
+    Action.FORGET: N_("To forget, use /forget <words> (or /forget all): it shows what would go and asks first."),
 }
 
 
 def how_to(request: Request) -> str:
-    return HOW_TO[request.kind]
+    """How to do it with a command, in the chat's language (bot/i18n.py)."""
+    return _(HOW_TO[request.kind])
 
 
 # Words of politeness allowed before the verb ("please", "could you", "hey Engram, …", "ok so").
