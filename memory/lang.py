@@ -215,6 +215,10 @@ FIRST_PERSON = {"es": ("o", ("ar", "er", "ir")), "pt": ("o", ("ar", "er", "ir"))
 FA_NOT_MINE = _w("اسم نام هم کم مردم تمام چشم شام علم قلم سلام اسلام پیام کدام دوم سوم مهم کلم مریم خانم گرم نرم "
                  "آرام انجام هنگام مقام نظام قدیم عظیم حرم تیم")
 FA_POSSESSIVE = ("مان", "تان", "شان", "ام", "ات", "اش", "م", "ت", "ش")
+# Turkish too: kardeşim (my sister/brother), arabam (my car), çalışıyorum (I work) — what Snowball strips after the
+# stem, when it is the first person's -(y)ım/-m (and a case ending after it: ağabeyimin), says "my" or "I".
+TR_MINE = r"(?:y?[ıiuü])?m(?:[ıiuü]n|[ıiuü]|[ae]|d[ae]|d[ae]n|l[ae])?"
+TR_NOT_MINE = _w("ekim kasım isim resim film program akşam bayram hem tam kim ilim sistem")
 # Signs that end a question in any script: ? and the full-width ？ (Chinese, Japanese), ؟ (Arabic, Persian, Urdu).
 QUESTION_MARKS = ("?", "？", "؟")
 # Languages whose words are not separated by spaces: their words are matched as substrings.

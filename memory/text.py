@@ -34,6 +34,8 @@ from memory.lang import (
     FA_POSSESSIVE,
     FEMININE,
     FIRST_PERSON,
+    TR_MINE,
+    TR_NOT_MINE,
     UNSPACED,
     WORDS,
     language_of,
@@ -186,14 +188,18 @@ def subject_form(word: str, lang: str) -> str:
 
 def first_person(word: str, lang: str) -> bool:
     """The word says "I" or "my" by its ending: a regular verb's first person ("trabajo": its stem makes a verb,
-    trabajar), a Persian possessive or verb ending ("برادرم", "می‌کنم"). Stopwords and question words are not
-    ("como" is also "I eat")."""
+    trabajar), a Persian possessive or verb ending ("برادرم", "می‌کنم"), a Turkish one ("kardeşim", "arabam").
+    Stopwords and question words are not ("como" is also "I eat")."""
     word = _clean(word)
     if lang in WORDS and word in WORDS[lang].first:
         return True
     if lang == "fa":
         return (len(word) >= 3 and word.endswith("م") and word not in FA_NOT_MINE
                 and word not in WORDS["fa"].anywhere)
+    if lang == "tr":
+        base = normal(word, lang)
+        return (len(word) >= 4 and word not in TR_NOT_MINE and word not in WORDS["tr"].anywhere
+                and word.startswith(base) and regex.fullmatch(TR_MINE, word[len(base):]) is not None)
     if lang not in FIRST_PERSON or word in stopwords(lang) or word in WORDS[lang].starts:
         return False
     ending, infinitives = FIRST_PERSON[lang]

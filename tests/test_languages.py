@@ -40,7 +40,7 @@ CASES = [
     ("de", "Mein Auto ist ein roter Golf von 2018.", "Welche Farbe hat mein Auto?", Intent.SELF_QUESTION, "Golf"),
     ("fr", "Ma sœur habite à Lyon.", "Où habite ma sœur ?", Intent.SELF_QUESTION, "Lyon"),
     ("it", "Mia sorella vive a Napoli.", "Dove vive mia sorella?", Intent.SELF_QUESTION, "Napoli"),
-    ("tr", "Kız kardeşim İzmir'de yaşıyor.", "Kız kardeşim nerede yaşıyor?", Intent.QUESTION, "İzmir"),
+    ("tr", "Kız kardeşim İzmir'de yaşıyor.", "Kız kardeşim nerede yaşıyor?", Intent.SELF_QUESTION, "İzmir"),
     ("fa", "اسم سگ من بارون است.", "اسم سگ من چیست؟", Intent.SELF_QUESTION, "بارون"),
     ("ar", "أختي تعيش في القاهرة.", "أين تعيش أختي؟", Intent.SELF_QUESTION, "القاهرة"),
     ("id", "Adik saya tinggal di Bandung.", "Di mana adik saya tinggal?", Intent.SELF_QUESTION, "Bandung"),
@@ -329,11 +329,12 @@ def test_nouns_and_verbs_stopwords_iso_lists_are_still_a_subject():
 def test_a_question_about_oneself_by_its_verb_or_ending_is_declined_when_never_told():
     # "¿Qué coche tengo?" (I have) and "اسم برادرم چیست؟" (my brother's name) ask about the asker's own life
     for question in ("¿Dónde trabajo?", "¿Qué coche tengo?", "¿Dónde vivo?", "Onde moro?", "اسم برادرم چیست؟",
-                     "همسرم کجا کار می‌کند؟"):
+                     "همسرم کجا کار می‌کند؟", "Arabam ne renk?", "Nerede çalışıyorum?", "Ağabeyimin adı ne?"):
         assert classify(question) is Intent.SELF_QUESTION, question
     for question in ("¿Cuál es la capital de Francia?", "¿Como se llama la capital de Francia?",
                      "¿Dónde está el museo del Prado?", "Qual é a capital de Portugal?", "اسم پایتخت ایران چیست؟",
-                     "Tengo un perro. ¿Te gustan los perros?"):
+                     "Tengo un perro. ¿Te gustan los perros?", "Türkiye'nin başkenti neresi?",
+                     "Ekim ayında ne oldu?"):
         assert classify(question) is Intent.QUESTION, question
     assert content_words("اسم برادرم چیست؟") == {"برادر"}
     assert not content_words("اسم برادرم چیست؟") & content_words("خواهرم در شیراز زندگی می‌کند.")
