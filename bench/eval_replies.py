@@ -24,6 +24,7 @@ from bench.replies_conversations import (
     ACTION_CASES,
     CONVERSATION_BEHAVIOURS,
     ECHO_CASES,
+    LANGUAGE_ACTION_CASES,
     never_rates,
     run_conversations,
 )
@@ -266,6 +267,32 @@ def format_language_table(by_language: dict) -> str:
     return "\n".join(lines)
 
 
+def summarise_language_actions(rows: list[dict]) -> dict:
+    """Per language: the plain-language actions' pass rates per front end, tuned, held-out and all."""
+    out: dict = {}
+    for lang in dict.fromkeys(r["lang"] for r in rows):
+        mine = [r for r in rows if r["lang"] == lang]
+        out[lang] = {
+            "all": _share([r["passed"] for r in mine]),
+            "tuned": _share([r["passed"] for r in mine if not r["held_out"]]),
+            "held_out": _share([r["passed"] for r in mine if r["held_out"]]),
+            "front_ends": {f: _share([r["passed"] for r in mine if r["front_end"] == f])
+                           for f in dict.fromkeys(r["front_end"] for r in mine)},
+            "never noted": _share([r["checks"]["never acknowledged as a statement"] for r in mine]),
+        }
+    return out
+
+
+def format_language_action_table(by_language: dict) -> str:
+    lines = ["", "| language | terminal | telegram | tuned | held-out | all | never “Noted” |",
+             "|---|---|---|---|---|---|---|"]
+    for lang, x in by_language.items():
+        f = x["front_ends"]
+        lines.append(f"| {lang} | {_pct(f.get('terminal'))} | {_pct(f.get('telegram'))} | {_pct(x['tuned'])} | "
+                     f"{_pct(x['held_out'])} | {_pct(x['all'])} | {_pct(x['never noted'])} |")
+    return "\n".join(lines)
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
@@ -415,17 +442,21 @@ def main(args: argparse.Namespace) -> int:
                      else asyncio.run(run_reminders(config, reminders)))
     language_rows = ([] if args.rescore or (args.only and "languages" not in args.only)
                      else asyncio.run(run_suite(config, languages)))
+    language_actions = ([] if args.rescore or args.fresh or (args.only and "languages" not in args.only)
+                        else asyncio.run(run_conversations(config, ("action",), say, LANGUAGE_ACTION_CASES)))
     summary = summarise(rows)
     if reminder_rows:
         summary["reminders"] = summarise_reminders(reminder_rows)
     if language_rows:
         summary["languages"] = summarise_languages(language_rows)
+    if language_actions:
+        summary["language_actions"] = summarise_language_actions(language_actions)
     summary.update(model=config.llm.model if config.llm.backend is LLMBackend.TRANSFORMERS else config.llm.openai.model,
                    seconds=round(time.perf_counter() - began, 1), load=load_average())
     if args.rescore:
         summary["model"] = f"replies of {args.rescore}"
     with open(args.out, "w", encoding="utf-8") as out:
-        for r in [*rows, *reminder_rows, *language_rows]:
+        for r in [*rows, *reminder_rows, *language_rows, *language_actions]:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -436,5 +467,7 @@ def main(args: argparse.Namespace) -> int:
             print(format_reminder_table(summary["reminders"]))
         if language_rows:
             print(format_language_table(summary["languages"]))
+        if language_actions:
+            print(format_language_action_table(summary["language_actions"]))
         print(f"\n{summary['model']}; {summary['seconds']} s; load {summary['load']}; replies in {args.out}")
     return 0

@@ -192,3 +192,27 @@ def test_the_fresh_held_out_set_is_held_out_well_formed_and_not_passed_by_saying
             assert not all(result.values()), case.name
         if case.old:  # the outdated value alone fails
             assert not checks(case, f"It's {case.old[0]}.")["current first"], case.name
+
+
+def test_an_action_in_another_language_acknowledged_as_a_statement_fails():
+    from bench.replies_conversations import LANGUAGE_ACTION_CASES, action_checks
+
+    case = next(c for c in LANGUAGE_ACTION_CASES if c.name == "ac-ru-forget")
+    never = "never acknowledged as a statement"
+    assert not action_checks(case, "engram> Записал: «забудь пароль от wifi».", [], [], "")[never]
+    preview = "engram> Забыть 2 сообщения?\n\n[2026-12-07 23:43] Engram: Записал: «Пароль от wifi дома — тюльпан77»."
+    assert action_checks(case, preview, [], [], "")[never]  # the preview quotes what was stored: no acknowledgement
+    fa = next(c for c in LANGUAGE_ACTION_CASES if c.name == "ac-fa-forget")
+    assert not action_checks(fa, "\u2068یادداشت شد: «\u2068رمز وای‌فای را فراموش کن\u2069».", [], [], "")[never]
+
+
+def test_the_language_action_cases_cover_every_action_in_six_languages_with_held_out_cases():
+    from bench.replies_conversations import LANGUAGE_ACTION_CASES
+
+    assert len({c.name for c in LANGUAGE_ACTION_CASES}) == len(LANGUAGE_ACTION_CASES)
+    langs = {c.lang for c in LANGUAGE_ACTION_CASES}
+    assert langs == {"ru", "uk", "es", "pt", "de", "fa"}
+    for lang in langs:
+        mine = [c for c in LANGUAGE_ACTION_CASES if c.lang == lang]
+        assert {"cancel", "list", "forget", None} <= {c.action for c in mine}, lang
+        assert sum(c.held_out for c in mine) >= 2, lang

@@ -89,6 +89,8 @@ class Requests:
                                                     sender_name="Engram", created_at=at, meta={"kind": ACTION_KIND}))
 
     async def carry_out(self, chat_id: int, request: Request, *, created_by: int | None = None) -> ActionReply:
+        if request.kind not in (Action.REMIND, Action.ACCEPT) and request.language not in ("en", current()):
+            await self._answer_in(chat_id, request.language)  # "отмени напоминание": answered in Russian
         if request.kind is Action.REMIND:
             return await self._remind(chat_id, request, created_by)
         if request.kind is Action.ACCEPT:
@@ -183,7 +185,7 @@ class Requests:
         elif not topic:
             chosen = pending if len(pending) == 1 else []
         else:
-            chosen = _best_matches(topic, pending)
+            chosen = _best_matches(topic, pending, request.language)
         if not chosen or (len(chosen) > 1 and topic not in ("all", "every", "all of them", "everything")):
             listing = await self.reminders.listing(chat_id)
             why = (_("Which one?") if not topic or chosen
@@ -211,10 +213,12 @@ def _parsed(found: PlanOffer) -> ParsedReminder:
     return ParsedReminder(found.remind_at, found.text, None, found.timezone)
 
 
-def _best_matches(topic: str, pending: list[Reminder]) -> list[Reminder]:
-    """The reminders sharing the most meaningful words with the topic (none if none shares one)."""
-    wanted = content_words(topic)
-    shared = [len(wanted & content_words(r.text)) for r in pending]
+def _best_matches(topic: str, pending: list[Reminder], lang: str = "en") -> list[Reminder]:
+    """The reminders sharing the most meaningful words with the topic (none if none shares one); both read in the
+    request's language ("хлеб" meets "вынуть хлеб")."""
+    read_as = None if lang == "en" else lang
+    wanted = content_words(topic, lang=read_as)
+    shared = [len(wanted & content_words(r.text, lang=read_as)) for r in pending]
     best = max(shared, default=0)
     return [r for r, n in zip(pending, shared) if n and n == best]
 
