@@ -602,15 +602,17 @@ READ = frozenset({"lg-es-re2", "lg-es-un1", "lg-pt-re2"})
 
 
 def _lang(lang: str, who: str, facts: tuple[str, str, str], asks: tuple[tuple[str, str], ...],
-          unknown: tuple[str, str]) -> tuple[Case, ...]:
-    """3 statements (one held out), 3 recall questions (one held out), 2 never-told questions (one held out)."""
-    out = [Case(f"lg-{lang}-st{i}", "statement", _me(who, facts[(i + 1) % 3]), facts[i], asker=who, lang=lang,
-                held_out=i == 2 and f"lg-{lang}-st{i}" not in READ) for i in range(3)]
-    out += [Case(f"lg-{lang}-re{i}", "recall", _me(who, *facts), question, asker=who, lang=lang,
-                 expect=(answer,), held_out=i == 2 and f"lg-{lang}-re{i}" not in READ)
+          unknown: tuple[str, str], block: str = "") -> tuple[Case, ...]:
+    """3 statements (one held out), 3 recall questions (one held out), 2 never-told questions (one held out).
+    `block`: the second set of a language ("b"), with other people and phrasings. A case in READ is tuned."""
+    name = f"lg-{lang}{'-' + block if block else ''}"
+    out = [Case(f"{name}-st{i}", "statement", _me(who, facts[(i + 1) % 3]), facts[i], asker=who, lang=lang,
+                held_out=i == 2 and f"{name}-st{i}" not in READ) for i in range(3)]
+    out += [Case(f"{name}-re{i}", "recall", _me(who, *facts), question, asker=who, lang=lang,
+                 expect=(answer,), held_out=i == 2 and f"{name}-re{i}" not in READ)
             for i, (question, answer) in enumerate(asks)]
-    out += [Case(f"lg-{lang}-un{i}", "unknown", _me(who, *facts), question, asker=who, lang=lang,
-                 held_out=i == 1 and f"lg-{lang}-un{i}" not in READ) for i, question in enumerate(unknown)]
+    out += [Case(f"{name}-un{i}", "unknown", _me(who, *facts), question, asker=who, lang=lang,
+                 held_out=i == 1 and f"{name}-un{i}" not in READ) for i, question in enumerate(unknown)]
     return tuple(out)
 
 
@@ -642,4 +644,35 @@ LANGUAGE_CASES: tuple[Case, ...] = (
            ("اسم سگ من بارون است.", "خواهرم در شیراز زندگی می‌کند.", "من در بانک کار می‌کنم."),
            (("اسم سگ من چیست؟", "بارون"), ("خواهرم کجا زندگی می‌کند؟", "شیراز"), ("من کجا کار می‌کنم؟", "بانک")),
            ("اسم برادرم چیست؟", "ماشین من چیست؟")),
+    # The second set (issue 20, words of each language): other people and phrasings, written before the first run;
+    # each probes a cause of the first set's failures: a sister is not a brother (Snowball merges hermano and
+    # hermana), a verb says "I" ("¿Dónde vivo?"), a noun stopwords-iso lists ("машина", "отец"), Persian "my" as
+    # an ending (برادرم).
+    *_lang("ru", "Дмитрий",
+           ("Мой отец работает врачом в Самаре.", "Моя машина — синяя Лада.", "Моего сына зовут Артём."),
+           (("Кем работает мой отец?", "врач"), ("Какая у меня машина?", "лад"), ("Как зовут моего сына?", "артём")),
+           ("Как зовут мою дочь?", "Где живёт моя мать?"), block="b"),
+    *_lang("uk", "Тарас",
+           ("Моя дружина працює в аптеці.", "Мого сина звуть Богдан.", "Я живу в Одесі."),
+           (("Де працює моя дружина?", "аптец"), ("Як звуть мого сина?", "богдан"), ("Де я живу?", "одес")),
+           ("Як звуть мою доньку?", "Яка в мене собака?"), block="b"),
+    *_lang("es", "Marcos",
+           ("Mi hijo Pablo estudia medicina en Sevilla.", "Tengo una bicicleta roja.", "Vivo en Bilbao desde 2015."),
+           (("¿Qué estudia mi hijo?", "medicina"), ("¿De qué color es mi bicicleta?", "roja"),
+            ("¿Dónde vivo?", "bilbao")),
+           ("¿Cómo se llama mi hija?", "¿Dónde trabaja mi esposa?"), block="b"),
+    *_lang("pt", "Beatriz",
+           ("Meu filho Pedro estuda engenharia no Porto.", "Tenho um carro azul.", "Moro em Coimbra há dez anos."),
+           (("O que meu filho estuda?", "engenharia"), ("Qual é a cor do meu carro?", "azul"),
+            ("Onde eu moro?", "coimbra")),
+           ("Como se chama minha filha?", "Onde trabalha minha esposa?"), block="b"),
+    *_lang("de", "Anna",
+           ("Mein Bruder Lukas wohnt in München.", "Meine Tochter heißt Emma.", "Ich spiele jeden Samstag Tennis."),
+           (("Wo wohnt mein Bruder?", "münchen"), ("Wie heißt meine Tochter?", "emma"),
+            ("Welchen Sport spiele ich?", "tennis")),
+           ("Wie heißt mein Sohn?", "Wo arbeitet meine Frau?"), block="b"),
+    *_lang("fa", "علی",
+           ("برادرم در تهران معلم است.", "ماشینم یک پژو سفید است.", "دخترم سارا نام دارد."),
+           (("شغل برادرم چیست؟", "معلم"), ("ماشینم چه رنگی است؟", "سفید"), ("اسم دخترم چیست؟", "سارا")),
+           ("اسم پسرم چیست؟", "همسرم کجا کار می‌کند؟"), block="b"),
 )

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
-from bot.i18n import current
+from bot.i18n import _, current, isolate
 from bot.llm.base import LLM, GenerationSettings
 from bot.reply import citation
 from bot.reply.dating import TimeResolver, when_said
@@ -602,7 +602,7 @@ class Assistant:
         reply = await self.answer(message)
         if reply is None:
             raise RuntimeError("a reply in this chat is still waiting for its turn: use answer() for bursts")
-        async for _ in self.stream(reply):
+        async for _chunk in self.stream(reply):
             pass
         await self.keep(reply)
         return reply
@@ -650,13 +650,13 @@ def nothing_left(plan: ReplyPlan) -> str:
     """The reply when the model's text was filtered away entirely: what memory has (the best memory quoted), or
     that it does not know. Never an empty reply."""
     if plan.intent is Intent.GREETING:
-        return "Hello! How can I help?"
+        return _("Hello! How can I help?")
     if plan.intent is Intent.STATEMENT:
-        return NOTED
+        return _(NOTED)
     if plan.memories:
         said = " ".join(plan.memories[0].message.text.split())
-        return f"Here is what I have: “{said}”"
-    return NOT_TOLD if plan.intent is Intent.SELF_QUESTION else "I don't know."
+        return _("Here is what I have: “{memory}”").format(memory=isolate(said))
+    return _(NOT_TOLD) if plan.intent is Intent.SELF_QUESTION else _("I don't know.")
 
 
 def select_memories(hits: list[Hit], recall: RecallConfig) -> list[Hit]:
