@@ -71,17 +71,20 @@ PROGRESS = "@progress"  # the child's progress lines on stdout: "@progress DONE 
 _LAYER = re.compile(r"^Reading (?:decoder )?layer (\d+)")
 
 
-def build(source: Path, out: Path, precision: str, timeout: float = 1800, progress: Progress | None = None) -> dict:
+def build(source: Path, out: Path, precision: str, timeout: float | None = None,
+          progress: Progress | None = None) -> dict:
     """Export `source` into the empty folder `out` and check it, in a child process. Returns the check's figures
     (also in out/meta.json); raises RuntimeError with the child's last error line when either fails. `progress` is
-    told each step as the child reports it (the builder's layers, then the check's probes)."""
+    told each step as the child reports it (the builder's layers, then the check's probes). `timeout`: seconds
+    before a build is killed, by default time_allowed(source)."""
     repo = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     with tempfile.TemporaryFile("w+") as errors:
         child = subprocess.Popen([sys.executable, "-m", "bot.llm.onnx_export", str(source), str(out), precision],
                                  stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
-        timer = threading.Timer(timeout, child.kill)  # a hung builder: killed, reported like a failed one
+        limit = timeout if timeout is not None else time_allowed(source)
+        timer = threading.Timer(limit, child.kill)  # a hung builder: killed, reported like a failed one
         timer.start()
         try:
             assert child.stdout is not None
@@ -104,6 +107,19 @@ def build(source: Path, out: Path, precision: str, timeout: float = 1800, progre
         lines = [line for line in (stderr or "".join(other)).strip().splitlines() if line.strip()]
         raise RuntimeError(lines[-1] if lines else f"the export failed (exit code {returncode})")
     return json.loads((out / "meta.json").read_text())
+
+
+# Seconds an export may take: a base plus some per GB of the model's weights. Measured: SmolLM2-135M (0.5 GB
+# float32 folder) in about a minute; Qwen2.5-Coder-0.5B-Instruct (2.5 GB float32 folder) to int4 in 1300 s on a
+# shared machine (load 8-10, the build at nice 10) when the limit was a flat 1800 s — a 1.5B model would have
+# been killed, and with llm.runtime auto every start would have tried again for half an hour.
+TIMEOUT_BASE = 1800.0
+TIMEOUT_PER_GB = 1200.0
+
+
+def time_allowed(source: Path) -> float:
+    weights = sum(p.stat().st_size for p in source.glob("*") if p.suffix in (".safetensors", ".bin"))
+    return TIMEOUT_BASE + TIMEOUT_PER_GB * weights / 1e9
 
 
 def _progress_step(line: str) -> tuple[int, int, str] | None:
