@@ -172,6 +172,9 @@ def test_a_conversion_reports_its_steps_as_it_goes(llm, tmp_path):
     layers = [d for d, _, what in steps if what == "converting" and d > 0]
     assert len(layers) >= 30  # SmolLM2-135M has 30 layers: one step each
     assert [what for _, _, what in steps][-1] == "checking" and len(steps) > total // 2
+    stages = [what for _, _, what in steps]
+    assert "quantising" in stages and stages.index("quantising") > max(  # the long quiet part has a name of its own
+        i for i, what in enumerate(stages) if what == "converting")
 
 
 def test_bigger_models_get_more_time_to_convert(tmp_path):
