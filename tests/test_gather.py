@@ -138,14 +138,18 @@ async def test_the_assistant_dates_what_was_stored_without_it(memory):
     ("What do I have on Friday?", Gather.SCHEDULE, ""),
     ("What did I say about the car?", Gather.ABOUT, "the car"),
     ("Summarize what you know about me.", Gather.ABOUT_ME, ""),
+    ("What plans do I have in May?", Gather.SCHEDULE, ""),
+    ("What exams do I have this month?", Gather.SCHEDULE, ""),
 ])
 def test_gathering_questions_are_told_apart(text, kind, topic):
     assert asked(text) is not None and (asked(text).kind, asked(text).topic) == (kind, topic)
 
 
 @pytest.mark.parametrize("text", ["What is my dog's name?", "Where does my sister live?", "I have plans.",
-                                  "What is the capital of France?", "Hello!", "What car do I have?",
-                                  "What allergies do I have?"])
+                                  "What is the capital of France?", "Hello!",
+                                  # a thing one has, not plans: eval-updates' "What car do I have?" was answered
+                                  # "You haven't told me of anything planned for the next 30 days"
+                                  "What car do I have?", "What allergies do I have?"])
 def test_other_messages_do_not_gather(text):
     assert asked(text) is None
 

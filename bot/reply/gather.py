@@ -52,8 +52,14 @@ _SCHEDULE = re.compile(
     r"\b(schedule|agenda|calendar|diary|my plans|plans for|any plans|planned|coming up|upcoming|lined up|"
     r"what('s| is) on\b|what('s| is) happening|am i (busy|free)|\b(what|how) (does|will) my (day|week|weekend|month) "
     r"look|\bmy (day|week|weekend|month) (look|looking))")
-_HAVE = re.compile(r"^(what|anything|do i have|have i got|what am i doing)\b.*\b(do i have|have i got|am i doing|"
-                   r"have i (got )?on|i have on|do i need to do|is on)\b|^do i have (anything|something|plans)")
+_HAVE = re.compile(r"^(what|anything|do i have|have i got|what am i doing)\b(?P<between>.*)\b(do i have|have i got|"
+                   r"am i doing|have i (got )?on|i have on|do i need to do|is on)\b(?P<rest>.*)|"
+                   r"^do i have (anything|something|plans)")
+# "What car do I have?" asks for a fact; "what plans do I have…", "what do I have tomorrow?" ask for the schedule:
+# words between "what" and "do I have" make it a schedule question only when they are plans, or a time follows.
+_PLANS = re.compile(r"((else|other|plans?|appointments?|meetings?|events?|things?|stuff|on|planned|coming up)\b\s*)*")
+_WHEN = re.compile(r"\b(today|tonight|tomorrow|this|next|coming|upcoming|soon|later|on|in|for|at|during|over|"
+                   r"before|after|until|by|\w+day|weekend|week|month|year|planned|lined up)\b")
 _ABOUT_ME = re.compile(r"\b(know|remember|told you|tell you|said|learned|learnt|recall)\b[^?]{0,25}\babout "
                        r"(me|myself)\b|^(who am i|tell me about (me|myself))\b")
 _ABOUT = re.compile(r"^(what|everything|anything|tell me|summari[sz]e|sum up|recap)\b[^?]{0,40}\b(know|remember|"
@@ -80,16 +86,16 @@ def asked(text: str) -> Ask | None:
         return Ask(Gather.TALKED)
     if _TALKED.search(plain):
         return Ask(Gather.TALKED)
-    if _SCHEDULE.search(plain) or (_HAVE.search(plain) and not _A_THING_HAD.match(plain)):
+    if _SCHEDULE.search(plain) or _asks_what_is_planned(plain):
         return Ask(Gather.SCHEDULE)
     return None
 
 
-# "What car do I have?", "What allergies do I have?": a thing one has, not a schedule ("What do I have on Friday?",
-# "What appointments do I have this week?" are).
-_A_THING_HAD = re.compile(r"^(?!.*\b(planned|plans?|on|coming|lined|scheduled|booked|appointments?|meetings?|"
-                          r"events?|classes|lessons|to do|today|tonight|tomorrow|yesterday|this|next|\w+day)\b)"
-                          r"what\s+(?!do\b|have\b|am\b|else\b)\w+")
+def _asks_what_is_planned(plain: str) -> bool:
+    have = _HAVE.search(plain)
+    if have is None or have["between"] is None:
+        return have is not None  # "do I have anything / plans…"
+    return bool(_PLANS.fullmatch(have["between"].strip()) or _WHEN.search(have["rest"]))
 
 
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|my|me|mine|we|we're|our|us)\b")
