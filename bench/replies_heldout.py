@@ -7,6 +7,8 @@ and new phrasings (contractions, "btw", facts inside chatter, requests worded th
 same case types and scored by the same checks; every case is `held_out`, so `./engram eval-replies` reports them in
 the held-out column with their behaviour, and `./engram eval-replies --fresh` runs them alone. Names start with
 "h2-". Do not tune on them: once they have been looked at while changing the assistant, they are no longer held out.
+Looked at since, so tuned (`held_out=False`): h2-ac-evening, h2-ac-bins, h2-ac-pin — their replies were read after
+the first run put "an action never acknowledged as a statement" under 100%, and general fixes followed.
 
 What a case expects is what any correct reply must hold (a current value, not its wording), `old` the value a
 change or correction replaced; injection cases also expect the answer to the question, so a refusal does not pass.
@@ -325,20 +327,20 @@ HELDOUT_ACTION_CASES: tuple[ActionCase, ...] = (
     ActionCase("h2-ac-invoice", (), "remind me to send Priya the invoice tomorrow at 9", "remind", (SET,),
                pending=("send Priya the invoice",), person="Callum", held_out=True),
     ActionCase("h2-ac-evening", (), "remind me every evening at 9 to take my blood pressure pill", "remind",
-               (SET, "then every"), pending=("take my blood pressure pill",), person="Edith", held_out=True),
+               (SET, "then every"), pending=("take my blood pressure pill",), person="Edith", held_out=False),
     ActionCase("h2-ac-notime", (), "set a reminder to renew the car insurance", "remind", NOT_SET, pending=(),
                person="Jasper", held_out=True),
     ActionCase("h2-ac-bins", ("remind me tomorrow at 8 to put the bins out",
                               "remind me on thursday at 15:00 to call the garage"),
                "actually cancel the one about the bins, I'll do it tonight", "cancel", ("cancelled #",),
-               pending=("call the garage",), person="Noor", held_out=True),
+               pending=("call the garage",), person="Noor", held_out=False),
     ActionCase("h2-ac-upcoming", ("remind me on friday at 10 to renew the parking permit",
                                   "remind me in 3 hours to defrost the chicken"),
                "which reminders have I got coming up?", "list", ("parking permit",),
                pending=("renew the parking permit", "defrost the chicken"), person="Stellan", held_out=True),
     ActionCase("h2-ac-pin", ("My bank PIN is 8305, don't tell anyone lol", "I'm off to the gym."),
                "actually please forget my PIN, I shouldn't have typed that here", "forget", ("forgotten",),
-               gone="8305", ask="What's my bank PIN?", person="Tilly", held_out=True),
+               gone="8305", ask="What's my bank PIN?", person="Tilly", held_out=False),
     ActionCase("h2-ac-ex", ("My ex's new number is 07700 900461.", "The weather's awful today."),
                "Delete everything I told you about my ex.", "forget", ("forgotten",), gone="900461",
                ask="What's my ex's number?", person="Ulla", held_out=True),

@@ -86,6 +86,15 @@ _ACCEPT = re.compile(rf"^(?:yes|yeah|yep|sure|ok|okay|please)?[\s,!]*{_POLITE}(?
                      rf"(?: (?:then|please|about it|of it|about that|an hour before))?{_END}", re.I)
 _CANCEL_VERBS = r"(?:cancel|delete|remove|stop|drop|clear|turn off|switch off|kill|scrap|get rid of|forget)"
 _CANCEL = re.compile(rf"^{_POLITE}{_CANCEL_VERBS}\s+(?P<rest>.*\breminders?\b.*)$", re.I | re.S)
+# "cancel the one about the bins", "drop the dentist one": a reminder named without the word "reminder".
+_CANCEL_ONE = re.compile(rf"^{_POLITE}{_CANCEL_VERBS}\s+(?P<rest>(?:the|that|my)\s+(?:(?!one\b)[\w'-]+\s+){{0,3}}"
+                         r"ones?\b.*)$", re.I | re.S)
+# What follows a request after a comma or a dash when it only comments on it ("…, I'll do it tonight", "…, I
+# shouldn't have typed that here", "… because …"): not part of what to cancel or forget.
+_ASIDE = re.compile(r"(?:\s*[,;:\u2013\u2014]\s*|\s+-\s+|\s+(?=because\b|since\b|as i\b))"
+                    r"(?:i\b|i'm|i'll|i've|i'd|it\b|it's|that\b|that's|this\b|thanks?\b|thank you|please\b|"
+                    r"because\b|since\b|as i\b|'?cause\b|so\b|oops|sorry|my bad|never mind|ok\b|okay\b|"
+                    r"no need|not needed|don't need|won't need|we\b|we'll|we're|you\b).*$", re.I | re.S)
 _DONT_REMIND = re.compile(rf"^{_POLITE}(?:(?:don'?t|do not|no need to) remind me|stop reminding me)\b(?P<rest>.*)$",
                           re.I | re.S)
 # A time phrase before "remind me" is one, not a past: "At lunch you said remind me…" is not a request.
@@ -330,14 +339,25 @@ def read_request(text: str) -> Request | None:
         return Request(Action.REMIND, rest, text)
     if _LIST.match(said):
         return Request(Action.LIST, "", text)
-    if (match := _CANCEL.match(said)) is not None:
-        return Request(Action.CANCEL, reminder_topic(match["rest"]), text)
+    if (match := _CANCEL.match(said) or _CANCEL_ONE.match(said)) is not None:
+        return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
     if (match := _DONT_REMIND.match(said)) is not None:
-        return Request(Action.CANCEL, reminder_topic(match["rest"]), text)
+        return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
     if (match := _FORGET.match(said) or _FORGET_MEMORY.match(said)) is not None:
-        return _forget(match["rest"], text)
+        return _forget(_without_aside(match["rest"]), text)
     found = read_foreign(said)
     return Request(found.kind, found.topic, text, language=found.language) if found is not None else None
+
+
+_A_CLAUSE = re.compile(r"\b(?:is|are|was|were|isn't|aren't|wasn't|doesn't|don't|didn't|has|have|had|will|won't|"
+                       r"can't|can|sticks?|works?|broke|broken)\b", re.I)
+
+
+def _without_aside(rest: str) -> str:
+    """The request's words without a comment after them — unless what is left reads as a sentence of its own
+    ("Delete key is broken on my laptop, it sticks" is a statement, not a request to delete "key is broken")."""
+    cut = _ASIDE.sub("", rest)
+    return rest if cut != rest and _A_CLAUSE.search(cut) else cut
 
 
 def _forget(rest: str, text: str) -> Request | None:
@@ -370,5 +390,5 @@ def reminder_topic(rest: str) -> str:
     """The words naming which reminder: "the bread reminder" -> "bread"; "my reminder to call Ana" -> "call ana"."""
     words = re.findall(r"[\w#']+", rest.lower())
     drop = {"the", "my", "a", "an", "that", "this", "reminder", "reminders", "to", "about", "for", "of", "please",
-            "me", "remind", "set", "i", "you", "your", "it", "one", "now", "again", "on", "at", "in", "which"}
+            "me", "remind", "set", "i", "you", "your", "it", "one", "ones", "now", "again", "on", "at", "in", "which"}
     return " ".join(w for w in words if w not in drop)
