@@ -282,6 +282,9 @@ def read_foreign(said: str) -> Request | None:
     return None
 
 
+_CANCEL_PATTERNS = ("cancel", "cancel_last", "dont")  # keys of _foreign_patterns, tried in this order
+
+
 def _read_in(lang: str, text: str, said: str) -> tuple[bool, Request | None]:
     """Whether the words of `lang` open the message (a verb of these actions), and the request they make, if
     any (None: an idiom, "forget it")."""
@@ -289,7 +292,7 @@ def _read_in(lang: str, text: str, said: str) -> tuple[bool, Request | None]:
     reminder, lead, tail = _foreign_parts(lang)
     if (pattern := patterns["list"]) is not None and pattern.match(text):
         return True, Request(Action.LIST, "", said, language=lang)
-    for key in ("cancel", "cancel_last", "dont"):
+    for key in _CANCEL_PATTERNS:
         if (pattern := patterns[key]) is not None and (match := pattern.match(text)) is not None:
             return True, Request(Action.CANCEL, _topic(match["rest"], lang, drop_reminder=True), said,
                                  language=lang)
