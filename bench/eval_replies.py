@@ -4,7 +4,8 @@ Each case gets a fresh chat in one temporary database (embedder and model loaded
 are stored, its probe is answered by `Assistant.reply_text` exactly as a front end would have it answered.
 Every reply is then scored by the checks below; pass rates per behaviour and overall are printed (`--json`
 too), held-out cases apart, and every reply is written to a file for reading. The behaviours that need a whole
-conversation through the front ends (action, no-echo) are bench/replies_conversations.py.
+conversation through the front ends (action, no-echo) are bench/replies_conversations.py. A second held-out set,
+written blind (bench/replies_heldout.py), runs with them in the held-out column, or alone with `--fresh`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.common import load_average, say
-from bench.replies_conversations import CONVERSATION_BEHAVIOURS, never_rates, run_conversations
+from bench.replies_conversations import (
+    ACTION_CASES,
+    CONVERSATION_BEHAVIOURS,
+    ECHO_CASES,
+    LANGUAGE_ACTION_CASES,
+    never_rates,
+    run_conversations,
+)
+from bench.replies_heldout import (
+    HELDOUT_ACTION_CASES,
+    HELDOUT_CASES,
+    HELDOUT_ECHO_CASES,
+    HELDOUT_LANGUAGE_CASES,
+    HELDOUT_REMINDER_CASES,
+)
 from bench.replies_suite import (
     BEHAVIOURS,
     CASES,
@@ -252,6 +267,32 @@ def format_language_table(by_language: dict) -> str:
     return "\n".join(lines)
 
 
+def summarise_language_actions(rows: list[dict]) -> dict:
+    """Per language: the plain-language actions' pass rates per front end, tuned, held-out and all."""
+    out: dict = {}
+    for lang in dict.fromkeys(r["lang"] for r in rows):
+        mine = [r for r in rows if r["lang"] == lang]
+        out[lang] = {
+            "all": _share([r["passed"] for r in mine]),
+            "tuned": _share([r["passed"] for r in mine if not r["held_out"]]),
+            "held_out": _share([r["passed"] for r in mine if r["held_out"]]),
+            "front_ends": {f: _share([r["passed"] for r in mine if r["front_end"] == f])
+                           for f in dict.fromkeys(r["front_end"] for r in mine)},
+            "never noted": _share([r["checks"]["never acknowledged as a statement"] for r in mine]),
+        }
+    return out
+
+
+def format_language_action_table(by_language: dict) -> str:
+    lines = ["", "| language | terminal | telegram | tuned | held-out | all | never “Noted” |",
+             "|---|---|---|---|---|---|---|"]
+    for lang, x in by_language.items():
+        f = x["front_ends"]
+        lines.append(f"| {lang} | {_pct(f.get('terminal'))} | {_pct(f.get('telegram'))} | {_pct(x['tuned'])} | "
+                     f"{_pct(x['held_out'])} | {_pct(x['all'])} | {_pct(x['never noted'])} |")
+    return "\n".join(lines)
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
@@ -372,6 +413,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cap on a reply's tokens (default %(default)s; the same cap for every run compared)")
     parser.add_argument("--only", nargs="+", choices=[*ALL_BEHAVIOURS, "reminder", "languages"],
                         help="run these behaviours only (reminder: the requests in other languages, no model)")
+    parser.add_argument("--fresh", action="store_true",
+                        help="only the fresh held-out cases written blind (bench/replies_heldout.py); with --only, "
+                             "those of these behaviours. Without it they run with the others, in the held-out column")
     parser.add_argument("--rescore", metavar="FILE",
                         help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
                              "changed")
@@ -380,7 +424,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     config.llm.max_new_tokens = args.max_new_tokens
-    cases = tuple(c for c in CASES if not args.only or c.behaviour in args.only)
+    suite, languages, reminders, actions, echoes = (  # the blind held-out set alone (--fresh), or with the others
+        (HELDOUT_CASES, HELDOUT_LANGUAGE_CASES, HELDOUT_REMINDER_CASES, HELDOUT_ACTION_CASES, HELDOUT_ECHO_CASES)
+        if args.fresh else (CASES + HELDOUT_CASES, LANGUAGE_CASES + HELDOUT_LANGUAGE_CASES,
+                            REMINDER_CASES + HELDOUT_REMINDER_CASES, ACTION_CASES + HELDOUT_ACTION_CASES,
+                            ECHO_CASES + HELDOUT_ECHO_CASES))
+    cases = tuple(c for c in suite if not args.only or c.behaviour in args.only)
     conversations = tuple(b for b in CONVERSATION_BEHAVIOURS if not args.only or b in args.only)
     began = time.perf_counter()
     if args.rescore:
@@ -388,22 +437,26 @@ def main(args: argparse.Namespace) -> int:
     else:
         rows = asyncio.run(run_suite(config, cases)) if cases else []
         if conversations:  # the rows of action and no-echo (they are not re-scored: their checks need the run)
-            rows += asyncio.run(run_conversations(config, conversations, say))
+            rows += asyncio.run(run_conversations(config, conversations, say, actions, echoes))
     reminder_rows = ([] if args.rescore or (args.only and "reminder" not in args.only)
-                     else asyncio.run(run_reminders(config)))
+                     else asyncio.run(run_reminders(config, reminders)))
     language_rows = ([] if args.rescore or (args.only and "languages" not in args.only)
-                     else asyncio.run(run_suite(config, LANGUAGE_CASES)))
+                     else asyncio.run(run_suite(config, languages)))
+    language_actions = ([] if args.rescore or args.fresh or (args.only and "languages" not in args.only)
+                        else asyncio.run(run_conversations(config, ("action",), say, LANGUAGE_ACTION_CASES)))
     summary = summarise(rows)
     if reminder_rows:
         summary["reminders"] = summarise_reminders(reminder_rows)
     if language_rows:
         summary["languages"] = summarise_languages(language_rows)
+    if language_actions:
+        summary["language_actions"] = summarise_language_actions(language_actions)
     summary.update(model=config.llm.model if config.llm.backend is LLMBackend.TRANSFORMERS else config.llm.openai.model,
                    seconds=round(time.perf_counter() - began, 1), load=load_average())
     if args.rescore:
         summary["model"] = f"replies of {args.rescore}"
     with open(args.out, "w", encoding="utf-8") as out:
-        for r in [*rows, *reminder_rows, *language_rows]:
+        for r in [*rows, *reminder_rows, *language_rows, *language_actions]:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -414,5 +467,7 @@ def main(args: argparse.Namespace) -> int:
             print(format_reminder_table(summary["reminders"]))
         if language_rows:
             print(format_language_table(summary["languages"]))
+        if language_actions:
+            print(format_language_action_table(summary["language_actions"]))
         print(f"\n{summary['model']}; {summary['seconds']} s; load {summary['load']}; replies in {args.out}")
     return 0

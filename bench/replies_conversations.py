@@ -50,6 +50,7 @@ class ActionCase:
     pending: tuple[str, ...] | None = None  # the pending reminders' texts afterwards (None: not checked)
     person: str = "Ana"
     held_out: bool = False
+    lang: str = "en"  # LANGUAGE_ACTION_CASES: the language the person writes in
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,91 @@ ACTION_CASES: tuple[ActionCase, ...] = (
     ActionCase("ho-sent", (), "What reminders did you send me yesterday?", None, person="Rae", held_out=True),
 )
 
+# The same actions in the languages reminders are read in (issue 20): cancel, list and forget, each confirmed in
+# the person's language (`expect`: the catalogue's words), and a look-alike that is no action. Two of the five of
+# each language are held out (written with the rest, before the first run; not tuned on).
+def _lang_actions(lang: str, person: str, cancel: tuple[tuple[str, str], str, str, str],
+                  listing: tuple[str, str, str], forget: tuple[str, str, str, str, str],
+                  held: tuple[ActionCase, ActionCase]) -> tuple[ActionCase, ...]:
+    """cancel: (the two reminders asked for, the cancel, a word of its confirmation, the reminder left);
+    listing: (a reminder asked for, the question, a word of the listing); forget: (a fact, the request, a word of
+    the confirmation, what goes, the question asked after)."""
+    (first, second), probe, done, left = cancel
+    return (
+        ActionCase(f"ac-{lang}-cancel", (first, second), probe, "cancel", (done,), pending=(left,), person=person,
+                   lang=lang),
+        ActionCase(f"ac-{lang}-list", (listing[0],), listing[1], "list", (listing[2],), person=person, lang=lang),
+        ActionCase(f"ac-{lang}-forget", (forget[0],), forget[1], "forget", (forget[2],), gone=forget[3],
+                   ask=forget[4], person=person, lang=lang),
+        *held,
+    )
+
+
+LANGUAGE_ACTION_CASES: tuple[ActionCase, ...] = (
+    *_lang_actions("ru", "Ольга",
+                   (("напомни мне через 2 часа вынуть хлеб", "напомни мне завтра в 9 позвонить Боре"),
+                    "отмени напоминание про хлеб", "отменено #", "позвонить Боре"),
+                   ("напомни мне завтра в 10 позвонить бабушке", "какие у меня напоминания?", "позвонить бабушке"),
+                   ("Пароль от wifi дома — тюльпан77.", "забудь пароль от wifi", "забыто", "тюльпан77",
+                    "Какой пароль от wifi дома?"),
+                   (ActionCase("ho-ru-nothing", ("Я люблю зелёный чай.",), "забудь, что я говорил про подводную лодку",
+                               "forget", ("ничего не говорится",), person="Ольга", held_out=True, lang="ru"),
+                    ActionCase("ho-ru-keys", (), "Я забыл ключи на работе.", None, person="Ольга", held_out=True,
+                               lang="ru"))),
+    *_lang_actions("uk", "Тарас",
+                   (("нагадай мені через 2 години вийняти хліб", "нагадай мені завтра о 9 подзвонити Богдану"),
+                    "скасуй нагадування про хліб", "скасовано #", "подзвонити Богдану"),
+                   ("нагадай мені завтра о 10 полити квіти", "які в мене нагадування?", "полити квіти"),
+                   ("Код від сейфа 4471.", "забудь код від сейфа", "забуто", "4471", "Який код від сейфа?"),
+                   (ActionCase("ho-uk-empty", (), "покажи мої нагадування", "list", ("нагадувань немає",),
+                               person="Тарас", held_out=True, lang="uk"),
+                    ActionCase("ho-uk-umbrella", (), "Я забула парасольку в автобусі.", None, person="Тарас",
+                               held_out=True, lang="uk"))),
+    *_lang_actions("es", "Lucía",
+                   (("recuérdame en 2 horas sacar el pan", "recuérdame mañana a las 9 llamar a Bea"),
+                    "cancela el recordatorio del pan", "cancelado #", "llamar a Bea"),
+                   ("recuérdame mañana a las 10 llamar a la abuela", "¿Qué recordatorios tengo?",
+                    "llamar a la abuela"),
+                   ("La contraseña del wifi de casa es tulipan77.", "olvida la contraseña del wifi", "olvidado",
+                    "tulipan77", "¿Cuál es la contraseña del wifi de casa?"),
+                   (ActionCase("ho-es-address", ("Mi dirección es Calle Mayor 12.",), "borra mi dirección, por favor",
+                               "forget", ("olvidado",), gone="mayor 12", ask="¿Cuál es mi dirección?",
+                               person="Lucía", held_out=True, lang="es"),
+                    ActionCase("ho-es-keys", (), "Olvidé las llaves en la oficina.", None, person="Lucía",
+                               held_out=True, lang="es"))),
+    *_lang_actions("pt", "João",
+                   (("lembra-me daqui a 2 horas de tirar o pão", "lembra-me amanhã às 9 de ligar ao Rui"),
+                    "cancela o lembrete do pão", "cancelado #", "ligar ao Rui"),
+                   ("lembra-me amanhã às 10 de regar as plantas", "Quais são os meus lembretes?", "regar as plantas"),
+                   ("A senha do wifi de casa é girassol42.", "esquece a senha do wifi", "esquecido", "girassol42",
+                    "Qual é a senha do wifi de casa?"),
+                   (ActionCase("ho-pt-none", (), "cancela o lembrete do dentista", "cancel",
+                               ("não há lembretes pendentes",), person="João", held_out=True, lang="pt"),
+                    ActionCase("ho-pt-umbrella", (), "Esqueci o guarda-chuva no autocarro.", None, person="João",
+                               held_out=True, lang="pt"))),
+    *_lang_actions("de", "Jonas",
+                   (("erinnere mich in 2 Stunden das Brot rauszunehmen", "erinnere mich morgen um 9 Jonas anzurufen"),
+                    "Lösche die Erinnerung an das Brot", "abgebrochen", "Jonas anzurufen"),
+                   ("erinnere mich morgen um 10 die Blumen zu gießen", "Welche Erinnerungen habe ich?", "blumen"),
+                   ("Meine Adresse ist Lindenstraße 12.", "vergiss meine Adresse", "vergessen", "lindenstraße",
+                    "Wie ist meine Adresse?"),
+                   (ActionCase("ho-de-nothing", ("Ich trinke gern grünen Tee.",),
+                               "vergiss, was ich über das U-Boot gesagt habe", "forget", ("nichts im gedächtnis",),
+                               person="Jonas", held_out=True, lang="de"),
+                    ActionCase("ho-de-keys", (), "Ich habe meine Schlüssel im Büro vergessen.", None, person="Jonas",
+                               held_out=True, lang="de"))),
+    *_lang_actions("fa", "مریم",
+                   (("یادم بنداز ۲ ساعت دیگر نان را بیرون بیاورم", "یادم بنداز فردا ساعت ۹ به رضا زنگ بزنم"),
+                    "یادآوری نان را لغو کن", "لغو شد", "به رضا زنگ بزنم"),
+                   ("یادم بنداز فردا ساعت ۱۰ گلدان‌ها را آب بدهم", "چه یادآوری‌هایی دارم؟", "گلدان"),
+                   ("رمز وای‌فای خانه لاله۷۷ است.", "رمز وای‌فای را فراموش کن", "فراموش شد", "لاله",
+                    "رمز وای‌فای خانه چیست؟"),
+                   (ActionCase("ho-fa-empty", (), "یادآوری‌هایم را نشان بده", "list", ("یادآوری در انتظاری نیست",),
+                               person="مریم", held_out=True, lang="fa"),
+                    ActionCase("ho-fa-keys", (), "کلیدهایم را در دفتر جا گذاشتم.", None, person="مریم",
+                               held_out=True, lang="fa"))),
+)
+
 ECHO_CASES: tuple[EchoCase, ...] = (
     EchoCase("ne-sister", ("My sister Ana lives in Lisbon.",), "Where does my sister live?", ("lisbon",), "Zoe"),
     EchoCase("ne-dog", ("My dog is called Rex.",), "What is my dog called?", ("rex",), "Tom"),
@@ -160,7 +246,7 @@ def action_checks(case: ActionCase, reply: str, pending: list[str], memory_texts
                   ) -> dict[str, bool]:
     low = reply.lower()
     out = {"not empty": bool(reply.strip()), "never acknowledged as a statement": not (
-        case.action and NOTED.search(reply))}
+        case.action and (NOTED.search(reply) or _acknowledged(reply, case.lang)))}
     if case.action is None:
         out["not taken for an action"] = read_request(case.probe) is None and SET.lower() not in low and (
             "forget this" not in low and "forget these" not in low and "pending reminders" not in low)
@@ -172,6 +258,25 @@ def action_checks(case: ActionCase, reply: str, pending: list[str], memory_texts
         out["gone from memory"] = not any(case.gone in t.lower() for t in memory_texts)
         out["not answered after"] = bool(answer.strip()) and case.gone not in answer.lower()
     return out
+
+
+def _acknowledged(reply: str, lang: str) -> bool:
+    """A line of the reply opens with another language's acknowledgement of a statement, as NOTED for English (a
+    forget's preview quotes the stored acknowledgement after a date and a name: that is no acknowledgement)."""
+    lines = [re.sub(r"^\s*(?:engram>\s*)?[\u2066-\u2069]*", "", line).lower() for line in reply.splitlines()]
+    return any(line.startswith(a) for line in lines for a in _acknowledgements(lang))
+
+
+def _acknowledgements(lang: str) -> tuple[str, ...]:
+    """How a statement is acknowledged in another language ("записал:", "anotado:"), lower case."""
+    if lang == "en":
+        return ()
+    from bot import i18n
+    from bot.reply.plan import NOTED as NOTED_TEXT
+
+    with i18n.using(lang):
+        return (i18n._("Noted: “{statement}”.").split("{statement}")[0].strip().lower(),
+                i18n._(NOTED_TEXT).lower())
 
 
 INFORMATIONAL = ("holds the fact", "same again in the same session")  # reported, not part of a pass
@@ -268,7 +373,7 @@ async def run_actions_terminal(config, assistant, cases: tuple[ActionCase, ...],
             await terminal.stop_reminders()
         result = action_checks(case, reply, pending, texts, answer)
         rows.append(row(case.name, "action", case.held_out, case.probe, reply, result, time.perf_counter() - began,
-                        front_end="terminal", answer=answer))
+                        front_end="terminal", answer=answer, lang=case.lang))
         progress(f"[action terminal {n + 1}/{len(cases)}] {'pass' if rows[-1]['passed'] else 'FAIL'} "
                  f"{case.name}: {reply[:80]!r}")
     return rows
@@ -307,8 +412,8 @@ async def run_actions_telegram(config, llm, embedder, cases: tuple[ActionCase, .
                 for text in case.said:
                     await _say(fake, services, user, case.person, text)
                 reply, shown = await _say(fake, services, user, case.person, case.probe)
-                for message in shown:  # a forget asks first: press its "Yes"
-                    data = _button(message, "Yes, forget")
+                for message in shown:  # a forget asks first: press its "Yes" (in the chat's language)
+                    data = _forget_yes(message)
                     if data:
                         mark = fake.mark()
                         await fake.press(user, message["message_id"], data)
@@ -319,7 +424,7 @@ async def run_actions_telegram(config, llm, embedder, cases: tuple[ActionCase, .
                 texts = [m["text"] for m in await services.started.memory.messages.export(user)]
                 result = action_checks(case, reply, pending, texts, answer)
                 rows.append(row(case.name, "action", case.held_out, case.probe, reply, result,
-                                time.perf_counter() - began, front_end="telegram", answer=answer))
+                                time.perf_counter() - began, front_end="telegram", answer=answer, lang=case.lang))
                 progress(f"[action telegram {n + 1}/{len(cases)}] {'pass' if rows[-1]['passed'] else 'FAIL'} "
                          f"{case.name}: {reply[:80]!r}")
         finally:
@@ -345,17 +450,21 @@ async def _say(fake, services, user: int, name: str, text: str, timeout: float =
     return "\n".join(m.get("text", "") for m in shown), shown
 
 
-def _button(message: dict, label: str) -> str | None:
+def _forget_yes(message: dict) -> str | None:
+    """The callback data of a forget's confirming button, whatever language its label is in."""
     for line in (message.get("reply_markup") or {}).get("inline_keyboard", []):
         for b in line:
-            if label.lower() in b["text"].lower():
+            if b.get("callback_data", "").startswith("forget:") and b["callback_data"].endswith(":yes"):
                 return b["callback_data"]
     return None
 
 
-async def run_conversations(config, behaviours: tuple[str, ...], progress) -> list[dict]:
+async def run_conversations(config, behaviours: tuple[str, ...], progress,
+                            action_cases: tuple[ActionCase, ...] = ACTION_CASES,
+                            echo_cases: tuple[EchoCase, ...] = ECHO_CASES) -> list[dict]:
     """The conversation behaviours asked for, each on a fresh database; the Telegram pass loads the models again
-    inside the Application, as `./engram telegram` would."""
+    inside the Application, as `./engram telegram` would. `action_cases`: LANGUAGE_ACTION_CASES for the
+    actions in other languages."""
     from bot.llm import build_llm
     from bot.services import build_assistant, build_embedder
     from memory import Memory
@@ -372,15 +481,15 @@ async def run_conversations(config, behaviours: tuple[str, ...], progress) -> li
         try:
             assistant = build_assistant(config, memory, llm)
             if "no-echo" in behaviours:
-                rows += await run_echo(assistant, ECHO_CASES, progress)
+                rows += await run_echo(assistant, echo_cases, progress)
             if "action" in behaviours:
-                rows += await run_actions_terminal(config, assistant, ACTION_CASES, progress)
+                rows += await run_actions_terminal(config, assistant, action_cases, progress)
         finally:
             await llm.stop()
             await memory.stop()
         if "action" in behaviours:
             config.storage.path = str(Path(tmp) / "telegram.db")
-            rows += await run_actions_telegram(config, build_llm(config), embedder, ACTION_CASES, progress)
+            rows += await run_actions_telegram(config, build_llm(config), embedder, action_cases, progress)
     return rows
 
 

@@ -107,6 +107,11 @@ FREE = (("I go to the gym on Mondays.", "I switched my gym day to Thursdays.", "
          "5"))
 
 
+# Held-out cases whose failing replies were read (2026-12-08: "What car do I have?" taken for a schedule question):
+# tuned cases from then on.
+READ = frozenset({"my-thing-039", "my-thing-059"})
+
+
 def written() -> list[UpdateCase]:
     """The written cases, deterministic: families crossed with phrasings, people and fillers in turn."""
     cases: list[UpdateCase] = []
@@ -118,7 +123,7 @@ def written() -> list[UpdateCase]:
         n = len(cases)
         between = tuple(next(fillers) for _ in range(gap))
         cases.append(UpdateCase(f"{family}-{n:03d}", family, (old, *between, new), probe, expect, outdated,
-                                asker=next(people), held_out=n % 4 == 3))
+                                asker=next(people), held_out=n % 4 == 3 and f"{family}-{n:03d}" not in READ))
 
     for i, (old, new) in enumerate(CITIES * 2):
         said_old = RES_OLD[i % len(RES_OLD)].format(old=old)

@@ -145,6 +145,13 @@ def is_rtl(code: str) -> bool:
         return False
 
 
+def drawn_language() -> str:
+    """The language a picture's words are drawn in: the current one, or English for a right-to-left language
+    (matplotlib neither joins Arabic-script letters nor orders right-to-left text: Persian would come out broken;
+    the caption under the picture is in the chat's language all the same)."""
+    return DEFAULT if is_rtl(current()) else current()
+
+
 def number(n: int) -> str:
     """A count as the current language writes it: 12,000 / 12 000 / 12.000."""
     from babel.numbers import format_decimal

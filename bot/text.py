@@ -10,7 +10,7 @@ import html
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.i18n import N_, _
+from bot.i18n import N_, _, ngettext, number
 from memory import Message
 
 
@@ -27,7 +27,7 @@ HTML = Markup(escape=lambda text: html.escape(text, quote=False), bold=lambda te
 
 
 def sender(message: Message) -> str:
-    return message.sender_name or ("Engram" if message.role == "assistant" else "someone")
+    return message.sender_name or ("Engram" if message.role == "assistant" else _("someone"))
 
 
 # What a message made from a recording or a picture was (meta "kind"), as /why, /search and citations name it.
@@ -47,14 +47,23 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-# The things Engram counts aloud, singular -> plural: the words live here, once, for a translation to replace.
-PLURALS = {
-    "message": "messages", "chat": "chats", "topic": "topics", "smaller topic": "smaller topics",
-    "update": "updates", "error": "errors",
-    "more error": "more errors", "vote": "votes", "dimension": "dimensions", "page": "pages",
+# The things Engram counts aloud: a count and its noun, in the chat's language with its plural rules (Russian
+# has three forms, Persian one). Each pair is written out for the catalogues' extraction.
+PLURALS: dict[str, Callable[[int], str]] = {
+    "message": lambda n: ngettext("{n} message", "{n} messages", n),
+    "chat": lambda n: ngettext("{n} chat", "{n} chats", n),
+    "topic": lambda n: ngettext("{n} topic", "{n} topics", n),
+    "smaller topic": lambda n: ngettext("{n} smaller topic", "{n} smaller topics", n),
+    "update": lambda n: ngettext("{n} update", "{n} updates", n),
+    "error": lambda n: ngettext("{n} error", "{n} errors", n),
+    "more error": lambda n: ngettext("{n} more error", "{n} more errors", n),
+    "vote": lambda n: ngettext("{n} vote", "{n} votes", n),
+    "dimension": lambda n: ngettext("{n} dimension", "{n} dimensions", n),
+    "page": lambda n: ngettext("{n} page", "{n} pages", n),
 }
 
 
 def plural(count: int, noun: str) -> str:
-    """A count with its noun agreeing: '1 message', '0 messages', '12,000 messages' (nouns: PLURALS)."""
-    return f"{count:,} {noun if count == 1 else PLURALS[noun]}"
+    """A count with its noun agreeing, in the current language: '1 message', '0 messages', '12,000 messages',
+    '5 сообщений' (nouns: PLURALS)."""
+    return PLURALS[noun](count).format(n=number(count))

@@ -76,7 +76,7 @@ async def search_more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     _prefix, key, page_text = ((query_cb.data or "").split(":") + ["", ""])[:3]
     query = chat_data_of(context).get("searches", {}).get(key)
     if query is None or not page_text.isdigit() or len(page_text) > 3:
-        await query_cb.answer("This search has expired: search again.", show_alert=True)
+        await query_cb.answer(_("This search has expired: search again."), show_alert=True)
         return
     await query_cb.answer()
     services = services_of(context)
@@ -139,4 +139,4 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A button press no handler knows (an old or forged button): stop the client's spinner with a word."""
-    await query_of(update).answer("This button does not work any more.")
+    await query_of(update).answer(_("This button does not work any more."))

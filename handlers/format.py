@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.i18n import _
+
 MESSAGE_LIMIT = 4096  # Telegram's limit on a message's text, in UTF-16 units, counted after entity parsing
 FENCE = "```"
 
@@ -119,7 +121,7 @@ def page_buttons(callback: Callable[[int], str], page: int, more: bool) -> Inlin
     """"◀ back" / "more ▶" buttons under a paged result; `callback(n)` is the callback data of page n."""
     buttons = []
     if page > 0:
-        buttons.append(InlineKeyboardButton("◀ back", callback_data=callback(page - 1)))
+        buttons.append(InlineKeyboardButton("◀ " + _("back"), callback_data=callback(page - 1)))
     if more:
-        buttons.append(InlineKeyboardButton("more ▶", callback_data=callback(page + 1)))
+        buttons.append(InlineKeyboardButton(_("more") + " ▶", callback_data=callback(page + 1)))
     return InlineKeyboardMarkup([buttons]) if buttons else None

@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot.commands.actions import UsageError, arguments
 from bot.errors import EngramError
+from bot.i18n import _
 from bot.importing import Progress, import_chats, live, parse, views
 from handlers.context import Services, chat_of, message_of, services_of
 
@@ -34,22 +35,22 @@ async def import_document(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     replied = message.reply_to_message
     document = message.document or (replied.document if replied else None)
     if document is None:
-        raise UsageError(live.USAGE)
+        raise UsageError(_(live.USAGE))
     user, chat = update.effective_user, chat_of(update)
     owner = services.access.is_owner(user.id if user else None)
     if not owner:
-        await message.reply_text("Only the bot's owners (telegram.allowed_user_ids) may import history.")
+        await message.reply_text(_("Only the bot's owners (telegram.allowed_user_ids) may import history."))
         return
     wanted = live.request(arguments(message.caption or message.text or ""), chat.id,
                           owner_private=chat.type == Chat.PRIVATE)
     if services.importing:
-        await message.reply_text("An import is already running; I will say when it is done.")
+        await message.reply_text(_("An import is already running; I will say when it is done."))
         return
     if reason := live.too_big(document.file_size, self_hosted(services)):
         await message.reply_text(reason)
         return
     services.importing = True
-    status = await message.reply_text(f"Fetching {document.file_name or 'the file'}…")
+    status = await message.reply_text(_("Fetching {file}…").format(file=document.file_name or _("the file")))
     task = _import(services, context.bot, document, wanted, status.chat_id, status.message_id)
     services.spawn(context.application, task, update)
 
@@ -81,18 +82,18 @@ async def _import(services: Services, bot: Bot, document: Document, wanted: live
         data = await _download(bot, document, self_hosted(services))
         exported = await asyncio.to_thread(parse, data, document.file_name or "the file")
         chats = live.choose(exported, wanted.chat)
-        await show(f"Importing {chats[0].name} into this chat…" if wanted.target == chat_id
-                   else f"Importing {chats[0].name} into chat {wanted.target}…")
+        await show(_("Importing {chat} into this chat…").format(chat=chats[0].name) if wanted.target == chat_id
+                   else _("Importing {chat} into chat {id}…").format(chat=chats[0].name, id=wanted.target))
         assistant = services.assistant
         summary = await import_chats(services.started.memory, chats, into=wanted.target, bot_user_id=bot.id,
                                      gate=(lambda: live.until_idle(assistant)) if assistant else None,
                                      progress=progress)
-        await show("Import done. " + views.summary_text(summary))
+        await show(_("Import done.") + " " + views.summary_text(summary))
     except EngramError as exc:  # the file or the request: said in the progress message, in plain words
         await show(str(exc))
     except asyncio.CancelledError:  # the bot is stopping: every batch stored so far stays
-        await asyncio.shield(show("The import was stopped (the bot is shutting down). Send /import again to "
-                                  "finish it: what is imported stays, nothing comes twice."))
+        await asyncio.shield(show(_("The import was stopped (the bot is shutting down). Send /import again to "
+                                    "finish it: what is imported stays, nothing comes twice.")))
         raise
     finally:
         services.importing = False

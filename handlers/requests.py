@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from bot.commands import views
 from bot.commands.requests import ActionReply, Requests
+from bot.i18n import _
 from bot.reply.requests import Action
 from bot.text import HTML, plural
 from handlers import forget, messages
@@ -25,7 +26,7 @@ from handlers.reminders import OFFER_PREFIX, cancel_keyboard
 
 
 def forget_asked(count: int) -> str:
-    return f"(asked whether to forget {plural(count, 'message')})"
+    return _("(asked whether to forget {messages})").format(messages=plural(count, "message"))
 
 
 def register(application: Application) -> None:
@@ -73,7 +74,8 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, requests: Req
     if done.reminder is not None:
         markup = cancel_keyboard(done.reminder.id)
     elif done.listing is not None and done.listing.shown:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"Cancel #{r.id}", callback_data=f"rem:cancel:{r.id}")]
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(_("Cancel #{id}").format(id=r.id),
+                                                             callback_data=f"rem:cancel:{r.id}")]
                                        for r in done.listing.shown])
     sent = await message.reply_text(done.text, reply_markup=markup)
     await requests.keep_reply(sent.chat_id, sent.message_id, done, sent.date.timestamp())
@@ -85,7 +87,7 @@ async def offer_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     message_id = int((query.data or "")[len(OFFER_PREFIX):])
     requests = requests_of(context)
     done = await requests.accept(chat_id_of(update), message_id, created_by=user_id_of(update))
-    await query.answer("Reminder set" if done.reminder is not None else "No reminder set")
+    await query.answer(_("Reminder set") if done.reminder is not None else _("No reminder set"))
     shown = query.message
     sent = await context.bot.send_message(
         chat_id_of(update), done.text, reply_markup=cancel_keyboard(done.reminder.id) if done.reminder else None,

@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.commands import topic_commands, views
 from bot.commands.topic_commands import Picture, TopicPage, TopicsReport
+from bot.i18n import _
 from bot.text import HTML
 from handlers.context import args_text, chat_id_of, message_of, query_of, services_of
 from handlers.format import page_buttons
@@ -61,8 +62,8 @@ async def topics(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def _topic_buttons(report: TopicsReport) -> InlineKeyboardMarkup | None:
-    rows = [[InlineKeyboardButton(f"{t.id}. messages", callback_data=f"topic:{report.key}:{t.id}:0:0"),
-             InlineKeyboardButton(f"{t.id}. trend", callback_data=f"trend:{report.key}:{t.id}")]
+    rows = [[InlineKeyboardButton(_("{id}. messages").format(id=t.id), callback_data=f"topic:{report.key}:{t.id}:0:0"),
+             InlineKeyboardButton(_("{id}. trend").format(id=t.id), callback_data=f"trend:{report.key}:{t.id}")]
             for t in report.topics[:TREND_BUTTONS]]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -100,7 +101,7 @@ async def _button(update: Update, count: int) -> tuple[str, list[int]] | None:
     parts = (query.data or "").split(":")
     numbers = parts[2:]
     if len(parts) != count + 2 or not all(p.isdigit() and len(p) <= 4 for p in numbers):
-        await query.answer("This button does not work any more.")
+        await query.answer(_("This button does not work any more."))
         return None
     return parts[1], [int(p) for p in numbers]
 

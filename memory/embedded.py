@@ -10,7 +10,6 @@ background embedding, and the embedding model for the other parts, kept off the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +22,7 @@ from memory import recall as ranking
 from memory.errors import ModelMismatch
 from memory.models import MESSAGE_COLUMNS, Message, OnModelChange, clean_text
 from memory.shared import Shared
-from memory.threads import Threads
+from memory.threads import Threads, cancel
 
 log = logging.getLogger(__name__)
 
@@ -201,11 +200,8 @@ class EmbeddingQueue:
         self._task = asyncio.get_running_loop().create_task(self._embed_in_background())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     def wake(self) -> None:
         """Messages were stored without their vectors: the background queue embeds them."""

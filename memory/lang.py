@@ -39,7 +39,11 @@ class Words:
     "mı", Hindi "क्या", Chinese "吗"; for Chinese, Japanese: substrings); self: words of the asker's own life
     ("my", "мой"), without "me" ("remind me…" asks the assistant); asking: words of asking about a memory
     ("tell", "remember", "called"), not its subject; naming: of those, the ones that name a name (kept when a
-    question has nothing else: "What is my name?")."""
+    question has nothing else: "What is my name?"). For the subject (memory/text.py content_words): meaningful:
+    nouns and verbs the stopwords-iso list holds ("trabajo", "машина", "отец"), still words of a subject; kin:
+    Snowball stems of words for people whose ending says which sex ("herman": hermano / hermana; "irmã":
+    irmão / irmã): a brother is not a sister. first: irregular verbs in the first person ("¿Qué coche tengo?"; the
+    regular ones are told by their ending, memory/text.py first_person)."""
 
     greetings: tuple[str, ...] = ()
     starts: frozenset[str] = frozenset()
@@ -47,6 +51,9 @@ class Words:
     self: frozenset[str] = frozenset()
     asking: frozenset[str] = frozenset()
     naming: frozenset[str] = frozenset()
+    meaningful: frozenset[str] = frozenset()
+    kin: frozenset[str] = frozenset()
+    first: frozenset[str] = frozenset()
 
 
 def _w(text: str) -> frozenset[str]:
@@ -73,7 +80,11 @@ WORDS: dict[str, Words] = {
         anywhere=_w("ли"),
         self=_w("я мой моя моё мое мои моего моей моему моим моих мою меня мы"),
         asking=_w("скажи сказал сказала сказать помнишь знаешь напомни зовут звать называется имя"),
-        naming=_w("зовут звать имя")),
+        naming=_w("зовут звать имя"),
+        meaningful=_w("вода война голова голос город дверь деньги дорога друг душа жена женщина жизнь земля книга "
+                      "комната лицо люди мать машина место минута москва народ нога ночь окно отец плечо работа "
+                      "работать ребенок россия рука свет сила слово стол сторона страна товарищ улица утро человек "
+                      "вечер глаз вопрос время времени день дело путь")),
     "uk": Words(
         greetings=("привіт", "вітаю", "добрий день", "доброго дня", "доброго ранку", "добрий вечір", "на добраніч",
                    "дякую", "бувай", "до побачення", "як справи", "як ти", "добре", "гаразд", "зрозумів",
@@ -91,16 +102,25 @@ WORDS: dict[str, Words] = {
         starts=_w("qué que quién quien quiénes dónde donde adónde cuándo cuando cómo como cuál cual cuáles cuánto "
                   "cuánta cuántos cuántas"),
         self=_w("yo mi mis mío mía míos mías"),
+        first=_w("tengo soy estoy voy hago sé puedo quiero"),
         asking=_w("dime dije dijiste recuerdas sabes llama llamo nombre"),
-        naming=_w("llama llamo nombre")),
+        naming=_w("llama llamo nombre"),
+        meaningful=_w("trabajo trabaja trabajais trabajamos trabajan trabajar trabajas tiempo lugar horas cosas "
+                      "ejemplo valor verdad momento parte manera final"),
+        kin=_w("herman hij abuel niet sobrin prim novi espos amig vecin suegr cuñ compañer jef chic niñ señor "
+               "profesor")),
     "pt": Words(
         greetings=("olá", "ola", "oi", "bom dia", "boa tarde", "boa noite", "obrigado", "obrigada",
                    "muito obrigado", "muito obrigada", "tchau", "até logo", "tudo bem", "como vai", "valeu",
                    "beleza", "certo", "ok"),
         starts=_w("que quê quem onde aonde quando como qual quais quanto quanta quantos quantas será"),
         self=_w("eu meu minha meus minhas"),
+        first=_w("tenho sou estou vou faço sei posso quero"),
         asking=_w("diga disse lembra sabe chama chamo nome"),
-        naming=_w("chama chamo nome")),
+        naming=_w("chama chamo nome"),
+        meaningful=_w("trabalho trabalhar tempo lugar caminho conselho grupo sistema viagem noite horas meses número "
+                      "pessoas local apoio coisa favor questão verdade forma ponto valor nível"),
+        kin=_w("irmã filh net sobrinh prim espos vizinh sogr cunh noiv namor amig menin senhor professor")),
     "de": Words(
         greetings=("hallo", "hi", "hey", "guten morgen", "guten tag", "guten abend", "gute nacht", "moin", "servus",
                    "danke", "danke schön", "danke schon", "vielen dank", "tschüss", "tschuss", "bis bald",
@@ -109,7 +129,8 @@ WORDS: dict[str, Words] = {
                   "wieso weshalb ist sind bin bist hat hast habe haben kann kannst weißt weisst war gibt"),
         self=_w("ich mein meine meinen meinem meiner meines wir"),
         asking=_w("sag sagte erinnerst weißt weisst heißt heisst name"),
-        naming=_w("heißt heisst name")),
+        naming=_w("heißt heisst name"),
+        meaningful=_w("mann mensch menschen gott jahr jahre jahren tage tagen zeit sache ende teil beispiel")),
     "fr": Words(
         greetings=("bonjour", "salut", "bonsoir", "bonne nuit", "coucou", "merci", "merci beaucoup", "au revoir",
                    "à bientôt", "a bientot", "ça va", "ca va", "comment ça va", "comment vas tu", "d'accord",
@@ -118,7 +139,9 @@ WORDS: dict[str, Words] = {
                   "est-ce"),
         self=_w("je j mon ma mes"),
         asking=_w("dis dit rappelles sais appelle nom"),
-        naming=_w("appelle nom")),
+        naming=_w("appelle nom"),
+        meaningful=_w("gens personne personnes pièce valeur sujet retour parole état"),
+        kin=_w("cousin ami voisin")),
     "it": Words(
         greetings=("ciao", "buongiorno", "buon giorno", "buonasera", "buona sera", "buonanotte", "buona notte",
                    "salve", "grazie", "grazie mille", "arrivederci", "a presto", "come stai", "come va", "va bene",
@@ -126,7 +149,10 @@ WORDS: dict[str, Words] = {
         starts=_w("che cosa chi dove quando come quale quali quanto quanta quanti quante perché perche"),
         self=_w("io mio mia miei mie"),
         asking=_w("dimmi detto ricordi sai chiama chiamo nome"),
-        naming=_w("chiama chiamo nome")),
+        naming=_w("chiama chiamo nome"),
+        meaningful=_w("anni anno città citta cosa paese persone uomo vita mondo giorno giorni gruppo tempo luogo "
+                      "mesi piedi lato consiglio"),
+        kin=_w("figl nonn cugin fidanz vicin suocer cogn ragazz bambin amic")),
     "tr": Words(
         greetings=("merhaba", "selam", "günaydın", "iyi akşamlar", "iyi geceler", "teşekkürler", "teşekkür ederim",
                    "sağ ol", "sağol", "görüşürüz", "hoşça kal", "nasılsın", "tamam"),
@@ -141,7 +167,8 @@ WORDS: dict[str, Words] = {
         anywhere=_w("چه چی چیه چیست کی کیست کجا کجاست چرا چطور چگونه کدام چند چقدر آیا"),
         self=_w("من ما"),
         asking=_w("بگو گفتم یادت میدانی می‌دانی اسم نام"),
-        naming=_w("اسم نام")),
+        naming=_w("اسم نام"),
+        meaningful=_w("مردم زمان خدمات")),
     "ar": Words(
         greetings=("مرحبا", "السلام عليكم", "أهلا", "اهلا", "صباح الخير", "مساء الخير", "تصبح على خير", "شكرا",
                    "شكرا جزيلا", "مع السلامة", "كيف حالك", "حسنا"),
@@ -178,6 +205,20 @@ WORDS: dict[str, Words] = {
 ENGLISH_ONLY = _w("the you your yours you're it's i'm is are were this that these those with have has had be been "
                   "to of and but for not just too very what when where who why how my our we they them their there "
                   "here it its about from does did don't can could should would yeah yes okay thanks bye")
+# Feminine endings of the languages with `kin` (Words.kin): "hermana", "irmã", "cugina", "cousine".
+FEMININE = {"es": ("a", "as"), "pt": ("a", "as", "ã", "ãs"), "it": ("a", "e"), "fr": ("e", "es")}
+# The first person singular of a regular verb ("trabajo", "moro", "lavoro"): its ending, and the endings of the
+# infinitive its stem must make a known verb with (simplemma's dictionary): "¿Dónde trabajo?" asks about oneself.
+FIRST_PERSON = {"es": ("o", ("ar", "er", "ir")), "pt": ("o", ("ar", "er", "ir")), "it": ("o", ("are", "ere", "ire"))}
+# Persian writes "my" and "I" as endings: برادرم (my brother), کار می‌کنم (I work); ـت ـش for "your", "his/her".
+# Words ending in م that are neither (name, also, people, all…), and the endings stripped for a word's subject.
+FA_NOT_MINE = _w("اسم نام هم کم مردم تمام چشم شام علم قلم سلام اسلام پیام کدام دوم سوم مهم کلم مریم خانم گرم نرم "
+                 "آرام انجام هنگام مقام نظام قدیم عظیم حرم تیم")
+FA_POSSESSIVE = ("مان", "تان", "شان", "ام", "ات", "اش", "م", "ت", "ش")
+# Turkish too: kardeşim (my sister/brother), arabam (my car), çalışıyorum (I work) — what Snowball strips after the
+# stem, when it is the first person's -(y)ım/-m (and a case ending after it: ağabeyimin), says "my" or "I".
+TR_MINE = r"(?:y?[ıiuü])?m(?:[ıiuü]n|[ıiuü]|[ae]|d[ae]|d[ae]n|l[ae])?"
+TR_NOT_MINE = _w("ekim kasım isim resim film program akşam bayram hem tam kim ilim sistem")
 # Signs that end a question in any script: ? and the full-width ？ (Chinese, Japanese), ؟ (Arabic, Persian, Urdu).
 QUESTION_MARKS = ("?", "？", "؟")
 # Languages whose words are not separated by spaces: their words are matched as substrings.

@@ -27,6 +27,10 @@ class FusionParams:
     LoCoMo (docs/BENCHMARKS.md)."""
 
     keyword_weight: float = 0.3  # share of the keyword score (divided by the query's best) in a message's score
+    # The share instead when the query is written in a script the embedding model was not trained on (a Russian,
+    # Persian or Chinese question to an English-only model, memory.embedder.reads_script): its vectors of such
+    # text are close to noise. Chosen on eval-multilingual's dev part (docs/BENCHMARKS.md).
+    foreign_keyword_weight: float = 0.6
     neighbour_weight: float = 0.4  # share of the better adjacent turn's score added to a message's own
     candidates: int = 50  # taken from each list (vector KNN, keyword) before fusion
     recency_weight: float = 0.0  # added score for the newest message, halving every half-life (0: off)

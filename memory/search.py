@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from memory import db, migrations, recall, vectors
 from memory.corpus import rows_by_id
-from memory.embedder import embed_queries
+from memory.embedder import embed_queries, reads_script
 from memory.keyword_index import KeywordIndex
+from memory.lang import scripts
 from memory.models import MESSAGE_COLUMNS, Hit, Message, RecallMethod, clean_text, evidence_sql
 from memory.recall import FusionParams
 from memory.shared import Shared
@@ -53,6 +54,7 @@ class Gathered:
     neighbours: dict[int, tuple[int | None, int | None]] = field(default_factory=dict)
     rows: dict[int, Message] = field(default_factory=dict)
     vecs: dict[int, np.ndarray] = field(default_factory=dict)
+    foreign: bool = False  # the query's script is one the embedding model does not read
 
 
 class Search:
@@ -184,6 +186,8 @@ class Search:
         window = window if method is RecallMethod.HYBRID else None
         words = clean_text(keyword_query) if keyword_query is not None else query
         g = Gathered(method=method, pool=pool, now=time.time() if now is None else now, window=window)
+        letters = scripts(query)
+        g.foreign = bool(letters) and not reads_script(self.embedder, max(letters, key=letters.__getitem__))
         if method is not RecallMethod.KEYWORD:
             g.qv = query_vector if query_vector is not None else self.embed_query(query)
             g.vec_list = self._nearest_evidence(chat_id, g.qv, pool, excluded)
@@ -216,6 +220,8 @@ class Search:
     def rank(self, g: Gathered, k: int, fusion: FusionParams | None = None) -> list[Hit]:
         """The k best hits of gathered candidates: fused (hybrid) or as listed, near-duplicates removed. No SQL."""
         params = fusion or self.fusion
+        if g.foreign and params.foreign_keyword_weight > params.keyword_weight:
+            params = replace(params, keyword_weight=params.foreign_keyword_weight)
         if g.method is RecallMethod.VECTOR:
             ranked = g.vec_list
         elif g.method is RecallMethod.KEYWORD:

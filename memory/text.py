@@ -8,11 +8,15 @@ Every language the same way (memory/lang.py tells a text's language):
   without spaces (Chinese, Japanese) gives the overlapping pairs of its characters ("我的狗叫巴龙" → 我的 的狗
   狗叫 叫巴 巴龙): most Chinese words are two characters, and a pair needs no dictionary;
 - stopwords: English's own short list (kept: it was tuned on LoCoMo, and the ISO list holds "name", "home",
-  "work"), the stopwords-iso list of every other language;
+  "work"), the stopwords-iso list of every other language less the nouns and verbs it holds (Words.meaningful:
+  "trabajo", "машина", "отец" are a subject: "¿Dónde trabajo?" was declined though told);
 - a word's normal form for matching: the Snowball stemmer of its language (PyStemmer: English, Russian, Spanish,
   Portuguese, German, French, Italian, Turkish, Persian, Arabic, Indonesian, Hindi…), simplemma's lemma where
   Snowball has none (Ukrainian), the word itself otherwise (Chinese pairs). A word is normalised in the text's
   language only if it is written in that language's script (a Latin name in a Russian message is left alone).
+  For a message's subject (content_words) two more: a word for a person keeps its sex where Snowball merges it
+  (hermano / hermana, irmão / irmã: Words.kin), and a Persian word loses its possessive ending (برادرم, my
+  brother → برادر), so "my brother" meets neither "my sister" nor nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +28,19 @@ from typing import Any
 
 import regex
 
-from memory.lang import DEFAULT, UNSPACED, WORDS, language_of, script_of
+from memory.lang import (
+    DEFAULT,
+    FA_NOT_MINE,
+    FA_POSSESSIVE,
+    FEMININE,
+    FIRST_PERSON,
+    TR_MINE,
+    TR_NOT_MINE,
+    UNSPACED,
+    WORDS,
+    language_of,
+    script_of,
+)
 
 _WORD = regex.compile(r"[\p{L}\p{M}\p{N}_]+")
 _UNSPACED_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}ー]+")
@@ -102,7 +118,8 @@ def stopwords(lang: str) -> frozenset[str]:
     import stopwordsiso
     if not stopwordsiso.has_lang(lang):
         return frozenset()
-    return frozenset(_clean(w) for w in stopwordsiso.stopwords(lang))
+    meaningful = WORDS[lang].meaningful if lang in WORDS else frozenset()
+    return frozenset(_clean(w) for w in stopwordsiso.stopwords(lang)) - {_clean(w) for w in meaningful}
 
 
 def _unasked(lang: str) -> frozenset[str]:
@@ -154,6 +171,45 @@ def normal(word: str, lang: str) -> str:
     return word
 
 
+def subject_form(word: str, lang: str) -> str:
+    """A word's form for comparing subjects (content_words): its normal form, with a person's sex kept where
+    Snowball merges it ("hermana" → "herman♀", "hermano" → "herman") and a Persian possessive or personal
+    ending dropped ("برادرم" → "برادر")."""
+    form = normal(word, lang)
+    table = WORDS.get(lang)
+    if table is not None and table.kin and form in table.kin and word.endswith(FEMININE.get(lang, ())):
+        return form + "♀"
+    if lang == "fa" and word not in FA_NOT_MINE:
+        for ending in FA_POSSESSIVE:
+            if word.endswith(ending) and len(word) - len(ending) >= 2:
+                return word[: -len(ending)]
+    return form
+
+
+def first_person(word: str, lang: str) -> bool:
+    """The word says "I" or "my" by its ending: a regular verb's first person ("trabajo": its stem makes a verb,
+    trabajar), a Persian possessive or verb ending ("برادرم", "می‌کنم"), a Turkish one ("kardeşim", "arabam").
+    Stopwords and question words are not ("como" is also "I eat")."""
+    word = _clean(word)
+    if lang in WORDS and word in WORDS[lang].first:
+        return True
+    if lang == "fa":
+        return (len(word) >= 3 and word.endswith("م") and word not in FA_NOT_MINE
+                and word not in WORDS["fa"].anywhere)
+    if lang == "tr":
+        base = normal(word, lang)
+        return (len(word) >= 4 and word not in TR_NOT_MINE and word not in WORDS["tr"].anywhere
+                and word.startswith(base) and regex.fullmatch(TR_MINE, word[len(base):]) is not None)
+    if lang not in FIRST_PERSON or word in stopwords(lang) or word in WORDS[lang].starts:
+        return False
+    ending, infinitives = FIRST_PERSON[lang]
+    if not word.endswith(ending) or len(word) < 4:
+        return False
+    import simplemma
+    stem = word[: -len(ending)]
+    return any(simplemma.is_known(stem + infinitive, lang=lang) for infinitive in infinitives)
+
+
 def index_terms(text: str, sender: str = "", lang: str | None = None) -> str:
     """What the keyword index holds for a message (migration m010): each word of the sender's name and the text,
     and its normal form where that differs, separated by spaces."""
@@ -197,5 +253,5 @@ def content_words(text: str, asking: bool = False, lang: str | None = None) -> s
         if named:
             out.add("name")
         else:
-            out.add(stem(w) if lang == "en" else normal(w, lang))
+            out.add(stem(w) if lang == "en" else subject_form(w, lang))
     return out

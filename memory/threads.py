@@ -8,6 +8,7 @@ batch being embedded never holds up a read or a write.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +20,14 @@ from memory.embedder import Embedder, embed_queries
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+async def cancel(task: asyncio.Task | None) -> None:
+    """Cancel a background task of ours and wait until it has stopped (its CancelledError is the expected end)."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 class Threads:

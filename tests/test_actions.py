@@ -75,6 +75,27 @@ def test_what_a_forget_is_about():
     assert read_request("cancel the bread reminder").topic == "bread"
 
 
+@pytest.mark.parametrize(("text", "kind", "topic"), [
+    # a comment after a comma or "because" is not part of what to cancel or forget
+    ("actually please forget my PIN, I shouldn't have typed that here", Action.FORGET, "PIN"),
+    ("forget the wifi password, thanks", Action.FORGET, "wifi password"),
+    ("cancel the bread reminder because I already did it", Action.CANCEL, "bread"),
+    # a reminder named without the word "reminder"
+    ("actually cancel the one about the bins, I'll do it tonight", Action.CANCEL, "bins"),
+    ("cancel the dentist one", Action.CANCEL, "dentist"),
+    ("delete the ones about the dentist", Action.CANCEL, "dentist"),
+])
+def test_an_action_with_an_aside_or_a_reminder_named_by_its_subject(text, kind, topic):
+    found = read_request(text)
+    assert found is not None and (found.kind, found.topic) == (kind, topic)
+
+
+@pytest.mark.parametrize("text", ["cancel my gym membership", "cancel the meeting, we moved it",
+                                  "forget the Lisbon trip, the hotel and the flights", "forget it, I'll do it"])
+def test_what_is_not_read_as_a_reminder_or_a_clear_topic_stays_unread(text):
+    assert read_request(text) is None
+
+
 # ----- the Assistant never acknowledges an action as a statement; no reply is ever empty ---------------------------
 async def make_assistant(memory, reply) -> Assistant:
     llm = ScriptedLLM(reply)

@@ -14,10 +14,12 @@ def test_the_suite_is_big_and_covers_every_behaviour_with_held_out_cases():
     assert len(CASES) >= 60 and len({c.name for c in CASES}) == len(CASES)
     for behaviour in BEHAVIOURS:
         cases = [c for c in CASES if c.behaviour == behaviour]
-        assert len(cases) >= 9 and sum(c.held_out for c in cases) >= 3
-    for behaviour in ("update", "correction", "gather", "preference"):  # issue 24: at least 20 each, a third held out
+        # A held-out case whose failing reply was read becomes a tuned one (2026-12-08: re-wifi, gp-ball,
+        # up-h-music, pr-held-vegan); a fresh held-out set is written apart, by someone who tunes nothing.
+        assert len(cases) >= 9 and sum(c.held_out for c in cases) >= 2
+    for behaviour in ("update", "correction", "gather", "preference"):  # issue 24: at least 20 each, ~a third held out
         cases = [c for c in CASES if c.behaviour == behaviour]
-        assert len(cases) >= 20 and sum(c.held_out for c in cases) >= 6
+        assert len(cases) >= 20 and sum(c.held_out for c in cases) >= 5
         assert len({c.asker for c in cases}) >= 9 and all(c.expect or c.expect_all or c.avoid for c in cases)
 
 
@@ -143,7 +145,7 @@ def test_the_language_cases_cover_five_other_languages_with_held_out_cases():
     for lang in langs:
         mine = [c for c in LANGUAGE_CASES if c.lang == lang]
         assert {c.behaviour for c in mine} == {"statement", "recall", "unknown"}
-        assert sum(c.held_out for c in mine) >= 2, lang
+        assert sum(c.held_out for c in mine) >= 1, lang  # es and pt: two read, tuned since (replies_suite READ)
 
 
 def test_a_never_told_question_is_declined_in_the_chat_s_language():
@@ -153,3 +155,71 @@ def test_a_never_told_question_is_declined_in_the_chat_s_language():
     statement = Case("s", "statement", (), "Мою собаку зовут Барон.", lang="ru")
     assert all(checks(statement, "Записал: «Мою собаку зовут Барон».").values())
     assert not all(checks(statement, "Мою собаку зовут Барон.").values())  # said back word for word
+
+
+def test_the_fresh_held_out_set_is_held_out_well_formed_and_not_passed_by_saying_the_question_back():
+    """bench/replies_heldout.py, written blind: its shape only (no reply of the model is involved)."""
+    from datetime import datetime
+
+    from bench.replies_conversations import ACTION_CASES, ECHO_CASES
+    from bench.replies_heldout import (
+        HELDOUT_ACTION_CASES,
+        HELDOUT_CASES,
+        HELDOUT_ECHO_CASES,
+        HELDOUT_LANGUAGE_CASES,
+        HELDOUT_REMINDER_CASES,
+    )
+    from bench.replies_suite import LANGUAGE_CASES, REMINDER_CASES
+
+    fresh = (*HELDOUT_CASES, *HELDOUT_LANGUAGE_CASES, *HELDOUT_REMINDER_CASES, *HELDOUT_ACTION_CASES,
+             *HELDOUT_ECHO_CASES)
+    everything = (*CASES, *LANGUAGE_CASES, *REMINDER_CASES, *ACTION_CASES, *ECHO_CASES, *fresh)
+    assert len({c.name for c in everything}) == len(everything)
+    # read after they failed (a "never" property; the fix is general), so tuned now
+    looked_at = {"h2-ac-evening", "h2-ac-bins", "h2-ac-pin"}
+    assert all((c.held_out or c.name in looked_at) and c.name.startswith("h2-") for c in fresh)
+    for behaviour in BEHAVIOURS:
+        mine = [c for c in HELDOUT_CASES if c.behaviour == behaviour]
+        wanted = 6 if behaviour in ("update", "correction", "gather", "preference") else 4
+        assert len(mine) >= wanted and len({c.asker for c in mine}) == len(mine), behaviour
+    assert len(HELDOUT_ACTION_CASES) >= 6 and len(HELDOUT_ECHO_CASES) >= 6
+    assert {c.action for c in HELDOUT_ACTION_CASES} == {"remind", "cancel", "list", "forget", None}
+    for lang in ("es", "pt", "fa", "ru", "uk", "de"):
+        assert sorted(c.behaviour for c in HELDOUT_LANGUAGE_CASES if c.lang == lang) == ["recall", "statement",
+                                                                                         "unknown"], lang
+        assert len([c for c in HELDOUT_REMINDER_CASES if c.lang == lang]) == 2, lang
+    for r in HELDOUT_REMINDER_CASES:
+        datetime.strptime(r.due, "%a %d %H:%M")
+    for case in (*HELDOUT_CASES, *HELDOUT_LANGUAGE_CASES):
+        assert case.behaviour in BEHAVIOURS and (not case.ago or len(case.ago) == len(case.said)), case.name
+        assert all(v == v.lower() for v in (*case.expect, *case.expect_all, *case.avoid, *case.old)), case.name
+        result = checks(case, case.probe)  # the question said back
+        assert all(isinstance(v, bool) for v in result.values()), case.name
+        if case.expect or case.expect_all:
+            assert not all(result.values()), case.name
+        if case.old:  # the outdated value alone fails
+            assert not checks(case, f"It's {case.old[0]}.")["current first"], case.name
+
+
+def test_an_action_in_another_language_acknowledged_as_a_statement_fails():
+    from bench.replies_conversations import LANGUAGE_ACTION_CASES, action_checks
+
+    case = next(c for c in LANGUAGE_ACTION_CASES if c.name == "ac-ru-forget")
+    never = "never acknowledged as a statement"
+    assert not action_checks(case, "engram> Записал: «забудь пароль от wifi».", [], [], "")[never]
+    preview = "engram> Забыть 2 сообщения?\n\n[2026-12-07 23:43] Engram: Записал: «Пароль от wifi дома — тюльпан77»."
+    assert action_checks(case, preview, [], [], "")[never]  # the preview quotes what was stored: no acknowledgement
+    fa = next(c for c in LANGUAGE_ACTION_CASES if c.name == "ac-fa-forget")
+    assert not action_checks(fa, "\u2068یادداشت شد: «\u2068رمز وای‌فای را فراموش کن\u2069».", [], [], "")[never]
+
+
+def test_the_language_action_cases_cover_every_action_in_six_languages_with_held_out_cases():
+    from bench.replies_conversations import LANGUAGE_ACTION_CASES
+
+    assert len({c.name for c in LANGUAGE_ACTION_CASES}) == len(LANGUAGE_ACTION_CASES)
+    langs = {c.lang for c in LANGUAGE_ACTION_CASES}
+    assert langs == {"ru", "uk", "es", "pt", "de", "fa"}
+    for lang in langs:
+        mine = [c for c in LANGUAGE_ACTION_CASES if c.lang == lang]
+        assert {"cancel", "list", "forget", None} <= {c.action for c in mine}, lang
+        assert sum(c.held_out for c in mine) >= 2, lang

@@ -40,7 +40,7 @@ CASES = [
     ("de", "Mein Auto ist ein roter Golf von 2018.", "Welche Farbe hat mein Auto?", Intent.SELF_QUESTION, "Golf"),
     ("fr", "Ma sœur habite à Lyon.", "Où habite ma sœur ?", Intent.SELF_QUESTION, "Lyon"),
     ("it", "Mia sorella vive a Napoli.", "Dove vive mia sorella?", Intent.SELF_QUESTION, "Napoli"),
-    ("tr", "Kız kardeşim İzmir'de yaşıyor.", "Kız kardeşim nerede yaşıyor?", Intent.QUESTION, "İzmir"),
+    ("tr", "Kız kardeşim İzmir'de yaşıyor.", "Kız kardeşim nerede yaşıyor?", Intent.SELF_QUESTION, "İzmir"),
     ("fa", "اسم سگ من بارون است.", "اسم سگ من چیست؟", Intent.SELF_QUESTION, "بارون"),
     ("ar", "أختي تعيش في القاهرة.", "أين تعيش أختي؟", Intent.SELF_QUESTION, "القاهرة"),
     ("id", "Adik saya tinggal di Bandung.", "Di mana adik saya tinggal?", Intent.SELF_QUESTION, "Bandung"),
@@ -305,3 +305,41 @@ def test_eval_languages_measures_identification_and_keyword_recall(capsys):
     assert ours["tuning"]["all"] >= 0.95 and ours["held-out"]["all"] >= 0.95
     assert set(result["keywords"]) == set(SUPPORTED)
     assert all(v["found"] == 1.0 for v in result["keywords"].values())  # every statement found for its question
+
+
+def test_a_brother_is_not_a_sister_where_snowball_merges_them():
+    # Snowball stems hermano and hermana alike ("herman"), irmão and irmã ("irmã"): the sex is kept for people.
+    assert not content_words("¿Cómo se llama mi hermano?") & content_words("Mi hermana Carmen vive en Valencia.")
+    assert not content_words("Como se chama meu irmão?") & content_words("Minha irmã mora em Lisboa.")
+    assert not content_words("¿Cómo se llama mi hija?") & content_words("Mi hijo Pablo estudia medicina.")
+    assert content_words("¿Dónde viven mis hermanas?") & content_words("Mi hermana vive en Valencia")
+    assert content_words("Onde mora meu irmão?") & content_words("Meus irmãos moram no Porto.")
+    assert content_words("Come si chiama mia cugina?") & content_words("Mia cugina Giulia vive a Roma.")
+
+
+def test_nouns_and_verbs_stopwords_iso_lists_are_still_a_subject():
+    # stopwords-iso holds "trabajo", "trabalho", "машина", "отец": a question about them was declined though told
+    assert content_words("¿Dónde trabajo?") & content_words("Trabajo en una panadería.")
+    assert content_words("Onde eu trabalho?") & content_words("Eu trabalho num hospital.")
+    assert content_words("Какая у меня машина?") & content_words("Моя машина — синяя Лада.")
+    assert "trabalho" in keywords("Onde eu trabalho?", "pt")
+    assert "para" not in keywords("para el trabajo", "es")  # function words stay stopwords
+
+
+def test_a_question_about_oneself_by_its_verb_or_ending_is_declined_when_never_told():
+    # "¿Qué coche tengo?" (I have) and "اسم برادرم چیست؟" (my brother's name) ask about the asker's own life
+    for question in ("¿Dónde trabajo?", "¿Qué coche tengo?", "¿Dónde vivo?", "Onde moro?", "اسم برادرم چیست؟",
+                     "همسرم کجا کار می‌کند؟", "Arabam ne renk?", "Nerede çalışıyorum?", "Ağabeyimin adı ne?"):
+        assert classify(question) is Intent.SELF_QUESTION, question
+    for question in ("¿Cuál es la capital de Francia?", "¿Como se llama la capital de Francia?",
+                     "¿Dónde está el museo del Prado?", "Qual é a capital de Portugal?", "اسم پایتخت ایران چیست؟",
+                     "Tengo un perro. ¿Te gustan los perros?", "Türkiye'nin başkenti neresi?",
+                     "Ekim ayında ne oldu?"):
+        assert classify(question) is Intent.QUESTION, question
+    assert content_words("اسم برادرم چیست؟") == {"برادر"}
+    assert not content_words("اسم برادرم چیست؟") & content_words("خواهرم در شیراز زندگی می‌کند.")
+    memories = [Hit(Message(1, i, text, sender_name="Lucía"), 1.0) for i, text in enumerate(
+        ("Mi hermana Carmen vive en Valencia.", "Mi perro se llama Toby.", "Trabajo en una panadería."))]
+    assert relevant("¿Qué coche tengo?", memories) == []
+    assert relevant("¿Cómo se llama mi hermano?", memories) == []
+    assert [h.message.text for h in relevant("¿Dónde trabajo?", memories)] == ["Trabajo en una panadería."]

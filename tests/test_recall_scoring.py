@@ -46,3 +46,41 @@ def test_fuse_with_a_window_and_sessions():
     sims = {1: 0.4, 2: 0.4, 3: 0.1}
     ranked = recall.fuse(sims, {}, {}, params, window=(0.0, 10.0), created_at={1: 5.0, 2: 50.0, 3: 6.0})
     assert ranked[0][0] == 1  # same score, inside the window
+
+
+def test_an_english_only_model_reads_latin_script_and_other_models_every_script():
+    from memory import HashEmbedder
+    from memory.embedder import reads_script
+
+    english = HashEmbedder(dim=16, name="all-MiniLM-L6-v2")
+    assert reads_script(english, "latin") and not reads_script(english, "cyrillic")
+    assert not reads_script(HashEmbedder(dim=16, name="/models/sentence-transformers/all-mpnet-base-v2"), "han")
+    for name in ("multilingual-e5-small", "BAAI/bge-m3", "paraphrase-multilingual-MiniLM-L12-v2", "my-own-model"):
+        assert reads_script(HashEmbedder(dim=16, name=name), "arabic"), name
+    told = HashEmbedder(dim=16, name="all-MiniLM-L6-v2")
+    told.scripts = {"latin", "cyrillic"}  # an embedder may say what it reads
+    assert reads_script(told, "cyrillic") and not reads_script(told, "han")
+
+
+def test_a_query_in_a_script_the_model_cannot_read_leans_on_its_keywords(tmp_path):
+    from memory import HashEmbedder, Message, Store
+    from memory.recall import FusionParams
+
+    store = Store.open(tmp_path / "e.db", HashEmbedder(dim=64, name="all-MiniLM-L6-v2"))
+    try:
+        texts = ["Мою собаку зовут Барон.", "Вчера шёл дождь весь день.", "My dog is called Rex.",
+                 "Купил билеты в кино на субботу."]
+        store.messages.add_many([Message(1, i, t, sender_name="Ana", created_at=1000.0 + i)
+                                 for i, t in enumerate(texts, start=1)])
+        russian = store.search.gather(1, "Как зовут мою собаку?", 4)
+        english = store.search.gather(1, "What is my dog called?", 4)
+        assert russian.foreign and not english.foreign
+        leaning = [(h.message.message_id, round(h.score, 6)) for h in store.search.rank(russian, 4)]
+        as_if = [(h.message.message_id, round(h.score, 6))
+                 for h in store.search.rank(russian, 4, FusionParams(keyword_weight=0.6))]
+        assert leaning == as_if and leaning[0][0] == 1
+        plain = [(h.message.message_id, round(h.score, 6)) for h in store.search.rank(english, 4)]
+        assert plain == [(h.message.message_id, round(h.score, 6))
+                         for h in store.search.rank(english, 4, FusionParams())]
+    finally:
+        store.close()

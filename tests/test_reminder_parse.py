@@ -45,6 +45,10 @@ COMMANDS = [
     ("every sunday call grandma", "Sun 2026-05-17 09:00:00", "weekly sun 09:00", "call grandma"),
     ("daily at 22:00 pills", "Wed 2026-05-13 22:00:00", "daily 22:00", "pills"),
     ("stretch every day at 8", "Thu 2026-05-14 08:00:00", "daily 08:00", "stretch"),
+    ("every evening at 9 take my pill", "Wed 2026-05-13 21:00:00", "daily 21:00", "take my pill"),
+    ("every night read a chapter", "Wed 2026-05-13 21:00:00", "daily 21:00", "read a chapter"),
+    ("every night at 2 check the server", "Thu 2026-05-14 02:00:00", "daily 02:00", "check the server"),
+    ("every afternoon at 3 tea", "Wed 2026-05-13 15:00:00", "daily 15:00", "tea"),
 ]
 
 # (arguments, a phrase the error message must contain)

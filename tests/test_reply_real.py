@@ -100,6 +100,21 @@ async def test_in_a_group_the_answer_does_not_continue_the_transcript(assistant)
     assert len(lines) == len(set(lines))
 
 
+async def test_a_value_in_an_answer_from_memory_is_the_memorys(assistant):
+    """The real model, shown "300 euros", "Pia" and "pinecone42", wrote "30 euros", "Pio" and "123456" (eval-replies
+    gp-budget, gp-ball, re-wifi): the reply gives the memory's values (bot/reply/grounding.py)."""
+    budget = await ask(assistant, -41, [("Jo", "The trip budget is 300 euros each."), ("Kim", "Flights are booked.")],
+                       "@bot what is the budget per person?", asker="Kim")
+    assert "300" in budget.text, budget.text
+    ball = await ask(assistant, -42, [("Oli", "Pia will bring the football."), ("Pia", "And I'll bring the pump.")],
+                     "@bot who brings the football?", asker="Quin")
+    assert "pia" in ball.text.lower() and "pio" not in ball.text.lower(), ball.text
+    wifi = await ask(assistant, 43, [("Nora", "The wifi password at the cabin is pinecone42."),
+                                     ("Nora", "Bring warm socks.")], "What's the wifi password at the cabin?",
+                     asker="Nora")
+    assert "pinecone42" in wifi.text, wifi.text
+
+
 async def test_warming_up_caches_the_fixed_part_of_the_prompt_for_the_first_reply(assistant):
     """After warm_up (run at start), the very first reply reuses the system prompt and worked examples from the
     model's prefix cache instead of computing them again."""
@@ -185,6 +200,14 @@ async def test_the_newest_of_facts_that_changed_is_answered_and_a_correction_rea
     shown = bus.prompt.messages[-1]["content"]
     assert "leaves at 9." in shown and "leaves at 8." not in shown and "Oops" not in shown
     assert "9" in bus.text and "8" not in bus.text, bus.text
+
+
+async def test_what_was_given_up_is_not_the_answer(assistant):
+    reply = await ask(assistant, 44, [("Ines", "I play the piano."), ("Ines", "I had soup for lunch."),
+                                      ("Ines", "I gave up piano and now I play the cello.")],
+                      "Which instrument do I play?", asker="Ines")
+    assert "cello" in reply.text.lower() and "piano" not in reply.text.lower(), reply.text
+    assert reply.citation is not None and reply.citation.message.text.startswith("I gave up piano")
 
 
 # ----- issue 24, items 4 and 5: questions that gather, suggestions that use what is known ---------------------------

@@ -18,9 +18,10 @@ from bot.cli.chat import Terminal
 from bot.commands import actions, views
 from bot.config import Config, RecallConfig, Statements
 from bot.reply.assistant import Assistant
-from bot.reply.updates import asked, claims, resolve, supersede
+from bot.reply.updates import as_current, asked, claims, drops, resolve, supersede
 from bot.services import build_assistant
 from memory import HashEmbedder, Hit, Message
+from memory.text import content_words
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -235,3 +236,65 @@ def test_a_name_starting_with_my_is_a_person_not_a_possessive():
     assert [(c.owner, c.relation, c.value) for c in claims(Hit(said, 1.0))] == [("myra", "", "Google")]
     question = Message(1, 2, "Where does Myra work?", sender_name="Ana", created_at=2.0)
     assert asked(question.text, question) is not None
+
+
+# ----- a change said as what was given up and what holds now ----------------------------------------------------------
+@pytest.mark.parametrize("said, now", [
+    ("I gave up piano and now I play the cello.", "I play the cello."),
+    ("I quit football, now I play rugby.", "I play rugby."),
+    ("I stopped drinking tea and now I drink coffee.", "I drink coffee."),
+    ("Last month I quit the choir and joined a band.", "I joined a band."),
+    ("Tom quit the band and started a podcast.", "Tom started a podcast."),
+    ("My sister left Oslo and now she lives in Bergen.", "My sister lives in Bergen."),
+    ("I don't eat meat any more, these days I'm vegan.", "I'm vegan."),
+    ("I no longer play chess, instead I play go.", "I play go."),
+    ("I switched from the Ford to a Tesla.", "I switched to a Tesla."),
+    ("Oops, my flight leaves at 9:15, not 7:40.", "My flight leaves at 9:15."),
+    ("I play the piano.", "I play the piano."),  # no change: as said
+    ("I left the bank.", "I left the bank."),
+])
+def test_what_holds_now_is_read_from_a_change(said, now):
+    assert as_current(said) == now
+
+
+def test_what_a_change_gives_up():
+    assert drops("I gave up piano and now I play the cello.") == content_words("piano")
+    assert drops("I switched from the Ford to a Tesla.") == content_words("Ford")
+    assert drops("I play the piano.") == set()
+
+
+def test_a_change_recall_ranked_lower_still_supersedes():
+    """Asked "What do I drink in the morning?", the older memory shares more words with the question and is the
+    only one shown; the change among the rest of what was recalled supersedes it all the same."""
+    older, newer = hit("I drink tea every morning.", 1), hit("I stopped drinking tea and now I drink coffee.", 2)
+    kept, preference = supersede("What do I drink in the morning?", [older], [older, newer])
+    assert kept == [newer] and preference is not None and preference.earlier == [older]
+    car_then, car_now = hit("I drive a Ford.", 1), hit("I switched from the Ford to a Tesla.", 2)
+    kept, preference = supersede("What car do I drive?", [car_then], [car_then, car_now])  # shares no word with it
+    assert kept == [car_now] and preference is not None
+    unrelated = hit("I switched my phone off.", 3)
+    assert supersede("What car do I drive?", [car_then], [car_then, unrelated]) == ([car_then], None)
+    assert supersede("What car did I drive before?", [car_then], [car_then, car_now]) == ([car_then], None)
+
+
+async def test_the_assistant_says_what_holds_now_without_the_model(memory):
+    llm = ScriptedLLM(outdated_model)
+    await llm.start()
+    recall = RecallConfig(k=6, recent_turns=0, min_score=0.0, min_relative_score=0.0)
+    from bot.config import AssistantConfig
+    from bot.llm.base import GenerationSettings
+    assistant = Assistant(memory, llm, recall=recall, settings=GenerationSettings(),
+                          assistant=AssistantConfig(system_prompt="S", statements=Statements.NOTE))
+    for chat, (said, question, new, old) in enumerate([
+        (["I play the piano.", "I gave up piano and now I play the cello."], "Which instrument do I play?", "cello",
+         "piano"),
+        (["I do pottery on Wednesdays.", "I gave up pottery and took up painting."], "What do I do on Wednesdays?",
+         "painting", "pottery"),
+    ], start=1):
+        for s in said:
+            await assistant.reply_text(Message(chat, await assistant.next_message_id(chat), s, sender_name="Ines"))
+        reply = await assistant.reply_text(Message(chat, await assistant.next_message_id(chat), question,
+                                                   sender_name="Ines"))
+        assert current_first(reply.text, new, old) and old not in reply.text.lower(), reply.text
+        assert reply.preference is not None and reply.preference.preferred.message.text == said[-1]
+    assert llm.calls == []

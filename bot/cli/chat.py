@@ -239,14 +239,14 @@ class Terminal:
         message sent to the bot in a private chat."""
         path = Path(rest.strip().strip("'\"")).expanduser()
         if not rest.strip() or not path.is_file():
-            raise actions.UsageError("Usage: /voice <audio file> (a voice note, MP3, M4A, WAV, a video…)")
+            raise actions.UsageError(_("Usage: /voice <audio file> (a voice note, MP3, M4A, WAV, a video…)"))
         if self.media is None:
             self.media = build_media(self.config, replies_writing=lambda: self.assistant.writing)
         message_id = await self.assistant.next_message_id(self.chat_id)
         meta = {"kind": "voice", "media": media_texts.PENDING, "file": path.name}
         await self.assistant.remember(Message(self.chat_id, message_id, media_texts.pending_text("voice", None),
                                               sender_name=self.name, meta=meta))
-        self.say("🎙 transcribing…")
+        self.say("🎙 " + _("transcribing…"))
         text, added = await self.media.text_of_file(path, "voice")
         filled = await self.assistant.memory.messages.fill(self.chat_id, message_id, text, {**meta, **added})
         if filled is None or added["media"] != media_texts.DONE:
@@ -290,7 +290,8 @@ class Terminal:
         if handler is not None:
             await handler(rest)
         elif reason := table.missing_text(word, FrontEnd.TERMINAL):
-            self.say(f"{reason} (This chat's id is {self.chat_id}.)" if word == "import" else reason)
+            self.say(reason + " " + _("(This chat's id is {id}.)").format(id=self.chat_id) if word == "import"
+                     else reason)
         else:
             self.say(_("Unknown command {name}. /help lists them.").format(name=name))
 
@@ -365,8 +366,8 @@ class Terminal:
             self.say(views.forgotten_text(await actions.forget(self.assistant.memory, self.chat_id, request)))
 
     async def confirm(self, question: str) -> bool:
-        answer = await self.ask(f"{question} [y/N] ")
-        if answer is not None and answer.strip().lower() in ("y", "yes"):
+        answer = await self.ask(f"{question} " + _("[y/N]") + " ")
+        if answer is not None and answer.strip().lower() in ("y", "yes", _("y"), _("yes")):
             return True
         self.say(_("Kept."))
         return False

@@ -192,7 +192,7 @@ async def _with_memory(args, fn: Callable[[Memory], Awaitable[T]], *,
 
 
 def _steps_bar() -> Callable[[int, int, str], None]:
-    """A progress bar fed (done, total, what): its label follows the stage ("converting", "checking")."""
+    """A progress bar fed (done, total, what): its label follows the stage ("converting", "quantising", "checking")."""
     state: dict = {}
 
     def report(done: int, total: int, what: str) -> None:

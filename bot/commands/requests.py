@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from bot.commands.actions import ForgetRequest, forget_request, id_argument
-from bot.i18n import N_, _, activate, current
+from bot.i18n import N_, _, activate, current, isolate
 from bot.reminders import texts
 from bot.reminders.parse import USAGE, ParsedReminder, ParseError, detect_natural_request, usage
 from bot.reminders.plans import PlanOffer, find_plan
@@ -43,8 +43,9 @@ NO_TIME = NO_TIME_SAY + "\n" + USAGE.split("\n", 1)[1]  # in English; no_time() 
 
 def no_time() -> str:
     return _(NO_TIME_SAY) + "\n" + usage().split("\n", 1)[1]
-FORGET_HOW = "To forget messages with certain words: /forget <words> (or /forget all); it shows what would go first."
-CANCEL_HOW = "Cancel one with /cancel <id>, or say “cancel the <words> reminder”."
+FORGET_HOW = N_("To forget messages with certain words: /forget <words> (or /forget all); it shows what would go "
+                "first.")
+CANCEL_HOW = N_("Cancel one with /cancel <id>, or say “cancel the <words> reminder”.")
 RECENT_FOR_OFFER = 4  # "remind me" accepts the plan of one of the last messages before it
 
 
@@ -88,6 +89,8 @@ class Requests:
                                                     sender_name="Engram", created_at=at, meta={"kind": ACTION_KIND}))
 
     async def carry_out(self, chat_id: int, request: Request, *, created_by: int | None = None) -> ActionReply:
+        if request.kind not in (Action.REMIND, Action.ACCEPT) and request.language not in ("en", current()):
+            await self._answer_in(chat_id, request.language)  # "отмени напоминание": answered in Russian
         if request.kind is Action.REMIND:
             return await self._remind(chat_id, request, created_by)
         if request.kind is Action.ACCEPT:
@@ -148,12 +151,13 @@ class Requests:
         said = await self.memory.messages.get(chat_id, message_id)
         found = await self.offer(chat_id, said.text, said.created_at) if said is not None else None
         if found is None:
-            return ActionReply(request, "That time has passed (or the message is gone): no reminder was set. "
-                               "Set one with /remind <when> <what>.", done=False)
+            return ActionReply(request, _("That time has passed (or the message is gone): no reminder was set. "
+                                          "Set one with /remind <when> <what>."), done=False)
         parsed = _parsed(found)
         for reminder in await self.reminders.pending(chat_id):  # the button pressed twice: one reminder
             if reminder.text == parsed.text and abs(reminder.due_at - parsed.due_at.timestamp()) < 1:
-                return ActionReply(request, f"Already set: #{reminder.id} ({reminder.text}).", done=False)
+                return ActionReply(request, _("Already set: #{id} ({text}).").format(
+                    id=reminder.id, text=isolate(reminder.text)), done=False)
         return await self._create(chat_id, request, parsed, created_by)
 
     async def _accept_recent(self, chat_id: int, request: Request, created_by: int | None) -> ActionReply:
@@ -171,7 +175,7 @@ class Requests:
     async def _cancel(self, chat_id: int, request: Request) -> ActionReply:
         pending = await self.reminders.pending(chat_id)
         if not pending:
-            return ActionReply(request, texts.NO_PENDING, done=False)
+            return ActionReply(request, texts.no_pending(), done=False)
         topic = request.topic.strip()
         chosen: list[Reminder]
         if (number := id_argument(topic)) is not None:
@@ -181,25 +185,27 @@ class Requests:
         elif not topic:
             chosen = pending if len(pending) == 1 else []
         else:
-            chosen = _best_matches(topic, pending)
+            chosen = _best_matches(topic, pending, request.language)
         if not chosen or (len(chosen) > 1 and topic not in ("all", "every", "all of them", "everything")):
             listing = await self.reminders.listing(chat_id)
-            why = ("Which one?" if not topic or chosen else f"No pending reminder matches “{topic}”.")
-            return ActionReply(request, f"{why}\n{listing.text()}\n{CANCEL_HOW}", done=False, listing=listing)
+            why = (_("Which one?") if not topic or chosen
+                   else _("No pending reminder matches “{words}”.").format(words=isolate(topic)))
+            return ActionReply(request, f"{why}\n{listing.text()}\n{_(CANCEL_HOW)}", done=False, listing=listing)
         lines = []
         for reminder in chosen:
             cancelled = await self.reminders.cancel(chat_id, reminder.id)
             if cancelled is not None:
                 lines.append(texts.cancelled_text(cancelled))
-        return ActionReply(request, "\n".join(lines) or texts.NO_PENDING, done=bool(lines))
+        return ActionReply(request, "\n".join(lines) or texts.no_pending(), done=bool(lines))
 
     # ----- forget ----------------------------------------------------------------------------------------------
     async def _forget(self, chat_id: int, request: Request) -> ActionReply:
         found = await forget_request(self.memory, chat_id, request.topic)
         if not found.count:
-            what = "This chat's memory is already empty." if found.everything else (
-                f"Nothing in this chat's memory mentions “{request.topic}”, so there is nothing to forget.")
-            return ActionReply(request, f"{what}\n{FORGET_HOW}", done=False)
+            what = _("This chat's memory is already empty.") if found.everything else _(
+                "Nothing in this chat's memory mentions “{words}”, so there is nothing to forget.").format(
+                words=isolate(request.topic))
+            return ActionReply(request, f"{what}\n{_(FORGET_HOW)}", done=False)
         return ActionReply(request, "", forget=found)
 
 
@@ -207,16 +213,20 @@ def _parsed(found: PlanOffer) -> ParsedReminder:
     return ParsedReminder(found.remind_at, found.text, None, found.timezone)
 
 
-def _best_matches(topic: str, pending: list[Reminder]) -> list[Reminder]:
-    """The reminders sharing the most meaningful words with the topic (none if none shares one)."""
-    wanted = content_words(topic)
-    shared = [len(wanted & content_words(r.text)) for r in pending]
+def _best_matches(topic: str, pending: list[Reminder], lang: str = "en") -> list[Reminder]:
+    """The reminders sharing the most meaningful words with the topic (none if none shares one); both read in the
+    request's language ("хлеб" meets "вынуть хлеб")."""
+    read_as = None if lang == "en" else lang
+    wanted = content_words(topic, lang=read_as)
+    shared = [len(wanted & content_words(r.text, lang=read_as)) for r in pending]
     best = max(shared, default=0)
     return [r for r, n in zip(pending, shared) if n and n == best]
 
 
 def offer_hint(found: PlanOffer) -> str:
     """The terminal's line under an acknowledgement that holds a plan."""
-    return f"(say 'remind me' to get a reminder {found.label.removeprefix('remind me ')}: " \
-           f"{texts.local_time(found.remind_at, found.timezone)})"
+    at = texts.local_time(found.remind_at, found.timezone)
+    if found.has_clock:
+        return _("(say 'remind me' to get a reminder an hour before: {time})").format(time=at)
+    return _("(say 'remind me' to get a reminder that morning: {time})").format(time=at)
 

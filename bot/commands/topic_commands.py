@@ -7,15 +7,16 @@ Plain data out (bot/commands/views.py renders it); the clustering itself runs in
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.commands.actions import UsageError
 from bot.errors import EngramError
-from bot.i18n import N_, _
+from bot.i18n import N_, _, drawn_language, isolate, using
 from bot.text import plural
 from bot.topics import clustering
 from bot.topics.clustering import MIN_MESSAGES
-from bot.topics.service import TopicService, TopicsResult
+from bot.topics.service import Timeline, TopicService, TopicsResult
 from bot.when.zones import query_window
 from memory import Memory, Message
 from memory.models import clean_text
@@ -70,6 +71,8 @@ class Picture:
 
 # Periods a chat can give, in its language (tests/test_reminder_languages.py reads every catalogue's).
 PERIOD_EXAMPLES = N_("last week, in November, 2025")
+ALL_TIME = N_("all time")  # the period of a command given none
+COUNTED = {"week": N_("counted per week"), "month": N_("counted per month")}  # a timeline's unit
 
 
 async def period_window(memory: Memory, chat_id: int, text: str, *, timezone: str = "UTC",
@@ -78,7 +81,7 @@ async def period_window(memory: Memory, chat_id: int, text: str, *, timezone: st
     zone; the whole chat when `text` is empty."""
     text = clean_text(text).strip()
     if not text:
-        return (0.0, float("inf")), "all time"
+        return (0.0, float("inf")), _(ALL_TIME)
     at = time.time() if now is None else now
     window = await query_window(memory, chat_id, text, at, timezone)
     if window is None or window.query.strip():  # a bare "2025" or "November" reads as "in 2025"
@@ -90,8 +93,11 @@ async def period_window(memory: Memory, chat_id: int, text: str, *, timezone: st
 
 
 def _too_few(count: int, period: str) -> NotEnoughMessages:
-    where = "in this chat so far" if period == "all time" else f"in this chat for {period}"
-    return NotEnoughMessages(f"Only {plural(count, 'message')} {where} — topics need about {MIN_MESSAGES}.")
+    if period == _(ALL_TIME):
+        said = _("Only {messages} in this chat so far — topics need about {n}.")
+    else:
+        said = _("Only {messages} in this chat for {period} — topics need about {n}.")
+    return NotEnoughMessages(said.format(messages=plural(count, "message"), period=period, n=MIN_MESSAGES))
 
 
 async def topics(service: TopicService, chat_id: int, period: str = "", *, timezone: str = "UTC",
@@ -119,13 +125,13 @@ async def _entry(service: TopicService, result: TopicsResult, topic_id: int, exa
                       distinct[:examples])
 
 
-EXPIRED = "These topics have expired: send /topics again."
-TOPIC_USAGE = "Usage: /topic N [page] — N is a topic's number in the last /topics (1 is the largest)."
+EXPIRED = N_("These topics have expired: send /topics again.")
+TOPIC_USAGE = N_("Usage: /topic N [page] — N is a topic's number in the last /topics (1 is the largest).")
 
 
 def no_topics_yet() -> UsageError:
-    return UsageError("No topics yet in this chat: send /topics first; then /topic N lists topic N's messages and "
-                      "/timeline N draws its trend.")
+    return UsageError(_("No topics yet in this chat: send /topics first; then /topic N lists topic N's messages "
+                        "and /timeline N draws its trend."))
 
 
 def pages_of(size: int) -> int:
@@ -139,16 +145,21 @@ def topic_of(result: TopicsResult, number: int) -> clustering.Topic:
     if topic is not None:
         return topic
     count = len(result.model.topics)
-    found = ("found no topics" if count == 0 else "found 1 topic: /topic 1" if count == 1
-             else f"found {count} topics, numbered 1 to {count}")
-    raise UsageError(f"There is no topic {number}: the last /topics ({result.period}) {found}.")
+    if count == 0:
+        said = _("There is no topic {number}: the last /topics ({period}) found no topics.")
+    elif count == 1:
+        said = _("There is no topic {number}: the last /topics ({period}) found 1 topic: /topic 1.")
+    else:
+        said = _("There is no topic {number}: the last /topics ({period}) found {count} topics, numbered 1 to "
+                 "{count}.")
+    raise UsageError(said.format(number=number, period=result.period, count=count))
 
 
 async def topic_page(service: TopicService, chat_id: int, key: str, topic_id: int, page: int = 0) -> TopicPage:
     """One page (from 0) of a topic's messages, nearest its centre first (a button under /topics)."""
     result = service.result(chat_id, key)
     if result is None:
-        raise UsageError(EXPIRED)
+        raise UsageError(_(EXPIRED))
     return await _topic_page(service, result, topic_id, page)
 
 
@@ -156,7 +167,7 @@ async def topic_command(service: TopicService, chat_id: int, text: str) -> Topic
     """'/topic N [page]' (page from 1) of the chat's last /topics: the terminal's way to the buttons' pages."""
     words = [w.removeprefix("#") for w in clean_text(text).split()]
     if not 1 <= len(words) <= 2 or not all(w.isascii() and w.isdigit() and len(w) <= 19 for w in words):
-        raise UsageError(TOPIC_USAGE)
+        raise UsageError(_(TOPIC_USAGE))
     numbers = [int(w) for w in words]
     result = service.latest(chat_id)
     if result is None:
@@ -169,8 +180,9 @@ async def _topic_page(service: TopicService, result: TopicsResult, topic_id: int
     topic = topic_of(result, topic_id)
     pages = pages_of(topic.size)
     if not 0 <= page < pages:
-        raise UsageError(f"There is no page {page + 1} of topic {topic_id}: it has {plural(pages, 'page')} "
-                         f"({plural(topic.size, 'message')}, {TOPIC_PAGE} a page).")
+        raise UsageError(_("There is no page {page} of topic {id}: it has {pages} ({messages}, {n} a page).").format(
+            page=page + 1, id=topic_id, pages=plural(pages, "page"), messages=plural(topic.size, "message"),
+            n=TOPIC_PAGE))
     entry = await _entry(service, result, topic_id, 0)
     assert entry is not None  # topic_of found it
     ids = result.ids[topic.members[page * TOPIC_PAGE:(page + 1) * TOPIC_PAGE]].tolist()
@@ -193,8 +205,8 @@ async def timeline(service: TopicService, chat_id: int, what: str, *, timezone: 
     """How often a topic ('3', a number from /topics) or anything ('the flat') came up, per week or month."""
     what = clean_text(what).strip()
     if not what:
-        raise UsageError("Usage: /timeline <topic number from /topics, or words> — e.g. /timeline 2, "
-                         "/timeline holidays")
+        raise UsageError(_("Usage: /timeline <topic number from /topics, or words> — e.g. /timeline 2, "
+                           "/timeline holidays"))
     digits = what.removeprefix("#")
     if digits.isascii() and digits.isdigit() and len(digits) <= TOPIC_DIGITS:  # a topic's number ("2025" is words)
         result = service.latest(chat_id)
@@ -203,9 +215,12 @@ async def timeline(service: TopicService, chat_id: int, what: str, *, timezone: 
         return await _topic_timeline(service, result, int(digits), timezone)
     counts = await service.query_timeline(chat_id, what, timezone)
     if not counts.matched:
-        raise NotEnoughMessages(f"Nothing in this chat's memory is about “{what[:60]}”.")
-    title = f"“{what[:50]}”: {plural(counts.matched, 'message')}, counted per {counts.unit}"
-    return Picture(await service.timeline_png(counts, title), title)
+        raise NotEnoughMessages(_("Nothing in this chat's memory is about “{what}”.").format(what=isolate(what[:60])))
+    def title() -> str:
+        return _("“{what}”: {messages}, {counted}").format(
+            what=isolate(what[:50]), messages=plural(counts.matched, "message"), counted=_(COUNTED[counts.unit]))
+
+    return await _timeline_picture(service, counts, title)
 
 
 async def topic_timeline(service: TopicService, chat_id: int, key: str, topic_id: int, *,
@@ -213,7 +228,7 @@ async def topic_timeline(service: TopicService, chat_id: int, key: str, topic_id
     """The trend of one topic of a /topics result (its button, or /timeline N)."""
     result = service.result(chat_id, key)
     if result is None:
-        raise UsageError(EXPIRED)
+        raise UsageError(_(EXPIRED))
     return await _topic_timeline(service, result, topic_id, timezone)
 
 
@@ -221,6 +236,17 @@ async def _topic_timeline(service: TopicService, result: TopicsResult, topic_id:
     topic = topic_of(result, topic_id)
     counts = await service.topic_timeline(result, topic.id, timezone)
     assert counts is not None  # topic_of found it
-    title = (f"Topic {topic.id}, {topic.label}: {plural(counts.matched, 'message')} ({result.period}), "
-             f"counted per {counts.unit}")
-    return Picture(await service.timeline_png(counts, title), title)
+    def title() -> str:
+        return _("Topic {id}, {label}: {messages} ({period}), {counted}").format(
+            id=topic.id, label=isolate(topic.label), messages=plural(counts.matched, "message"),
+            period=result.period, counted=_(COUNTED[counts.unit]))
+
+    return await _timeline_picture(service, counts, title)
+
+
+async def _timeline_picture(service: TopicService, counts: Timeline, title: Callable[[], str]) -> Picture:
+    """The chart, its title drawn in the chat's language unless it is written right to left (bot.i18n.drawn_language:
+    English then), and the caption in the chat's language."""
+    with using(drawn_language()):
+        drawn = title()
+    return Picture(await service.timeline_png(counts, drawn), title())

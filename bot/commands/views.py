@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from bot.i18n import _, isolate, ngettext, number
+from bot.i18n import N_, _, current, isolate, ngettext, number
 from bot.text import Markup, plural, said_in, sender, shorten
 from memory import Hit, Message
 
@@ -55,7 +55,7 @@ def human_bytes(n: int) -> str:
 
 def percentiles(values: Sequence[float]) -> str:
     if not values:
-        return "no data yet"
+        return _("no data yet")
     return f"p50 {seconds(percentile(values, 50))}, p95 {seconds(percentile(values, 95))} (n={len(values)})"
 
 
@@ -64,15 +64,15 @@ def scores(hit: Hit) -> str:
     """'score 0.92 (similarity 0.81, keywords 3.20)': the score that orders the hits, then what it is made of."""
     parts = []
     if hit.similarity is not None:
-        parts.append(f"similarity {hit.similarity:.2f}")
+        parts.append(_("similarity {value}").format(value=f"{hit.similarity:.2f}"))
     if hit.keyword_score is not None:
-        parts.append(f"keywords {hit.keyword_score:.2f}")
-    return f"score {hit.score:.2f}" + (f" ({', '.join(parts)})" if parts else "")
+        parts.append(_("keywords {value}").format(value=f"{hit.keyword_score:.2f}"))
+    return _("score {value}").format(value=f"{hit.score:.2f}") + (f" ({', '.join(parts)})" if parts else "")
 
 
 # What a hit's score is (memory/recall.py, fuse): said wherever hits are listed "best first".
-SCORE_NOTE = ("best first by score: 0.7 × similarity in meaning + 0.3 × keyword match (over the best match), "
-              "plus a share of the score of the turns around it; a question or my own reply counts half")
+SCORE_NOTE = N_("best first by score: 0.7 × similarity in meaning + 0.3 × keyword match (over the best match), "
+                "plus a share of the score of the turns around it; a question or my own reply counts half")
 
 
 def hit_entry(number: int, hit: Hit, m: Markup) -> str:
@@ -104,7 +104,7 @@ def search_text(page: SearchPage, m: Markup) -> str:
     when = f" — {m.escape(page.window)}" if page.window else ""
     weaker = "\n\n" + _("(Weaker matches left out: {note}.)").format(note=floor_note(page)) if page.left_out else ""
     title = m.bold(_("Search:"))
-    return f"{title} {query}{when}\n{SCORE_NOTE}\n\n" + "\n\n".join(entries) + weaker
+    return f"{title} {query}{when}\n{_(SCORE_NOTE)}\n\n" + "\n\n".join(entries) + weaker
 
 
 def why_text(hits: Sequence[Hit], m: Markup, preference: Preference | None = None) -> str:
@@ -124,7 +124,7 @@ def why_text(hits: Sequence[Hit], m: Markup, preference: Preference | None = Non
             entry += "\n" + _("↳ earlier: superseded by the newer memory (kept, answers what was before)")
         entries.append(entry)
     title = m.bold(_("Recalled for my last reply"))
-    return f"{title}, {SCORE_NOTE}\n\n" + "\n\n".join(entries)
+    return f"{title}, {_(SCORE_NOTE)}\n\n" + "\n\n".join(entries)
 
 
 def compare_text(c: Comparison, m: Markup) -> str:
@@ -132,25 +132,32 @@ def compare_text(c: Comparison, m: Markup) -> str:
         f"A: {m.escape(shorten(c.a, 200))}",
         f"B: {m.escape(shorten(c.b, 200))}",
         "",
-        f"Cosine similarity: {m.bold(f'{c.cosine:.4f}')}  (1 = same meaning, 0 = unrelated)",
-        f"Euclidean distance: {m.bold(f'{c.euclidean:.4f}')}  (0 = identical; at most 2 for these vectors)",
-        f"Dot product: {m.bold(f'{c.dot:.4f}')}",
+        _("Cosine similarity: {value}  (1 = same meaning, 0 = unrelated)").format(value=m.bold(f"{c.cosine:.4f}")),
+        _("Euclidean distance: {value}  (0 = identical; at most 2 for these vectors)").format(
+            value=m.bold(f"{c.euclidean:.4f}")),
+        _("Dot product: {value}").format(value=m.bold(f"{c.dot:.4f}")),
         "",
-        "The embeddings are normalised, so the dot product equals the cosine and the distance is √(2 − 2·cosine).",
+        _("The embeddings are normalised, so the dot product equals the cosine and the distance is √(2 − 2·cosine)."),
     ])
 
 
-ROLE_WORDS = {"user": "from people", "assistant": "from Engram", "system": "from the system"}  # in /stats
+ROLE_WORDS = {"user": N_("{n} from people"), "assistant": N_("{n} from Engram"),
+              "system": N_("{n} from the system")}  # in /stats
 
 
 def held(s: Stats, where: str = "") -> str:
-    """'13 messages stored{where} (11 from people, 2 from Engram)', or that there are none."""
+    """'13 messages stored (11 from people, 2 from Engram)' ('… stored in 3 chats (…)' with `where`, a count of
+    chats), or that there are none."""
     if not s.chat_messages:
-        return "no messages stored yet"
+        return _("no messages stored yet")
     order = list(ROLE_WORDS)
     roles = sorted(s.by_role.items(), key=lambda item: (order.index(item[0]) if item[0] in order else 99, item[0]))
-    said = ", ".join(f"{n:,} {ROLE_WORDS.get(role, f'as {role}')}" for role, n in roles)
-    return f"{plural(s.chat_messages, 'message')} stored{where} ({said})"
+    said = ", ".join(_(ROLE_WORDS[role]).format(n=number(n)) if role in ROLE_WORDS
+                     else _("{n} as {role}").format(n=number(n), role=role) for role, n in roles)
+    counted = plural(s.chat_messages, "message")
+    if where:
+        return _("{messages} stored in {chats} ({roles})").format(messages=counted, chats=where, roles=said)
+    return _("{messages} stored ({roles})").format(messages=counted, roles=said)
 
 
 def dates(first: float, last: float) -> str:
@@ -159,31 +166,34 @@ def dates(first: float, last: float) -> str:
     return f"{a} (UTC)" if a == b else f"{a} – {b} (UTC)"
 
 
-def stats_text(s: Stats, m: Markup, up_for: float | None = None, *, chat_name: str = "This chat") -> str:
+def stats_text(s: Stats, m: Markup, up_for: float | None = None, *, chat_name: str | None = None) -> str:
     """/stats and `./engram stats`: what the memory holds (of one chat, or of all when s.chat_id is None), the
     models, and a running assistant's latencies."""
+    def field(name: str) -> str:
+        return m.bold(m.escape(name) + ":")
+
     if s.chat_id is None:
-        chats = plural(s.chats or 0, "chat")
-        lines = [f"{m.bold('All chats:')} {held(s, f' in {chats}')}"]
+        lines = [field(_("All chats")) + f" {held(s, plural(s.chats or 0, 'chat'))}"]
     else:
-        lines = [f"{m.bold(m.escape(chat_name) + ':')} {held(s)}"]
+        lines = [field(chat_name or _("This chat")) + " " + held(s)]
     if s.first is not None and s.last is not None:
-        lines.append(f"{m.bold('Sent:')} {dates(s.first, s.last)}")
+        lines.append(field(_("Sent")) + f" {dates(s.first, s.last)}")
     if s.chat_id is not None and s.total_messages is not None:
-        lines.append(f"{m.bold('All chats:')} {plural(s.total_messages, 'message')} in {plural(s.chats or 0, 'chat')}")
+        lines.append(field(_("All chats")) + " " + _("{messages} in {chats}").format(
+            messages=plural(s.total_messages, "message"), chats=plural(s.chats or 0, "chat")))
     if s.database_bytes is not None:
-        lines.append(f"{m.bold('Database:')} {human_bytes(s.database_bytes)}")
-    lines.append(f"{m.bold('Embedding model:')} {m.escape(s.embedding_model)} "
+        lines.append(field(_("Database")) + f" {human_bytes(s.database_bytes)}")
+    lines.append(field(_("Embedding model")) + f" {m.escape(s.embedding_model)} "
                  f"({plural(s.embedding_dim, 'dimension')})")
     if s.llm_name is not None:  # a running assistant
         lines += [
-            f"{m.bold('Language model:')} {m.escape(s.llm_name)}",
-            f"{m.bold('Recall:')} {percentiles(s.recall_seconds)}",
-            f"{m.bold('First token:')} {percentiles(s.first_token_seconds)}",
-            f"{m.bold('Whole reply:')} {percentiles(s.reply_seconds)}",
+            field(_("Language model")) + f" {m.escape(s.llm_name)}",
+            field(_("Recall")) + f" {percentiles(s.recall_seconds)}",
+            field(_("First token")) + f" {percentiles(s.first_token_seconds)}",
+            field(_("Whole reply")) + f" {percentiles(s.reply_seconds)}",
         ]
     if up_for is not None:
-        lines.append(f"{m.bold('Up for:')} {seconds(up_for)}")
+        lines.append(field(_("Up for")) + f" {seconds(up_for)}")
     return "\n".join(lines)
 
 
@@ -229,7 +239,13 @@ def export_written(messages: int, path: str) -> str:
 
 # ----- /topics -------------------------------------------------------------------------------------------------
 def day(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%d %b %Y")
+    """'24 Dec 2026', or as the chat's language writes it ('24 дек. 2026', CLDR through Babel)."""
+    moment = datetime.fromtimestamp(ts, tz=timezone.utc)
+    if current() == "en":
+        return moment.strftime("%d %b %Y")
+    from babel.dates import format_date
+
+    return format_date(moment.date(), "dd MMM y", locale=current())
 
 
 def span(first: float, last: float) -> str:
@@ -238,20 +254,23 @@ def span(first: float, last: float) -> str:
 
 
 def topics_text(report: TopicsReport, m: Markup) -> str:
-    head = (f"{m.bold('Topics')} — {m.escape(report.period)}: {plural(report.messages, 'message')}, "
-            f"{plural(report.total_topics, 'topic')}, {plural(report.noise, 'message')} in none")
+    head = (m.bold(_("Topics")) + f" — {m.escape(report.period)}: {plural(report.messages, 'message')}, "
+            f"{plural(report.total_topics, 'topic')}, "
+            + _("{messages} in none").format(messages=plural(report.noise, "message")))
     if report.fitted_on < report.messages:
-        head += f" (clustered on a sample of {report.fitted_on}, the rest joined the nearest topic)"
+        head += " " + _("(clustered on a sample of {n}, the rest joined the nearest topic)").format(
+            n=number(report.fitted_on))
     if not report.topics:
-        return head + "\n\nNo clear topics: the messages are too varied, or too alike, to group."
+        return head + "\n\n" + _("No clear topics: the messages are too varied, or too alike, to group.")
     entries = []
     for t in report.topics:
-        lines = [f"{m.bold(f'{t.id}. {m.escape(t.label)}')} — {plural(t.size, 'message')}, {span(t.first, t.last)}",
-                 f"keywords: {m.escape(', '.join(t.keywords))}"]
-        lines += [f"  “{m.escape(shorten(e.text, 90))}”" for e in t.examples]
+        lines = [f"{m.bold(f'{t.id}. {m.escape(isolate(t.label))}')} — {plural(t.size, 'message')}, "
+                 f"{span(t.first, t.last)}",
+                 _("keywords: {words}").format(words=m.escape(", ".join(isolate(k) for k in t.keywords)))]
+        lines += [f"  “{m.escape(isolate(shorten(e.text, 90)))}”" for e in t.examples]
         entries.append("\n".join(lines))
     more = report.total_topics - len(report.topics)
-    tail = f"\n\n… and {plural(more, 'smaller topic')}." if more > 0 else ""
+    tail = "\n\n" + _("… and {topics}.").format(topics=plural(more, "smaller topic")) if more > 0 else ""
     return head + "\n\n" + "\n\n".join(entries) + tail
 
 
@@ -259,16 +278,18 @@ def topic_page_text(page: TopicPage, m: Markup, *, typed: bool = False) -> str:
     """A page of a topic's messages, with where it stands ("page 1 of 3") and how to see the others: the buttons
     below it in Telegram, or (`typed`, the terminal) the command to type."""
     t = page.topic
-    lines = [f"{m.bold(f'Topic {t.id}: {m.escape(t.label)}')} — {plural(t.size, 'message')}, "
-             f"{span(t.first, t.last)}", ""]
+    title = _("Topic {id}: {label}").format(id=t.id, label=m.escape(isolate(t.label)))
+    lines = [f"{m.bold(title)} — {plural(t.size, 'message')}, {span(t.first, t.last)}", ""]
     lines += [f"{m.bold(f'{page.first + i}.')} {message_line(msg, m)}" for i, msg in enumerate(page.messages)]
-    where = f"Page {page.page + 1} of {page.pages}"
+    where = _("Page {page} of {pages}").format(page=page.page + 1, pages=page.pages)
     if page.pages > 1:
         if typed:
-            others = [f"/topic {t.id} {page.page + 2} for the next"] if page.more else []
-            others += [f"/topic {t.id} {page.page} for the one before"] if page.page > 0 else []
+            others = [_("{command} for the next").format(command=f"/topic {t.id} {page.page + 2}")] if page.more \
+                else []
+            others += [_("{command} for the one before").format(command=f"/topic {t.id} {page.page}")] \
+                if page.page > 0 else []
             where += ": " + ", ".join(others)
         else:
-            where += ": the buttons below page on"
+            where += ": " + _("the buttons below page on")
     lines += ["", where + "."]
     return "\n".join(lines)

@@ -16,11 +16,12 @@ from typing import Any
 
 from bot.commands.actions import EXPORT_FORMAT
 from bot.errors import EngramError
+from bot.i18n import N_, _
 from bot.importing import telegram
 from bot.importing.telegram import Converted, SkipMessage
 
-HOW_TO_EXPORT = ('In Telegram Desktop open the chat, ⋮ → "Export chat history", choose Format: JSON '
-                 '("Machine-readable JSON"), and import the result.json it writes.')
+HOW_TO_EXPORT = N_('In Telegram Desktop open the chat, ⋮ → "Export chat history", choose Format: JSON '
+                    '("Machine-readable JSON"), and import the result.json it writes.')  # _(HOW_TO_EXPORT) at use
 ROLES = ("user", "assistant", "system")
 # Telegram Desktop writes a control character as \xNN, which JSON does not allow: read it as \u00NN.
 _X_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\x([0-9A-Fa-f]{2})")
@@ -65,7 +66,8 @@ class ExportFile:
             found = [c for c in self.chats if _matches(c, want)]
             if not found:
                 names = ", ".join(f"{c.name} ({c.chat_id})" for c in self.chats[:20])
-                raise ImportFileError(f"no chat {want!r} in this export; it holds: {names}")
+                raise ImportFileError(_("no chat {want!r} in this export; it holds: {names}").format(
+                    want=want, names=names))
             picked += [c for c in found if c not in picked]
         return picked
 
@@ -85,13 +87,14 @@ def load(path: str | Path) -> ExportFile:
         if (path / "result.json").is_file():
             path = path / "result.json"
         elif any(path.glob("messages*.html")):
-            raise ImportFileError(f"{path} holds Telegram's HTML export, which cannot be imported. {HOW_TO_EXPORT}")
+            raise ImportFileError(_("{name} holds Telegram's HTML export, which cannot be imported.").format(
+                name=path) + " " + _(HOW_TO_EXPORT))
         else:
-            raise ImportFileError(f"{path} holds no result.json. {HOW_TO_EXPORT}")
+            raise ImportFileError(_("{name} holds no result.json.").format(name=path) + " " + _(HOW_TO_EXPORT))
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImportFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise ImportFileError(_("cannot read {name}: {error}").format(name=path, error=exc.strerror or exc)) from None
     return parse(data, path.name)
 
 
@@ -99,18 +102,21 @@ def parse(data: bytes, name: str = "the file") -> ExportFile:
     """Recognise an export from its bytes (`name` is only for messages)."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not head and not data.lstrip(b"\xef\xbb\xbf \t\r\n"):
-        raise ImportFileError(f"{name} is empty ({'0 bytes' if not data else 'only blanks'}): nothing to import. "
-                              f"{HOW_TO_EXPORT}")
+        empty = (_("{name} is empty (0 bytes): nothing to import.") if not data
+                 else _("{name} is empty (only blanks): nothing to import."))
+        raise ImportFileError(empty.format(name=name) + " " + _(HOW_TO_EXPORT))
     if head.startswith((b"<!doctype html", b"<html")) or name.lower().endswith((".html", ".htm")):
-        raise ImportFileError(f"{name} is Telegram's HTML export, which cannot be imported. {HOW_TO_EXPORT}")
+        raise ImportFileError(_("{name} is Telegram's HTML export, which cannot be imported.").format(name=name)
+                              + " " + _(HOW_TO_EXPORT))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportFileError(f"{name} is not a text file (not UTF-8). {HOW_TO_EXPORT}") from None
+        raise ImportFileError(_("{name} is not a text file (not UTF-8).").format(name=name) + " "
+                              + _(HOW_TO_EXPORT)) from None
     document = _json(text, name)
     exported = _recognise(document, name)
     if not exported.messages:
-        raise ImportFileError(f"{name} holds no messages: nothing to import.")
+        raise ImportFileError(_("{name} holds no messages: nothing to import.").format(name=name))
     return exported
 
 
@@ -126,13 +132,15 @@ def _json(text: str, name: str) -> Any:
         # Cut short: JSON that starts well and stops, not a file that was never JSON ("hello", "x").
         begun = text.lstrip("\ufeff \t\r\n").startswith(("{", "["))
         cut = begun and (first.pos >= len(text.rstrip()) - 1 or first.msg.startswith("Unterminated string"))
-        raise ImportFileError(f"{name} is not valid JSON{' (the file seems cut short)' if cut else ''}: "
-                              f"{first.msg} (line {first.lineno}, column {first.colno}). {HOW_TO_EXPORT}") from None
+        said = (_("{name} is not valid JSON (the file seems cut short): {error} (line {line}, column {column}).")
+                if cut else _("{name} is not valid JSON: {error} (line {line}, column {column})."))
+        raise ImportFileError(said.format(name=name, error=first.msg, line=first.lineno, column=first.colno) + " "
+                              + _(HOW_TO_EXPORT)) from None
 
 
 def _recognise(document: Any, name: str) -> ExportFile:
     if not isinstance(document, dict):
-        raise ImportFileError(f"{name} is JSON but not a chat export. {HOW_TO_EXPORT}")
+        raise ImportFileError(_("{name} is JSON but not a chat export.").format(name=name) + " " + _(HOW_TO_EXPORT))
     if document.get("format") == EXPORT_FORMAT and isinstance(document.get("messages"), list):
         return ExportFile("engram", [_engram_chat(document)])
     if isinstance(document.get("messages"), list):
@@ -142,8 +150,8 @@ def _recognise(document: Any, name: str) -> ExportFile:
              if isinstance(c, dict) and isinstance(c.get("messages"), list)]
     if any(isinstance(block, dict) for block in lists):
         return ExportFile("telegram-account", [_telegram_chat(c) for c in chats])
-    raise ImportFileError(f"{name} is JSON but not a Telegram or Engram chat export (it has no \"messages\" and no "
-                          f"\"chats\"). {HOW_TO_EXPORT}")
+    raise ImportFileError(_("{name} is JSON but not a Telegram or Engram chat export (it has no \"messages\" and no "
+                            "\"chats\").").format(name=name) + " " + _(HOW_TO_EXPORT))
 
 
 def _telegram_chat(chat: dict) -> ChatExport:

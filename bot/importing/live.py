@@ -11,11 +11,12 @@ import asyncio
 from dataclasses import dataclass
 
 from bot.commands.actions import UsageError
+from bot.i18n import N_, _
 from bot.importing.formats import ChatExport, ExportFile
 from bot.reply.assistant import Assistant
 from bot.text import plural
 
-USAGE = ("Usage: send the result.json of a Telegram Desktop export (Format: JSON) with the caption /import, or "
+USAGE = N_("Usage: send the result.json of a Telegram Desktop export (Format: JSON) with the caption /import, or "
          "reply /import to it; /import <chat name> picks a chat of a whole-account export.")
 TELEGRAM_FILE_LIMIT = 20 * 1024 * 1024  # what the public Bot API lets a bot download
 IDLE_POLL = 0.1  # seconds between looks at whether the assistant is still replying
@@ -33,9 +34,9 @@ def request(arguments: str, here: int, *, owner_private: bool) -> ImportRequest:
     target = here
     if words[:1] == ["into"]:
         if not owner_private:
-            raise UsageError("Only the bot's owner, in a private chat with me, may import into another chat.")
+            raise UsageError(_("Only the bot's owner, in a private chat with me, may import into another chat."))
         if len(words) < 2 or not words[1].lstrip("-").isdigit():
-            raise UsageError("Usage: /import into <chat id> [chat name]")
+            raise UsageError(_("Usage: /import into <chat id> [chat name]"))
         target, words = int(words[1]), words[2:]
     return ImportRequest(target, " ".join(words))
 
@@ -46,8 +47,8 @@ def choose(exported: ExportFile, wanted: str) -> list[ChatExport]:
         return exported.pick([wanted])[:1]
     if len(exported.chats) > 1:
         names = ", ".join(c.name for c in exported.chats[:15])
-        raise UsageError(f"This export holds {plural(len(exported.chats), 'chat')} ({names}): reply to it with "
-                         "/import <chat name> to import one.")
+        raise UsageError(_("This export holds {chats} ({names}): reply to it with /import <chat name> to import "
+                           "one.").format(chats=plural(len(exported.chats), "chat"), names=names))
     return exported.chats
 
 
@@ -55,9 +56,9 @@ def too_big(size: int | None, self_hosted: bool) -> str | None:
     """Why a file of this size cannot be fetched (None if it can)."""
     if size is None or self_hosted or size <= TELEGRAM_FILE_LIMIT:
         return None
-    return (f"This file is {size / 2**20:.0f} MB, and Telegram lets bots download files of up to 20 MB. A "
-            "self-hosted Bot API server lifts that limit (set telegram.base_url to it), or import it on the "
-            "bot's machine with ./engram import FILE.")
+    return _("This file is {size} MB, and Telegram lets bots download files of up to 20 MB. A self-hosted Bot API "
+             "server lifts that limit (set telegram.base_url to it), or import it on the bot's machine with "
+             "./engram import FILE.").format(size=f"{size / 2**20:.0f}")
 
 
 async def until_idle(assistant: Assistant) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.i18n import _, number, using
 from bot.importing.formats import ChatExport, ImportFileError
 from bot.importing.telegram import MEDIA_FILE, SkipMessage
 from bot.text import plural
@@ -81,10 +82,11 @@ class Summary:
 def counts_text(s: Summary) -> str:
     """'13 messages imported, 0 already present, 6 skipped, 0 errors'; a dry run says what it would import (the
     log line and views.summary_text)."""
-    rest = f"{s.present:,} already present, {sum(s.skipped.values()):,} skipped, {plural(s.error_count, 'error')}"
+    rest = _("{present} already present, {skipped} skipped, {errors}").format(
+        present=number(s.present), skipped=number(sum(s.skipped.values())), errors=plural(s.error_count, "error"))
     if s.dry_run:
-        return f"would import {plural(s.imported, 'message')}; {rest}"
-    return f"{plural(s.imported, 'message')} imported, {rest}"
+        return _("would import {messages}; {rest}").format(messages=plural(s.imported, "message"), rest=rest)
+    return _("{messages} imported, {rest}").format(messages=plural(s.imported, "message"), rest=rest)
 
 
 def to_messages(chat: ChatExport, target: int, summary: Summary, bot_user_id: int | None = None,
@@ -206,6 +208,7 @@ async def import_chats(memory: Memory, chats: Sequence[ChatExport], *, into: int
             if progress is not None and inspect.isawaitable(shown := progress(state)):
                 await shown
     summary.seconds = time.monotonic() - state.started
-    log.info("import%s: %s in %.1f s", " (dry run, nothing stored)" if dry_run else "", counts_text(summary),
-             summary.seconds)
+    with using("en"):  # the log is English, whatever the chat that asked
+        counted = counts_text(summary)
+    log.info("import%s: %s in %.1f s", " (dry run, nothing stored)" if dry_run else "", counted, summary.seconds)
     return summary

@@ -82,17 +82,20 @@ PROGRESS = "@progress"  # the child's progress lines on stdout: "@progress DONE 
 _LAYER = re.compile(r"^Reading (?:decoder )?layer (\d+)")
 
 
-def build(source: Path, out: Path, precision: str, timeout: float = 1800, progress: Progress | None = None) -> dict:
+def build(source: Path, out: Path, precision: str, timeout: float | None = None,
+          progress: Progress | None = None) -> dict:
     """Export `source` into the empty folder `out` and check it, in a child process. Returns the check's figures
     (also in out/meta.json); raises RuntimeError with the child's last error line when either fails. `progress` is
-    told each step as the child reports it (the builder's layers, then the check's probes)."""
+    told each step as the child reports it (the builder's layers, then the check's probes). `timeout`: seconds
+    before a build is killed, by default time_allowed(source)."""
     repo = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = repo + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     with tempfile.TemporaryFile("w+") as errors:
         child = subprocess.Popen([sys.executable, "-m", "bot.llm.onnx_export", str(source), str(out), precision],
                                  stdout=subprocess.PIPE, stderr=errors, text=True, env=env)
-        timer = threading.Timer(timeout, child.kill)  # a hung builder: killed, reported like a failed one
+        limit = timeout if timeout is not None else time_allowed(source)
+        timer = threading.Timer(limit, child.kill)  # a hung builder: killed, reported like a failed one
         timer.start()
         try:
             assert child.stdout is not None
@@ -117,6 +120,19 @@ def build(source: Path, out: Path, precision: str, timeout: float = 1800, progre
     return json.loads((out / "meta.json").read_text())
 
 
+# Seconds an export may take: a base plus some per GB of the model's weights. Measured: SmolLM2-135M (0.5 GB
+# float32 folder) in about a minute; Qwen2.5-Coder-0.5B-Instruct (2.5 GB float32 folder) to int4 in 1300 s on a
+# shared machine (load 8-10, the build at nice 10) when the limit was a flat 1800 s — a 1.5B model would have
+# been killed, and with llm.runtime auto every start would have tried again for half an hour.
+TIMEOUT_BASE = 1800.0
+TIMEOUT_PER_GB = 1200.0
+
+
+def time_allowed(source: Path) -> float:
+    weights = sum(p.stat().st_size for p in source.glob("*") if p.suffix in (".safetensors", ".bin"))
+    return TIMEOUT_BASE + TIMEOUT_PER_GB * weights / 1e9
+
+
 def _progress_step(line: str) -> tuple[int, int, str] | None:
     if not line.startswith(PROGRESS + " "):
         return None
@@ -130,7 +146,8 @@ def _report(done: int, total: int, what: str) -> None:
 
 def _main(source: Path, out: Path, precision: str) -> None:
     """In the child: run the builder, then the check; meta.json is written last and only if the check passes.
-    Progress goes to stdout as "@progress" lines: one step per layer the builder reads, one per probe checked."""
+    Progress goes to stdout as "@progress" lines: one step per layer the builder reads, "quantising" while it
+    quantises and saves (the longest quiet part for a bigger model), one step per probe checked."""
     started = time.perf_counter()
     work = out / ".builder-cache"
     layers = int(json.loads((source / "config.json").read_text()).get("num_hidden_layers", 0) or 0)
@@ -139,7 +156,8 @@ def _main(source: Path, out: Path, precision: str) -> None:
     builder = subprocess.Popen([sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(source), "-o",
                                 str(out), "-p", precision, "-e", "cpu", "-c", str(work),
                                 "--extra_options", *BUILDER_OPTIONS[precision]],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})  # each line as it is printed
     assert builder.stdout is not None and builder.stderr is not None
     stderr_lines: list[str] = []
     drain = threading.Thread(target=lambda: stderr_lines.extend(builder.stderr or ()), daemon=True)
@@ -148,6 +166,8 @@ def _main(source: Path, out: Path, precision: str) -> None:
         layer = _LAYER.match(line)
         if layer and int(layer.group(1)) < layers:
             _report(int(layer.group(1)) + 1, total, "converting")
+        elif line.startswith("Saving ONNX model"):  # quantising comes first: 19 minutes for a 0.5B model on a
+            _report(layers, total, "quantising" if precision != "fp32" else "saving")  # busy machine, say so
     returncode = builder.wait()
     drain.join()
     _remove(work)

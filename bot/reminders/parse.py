@@ -193,11 +193,29 @@ def _is_head(token: str, lang: str) -> bool:
     return lang != "en" and (word in w.every or word in w.daily)
 
 
+# "every evening at 9" is 21:00; "every night" without a time 21:00 (English words: other languages' are read
+# through dateparser's translation, bot/when/locales.english_word).
+PARTS_OF_DAY = {"afternoon": time(15, 0), "evening": time(19, 0), "night": time(21, 0)}
+
+
+def _in_part_of_day(clock: time | None, part: str | None) -> time | None:
+    """A clock time read after "every evening / night / afternoon": in that part of the day."""
+    if part not in PARTS_OF_DAY:
+        return clock
+    if clock is None:
+        return PARTS_OF_DAY[part]
+    if clock.hour < 12 and not (part == "night" and clock.hour < 5):  # "every night at 2" stays 02:00
+        return clock.replace(hour=clock.hour + 12)
+    return clock
+
+
 def _recurring(tokens, zone, now, min_interval, lang="en", text_before=None):
     """Parse "every <rule> [<time of day>] [<what>]"; with text_before, nothing may follow the time."""
     rule, used = _rule(tokens, lang)
     if rule is None:
         return None
+    words = _english_words(tokens, lang)
+    part = words[1] if rule == "daily" and used == 2 and len(words) > 1 else None
     rest = tokens[used:]
     local_now = now.astimezone(zone)
     clock, time_words = None, 0
@@ -212,6 +230,10 @@ def _recurring(tokens, zone, now, min_interval, lang="en", text_before=None):
         if text:
             return None
         text = text_before
+    if part in PARTS_OF_DAY and clock is not None and re.search(r"\b(?:am|a\.m\.)\b|\d\s*am\b",
+                                                                " ".join(rest[:time_words]).lower()):
+        part = None  # "every night at 1am": as said
+    clock = _in_part_of_day(clock, part)
     recurrence = _make_recurrence(rule, clock or DEFAULT_HOUR)
     if recurrence.kind == "interval" and recurrence.seconds < min_interval:
         raise ParseError(_("A repeating reminder needs an interval of at least {seconds} seconds.")
@@ -243,7 +265,7 @@ def _rule(tokens: list[str], lang: str = "en"):
     if len(words) < 2:
         return None, 0
     nxt = words[1]
-    if nxt in ("day", "morning"):
+    if nxt in ("day", "morning", *PARTS_OF_DAY):
         return "daily", 2
     if nxt in ("weekday", "weekdays", "workday", "workdays"):
         return "weekdays", 2

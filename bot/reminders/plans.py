@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from bot.i18n import _
 from bot.reminders.parse import DEFAULT_HOUR, MAX_WHEN_WORDS, _localise, _parse_when, _zone
 
 LEAD = timedelta(hours=1)  # "remind me an hour before"
@@ -43,7 +44,7 @@ class PlanOffer:
     @property
     def label(self) -> str:
         """The offer's words: the Telegram button's, the terminal hint's."""
-        return "remind me an hour before" if self.has_clock else "remind me that morning"
+        return _("remind me an hour before") if self.has_clock else _("remind me that morning")
 
 
 def find_plan(text: str, tz: str, now: datetime) -> PlanOffer | None:

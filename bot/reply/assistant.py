@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
-from bot.i18n import current
+from bot.i18n import _, current, isolate
 from bot.llm.base import LLM, GenerationSettings
 from bot.reply import citation
 from bot.reply.dating import TimeResolver, when_said
@@ -41,12 +41,14 @@ from bot.reply.gather import (
     breaks,
     distinct,
     excluded,
+    fallback_idea,
     is_request,
     listing,
     preferences,
     safe_framing,
     unfit,
 )
+from bot.reply.grounding import Grounding
 from bot.reply.intent import Intent, classify, said_by_a_person, without_mentions
 from bot.reply.persons import PersonSwap
 from bot.reply.plan import NOT_TOLD, NOTED, ReplyPlan, plan_reply, relevant
@@ -503,7 +505,9 @@ class Assistant:
         note back is written again (greedy, so the same conversation gets the same reply), nudged to name
         something, and without the note naming what was ruled out when it named it. (SmolLM2-135M offered a
         vegetarian "chicken stir-fry", answered "I'm not sure what to suggest.", said "You're vegetarian." back.)
-        When every try failed, a safe framing says what the idea has to fit."""
+        One that offers the same idea twice or names nothing of its own ("Try a vegan dinner, or a vegan dinner.")
+        is written again too. When every try failed, a meal gets an idea checked against the same constraints
+        (gather.fallback_idea), any other request a safe framing that says what the idea has to fit."""
         hint, shown = "", plan
         for attempt in range(SUGGESTION_TRIES):
             reply.text = ""
@@ -518,7 +522,7 @@ class Assistant:
                 # is ruled out (the check above still holds it to the note).
                 shown = replace(plan, memories=[h for h in plan.memories if h.message.text not in plan.ruled])
             hint = NUDGES[min(attempt, len(NUDGES) - 1)]
-        return safe_framing(plan.ruled)
+        return fallback_idea(reply.message.text, plan.ruled) or safe_framing(plan.ruled)
 
     async def _generate(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float,
                         base: GenerationSettings, hint: str = "") -> AsyncIterator[str]:
@@ -539,6 +543,10 @@ class Assistant:
         echo = ReplyFilter(names, self.config.max_sentences, question=asked)  # be said back, a question not
         persons = PersonSwap(plan.memories, message)  # "My dog is Rex." copied from the asker's memory: "Your…"
         times = TimeResolver(plan.memories, format_day, message.text, now=message.created_at)
+        # An answer from memory copies the memory's values (a number, a name, a code), not near misses of them.
+        grounding = Grounding([h.message.text for h in plan.memories if h.message.role == "user"],
+                              [m["content"] for m in reply.prompt.messages] + [n for n in names if n],
+                              lang=current()) if plan.memories and not plan.request else None
         first = True
         stream = self.llm.stream(reply.prompt.messages, settings, reply.cancel_event)
         try:
@@ -546,7 +554,8 @@ class Assistant:
                 if first:
                     self.timings.add(self.timings.first_token, time.perf_counter() - started)
                     first = False
-                text = times.feed(persons.feed(echo.feed(chunk)))
+                text = echo.feed(chunk)
+                text = times.feed(persons.feed(grounding.feed(text) if grounding else text))
                 if text:
                     reply.text += text
                     yield text
@@ -556,7 +565,12 @@ class Assistant:
             close = getattr(stream, "aclose", None)  # stops the generation now, not when garbage is collected
             if close is not None:
                 await close()
-        tail = times.feed(persons.feed(echo.finish()) + persons.finish()) + times.finish()
+        held = echo.finish()
+        if grounding is not None:
+            held = grounding.feed(held) + grounding.finish()
+            if grounding.fixed:
+                log.info("values set right from memory: %s", grounding.fixed)
+        tail = times.feed(persons.feed(held) + persons.finish()) + times.finish()
         if plan.memories:
             tail += when_said(reply.text + tail, plan.memories, format_day, message.text, now=message.created_at) or ""
         if tail:
@@ -588,7 +602,7 @@ class Assistant:
         reply = await self.answer(message)
         if reply is None:
             raise RuntimeError("a reply in this chat is still waiting for its turn: use answer() for bursts")
-        async for _ in self.stream(reply):
+        async for _chunk in self.stream(reply):
             pass
         await self.keep(reply)
         return reply
@@ -636,13 +650,13 @@ def nothing_left(plan: ReplyPlan) -> str:
     """The reply when the model's text was filtered away entirely: what memory has (the best memory quoted), or
     that it does not know. Never an empty reply."""
     if plan.intent is Intent.GREETING:
-        return "Hello! How can I help?"
+        return _("Hello! How can I help?")
     if plan.intent is Intent.STATEMENT:
-        return NOTED
+        return _(NOTED)
     if plan.memories:
         said = " ".join(plan.memories[0].message.text.split())
-        return f"Here is what I have: “{said}”"
-    return NOT_TOLD if plan.intent is Intent.SELF_QUESTION else "I don't know."
+        return _("Here is what I have: “{memory}”").format(memory=isolate(said))
+    return _(NOT_TOLD) if plan.intent is Intent.SELF_QUESTION else _("I don't know.")
 
 
 def select_memories(hits: list[Hit], recall: RecallConfig) -> list[Hit]:

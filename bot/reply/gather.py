@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import re
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -51,8 +52,14 @@ _SCHEDULE = re.compile(
     r"\b(schedule|agenda|calendar|diary|my plans|plans for|any plans|planned|coming up|upcoming|lined up|"
     r"what('s| is) on\b|what('s| is) happening|am i (busy|free)|\b(what|how) (does|will) my (day|week|weekend|month) "
     r"look|\bmy (day|week|weekend|month) (look|looking))")
-_HAVE = re.compile(r"^(what|anything|do i have|have i got|what am i doing)\b.*\b(do i have|have i got|am i doing|"
-                   r"have i (got )?on|i have on|do i need to do|is on)\b|^do i have (anything|something|plans)")
+_HAVE = re.compile(r"^(what|anything|do i have|have i got|what am i doing)\b(?P<between>.*)\b(do i have|have i got|"
+                   r"am i doing|have i (got )?on|i have on|do i need to do|is on)\b(?P<rest>.*)|"
+                   r"^do i have (anything|something|plans)")
+# "What car do I have?" asks for a fact; "what plans do I have…", "what do I have tomorrow?" ask for the schedule:
+# words between "what" and "do I have" make it a schedule question only when they are plans, or a time follows.
+_PLANS = re.compile(r"((else|other|plans?|appointments?|meetings?|events?|things?|stuff|on|planned|coming up)\b\s*)*")
+_WHEN = re.compile(r"\b(today|tonight|tomorrow|this|next|coming|upcoming|soon|later|on|in|for|at|during|over|"
+                   r"before|after|until|by|\w+day|weekend|week|month|year|planned|lined up)\b")
 _ABOUT_ME = re.compile(r"\b(know|remember|told you|tell you|said|learned|learnt|recall)\b[^?]{0,25}\babout "
                        r"(me|myself)\b|^(who am i|tell me about (me|myself))\b")
 _ABOUT = re.compile(r"^(what|everything|anything|tell me|summari[sz]e|sum up|recap)\b[^?]{0,40}\b(know|remember|"
@@ -79,9 +86,16 @@ def asked(text: str) -> Ask | None:
         return Ask(Gather.TALKED)
     if _TALKED.search(plain):
         return Ask(Gather.TALKED)
-    if _SCHEDULE.search(plain) or _HAVE.search(plain):
+    if _SCHEDULE.search(plain) or _asks_what_is_planned(plain):
         return Ask(Gather.SCHEDULE)
     return None
+
+
+def _asks_what_is_planned(plain: str) -> bool:
+    have = _HAVE.search(plain)
+    if have is None or have["between"] is None:
+        return have is not None  # "do I have anything / plans…"
+    return bool(_PLANS.fullmatch(have["between"].strip()) or _WHEN.search(have["rest"]))
 
 
 _FIRST_PERSON = re.compile(r"\b(i|i'm|im|i've|i'd|my|me|mine|we|we're|our|us)\b")
@@ -179,6 +193,8 @@ _FAMILIES = {
 _AVERSION = re.compile(r"\b(allergic to|allergy to|intolerant to|(don't|do not|can't|cannot|never) eat|"
                        r"hate|dislike|can't stand|no)\s+(?P<what>[a-z][a-z -]{1,30}?)(?=\s+(or|and|for|because|"
                        r"anymore|any more)\b|[.,;!]|$)")
+_MORE = re.compile(r"(?:\s*,\s*|\s+(?:and|or)\s+)(?:also\s+)?(?P<what>[a-z][a-z-]{2,20})(?=\s*(?:,|\band\b|\bor\b|"
+                   r"[.;!]|$))")
 _ALLERGY_NOUN = re.compile(r"\b(?P<what>[a-z]+) (allergy|intolerance|intolerant)\b")
 _NOT_A_THING = {"me", "one", "thanks", "problem", "idea", "way", "is", "am", "are", "was", "be", "been", "very",
                 "so", "also", "really", "severely", "an", "a", "the", "my", "his", "her", "their", "bad", "mild"}
@@ -202,6 +218,11 @@ def excluded(memories: Iterable[Message]) -> dict[str, tuple[str, ...]]:
         elif re.search(r"\bpescatarian\b", plain):
             ruled += list(_MEAT)
         things = [a["what"] for a in _AVERSION.finditer(plain)] + [a["what"] for a in _ALLERGY_NOUN.finditer(plain)]
+        for a in _AVERSION.finditer(plain):  # "I hate chickpeas, lentils and beans": every one of a list
+            at = a.end()
+            while (more := _MORE.match(plain, at)) is not None:
+                things.append(more["what"])
+                at = more.end()
         for thing in things:
             for part in re.split(r"\s+(?:or|and)\s+|,\s*", thing):
                 part = part.strip()
@@ -209,7 +230,8 @@ def excluded(memories: Iterable[Message]) -> dict[str, tuple[str, ...]]:
                 if len(part) < 3 or part in _NOT_A_THING:
                     continue
                 single = part[:-1] if part.endswith("s") else part
-                ruled += list(_FAMILIES.get(single, _FAMILIES.get(part, (part, single))))
+                last = single.split()[-1]  # "tree nuts", "cow's milk": the family of the thing named last
+                ruled += list(_FAMILIES.get(single, _FAMILIES.get(part, _FAMILIES.get(last, (part, single)))))
         if ruled:
             out[m.text] = tuple(dict.fromkeys(ruled))
     return out
@@ -236,6 +258,23 @@ _DECLINE = re.compile(r"\b(not sure|unsure|can't think|i'm afraid|sorry|don't kn
                       r"cannot (suggest|recommend|help)|unable to)\b")
 
 
+# Words of suggesting, and words of a diet, that name no idea: "Try a vegan dinner." or "A vegetarian dish." names
+# nothing the asker can cook.
+_FILLER = frozenset(content_words("try trying how about idea ideas suggest suggestion recommend option options "
+                                  "something recipe dish meal make cook good nice great simple quick easy delicious "
+                                  "tasty healthy maybe perhaps could would like one thing things fits fit tonight "
+                                  "best perfect classic style version take have vegan vegetarian veggie plant based "
+                                  "gluten free dairy halal kosher lactose meat fish food breakfast lunch dinner "
+                                  "supper snack dessert picnic barbecue bbq party"))
+
+
+def repeats(reply: str) -> bool:
+    """True when a suggestion offers the same idea twice ("Try a vegan dinner, or a vegan dinner.")."""
+    parts = [frozenset(content_words(p)) - _FILLER for p in re.split(r",|;|\.|\bor\b|\band\b", _plain(reply))]
+    parts = [p for p in parts if p]
+    return len(parts) != len(set(parts))
+
+
 def unfit(reply: str, ruled: dict[str, tuple[str, ...]], notes: Sequence[str], request: str = "") -> str | None:
     """What is wrong with a suggestion, or None: empty, a decline instead of an idea, a question back, the request
     or one of the notes said back instead of an idea (no word of its own), or naming what a constraint rules out."""
@@ -246,8 +285,10 @@ def unfit(reply: str, ruled: dict[str, tuple[str, ...]], notes: Sequence[str], r
         return "declined"
     if plain.endswith("?") and re.search(r"\b(you|me|i)\b", plain):
         return "asked back"
-    if not content_words(reply) - content_words(request) - content_words(" ".join(notes)):
+    if not content_words(reply) - content_words(request) - content_words(" ".join(notes)) - _FILLER:
         return "said the request or a note back"
+    if repeats(reply):
+        return "repeats itself"
     named = breaks(reply, ruled)
     return f"named what is ruled out ({', '.join(named)})" if named else None
 
@@ -256,6 +297,38 @@ def unfit(reply: str, ruled: dict[str, tuple[str, ...]], notes: Sequence[str], r
 # reproducible) reply. (Sampling instead gave another reply each run: an evaluation could not be repeated; naming
 # what is ruled out in the request, "Nothing with peanut.", got "A peanut butter and jelly sandwich." again.)
 NUDGES = (" Name one thing.", " Name one thing I could try.")
+
+
+# Ideas for a meal, by what is asked for, when the model gave none that fits: each is checked against what the
+# asker's constraints rule out (`breaks`), and the first that fits is offered. Plant-based first: they fit most diets.
+_IDEAS = {
+    "breakfast": ("a banana and berry smoothie bowl", "porridge with apple and cinnamon",
+                  "scrambled eggs with spinach", "yoghurt with honey and fresh fruit"),
+    "snack": ("apple slices with hummus", "carrot and cucumber sticks with hummus", "a handful of grapes",
+              "roasted chickpeas"),
+    "dessert": ("baked apples with cinnamon", "poached pears", "a mango sorbet", "a dark chocolate mousse"),
+    "picnic": ("a rice salad with roasted vegetables", "fruit skewers", "hummus with carrot sticks"),
+    "meal": ("a chickpea and spinach curry with rice", "a lentil and sweet potato stew",
+             "a black bean chilli with rice", "grilled vegetable skewers with rice", "a mushroom risotto",
+             "roast chicken with vegetables"),
+}
+_OCCASION = (("breakfast", r"\b(breakfast|brunch)\b"), ("snack", r"\b(snacks?|lunchbox|nibbles?)\b"),
+             ("dessert", r"\b(dessert|bake|baking|sweet|cake|pudding|treat)\b"), ("picnic", r"\bpicnic\b"),
+             ("meal", r"\b(dinner|lunch|supper|cook|dish|meal|eat|recipe|barbecue|bbq|food|order|restaurant)\b"))
+
+
+def fallback_idea(request: str, ruled: dict[str, tuple[str, ...]]) -> str | None:
+    """An idea for a meal that fits the asker's constraints, for when the model offered none that does; None for a
+    request that is not about food (a gift, a film, a trip) or when no idea fits."""
+    plain = _plain(request)
+    kind = next((k for k, pattern in _OCCASION if re.search(pattern, plain)), None)
+    if kind is None:
+        return None
+    fitting = [i for i in _IDEAS[kind] if not breaks(i, ruled)]
+    if not fitting:
+        return None
+    idea = fitting[zlib.crc32(plain.encode()) % len(fitting)]  # the same request, the same idea; another, another
+    return f"How about {idea}? It fits what you told me."
 
 
 def safe_framing(ruled: dict[str, tuple[str, ...]]) -> str:

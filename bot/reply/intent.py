@@ -19,7 +19,7 @@ import re
 
 from memory.lang import QUESTION_MARKS, UNSPACED, WORDS, Words, language_of, plain
 from memory.models import Message
-from memory.text import words
+from memory.text import first_person, words
 
 _MENTION = re.compile(r"(^|\s)@\w+")
 # Sentences end at . ! ? and a space, or at the marks of scripts that put no space after them (。！？؟।).
@@ -68,10 +68,15 @@ def is_question(clean: str, tokens: list[str], lang: str) -> bool:
 
 def about_self(clean: str, tokens: list[str], lang: str) -> bool:
     """The question is about the asker's own life: a word of oneself ("my", "мою", "mein", "मेरा"); in Chinese
-    "我的" or a question that opens with "我"; in Arabic a noun with the possessive ending ـي ("كلبي", my dog)."""
+    "我的" or a question that opens with "我"; in Arabic a noun with the possessive ending ـي ("كلبي", my dog);
+    a verb in the first person or a Persian "my" ending ("¿Dónde trabajo?", "اسم برادرم چیست؟": first_person) in
+    the sentence that asks (the last: "Tengo un perro. ¿Te gustan los perros?" asks about dogs)."""
     if lang in UNSPACED:
         return "我的" in clean or "我们的" in clean or clean.lstrip().startswith("我")
     if any(set(tokens) & t.self for t in _tables(lang)):
+        return True
+    asked = [s for s in _SENTENCE.split(clean) if words(s)]
+    if asked and any(first_person(t, lang) for t in words(asked[-1])):
         return True
     return lang == "ar" and any(len(t) >= 3 and t.endswith("ي") and not t.startswith("ال") for t in tokens[1:])
 

@@ -158,7 +158,7 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
         plan.answer, plan.memories, plan.preference = changed.answer, changed.memories, changed.preference
         plan.source = changed.memories[0]
         return plan
-    plan.memories, plan.preference = supersede(text, relevant(text, hits))
+    plan.memories, plan.preference = supersede(text, relevant(text, hits), [*(recalled or hits), *context])
     if plan.preference is not None:
         newest = plan.preference.preferred
         value = as_current(newest.message.text)

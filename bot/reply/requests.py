@@ -7,6 +7,11 @@ Four actions, the same as the commands: remind (/remind), cancel a reminder (/ca
 forget (/forget). bot/commands/requests.py carries them out for every front end; here is only the reading, words
 only, no model and no I/O, so the reply plan (bot/reply/plan.py) can tell an action from a statement too.
 
+The same four in the languages reminders are read in (bot/when/locales.py LANGUAGES): "отмени напоминание про
+хлеб", "¿qué recordatorios tengo?", "esquece a senha do wifi", "vergiss meine Adresse", "یادآوری نان را لغو کن"
+(Persian puts its verb last) — FOREIGN below, read by read_foreign; the confirmations are the commands' own,
+through gettext, in the request's language.
+
 Precision comes before recall: a request must start with its verb (after words of politeness: "please", "can you",
 "hey Engram"), so a question about the past ("what did you remind me about?", "did I tell you to forget…?") or a
 statement ("I forgot my keys", "don't forget the milk") is never taken for one. A message that is not read as an
@@ -16,12 +21,17 @@ action is simply answered, as before.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass
 
+from bot.i18n import N_, _
 from bot.reply.intent import without_mentions
 from bot.when.locales import foreign_request
+from bot.when.locales import words as time_words
+from memory.lang import language_of, words_of
 from memory.models import ACTION as ACTION_KIND
+from memory.text import keywords
 
 
 class Action(enum.Enum):
@@ -45,16 +55,17 @@ __all__ = ["ACTION_KIND", "Action", "Request", "how_to", "read_request"]
 # What the Assistant says to an action request when a front end hands it over instead of carrying it out
 # (bot/reply/plan.py): how to do it, never "Noted".
 HOW_TO = {
-    Action.REMIND: "To set a reminder, use /remind <when> <what> (e.g. /remind in 10 minutes check the oven).",
-    Action.ACCEPT: "To set a reminder, use /remind <when> <what> (e.g. /remind tomorrow at 9 call Ana).",
-    Action.CANCEL: "To cancel a reminder: /reminders lists them, /cancel <id> cancels one.",
-    Action.LIST: "/reminders lists your pending reminders.",
-    Action.FORGET: "To forget, use /forget <words> (or /forget all): it shows what would go and asks first.",
+    Action.REMIND: N_("To set a reminder, use /remind <when> <what> (e.g. /remind in 10 minutes check the oven)."),
+    Action.ACCEPT: N_("To set a reminder, use /remind <when> <what> (e.g. /remind tomorrow at 9 call Ana)."),
+    Action.CANCEL: N_("To cancel a reminder: /reminders lists them, /cancel <id> cancels one."),
+    Action.LIST: N_("/reminders lists your pending reminders."),
+    Action.FORGET: N_("To forget, use /forget <words> (or /forget all): it shows what would go and asks first."),
 }
 
 
 def how_to(request: Request) -> str:
-    return HOW_TO[request.kind]
+    """How to do it with a command, in the chat's language (bot/i18n.py)."""
+    return _(HOW_TO[request.kind])
 
 
 # Words of politeness allowed before the verb ("please", "could you", "hey Engram, …", "ok so").
@@ -75,6 +86,15 @@ _ACCEPT = re.compile(rf"^(?:yes|yeah|yep|sure|ok|okay|please)?[\s,!]*{_POLITE}(?
                      rf"(?: (?:then|please|about it|of it|about that|an hour before))?{_END}", re.I)
 _CANCEL_VERBS = r"(?:cancel|delete|remove|stop|drop|clear|turn off|switch off|kill|scrap|get rid of|forget)"
 _CANCEL = re.compile(rf"^{_POLITE}{_CANCEL_VERBS}\s+(?P<rest>.*\breminders?\b.*)$", re.I | re.S)
+# "cancel the one about the bins", "drop the dentist one": a reminder named without the word "reminder".
+_CANCEL_ONE = re.compile(rf"^{_POLITE}{_CANCEL_VERBS}\s+(?P<rest>(?:the|that|my)\s+(?:(?!one\b)[\w'-]+\s+){{0,3}}"
+                         r"ones?\b.*)$", re.I | re.S)
+# What follows a request after a comma or a dash when it only comments on it ("…, I'll do it tonight", "…, I
+# shouldn't have typed that here", "… because …"): not part of what to cancel or forget.
+_ASIDE = re.compile(r"(?:\s*[,;:\u2013\u2014]\s*|\s+-\s+|\s+(?=because\b|since\b|as i\b))"
+                    r"(?:i\b|i'm|i'll|i've|i'd|it\b|it's|that\b|that's|this\b|thanks?\b|thank you|please\b|"
+                    r"because\b|since\b|as i\b|'?cause\b|so\b|oops|sorry|my bad|never mind|ok\b|okay\b|"
+                    r"no need|not needed|don't need|won't need|we\b|we'll|we're|you\b).*$", re.I | re.S)
 _DONT_REMIND = re.compile(rf"^{_POLITE}(?:(?:don'?t|do not|no need to) remind me|stop reminding me)\b(?P<rest>.*)$",
                           re.I | re.S)
 # A time phrase before "remind me" is one, not a past: "At lunch you said remind me…" is not a request.
@@ -109,6 +129,200 @@ _EVERYTHING = re.compile(r"^(?:everything|all|all of it|all my (?:data|messages|
 MAX_TOPIC_WORDS = 8
 
 
+@dataclass(frozen=True)
+class ActionWords:
+    """A language's words for cancel, list and forget (regexes over the message in lower case, without the words
+    of politeness before them). cancel / forget: the verb first, `rest` what follows; cancel_last / forget_last:
+    for a language that puts the verb last (Persian), `rest` what comes before it; dont: "don't remind me…"."""
+
+    reminder: str  # the word for a reminder, any form: a cancel must name one, a forget must not
+    cancel: str = ""
+    dont: str = ""
+    list: str = ""
+    forget: str = ""
+    cancel_last: str = ""
+    forget_last: str = ""
+    lead: str = ""  # what a forget's topic is wrapped in before it: "what I said about"
+    tail: str = ""  # and after it: "please", "from your memory"
+    idioms: frozenset[str] = frozenset()  # a forget whose first word is one of these names nothing ("забудь это")
+    everything: frozenset[str] = frozenset()  # a forget of these words is a forget of all
+    polite: frozenset[str] = frozenset()  # besides bot/when/locales.py's
+
+
+FOREIGN: dict[str, ActionWords] = {
+    "ru": ActionWords(
+        reminder=r"напоминани\w*",
+        cancel=r"(?:отмени|отмените|удали|удалите|убери|уберите|сотри|сотрите|выключи|выключите)\s+"
+               r"(?P<rest>.*напоминани.*)",
+        dont=r"(?:не напоминай(?:те)?|перестань(?:те)? напоминать)(?:\s+мне)?\b(?P<rest>.*)",
+        list=r"(?:(?:покажи(?:те)?|перечисли(?:те)?|выведи|назови)(?:\s+мне)?(?:\s+(?:мои|все|все мои))?\s+"
+             r"напоминания|какие(?:\s+у\s+меня)?(?:\s+есть)?\s+напоминания(?:\s+у\s+меня)?(?:\s+есть)?|"
+             r"(?:есть\s+ли|у\s+меня\s+есть)(?:\s+у\s+меня)?(?:\s+какие-(?:нибудь|то))?\s+напоминания|"
+             r"мои\s+напоминания|список\s+напоминаний)",
+        forget=r"(?:забудь(?:те)?|удали(?:те)?|сотри(?:те)?)\b(?P<rest>.*)",
+        lead=r"(?:(?:всё|все|то)?,?\s*(?:что|чего)\s+я\s+(?:тебе\s+)?(?:говорил|говорила|сказал|сказала|писал|"
+             r"писала|рассказывал|рассказывала)(?:\s+тебе)?|о|об|обо|про|насчёт|насчет)\b",
+        tail=r"(?:пожалуйста|из (?:своей |твоей )?памяти|(?:который|которую|которое|что) я (?:тебе )?"
+             r"(?:говорил|говорила|сказал|сказала|дал|дала)(?: тебе)?)",
+        idioms=frozenset({"это", "об", "про", "меня", "его", "её", "ее", "их", "так", "ладно", "не"}),
+        everything=frozenset({"всё", "все", "всё обо мне", "все обо мне", "всё что знаешь", "всё, что знаешь"})),
+    "uk": ActionWords(
+        reminder=r"нагадуван\w*",
+        cancel=r"(?:скасуй(?:те)?|видали(?:ть)?|видаліть|прибери(?:ть)?|вимкни(?:ть)?|зітри(?:ть)?)\s+"
+               r"(?P<rest>.*нагадуван.*)",
+        dont=r"(?:не нагадуй(?:те)?|перестань(?:те)? нагадувати)(?:\s+мені)?\b(?P<rest>.*)",
+        list=r"(?:(?:покажи(?:ть)?|перелічи(?:ть)?|назви)(?:\s+мені)?(?:\s+(?:мої|всі|всі мої))?\s+"
+             r"нагадування|які(?:\s+[ву]\s+мене)?(?:\s+є)?\s+нагадування(?:\s+[ву]\s+мене)?(?:\s+є)?|"
+             r"чи\s+є(?:\s+[ву]\s+мене)?(?:\s+якісь)?\s+нагадування|мої\s+нагадування|список\s+нагадувань)",
+        forget=r"(?:забудь(?:те)?|видали(?:ть)?|видаліть|зітри(?:ть)?)\b(?P<rest>.*)",
+        lead=r"(?:(?:все|те)?,?\s*(?:що)\s+я\s+(?:тобі\s+)?(?:казав|казала|сказав|сказала|писав|писала|"
+             r"розповідав|розповідала)(?:\s+тобі)?|про|щодо)\b",
+        tail=r"(?:будь ласка|з (?:своєї |твоєї )?пам'яті|(?:який|яку|яке|що) я (?:тобі )?(?:казав|казала|сказав|"
+             r"сказала|дав|дала)(?: тобі)?)",
+        idioms=frozenset({"це", "про", "мене", "його", "її", "їх", "так", "не"}),
+        everything=frozenset({"все", "усе", "все про мене", "все що знаєш"})),
+    "es": ActionWords(
+        reminder=r"recordatorios?",
+        cancel=r"(?:cancela(?:r)?|cancele|borra(?:r)?|borre|elimina(?:r)?|elimine|quita(?:r)?|quite|anula(?:r)?|"
+               r"anule|desactiva(?:r)?|desactive)\s+(?P<rest>.*recordatorio.*)",
+        dont=r"(?:no me recuerdes|deja de recordarme)\b(?P<rest>.*)",
+        list=r"(?:(?:mu[eé]strame|ens[eé]ñame|dime|lista|listame|l[ií]stame|muestra)(?:\s+todos)?(?:\s+(?:mis|los))?"
+             r"\s+recordatorios(?:\s+pendientes)?|(?:qu[eé]|cu[aá]les)(?:\s+son)?(?:\s+(?:mis|los))?\s+"
+             r"recordatorios(?:\s+pendientes)?(?:\s+(?:tengo|hay|tienes))?(?:\s+pendientes)?|"
+             r"tengo\s+(?:alg[uú]n\s+|algunos\s+)?recordatorios?(?:\s+pendientes?)?|mis\s+recordatorios|"
+             r"hay\s+recordatorios(?:\s+pendientes)?)",
+        forget=r"(?:olvida|olv[ií]date de|olvide|borra|borre|elimina|elimine)\b(?P<rest>.*)",
+        lead=r"(?:(?:todo\s+)?lo\s+que\s+(?:te\s+)?(?:dije|cont[eé]|escrib[ií])(?:\s+(?:sobre|de|acerca de))?|"
+             r"sobre|acerca de)\b",
+        tail=r"(?:por favor|de tu memoria|que te (?:dije|di|cont[eé]))",
+        idioms=frozenset({"lo", "eso", "esto", "todo eso", "me", "te", "la", "las", "los", "no"}),
+        everything=frozenset({"todo", "todo lo que sabes", "todo lo que sabes de mí", "todo lo que sabes de mi"})),
+    "pt": ActionWords(
+        reminder=r"lembretes?",
+        cancel=r"(?:cancela(?:r)?|cancele|apaga(?:r)?|apague|remove(?:r)?|remova|elimina(?:r)?|elimine|"
+               r"desativa(?:r)?|desative|tira|tire)\s+(?P<rest>.*lembrete.*)",
+        dont=r"(?:n[aã]o me lembre|para de me lembrar|pare de me lembrar)\b(?P<rest>.*)",
+        list=r"(?:(?:mostra|mostre|lista|liste|diz|diga)(?:-me|\s+me)?(?:\s+todos)?(?:\s+os)?(?:\s+meus)?\s+"
+             r"lembretes(?:\s+pendentes)?|(?:quais|que)(?:\s+s[aã]o)?(?:\s+os)?(?:\s+meus)?\s+lembretes"
+             r"(?:\s+pendentes)?(?:\s+(?:eu\s+)?(?:tenho|h[aá]))?|(?:eu\s+)?tenho\s+(?:algum\s+|alguns\s+)?"
+             r"lembretes?(?:\s+pendentes?)?|(?:os\s+)?meus\s+lembretes)",
+        forget=r"(?:esquece|esque[cç]a|apaga|apague|elimina|elimine)\b(?P<rest>.*)",
+        lead=r"(?:(?:tudo\s+)?o\s+que\s+(?:eu\s+)?(?:te\s+)?(?:disse|contei|escrevi)(?:\s+(?:sobre|de|acerca de))?|"
+             r"sobre|acerca de)\b",
+        tail=r"(?:por favor|da (?:tua|sua) mem[oó]ria|que (?:eu )?te (?:disse|dei|contei))",
+        idioms=frozenset({"isso", "isto", "disso", "me", "te", "tudo isso", "não", "nao"}),
+        everything=frozenset({"tudo", "tudo o que sabes", "tudo o que sabe", "tudo o que sabes sobre mim"})),
+    "de": ActionWords(
+        reminder=r"erinnerung(?:en)?",
+        cancel=r"(?:lösche|lösch|loesche|streiche|streich|entferne|entfern|storniere|deaktiviere)\s+"
+               r"(?P<rest>(?!.*\baus (?:deiner|der|dem)\b).*erinnerung.*)",
+        dont=r"(?:erinnere mich nicht|hör auf,? mich zu erinnern)\b(?P<rest>.*)",
+        list=r"(?:(?:zeig(?:e)?|liste|nenne?)(?:\s+mir)?(?:\s+alle)?(?:\s+(?:meine|die))?\s+erinnerungen|"
+             r"welche\s+erinnerungen\s+(?:habe|hab)\s+ich(?:\s+noch)?|(?:habe|hab)\s+ich\s+(?:irgendwelche\s+|"
+             r"noch\s+)?erinnerungen|meine\s+erinnerungen)",
+        forget=r"(?:vergiss|vergesst|vergessen sie|lösche|lösch|loesche)\b(?P<rest>.*)",
+        lead=r"(?:(?:alles,?\s+)?was\s+ich\s+(?:dir\s+)?(?:über|zu|von)|über)\b",
+        tail=r"(?:bitte|aus deinem gedächtnis|(?:gesagt|erzählt|geschrieben|gegeben)(?: habe| hab)?|"
+             r"(?:das|die|den) ich dir (?:gesagt|gegeben|erzählt)(?: habe| hab)?)",
+        idioms=frozenset({"es", "das", "mich", "dich", "ihn", "sie", "nicht", "nie"}),
+        everything=frozenset({"alles", "alles über mich", "alles was du weißt"})),
+    "fa": ActionWords(
+        reminder=r"یادآوری\S*",
+        cancel_last=r"(?P<rest>.*یادآوری.*?)(?:\s+را)?\s+(?:لغو|حذف|پاک)\s+(?:کن|کنید|بکن|بکنید)",
+        list=r"(?:(?:چه|کدام)\s+یادآوری\S*\s+(?:دارم|داریم)|یادآوری\S*(?:\s+من)?(?:\s+را)?\s+(?:نشان\s+بده|"
+             r"نشان\s+بدهید|بگو|چیست|چیه|کدامند)|(?:لیست|فهرست)\s+یادآوری\S*(?:\s+من)?|یادآوری\S*\s+من)",
+        forget_last=r"(?P<rest>.+?)(?:\s+را)?\s+(?:فراموش|پاک|حذف)\s+(?:کن|کنید|بکن|بکنید)",
+        forget=r"(?:فراموش\s+کن|فراموش\s+کنید)\b(?P<rest>.*)",
+        lead=r"(?:(?:هر\s+)?(?:آنچه|چیزی|آن\s*چه)\s+(?:که\s+)?(?:درباره|در\s+مورد|راجع\s+به)|درباره|در\s+مورد|"
+             r"راجع\s+به)",
+        tail=r"(?:(?:را\s+)?که\s+(?:به\s+تو\s+)?گفتم|گفتم|لطفا|لطفاً|از\s+حافظه\S*)",
+        idioms=frozenset({"این", "آن", "اینو", "اونو"}),
+        everything=frozenset({"همه", "همه چیز", "همه‌چیز", "همه چیز را"})),
+}
+_END_FOREIGN = r"[\s.!?¿¡؟]*$"
+# A forget whose next word is one of these is no request at all: "Vergiss nicht die Milch" (don't forget the milk),
+# "Esquece, não importa" (never mind).
+_NEVER_A_TOPIC = frozenset({"nicht", "nie", "não", "nao", "no", "не"})
+
+
+@functools.cache
+def _foreign_patterns(lang: str) -> dict[str, re.Pattern[str] | None]:
+    w = FOREIGN[lang]
+    polite = sorted(w.polite | time_words(lang).polite, key=len, reverse=True)
+    lead = rf"^[¿¡\s]*(?:(?:{'|'.join(map(re.escape, polite))})[\s,]+)*" if polite else r"^[¿¡\s]*"
+
+    def made(body: str, whole: bool = False) -> re.Pattern[str] | None:
+        return re.compile(lead + body + (_END_FOREIGN if whole else "$"), re.I | re.S) if body else None
+
+    return {"cancel": made(w.cancel), "dont": made(w.dont), "list": made(w.list, whole=True),
+            "forget": made(w.forget), "cancel_last": made(w.cancel_last + _END_FOREIGN[:-1]) if w.cancel_last else None,
+            "forget_last": made(w.forget_last + _END_FOREIGN[:-1]) if w.forget_last else None}
+
+
+@functools.cache
+def _foreign_parts(lang: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """A language's word for a reminder, and what wraps a forget's topic before and after it."""
+    w = FOREIGN[lang]
+    return (re.compile(w.reminder, re.I), re.compile(rf"^(?:{w.lead}[\s,:]*)+", re.I),
+            re.compile(rf"(?:\s*{w.tail})+[\s.!?,؟]*$", re.I))
+
+
+def read_foreign(said: str) -> Request | None:
+    """Cancel, list or forget in a language of FOREIGN, or None. The message's language is tried first, then the
+    others: a short request is not always told from a neighbour ("cancela o lembrete do dentista" reads as
+    Spanish), and each language's words are its own ("lembrete" is Portuguese)."""
+    first = language_of(said)
+    if first == "en":
+        return None  # English's own words are read above (read_request)
+    text = said.replace("\u200c", "")  # Persian's zero-width non-joiner: یادآوری‌ها is یادآوریها
+    for lang in dict.fromkeys([first, *FOREIGN] if first in FOREIGN else FOREIGN):
+        heard, found = _read_in(lang, text, said)
+        if heard:  # its words, a request or an idiom ("забудь об этом"): not read again as another language's
+            return found
+    return None
+
+
+_CANCEL_PATTERNS = ("cancel", "cancel_last", "dont")  # keys of _foreign_patterns, tried in this order
+
+
+def _read_in(lang: str, text: str, said: str) -> tuple[bool, Request | None]:
+    """Whether the words of `lang` open the message (a verb of these actions), and the request they make, if
+    any (None: an idiom, "forget it")."""
+    patterns = _foreign_patterns(lang)
+    reminder, lead, tail = _foreign_parts(lang)
+    if (pattern := patterns["list"]) is not None and pattern.match(text):
+        return True, Request(Action.LIST, "", said, language=lang)
+    for key in _CANCEL_PATTERNS:
+        if (pattern := patterns[key]) is not None and (match := pattern.match(text)) is not None:
+            return True, Request(Action.CANCEL, _topic(match["rest"], lang, drop_reminder=True), said,
+                                 language=lang)
+    for key in ("forget", "forget_last"):
+        if (pattern := patterns[key]) is not None and (match := pattern.match(text)) is not None:
+            rest = match["rest"].strip(" ,:.!?؟")
+            if reminder.search(rest):
+                return True, None  # "удали напоминание…" is a cancel; "забудь о напоминании?" asks nothing clear
+            first = rest.split()[0].lower() if rest.split() else ""
+            if not rest or (first in FOREIGN[lang].idioms and (len(rest.split()) <= 2 or first in _NEVER_A_TOPIC)):
+                return True, None
+            topic = tail.sub("", lead.sub("", rest)).strip(" ,:.!?؟")
+            if topic.lower() in FOREIGN[lang].everything:
+                return True, Request(Action.FORGET, "all", said, language=lang)
+            words = [w for w in keywords(topic, lang) if w not in words_of(lang).self]
+            if not words or len(words) > MAX_TOPIC_WORDS:
+                return True, None
+            return True, Request(Action.FORGET, " ".join(words), said, language=lang)
+    return False, None
+
+
+def _topic(rest: str, lang: str, drop_reminder: bool) -> str:
+    """The words naming which reminder in another language: its keywords, without the word for a reminder."""
+    words = keywords(rest, lang)
+    if drop_reminder:
+        reminder = _foreign_parts(lang)[0]
+        words = [w for w in words if not reminder.fullmatch(w)]
+    return " ".join(words)
+
+
 def read_request(text: str) -> Request | None:
     """The action a message asks for, or None when it asks for none (a statement, a question, small talk)."""
     said = " ".join(without_mentions(text).replace("’", "'").split())
@@ -128,13 +342,25 @@ def read_request(text: str) -> Request | None:
         return Request(Action.REMIND, rest, text)
     if _LIST.match(said):
         return Request(Action.LIST, "", text)
-    if (match := _CANCEL.match(said)) is not None:
-        return Request(Action.CANCEL, reminder_topic(match["rest"]), text)
+    if (match := _CANCEL.match(said) or _CANCEL_ONE.match(said)) is not None:
+        return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
     if (match := _DONT_REMIND.match(said)) is not None:
-        return Request(Action.CANCEL, reminder_topic(match["rest"]), text)
+        return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
     if (match := _FORGET.match(said) or _FORGET_MEMORY.match(said)) is not None:
-        return _forget(match["rest"], text)
-    return None
+        return _forget(_without_aside(match["rest"]), text)
+    found = read_foreign(said)
+    return Request(found.kind, found.topic, text, language=found.language) if found is not None else None
+
+
+_A_CLAUSE = re.compile(r"\b(?:is|are|was|were|isn't|aren't|wasn't|doesn't|don't|didn't|has|have|had|will|won't|"
+                       r"can't|can|sticks?|works?|broke|broken)\b", re.I)
+
+
+def _without_aside(rest: str) -> str:
+    """The request's words without a comment after them — unless what is left reads as a sentence of its own
+    ("Delete key is broken on my laptop, it sticks" is a statement, not a request to delete "key is broken")."""
+    cut = _ASIDE.sub("", rest)
+    return rest if cut != rest and _A_CLAUSE.search(cut) else cut
 
 
 def _forget(rest: str, text: str) -> Request | None:
@@ -167,5 +393,5 @@ def reminder_topic(rest: str) -> str:
     """The words naming which reminder: "the bread reminder" -> "bread"; "my reminder to call Ana" -> "call ana"."""
     words = re.findall(r"[\w#']+", rest.lower())
     drop = {"the", "my", "a", "an", "that", "this", "reminder", "reminders", "to", "about", "for", "of", "please",
-            "me", "remind", "set", "i", "you", "your", "it", "one", "now", "again", "on", "at", "in", "which"}
+            "me", "remind", "set", "i", "you", "your", "it", "one", "ones", "now", "again", "on", "at", "in", "which"}
     return " ".join(w for w in words if w not in drop)

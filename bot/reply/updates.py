@@ -436,30 +436,95 @@ def _before(a: Asked, claim: Claim, subject: str, you: bool, old: str) -> str:
     return f"Before {_swap(claim.value) if claim.value else 'that'}, {low} {slot.past} {_swap(old)}."
 
 
+# A change said as what was given up, then what holds now: "I gave up piano and now I play the cello.", "I quit
+# football, now I play rugby.", "I stopped drinking tea and started drinking coffee.", "I don't eat meat any more,
+# these days I'm vegan." The clause after the turn is the current fact.
+_GIVEN_UP = (r"\b(?:gave up|give up|given up|quit|stopped|dropped|ditched|left|no longer|used to|"
+             r"(?:don't|do not|doesn't|does not)(?:\s+\w+){1,3}\s+any ?more)\b")
+_NOW_INSTEAD = re.compile(
+    r"^(?P<who>I|we|my \w+|[A-Z][a-z]+)?\b.*?" + _GIVEN_UP + r"[^.;!?]*?(?:,\s*|;\s*|\s+)(?:and\s+|but\s+)?"
+    r"(?:(?:now|these days|nowadays|instead)\s*,?\s+(?P<rest>(?:I|we|he|she|they|my \w+)\b.+)|"
+    r"(?:now\s+)?(?P<verb>(?:started|took up|picked up|switched to|moved on to|joined|began)\b.+))$", re.I)
+# "I switched from Android to an iPhone.": what it is now, without what it was ("from Android" said first put the
+# old value before the new one).
+_FROM_TO = re.compile(r"\b(switched|changed|moved|went|upgraded|converted|swapped)\s+from\s+[^,;.!?]+?\s+(to)\b",
+                      re.I)
+# What a change gives up ("gave up piano", "switched from the Ford"): an older memory naming it is what it changes.
+_DROPS = re.compile(r"\b(?:gave up|give up|quit|stopped|dropped|ditched|(?:switched|changed|moved|upgraded|"
+                    r"swapped) from|no longer (?:play|drink|eat|use|drive|do|go to|attend|take))\s+"
+                    r"(?P<what>[^,;.!?]+?)(?=\s+(?:and|to|for|but|now|in|last|this)\b|[,;.!?]|$)", re.I)
+
+
+def now_holds(text: str) -> str:
+    """A change said as what was given up and what holds now, cut to what holds now: "I gave up piano and now I play
+    the cello." → "I play the cello."; "I switched from tea to coffee." → "I switched to coffee."; anything else
+    as it is. (SmolLM2-135M, and a reply saying it back, gave the given-up value first.)"""
+    said = _FROM_TO.sub(r"\1 \2", text)
+    m = _NOW_INSTEAD.match(said.strip())
+    if m is None:
+        return said
+    who = m["who"] or ""
+    if not (who.lower() in ("i", "we") or who.lower().startswith("my ") or (who[:1].isupper()
+                                                                            and who not in _NOT_A_NAME)):
+        who = ""  # "Last month I quit…": no holder named first
+    if m["rest"]:
+        rest = m["rest"]
+        if who and who.lower() not in ("i", "we"):  # "My sister left Oslo and now she lives…": "My sister lives…"
+            rest = re.sub(r"^(?i:he|she|they)\b", who, rest)
+    else:
+        rest = f"{who or 'I'} {m['verb']}"
+    return rest[:1].upper() + rest[1:]
+
+
+def drops(text: str) -> set[str]:
+    """The content words of what a change gives up ("I gave up piano and…" → {"piano"}), empty for none."""
+    return {w for m in _DROPS.finditer(text.translate(_APOSTROPHE)) for w in content_words(m["what"])}
+
+
 def as_current(text: str) -> str:
     """A correction as the model is shown it: the fact, without the apology around it ("Oops, my flight leaves at
-    9:15, not 7:40." → "My flight leaves at 9:15."). SmolLM2-135M answered the whole sentence with "I'm sorry for
-    the confusion."; the citation still quotes the message as it was said."""
+    9:15, not 7:40." → "My flight leaves at 9:15."), or what was given up (`now_holds`). SmolLM2-135M answered the
+    whole sentence with "I'm sorry for the confusion."; the citation still quotes the message as it was said."""
     said = _INTERJECTION.sub("", CORRECTION_LEAD.sub("", text.translate(_APOSTROPHE)))
     said = _INTERJECTION.sub("", CORRECTION_LEAD.sub("", said))
     said = re.sub(r",\s+not\s+[^,.;!?]+(?=[,.;!?]|$)", "", said)
-    said = _NOT_THAT.sub("", said).strip()
+    said = now_holds(_NOT_THAT.sub("", said).strip()).strip()
     return said[:1].upper() + said[1:] if said else text
 
 
-def supersede(question: str, memories: Sequence[Hit]) -> tuple[list[Hit], Preference | None]:
+def _is_change(hit: Hit) -> bool:
+    return bool(CORRECTION.search(hit.message.text) or _CHANGE_VERBS.search(hit.message.text))
+
+
+def supersede(question: str, memories: Sequence[Hit], recalled: Sequence[Hit] = ()
+              ) -> tuple[list[Hit], Preference | None]:
     """Among the memories shown to the model (all about the question's subject), a newer one that corrects or
     changes (CORRECTION, "now", "switched", "these days"…) leaves the older ones of the same person out:
-    (kept, preference); unchanged when none does, or when the question asks what was before."""
-    if len(memories) < 2 or _Q_BEFORE.search(question):
-        return list(memories), None
-    newest = max(memories, key=lambda h: (h.message.created_at, h.message.message_id))
-    if not (CORRECTION.search(newest.message.text) or _CHANGE_VERBS.search(newest.message.text)):
+    (kept, preference); unchanged when none does, or when the question asks what was before. A change among the
+    rest of what was `recalled` counts too when it speaks of the question's subject or gives up what a memory
+    shown names: asked "What do I drink in the morning?", "I drink tea every morning." shares more words with it
+    than "I stopped drinking tea and now I drink coffee." and was the only one shown."""
+    if not memories or _Q_BEFORE.search(question):
         return list(memories), None
     subject = content_words(question)
-    older = [h for h in memories if h is not newest and h.message.created_at <= newest.message.created_at
-             and owner_of(h.message) == owner_of(newest.message)
-             and subject & content_words(h.message.text) & content_words(newest.message.text)]
+    shown_words = set().union(*(content_words(h.message.text) for h in memories))
+    shown = {(h.message.chat_id, h.message.message_id, h.message.text) for h in memories}
+    pool = list(memories) + [h for h in recalled if (h.message.chat_id, h.message.message_id, h.message.text)
+                             not in shown and _is_change(h) and (subject & content_words(h.message.text)
+                                                                 or drops(h.message.text) & shown_words)]
+    if len(pool) < 2:
+        return list(memories), None
+    newest = max(pool, key=lambda h: (h.message.created_at, h.message.message_id))
+    if not _is_change(newest):
+        return list(memories), None
+    given_up = drops(newest.message.text)  # "I switched from the Ford to a Tesla": what an older memory names
+
+    def changed_by_newest(h: Hit) -> bool:
+        said = content_words(h.message.text)
+        return bool(subject & said & content_words(newest.message.text)) or bool(subject & said and given_up & said)
+
+    older = [h for h in pool if h is not newest and h.message.created_at <= newest.message.created_at
+             and owner_of(h.message) == owner_of(newest.message) and changed_by_newest(h)]
     if not older:
         return list(memories), None
     reason = (f"a later correction (said {format_day(newest.message.created_at)}) of {len(older)} earlier "

@@ -13,10 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.i18n import N_, _
+
 WIDTH_PX, MAP_HEIGHT_PX, TIMELINE_HEIGHT_PX = 1600, 1100, 700
 DPI = 100
 LABELLED = 15  # topics named on the map (the largest); the legend lists as many
 NOISE_COLOUR = "#b8b8b8"
+# The words drawn are in the language current where the picture is drawn (the worker is told: bot.i18n.using).
+PER_UNIT = {"week": N_("messages per week"), "month": N_("messages per month")}
 
 
 @dataclass
@@ -83,11 +87,11 @@ def topic_map(points: np.ndarray, labels: np.ndarray, bot: np.ndarray, topics: S
         adjust_text(texts, ax=ax, expand=(1.15, 1.3), arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.8})
     handles = [Line2D([], [], ls="", marker="s", ms=12, color=colours[t.id], label=f"{t.id}. {t.label} ({t.size})")
                for t in topics[:LABELLED]]
-    handles += [Line2D([], [], ls="", marker="s", ms=12, color=NOISE_COLOUR, label="no topic"),
-                Line2D([], [], ls="", marker="o", ms=10, color="#444444", label="people"),
-                Line2D([], [], ls="", marker="^", ms=10, color="#444444", label="Engram (the bot)")]
+    handles += [Line2D([], [], ls="", marker="s", ms=12, color=NOISE_COLOUR, label=_("no topic")),
+                Line2D([], [], ls="", marker="o", ms=10, color="#444444", label=_("people")),
+                Line2D([], [], ls="", marker="^", ms=10, color="#444444", label=_("Engram (the bot)"))]
     figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.69, 0.89), fontsize=13, frameon=False,
-                  title="Topics (messages)", title_fontsize=15, alignment="left")
+                  title=_("Topics (messages)"), title_fontsize=15, alignment="left")
     figure.text(0.02, 0.965, title, fontsize=22, weight="bold", va="top")
     if note:
         figure.text(0.02, 0.925, note, fontsize=14, color="#444444", va="top")
@@ -106,7 +110,7 @@ def timeline(buckets: Sequence[str], counts: Sequence[int], *, title: str, unit:
     ax.set_xticks(x[::step], [buckets[i] for i in range(0, len(buckets), step)], rotation=45, ha="right",
                   fontsize=13)
     ax.tick_params(axis="y", labelsize=13)
-    ax.set_ylabel(f"messages per {unit}", fontsize=14)
+    ax.set_ylabel(_(PER_UNIT.get(unit, unit)), fontsize=14)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     figure.text(0.07, 0.95, title, fontsize=20, weight="bold", va="top")

@@ -26,6 +26,7 @@ from typing import Protocol
 import numpy as np
 import regex
 
+from bot.i18n import _, script_language
 from memory import text as wording
 from memory.lang import language_of
 
@@ -87,7 +88,7 @@ class Topic:
 
     @property
     def label(self) -> str:
-        return " · ".join(self.keywords[:3]) or f"topic {self.id}"
+        return " · ".join(self.keywords[:3]) or _("topic {id}").format(id=self.id)  # read where it is shown
 
 
 @dataclass
@@ -304,6 +305,8 @@ class TopicWords:
         for word in wording.words(text):
             if len(word) < 2 or word in stop or word in self.english or not _LETTERS.fullmatch(word):
                 continue
+            if not word.isascii() and word in script_stopwords(word):  # "well это был a hard day": English,
+                continue  # but "это" and "был" are Russian small words all the same
             form = wording.normal(word, lang)
             seen = self.written.setdefault(form, {})
             seen[word] = seen.get(word, 0) + 1
@@ -313,6 +316,22 @@ class TopicWords:
     def label(self, form: str) -> str:
         seen = self.written.get(form, {})
         return max(seen, key=lambda w: (seen[w], -len(w)), default=form)
+
+
+# The languages whose small words a word of a script may be (a Cyrillic word in a message read as English).
+_SCRIPT_LANGUAGES = {"ru": ("ru", "uk"), "uk": ("uk", "ru"), "fa": ("fa", "ar"), "ar": ("ar", "fa")}
+
+
+@functools.cache
+def _stopwords_of(languages: tuple[str, ...]) -> frozenset[str]:
+    return frozenset().union(*(wording.stopwords(lang) for lang in languages))
+
+
+def script_stopwords(word: str) -> frozenset[str]:
+    """The stopwords of the languages a word's script says it is in (Cyrillic: Russian and Ukrainian; Arabic
+    script: Persian and Arabic), whatever the language of the message it is in; none for Latin letters."""
+    lang = script_language(word)
+    return _stopwords_of(_SCRIPT_LANGUAGES.get(lang, (lang,))) if lang else frozenset()
 
 
 def ctfidf_keywords(texts: Iterable[str], labels: np.ndarray, ids: Sequence[int], top: int = KEYWORDS

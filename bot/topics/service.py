@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bot.i18n import _, current, drawn_language, number, using
 from bot.text import plural
 from bot.topics import charts, clustering
 from memory import Memory, WindowState
@@ -198,9 +199,12 @@ class TopicService:
         async with self._work:
             if result.map is None:  # drawn once per result: while the topics stand, so does their picture
                 topics = [charts.MapTopic(t.id, t.label, t.size) for t in result.model.topics]
-                title = f"What this chat talks about — {result.period}"
+                lang = drawn_language()
+                with using(lang):  # a right-to-left chat's period cannot be drawn: the title goes without it
+                    title = (_("What this chat talks about — {period}").format(period=result.period)
+                             if lang == current() else _("What this chat talks about"))
                 result.map = await self.worker.run(chat_map, str(self.memory.path), chat_id, window, result.ids,
-                                                   result.model.labels, topics, title, result.model.noise)
+                                                   result.model.labels, topics, title, result.model.noise, lang)
         png, shown = result.map
         return png, map_caption(result, shown)
 
@@ -219,8 +223,8 @@ class TopicService:
 
     async def timeline_png(self, timeline: Timeline, title: str) -> bytes:
         async with self._work:
-            return await self.worker.run(charts.timeline, timeline.buckets, timeline.counts, title=title,
-                                         unit=timeline.unit)
+            return await self.worker.run(draw_timeline, drawn_language(), timeline.buckets, timeline.counts, title,
+                                         timeline.unit)
 
 
 # (In the worker.) The neighbours of the last topics computed, by what they were computed from: the map of the same
@@ -241,8 +245,14 @@ def chat_topics(path: str, chat_id: int, window: tuple[float, float]
         return model, chat.ids, chat.times, chat.bot, state
 
 
+def draw_timeline(lang: str, buckets: list[str], counts: list[int], title: str, unit: str) -> bytes:
+    """(In the worker.) The timeline's PNG, its words in `lang`."""
+    with using(lang):
+        return charts.timeline(buckets, counts, title=title, unit=unit)
+
+
 def chat_map(path: str, chat_id: int, window: tuple[float, float], ids: np.ndarray, labels: np.ndarray,
-             topics: list[charts.MapTopic], title: str, noise: int) -> tuple[bytes, int]:
+             topics: list[charts.MapTopic], title: str, noise: int, lang: str = "en") -> tuple[bytes, int]:
     """(In the worker.) The map's PNG and how many messages it shows: a 2-D UMAP of at most MAP_POINTS of the
     window's messages (a random sample above), coloured by the topics `labels` gave the rows `ids`."""
     with ChatReader(path, chat_id, window) as chat:
@@ -251,8 +261,10 @@ def chat_map(path: str, chat_id: int, window: tuple[float, float], ids: np.ndarr
         total, kept = len(chat), _last_neighbours.get((path, chat_id, window, chat.state()), {})
     same = "fit" in kept and np.array_equal(kept["fit"], chosen)
     points = clustering.project(vectors, kept["knn"] if same else clustering.neighbours(vectors), 2)
-    note = map_note(len(topics), noise, len(chosen), total)
-    return charts.topic_map(points, labels_of(drawn, ids, labels), bot, topics, title=title, note=note), len(chosen)
+    with using(lang):  # the words drawn: the chat's language (bot.i18n.drawn_language)
+        note = map_note(len(topics), noise, len(chosen), total)
+        png = charts.topic_map(points, labels_of(drawn, ids, labels), bot, topics, title=title, note=note)
+    return png, len(chosen)
 
 
 def labels_of(wanted: np.ndarray, ids: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -279,23 +291,37 @@ def count_by_period(times: np.ndarray, zone: str) -> Timeline:
         starts = [d.toordinal() - d.weekday() for d in days]
         first, last = min(starts), max(starts)
         counts = np.bincount((np.array(starts) - first) // 7, minlength=(last - first) // 7 + 1)
-        labels = [datetime.fromordinal(first + 7 * i).strftime("%d %b %Y") for i in range(len(counts))]
+        labels = [_bucket(datetime.fromordinal(first + 7 * i), "%d %b %Y", "dd MMM y") for i in range(len(counts))]
         return Timeline(labels, counts.tolist(), "week", len(times))
     months = [d.year * 12 + d.month - 1 for d in days]
     first_m, last_m = min(months), max(months)
     counts = np.bincount(np.array(months) - first_m, minlength=last_m - first_m + 1)
-    labels = [datetime(m // 12, m % 12 + 1, 1).strftime("%b %Y") for m in range(first_m, last_m + 1)]
+    labels = [_bucket(datetime(m // 12, m % 12 + 1, 1), "%b %Y", "LLL y") for m in range(first_m, last_m + 1)]
     return Timeline(labels, counts.tolist(), "month", len(times))
 
 
+def _bucket(day: datetime, english: str, cldr: str) -> str:
+    """A timeline's bar label in the language its words are drawn in ('Nov 2026', 'нояб. 2026')."""
+    lang = drawn_language()
+    if lang == "en":
+        return day.strftime(english)
+    from babel.dates import format_date
+
+    return format_date(day.date(), cldr, locale=lang)
+
+
 def map_note(topics: int, noise: int, shown: int, total: int) -> str:
-    sampled = f"; {shown:,} of {plural(total, 'message')} drawn (a random sample)" if shown < total else ""
-    return (f"{plural(total, 'message')}, {plural(topics, 'topic')}, {noise:,} without a topic (grey){sampled}. "
-            "Near = similar in meaning.")
+    sampled = ("; " + _("{shown} of {messages} drawn (a random sample)").format(
+        shown=number(shown), messages=plural(total, "message"))) if shown < total else ""
+    return _("{messages}, {topics}, {noise} without a topic (grey){sampled}. Near = similar in meaning.").format(
+        messages=plural(total, "message"), topics=plural(topics, "topic"), noise=number(noise), sampled=sampled)
 
 
 def map_caption(result: TopicsResult, shown: int) -> str:
-    sampled = f" ({shown:,} drawn, a random sample)" if shown < result.messages else ""
-    return (f"Map of this chat's memory — {result.period}: {plural(result.messages, 'message')}{sampled}, "
-            f"{plural(len(result.model.topics), 'topic')}; each point is a message, close points are close in meaning; "
-            f"circles are people, triangles are Engram.")
+    """The map's caption, in the chat's language (what is drawn in the picture stays English: matplotlib cannot
+    write right-to-left scripts)."""
+    sampled = " " + _("({n} drawn, a random sample)").format(n=number(shown)) if shown < result.messages else ""
+    return _("Map of this chat's memory — {period}: {messages}{sampled}, {topics}; each point is a message, close "
+             "points are close in meaning; circles are people, triangles are Engram.").format(
+        period=result.period, messages=plural(result.messages, "message"), sampled=sampled,
+        topics=plural(len(result.model.topics), "topic"))
