@@ -273,7 +273,12 @@ def ensure_converted(cache_dir: Path, weights: Path | None = None) -> Path:
         if target.exists():
             shutil.rmtree(work)
         else:
-            os.replace(work, target)
+            try:
+                os.replace(work, target)
+            except OSError:  # another process finished the same conversion first: use theirs
+                if not (target / "meta.json").exists():
+                    raise
+                shutil.rmtree(work, ignore_errors=True)
     except Exception:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -37,7 +37,9 @@ _BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"
 # Models trained on English text only: their vectors of a text in another script (Cyrillic, Arabic, Han…) say
 # little about its meaning, so recall leans on the keyword side for such a query (recall.FusionParams).
 _ENGLISH_ONLY = re.compile(r"^(all-minilm|all-mpnet|all-distilroberta|multi-qa-|msmarco-|paraphrase-minilm|"
-                           r"paraphrase-mpnet|bge-(small|base|large)-en|gte-(small|base|large)$|e5-(small|base|large))")
+                           r"paraphrase-mpnet|bge-(small|base|large)-en|gte-(small|base|large)(-en|$)|"
+                           r"e5-(small|base|large)|nomic-embed-text-v1(\.5)?$|mxbai-embed-(large|xsmall)-v1$|"
+                           r"snowflake-arctic-embed-(xs|s|m|m-long|l)(-v1\.5)?$)")  # v2 of nomic, arctic: multilingual
 
 
 def reads_script(embedder: Embedder, script: str) -> bool:

@@ -58,6 +58,19 @@ def test_what_is_given_or_far_from_any_memory_value_is_left_as_written(memories,
     assert streamed(memories, reply, given) == reply
 
 
+@pytest.mark.parametrize("memories, reply", [
+    # worked out from the memories, not copied: a count, a sum, a time before an event, a year, a word
+    (["Ana is 7 and Tom is 10."], "Tom is 3 years older than Ana."),
+    (["The rent is 950 a month."], "That is 11400 a year."),
+    (["My flight is at 14:30, gate 22."], "Be there by 12:30, 2 hours before."),
+    (["My door code is 7391."], "You moved to Berlin in 2019."),
+    (["Dan is coming on Saturday."], "On Saturday Dan comes, and Dad too."),
+    (["We have 1 dog and 3 cats."], "So 4 pets in all, 1 dog."),
+])
+def test_a_value_worked_out_or_a_word_of_its_own_is_not_taken_for_a_slip(memories, reply):
+    assert streamed(memories, reply) == reply
+
+
 def test_names_are_read_in_english_only():
     """German capitalises every noun: a noun one letter off a memory's name is not taken for it."""
     memories = ["Meine Schwester wohnt in Hamburg."]

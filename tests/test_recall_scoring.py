@@ -55,6 +55,9 @@ def test_an_english_only_model_reads_latin_script_and_other_models_every_script(
     english = HashEmbedder(dim=16, name="all-MiniLM-L6-v2")
     assert reads_script(english, "latin") and not reads_script(english, "cyrillic")
     assert not reads_script(HashEmbedder(dim=16, name="/models/sentence-transformers/all-mpnet-base-v2"), "han")
+    for name in ("Alibaba-NLP/gte-base-en-v1.5", "nomic-ai/nomic-embed-text-v1.5", "mixedbread-ai/mxbai-embed-large-v1",
+                 "Snowflake/snowflake-arctic-embed-s"):
+        assert not reads_script(HashEmbedder(dim=16, name=name), "cyrillic"), name
     for name in ("multilingual-e5-small", "BAAI/bge-m3", "paraphrase-multilingual-MiniLM-L12-v2", "my-own-model"):
         assert reads_script(HashEmbedder(dim=16, name=name), "arabic"), name
     told = HashEmbedder(dim=16, name="all-MiniLM-L6-v2")

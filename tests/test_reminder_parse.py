@@ -49,6 +49,9 @@ COMMANDS = [
     ("every night read a chapter", "Wed 2026-05-13 21:00:00", "daily 21:00", "read a chapter"),
     ("every night at 2 check the server", "Thu 2026-05-14 02:00:00", "daily 02:00", "check the server"),
     ("every afternoon at 3 tea", "Wed 2026-05-13 15:00:00", "daily 15:00", "tea"),
+    ("every night at 12 lock up", "Thu 2026-05-14 00:00:00", "daily 00:00", "lock up"),
+    ("every evening at 06:00 walk", "Thu 2026-05-14 06:00:00", "daily 06:00", "walk"),  # a 24-hour clock: as said
+    ("every night at 1am backup", "Thu 2026-05-14 01:00:00", "daily 01:00", "backup"),
 ]
 
 # (arguments, a phrase the error message must contain)

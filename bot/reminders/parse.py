@@ -193,8 +193,8 @@ def _is_head(token: str, lang: str) -> bool:
     return lang != "en" and (word in w.every or word in w.daily)
 
 
-# "every evening at 9" is 21:00; "every night" without a time 21:00 (English words: other languages' are read
-# through dateparser's translation, bot/when/locales.english_word).
+# "every evening at 9" is 21:00; "every night" without a time 21:00. English words only for now: another
+# language's "every evening" (каждый вечер, cada noche) is not read as a recurrence yet.
 PARTS_OF_DAY = {"afternoon": time(15, 0), "evening": time(19, 0), "night": time(21, 0)}
 
 
@@ -204,7 +204,9 @@ def _in_part_of_day(clock: time | None, part: str | None) -> time | None:
         return clock
     if clock is None:
         return PARTS_OF_DAY[part]
-    if clock.hour < 12 and not (part == "night" and clock.hour < 5):  # "every night at 2" stays 02:00
+    if clock.hour == 12 and part in ("night", "evening"):  # "every night at 12": midnight
+        return clock.replace(hour=0)
+    if 1 <= clock.hour < 12 and not (part == "night" and clock.hour < 5):  # "every night at 2" stays 02:00
         return clock.replace(hour=clock.hour + 12)
     return clock
 
@@ -230,9 +232,10 @@ def _recurring(tokens, zone, now, min_interval, lang="en", text_before=None):
         if text:
             return None
         text = text_before
-    if part in PARTS_OF_DAY and clock is not None and re.search(r"\b(?:am|a\.m\.)\b|\d\s*am\b",
-                                                                " ".join(rest[:time_words]).lower()):
-        part = None  # "every night at 1am": as said
+    said = " ".join(rest[:time_words]).lower()
+    if part in PARTS_OF_DAY and clock is not None and re.search(r"(?<![a-z])a\.?m\.?(?![a-z])|\b0\d[:.]\d\d|"
+                                                                r"\b(?:1[3-9]|2[0-3])[:.]\d\d", said):
+        part = None  # "every night at 1am", "every evening at 06:00": as said
     clock = _in_part_of_day(clock, part)
     recurrence = _make_recurrence(rule, clock or DEFAULT_HOUR)
     if recurrence.kind == "interval" and recurrence.seconds < min_interval:

@@ -6,10 +6,13 @@ pinecone42.", "The wifi password is 123456." The sentence was right, the value i
 question is answered from memories, each word of the reply that carries a value — a number or code (it has a
 digit), a name (a capitalised word inside a sentence) — and appears nowhere in what the model was given (the
 prompt: memories, question, recent turns) is compared with the values of the memories shown:
-- a near one (a number that is the other's start or end or one digit off, "30" / "300"; a name one or two letters off
-  with the same first letter, "Pio" / "Pia") takes its place;
-- a code (three digits or more, or letters and digits mixed) with no near one takes the place of the one code the
-  memories hold, when they hold exactly one;
+- a near one (a number that is the other's start or end, "30" / "300", or one character off at the same length,
+  "13th" / "12th"; a name one or two letters off with the same first letter, "Pio" / "Pia", when the model's word
+  is not an English word itself, as "Dad" or "Mark" are) takes its place; one-digit numbers and clock times are
+  never changed (a count or a time the model worked out: "3 years older", "by 12:30");
+- a code (three digits or more, or letters and digits mixed) with no near one takes the place of the one password
+  the memories hold (letters and digits mixed, "pinecone42"), when they hold exactly one — never of a plain
+  number, so a year or a sum is not turned into a door code;
 - anything else is left as written (a general fact the model knows, a word of its own).
 The first word of a sentence is left alone (its capital says nothing), and names are read in English only (German
 capitalises every noun). Streamed: a word is let through once it is complete, so the reply still streams.
@@ -113,12 +116,14 @@ class Grounding:
 
     def _value_for(self, word: str, sentence_start: bool) -> str | None:
         if _has_digit(word):
+            if len(word) < 2 or _CLOCK.match(word):  # "3", "12:30": a count or a time the model worked out
+                return None
             near = [(self._number_distance(word, v), v) for v in self._numbers]
             found = _closest(near)
-            if found is None and _is_code(word) and len(self._codes) == 1:
-                found = next(v for v in self._numbers if v.lower() == self._codes[0])
+            if found is None and _is_code(word) and len(self._codes) == 1 and _mixed(self._codes[0]):
+                found = next(v for v in self._numbers if v.lower() == self._codes[0])  # "123456" for "pinecone42"
             return found
-        if sentence_start or not _is_name(word, self.lang):
+        if sentence_start or not _is_name(word, self.lang) or _a_word(word):
             return None
         limit = 1 if len(word) <= 5 else 2
         near = [(d, v) for v in self._names if v[0].lower() == word[0].lower()
@@ -130,10 +135,29 @@ class Grounding:
         """How far a number is from a memory's: 1 when one is the other's start or end ("30" / "300", "19" /
         "maple19") or one character off, more otherwise (too far)."""
         a, b = word.lower(), value.lower()
+        if a.isdigit() and b.isdigit() and len(a) != len(b) and not (a.startswith(b) or b.startswith(a)):
+            return 99  # "11400" is no slip of "950"
         if min(len(a), len(b)) >= 2 and (a.startswith(b) or b.startswith(a) or a.endswith(b) or b.endswith(a)):
             return 1
+        if len(a) != len(b) or len(a) < 3:  # one digit off: only in numbers of the same length ("13th" / "12th")
+            return 99
         d = _distance(a, b)
         return d if d <= (1 if len(b) < 6 else 2) else 99
+
+
+_CLOCK = re.compile(r"^\d{1,2}[:.]\d{2}(?:[ap]m)?$", re.I)
+
+
+def _mixed(code: str) -> bool:
+    """Letters and digits together ("pinecone42"): a password or code, never a sum, a year or a count."""
+    return any(c.isdigit() for c in code) and any(c.isalpha() for c in code)
+
+
+def _a_word(word: str) -> bool:
+    """An English word in its own right ("Dad", "Mark", "Rose"): written on purpose, not a slip of a name."""
+    import simplemma
+
+    return simplemma.is_known(word.lower(), lang="en")
 
 
 def _closest(near: list[tuple[int, str]]) -> str | None:

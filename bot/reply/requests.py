@@ -86,15 +86,22 @@ _ACCEPT = re.compile(rf"^(?:yes|yeah|yep|sure|ok|okay|please)?[\s,!]*{_POLITE}(?
                      rf"(?: (?:then|please|about it|of it|about that|an hour before))?{_END}", re.I)
 _CANCEL_VERBS = r"(?:cancel|delete|remove|stop|drop|clear|turn off|switch off|kill|scrap|get rid of|forget)"
 _CANCEL = re.compile(rf"^{_POLITE}{_CANCEL_VERBS}\s+(?P<rest>.*\breminders?\b.*)$", re.I | re.S)
-# "cancel the one about the bins", "drop the dentist one": a reminder named without the word "reminder".
-_CANCEL_ONE = re.compile(rf"^{_POLITE}{_CANCEL_VERBS}\s+(?P<rest>(?:the|that|my)\s+(?:(?!one\b)[\w'-]+\s+){{0,3}}"
-                         r"ones?\b.*)$", re.I | re.S)
+# "cancel the one about the bins", "drop the dentist one": a reminder named without the word "reminder" — only
+# as the whole request ("Remove the small ones from the oven", "Drop the blue one at Ana's" are notes).
+_CANCEL_ONE = re.compile(rf"^{_POLITE}(?:cancel|delete|remove|drop|scrap)\s+(?P<rest>(?:the|that|my)\s+"
+                         r"(?:(?!one\b)[\w'-]+\s+){0,2}ones?(?:\s+(?:about|for|to|with)\b.*)?)[\s.!]*$", re.I | re.S)
 # What follows a request after a comma or a dash when it only comments on it ("…, I'll do it tonight", "…, I
-# shouldn't have typed that here", "… because …"): not part of what to cancel or forget.
+# shouldn't have typed that here", "… because …"): not part of what to cancel.
 _ASIDE = re.compile(r"(?:\s*[,;:\u2013\u2014]\s*|\s+-\s+|\s+(?=because\b|since\b|as i\b))"
                     r"(?:i\b|i'm|i'll|i've|i'd|it\b|it's|that\b|that's|this\b|thanks?\b|thank you|please\b|"
                     r"because\b|since\b|as i\b|'?cause\b|so\b|oops|sorry|my bad|never mind|ok\b|okay\b|"
                     r"no need|not needed|don't need|won't need|we\b|we'll|we're|you\b).*$", re.I | re.S)
+# A forget keeps only asides that confirm it ("…, I shouldn't have typed that here", "…, thanks"): "Forget the
+# milk, we have enough" and "Forget Paris, we're going to Rome" mean "never mind", not "delete from memory".
+_FORGET_ASIDE = re.compile(r"(?:\s*[,;:\u2013\u2014]\s*|\s+-\s+)(?:(?:thanks?|thank you)[\s.!]*$|please\b|sorry\b|oops|"
+                           r"my bad|i shouldn'?t have|i should not have|i didn'?t mean|by mistake|"
+                           r"(?:it|that) (?:was|is|'s) (?:private|secret|personal|a mistake)|it's (?:private|secret|"
+                           r"personal))[^,;]*$", re.I | re.S)
 _DONT_REMIND = re.compile(rf"^{_POLITE}(?:(?:don'?t|do not|no need to) remind me|stop reminding me)\b(?P<rest>.*)$",
                           re.I | re.S)
 # A time phrase before "remind me" is one, not a past: "At lunch you said remind me…" is not a request.
@@ -285,6 +292,43 @@ def read_foreign(said: str) -> Request | None:
 _CANCEL_PATTERNS = ("cancel", "cancel_last", "dont")  # keys of _foreign_patterns, tried in this order
 
 
+# The verbs that only mean "forget"; the others of FOREIGN's forget (удали, сотри, borra, elimina, apaga, lösche,
+# پاک کن…) also mean "wipe", "turn off", "delete the photos", so they make a forget only with a word of memory
+# ("из памяти", "lo que te dije"), as English's "remove" does. A negation anywhere ("Vergiss den Schirm nicht",
+# "Olvida el paraguas, no llueve") or a comma after the topic makes it a remark, not a request.
+_ONLY_FORGET = {"ru": r"забудь", "uk": r"забудь", "es": r"olv[ií]d", "pt": r"esque[cç]", "de": r"verg(?:iss|ess)",
+                "fa": r"فراموش"}
+_OF_MEMORY = {
+    "ru": r"памят|что я (?:тебе )?(?:сказал|говорил|писал|рассказ)",
+    "uk": r"пам['’]ят|що я (?:тобі )?(?:казав|сказав|писав|розпов)",
+    "es": r"memoria|lo que (?:te )?(?:dije|cont[eé]|escrib[ií])",
+    "pt": r"mem[oó]ria|o que (?:eu )?(?:te )?(?:disse|falei|contei|escrevi)",
+    "de": r"gedächtnis|speicher|was ich (?:dir )?(?:gesagt|geschrieben|erzählt)",
+    "fa": r"حافظه|(?:که\s+)?(?:به\s+تو\s+)?گفتم",
+}
+_NEGATION = re.compile(r"(?<!\w)(?:nicht|nie|no|não|nao|не|ні|نه)(?!\w)", re.I)
+_MEMORY_NOUN = re.compile(r"^(?:памят|пам['’]ят|memori|memóri|gedächtnis|speicher|حافظه)", re.I)
+
+
+_KINDLY = re.compile(r"[,;]?\s*(?:por favor|please|bitte|danke|gracias|obrigad[oa]|пожалуйста|спасибо|будь ласка|"
+                     r"дякую|لطفا|لطفاً|ممنون|مرسی)[\s.!?؟]*$", re.I)
+
+
+def _forget_meant(lang: str, text: str, rest: str) -> bool:
+    """Whether a forget read in `lang` is one (see _ONLY_FORGET above). A verb that also means "wipe" or "turn
+    off" counts with a word of memory or when what it names is the speaker's own ("apaga o meu endereço",
+    "удали мой адрес"; not "apaga a luz")."""
+    rest = _KINDLY.sub("", rest)
+    if _NEGATION.search(text) or "," in rest or ";" in rest:
+        return False
+    verb = (re.search(_ONLY_FORGET[lang], text if lang == "fa" else text[:24], re.I) if lang in _ONLY_FORGET
+            else None)
+    if verb is not None or (lang in _OF_MEMORY and re.search(_OF_MEMORY[lang], text, re.I)):
+        return True
+    own = words_of(lang).self
+    return any(w.lower() in own for w in rest.split()[:2])
+
+
 def _read_in(lang: str, text: str, said: str) -> tuple[bool, Request | None]:
     """Whether the words of `lang` open the message (a verb of these actions), and the request they make, if
     any (None: an idiom, "forget it")."""
@@ -299,6 +343,8 @@ def _read_in(lang: str, text: str, said: str) -> tuple[bool, Request | None]:
     for key in ("forget", "forget_last"):
         if (pattern := patterns[key]) is not None and (match := pattern.match(text)) is not None:
             rest = match["rest"].strip(" ,:.!?؟")
+            if not _forget_meant(lang, text, rest):
+                return False, None
             if reminder.search(rest):
                 return True, None  # "удали напоминание…" is a cancel; "забудь о напоминании?" asks nothing clear
             first = rest.split()[0].lower() if rest.split() else ""
@@ -307,7 +353,7 @@ def _read_in(lang: str, text: str, said: str) -> tuple[bool, Request | None]:
             topic = tail.sub("", lead.sub("", rest)).strip(" ,:.!?؟")
             if topic.lower() in FOREIGN[lang].everything:
                 return True, Request(Action.FORGET, "all", said, language=lang)
-            words = [w for w in keywords(topic, lang) if w not in words_of(lang).self]
+            words = [w for w in keywords(topic, lang) if w not in words_of(lang).self and not _MEMORY_NOUN.match(w)]
             if not words or len(words) > MAX_TOPIC_WORDS:
                 return True, None
             return True, Request(Action.FORGET, " ".join(words), said, language=lang)
@@ -342,12 +388,12 @@ def read_request(text: str) -> Request | None:
         return Request(Action.REMIND, rest, text)
     if _LIST.match(said):
         return Request(Action.LIST, "", text)
-    if (match := _CANCEL.match(said) or _CANCEL_ONE.match(said)) is not None:
+    if (match := _CANCEL.match(said) or _CANCEL_ONE.match(_ASIDE.sub("", said))) is not None:
         return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
     if (match := _DONT_REMIND.match(said)) is not None:
         return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
     if (match := _FORGET.match(said) or _FORGET_MEMORY.match(said)) is not None:
-        return _forget(_without_aside(match["rest"]), text)
+        return _forget(_FORGET_ASIDE.sub("", match["rest"]), text)
     found = read_foreign(said)
     return Request(found.kind, found.topic, text, language=found.language) if found is not None else None
 
