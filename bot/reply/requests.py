@@ -97,7 +97,7 @@ _ASIDE = re.compile(r"(?:\s*[,;:\u2013\u2014]\s*|\s+-\s+|\s+(?=because\b|since\b
                     r"because\b|since\b|as i\b|'?cause\b|so\b|oops|sorry|my bad|never mind|ok\b|okay\b|"
                     r"no need|not needed|don't need|won't need|we\b|we'll|we're|you\b).*$", re.I | re.S)
 # A forget keeps only asides that confirm it ("…, I shouldn't have typed that here", "…, thanks"): "Forget the
-# milk, we have enough" and "Forget Paris, we're going to Rome" mean "never mind", not "delete from memory".
+# milk, we have enough" and "Forget Paris, we're going to Rome" mean "never mind", not "remove it from your memory".
 _FORGET_ASIDE = re.compile(r"(?:\s*[,;:\u2013\u2014]\s*|\s+-\s+)(?:(?:thanks?|thank you)[\s.!]*$|please\b|sorry\b|oops|"
                            r"my bad|i shouldn'?t have|i should not have|i didn'?t mean|by mistake|"
                            r"(?:it|that) (?:was|is|'s) (?:private|secret|personal|a mistake)|it's (?:private|secret|"
