@@ -40,7 +40,6 @@ import os
 import re
 import shutil
 import struct
-import tempfile
 import threading
 import warnings
 from collections.abc import Sequence
@@ -257,32 +256,11 @@ def cache_folder(weights: Path, cache_dir: Path) -> Path:
 
 def ensure_converted(cache_dir: Path, weights: Path | None = None) -> Path:
     """The cached conversion (made now if missing or unreadable); raises EmbeddingModelError."""
+    from memory.onnx_embedder import build_once
+
     weights = weights or weights_path()
-    target = cache_folder(weights, cache_dir)
-    if (target / "meta.json").exists():
-        return target
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".e5-onnx-", dir=cache_dir))
-    except OSError as exc:
-        raise EmbeddingModelError(f"embedding cache dir is not writable: {cache_dir} ({exc.strerror})") from exc
-    try:
-        log.info("converting multilingual-e5-small to ONNX once (cached in %s)", target)
-        convert(weights, work)
-        work.chmod(0o755)
-        if target.exists():
-            shutil.rmtree(work)
-        else:
-            try:
-                os.replace(work, target)
-            except OSError:  # another process finished the same conversion first: use theirs
-                if not (target / "meta.json").exists():
-                    raise
-                shutil.rmtree(work, ignore_errors=True)
-    except Exception:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return target
+    return build_once(cache_folder(weights, cache_dir), lambda work: convert(weights, work),
+                      "converting multilingual-e5-small to ONNX once")
 
 
 def convert(weights_file: Path, work: Path) -> None:

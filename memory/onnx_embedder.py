@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -69,22 +69,35 @@ def ensure_exported(source: str, cache_dir: Path) -> Path:
     folder = Path(source)
     if not folder.is_dir():
         raise EmbeddingModelError(f"an ONNX export needs the model as a local folder, not {source!r}")
-    target = export_folder(folder, cache_dir)
+    return build_once(export_folder(folder, cache_dir), lambda work: _export(folder, work),
+                      "exporting the embedding model to ONNX once")
+
+
+def build_once(target: Path, build: Callable[[Path], None], what: str) -> Path:
+    """`target` (a folder of the cache dir, complete once it holds meta.json), made now if missing: `build` writes
+    it into a private folder beside it, which is then put in place in one rename, so a crash or a failed check
+    never leaves a half-made cache; when another process finished it first, theirs is used."""
     if (target / "meta.json").exists():
         return target
+    cache_dir = target.parent
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=".onnx-", dir=cache_dir))
+        work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache_dir))
     except OSError as exc:
         raise EmbeddingModelError(f"embedding.cache_dir is not writable: {cache_dir} ({exc.strerror})") from exc
     try:
-        log.info("exporting the embedding model to ONNX once (cached in %s)", target)
-        _export(folder, work)
+        log.info("%s (cached in %s)", what, target)
+        build(work)
         work.chmod(0o755)  # mkdtemp made it private; the image's unprivileged user reads what the build wrote
         if target.exists():  # another process made it meanwhile
             shutil.rmtree(work)
         else:
-            os.replace(work, target)
+            try:
+                os.replace(work, target)
+            except OSError:  # … or just now
+                if not (target / "meta.json").exists():
+                    raise
+                shutil.rmtree(work, ignore_errors=True)
     except Exception:
         shutil.rmtree(work, ignore_errors=True)
         raise
