@@ -260,7 +260,7 @@ def ensure_converted(cache_dir: Path, weights: Path | None = None) -> Path:
 
     weights = weights or weights_path()
     return build_once(cache_folder(weights, cache_dir), lambda work: convert(weights, work),
-                      "converting multilingual-e5-small to ONNX once")
+                      "converting multilingual-e5-small to ONNX once", prefix=".e5-onnx-")
 
 
 def convert(weights_file: Path, work: Path) -> None:

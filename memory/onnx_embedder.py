@@ -73,16 +73,17 @@ def ensure_exported(source: str, cache_dir: Path) -> Path:
                       "exporting the embedding model to ONNX once")
 
 
-def build_once(target: Path, build: Callable[[Path], None], what: str) -> Path:
+def build_once(target: Path, build: Callable[[Path], None], what: str, prefix: str = ".onnx-") -> Path:
     """`target` (a folder of the cache dir, complete once it holds meta.json), made now if missing: `build` writes
     it into a private folder beside it, which is then put in place in one rename, so a crash or a failed check
-    never leaves a half-made cache; when another process finished it first, theirs is used."""
+    never leaves a half-made cache; when another process finished it first, theirs is used. `prefix`: the work
+    folder's name starts with it."""
     if (target / "meta.json").exists():
         return target
     cache_dir = target.parent
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache_dir))
+        work = Path(tempfile.mkdtemp(prefix=prefix, dir=cache_dir))
     except OSError as exc:
         raise EmbeddingModelError(f"embedding.cache_dir is not writable: {cache_dir} ({exc.strerror})") from exc
     try:
