@@ -242,18 +242,27 @@ async def run_suite(config, cases: tuple[Case, ...] = CASES, progress=say) -> li
     return rows
 
 
+def _per_language(rows: list[dict], key: str = "lang") -> dict[str, dict]:
+    """Per language (the rows' `key`): its rows and their pass rates, all, tuned and held-out."""
+    out: dict = {}
+    for lang in dict.fromkeys(r[key] for r in rows):
+        mine = [r for r in rows if r[key] == lang]
+        out[lang] = {"rows": mine, "all": _share([r["passed"] for r in mine]),
+                     "tuned": _share([r["passed"] for r in mine if not r["held_out"]]),
+                     "held_out": _share([r["passed"] for r in mine if r["held_out"]])}
+    return out
+
+
+def _per_value(rows: list[dict], key: str) -> dict:
+    """Pass rates of the rows by the value of `key` (a behaviour, a front end)."""
+    return {v: _share([r["passed"] for r in rows if r[key] == v]) for v in dict.fromkeys(r[key] for r in rows)}
+
+
 def summarise_languages(rows: list[dict]) -> dict:
     """Per language: pass rates per behaviour (statement, recall, unknown), tuned, held-out and all."""
-    out: dict = {}
-    for lang in dict.fromkeys(r["lang"] for r in rows):
-        mine = [r for r in rows if r["lang"] == lang]
-        out[lang] = {
-            "all": _share([r["passed"] for r in mine]),
-            "tuned": _share([r["passed"] for r in mine if not r["held_out"]]),
-            "held_out": _share([r["passed"] for r in mine if r["held_out"]]),
-            "behaviours": {b: _share([r["passed"] for r in mine if r["behaviour"] == b])
-                           for b in dict.fromkeys(r["behaviour"] for r in mine)},
-        }
+    out = _per_language(rows)
+    for x in out.values():
+        x["behaviours"] = _per_value(x.pop("rows"), "behaviour")
     return out
 
 
@@ -269,17 +278,11 @@ def format_language_table(by_language: dict) -> str:
 
 def summarise_language_actions(rows: list[dict]) -> dict:
     """Per language: the plain-language actions' pass rates per front end, tuned, held-out and all."""
-    out: dict = {}
-    for lang in dict.fromkeys(r["lang"] for r in rows):
-        mine = [r for r in rows if r["lang"] == lang]
-        out[lang] = {
-            "all": _share([r["passed"] for r in mine]),
-            "tuned": _share([r["passed"] for r in mine if not r["held_out"]]),
-            "held_out": _share([r["passed"] for r in mine if r["held_out"]]),
-            "front_ends": {f: _share([r["passed"] for r in mine if r["front_end"] == f])
-                           for f in dict.fromkeys(r["front_end"] for r in mine)},
-            "never noted": _share([r["checks"]["never acknowledged as a statement"] for r in mine]),
-        }
+    out = _per_language(rows)
+    for x in out.values():
+        mine = x.pop("rows")
+        x["front_ends"] = _per_value(mine, "front_end")
+        x["never noted"] = _share([r["checks"]["never acknowledged as a statement"] for r in mine])
     return out
 
 
@@ -354,11 +357,8 @@ async def run_reminders(config, cases: tuple[ReminderCase, ...] = REMINDER_CASES
 
 def summarise_reminders(rows: list[dict]) -> dict:
     """Pass rates of the reminder requests per language: tuned, held-out, all."""
-    langs = list(dict.fromkeys(r["language"] for r in rows))
-    return {lang: {part: _share([r["passed"] for r in rows if r["language"] == lang and keep(r)])
-                   for part, keep in (("tuned", lambda r: not r["held_out"]), ("held_out", lambda r: r["held_out"]),
-                                      ("all", lambda r: True))}
-            for lang in langs}
+    return {lang: {part: x[part] for part in ("tuned", "held_out", "all")}
+            for lang, x in _per_language(rows, "language").items()}
 
 
 def rescore(path: str, cases: tuple[Case, ...]) -> list[dict]:
