@@ -151,6 +151,11 @@ class ActionWords:
     forget_last: str = ""
     lead: str = ""  # what a forget's topic is wrapped in before it: "what I said about"
     tail: str = ""  # and after it: "please", "from your memory"
+    # the verbs of `forget` that only mean "forget"; the others (удали, сотри, borra, elimina, apaga, lösche, پاک کن…)
+    # also mean "wipe", "turn off", "delete the photos", so they make a forget only with a word of memory
+    # (`of_memory`: "из памяти", "lo que te dije") or the speaker's own thing, as English's "remove" does
+    only_forget: str = ""
+    of_memory: str = ""
     idioms: frozenset[str] = frozenset()  # a forget whose first word is one of these names nothing ("забудь это")
     everything: frozenset[str] = frozenset()  # a forget of these words is a forget of all
     polite: frozenset[str] = frozenset()  # besides bot/when/locales.py's
@@ -159,6 +164,8 @@ class ActionWords:
 FOREIGN: dict[str, ActionWords] = {
     "ru": ActionWords(
         reminder=r"напоминани\w*",
+        only_forget=r"забудь",
+        of_memory=r"памят|что я (?:тебе )?(?:сказал|говорил|писал|рассказ)",
         cancel=r"(?:отмени|отмените|удали|удалите|убери|уберите|сотри|сотрите|выключи|выключите)\s+"
                r"(?P<rest>.*напоминани.*)",
         dont=r"(?:не напоминай(?:те)?|перестань(?:те)? напоминать)(?:\s+мне)?\b(?P<rest>.*)",
@@ -175,6 +182,8 @@ FOREIGN: dict[str, ActionWords] = {
         everything=frozenset({"всё", "все", "всё обо мне", "все обо мне", "всё что знаешь", "всё, что знаешь"})),
     "uk": ActionWords(
         reminder=r"нагадуван\w*",
+        only_forget=r"забудь",
+        of_memory=r"пам['’]ят|що я (?:тобі )?(?:казав|сказав|писав|розпов)",
         cancel=r"(?:скасуй(?:те)?|видали(?:ть)?|видаліть|прибери(?:ть)?|вимкни(?:ть)?|зітри(?:ть)?)\s+"
                r"(?P<rest>.*нагадуван.*)",
         dont=r"(?:не нагадуй(?:те)?|перестань(?:те)? нагадувати)(?:\s+мені)?\b(?P<rest>.*)",
@@ -190,6 +199,8 @@ FOREIGN: dict[str, ActionWords] = {
         everything=frozenset({"все", "усе", "все про мене", "все що знаєш"})),
     "es": ActionWords(
         reminder=r"recordatorios?",
+        only_forget=r"olv[ií]d",
+        of_memory=r"memoria|lo que (?:te )?(?:dije|cont[eé]|escrib[ií])",
         cancel=r"(?:cancela(?:r)?|cancele|borra(?:r)?|borre|elimina(?:r)?|elimine|quita(?:r)?|quite|anula(?:r)?|"
                r"anule|desactiva(?:r)?|desactive)\s+(?P<rest>.*recordatorio.*)",
         dont=r"(?:no me recuerdes|deja de recordarme)\b(?P<rest>.*)",
@@ -206,6 +217,8 @@ FOREIGN: dict[str, ActionWords] = {
         everything=frozenset({"todo", "todo lo que sabes", "todo lo que sabes de mí", "todo lo que sabes de mi"})),
     "pt": ActionWords(
         reminder=r"lembretes?",
+        only_forget=r"esque[cç]",
+        of_memory=r"mem[oó]ria|o que (?:eu )?(?:te )?(?:disse|falei|contei|escrevi)",
         cancel=r"(?:cancela(?:r)?|cancele|apaga(?:r)?|apague|remove(?:r)?|remova|elimina(?:r)?|elimine|"
                r"desativa(?:r)?|desative|tira|tire)\s+(?P<rest>.*lembrete.*)",
         dont=r"(?:n[aã]o me lembre|para de me lembrar|pare de me lembrar)\b(?P<rest>.*)",
@@ -221,6 +234,8 @@ FOREIGN: dict[str, ActionWords] = {
         everything=frozenset({"tudo", "tudo o que sabes", "tudo o que sabe", "tudo o que sabes sobre mim"})),
     "de": ActionWords(
         reminder=r"erinnerung(?:en)?",
+        only_forget=r"verg(?:iss|ess)",
+        of_memory=r"gedächtnis|speicher|was ich (?:dir )?(?:gesagt|geschrieben|erzählt)",
         cancel=r"(?:lösche|lösch|loesche|streiche|streich|entferne|entfern|storniere|deaktiviere)\s+"
                r"(?P<rest>(?!.*\baus (?:deiner|der|dem)\b).*erinnerung.*)",
         dont=r"(?:erinnere mich nicht|hör auf,? mich zu erinnern)\b(?P<rest>.*)",
@@ -235,6 +250,8 @@ FOREIGN: dict[str, ActionWords] = {
         everything=frozenset({"alles", "alles über mich", "alles was du weißt"})),
     "fa": ActionWords(
         reminder=r"یادآوری\S*",
+        only_forget=r"فراموش",
+        of_memory=r"حافظه|(?:که\s+)?(?:به\s+تو\s+)?گفتم",
         cancel_last=r"(?P<rest>.*یادآوری.*?)(?:\s+را)?\s+(?:لغو|حذف|پاک)\s+(?:کن|کنید|بکن|بکنید)",
         list=r"(?:(?:چه|کدام)\s+یادآوری\S*\s+(?:دارم|داریم)|یادآوری\S*(?:\s+من)?(?:\s+را)?\s+(?:نشان\s+بده|"
              r"نشان\s+بدهید|بگو|چیست|چیه|کدامند)|(?:لیست|فهرست)\s+یادآوری\S*(?:\s+من)?|یادآوری\S*\s+من)",
@@ -292,20 +309,8 @@ def read_foreign(said: str) -> Request | None:
 _CANCEL_PATTERNS = ("cancel", "cancel_last", "dont")  # keys of _foreign_patterns, tried in this order
 
 
-# The verbs that only mean "forget"; the others of FOREIGN's forget (удали, сотри, borra, elimina, apaga, lösche,
-# پاک کن…) also mean "wipe", "turn off", "delete the photos", so they make a forget only with a word of memory
-# ("из памяти", "lo que te dije"), as English's "remove" does. A negation anywhere ("Vergiss den Schirm nicht",
-# "Olvida el paraguas, no llueve") or a comma after the topic makes it a remark, not a request.
-_ONLY_FORGET = {"ru": r"забудь", "uk": r"забудь", "es": r"olv[ií]d", "pt": r"esque[cç]", "de": r"verg(?:iss|ess)",
-                "fa": r"فراموش"}
-_OF_MEMORY = {
-    "ru": r"памят|что я (?:тебе )?(?:сказал|говорил|писал|рассказ)",
-    "uk": r"пам['’]ят|що я (?:тобі )?(?:казав|сказав|писав|розпов)",
-    "es": r"memoria|lo que (?:te )?(?:dije|cont[eé]|escrib[ií])",
-    "pt": r"mem[oó]ria|o que (?:eu )?(?:te )?(?:disse|falei|contei|escrevi)",
-    "de": r"gedächtnis|speicher|was ich (?:dir )?(?:gesagt|geschrieben|erzählt)",
-    "fa": r"حافظه|(?:که\s+)?(?:به\s+تو\s+)?گفتم",
-}
+# A negation anywhere ("Vergiss den Schirm nicht", "Olvida el paraguas, no llueve") or a comment after the topic
+# makes a forget a remark, not a request (ActionWords.only_forget, of_memory: which verbs need a word of memory).
 _NEGATION = re.compile(r"(?<!\w)(?:nicht|nie|no|não|nao|не|ні|نه)(?!\w)", re.I)
 _MEMORY_NOUN = re.compile(r"^(?:памят|пам['’]ят|memori|memóri|gedächtnis|speicher|حافظه)", re.I)
 
@@ -315,15 +320,15 @@ _KINDLY = re.compile(r"[,;]?\s*(?:por favor|please|bitte|danke|gracias|obrigad[o
 
 
 def _forget_meant(lang: str, text: str, rest: str) -> bool:
-    """Whether a forget read in `lang` is one (see _ONLY_FORGET above). A verb that also means "wipe" or "turn
-    off" counts with a word of memory or when what it names is the speaker's own ("apaga o meu endereço",
-    "удали мой адрес"; not "apaga a luz")."""
+    """Whether a forget read in `lang` is one (ActionWords.only_forget, of_memory). A verb that also means "wipe"
+    or "turn off" counts with a word of memory or when what it names is the speaker's own ("apaga o meu
+    endereço", "удали мой адрес"; not "apaga a luz")."""
     rest = _KINDLY.sub("", rest)
     if _NEGATION.search(text) or "," in rest or ";" in rest:
         return False
-    verb = (re.search(_ONLY_FORGET[lang], text if lang == "fa" else text[:24], re.I) if lang in _ONLY_FORGET
-            else None)
-    if verb is not None or (lang in _OF_MEMORY and re.search(_OF_MEMORY[lang], text, re.I)):
+    w = FOREIGN[lang]
+    if ((w.only_forget and re.search(w.only_forget, text if lang == "fa" else text[:24], re.I))
+            or (w.of_memory and re.search(w.of_memory, text, re.I))):
         return True
     own = words_of(lang).self
     return any(w.lower() in own for w in rest.split()[:2])
