@@ -19,7 +19,7 @@ from bot.llm.base import GenerationSettings
 from bot.reply.assistant import Assistant
 from bot.reply.gather import Gather, asked, breaks, excluded, fallback_idea, is_request, repeats, unfit
 from bot.reply.plan import NOT_TOLD
-from bot.when.mentions import days_spoken_of, span_label
+from bot.when.mentions import about_the_past, days_spoken_of, span_label
 from memory import HashEmbedder, Message, Store, db, migrations
 
 SUNDAY = datetime(2026, 12, 6, 11, 0, tzinfo=timezone.utc).timestamp()  # Sunday 6 December 2026
@@ -56,9 +56,22 @@ async def say(assistant: Assistant, text: str, at: float, chat: int = 1, name: s
     ("In 2 weeks we travel to Oslo.", ["Sunday 20 December"]),
     ("I like green tea.", []),
     ("The sale starts on 2026-12-24.", ["Thursday 24 December"]),
+    ("My plans for March: a ski week.", ["March 2027"]),  # "for March" is a month as "in March" is
+    ("I waited for May 3rd.", ["Sunday 3 May"]),  # a date, not the month
 ])
 def test_the_days_a_message_speaks_of_are_calendar_days_of_the_day_it_was_said(text, days):
     assert [span_label(s, "Europe/Lisbon") for s in days_spoken_of(text, SUNDAY, "Europe/Lisbon")] == days
+
+
+@pytest.mark.parametrize(("text", "past"), [
+    ("What have I got on this week?", False),  # "have got" is the present of "have"
+    ("I've got the optician on Thursday.", False),
+    ("What plans did I make?", False),  # asks for plans
+    ("I got a new bike on Tuesday.", True),
+    ("What did I have on Monday?", True),
+])
+def test_the_tense_a_day_is_read_by(text, past):
+    assert about_the_past(text) is past
 
 
 def test_a_day_is_midnight_to_midnight_in_the_chats_zone():
@@ -140,6 +153,11 @@ async def test_the_assistant_dates_what_was_stored_without_it(memory):
     ("Summarize what you know about me.", Gather.ABOUT_ME, ""),
     ("What plans do I have in May?", Gather.SCHEDULE, ""),
     ("What exams do I have this month?", Gather.SCHEDULE, ""),
+    # asked politely, or with other verbs of talking
+    ("Could you sum up what we discussed on Friday?", Gather.TALKED, ""),
+    ("Can you recap what we chatted about last week?", Gather.TALKED, ""),
+    ("Please remind me what I said about the garage.", Gather.ABOUT, "the garage"),
+    ("Can you tell me what you know about me?", Gather.ABOUT_ME, ""),
 ])
 def test_gathering_questions_are_told_apart(text, kind, topic):
     assert asked(text) is not None and (asked(text).kind, asked(text).topic) == (kind, topic)
@@ -326,6 +344,21 @@ async def test_a_question_about_the_past_weeks_plans_reads_the_whole_week(memory
     await say(assistant, "On Monday I have a haircut.", SUNDAY - 7 * 86400)  # said the Sunday before
     reply = await say(assistant, "What did I have on my schedule this week?", SUNDAY)
     assert "haircut" in reply and "30 November - 6 December" in reply
+
+
+async def test_what_have_i_got_on_this_week_asked_on_a_sunday_is_the_week_ahead(memory):
+    assistant, _ = await make(memory)
+    await say(assistant, "On Thursday the window cleaner comes at 9.", SUNDAY)
+    reply = await say(assistant, "What have I got on this week?", SUNDAY + 60)
+    assert "6-12 December" in reply and "- Thursday 10 December:" in reply and "window cleaner" in reply
+
+
+async def test_plans_for_a_month_list_that_month_only(memory):
+    assistant, _ = await make(memory)
+    await say(assistant, "In February I'm running a half marathon.", SUNDAY)
+    await say(assistant, "On 20 December we're at my aunt's.", SUNDAY + 60)
+    reply = await say(assistant, "Any plans for February?", SUNDAY + 120)
+    assert "February 2027" in reply and "half marathon" in reply and "aunt" not in reply
 
 
 async def test_what_does_my_week_look_like_and_a_summary_of_me(memory):

@@ -44,8 +44,12 @@ class Ask:
     topic: str = ""  # ABOUT: the person or thing asked about
 
 
+# "Can you recap what we chatted about yesterday?" asks what "recap what we chatted about yesterday" asks.
+_POLITE = re.compile(r"^((hey|so|ok|okay|and)[, ]+)?((can|could|would|will) you( please)?|please)[, ]+")
+
+
 def _plain(text: str) -> str:
-    return " ".join(without_mentions(text).lower().replace("’", "'").split())
+    return _POLITE.sub("", " ".join(without_mentions(text).lower().replace("’", "'").split()))
 
 
 _SCHEDULE = re.compile(
@@ -62,11 +66,13 @@ _WHEN = re.compile(r"\b(today|tonight|tomorrow|this|next|coming|upcoming|soon|la
                    r"before|after|until|by|\w+day|weekend|week|month|year|planned|lined up)\b")
 _ABOUT_ME = re.compile(r"\b(know|remember|told you|tell you|said|learned|learnt|recall)\b[^?]{0,25}\babout "
                        r"(me|myself)\b|^(who am i|tell me about (me|myself))\b")
-_ABOUT = re.compile(r"^(what|everything|anything|tell me|summari[sz]e|sum up|recap)\b[^?]{0,40}\b(know|remember|"
-                    r"told you|tell you|said|say|mentioned|mention|wrote|write|recall|talked|talk|discussed|discuss)\b"
+_ABOUT = re.compile(r"^(what|everything|anything|tell me|remind me|summari[sz]e|sum up|recap)\b[^?]{0,40}\b(know|remember|"
+                    r"told you|tell you|said|say|mentioned|mention|wrote|write|recall|talked|talk|chatted|chat|discussed|"
+                    r"discuss)\b"
                     r"[^?]{0,20}?\babout (?P<topic>[^?.!]+)")
-_TALKED = re.compile(r"^(what|remind me what)\b[^?]{0,10}\b(did|have|had) (we|i)\b[^?]{0,8}\b(talk|talked|chat|chatted|"
-                     r"discuss|discussed|say|said|speak|spoke|tell you|told you|write|wrote)\b")
+_TALKED = re.compile(r"^((remind me|tell me|recap|sum up|summari[sz]e|go over|list) )?what\b[^?]{0,10}\b"
+                     r"((did|have|had) )?(we|i)\b[^?]{0,8}\b(talk|talked|chat|chatted|discuss|discussed|say|said|"
+                     r"speak|spoke|tell you|told you|write|wrote)\b")
 _TIME_WORDS = re.compile(r"\b(yesterday|today|tonight|this (morning|afternoon|evening|week|month|year)|"
                          r"last (night|week|month|year|\w+day)|(on )?\w+day|earlier)\b")
 

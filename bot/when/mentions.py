@@ -47,12 +47,14 @@ _PHRASE = re.compile(
     rf"(?P<iso>(?P<iy>{_Y})-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12][0-9]|3[01]))|"
     rf"(?P<dm>(?:the\s+)?(?P<dmd>{_D})(?:\s+of)?\s+(?P<dmm>{_M})(?:,?\s+(?P<dmy>{_Y}))?)|"
     rf"(?P<md>(?P<mdm>{_M})\s+(?P<mdd>{_D})(?:,?\s+(?P<mdy>{_Y}))?(?!\d))|"
-    rf"(?P<mon>(?:in|during|by|until|since)\s+(?P<mo>{_M})(?:\s+(?P<moy>{_Y}))?)"
+    # "in May", "plans for January" ("for May 3rd" is a date: the day follows)
+    rf"(?P<mon>(?:in|during|by|until|since|for|through|throughout|over|all of|early|late|mid)\s+"
+    rf"(?P<mo>{_M})(?!\s+{_D}(?![\d:]))(?:\s+(?P<moy>{_Y}))?)"
     r")(?![\w-])", re.I)
 # A sentence about the past: its "on Tuesday", "in May" is the one before it was said.
 _PAST = re.compile(r"\b(was|were|went|had|did|got|came|saw|met|said|told|took|made|gave|left|ate|bought|"
                    r"flew|drove|moved|\w{3,}ed)\b", re.I)
-_FUTURE = re.compile(r"\b(will|going to|gonna|plan|planning|have to|need to|must|should|shall|booked|"
+_FUTURE = re.compile(r"\b(will|going to|gonna|plans?|planning|have to|need to|must|should|shall|booked|"
                      r"scheduled|appointment|meeting)\b", re.I)
 
 
@@ -73,9 +75,13 @@ def days_spoken_of(text: str, at: float, tz: str) -> list[Span]:
     return out
 
 
+# "have got" is the present of "have" ("what have I got on this week?", "I've got the dentist on Tuesday").
+_HAVE_GOT = re.compile(r"\b(?:have|has|'ve|’ve|'s|’s)\s+(?:(?:i|you|we|they|he|she|it)\s+)?got\b", re.I)
+
+
 def about_the_past(text: str) -> bool:
     """True for a sentence in the past tense ("what did I have on Tuesday?"), read as days_spoken_of reads it."""
-    return bool(_PAST.search(text)) and not _FUTURE.search(text)
+    return bool(_PAST.search(_HAVE_GOT.sub(" ", text))) and not _FUTURE.search(text)
 
 
 def span_label(span: Span, tz: str) -> str:
