@@ -66,10 +66,9 @@ _WHEN = re.compile(r"\b(today|tonight|tomorrow|this|next|coming|upcoming|soon|la
                    r"before|after|until|by|\w+day|weekend|week|month|year|planned|lined up)\b")
 _ABOUT_ME = re.compile(r"\b(know|remember|told you|tell you|said|learned|learnt|recall)\b[^?]{0,25}\babout "
                        r"(me|myself)\b|^(who am i|tell me about (me|myself))\b")
-_ABOUT = re.compile(r"^(what|everything|anything|tell me|remind me|summari[sz]e|sum up|recap)\b[^?]{0,40}\b(know|remember|"
-                    r"told you|tell you|said|say|mentioned|mention|wrote|write|recall|talked|talk|chatted|chat|discussed|"
-                    r"discuss)\b"
-                    r"[^?]{0,20}?\babout (?P<topic>[^?.!]+)")
+_ABOUT = re.compile(r"^(what|everything|anything|tell me|remind me|summari[sz]e|sum up|recap)\b[^?]{0,40}\b("
+                    r"know|remember|told you|tell you|said|say|mentioned|mention|wrote|write|recall|talked|talk|"
+                    r"chatted|chat|discussed|discuss)\b[^?]{0,20}?\babout (?P<topic>[^?.!]+)")
 _TALKED = re.compile(r"^((remind me|tell me|recap|sum up|summari[sz]e|go over|list) )?what\b[^?]{0,10}\b"
                      r"((did|have|had) )?(we|i)\b[^?]{0,8}\b(talk|talked|chat|chatted|discuss|discussed|say|said|"
                      r"speak|spoke|tell you|told you|write|wrote)\b")
