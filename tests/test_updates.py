@@ -18,7 +18,7 @@ from bot.cli.chat import Terminal
 from bot.commands import actions, views
 from bot.config import Config, RecallConfig, Statements
 from bot.reply.assistant import Assistant
-from bot.reply.updates import as_current, asked, claims, drops, resolve, supersede
+from bot.reply.updates import anaphoric, as_current, asked, claims, drops, resolve, restated, supersede
 from bot.services import build_assistant
 from memory import HashEmbedder, Hit, Message
 from memory.text import content_words
@@ -66,6 +66,9 @@ def current_first(reply: str, new: str, old: str) -> bool:
     ("Actually, my dog is called Max, not Rex.", "thing", "ana", "", "Max"),
     ("My favourite colour is now green.", "thing", "ana", "", "green"),
     ("I changed my phone number to 555-9876.", "thing", "ana", "", "555-9876"),
+    ("We're renting a small flat in Graz.", "residence", "ana", "", "Graz"),  # a home somewhere: living there
+    ("We bought a house in Cork last spring.", "residence", "ana", "", "Cork"),
+    ("My brother moved into a new apartment in Lyon.", "residence", "ana", "brother", "Lyon"),
 ])
 def test_a_statement_is_read_for_the_fact_it_states(said, slot, owner, relation, value):
     found = claims(hit(said, 1))
@@ -147,7 +150,8 @@ def test_a_correction_the_slots_do_not_read_still_supersedes_for_the_model():
     older, newer = hit("The team meeting is on Tuesday.", 1), hit("Actually the team meeting moved to Thursday.", 2)
     kept, preference = supersede("When is the team meeting?", [older, newer])
     assert kept == [newer] and preference is not None and preference.earlier == [older]
-    assert supersede("When was the team meeting before?", [older, newer]) == ([older, newer], None)
+    kept, preference = supersede("When was the team meeting before?", [older, newer])  # what it replaced answers
+    assert kept == [older, newer] and preference is not None and preference.preferred is older
     assert supersede("When is the team meeting?", [hit("The team meeting is on Tuesday.", 1),
                                                     hit("The team meeting went well.", 2)])[1] is None
 
@@ -250,6 +254,9 @@ def test_a_name_starting_with_my_is_a_person_not_a_possessive():
     ("I no longer play chess, instead I play go.", "I play go."),
     ("I switched from the Ford to a Tesla.", "I switched to a Tesla."),
     ("Oops, my flight leaves at 9:15, not 7:40.", "My flight leaves at 9:15."),
+    ("Ugh, I mixed them up: the recital is on the 9th, not the 19th.", "The recital is on the 9th."),
+    ("Sorry, wrong day: the recital is on Friday.", "The recital is on Friday."),
+    ("They put up the rent to 900 pounds, sigh.", "They put up the rent to 900 pounds."),
     ("I play the piano.", "I play the piano."),  # no change: as said
     ("I left the bank.", "I left the bank."),
 ])
@@ -263,6 +270,25 @@ def test_what_a_change_gives_up():
     assert drops("I play the piano.") == set()
 
 
+def test_a_correction_is_put_in_place_of_what_it_corrects():
+    dinner = "Our team dinner is at The Olive Tree on Thursday."
+    assert restated("Not The Olive Tree but Luigi's, the Olive Tree is closed.", [dinner]) == (
+        "Our team dinner is at Luigi's on Thursday.")
+    assert restated("Oh, actually it's 84, not 48.", ["My locker is number 48."]) == "My locker is number 84."
+    assert restated("Actually it's at 7:30.", ["The quiz starts at 8:15 on Friday."]) == (
+        "The quiz starts at 7:30 on Friday.")
+    assert restated("Actually it's 84.", ["My locker is near the door."]) is None  # nothing of its kind to replace
+    assert anaphoric("It is raining.") is None  # not a correction
+
+
+def test_a_correction_that_names_no_subject_corrects_what_was_said_just_before():
+    locker, fix = hit("My locker at the pool is number 48.", 1), hit("Actually it's 84, I always swap them.", 2)
+    kept, preference = supersede("What's my locker number at the pool?", [locker], [locker, fix])
+    assert kept == [fix] and preference is not None and preference.earlier == [locker]
+    later = hit("Actually it's 84.", 200)  # hours later: not about the locker
+    assert supersede("What's my locker number at the pool?", [locker], [locker, later]) == ([locker], None)
+
+
 def test_a_change_recall_ranked_lower_still_supersedes():
     """Asked "What do I drink in the morning?", the older memory shares more words with the question and is the
     only one shown; the change among the rest of what was recalled supersedes it all the same."""
@@ -274,7 +300,8 @@ def test_a_change_recall_ranked_lower_still_supersedes():
     assert kept == [car_now] and preference is not None
     unrelated = hit("I switched my phone off.", 3)
     assert supersede("What car do I drive?", [car_then], [car_then, unrelated]) == ([car_then], None)
-    assert supersede("What car did I drive before?", [car_then], [car_then, car_now]) == ([car_then], None)
+    kept, preference = supersede("What car did I drive before?", [car_then], [car_then, car_now])
+    assert kept == [car_then, car_now] and preference is not None and preference.preferred is car_then
 
 
 async def test_the_assistant_says_what_holds_now_without_the_model(memory):
@@ -290,6 +317,15 @@ async def test_the_assistant_says_what_holds_now_without_the_model(memory):
          "piano"),
         (["I do pottery on Wednesdays.", "I gave up pottery and took up painting."], "What do I do on Wednesdays?",
          "painting", "pottery"),
+        # a correction the slots do not read, put in place of what it corrects
+        (["Our team dinner is at The Olive Tree on Thursday.",
+          "Not The Olive Tree but Luigi's, it's closed."],
+         "Where is the team dinner?", "luigi", "olive"),
+        (["My allotment plot is number 31.", "Actually it's 13, I misread the sign."],
+         "What's my allotment plot number?", "13", "31"),
+        # a price that went up; and before a change, what it replaced
+        (["My phone plan costs 20 pounds a month.", "They put up the price of my phone plan to 25 pounds."],
+         "How much does my phone plan cost?", "25", "20"),
     ], start=1):
         for s in said:
             await assistant.reply_text(Message(chat, await assistant.next_message_id(chat), s, sender_name="Ines"))
@@ -298,3 +334,10 @@ async def test_the_assistant_says_what_holds_now_without_the_model(memory):
         assert current_first(reply.text, new, old) and old not in reply.text.lower(), reply.text
         assert reply.preference is not None and reply.preference.preferred.message.text == said[-1]
     assert llm.calls == []
+    # before a change, what it replaced answers (preferred, and cited), still without the model
+    for said in ["I rode a Vespa to work for years.", "Sold the Vespa in May, I cycle now."]:
+        await assistant.reply_text(Message(9, await assistant.next_message_id(9), said, sender_name="Ines"))
+    reply = await assistant.reply_text(Message(9, await assistant.next_message_id(9),
+                                               "What did I ride before I started cycling?", sender_name="Ines"))
+    assert reply.text == "You rode a Vespa to work for years." and llm.calls == []
+    assert reply.preference is not None and reply.preference.preferred.message.text.startswith("I rode a Vespa")

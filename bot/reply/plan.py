@@ -31,7 +31,7 @@ from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import said_by, second_person
 from bot.reply.requests import how_to, read_request
-from bot.reply.updates import CORRECTION_LEAD, Preference, as_current, resolve, supersede
+from bot.reply.updates import CORRECTION_LEAD, Preference, as_current, resolve, restated, supersede
 from bot.text import shorten
 from memory import Hit, Message
 from memory.lang import language_of
@@ -161,14 +161,15 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
     plan.memories, plan.preference = supersede(text, relevant(text, hits), [*(recalled or hits), *context])
     if plan.preference is not None:
         newest = plan.preference.preferred
-        value = as_current(newest.message.text)
+        value = restated(newest.message.text, [h.message.text for h in plan.preference.earlier]) or as_current(
+            newest.message.text)  # "Not Nonna's but Casa Blu": the earlier statement, with the value it corrects
         if message is not None and said_by(newest.message, message) and len(value.split()) <= ACK_MAX_WORDS:
             # The asker's own correction, said back to them: shown it, SmolLM2-135M answered "When does my flight
             # leave?" with "I'm sorry for the confusion."
             said = " ".join(second_person(value.split()))
             plan.answer, plan.source = said[:1].upper() + said[1:], newest
             return plan
-        plan.shown = [replace(h, message=replace(h.message, text=as_current(h.message.text))) if h is newest else h
+        plan.shown = [replace(h, message=replace(h.message, text=value)) if h is newest else h
                       for h in plan.memories]
     if intent is Intent.SELF_QUESTION and not plan.memories:
         plan.answer = _(NOT_TOLD)

@@ -55,14 +55,17 @@ SLOTS = {
 }
 
 # Lead-ins that correct what was said before; the claim after them is the corrected one.
+_MIXED_UP = r"i mixed (it|them|that|those|things) up|i got (it|that|them|those) mixed up|i mixed up \w+|my bad"
 CORRECTION = re.compile(
     r"\b(i got (that|it) wrong|wrong|i was wrong|i made a mistake|my mistake|i meant|i misspoke|correction|"
-    r"actually|oops|not \w+( \w+)? but|, not \w+|no longer|any ?more|changed|instead|scratch that|update:)\b", re.I)
+    r"actually|oops|not [\w'’]+( [\w'’]+){0,2} but|, not \w+|no longer|any ?more|changed|instead|scratch that|update:|"
+    + _MIXED_UP + r")\b", re.I)
 CORRECTION_LEAD = re.compile(
-    r"^\s*((sorry|oops|wait|no|ah|oh)[,!.]?\s+)*((i got (that|it) wrong|i was wrong|i made a mistake|my mistake|"
-    r"i misspoke( earlier)?|i meant|correction|actually|update|scratch that)\s*[:,.!-]?\s*)+", re.I)
+    r"^\s*((sorry|oops|whoops|wait|no|ah|oh|ugh|argh|hmm)[,!.]?\s+)*((i got (that|it) wrong|i was wrong|"
+    r"i made a mistake|my mistake|i misspoke( earlier)?|i meant|correction|actually|update|scratch that|"
+    r"wrong (guy|person|one|name|number|day|date|time|place)|" + _MIXED_UP + r")\s*[:,.!-]?\s*)+", re.I)
 _NOT_THAT = re.compile(r"^(it's|it is|that's|that is|it was|that was)\s+not\s+[^,.;!?]+[,;]\s*", re.I)
-_INTERJECTION = re.compile(r"^\s*((sorry|oops|wait|no|ah|oh|hmm|ok|okay)\b[,!.]?\s*)+", re.I)
+_INTERJECTION = re.compile(r"^\s*((sorry|oops|whoops|wait|no|ah|oh|hmm|ugh|argh|ok|okay)\b[,!.]?\s*)+", re.I)
 _APOSTROPHE = str.maketrans({"’": "'"})
 _SENTENCE = re.compile(r"(?<!\b(?:Dr|Mr|Ms|St|Mt)\.)(?<=[.!?;])\s+|:\s+")  # "Dr. Kim" is not two sentences
 # A value runs to the end of its clause; a full stop inside a word ("jon@new.org", "3.5", "Dr. Kim") is part of it.
@@ -73,9 +76,13 @@ _NEG = r"(?:\s+(?P<neg>no longer|don't|do not|doesn't|does not|not|never))?"
 # verb ("Lost my job as a banker yesterday."): the speaker.
 _HOLDER = (r"(?P<holder>(?i:\bI\b|\bwe\b|\bmy\s+\w+(?:\s+[A-Z][a-z]+)?)|\b[A-Z][a-z]+|"
            r"^(?=(?i:just\s+)?(?i:lost|got|moved|started|quit|left|relocated)\b))")
+_A_HOME = (r"(?:a|an|our|my|the|his|her|their)\s+(?:(?:new|little|tiny|small|big|lovely|nice|own)\s+)*(?:flat|house|"
+           r"apartment|place|home|room|studio|condo|cottage|bungalow)")
 _CLAIMS = (
     (RESIDENCE, re.compile(
-        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is|been)\s+(?:living|based|staying)|live|lives|living|"
+        # "I'm renting a flat in Bristol", "we bought a house in Bath", "we moved into a flat in Leeds"
+        _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:(?:'m|'re|am|are|is|been)\s+)?(?:renting|rent|rents|bought|"
+        r"own|owns|moved\s+into)\s+" + _A_HOME + r"|(?:'m|am|are|is|been)\s+(?:living|based|staying)|live|lives|living|"
         r"reside|resides|moved(?:\s+house|\s+back|\s+out)?|relocated|settled(?:\s+down)?))"
         r"\s+(?P<prep>(?i:to|in|into|at|near))\s+(?P<value>" + _VALUE + ")")),
     (OCCUPATION, re.compile(
@@ -98,7 +105,8 @@ _CLAIMS = (
         r"\s+(?P<value>" + _VALUE + ")")),
 )
 _CHANGE_VERBS = re.compile(r"\b(moved|relocated|settled|got|started|took|joined|hired|left|quit|changed|updated|"
-                           r"switched|now|new|these days|nowadays|gave up|no longer)\b", re.I)
+                           r"switched|raised|increased|went up|put up|lowered|reduced|went down|rescheduled|postponed|"
+                           r"pushed back|brought forward|sold|now|new|these days|nowadays|gave up|no longer)\b", re.I)
 _CUT_WORDS = (r"[—–-]\s|because|since|with|and|but|so|when|after|before|a few|about|now|any ?more|recently|"
               r"though|too|instead")
 # When a change happened ("I moved to Madrid last week", "… at Netflix on Monday") is not where or what: cut from
@@ -450,8 +458,9 @@ _NOW_INSTEAD = re.compile(
 _FROM_TO = re.compile(r"\b(switched|changed|moved|went|upgraded|converted|swapped)\s+from\s+[^,;.!?]+?\s+(to)\b",
                       re.I)
 # What a change gives up ("gave up piano", "switched from the Ford"): an older memory naming it is what it changes.
-_DROPS = re.compile(r"\b(?:gave up|give up|quit|stopped|dropped|ditched|(?:switched|changed|moved|upgraded|"
-                    r"swapped) from|no longer (?:play|drink|eat|use|drive|do|go to|attend|take))\s+"
+_DROPS = re.compile(r"\b(?:gave up|give up|quit|stopped|dropped|ditched|sold|got rid of|traded in|"
+                    r"(?:switched|changed|moved|upgraded|swapped) from|"
+                    r"no longer (?:play|drink|eat|use|drive|do|go to|attend|take))\s+"
                     r"(?P<what>[^,;.!?]+?)(?=\s+(?:and|to|for|but|now|in|last|this)\b|[,;.!?]|$)", re.I)
 
 
@@ -476,9 +485,55 @@ def now_holds(text: str) -> str:
     return rest[:1].upper() + rest[1:]
 
 
+# What a correction says was wrong: "Not Nonna's Kitchen but Casa Blu", "… on the 24th, not the 14th".
+_NOT_X = re.compile(r"(?:^|[:;,.]\s*|\b(?:it's|it is|that's|that is|is|was|are|were)\s+)not\s+(?P<what>[^,;.!?]+?)"
+                    r"\s+but\s+(?P<new>[^,;.!?]+)|,\s*not\s+(?P<after>[^,;.!?]+)", re.I)
+
+
 def drops(text: str) -> set[str]:
-    """The content words of what a change gives up ("I gave up piano and…" → {"piano"}), empty for none."""
-    return {w for m in _DROPS.finditer(text.translate(_APOSTROPHE)) for w in content_words(m["what"])}
+    """The content words of what a change gives up ("I gave up piano and…" → {"piano"}, "not Rex but Max" →
+    {"rex"}), empty for none."""
+    said = CORRECTION_LEAD.sub("", text.translate(_APOSTROPHE))
+    given_up = [m["what"] for m in _DROPS.finditer(said)]
+    given_up += [m["what"] or m["after"] for m in _NOT_X.finditer(said)]
+    return {w for what in given_up for w in content_words(what)}
+
+
+# "Actually it's 121": a correction that names no subject; it corrects what its speaker said just before.
+_ANAPHORIC = re.compile(r"^(?:it|that|this)(?:'s|\s+is|\s+was|\s+should be)\s+(?:actually\s+)?(?:(?:at|on|in)\s+)?"
+                        r"(?P<value>[^,;.!?]+)", re.I)
+_KINDS = (re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(?:am|pm)\b", re.I),  # a time
+          re.compile(r"\b\d+(?:st|nd|rd|th)?\b"),  # a number, a day of the month
+          re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I))
+
+
+def anaphoric(text: str) -> str | None:
+    """The value of a correction that names no subject ("Actually it's 121, I swap those digits." → "121")."""
+    said = _INTERJECTION.sub("", CORRECTION_LEAD.sub("", text.translate(_APOSTROPHE)))
+    m = _ANAPHORIC.match(_INTERJECTION.sub("", CORRECTION_LEAD.sub("", said)).strip())
+    return m["value"].strip() if m and CORRECTION.search(text) else None
+
+
+def restated(correction: str, earlier: Sequence[str]) -> str | None:
+    """The earlier statement with the correction's value in place of the wrong one: "Our dinner is at Nonna's on
+    Friday." corrected by "Not Nonna's but Casa Blu." → "Our dinner is at Casa Blu on Friday."; "My space is number
+    112." by "Actually it's 121." → "My space is number 121." (a time, a number or a weekday replaces the one of its
+    kind). None when the correction says no value to put in, or no earlier statement holds what it replaces."""
+    said = _INTERJECTION.sub("", CORRECTION_LEAD.sub("", correction.translate(_APOSTROPHE)))
+    pairs: list[tuple[re.Pattern[str], str]] = []
+    for m in _NOT_X.finditer(said):
+        if m["what"] and m["new"]:
+            pairs.append((re.compile(rf"(?<!\w){re.escape(m['what'].strip())}(?!\w)", re.I), m["new"].strip()))
+    value = anaphoric(correction)
+    if value is not None:
+        pairs += [(kind, value) for kind in _KINDS if kind.fullmatch(value)]
+    for text in earlier:
+        text = text.translate(_APOSTROPHE).strip()
+        for pattern, new in pairs:
+            if len(pattern.findall(text)) == 1:
+                out = pattern.sub(new.replace("\\", "\\\\"), text)
+                return out if out.endswith((".", "!", "?")) else out + "."
+    return None
 
 
 def as_current(text: str) -> str:
@@ -489,7 +544,27 @@ def as_current(text: str) -> str:
     said = _INTERJECTION.sub("", CORRECTION_LEAD.sub("", said))
     said = re.sub(r",\s+not\s+[^,.;!?]+(?=[,.;!?]|$)", "", said)
     said = now_holds(_NOT_THAT.sub("", said).strip()).strip()
+    said = _SIGH.sub(".", said)  # "…to 42 euros, ugh.": the fact, without the sigh
     return said[:1].upper() + said[1:] if said else text
+
+
+_SIGH = re.compile(r"[,;]?\s+(?:ugh|argh|sigh|lol|haha|yay|sadly|finally)[.!]*$", re.I)
+
+
+def _key(hit: Hit) -> tuple[int, int, str]:
+    return hit.message.chat_id, hit.message.message_id, hit.message.text
+
+
+def _corrected(hit: Hit, recalled: Sequence[Hit]) -> Hit | None:
+    """What a correction that names no subject ("Actually it's 121.") corrects: the memory its speaker said last
+    before it, within the hour; None for any other memory."""
+    if anaphoric(hit.message.text) is None:
+        return None
+    said = hit.message
+    earlier = [h for h in recalled if owner_of(h.message) == owner_of(said) and h.message.chat_id == said.chat_id
+               and (h.message.created_at, h.message.message_id) < (said.created_at, said.message_id)]
+    last = max(earlier, key=lambda h: (h.message.created_at, h.message.message_id), default=None)
+    return last if last is not None and said.created_at - last.message.created_at <= 3600 else None
 
 
 def _is_change(hit: Hit) -> bool:
@@ -504,29 +579,47 @@ def supersede(question: str, memories: Sequence[Hit], recalled: Sequence[Hit] = 
     rest of what was `recalled` counts too when it speaks of the question's subject or gives up what a memory
     shown names: asked "What do I drink in the morning?", "I drink tea every morning." shares more words with it
     than "I stopped drinking tea and now I drink coffee." and was the only one shown."""
-    if not memories or _Q_BEFORE.search(question):
+    if not memories:
         return list(memories), None
+    asks_before = bool(_Q_BEFORE.search(question))
     subject = content_words(question)
     shown_words = set().union(*(content_words(h.message.text) for h in memories))
-    shown = {(h.message.chat_id, h.message.message_id, h.message.text) for h in memories}
-    pool = list(memories) + [h for h in recalled if (h.message.chat_id, h.message.message_id, h.message.text)
-                             not in shown and _is_change(h) and (subject & content_words(h.message.text)
-                                                                 or drops(h.message.text) & shown_words)]
+    shown = {_key(h) for h in memories}
+    everything = [*memories, *(h for h in recalled if _key(h) not in shown)]
+    pool = list(memories) + [h for h in everything[len(memories):] if _is_change(h) and (
+        subject & content_words(h.message.text) or drops(h.message.text) & shown_words
+        or _corrected(h, everything) in memories)]
+    # A change shown ("I mixed it up: Arlo's birthday is on the 24th") competes with what it changes, recalled
+    # but not shown as it shares fewer words with the question ("My nephew Arlo turns 5 on the 14th").
+    changes = set().union(*(content_words(h.message.text) for h in memories if _is_change(h)))
+    dropped = set().union(*(drops(h.message.text) for h in memories))  # "Sold the Skoda…": "I drove a Skoda…"
+    taken = {_key(h) for h in pool}
+    pool += [h for h in everything if _key(h) not in taken and (subject & changes & content_words(h.message.text)
+                                                              or dropped & content_words(h.message.text))]
     if len(pool) < 2:
         return list(memories), None
     newest = max(pool, key=lambda h: (h.message.created_at, h.message.message_id))
     if not _is_change(newest):
         return list(memories), None
     given_up = drops(newest.message.text)  # "I switched from the Ford to a Tesla": what an older memory names
+    before = _corrected(newest, everything)  # "Actually it's 121": what its speaker said just before
 
     def changed_by_newest(h: Hit) -> bool:
         said = content_words(h.message.text)
-        return bool(subject & said & content_words(newest.message.text)) or bool(subject & said and given_up & said)
+        return (bool(subject & said & content_words(newest.message.text)) or bool(subject & said and given_up & said)
+                or h is before)
 
     older = [h for h in pool if h is not newest and h.message.created_at <= newest.message.created_at
-             and owner_of(h.message) == owner_of(newest.message) and changed_by_newest(h)]
+             and owner_of(h.message) == owner_of(newest.message)
+             and (changed_by_newest(h) or (asks_before and bool(given_up & content_words(h.message.text))))]
     if not older:
         return list(memories), None
+    if asks_before:  # "What car did I have before the Tesla?": what the change replaced answers, the change after it
+        was = max(older, key=lambda h: (h.message.created_at, h.message.message_id))
+        reason = (f"asked what was before: the memory a later change (said {format_day(newest.message.created_at)}) "
+                  "replaced")
+        return [was, newest, *(h for h in memories if h is not was and h is not newest)], Preference(
+            was, [newest], reason)
     reason = (f"a later correction (said {format_day(newest.message.created_at)}) of {len(older)} earlier "
               f"{'memory' if len(older) == 1 else 'memories'} on the same subject")
     kept = [newest, *(h for h in memories if h is not newest and h not in older)]
