@@ -294,6 +294,10 @@ def test_a_suggestion_names_an_idea_of_its_own_once(reply, fault):
     ("What should I make for dinner tonight?", "I hate chickpeas and lentils and beans.", "meal",
      ("chickpea", "lentil", "bean")),
     ("What could I bring to a picnic?", "I'm coeliac, so no gluten for me.", "picnic", ()),
+    # not meals, built the same way: a trip for someone who gets airsick, a workout for a bad back
+    ("Any ideas for a getaway in spring?", "I get airsick, so planes are a no-go.", "trip", ("flight", "fly")),
+    ("Suggest some exercises I can do.", "My back is bad, no lifting or twisting for now.", "workout",
+     ("lifting", "twisting")),
 ])
 def test_a_meal_idea_is_built_to_fit_what_the_asker_told(request_, said, kind, unwanted):
     from bot.reply.gather import _IDEAS
@@ -307,6 +311,25 @@ def test_a_meal_idea_is_built_to_fit_what_the_asker_told(request_, said, kind, u
 
 def test_no_meal_idea_for_a_request_that_is_not_about_food():
     assert fallback_idea("Any ideas for a birthday gift for Leo?", excluded([Message(1, 1, VEGETARIAN)])) is None
+
+
+@pytest.mark.parametrize("said, named", [
+    ("I get seasick, so boats are a no-go for me.", ("cruise", "ferry")),
+    ("Honestly, heights are out of the question.", ("climbing",)),
+    ("I'm terrified of flying.", ("flight",)),
+    ("My knee is bad: no running or jumping for a while.", ("running", "jumping")),
+])
+def test_limits_said_in_other_words_rule_things_out(said, named):
+    ruled = excluded([Message(1, 1, said)])
+    assert all(breaks(f"Try {w}.", ruled) for w in named), ruled
+
+
+def test_a_gift_is_about_what_its_receiver_is_into():
+    notes = ["My godson Nils is mad about trains and painting.", "I'm allergic to cats."]
+    idea = fallback_idea("What should I get Nils for his birthday?", {}, notes)
+    assert idea is not None and "trains" in idea and "painting" in idea
+    assert fallback_idea("Any ideas for a gift for Leo?", {}, ["I like rain."]) is None  # nothing of Leo's told
+    assert unfit("The answer is no.", {}, notes, "Suggest a gift.") is not None  # names no idea
 
 
 def test_tree_nuts_rule_out_every_nut():

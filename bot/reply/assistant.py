@@ -522,7 +522,8 @@ class Assistant:
                 # is ruled out (the check above still holds it to the note).
                 shown = replace(plan, memories=[h for h in plan.memories if h.message.text not in plan.ruled])
             hint = NUDGES[min(attempt, len(NUDGES) - 1)]
-        return fallback_idea(reply.message.text, plan.ruled) or safe_framing(plan.ruled)
+        notes = [h.message.text for h in plan.memories]
+        return fallback_idea(reply.message.text, plan.ruled, notes) or safe_framing(plan.ruled)
 
     async def _generate(self, reply: Reply, plan: ReplyPlan, recent: list[Message], started: float,
                         base: GenerationSettings, hint: str = "") -> AsyncIterator[str]:

@@ -168,7 +168,9 @@ _PREFERENCE = re.compile(
     r"\b(vegetarian|vegan|pescatarian|allerg\w*|intoleran\w*|coeliac|celiac|gluten|lactose|dairy|halal|kosher|"
     r"diet\w*|(don't|do not|can't|cannot|never) (eat|drink)|no (meat|fish|pork|beef|dairy|sugar|alcohol|nuts?|eggs?)|"
     r"hate|dislike|can't stand|love|like|enjoy|favou?rite|prefer|into|fan of|live in|living in|moved to|"
-    r"kids?|children|son|daughter|wife|husband|partner|girlfriend|boyfriend|budget|afford)\b")
+    r"kids?|children|son|daughter|wife|husband|partner|girlfriend|boyfriend|budget|afford|"
+    r"\w+sick|no-go|avoid\w*|afraid of|scared of|terrified of|obsessed|crazy about|mad about|off limits|"
+    r"out of the question|not an option)\b")
 
 
 def preferences(messages: Iterable[Message]) -> list[Message]:
@@ -182,6 +184,10 @@ _FISH = ("fish", "salmon", "tuna", "cod", "shrimp", "shrimps", "prawn", "prawns"
          "anchovy", "sardines", "crab", "lobster", "mussels", "oysters", "clams", "squid", "trout", "mackerel")
 _ANIMAL = ("cheese", "milk", "butter", "egg", "eggs", "cream", "yogurt", "yoghurt", "honey", "mozzarella",
            "parmesan", "feta")
+_BOATS = ("boat", "boats", "cruise", "cruises", "ferry", "ferries", "sailing", "sail", "yacht", "ship", "ships",
+          "kayak", "kayaking", "catamaran", "island hopping")
+_FLYING = ("flight", "flights", "fly", "flying", "plane", "airport", "long-haul")
+_HEIGHTS = ("climbing", "climb", "skydiving", "bungee", "zip line", "zipline", "cliff", "tower", "rooftop")
 _FAMILIES = {
     "nut": ("nut", "nuts", "peanut", "peanuts", "almond", "almonds", "walnut", "walnuts", "cashew", "cashews",
             "hazelnut", "hazelnuts", "pecan", "pecans", "pistachio", "pistachios", "peanut butter"),
@@ -194,13 +200,20 @@ _FAMILIES = {
     "egg": ("egg", "eggs", "omelette", "omelet", "mayonnaise"),
     "meat": _MEAT, "fish": _FISH, "pork": ("pork", "bacon", "ham", "sausage", "sausages", "salami", "chorizo"),
     "beef": ("beef", "steak", "burger", "veal"), "seafood": _FISH,
+    "boat": _BOATS, "seasick": _BOATS, "sea": _BOATS, "sailing": _BOATS,
+    "flying": _FLYING, "plane": _FLYING, "airsick": _FLYING, "height": _HEIGHTS, "heights": _HEIGHTS,
 }
 _AVERSION = re.compile(r"\b(allergic to|allergy to|intolerant to|(don't|do not|can't|cannot|never) eat|"
                        r"hate|dislike|can't stand|no)\s+(?P<what>[a-z][a-z -]{1,30}?)(?=\s+(or|and|for|because|"
                        r"anymore|any more)\b|[.,;!]|$)")
 _MORE = re.compile(r"(?:\s*,\s*|\s+(?:and|or)\s+)(?:also\s+)?(?P<what>[a-z][a-z-]{2,20})(?=\s*(?:,|\band\b|\bor\b|"
-                   r"[.;!]|$))")
+                   r"\bfor\b|\bbecause\b|\bat all\b|[.;!]|$))")
 _ALLERGY_NOUN = re.compile(r"\b(?P<what>[a-z]+) (allergy|intolerance|intolerant)\b")
+# "I get seasick, so boats are a no-go", "heights are out of the question", "I'm scared of flying"
+_RULED_OUT = re.compile(r"\b(?P<what>[a-z][a-z -]{1,30}?) (is|are) (a no-go|a no go|no-go|off limits|off the table|"
+                        r"out of the question|not an option|a nightmare)\b|\b(avoid|afraid of|scared of|terrified of|"
+                        r"can't handle|cannot handle|can't do|cannot do) (?P<what2>[a-z][a-z -]{1,30}?)(?=\s+(or|and|"
+                        r"for|because|so|at)\b|[.,;!]|$)|\b(?P<sick>sea|air|car)sick\b")
 _NOT_A_THING = {"me", "one", "thanks", "problem", "idea", "way", "is", "am", "are", "was", "be", "been", "very",
                 "so", "also", "really", "severely", "an", "a", "the", "my", "his", "her", "their", "bad", "mild"}
 
@@ -223,6 +236,8 @@ def excluded(memories: Iterable[Message]) -> dict[str, tuple[str, ...]]:
         elif re.search(r"\bpescatarian\b", plain):
             ruled += list(_MEAT)
         things = [a["what"] for a in _AVERSION.finditer(plain)] + [a["what"] for a in _ALLERGY_NOUN.finditer(plain)]
+        things += [(r["what"] or r["what2"] or {"sea": "boat", "air": "flying"}.get(r["sick"] or "", "")).split(
+            " so ")[-1] for r in _RULED_OUT.finditer(plain)]
         for a in _AVERSION.finditer(plain):  # "I hate chickpeas, lentils and beans": every one of a list
             at = a.end()
             while (more := _MORE.match(plain, at)) is not None:
@@ -270,7 +285,7 @@ _FILLER = frozenset(content_words("try trying how about idea ideas suggest sugge
                                   "tasty healthy maybe perhaps could would like one thing things fits fit tonight "
                                   "best perfect classic style version take have vegan vegetarian veggie plant based "
                                   "gluten free dairy halal kosher lactose meat fish food breakfast lunch dinner "
-                                  "supper snack dessert picnic barbecue bbq party"))
+                                  "supper snack dessert picnic barbecue bbq party answer question yes"))
 
 
 def repeats(reply: str) -> bool:
@@ -313,19 +328,63 @@ _IDEAS = {
               "roasted chickpeas"),
     "dessert": ("baked apples with cinnamon", "poached pears", "a mango sorbet", "a dark chocolate mousse"),
     "picnic": ("a rice salad with roasted vegetables", "fruit skewers", "hummus with carrot sticks"),
+    "workout": ("a mat routine of planks, glute bridges and bird-dogs", "resistance band exercises for the arms "
+                "and back", "gentle yoga with a long stretch at the end", "a seated upper-body routine with light "
+                "dumbbells"),
+    "trip": ("a city break somewhere you can reach by train", "a walking holiday in the mountains",
+             "a few days in a lakeside cabin", "a road trip along the coast"),
     "meal": ("a chickpea and spinach curry with rice", "a lentil and sweet potato stew",
              "a black bean chilli with rice", "grilled vegetable skewers with rice", "a mushroom risotto",
              "roast chicken with vegetables"),
 }
 _OCCASION = (("breakfast", r"\b(breakfast|brunch)\b"), ("snack", r"\b(snacks?|lunchbox|nibbles?)\b"),
              ("dessert", r"\b(dessert|bake|baking|sweet|cake|pudding|treat)\b"), ("picnic", r"\bpicnic\b"),
+             ("trip", r"\b(holidays?|vacation|trip|getaway|travel|weekend away|city break)\b"),
+             ("workout", r"\b(workouts?|exercises?|exercising|training|fitness|keep fit|stretches|stretching)\b"),
              ("meal", r"\b(dinner|lunch|supper|cook|dish|meal|eat|recipe|barbecue|bbq|food|order|restaurant)\b"))
 
 
-def fallback_idea(request: str, ruled: dict[str, tuple[str, ...]]) -> str | None:
-    """An idea for a meal that fits the asker's constraints, for when the model offered none that does; None for a
-    request that is not about food (a gift, a film, a trip) or when no idea fits."""
+# What someone is into ("she's obsessed with horses and drawing", "Leo loves dinosaurs"): what a gift can be about.
+_INTEREST = re.compile(r"\b(?:loves?|adores?|enjoys?|obsessed with|into|crazy about|mad about|(?:a )?(?:big |huge )?"
+                       r"fan of)\s+(?P<what>[a-z][a-z' -]{2,40}?)(?=\s+(?:but|because|so|since|at|these|lately|"
+                       r"right now)\b|[.,;!?]|$)")
+_GIFT = re.compile(r"\b(gifts?|presents?|birthday|christmas|stocking)\b")
+
+
+def interests(notes: Iterable[str], request: str = "") -> list[str]:
+    """What the notes say someone is into, those of a person the request names first: ["horses", "drawing"]."""
+    named = {w for w in re.findall(r"\b[A-Z][a-z]+", request)} - {"I", "Any", "Can", "What", "Could", "Give"}
+    ranked = sorted(notes, key=lambda n: not (named & set(re.findall(r"\b[A-Z][a-z]+", n))))
+    found: list[str] = []
+    for note in ranked:
+        for m in _INTEREST.finditer(_plain(note)):
+            for part in re.split(r"\s+(?:and|or)\s+|,\s*", m["what"]):
+                part = re.sub(r"^(the|all|anything|everything|to|about)\s+", "", part.strip())
+                if len(part) > 2 and part not in found:
+                    found.append(part)
+    return found
+
+
+def gift_idea(request: str, notes: Sequence[str], ruled: dict[str, tuple[str, ...]]) -> str | None:
+    """A gift built from what its receiver is into ("obsessed with horses and drawing" → "a drawing kit, or a book
+    about horses"), for when the model offered none that fits; None for another request or no interest told."""
+    if not _GIFT.search(_plain(request)):
+        return None
+    things = [t for t in interests(notes, request) if not breaks(t, ruled)][:2]
+    if not things:
+        return None
+    ideas = [f"a {t} kit" if t.endswith("ing") else f"a book about {t}" for t in things]
+    return f"How about {' or '.join(ideas)}? It fits what you told me."
+
+
+def fallback_idea(request: str, ruled: dict[str, tuple[str, ...]], notes: Sequence[str] = ()) -> str | None:
+    """An idea for a meal that fits the asker's constraints, or a gift about what its receiver is into
+    (gift_idea), for when the model offered none that does; None for another request (a film, a trip) or when no
+    idea fits."""
     plain = _plain(request)
+    gift = gift_idea(request, notes, ruled)
+    if gift is not None:
+        return gift
     kind = next((k for k, pattern in _OCCASION if re.search(pattern, plain)), None)
     if kind is None:
         return None
