@@ -65,7 +65,8 @@ WORDS: dict[str, Words] = {
         greetings=("hi", "hello", "hey", "hiya", "yo", "howdy", "greetings", "good morning", "good afternoon",
                    "good evening", "good night", "good day", "goodnight", "thanks", "thank you", "thank", "cheers",
                    "bye", "goodbye", "see you", "what's up", "whats up", "sup", "how are you", "how's it going",
-                   "hows it going", "how do you do", "nice to meet you", "ok", "okay", "cool", "great"),
+                   "hows it going", "how do you do", "nice to meet you", "ok", "okay", "cool", "great",
+                   "long time no see", "long time no talk"),
         starts=_w("what who whom whose when where which why how do does did is are was were can could will would "
                   "should have has am"),
         self=_w("i my mine myself we"),

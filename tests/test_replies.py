@@ -33,6 +33,9 @@ async def make(memory, reply="Your dog is Rex.", citations=True) -> tuple[Assist
     ("What is my brother's name?", Intent.SELF_QUESTION), ("where do I work", Intent.SELF_QUESTION),
     ("What is the capital of France?", Intent.QUESTION), ("@engram_bot who brings the cake?", Intent.QUESTION),
     ("can you remind me what we said?", Intent.SELF_QUESTION), ("what did you remind me about?", Intent.QUESTION),
+    # typed by hand: letters drawn out, "long time no see"
+    ("hiii!", Intent.GREETING), ("Heyyy, it's been a while", Intent.GREETING), ("long time no talk!", Intent.GREETING),
+    ("Col Smith retired.", Intent.STATEMENT), ("Hell's Kitchen is a film.", Intent.STATEMENT),
 ])
 def test_intents(text, intent):
     assert classify(text) is intent
@@ -234,7 +237,7 @@ async def test_the_models_first_person_copy_of_a_memory_is_said_to_the_asker(mem
 
 
 @pytest.mark.parametrize("text", ["thanks!", "Thanks!", "thank you so much", "Thanks, Engram!", "cheers",
-                                  "what's up?", "How are you?"])
+                                  "what's up?", "How are you?", "Hiii there", "yoo, long time no talk"])
 async def test_small_talk_is_answered_not_said_back(memory, text):
     from bot.reply.plan import small_talk
 

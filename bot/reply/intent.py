@@ -43,12 +43,26 @@ def _tables(lang: str) -> list[Words]:
     return [WORDS[lang], WORDS["en"]] if lang in WORDS and lang != "en" else [WORDS["en"]]
 
 
+_DRAWN_OUT = re.compile(r"(\w)\1+")
+
+
+def _squash(text: str) -> str:
+    """Letters said long ("heyy", "hiii", "helloo") as one: how a greeting typed by hand is compared."""
+    return _DRAWN_OUT.sub(r"\1", text)
+
+
 def greets(clean: str, lang: str) -> bool:
-    """The message opens with a greeting or small talk of its language or English ("hi", "спасибо", "你好")."""
+    """The message opens with a greeting or small talk of its language or English ("hi", "спасибо", "你好"), its
+    letters drawn out or not ("heyy", "hiii")."""
     said = plain(clean)
+    first = said.split(" ", 1)[0]
+    drawn = _squash(said) if _squash(first) != first else ""  # "heyy", not "cool" read as "col"
     for table in _tables(lang):
         for greeting in table.greetings:
             if said == greeting or said.startswith(greeting + " ") or (lang in UNSPACED and said.startswith(greeting)):
+                return True
+            short = _squash(greeting)
+            if drawn and lang not in UNSPACED and (drawn == short or drawn.startswith(short + " ")):
                 return True
     return False
 

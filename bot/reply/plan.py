@@ -45,7 +45,7 @@ _LEAD = re.compile(r"^(please\s+)?(remember|note|fyi|btw)( this| that)?\s*[:,-]?
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 # Small talk with one fitting answer, given without the model: SmolLM2-135M said "Thanks!" and "What's up?"
 # back word for word.
-_HELLO = r"(hi|hello|hey|hiya|howdy|greetings|yo)( there| all| everyone| again)?"
+_HELLO = r"(hi+|hel+o+|hey+|hiy+a+|howdy|greetings|yo+)( there| all| everyone| again)?"
 SMALL_TALK = (
     (re.compile(r"(thanks?|thank you|thx|ty|cheers|much appreciated)( (a lot|so much|very much|again|a bunch|"
                 r"for (that|this|the help|your help|everything)))*"), N_("You're welcome!")),
@@ -56,6 +56,8 @@ SMALL_TALK = (
     # Greetings too: SmolLM2-135M answered "hello" with "Hello! I'm here to help with your homework." (an int8 export
     # in blocks of 128) or "…with any questions you have." (blocks of 32): a greeting needs no memory nor model.
     (re.compile(rf"{_HELLO}"), N_("Hello! How can I help?")),
+    (re.compile(rf"({_HELLO} )?(long time no (see|talk)|(it's )?been a (while|long time))"),
+     N_("Hello! How can I help?")),
     (re.compile(r"(good )?morning( all| everyone)?"), N_("Good morning! How can I help?")),
     (re.compile(r"(good )?afternoon( all| everyone)?"), N_("Good afternoon! How can I help?")),
     (re.compile(r"(good )?evening( all| everyone)?"), N_("Good evening! How can I help?")),
