@@ -67,3 +67,36 @@ async def test_the_assistant_answers_a_misattributed_question_without_the_model_
                                                sender_id=4, sender_name="Ana"))
     assert reply.text == ELSEWHERE.format(other="Melanie", named="Caroline") and llm.calls == []
     assert reply.citation is not None and reply.citation.message.message_id == 1
+
+
+def test_who_does_it_is_whoever_said_they_would():
+    from bot.reply.attribution import volunteered
+
+    bake = said("Noor", "Sure, I'll bake the birthday cake on Friday.", 4)
+    other = said("Ilse", "Friday works for me too.", 5)
+    assert volunteered("Who's baking the birthday cake?", [bake, other]) is bake
+    assert volunteered("Who is baking on Sunday?", [bake]) is None  # half the topic (Sunday) not said
+    assert volunteered("When is the cake baked?", [bake]) is None  # not a "who" question
+    assert volunteered("Who bakes the cake?", [bake, said("Ilse", "I bake the cake too!", 6)]) is None  # two people
+    assert volunteered("Who's baking the cake?", [said("Ilse", "I think Noor bakes the cake.", 7)]) is None
+
+
+async def test_the_assistant_says_who_said_they_would_without_the_model(memory):
+    from fake_llm import ScriptedLLM
+
+    from bot.config import AssistantConfig, RecallConfig
+    from bot.llm.base import GenerationSettings
+    from bot.reply.assistant import Assistant
+
+    llm = ScriptedLLM("I'm not sure what to do with that.")  # what SmolLM2-135M answered
+    await llm.start()
+    recall = RecallConfig(k=3, recent_turns=0, min_score=0.0, min_relative_score=0.0)
+    assistant = Assistant(memory, llm, recall=recall, assistant=AssistantConfig(system_prompt="S"),
+                          settings=GenerationSettings())
+    await assistant.remember(Message(-6, 1, "I can pick up the keys on Monday, no problem.", sender_id=2,
+                                     sender_name="Tomas"))
+    await assistant.remember(Message(-6, 2, "Great, thanks!", sender_id=3, sender_name="Rhea"))
+    reply = await assistant.reply_text(Message(-6, 3, "@bot who's picking up the keys on Monday?", sender_id=3,
+                                               sender_name="Rhea"))
+    assert reply.text == "Tomas said: “I can pick up the keys on Monday, no problem.”" and llm.calls == []
+    assert reply.citation is not None and reply.citation.message.message_id == 1

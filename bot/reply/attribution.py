@@ -88,3 +88,32 @@ def attribute(question: str, hits: Sequence[Hit], asker: str = "") -> Attributio
     other_name = _("you") if other == asker else other.split()[0]
     answer = _(ELSEWHERE).format(other=other_name, named=named.split()[0])
     return Attribution(answer, [h for h in top if h.message.sender_name == other])
+
+
+# "Who's driving on Saturday?" asks who said they would: "I can drive on Saturday." (Mateo). Shown Mateo's note in
+# the first person, SmolLM2-135M answered "I'm not sure what to do with that."
+_WHO = re.compile(r"^\s*who(?:'s|’s|\s+is|\s+will|\s+can|\s+could|\s+does|\s+did|\s+was|\s+has)?\b", re.I)
+_I_DO = re.compile(r"(?:^|[.!?;,]\s*|\b(?:ok|okay|yes|sure|fine)[,!]?\s+)I(?:'ll|’ll|'m|’m|'d|’d|\s+can|\s+will|"
+                   r"\s+could|\s+would|\s+am|\s+shall)?(?:\s+(?:also|happily|gladly|definitely|probably|just))?"
+                   r"\s+(?P<verb>[A-Za-z]+)")
+
+
+def volunteered(question: str, hits: Sequence[Hit], asker: str = "") -> Hit | None:
+    """The memory that answers a "who" question by its speaker: one person said, in the first person, that they
+    do what is asked ("Who's driving on Saturday?" ← Mateo: "I can drive on Saturday, I've got room for three.");
+    its verb is the question's and it leaves out at most a third of the question's topic ("Who's baking on
+    Sunday?" is not answered by "I'll bake on Friday"). None when no one, or more
+    than one person, said so (the model answers)."""
+    if not _WHO.match(question):
+        return None
+    topic = content_words(question)
+    found = []
+    for h in hits:
+        said = h.message
+        if said.role == "assistant" or not said.sender_name:
+            continue
+        shared = topic & content_words(said.text)
+        does = any(content_words(m["verb"]) & topic for m in _I_DO.finditer(said.text))
+        if does and len(topic - shared) <= len(topic) // 3:
+            found.append(h)
+    return found[0] if len({h.message.sender_name for h in found}) == 1 else None

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 
 from bot.config import Statements
 from bot.i18n import N_, _, current, isolate
-from bot.reply.attribution import attribute
+from bot.reply.attribution import attribute, volunteered
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import said_by, second_person
 from bot.reply.requests import how_to, read_request
@@ -180,6 +180,9 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
     if whose is not None:
         plan.answer, plan.memories = whose.answer, whose.memories
         plan.source = whose.memories[0] if whose.memories else None
+    doer = volunteered(without_mentions(text), plan.memories, asker) if plan.answer is None else None
+    if doer is not None:  # "Who's driving?" ← "I can drive" (Mateo): who said it, in their words
+        plan.answer, plan.source, plan.memories = quoted(doer, asker), doer, [doer]
     if plan.answer is None and plan.memories and not model_writes:
         plan.source = plan.memories[0]
         plan.answer = quoted(plan.source, asker)
