@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from bot.config import Statements
 from bot.i18n import N_, _, current, isolate
 from bot.reply.attribution import attribute, volunteered
+from bot.reply.focus import focus
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import said_by, second_person
 from bot.reply.requests import how_to, read_request
@@ -186,6 +187,9 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
     if plan.answer is None and plan.memories and not model_writes:
         plan.source = plan.memories[0]
         plan.answer = quoted(plan.source, asker)
+    if plan.answer is None and language_of(text) == "en":  # the model is shown what of each note speaks of it
+        plan.shown = [replace(h, message=replace(h.message, text=focus(h.message.text, without_mentions(text))))
+                      for h in (plan.shown if plan.shown is not None else plan.memories)]
     return plan
 
 
