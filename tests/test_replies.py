@@ -281,3 +281,18 @@ def test_when_said_leaves_a_memory_of_today_undated():
     reply = "Ana went to the pottery workshop last Friday."
     assert when_said(reply, [pottery], format_day, now=1_689_400_000.0 + 3600) is None
     assert when_said(reply, [pottery], format_day, now=1_689_400_000.0 + 86400) == " (said on 15 July 2023)"
+
+
+async def test_a_bare_not_sure_is_followed_by_the_note_that_answers_it(memory):
+    """SmolLM2-135M, shown "My swimming lesson is at 5:45 on Wednesdays.", answered "When's my swimming lesson?" with
+    "I'm not sure.": the note is quoted after it. A note about something else is not (the model's "I don't know"
+    stands), nor is a reply that says more than that it is unsure."""
+    assistant, llm = await make(memory, reply="I'm not sure.")
+    await assistant.remember(Message(1, 1, "My yoga class is at 18:10 on Tuesdays.", sender_name="Ana"))
+    reply = await assistant.reply_text(Message(1, 2, "When's my yoga class?", sender_name="Ana"))
+    assert reply.text == "I'm not sure. Here is what I have: “My yoga class is at 18:10 on Tuesdays.”"
+    assert len(llm.calls) == 1 and reply.citation is not None and reply.citation.message.message_id == 1
+    other, _ = await make(memory, reply="I don't know.")
+    await other.remember(Message(2, 1, "My daughter is called Ilse.", sender_name="Ana"))
+    assert (await other.reply_text(Message(2, 2, "Who is my daughter's teacher?", sender_name="Ana"))).text == (
+        "I don't know.")

@@ -26,10 +26,11 @@ from zoneinfo import ZoneInfo
 
 from bot.config import AssistantConfig, BusyPolicy, RecallConfig
 from bot.errors import GenerationCancelled
-from bot.i18n import _, current, isolate
+from bot.i18n import current
 from bot.llm.base import LLM, GenerationSettings
 from bot.reply import citation
 from bot.reply.dating import TimeResolver, when_said
+from bot.reply.fallback import nothing_left, unsure_but_told
 from bot.reply.filter import ReplyFilter
 from bot.reply.gather import (
     MAX_ITEMS,
@@ -51,7 +52,7 @@ from bot.reply.gather import (
 from bot.reply.grounding import Grounding
 from bot.reply.intent import Intent, classify, said_by_a_person, without_mentions
 from bot.reply.persons import PersonSwap
-from bot.reply.plan import NOT_TOLD, NOTED, ReplyPlan, plan_reply, relevant
+from bot.reply.plan import ReplyPlan, plan_reply, relevant
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
 from bot.reply.updates import Preference, vocabulary
 from bot.when.mentions import Span, about_the_past, days_spoken_of, span_label
@@ -379,6 +380,9 @@ class Assistant:
         if not reply.text:  # the filters left nothing (the model only said the question back, a label…)
             reply.text = nothing_left(plan)
             yield reply.text
+        elif (tail := unsure_but_told(reply.text, plan, message.text)) is not None:  # "I'm not sure." with the
+            reply.text += tail  # note that answers it shown: what memory has, after it
+            yield tail
         if reply.text and self.config.citations:
             reply.citation = citation.choose(reply.text, plan.memories, plan.source, plan.answer is not None,
                                              question=message.text)
@@ -645,19 +649,6 @@ def _first_within(message: Message, window: Span) -> Span:
 
 def _clock(ts: float, tz: str) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).astimezone(ZoneInfo(tz)).strftime("%H:%M")
-
-
-def nothing_left(plan: ReplyPlan) -> str:
-    """The reply when the model's text was filtered away entirely: what memory has (the best memory quoted), or
-    that it does not know. Never an empty reply."""
-    if plan.intent is Intent.GREETING:
-        return _("Hello! How can I help?")
-    if plan.intent is Intent.STATEMENT:
-        return _(NOTED)
-    if plan.memories:
-        said = " ".join(plan.memories[0].message.text.split())
-        return _("Here is what I have: “{memory}”").format(memory=isolate(said))
-    return _(NOT_TOLD) if plan.intent is Intent.SELF_QUESTION else _("I don't know.")
 
 
 def select_memories(hits: list[Hit], recall: RecallConfig) -> list[Hit]:
