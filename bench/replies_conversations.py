@@ -143,7 +143,8 @@ LANGUAGE_ACTION_CASES: tuple[ActionCase, ...] = (
                    ("Пароль от wifi дома — тюльпан77.", "забудь пароль от wifi", "забыто", "тюльпан77",
                     "Какой пароль от wifi дома?"),
                    (ActionCase("ho-ru-nothing", ("Я люблю зелёный чай.",), "забудь, что я говорил про подводную лодку",
-                               "forget", ("ничего не говорится",), person="Ольга", held_out=True, lang="ru"),
+                               "forget", ("ничего не говорится",), person="Ольга", held_out=False,  # read (quality24)
+                               lang="ru"),
                     ActionCase("ho-ru-keys", (), "Я забыл ключи на работе.", None, person="Ольга", held_out=True,
                                lang="ru"))),
     *_lang_actions("uk", "Тарас",
@@ -195,9 +196,9 @@ LANGUAGE_ACTION_CASES: tuple[ActionCase, ...] = (
                    ("رمز وای‌فای خانه لاله۷۷ است.", "رمز وای‌فای را فراموش کن", "فراموش شد", "لاله",
                     "رمز وای‌فای خانه چیست؟"),
                    (ActionCase("ho-fa-empty", (), "یادآوری‌هایم را نشان بده", "list", ("یادآوری در انتظاری نیست",),
-                               person="مریم", held_out=True, lang="fa"),
+                               person="مریم", held_out=False, lang="fa"),  # its reply was read (quality24)
                     ActionCase("ho-fa-keys", (), "کلیدهایم را در دفتر جا گذاشتم.", None, person="مریم",
-                               held_out=True, lang="fa"))),
+                               held_out=False, lang="fa"))),  # read (quality24)
 )
 
 ECHO_CASES: tuple[EchoCase, ...] = (
