@@ -240,3 +240,24 @@ async def test_a_vegetarian_gets_a_dinner_idea_without_meat_or_fish(assistant):
     for word in ("chicken", "beef", "pork", "bacon", "salmon", "tuna", "shrimp", "lamb", "oslo"):
         assert word not in low, reply.text
     assert reply.prompt is not None and "vegetarian" in reply.prompt.messages[-1]["content"]
+
+
+# ----- quality24: the fact inside chatter, who said they would, a correction put in place ---------------------------
+async def test_a_fact_said_inside_chatter_is_answered(assistant):
+    """The model is shown the part of the note that speaks of the question (bot/reply/focus.py): shown the whole
+    chatty note, SmolLM2-135M copied its start ("Had your blood type checked again.")."""
+    reply = await ask(assistant, 31, [("Ida", "Long day at the garage, anyway the spare key code is 8816, lol."),
+                                      ("Ida", "The kettle is broken.")], "What is the spare key code?", asker="Ida")
+    assert "8816" in reply.text, reply.text
+    assert reply.citation is not None and reply.citation.message.text.startswith("Long day")
+
+
+async def test_who_said_they_would_and_a_correction_put_in_place(assistant):
+    group = await ask(assistant, -32, [("Pia", "I can bring the projector on Friday, it's in my car."),
+                                       ("Jon", "Great, thanks Pia!")], "@bot who's bringing the projector on Friday?",
+                      asker="Jon")
+    assert group.text.startswith("Pia said:"), group.text
+    fixed = await ask(assistant, 33, [("Ada", "Our team lunch is at Sakura on Thursday."),
+                                      ("Ada", "Not Sakura but Il Forno, Sakura is closed that day.")],
+                      "Where is our team lunch?", asker="Ada")
+    assert "il forno" in fixed.text.lower() and "sakura" not in fixed.text.lower(), fixed.text
