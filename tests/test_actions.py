@@ -52,6 +52,18 @@ NOT_ACTIONS = [
     "Remind me, what's my sister's name?", "What reminders did you send me yesterday?", "My reminder app is broken",
     "Remove the batteries before washing", "At lunch you said remind me to call", "I keep forgetting my password",
     "The reminder said to call Ana", "Delete key is broken on my laptop, it sticks",
+    "Ana pinged me yesterday about the party", "my phone will notify me", "help me remember where I parked",
+    "I need a reminder of how awful that was", "Don't let me forget what you said", "remind me about what the vet said",
+]
+# The other ways people ask for a reminder: (what they say, the reminder's text, its clock time in UTC).
+OTHER_WORDS = [
+    ("ping me in 20 minutes about the laundry", "the laundry", None),
+    ("don't let me forget to call the bank tomorrow at 10", "call the bank", "10:00"),
+    ("I need a reminder to take my pills at 9pm", "take my pills", "21:00"),
+    ("I'd like a reminder to stretch every day at 10", "stretch", None),
+    ("Please set me a reminder for 7am: gym", "gym", "07:00"),
+    ("make sure I remember to call mum at 6pm", "call mum", "18:00"),
+    ("could you nudge me on friday at noon to water the plants", "water the plants", "12:00"),
 ]
 
 
@@ -194,6 +206,18 @@ async def test_terminal_a_plain_reminder_is_set_and_delivered_once(terminal, mem
     assert await memory.reminders.pending(CHAT) == []
     assert await terminal.action("cancel the bread reminder")
     assert printed(terminal).rstrip().endswith("No pending reminders. Set one with /remind <when> <what>.")
+
+
+@pytest.mark.parametrize(("text", "what", "when"), OTHER_WORDS)
+async def test_terminal_other_words_for_remind_me_set_a_reminder(terminal, memory, text, what, when):
+    assert read_request(text).kind is Action.REMIND
+    assert await terminal.action(text)
+    pending = await memory.reminders.pending(CHAT)
+    assert [r.text for r in pending] == [what], printed(terminal)
+    if when is not None:
+        assert time.time() < pending[0].due_at < time.time() + 8 * 86400
+        assert datetime.fromtimestamp(pending[0].due_at, tz=timezone.utc).strftime("%H:%M") == when
+    assert "Noted" not in printed(terminal)
 
 
 async def test_terminal_what_cannot_be_done_says_so_and_how(terminal):

@@ -73,15 +73,16 @@ _POLITE = (r"(?:(?:please|pls|plz|kindly|hey|hi|ok|okay|so|oh|and|also|now|then|
            r"(?:can|could|would|will) you(?: please| kindly)?|would you mind|"
            r"i(?:'d| would)? (?:want|like|need) you to|i'd like you to)[\s,]+)*")
 _END = r"[\s.!?]*$"
-# "remind me …", "set a reminder …": the reminders' own parser (bot/reminders/parse.py) reads the rest.
-_REMIND = re.compile(rf"^{_POLITE}(?:remind me|set (?:up )?an? reminder|add an? reminder|create an? reminder)\b"
-                     r"(?P<rest>.*)$", re.I | re.S)
+# "remind me …", "set a reminder …", "ping me …" (bot/when/locales.py, English): the reminders' own parser
+# (bot/reminders/parse.py) reads the rest.
+_REMIND = re.compile(rf"^{_POLITE}(?:{time_words('en').request})\b(?P<rest>.*)$", re.I | re.S)
 # "every Monday at 8 remind me to …": a time phrase first, then the request.
 _TIME_FIRST = re.compile(r"^(?P<when>(?:every|each|on|at|in|tomorrow|tonight|today|next|this|daily|weekly|"
                          r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b[^?]{0,60}?),?\s+"
                          rf"{_POLITE}remind me\b(?P<rest>.*)$", re.I | re.S)
-# "remind me what my dog is called": a question, not a reminder.
-_REMIND_ASKS = re.compile(r"^\s*(?:,\s*)?(?:what|who|whom|whose|where|which|why|how|if|whether)\b", re.I)
+# "remind me what my dog is called", "… of how we met": a question, not a reminder.
+_REMIND_ASKS = re.compile(r"^\s*(?:,\s*)?(?:(?:of|about) )?(?:what|who|whom|whose|where|which|why|how|if|whether)\b",
+                          re.I)
 _ACCEPT = re.compile(rf"^(?:yes|yeah|yep|sure|ok|okay|please)?[\s,!]*{_POLITE}(?:remind me|do remind me)"
                      rf"(?: (?:then|please|about it|of it|about that|an hour before))?{_END}", re.I)
 _CANCEL_VERBS = r"(?:cancel|delete|remove|stop|drop|clear|turn off|switch off|kill|scrap|get rid of|forget)"

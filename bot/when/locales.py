@@ -59,7 +59,11 @@ class TimeWords:
 
 WORDS: dict[str, TimeWords] = {
     "en": TimeWords(
-        request=r"remind me|set an? reminder",
+        # "remind me", and the other ways people ask for one: "ping me in 20 minutes", "don't let me forget to…",
+        # "I need a reminder to…", "set me a reminder for…". Not "help me remember…": that asks what was said.
+        request=(r"remind me|(?:set|add|create|make|schedule|put in|give me)(?: up)?(?: me)? an? reminder(?: for me)?"
+                 r"|i(?: need| want|'d like| would like) an? reminder|(?:ping|nudge|buzz|alert|notify) me"
+                 r"|(?:don'?t|do not) let me forget|make sure i (?:don'?t forget|do not forget|remember)"),
         polite=frozenset({"please", "pls", "hey", "hi", "ok", "okay", "engram", "can", "could", "would", "will",
                           "you", "kindly", "and", "also", "so", "oh", "then", "just", "bot"}),
         every=("every", "each"), daily=frozenset({"daily"}), clock=r"at",
