@@ -254,6 +254,36 @@ async def test_terminal_forget_kept_when_not_confirmed(terminal, memory):
     assert any("tulip77" in m["text"] for m in await memory.messages.export(CHAT))
 
 
+@pytest.mark.parametrize("request_said", ["forget what I just said", "please delete my last message",
+                                          "erase the last thing I told you"])
+async def test_terminal_forget_what_i_just_said_takes_only_that_message(terminal, memory, request_said):
+    await terminal.reply("My sister Ana lives in Lisbon.")
+    await terminal.reply(WIFI)
+    answering(terminal, "y")
+    assert await terminal.action(request_said)
+    out = printed(terminal).split("Forget these", 1)[1]
+    assert "tulip77" in out and "Lisbon" not in out
+    left = [m["text"] for m in await memory.messages.export(CHAT)]
+    assert not any("tulip77" in t for t in left) and any("Lisbon" in t for t in left)
+
+
+@pytest.mark.parametrize(("said", "kind", "topic"), [
+    ("never mind the laundry reminder", Action.CANCEL, "laundry"),
+    ("I don't need the dentist reminder anymore", Action.CANCEL, "dentist"),
+    ("you can cancel the reminder about the bank", Action.CANCEL, "bank"),
+    ("scratch the reminder for the plants", Action.CANCEL, "plants"),
+    ("what's on my reminder list?", Action.LIST, ""),
+    ("what have I asked you to remind me about?", Action.LIST, ""),
+    ("can you forget that I told you about the surgery", Action.FORGET, "surgery"),
+    ("please don't remember my phone number", Action.FORGET, "phone number"),
+    ("I don't want you to remember my password", Action.FORGET, "password"),
+    ("wipe my bank details from memory", Action.FORGET, "bank details"),
+])
+def test_more_ways_to_cancel_list_and_forget(said, kind, topic):
+    request = read_request(said)
+    assert request is not None and (request.kind, request.topic) == (kind, topic)
+
+
 def dentist_offered(now: datetime) -> bool:
     """An offer an hour before "Tuesday at 10" exists unless that hour is already past (Tuesday 9-10 today)."""
     return find_plan(DENTIST, "UTC", now) is not None
@@ -306,6 +336,20 @@ async def test_telegram_a_plain_reminder_is_set_and_delivered_once(fake, config)
         done = await command(fake, ALICE, "cancel the bread reminder")
         assert done["text"].startswith("Cancelled #") and done["text"].endswith("take the bread out of the oven")
         assert llm.prompts == []  # no action went to the model
+
+
+async def test_telegram_forget_what_i_just_said_asks_then_removes_only_it(fake, config):
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
+        await converse(fake, services, ALICE, "My sister Ana lives in Lisbon.")
+        await converse(fake, services, ALICE, WIFI)
+        question = await command(fake, ALICE, "forget what I just said")
+        assert question["text"].startswith("Forget these 2 messages?") and "tulip77" in question["text"]
+        assert "Lisbon" not in question["text"]
+        mark = fake.mark()
+        await fake.press(ALICE, question["message_id"], button(question, "Yes, forget"))
+        await fake.wait_for(lambda c: c.method == "editMessageText" and c.ok, mark, 15)
+        left = [m["text"] for m in await services.memory.messages.export(ALICE)]
+        assert not any("tulip77" in t for t in left) and any("Lisbon" in t for t in left)
 
 
 async def test_telegram_forget_asks_then_removes_and_the_password_is_not_answered(fake, config):
