@@ -6,6 +6,9 @@ into English words (`1 week ago`, `monday`, `hour`). What it lacks, and is here,
 - the recurrence heads ("каждый", "cada", "jeden", "هر") and one-word rules ("ежедневно", "täglich");
 - the word before a bare clock hour ("в 9", "a las 9", "um 9", "ساعت ۹"), which dateparser reads as a day or
   ignores: it becomes "9:00";
+- the parts of the day ("вечером", "por la tarde", "abends", "شب", "щовечора"), which dateparser has no words
+  for (CLDR's day periods in Babel cover only some of these languages, and in one form each): "каждый вечер в 9"
+  and "завтра в 9 вечера" are 21:00, "завтра утром" 09:00 (bot/reminders/parse.py PART_TIMES);
 - the small words that link the time to the reminder's text ("о", "que", "dass", "که") and may not end a time;
 - a few common phrasings dateparser misses, rewritten into ones it reads ("پارسال" -> "سال گذشته",
   "daqui a" -> "em", "۱۰ دقیقه دیگر" -> "10 دقیقه بعد", "pasado mañana" -> "en 2 días"), and Persian and
@@ -55,6 +58,11 @@ class TimeWords:
     rewrites: tuple[tuple[str, str], ...] = ()  # (regex, replacement) before dateparser
     drop: frozenset[str] = frozenset()  # words dateparser stumbles on inside a phrase ("el viernes")
     midnight: tuple[str, ...] = ()
+    # (morning | afternoon | evening | night, regex): a part of the day, with the little words it comes with
+    # ("por la tarde", "in the evening"), in any form a time phrase or a recurrence uses ("вечер", "вечером",
+    # "вечера", "по вечерам"); a word that is also something else ("mañana" tomorrow, "morgen") only where it
+    # cannot be that (after "cada", "jeden")
+    parts: tuple[tuple[str, str], ...] = ()
 
 
 WORDS: dict[str, TimeWords] = {
@@ -67,6 +75,8 @@ WORDS: dict[str, TimeWords] = {
         dangling=frozenset({"at", "on", "in", "the", "to", "about", "for", "of", "a", "an", "and", "that", "by",
                             "after", "before", "from", "until", "past"}),
         midnight=("midnight", "12 am", "12am"),
+        parts=(("morning", r"(?:this |in the )?mornings?"), ("afternoon", r"(?:this |in the )?afternoons?"),
+               ("evening", r"(?:this |in the )?evenings?"), ("night", r"(?:at |in the )?nights?")),
     ),
     "ru": TimeWords(
         request=r"напомни(?:те)?(?:\s+мне)?|поставь(?:те)? напоминание",
@@ -76,18 +86,25 @@ WORDS: dict[str, TimeWords] = {
         rewrites=_RU_MONTHS,
         dangling=frozenset({"в", "во", "на", "через", "о", "об", "к", "до", "после", "и", "с"}),
         midnight=("полночь",),
+        parts=(("morning", r"утр(?:о|а|ом)|по утрам"), ("afternoon", r"дн[её]м|(?<=:00 )дня|(?<=часа )дня"),
+               ("evening", r"вечер(?:ом|а)?|по вечерам"), ("night", r"ноч(?:ь|и|ью)|по ночам")),
     ),
     "uk": TimeWords(
         request=r"нагадай(?:те)?(?:\s+мені)?|постав(?:те)? нагадування",
         polite=frozenset({"будь", "ласка", "будь-ласка", "ну", "гей", "бот", "можеш", "можете", "і", "ще",
                           "привіт"}),
-        every=("кожного", "кожен", "кожний", "кожну", "кожне", "кожні"), daily=frozenset({"щодня", "щоденно"}),
+        every=("кожного", "кожної", "кожен", "кожний", "кожну", "кожне", "кожні"),
+        daily=frozenset({"щодня", "щоденно", "щоранку", "щовечора", "щоночі"}),
         clock=r"о|об", fillers=frozenset({"про", "що", "щоб", "мені"}),
         dangling=frozenset({"в", "у", "на", "через", "о", "об", "до", "після", "і", "з"}),
         # dateparser's Ukrainian tables lack "в/у п'ятницю" (dropped words), months after "у", genitive weekdays
         rewrites=_UK_MONTHS + _UK_WEEKDAYS,
         drop=frozenset({"в", "у"}),
         midnight=("північ", "опівночі"),
+        parts=(("morning", r"ран(?:ок|ку|ком)|вранці|уранці|зранку|щоранку"),
+               ("afternoon", r"вдень|удень|(?<=:00 )дня|(?<=години )дня"),
+               ("evening", r"вечір|вечора|ввечері|увечері|щовечора|вечорами"),
+               ("night", r"ніч|ночі|вночі|уночі|щоночі|ночами")),
     ),
     "es": TimeWords(
         # not a bare "recuerda": "Recuerda que mañana es el cumpleaños de Ana" tells a fact, like "remember that"
@@ -97,6 +114,8 @@ WORDS: dict[str, TimeWords] = {
         fillers=frozenset({"que", "de", "para"}),
         dangling=frozenset({"a", "las", "la", "el", "en", "de", "del", "para", "y", "dentro", "por"}),
         rewrites=((r"\bpasado mañana\b", "en 2 días"),), drop=frozenset({"el"}), midnight=("medianoche",),
+        parts=(("morning", r"(?:(?:por|en|de) la )?mañanas|(?:por|en|de) la mañana|(?<=cada )mañana"),
+               ("afternoon", r"(?:(?:por|en|de) la )?tardes?"), ("night", r"(?:(?:por|en|de) la )?noches?")),
     ),
     "pt": TimeWords(
         request=r"lembr(?:a|e)-me|me lembr(?:a|e)|lembrar-me|(?:cria|crie) um lembrete",
@@ -107,6 +126,8 @@ WORDS: dict[str, TimeWords] = {
         rewrites=((r"\bdaqui a\b", "em"), (r"\bdentro de\b", "em"), (r"\bdepois de amanhã\b", "em 2 dias")),
         drop=frozenset({"na", "no"}),
         midnight=("meia-noite", "meia noite"),
+        parts=(("morning", r"(?:(?:de|pela|na|à) )?manhãs?"), ("afternoon", r"(?:(?:à|de|pela|na) )?tardes?"),
+               ("night", r"(?:(?:à|de|pela|na) )?noites?")),
     ),
     "de": TimeWords(
         request=r"erinnere? mich|(?:stell|setz)e? (?:mir )?eine erinnerung",
@@ -115,6 +136,8 @@ WORDS: dict[str, TimeWords] = {
         fillers=frozenset({"an", "dass", "daran", "zu"}),
         dangling=frozenset({"um", "am", "an", "in", "im", "den", "die", "das", "der", "zu", "und", "nach", "vor"}),
         midnight=("mitternacht",),
+        parts=(("morning", r"früh|morgens|vormittags?|(?<=jeden )morgen|(?<=am )morgen"),
+               ("afternoon", r"nachmittags?"), ("evening", r"abends?"), ("night", r"(?:in der )?nachts?")),
     ),
     "fa": TimeWords(
         request=r"یادم (?:بنداز|بیار|بینداز)|(?:به من )?یادآوری کن|یاد ?آوری کن",
@@ -125,12 +148,42 @@ WORDS: dict[str, TimeWords] = {
         rewrites=((r"\bپارسال\b", "سال گذشته"), (r"\bپیرارسال\b", "2 سال پیش"), (r"(\d+ \S+) دیگر\b", r"\1 بعد"),
                   (r"\bپس[\u200c ]?فردا\b", "2 روز بعد")),
         midnight=("نیمه شب", "نیمه‌شب"),
+        parts=(("morning", r"صبح|بامداد"), ("afternoon", r"بعد ?از ?ظهر|بعد\u200cاز\u200cظهر|عصر"),
+               ("night", r"شب")),
     ),
 }
 
 
 def words(lang: str) -> TimeWords:
     return WORDS.get(lang, WORDS["en"])
+
+
+@cache
+def _parts_pattern(lang: str) -> re.Pattern[str]:
+    """The parts of the day of `lang` and English, each in a group named by its English word."""
+    found: dict[str, list[str]] = {}
+    for part, regex in (*words(lang).parts, *WORDS["en"].parts):
+        found.setdefault(part, []).append(regex)
+    alternatives = "|".join(f"(?P<{part}>{'|'.join(regexes)})" for part, regexes in found.items())
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I)
+
+
+def part_of_day(phrase: str, lang: str) -> tuple[str | None, str]:
+    """(the part of the day a phrase names in English, the phrase without it): ("evening", "завтра в 9:00") for
+    "завтра вечером в 9:00"; (None, phrase) when it names none."""
+    match = _parts_pattern(lang).search(phrase)
+    if match is None:
+        return None, phrase
+    rest = f"{phrase[:match.start()]} {phrase[match.end():]}"
+    return match.lastgroup, " ".join(rest.split())
+
+
+def part_after(head: str, word: str, lang: str) -> str | None:
+    """The part of the day `word` names right after a recurrence head ("каждый вечер", "cada mañana", "jeden
+    Morgen"), or None."""
+    said = f"{head} {word}".lower()
+    match = _parts_pattern(lang).search(said)
+    return match.lastgroup if match and match.start() > len(head) and match.end() == len(said) else None
 
 
 def foreign_request(text: str) -> tuple[str, str] | None:
