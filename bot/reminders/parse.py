@@ -7,7 +7,8 @@ them, with the few words it lacks from bot/when/locales.py ("каждый", "cad
 day, which dateparser has none of ("вечером", "por la tarde", "abends", "شب": "каждый вечер в 9" is 21:00). A
 request in ordinary chat is found by its words in any of those languages ("напомни мне", "recuérdame", "یادم
 بنداز"), and that language is the one the rest is read in. The time phrase may come first (`/remind tomorrow at
-9 call Ana`) or last (`remind me to call Ana tomorrow at 10`): the longest run of words at either end that dateparser accepts is taken as the time, the rest as the text.
+9 call Ana`) or last (`remind me to call Ana tomorrow at 10`): the longest run of words at either end that
+dateparser accepts is taken as the time, the rest as the text.
 
 Times are wall-clock times in the chat's time zone; the result carries the due time as an aware UTC datetime.
 Parsing is CPU work of a few milliseconds (the first call loads dateparser's tables, ~0.5 s): call it off the
