@@ -414,8 +414,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", nargs="+", choices=[*ALL_BEHAVIOURS, "reminder", "languages"],
                         help="run these behaviours only (reminder: the requests in other languages, no model)")
     parser.add_argument("--fresh", action="store_true",
-                        help="only the fresh held-out cases written blind (bench/replies_heldout.py); with --only, "
-                             "those of these behaviours. Without it they run with the others, in the held-out column")
+                        help="only the fresh held-out cases written blind (bench/replies_heldout.py) and the language "
+                             "actions' held-out ones; with --only, those of these behaviours. Without it they run with "
+                             "the others, in the held-out column")
     parser.add_argument("--rescore", metavar="FILE",
                         help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
                              "changed")
@@ -442,8 +443,9 @@ def main(args: argparse.Namespace) -> int:
                      else asyncio.run(run_reminders(config, reminders)))
     language_rows = ([] if args.rescore or (args.only and "languages" not in args.only)
                      else asyncio.run(run_suite(config, languages)))
-    language_actions = ([] if args.rescore or args.fresh or (args.only and "languages" not in args.only)
-                        else asyncio.run(run_conversations(config, ("action",), say, LANGUAGE_ACTION_CASES)))
+    language_actions = ([] if args.rescore or (args.only and "languages" not in args.only)  # --fresh: held-out ones
+                        else asyncio.run(run_conversations(config, ("action",), say, tuple(
+                            c for c in LANGUAGE_ACTION_CASES if c.held_out or not args.fresh))))
     summary = summarise(rows)
     if reminder_rows:
         summary["reminders"] = summarise_reminders(reminder_rows)

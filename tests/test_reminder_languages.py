@@ -73,6 +73,18 @@ REQUESTS = [
     ("remind me tomorrow evening at 9 to call mom", "en", "Tue 08 21:00", None, "call mom"),
     ("remind me tomorrow evening at 06:00 to call mom", "en", "Tue 08 06:00", None, "call mom"),
     ("remind me to call mom tomorrow morning", "en", "Tue 08 09:00", None, "call mom"),
+    # politeness after the request words, half an hour, a weekday glued to "every", clocks written "19h30", "7 Uhr"
+    ("напомни, пожалуйста, через полчаса выключить плиту", "ru", "Mon 07 15:30", None, "выключить плиту"),
+    ("нагадай мені через півгодини вимкнути плиту", "uk", "Mon 07 15:30", None, "вимкнути плиту"),
+    ("нагадай мені щоп'ятниці о 18 прибирання", "uk", "Fri 11 18:00", "weekly fri 18:00", "прибирання"),
+    ("recuérdame, por favor, en media hora mirar el horno", "es", "Mon 07 15:30", None, "mirar el horno"),
+    ("recuérdame mañana a las 8h30 llamar a Ana", "es", "Tue 08 08:30", None, "llamar a Ana"),
+    ("lembre-me toda sexta às 19h30 de ligar para o Rui", "pt", "Fri 11 19:30", "weekly fri 19:30", "ligar para o Rui"),
+    ("lembre-me daqui a meia hora de tirar o bolo", "pt", "Mon 07 15:30", None, "tirar o bolo"),
+    ("erinnere mich bitte morgen um 7 Uhr an den Zahnarzt", "de", "Tue 08 07:00", None, "den Zahnarzt"),
+    ("erinnere mich in einer halben Stunde an den Tee", "de", "Mon 07 15:30", None, "den Tee"),
+    ("یادم بنداز نیم ساعت دیگه چای را بردارم", "fa", "Mon 07 15:30", None, "چای را بردارم"),
+    ("remind me in half an hour to check the oven", "en", "Mon 07 15:30", None, "check the oven"),
 ]
 
 

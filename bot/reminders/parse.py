@@ -131,7 +131,7 @@ def detect_natural_request(text: str, tz: str, now: datetime | None = None, *,
         return None
     rest = stripped[match.end():].strip().rstrip("?!.؟ ")
     rest = re.sub(r"^(?:for|,|:)\s+", "", rest, flags=re.I).lstrip(",: ")
-    tokens = rest.split()
+    tokens = _without_politeness(rest.split(), polite)
     if len(tokens) < 2:
         return None
     _refuse_impossible_times(rest)
@@ -142,6 +142,15 @@ def detect_natural_request(text: str, tz: str, now: datetime | None = None, *,
         if found is not None:
             return _finish(found, tz, now, language)
     return None
+
+
+def _without_politeness(tokens: list[str], polite: frozenset[str]) -> list[str]:
+    """"Напомни, пожалуйста, через 40 минут…", "erinnere mich bitte am Donnerstag…", "recuérdame, por favor,
+    mañana…": words of politeness right after the request words are not the start of the time."""
+    i = 0
+    while i < min(3, len(tokens) - 2) and tokens[i].lower().rstrip(",") in polite:
+        i += 1
+    return tokens[i:]
 
 
 # ----- splitting "when" from "what" -----------------------------------------------------------------------------
@@ -169,8 +178,12 @@ def _split(tokens: list[str], zone: ZoneInfo, now: datetime, min_interval: int, 
 
 
 def _merge_heads(tokens: list[str], lang: str) -> list[str]:
-    """Two-word recurrence heads ("todos los", "todas as") as one token, so they are looked at like "every"."""
-    heads = {h for h in locales.words(lang).every if " " in h}
+    """Two-word recurrence heads ("todos los", "todas as") as one token, so they are looked at like "every"; a
+    head glued to its weekday ("щосуботи") as two ("кожної суботи")."""
+    w = locales.words(lang)
+    if w.glued:
+        tokens = [part for token in tokens for part in _unglued(token, lang)]
+    heads = {h for h in w.every if " " in h}
     if not heads:
         return tokens
     merged: list[str] = []
@@ -184,6 +197,16 @@ def _merge_heads(tokens: list[str], lang: str) -> list[str]:
             merged.append(tokens[i])
             i += 1
     return merged
+
+
+def _unglued(token: str, lang: str) -> list[str]:
+    w, word = locales.words(lang), token.lower()
+    if not word.startswith(w.glued) or word in w.daily or word in w.every:
+        return [token]
+    rest = token[len(w.glued):]
+    if _weekday(locales.english_word(rest, lang)) is None:
+        return [token]
+    return [w.every[0], rest]
 
 
 def _is_head(token: str, lang: str) -> bool:

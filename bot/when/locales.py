@@ -46,6 +46,12 @@ _UK_WEEKDAYS = _words_as("понеділка:понеділок вівторка
                          "суботи:субота неділі:неділя")
 
 
+# "às 20h", "a las 8h30": a clock written with "h" (Portuguese, Spanish), which dateparser reads as hours ago; only
+# after the word for "at", as "2h" alone is two hours.
+_H_CLOCK = ((r"\b(às|as|à|a las|a la) (\d{1,2})h(\d\d)\b", r"\1 \2:\3"),
+            (r"\b(às|as|à|a las|a la) (\d{1,2})h\b", r"\1 \2:00"))
+
+
 @dataclass(frozen=True)
 class TimeWords:
     request: str  # regex: the words that ask for a reminder
@@ -63,6 +69,7 @@ class TimeWords:
     # "вечера", "по вечерам"); a word that is also something else ("mañana" tomorrow, "morgen") only where it
     # cannot be that (after "cada", "jeden")
     parts: tuple[tuple[str, str], ...] = ()
+    glued: str = ""  # a prefix meaning "every" written as one word with a weekday or a part of the day ("щосуботи")
 
 
 WORDS: dict[str, TimeWords] = {
@@ -75,6 +82,7 @@ WORDS: dict[str, TimeWords] = {
         dangling=frozenset({"at", "on", "in", "the", "to", "about", "for", "of", "a", "an", "and", "that", "by",
                             "after", "before", "from", "until", "past"}),
         midnight=("midnight", "12 am", "12am"),
+        rewrites=((r"\bhalf an hour\b", "30 minutes"),),
         parts=(("morning", r"(?:this |in the )?mornings?"), ("afternoon", r"(?:this |in the )?afternoons?"),
                ("evening", r"(?:this |in the )?evenings?"), ("night", r"(?:at |in the )?nights?")),
     ),
@@ -83,7 +91,7 @@ WORDS: dict[str, TimeWords] = {
         polite=frozenset({"пожалуйста", "ну", "эй", "бот", "можешь", "можете", "и", "ещё", "еще", "привет"}),
         every=("каждый", "каждую", "каждое", "каждые", "каждого"), daily=frozenset({"ежедневно"}),
         clock=r"в|во", fillers=frozenset({"о", "об", "про", "что", "чтобы", "мне"}),
-        rewrites=_RU_MONTHS,
+        rewrites=((r"\bполчаса\b", "30 минут"), *_RU_MONTHS),
         dangling=frozenset({"в", "во", "на", "через", "о", "об", "к", "до", "после", "и", "с"}),
         midnight=("полночь",),
         parts=(("morning", r"утр(?:о|а|ом)|по утрам"), ("afternoon", r"дн[её]м|(?<=:00 )дня|(?<=часа )дня"),
@@ -94,11 +102,11 @@ WORDS: dict[str, TimeWords] = {
         polite=frozenset({"будь", "ласка", "будь-ласка", "ну", "гей", "бот", "можеш", "можете", "і", "ще",
                           "привіт"}),
         every=("кожного", "кожної", "кожен", "кожний", "кожну", "кожне", "кожні"),
-        daily=frozenset({"щодня", "щоденно", "щоранку", "щовечора", "щоночі"}),
+        daily=frozenset({"щодня", "щоденно", "щоранку", "щовечора", "щоночі"}), glued="що",
         clock=r"о|об", fillers=frozenset({"про", "що", "щоб", "мені"}),
         dangling=frozenset({"в", "у", "на", "через", "о", "об", "до", "після", "і", "з"}),
         # dateparser's Ukrainian tables lack "в/у п'ятницю" (dropped words), months after "у", genitive weekdays
-        rewrites=_UK_MONTHS + _UK_WEEKDAYS,
+        rewrites=((r"\bпівгодини\b", "30 хвилин"), *_UK_MONTHS, *_UK_WEEKDAYS),
         drop=frozenset({"в", "у"}),
         midnight=("північ", "опівночі"),
         parts=(("morning", r"ран(?:ок|ку|ком)|вранці|уранці|зранку|щоранку"),
@@ -113,7 +121,8 @@ WORDS: dict[str, TimeWords] = {
         every=("todos los", "todas las", "cada"), daily=frozenset({"diariamente"}), clock=r"a las|a la",
         fillers=frozenset({"que", "de", "para"}),
         dangling=frozenset({"a", "las", "la", "el", "en", "de", "del", "para", "y", "dentro", "por"}),
-        rewrites=((r"\bpasado mañana\b", "en 2 días"),), drop=frozenset({"el"}), midnight=("medianoche",),
+        rewrites=((r"\bpasado mañana\b", "en 2 días"), (r"\bmedia hora\b", "30 minutos"), *_H_CLOCK),
+        drop=frozenset({"el"}), midnight=("medianoche",),
         parts=(("morning", r"(?:(?:por|en|de) la )?mañanas|(?:por|en|de) la mañana|(?<=cada )mañana"),
                ("afternoon", r"(?:(?:por|en|de) la )?tardes?"), ("night", r"(?:(?:por|en|de) la )?noches?")),
     ),
@@ -123,7 +132,8 @@ WORDS: dict[str, TimeWords] = {
         every=("todos os", "todas as", "cada", "toda", "todo"), daily=frozenset({"diariamente"}), clock=r"às|as|à",
         fillers=frozenset({"de", "que", "para"}),
         dangling=frozenset({"às", "as", "a", "o", "em", "de", "do", "da", "no", "na", "para", "e", "daqui"}),
-        rewrites=((r"\bdaqui a\b", "em"), (r"\bdentro de\b", "em"), (r"\bdepois de amanhã\b", "em 2 dias")),
+        rewrites=((r"\bdaqui a\b", "em"), (r"\bdentro de\b", "em"), (r"\bdepois de amanhã\b", "em 2 dias"),
+                  (r"\bmeia hora\b", "30 minutos"), *_H_CLOCK),
         drop=frozenset({"na", "no"}),
         midnight=("meia-noite", "meia noite"),
         parts=(("morning", r"(?:(?:de|pela|na|à) )?manhãs?"), ("afternoon", r"(?:(?:à|de|pela|na) )?tardes?"),
@@ -133,6 +143,8 @@ WORDS: dict[str, TimeWords] = {
         request=r"erinnere? mich|(?:stell|setz)e? (?:mir )?eine erinnerung",
         polite=frozenset({"bitte", "hey", "hallo", "kannst", "du", "könntest", "und", "auch", "bot"}),
         every=("jeden", "jede", "jedes", "alle"), daily=frozenset({"täglich"}), clock=r"um", drop=frozenset({"am"}),
+        rewrites=((r"\b(\d{1,2}):(\d\d) uhr\b", r"\1:\2"), (r"\b(\d{1,2}) uhr\b", r"\1:00"),
+                  (r"\b(?:eine|einer) halben? stunde\b", "30 minuten")),
         fillers=frozenset({"an", "dass", "daran", "zu"}),
         dangling=frozenset({"um", "am", "an", "in", "im", "den", "die", "das", "der", "zu", "und", "nach", "vor"}),
         midnight=("mitternacht",),
@@ -145,7 +157,8 @@ WORDS: dict[str, TimeWords] = {
         every=("هر",), daily=frozenset({"روزانه"}), clock=r"ساعت",
         fillers=frozenset({"که"}),
         dangling=frozenset({"ساعت", "در", "به", "تا", "از", "و", "که"}),
-        rewrites=((r"\bپارسال\b", "سال گذشته"), (r"\bپیرارسال\b", "2 سال پیش"), (r"(\d+ \S+) دیگر\b", r"\1 بعد"),
+        rewrites=((r"\bنیم ساعت\b", "30 دقیقه"), (r"\bپارسال\b", "سال گذشته"), (r"\bپیرارسال\b", "2 سال پیش"),
+                  (r"(\d+ \S+) (?:دیگر|دیگه)\b", r"\1 بعد"),
                   (r"\bپس[\u200c ]?فردا\b", "2 روز بعد")),
         midnight=("نیمه شب", "نیمه‌شب"),
         parts=(("morning", r"صبح|بامداد"), ("afternoon", r"بعد ?از ?ظهر|بعد\u200cاز\u200cظهر|عصر"),
