@@ -140,7 +140,7 @@ WORDS: dict[str, TimeWords] = {
                ("night", r"(?:(?:à|de|pela|na) )?noites?")),
     ),
     "de": TimeWords(
-        request=r"erinnere? mich|(?:stell|setz)e? (?:mir )?eine erinnerung",
+        request=r"erinnere? mich(?!\s+nicht\b)|(?:stell|setz)e? (?:mir )?eine erinnerung",
         polite=frozenset({"bitte", "hey", "hallo", "kannst", "du", "könntest", "und", "auch", "bot"}),
         every=("jeden", "jede", "jedes", "alle"), daily=frozenset({"täglich"}), clock=r"um", drop=frozenset({"am"}),
         rewrites=((r"\b(\d{1,2}):(\d\d) uhr\b", r"\1:\2"), (r"\b(\d{1,2}) uhr\b", r"\1:00"),
