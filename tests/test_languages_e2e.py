@@ -285,3 +285,26 @@ async def test_telegram_parts_of_the_day_and_unreadable_times_in_every_language(
             assert pending[0].due_at == tomorrow_at(clock), lang
             assert (await converse(fake, services, user, plain)).startswith(plain_answer), lang
             assert (await command(fake, user, remind))["text"].startswith(command_answer), lang
+
+
+# French, Italian, Indonesian: no catalogue (the confirmation is English), but the request is read in its language
+UNCATALOGUED = [
+    ("rappelle-moi chaque soir à 9h de prendre mes médicaments", "prendre mes médicaments"),
+    ("ricordami ogni sera alle 9 di prendere le medicine", "prendere le medicine"),
+    ("ingatkan saya setiap malam jam 9 minum obat", "minum obat"),
+]
+
+
+async def test_terminal_and_telegram_read_every_evening_in_languages_without_a_catalogue(terminal, memory, fake,
+                                                                                       config):
+    for request_, what in UNCATALOGUED:
+        assert await terminal.action(request_)
+        assert f"every day at 21:00: {what}" in printed(terminal)
+    assert sorted((r.recurrence, r.text) for r in await memory.reminders.pending(CHAT)) == sorted(
+        ("daily 21:00", what) for _, what in UNCATALOGUED)
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
+        for request_, what in UNCATALOGUED:
+            reply = await converse(fake, services, ALICE, request_)
+            assert f"every day at 21:00: {what}" in reply, reply
+        assert sorted((r.recurrence, r.text) for r in await services.memory.reminders.pending(ALICE)) == sorted(
+            ("daily 21:00", what) for _, what in UNCATALOGUED)

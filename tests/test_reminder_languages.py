@@ -85,6 +85,16 @@ REQUESTS = [
     ("erinnere mich in einer halben Stunde an den Tee", "de", "Mon 07 15:30", None, "den Tee"),
     ("یادم بنداز نیم ساعت دیگه چای را بردارم", "fa", "Mon 07 15:30", None, "چای را بردارم"),
     ("remind me in half an hour to check the oven", "en", "Mon 07 15:30", None, "check the oven"),
+    # French, Italian, Indonesian: no catalogue, but their requests, recurrences and parts of the day are read
+    ("rappelle-moi chaque soir à 9h de prendre mes médicaments", "fr", "Mon 07 21:00", "daily 21:00",
+     "prendre mes médicaments"),
+    ("rappelle-moi demain matin d'appeler maman", "fr", "Tue 08 09:00", None, "appeler maman"),
+    ("rappelle-moi tous les lundis à 9h la réunion", "fr", "Mon 14 09:00", "weekly mon 09:00", "la réunion"),
+    ("ricordami ogni sera alle 9 di prendere le medicine", "it", "Mon 07 21:00", "daily 21:00",
+     "prendere le medicine"),
+    ("ricordami domani mattina di chiamare la mamma", "it", "Tue 08 09:00", None, "chiamare la mamma"),
+    ("ingatkan saya setiap malam jam 9 minum obat", "id", "Mon 07 21:00", "daily 21:00", "minum obat"),
+    ("ingatkan saya besok jam 9 telepon ibu", "id", "Tue 08 09:00", None, "telepon ibu"),
 ]
 
 
@@ -99,7 +109,8 @@ def test_a_request_in_ordinary_chat_is_read_in_its_language(text, lang, due, rul
 @pytest.mark.parametrize("text", ["что ты мне напомнил вчера?", "ты напомнил мне про маму?",
                                   "¿me recordaste llamar?", "ich erinnere mich nicht", "he did not remind me",
                                   "Recuerda que mañana es el cumpleaños de Ana",
-                                  "isso me lembra a minha infância em 1990"])
+                                  "isso me lembra a minha infância em 1990", "je me rappelle de toi demain",
+                                  "erinnere mich nicht mehr an morgen um 9"])
 def test_questions_and_other_uses_of_the_words_are_not_requests(text):
     assert detect_natural_request(text, TZ, NOW) is None
 

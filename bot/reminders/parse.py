@@ -301,8 +301,17 @@ def _english_words(tokens: list[str], lang: str) -> list[str]:
     w = locales.words(lang)
     head = "daily" if words[0] in w.daily else "every" if words[0] in w.every else words[0]
     part = locales.part_after(words[0], words[1], lang) if len(words) > 1 else None
-    return [head] + [part or locales.english_word(words[1], lang)] * (len(words) > 1) + [
-        locales.english_word(word, lang) for word in words[2:]]
+    return [head] + [part or _english_word(words[1], lang)] * (len(words) > 1) + [
+        _english_word(word, lang) for word in words[2:]]
+
+
+def _english_word(word: str, lang: str) -> str:
+    """dateparser's English for a word, or for the word without a plural "s" ("lundis" -> "monday")."""
+    english = locales.english_word(word, lang)
+    if english == word and word.endswith("s") and len(word) > 3:
+        singular = locales.english_word(word[:-1], lang)
+        return singular if singular != word[:-1] else english
+    return english
 
 
 def _rule(tokens: list[str], lang: str = "en"):
@@ -412,10 +421,13 @@ def _refuse_impossible_times(text: str) -> None:
 def _strip_fillers(text: str, lang: str) -> str:
     """"to call Ana", "about the meeting", "о том, что", "que llame": the link words before the text."""
     fillers = locales.WORDS["en"].fillers | locales.words(lang).fillers
+    elided = tuple(f for f in fillers if f.endswith("'"))  # French "d'appeler", "qu'il"
     while True:
         head, _sep, tail = text.partition(" ")
         if head.lower().strip(",:") in fillers or head in (":", "-", ","):
             text = tail.strip()
+        elif elided and head.lower().startswith(elided) and len(head) > 2:
+            return text[text.index("'") + 1:]
         else:
             return text
 

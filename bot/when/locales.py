@@ -164,6 +164,43 @@ WORDS: dict[str, TimeWords] = {
         parts=(("morning", r"صبح|بامداد"), ("afternoon", r"بعد ?از ?ظهر|بعد\u200cاز\u200cظهر|عصر"),
                ("night", r"شب")),
     ),
+    # French, Italian and Indonesian: no catalogue (Engram's own words stay English), but dateparser reads their
+    # dates, so a request and its parts of the day are read (Turkish puts its verb last: not yet)
+    "fr": TimeWords(
+        request=r"rappelle(?:z)?[- ]moi|fais[- ]moi penser",
+        polite=frozenset({"s'il", "te", "vous", "plaît", "plait", "stp", "svp", "peux-tu", "pouvez-vous", "et",
+                          "aussi", "bot", "salut"}),
+        every=("tous les", "toutes les", "chaque"), daily=frozenset({"quotidiennement"}), clock=r"à",
+        fillers=frozenset({"de", "d'", "que", "qu'"}),
+        dangling=frozenset({"à", "le", "la", "les", "de", "du", "en", "dans", "et", "pour", "d'"}),
+        rewrites=((r"\bdemi-heure\b", "30 minutes"), (r"\bune demi heure\b", "30 minutes"), *_H_CLOCK),
+        midnight=("minuit",),
+        parts=(("morning", r"(?:le |du |ce )?matin(?:s|ée)?"), ("afternoon", r"(?:l'|cet |de l')?après-midi"),
+               ("evening", r"(?:le |du |ce )?soirs?|(?:la |en |de la )?soirée"),
+               ("night", r"(?:la |de la |cette )?nuits?")),
+    ),
+    "it": TimeWords(
+        request=r"ricordami|ricordatemi|mi ricordi",
+        polite=frozenset({"per", "favore", "puoi", "potresti", "e", "anche", "ciao", "bot"}),
+        every=("tutti i", "tutte le", "ogni"), daily=frozenset({"quotidianamente"}), clock=r"alle|alla",
+        fillers=frozenset({"di", "che"}),
+        dangling=frozenset({"alle", "alla", "a", "il", "la", "le", "di", "del", "in", "tra", "fra", "e", "per"}),
+        rewrites=((r"\bmezz'?ora\b", "30 minuti"),), drop=frozenset({"il"}), midnight=("mezzanotte",),
+        parts=(("morning", r"(?:di |la |al )?mattin[ao]|mattine|stamattina"), ("afternoon", r"(?:di |nel )?pomeriggio"),
+               ("evening", r"(?:di |la |alla )?sera|sere|stasera"), ("night", r"(?:di |la )?notte|notti|stanotte")),
+    ),
+    "id": TimeWords(
+        request=r"ingatkan(?:\s+(?:saya|aku))?",
+        polite=frozenset({"tolong", "mohon", "bisa", "kamu", "dan", "juga", "bot", "hai", "halo"}),
+        every=("setiap", "tiap"), daily=frozenset({"harian"}),
+        fillers=frozenset({"untuk", "agar", "supaya", "bahwa"}),
+        dangling=frozenset({"jam", "pukul", "pada", "di", "ke", "untuk", "dan", "dalam"}),
+        # "jam 9" is "at 9" (dateparser reads "jam" as the unit "hour"), as Persian's "ساعت ۹"
+        rewrites=((r"\bsetengah jam\b", "30 menit"), (r"\b(?:jam|pukul) (\d{1,2})[:.](\d\d)\b", r"\1:\2"),
+                  (r"\b(?:jam|pukul) (\d{1,2})\b", r"\1:00")),
+        midnight=("tengah malam",),
+        parts=(("morning", r"pagi"), ("afternoon", r"siang|sore"), ("night", r"malam")),
+    ),
 }
 
 
