@@ -69,6 +69,7 @@ REQUESTS = [
     ("erinnere mich jeden Morgen um 7 ans Laufen", "de", "Tue 08 07:00", "daily 07:00", "ans Laufen"),
     ("erinnere mich morgen früh Mama anzurufen", "de", "Tue 08 09:00", None, "Mama anzurufen"),
     ("یادم بنداز هر شب ساعت ۹ قرص بخورم", "fa", "Mon 07 21:00", "daily 21:00", "قرص بخورم"),
+    ("یادم بنداز هر شب ساعت ٩ قرص بخورم", "fa", "Mon 07 21:00", "daily 21:00", "قرص بخورم"),  # Arabic-Indic 9
     ("یادم بنداز فردا صبح به مامان زنگ بزنم", "fa", "Tue 08 09:00", None, "به مامان زنگ بزنم"),
     ("remind me tomorrow evening at 9 to call mom", "en", "Tue 08 21:00", None, "call mom"),
     ("remind me tomorrow evening at 06:00 to call mom", "en", "Tue 08 06:00", None, "call mom"),
