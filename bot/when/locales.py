@@ -154,12 +154,14 @@ WORDS: dict[str, TimeWords] = {
     "fa": TimeWords(
         request=r"یادم (?:بنداز|بیار|بینداز)|(?:به من )?یادآوری کن|یاد ?آوری کن",
         polite=frozenset({"لطفا", "لطفاً", "میشه", "می‌شه", "سلام", "و", "هم"}),
-        every=("هر",), daily=frozenset({"روزانه"}), clock=r"ساعت",
+        every=("هر",), daily=frozenset({"روزانه"}),
         fillers=frozenset({"که"}),
         dangling=frozenset({"ساعت", "در", "به", "تا", "از", "و", "که"}),
         rewrites=((r"\bنیم ساعت\b", "30 دقیقه"), (r"\bپارسال\b", "سال گذشته"), (r"\bپیرارسال\b", "2 سال پیش"),
                   (r"(\d+ \S+) (?:دیگر|دیگه)\b", r"\1 بعد"),
-                  (r"\bپس[\u200c ]?فردا\b", "2 روز بعد")),
+                  (r"\bپس[\u200c ]?فردا\b", "2 روز بعد"),
+                  # "ساعت ۹" is "at 9" (dateparser reads ساعت as the unit "hour"), as Indonesian's "jam 9"
+                  (r"\bساعت\s+(\d{1,2}):(\d{2})\b", r"\1:\2"), (r"\bساعت\s+(\d{1,2})\b", r"\1:00")),
         midnight=("نیمه شب", "نیمه‌شب"),
         parts=(("morning", r"صبح|بامداد"), ("afternoon", r"بعد ?از ?ظهر|بعد\u200cاز\u200cظهر|عصر"),
                ("night", r"شب")),
@@ -271,9 +273,7 @@ def normalise(phrase: str, lang: str) -> str:
         text = re.sub(pattern, replacement, text)
     if w.drop:
         text = " ".join(t for t in text.split() if t not in w.drop)
-    if lang == "fa":  # "ساعت ۹" is "at 9"; dateparser reads ساعت as the unit "hour"
-        text = re.sub(r"\bساعت\s+(\d{1,2})(?::(\d{2}))?\b", lambda m: f"{m[1]}:{m[2] or '00'}", text)
-    elif w.clock:
+    if w.clock:
         text = re.sub(rf"(?<!\w)({w.clock})\s+(\d{{1,2}})\b(?![:.]\d)(?!\s*(?:am|pm|a\.m|p\.m|h\b))",
                       r"\1 \2:00", text)
     return text
