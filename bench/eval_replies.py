@@ -425,8 +425,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run these behaviours only (reminder: the requests in other languages, no model)")
     fresh = parser.add_mutually_exclusive_group()
     fresh.add_argument("--fresh", action="store_true",
-                       help="only the fresh held-out cases written blind (bench/replies_heldout.py); with --only, "
-                            "those of these behaviours. Without it they run with the others, in the held-out column")
+                       help="only the fresh held-out cases written blind (bench/replies_heldout.py) and the language "
+                            "actions' held-out ones; with --only, those of these behaviours. Without it they run with "
+                            "the others, in the held-out column")
     fresh.add_argument("--fresh2", action="store_true",
                        help="only the third held-out set, written blind (bench/replies_heldout2.py), language actions "
                             "included; with --only, those of these behaviours. It never runs without this flag")
@@ -462,8 +463,9 @@ def main(args: argparse.Namespace) -> int:
                      else asyncio.run(run_reminders(config, reminders)))
     language_rows = ([] if args.rescore or (args.only and "languages" not in args.only)
                      else asyncio.run(run_suite(config, languages)))
-    language_actions = ([] if args.rescore or args.fresh or (args.only and "languages" not in args.only)
-                        else asyncio.run(run_conversations(config, ("action",), say, language_action_cases)))
+    language_actions = ([] if args.rescore or (args.only and "languages" not in args.only)  # --fresh: held-out ones
+                        else asyncio.run(run_conversations(config, ("action",), say, tuple(
+                            c for c in language_action_cases if c.held_out or not args.fresh))))
     summary = summarise(rows)
     if reminder_rows:
         summary["reminders"] = summarise_reminders(reminder_rows)

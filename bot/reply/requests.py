@@ -189,7 +189,8 @@ FOREIGN: dict[str, ActionWords] = {
         of_memory=r"памят|что я (?:тебе )?(?:сказал|говорил|писал|рассказ)",
         cancel=r"(?:отмени|отмените|удали|удалите|убери|уберите|сотри|сотрите|выключи|выключите)\s+"
                r"(?P<rest>.*напоминани.*)",
-        dont=r"(?:не напоминай(?:те)?|перестань(?:те)? напоминать)(?:\s+мне)?\b(?P<rest>.*)",
+        dont=r"(?:(?:больше\s+)?не напоминай(?:те)?|перестань(?:те)? напоминать)(?:\s+мне)?(?:\s+больше)?\b"
+             r"(?P<rest>.*)",
         list=r"(?:(?:покажи(?:те)?|перечисли(?:те)?|выведи|назови)(?:\s+мне)?(?:\s+(?:мои|все|все мои))?\s+"
              r"напоминания|какие(?:\s+у\s+меня)?(?:\s+есть)?\s+напоминания(?:\s+у\s+меня)?(?:\s+есть)?|"
              r"(?:есть\s+ли|у\s+меня\s+есть)(?:\s+у\s+меня)?(?:\s+какие-(?:нибудь|то))?\s+напоминания|"
@@ -207,7 +208,7 @@ FOREIGN: dict[str, ActionWords] = {
         of_memory=r"пам['’]ят|що я (?:тобі )?(?:казав|сказав|писав|розпов)",
         cancel=r"(?:скасуй(?:те)?|видали(?:ть)?|видаліть|прибери(?:ть)?|вимкни(?:ть)?|зітри(?:ть)?)\s+"
                r"(?P<rest>.*нагадуван.*)",
-        dont=r"(?:не нагадуй(?:те)?|перестань(?:те)? нагадувати)(?:\s+мені)?\b(?P<rest>.*)",
+        dont=r"(?:(?:більше\s+)?не нагадуй(?:те)?|перестань(?:те)? нагадувати)(?:\s+мені)?(?:\s+більше)?\b(?P<rest>.*)",
         list=r"(?:(?:покажи(?:ть)?|перелічи(?:ть)?|назви)(?:\s+мені)?(?:\s+(?:мої|всі|всі мої))?\s+"
              r"нагадування|які(?:\s+[ву]\s+мене)?(?:\s+є)?\s+нагадування(?:\s+[ву]\s+мене)?(?:\s+є)?|"
              r"чи\s+є(?:\s+[ву]\s+мене)?(?:\s+якісь)?\s+нагадування|мої\s+нагадування|список\s+нагадувань)",
@@ -224,7 +225,7 @@ FOREIGN: dict[str, ActionWords] = {
         of_memory=r"memoria|lo que (?:te )?(?:dije|cont[eé]|escrib[ií])",
         cancel=r"(?:cancela(?:r)?|cancele|borra(?:r)?|borre|elimina(?:r)?|elimine|quita(?:r)?|quite|anula(?:r)?|"
                r"anule|desactiva(?:r)?|desactive)\s+(?P<rest>.*recordatorio.*)",
-        dont=r"(?:no me recuerdes|deja de recordarme)\b(?P<rest>.*)",
+        dont=r"(?:(?:ya\s+)?no me recuerdes(?:\s+más)?|deja de recordarme)\b(?P<rest>.*)",
         list=r"(?:(?:mu[eé]strame|ens[eé]ñame|dime|lista|listame|l[ií]stame|muestra)(?:\s+todos)?(?:\s+(?:mis|los))?"
              r"\s+recordatorios(?:\s+pendientes)?|(?:qu[eé]|cu[aá]les)(?:\s+son)?(?:\s+(?:mis|los))?\s+"
              r"recordatorios(?:\s+pendientes)?(?:\s+(?:tengo|hay|tienes))?(?:\s+pendientes)?|"
@@ -259,7 +260,7 @@ FOREIGN: dict[str, ActionWords] = {
         of_memory=r"gedächtnis|speicher|was ich (?:dir )?(?:gesagt|geschrieben|erzählt)",
         cancel=r"(?:lösche|lösch|loesche|streiche|streich|entferne|entfern|storniere|deaktiviere)\s+"
                r"(?P<rest>(?!.*\baus (?:deiner|der|dem)\b).*erinnerung.*)",
-        dont=r"(?:erinnere mich nicht|hör auf,? mich zu erinnern)\b(?P<rest>.*)",
+        dont=r"(?:erinnere mich nicht(?:\s+mehr)?|hör auf,? mich zu erinnern)\b(?P<rest>.*)",
         list=r"(?:(?:zeig(?:e)?|liste|nenne?)(?:\s+mir)?(?:\s+alle)?(?:\s+(?:meine|die))?\s+erinnerungen|"
              r"welche\s+erinnerungen\s+(?:habe|hab)\s+ich(?:\s+noch)?|(?:habe|hab)\s+ich\s+(?:irgendwelche\s+|"
              r"noch\s+)?erinnerungen|meine\s+erinnerungen)",
