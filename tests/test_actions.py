@@ -54,6 +54,7 @@ NOT_ACTIONS = [
     "The reminder said to call Ana", "Delete key is broken on my laptop, it sticks",
     "Ana pinged me yesterday about the party", "my phone will notify me", "help me remember where I parked",
     "I need a reminder of how awful that was", "Don't let me forget what you said", "remind me about what the vet said",
+    "You never remind me", "I called the vet yesterday at 4, remind me?", "Remember the party? remind me",
 ]
 # The other ways people ask for a reminder: (what they say, the reminder's text, its clock time in UTC).
 OTHER_WORDS = [
@@ -64,6 +65,11 @@ OTHER_WORDS = [
     ("Please set me a reminder for 7am: gym", "gym", "07:00"),
     ("make sure I remember to call mum at 6pm", "call mum", "18:00"),
     ("could you nudge me on friday at noon to water the plants", "water the plants", "12:00"),
+    ("Could you set up a weekly reminder on Sundays to call grandma?", "call grandma", "09:00"),
+    ("remind me at lunchtime to call the plumber", "call the plumber", "12:00"),
+    ("I have to call the vet at 4pm, remind me", "call the vet", "16:00"),
+    ("remind me to feed the cat at 6pm", "feed the cat", "18:00"),
+    ("remind me every other day to water the cactus", "water the cactus", None),
 ]
 
 

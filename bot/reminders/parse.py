@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from bot.errors import EngramError
@@ -101,7 +102,7 @@ def parse_reminder(args: str, tz: str, now: datetime | None = None, *, min_inter
     Raises ParseError with a usage message in the current chat's language."""
     zone = _zone(tz)
     now = _aware_now(now)
-    tokens = args.split()
+    tokens = locales.spoken_rules(args, lang or current()).split()
     if len(tokens) < 2:
         raise ParseError(usage())
     _refuse_impossible_times(args)
@@ -131,7 +132,7 @@ def detect_natural_request(text: str, tz: str, now: datetime | None = None, *,
         return None
     rest = stripped[match.end():].strip().rstrip("?!.؟ ")
     rest = re.sub(r"^(?:for|,|:)\s+", "", rest, flags=re.I).lstrip(",: ")
-    tokens = _without_politeness(rest.split(), polite)
+    tokens = _without_politeness(locales.spoken_rules(rest, said_in).split(), polite)
     if len(tokens) < 2:
         return None
     _refuse_impossible_times(rest)
@@ -220,7 +221,8 @@ def _is_head(token: str, lang: str) -> bool:
 # The parts of the day: "every evening at 9", "завтра в 9 вечера", "todas las noches a las 9" are 21:00; "every
 # night" without a time 21:00, "завтра утром" 09:00. Each language's words for them are in bot/when/locales.py
 # (TimeWords.parts), read into these English names.
-PART_TIMES = {"morning": DEFAULT_HOUR, "afternoon": time(15, 0), "evening": time(19, 0), "night": time(21, 0)}
+PART_TIMES = {"morning": DEFAULT_HOUR, "afternoon": time(15, 0), "evening": time(19, 0), "night": time(21, 0),
+              "lunch": time(12, 0)}
 # A clock said as exactly as it can be ("at 1am", "06:00", "18:30"): kept whatever part of the day is named.
 _EXACT_CLOCK = re.compile(r"(?<![a-z])[ap]\.?m\.?(?![a-z])|\b0\d[:.]\d\d|\b(?:1[3-9]|2[0-3])[:.]\d\d")
 
@@ -384,6 +386,8 @@ def _parse_when(phrase: str, local_now: datetime, lang: str = "en", *, for_clock
     Rejects trailing numbers that would swallow the start of the text."""
     import dateparser
 
+    if any(word in _zone_words() for word in phrase.split()):
+        return None  # "feed the cat at 6": dateparser reads "cat" as Central Africa Time and eats the text
     text = _with_part_of_day(locales.normalise(phrase, lang), lang)
     words = locales.words(lang)
     if (not text or re.fullmatch(r"[\d\s]+", text) or text.split()[-1] in DANGLING_WORDS
@@ -404,7 +408,29 @@ def _parse_when(phrase: str, local_now: datetime, lang: str = "en", *, for_clock
     if (parsed.time() == time(0) and local_now.time() != time(0)
             and not re.search(rf"{midnight}|\b0?0[:.]00\b|12\s*am", text)):
         parsed = datetime.combine(parsed.date(), DEFAULT_HOUR)
+    elif (not for_clock and not re.search(r"\d", text) and parsed.date() != local_now.date()
+          and parsed.time().replace(second=0, microsecond=0) == local_now.time().replace(second=0, microsecond=0,
+                                                                                        tzinfo=None)):
+        # "tomorrow", "next week", "завтра": a day, whose hour dateparser fills with the current one (a reminder
+        # asked for at 3 am would ring at 3 am); a day said without a time is at DEFAULT_HOUR, like "friday".
+        parsed = datetime.combine(parsed.date(), DEFAULT_HOUR)
     return parsed
+
+
+# Zones people do write in lower case ("at 9 utc", "5pm est"); any other abbreviation of dateparser's ("cat",
+# "vet", "eat", "get", "west", "must"…) written in lower case is a word of the text, not a zone.
+_TYPED_ZONES = frozenset({"utc", "gmt", "cet", "cest", "eet", "eest", "bst", "ist", "msk", "est", "edt",
+                          "cst", "cdt", "mst", "mdt", "pst", "pdt", "jst", "kst", "hkt", "sgt", "aest", "aedt",
+                          "wib", "irst"})
+
+
+@cache
+def _zone_words() -> frozenset[str]:
+    """Lower-case words dateparser would take for a time zone."""
+    from dateparser.timezones import timezone_info_list
+
+    names = {name.lower() for info in timezone_info_list for name, _offset in info["timezones"]}
+    return frozenset(n for n in names if n.isalpha() and n not in _TYPED_ZONES)
 
 
 def _refuse_impossible_times(text: str) -> None:

@@ -78,6 +78,15 @@ _END = r"[\s.!?]*$"
 # "remind me …", "set a reminder …", "ping me …" (bot/when/locales.py, English): the reminders' own parser
 # (bot/reminders/parse.py) reads the rest.
 _REMIND = re.compile(rf"^{_POLITE}(?:{time_words('en').request})\b(?P<rest>.*)$", re.I | re.S)
+_OFTEN = re.compile(r"\b(daily|weekly)\s+reminder\b", re.I)  # "set up a weekly reminder on Sundays to…"
+# "I have to call the vet at 4, remind me": the request after what to be reminded of — only with a time in it, and
+# after a comma or a dash ("You never remind me" is no request).
+_REMIND_AFTER = re.compile(r"^(?P<rest>[^?]+?)\s*(?:[,;:\u2013\u2014]|\s-)\s*(?:(?:so|and|then|ok)\s+)?"
+                           r"(?:(?:please|pls|could you|can you|would you)\s+)?(?:remind me|ping me|nudge me)"
+                           r"(?:\s+(?:please|pls|about (?:it|that)|of (?:it|that)|then))?[\s.!]*$", re.I | re.S)
+_A_TIME = re.compile(r"\d|\b(?:today|tonight|tomorrow|noon|midnight|morning|afternoon|evening|lunch|monday|tuesday|"
+                     r"wednesday|thursday|friday|saturday|sunday|next|every|weekend)\b", re.I)
+_NOT_MINE = re.compile(r"\b(?:you|did|was|were|had|yesterday|ago|last)\b", re.I)
 # "every Monday at 8 remind me to …": a time phrase first, then the request.
 _TIME_FIRST = re.compile(r"^(?P<when>(?:every|each|on|at|in|tomorrow|tonight|today|next|this|daily|weekly|"
                          r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b[^?]{0,60}?),?\s+"
@@ -408,8 +417,15 @@ def read_request(text: str) -> Request | None:
     if (match := _TIME_FIRST.match(said)) is not None and not _NOT_A_TIME.search(match["when"]):
         rest = f"{match['when']} {match['rest'].strip()}".strip()
         return Request(Action.REMIND, rest, text)
+    if (match := _REMIND_AFTER.match(said)) is not None and _A_TIME.search(match["rest"]) \
+            and not _NOT_MINE.search(match["rest"]):
+        rest = re.sub(r"^(?:i (?:have|need|must|ought|want) to|i've got to|i have got to|i should|i must)\s+", "",
+                      match["rest"].strip(), flags=re.I)
+        return Request(Action.REMIND, rest, text)
     if (match := _REMIND.match(said)) is not None:
         rest = match["rest"].strip()
+        if (often := _OFTEN.search(said, 0, match.start("rest"))) is not None:
+            rest = f"{often[1].lower()} {rest}"
         if _REMIND_ASKS.match(rest) or (rest.endswith("?") and re.match(r"^(?:of|about)\b", rest, re.I)):
             return None  # "remind me what my dog is called?": asks
         return Request(Action.REMIND, rest, text)

@@ -70,13 +70,17 @@ class TimeWords:
     # cannot be that (after "cada", "jeden")
     parts: tuple[tuple[str, str], ...] = ()
     glued: str = ""  # a prefix meaning "every" written as one word with a weekday or a part of the day ("щосуботи")
+    # (regex, replacement) on a whole request before it is split into "when" and "what": ways of saying a rule
+    # that its recurrence words do not cover ("every other day" -> "every 2 days", "on Sundays" -> "every Sunday")
+    spoken: tuple[tuple[str, str], ...] = ()
 
 
 WORDS: dict[str, TimeWords] = {
     "en": TimeWords(
         # "remind me", and the other ways people ask for one: "ping me in 20 minutes", "don't let me forget to…",
         # "I need a reminder to…", "set me a reminder for…". Not "help me remember…": that asks what was said.
-        request=(r"remind me|(?:set|add|create|make|schedule|put in|give me)(?: up)?(?: me)? an? reminder(?: for me)?"
+        request=(r"remind me|(?:set|add|create|make|schedule|put in|give me)(?: up)?(?: me)? an?"
+                 r"(?: (?:daily|weekly|monthly|quick|new|recurring))? reminder(?: for me)?"
                  r"|i(?: need| want|'d like| would like) an? reminder|(?:ping|nudge|buzz|alert|notify) me"
                  r"|(?:don'?t|do not) let me forget|make sure i (?:don'?t forget|do not forget|remember)"),
         polite=frozenset({"please", "pls", "hey", "hi", "ok", "okay", "engram", "can", "could", "would", "will",
@@ -88,7 +92,12 @@ WORDS: dict[str, TimeWords] = {
         midnight=("midnight", "12 am", "12am"),
         rewrites=((r"\bhalf an hour\b", "30 minutes"),),
         parts=(("morning", r"(?:this |in the )?mornings?"), ("afternoon", r"(?:this |in the )?afternoons?"),
-               ("evening", r"(?:this |in the )?evenings?"), ("night", r"(?:at |in the )?nights?")),
+               ("evening", r"(?:this |in the )?evenings?"), ("night", r"(?:at |in the )?nights?"),
+               ("lunch", r"(?:at |around |by )?lunch ?time|(?:at |around |by |after |before )lunch")),
+        spoken=((r"\bevery other (day|week|month)\b", r"every 2 \1s"),
+                (r"\b(?:weekly )?on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b", r"every \1"),
+                (r"\bweekly on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", r"every \1"),
+                (r"\bweekly\b", "every week")),
     ),
     "ru": TimeWords(
         request=r"напомни(?:те)?(?:\s+мне)?|поставь(?:те)? напоминание",
@@ -255,6 +264,13 @@ def foreign_request(text: str) -> tuple[str, str] | None:
         return None
     rest = text[match.end():].strip(" ,:")
     return (lang, rest) if rest else None
+
+
+def spoken_rules(text: str, lang: str) -> str:
+    """A request with the ways of saying a rule that recurrence words do not cover said with them."""
+    for pattern, replacement in words(lang).spoken:
+        text = re.sub(pattern, replacement, text, flags=re.I)
+    return text
 
 
 def ascii_digits(text: str) -> str:
