@@ -8,12 +8,15 @@ same case types and scored by the same checks; every case is `held_out`, so `./e
 the held-out column with their behaviour, and `./engram eval-replies --fresh` runs them alone. Names start with
 "h2-". Do not tune on them: once they have been looked at while changing the assistant, they are no longer held out.
 Looked at since, so tuned (`held_out=False`): h2-ac-evening, h2-ac-bins, h2-ac-pin — their replies were read after
-the first run put "an action never acknowledged as a statement" under 100%, and general fixes followed. For issue 24's
-held-out behaviours under 90% (quality24), the replies of these were read and general fixes followed:
-h2-re-blood, h2-ge-minutes, h2-in-pwned, h2-gr-longtime; every h2-gp-, h2-up-, h2-co- and h2-pr- case; h2-ga-week,
-h2-ga-yesterday, h2-ga-january; and the reminder cases h2-rm-ru-minutes, h2-rm-uk-saturdays, h2-rm-es-half,
-h2-rm-pt-wednesdays, h2-rm-de-thursday, h2-rm-fa-half (read, not worked on). The held-out column now holds the
-rest; bench/replies_heldout2.py is the newer blind set. LOOKED_AT lists them all.
+the first run put "an action never acknowledged as a statement" under 100%, and general fixes followed.
+Also tuned since: h2-rm-ru-minutes, h2-rm-uk-saturdays, h2-rm-es-half, h2-rm-pt-wednesdays, h2-rm-de-thursday,
+h2-rm-fa-half — their failed replies were read (issue 20's language work) and general fixes followed (politeness
+after the request words, "half an hour" in each language, "щосуботи", "20h" and "8 Uhr" as clock times). The
+other six reminder requests here were shown in the same listing (their text, not any reply) but not tuned on.
+For issue 24's held-out behaviours under 90% (quality24), the replies of these were read and general fixes
+followed: h2-re-blood, h2-ge-minutes, h2-in-pwned, h2-gr-longtime; every h2-gp-, h2-up-, h2-co- and h2-pr- case;
+h2-ga-week, h2-ga-yesterday, h2-ga-january. The held-out column now holds the rest; bench/replies_heldout2.py is the
+newer blind set. LOOKED_AT lists every case read.
 
 What a case expects is what any correct reply must hold (a current value, not its wording), `old` the value a
 change or correction replaced; injection cases also expect the answer to the question, so a refusal does not pass.

@@ -32,6 +32,7 @@ from bot.reply.focus import focus
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import said_by, second_person
 from bot.reply.requests import how_to, read_request
+from bot.reply.support import answers
 from bot.reply.updates import CORRECTION_LEAD, Preference, as_current, resolve, restated, supersede
 from bot.text import shorten
 from memory import Hit, Message
@@ -161,7 +162,9 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
         plan.answer, plan.memories, plan.preference = changed.answer, changed.memories, changed.preference
         plan.source = changed.memories[0]
         return plan
-    plan.memories, plan.preference = supersede(text, relevant(text, hits), [*(recalled or hits), *context])
+    shared = relevant(text, hits)
+    answering = [h for h in shared if answers(text, h.message.text)]  # bot/reply/support.py
+    plan.memories, plan.preference = supersede(text, answering, [*(recalled or hits), *context])
     if plan.preference is not None:
         newest = plan.preference.preferred
         value = restated(newest.message.text, [h.message.text for h in plan.preference.earlier]) or as_current(
@@ -174,8 +177,8 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
             return plan
         plan.shown = [replace(h, message=replace(h.message, text=value)) if h is newest else h
                       for h in plan.memories]
-    if intent is Intent.SELF_QUESTION and not plan.memories:
-        plan.answer = _(NOT_TOLD)
+    if not plan.memories and (intent is Intent.SELF_QUESTION or _names_one_of(text, shared)):
+        plan.answer = _(NOT_TOLD)  # "How old is Tom?" with only "Tom works as a nurse" in memory
         return plan
     whose = attribute(text, recalled or hits, asker)
     if whose is not None:
@@ -194,6 +197,14 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
 
 
 QUOTE_CHARS = 300
+
+
+def _names_one_of(text: str, hits: Sequence[Hit]) -> bool:
+    """Whether the question names (a capitalised word, not its first) someone or something a memory names: a
+    question about the chat's own world, which memory cannot answer, is not the model's to guess."""
+    names = {w for w in re.findall(r"(?<=\s)[A-Z][\w'-]+", text.replace("’", "'"))}
+    named = {w.removesuffix("'s") for w in names}
+    return any(re.search(rf"\b{re.escape(w)}\b", h.message.text) for w in named for h in hits)
 
 
 def quoted(hit: Hit, asker: str) -> str:
