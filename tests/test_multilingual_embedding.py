@@ -76,6 +76,42 @@ async def test_russian_question_finds_russian_memory_and_english_finds_spanish(t
         assert all(h.message.chat_id == 1 for h in hits)  # the neighbour's Rex stays in chat 2
 
 
+LONG_CHAT_PEOPLE = ["Ana", "Ben", "Chloe", "Dmitri", "Elif", "Farid"]
+LONG_CHAT_LINES = [
+    "{p} went hiking in the hills on Saturday.", "{p} is painting the kitchen a pale green.",
+    "{p} made lasagna for the whole family.", "{p} started a pottery class on Tuesdays.",
+    "{p} is reading a novel about a lighthouse keeper.", "{p}'s daughter won her first chess game.",
+    "{p} adopted a kitten from the shelter.", "{p} went to a jazz concert downtown.",
+    "{p} is training for a half marathon.", "{p} planted tomatoes and basil on the balcony.",
+    "{p} visited grandparents by the sea.", "{p} fixed the squeaky bedroom door.",
+    "{p} is learning to play the violin.", "{p} volunteered at the food bank this week.",
+    "{p} watched a documentary about whales.", "{p} baked sourdough bread for the first time.",
+    "{p} took the kids to the science museum.", "{p} is thinking about a new haircut.",
+    "{p} found an old photo album in the attic.", "{p} went camping by the lake with friends.",
+]
+
+
+async def test_search_with_e5_lists_a_real_match_and_nothing_for_noise_in_a_long_chat(tmp_path, e5):
+    """/search's floor is e5's own (memory/embedder.py Calibration): in a long chat, words it never spoke of list
+    nothing, while a question by meaning still lists its memory."""
+    from bot.commands import actions
+
+    memory = Memory(tmp_path / "long.db", e5)
+    await memory.start()
+    try:
+        texts = [line.format(p=p) for p in LONG_CHAT_PEOPLE for line in LONG_CHAT_LINES]
+        texts[57] = "My sister Ana lives in Porto."
+        await memory.messages.remember_many([Message(1, i, t, sender_name="Ana", created_at=1.7e9 + 600 * i)
+                                             for i, t in enumerate(texts, start=1)])
+        found = await actions.search(memory, 1, "where does my sister live?", now=1.8e9)
+        assert found.floor == (0.6, 0.5) and "My sister Ana lives in Porto." in [h.message.text for h in found.hits]
+        for noise in ("quantum chromodynamics", "the price of bitcoin", "kubernetes cluster", "шины для машины"):
+            page = await actions.search(memory, 1, noise, now=1.8e9)
+            assert page.hits == [], (noise, [(h.message.text, round(h.score, 2)) for h in page.hits])
+    finally:
+        await memory.stop()
+
+
 def test_e5_models_by_name_get_their_prefixes():
     assert role_prefixes("intfloat/multilingual-e5-small") == ("query: ", "passage: ")
     assert role_prefixes("/models/e5-base-v2") == ("query: ", "passage: ")
