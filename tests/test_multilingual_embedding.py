@@ -141,3 +141,45 @@ def test_universal_sentence_encoder_is_symmetric_and_multilingual():
     docs = use.embed_batch(MEMORIES)
     query = embed_queries(use, ["Как зовут мою собаку?"])[0]
     assert int(np.argmax(docs @ query)) == 0
+
+
+async def test_a_database_of_the_former_default_is_reembedded_with_the_new_default_at_start(tmp_path, minilm, e5,
+                                                                                         caplog):
+    """Upgrading: a database all-MiniLM-L6-v2 embedded (the default before) opened with today's default is
+    re-embedded once at start, its progress reported, instead of refused; the user chose nothing. A model the user
+    chose is still refused (memory/errors.py ModelMismatch), and so is going back without asking."""
+    from memory import ModelMismatch, Store
+    from memory.embedder import DEFAULT_MODEL
+
+    assert e5.name == DEFAULT_MODEL and minilm.name == "all-MiniLM-L6-v2"
+    path = tmp_path / "old.db"
+    before = Memory(path, minilm)
+    await before.start()
+    await before.messages.remember_many([Message(1, i, text, sender_name="Ana", created_at=1.7e9 + 60 * i)
+                                         for i, text in enumerate(MEMORIES, start=1)])
+    await before.embeddings.flush(1)
+    await before.stop()
+
+    steps: list[tuple[int, int]] = []
+    after = Memory(path, e5)  # on_model_change: refuse, the default
+    with caplog.at_level("INFO"):
+        await after.start(progress=lambda done, total: steps.append((done, total)))
+    try:
+        assert steps[-1] == (len(MEMORIES), len(MEMORIES))
+        assert "the default embedding model is now multilingual-e5-small" in caplog.text
+        hits = await after.messages.recall(1, "Как зовут мою собаку?", 1, method="vector")
+        assert hits[0].message.text == "Мою собаку зовут Барон."
+    finally:
+        await after.stop()
+    with pytest.raises(ModelMismatch):  # back to MiniLM: the user's change, refused as before
+        Store.open(path, minilm)
+    logged = Memory(tmp_path / "other.db", minilm)  # without a progress: lines in the log
+    await logged.start()
+    await logged.messages.remember_many([Message(1, 1, MEMORIES[0], created_at=1.7e9)])
+    await logged.stop()
+    caplog.clear()
+    upgraded = Memory(tmp_path / "other.db", e5)
+    with caplog.at_level("INFO"):
+        await upgraded.start()
+    await upgraded.stop()
+    assert "re-embedding: 1/1 messages" in caplog.text
