@@ -312,7 +312,8 @@ class Terminal:
 
     async def why(self, rest: str) -> None:
         hits = await actions.why(self.assistant, self.chat_id)
-        self.say(views.why_text(hits, PLAIN, self.assistant.last_preference(self.chat_id)))
+        self.say(views.why_text(hits, PLAIN, self.assistant.last_preference(self.chat_id),
+                                actions.keyword_weight(self.assistant.memory)))
 
     async def compare(self, rest: str) -> None:
         self.say(views.compare_text(await actions.compare(self.assistant.memory, rest), PLAIN))

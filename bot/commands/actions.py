@@ -19,6 +19,7 @@ from bot.when.zones import query_window
 from memory import Hit, Memory, Message
 from memory.embedder import Calibration, calibration
 from memory.models import clean_text, iso
+from memory.search import model_fusion
 
 SEARCH_PAGE = 5  # hits per page of /search
 SEARCH_LIMIT = 50  # pages end after this many hits
@@ -69,6 +70,12 @@ class SearchPage:
     closest: float | None = None  # the best score when every hit was below the floor (nothing shown)
     left_out: bool = False  # weaker hits were left out after the last one shown (this is the last page)
     floor: tuple[float, float] = (_DEFAULT.search_min_score, _DEFAULT.search_min_relative)  # noise (above_floor)
+    keyword_weight: float = 0.3  # the keyword share of a score (keyword_weight below), said beside the hits
+
+
+def keyword_weight(memory: Memory) -> float:
+    """The keyword share of this memory's scores (its fusion parameters: the embedding model's)."""
+    return (memory.fusion or model_fusion(memory.embedder)).keyword_weight
 
 
 def people_first(hits: list[Hit]) -> list[Hit]:
@@ -108,7 +115,8 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
     more = len(hits) > (page + 1) * page_size
     return SearchPage(query, shown, page * page_size + 1, page, more, window.label if window else None,
                       closest=found[0].score if found and not hits else None,
-                      left_out=not more and len(found) > len(hits), floor=floor)
+                      left_out=not more and len(found) > len(hits), floor=floor,
+                      keyword_weight=keyword_weight(memory))
 
 
 # ----- /why ----------------------------------------------------------------------------------------------------
