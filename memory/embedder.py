@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import math
 import os
 import re
 import threading
@@ -75,13 +76,30 @@ class Calibration:
     chromodynamics", "шины для машины"…) and the 1-4 category questions, whose evidence turns in the top 10 must all
     stay listed; then a chat of 8 facts."""
 
-    # /search: a hit under search_min_score (its fused score) or under search_min_relative x the best hit's is
-    # noise, left out. MiniLM at 0.35: 706/706 evidence turns of the top 10 kept, 81% of the unrelated queries
-    # list nothing in the long chats, all 15 in the small one.
+    # /search: a hit under the floor (its fused score) or under search_min_relative x the best hit's is noise,
+    # left out. The floor is search_min_score in a chat of search_long_chat messages or more and
+    # search_min_score_small (None: the same) in one of search_small_chat or fewer, between them on a log scale
+    # (search_floor): the best of unrelated messages scores higher the more of them there are, and the more
+    # neighbours spread their scores. MiniLM at 0.35 everywhere: 706/706 evidence turns of the top 10 kept, 81%
+    # of the unrelated queries list nothing in the long chats (400-700 messages), all 15 in the small one.
     search_min_score: float = 0.35
+    search_min_score_small: float | None = None
+    search_small_chat: int = 10
+    search_long_chat: int = 400
     search_min_relative: float = 0.5
     # /timeline <words>: a message counts if its cosine to the words is at least this (or it holds them all).
     timeline_similarity: float = 0.45
+
+
+    def search_floor(self, messages: int) -> float:
+        """/search's floor in a chat of this many messages."""
+        small = self.search_min_score if self.search_min_score_small is None else self.search_min_score_small
+        if messages <= self.search_small_chat or small == self.search_min_score:
+            return small
+        if messages >= self.search_long_chat:
+            return self.search_min_score
+        share = math.log(messages / self.search_small_chat) / math.log(self.search_long_chat / self.search_small_chat)
+        return small + share * (self.search_min_score - small)
 
 
 def calibration(embedder: object) -> Calibration:

@@ -104,10 +104,23 @@ async def test_search_with_e5_lists_a_real_match_and_nothing_for_noise_in_a_long
         await memory.messages.remember_many([Message(1, i, t, sender_name="Ana", created_at=1.7e9 + 600 * i)
                                              for i, t in enumerate(texts, start=1)])
         found = await actions.search(memory, 1, "where does my sister live?", now=1.8e9)
-        assert found.floor == (0.6, 0.5) and "My sister Ana lives in Porto." in [h.message.text for h in found.hits]
+        assert 0.45 < found.floor[0] < 0.6 and "My sister Ana lives in Porto." in [h.message.text for h in found.hits]
         for noise in ("quantum chromodynamics", "the price of bitcoin", "kubernetes cluster", "шины для машины"):
             page = await actions.search(memory, 1, noise, now=1.8e9)
             assert page.hits == [], (noise, [(h.message.text, round(h.score, 2)) for h in page.hits])
+    finally:
+        await memory.stop()
+
+    memory = Memory(tmp_path / "small.db", e5)  # a small chat (the terminal chat's test): a lower floor, and a
+    await memory.start()  # word by meaning alone is listed (0.53; at the long chats' 0.6 it was not)
+    try:
+        said = [("user", "My dog is called Rex."), ("assistant", "Noted: your dog is called Rex."),
+                ("user", "What is my dog's name?"), ("assistant", "Your dog is called Rex.")]
+        await memory.messages.remember_many([Message(1, i, t, role=role, sender_name="Ana", created_at=1.7e9 + 5 * i)
+                                             for i, (role, t) in enumerate(said, start=1)])
+        page = await actions.search(memory, 1, "puppy", now=1.8e9)
+        assert page.floor == (0.45, 0.5) and page.hits[0].message.text == "My dog is called Rex."
+        assert (await actions.search(memory, 1, "quantum chromodynamics", now=1.8e9)).hits == []
     finally:
         await memory.stop()
 

@@ -24,9 +24,10 @@ from memory.search import model_fusion
 SEARCH_PAGE = 5  # hits per page of /search
 SEARCH_LIMIT = 50  # pages end after this many hits
 # /search leaves out hits whose (fused) score is under a floor, or under a share of the best hit's: both are the
-# embedding model's (memory/embedder.py Calibration: 0.35 and 0.5 for all-MiniLM-L6-v2, 0.6 and 0.5 for
-# multilingual-e5-small, each measured on LoCoMo-dev so that every evidence turn of the top 10 stays while "tyres"
-# or "my bank PIN" in a chat that never spoke of them finds nothing instead of ten unrelated messages).
+# embedding model's (memory/embedder.py Calibration: 0.35 and 0.5 for all-MiniLM-L6-v2; for multilingual-e5-small
+# 0.45 in a chat of up to 10 messages to 0.6 from 400 on, and 0.5; measured on LoCoMo-dev so that every evidence
+# turn of the top 10 stays while "tyres" or "my bank PIN" in a chat that never spoke of them finds nothing instead
+# of ten unrelated messages).
 _DEFAULT = Calibration()
 # What people told comes before questions and the assistant's replies about it: those count this share of their
 # score, in the order and as shown (so "best first by score" stays true). A question matches a question about the
@@ -109,7 +110,7 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
         keyword_query=window.query if window else None))
     # Best first by score, so the floor only ever cuts the tail: every page of a search sees the same hits.
     model = calibration(memory.embedder)
-    floor = (model.search_min_score, model.search_min_relative)
+    floor = (model.search_floor(await memory.messages.count(chat_id)), model.search_min_relative)
     hits = above_floor(found, *floor)
     shown = hits[page * page_size:(page + 1) * page_size]
     more = len(hits) > (page + 1) * page_size
