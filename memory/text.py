@@ -22,7 +22,8 @@ Every language the same way (memory/lang.py tells a text's language):
   zero-width non-joiner, the word without the endings the joiner sets off (‌ی, ‌ای, ‌ها, ‌های, ‌ام, ‌اش…):
   "درباره‌ی" is found as "درباره", "آژانس‌های" as "آژانس". Joined without its joiner the word is another word
   ("دربارهی") that the bare word never meets, and the Persian Snowball stemmer removes none of these. A verb's
-  می‌ stays (without it, "می‌کرد" would be the light verb "کرد" of a great many sentences).
+  می‌ stays (without it, "می‌کرد" would be the light verb "کرد" of a great many sentences). A Persian word is also
+  indexed and asked without its possessive ending, as content_words compares it ("مادربزرگم" → "مادربزرگ").
 """
 
 from __future__ import annotations
@@ -249,6 +250,8 @@ def _forms(word: str, lang: str, arabic: dict[str, str]) -> tuple[str, ...]:
     forms = [word, normal(word, lang)]
     if word in arabic and arabic[word] not in stopwords(lang):
         forms += [arabic[word], normal(arabic[word], lang)]
+    if lang == "fa" and script_of(word[0]) == "arabic":  # without a possessive ending: مادربزرگم → مادربزرگ
+        forms.append(subject_form(word, lang))
     return tuple(dict.fromkeys(f for f in forms if f))
 
 

@@ -176,6 +176,7 @@ def test_persian_words_are_found_without_the_endings_a_non_joiner_sets_off_and_w
     assert found(store, 1, "کتاب") == [texts[1]]  # "کتاب‌هایم": plural and possessive
     assert found(store, 1, "آژانس‌های فرزندخواندگی") == [texts[0]]  # the word as written still matches
     assert found(store, 1, "مادربزرگم") == [texts[2]]
+    assert found(store, 1, "مادربزرگ کجا بود؟") == [texts[2]]  # "my grandmother" without its possessive ending
     assert found(store, 1, "سوئد كجاست؟") == [texts[2]]  # an Arabic kaf typed for the Persian one
     assert found(store, 1, "park") == [texts[3]]  # other scripts as before
 
@@ -191,7 +192,7 @@ def test_an_older_database_gets_the_persian_forms_from_the_background_fill(tmp_p
     conn.close()
     store = Store.open(path, HashEmbedder(64))
     try:
-        assert store.keywords.missing() == 1  # only the Persian message is computed again
+        assert store.keywords.missing() == 1  # only the message in the Arabic script is computed again
         assert found(store, 1, "park") == ["Kids love parks."]
         assert store.keywords.fill_all() == 1
         assert found(store, 1, "آژانس‌ها") == ["آژانس‌های فرزندخواندگی را پیدا کردم."]
