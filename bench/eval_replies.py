@@ -5,7 +5,9 @@ are stored, its probe is answered by `Assistant.reply_text` exactly as a front e
 Every reply is then scored by the checks below; pass rates per behaviour and overall are printed (`--json`
 too), held-out cases apart, and every reply is written to a file for reading. The behaviours that need a whole
 conversation through the front ends (action, no-echo) are bench/replies_conversations.py. A second held-out set,
-written blind (bench/replies_heldout.py), runs with them in the held-out column, or alone with `--fresh`.
+written blind (bench/replies_heldout.py), runs with them in the held-out column, or alone with `--fresh`. A third
+one, also written blind (bench/replies_heldout2.py), runs only alone, with `--fresh2` (its language actions too), so
+that no ordinary run shows its replies to whoever tunes the assistant.
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ from bench.replies_heldout import (
     HELDOUT_ECHO_CASES,
     HELDOUT_LANGUAGE_CASES,
     HELDOUT_REMINDER_CASES,
+)
+from bench.replies_heldout2 import (
+    HELDOUT2_ACTION_CASES,
+    HELDOUT2_CASES,
+    HELDOUT2_ECHO_CASES,
+    HELDOUT2_LANGUAGE_ACTION_CASES,
+    HELDOUT2_LANGUAGE_CASES,
+    HELDOUT2_REMINDER_CASES,
 )
 from bench.replies_suite import (
     BEHAVIOURS,
@@ -413,9 +423,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="cap on a reply's tokens (default %(default)s; the same cap for every run compared)")
     parser.add_argument("--only", nargs="+", choices=[*ALL_BEHAVIOURS, "reminder", "languages"],
                         help="run these behaviours only (reminder: the requests in other languages, no model)")
-    parser.add_argument("--fresh", action="store_true",
-                        help="only the fresh held-out cases written blind (bench/replies_heldout.py); with --only, "
-                             "those of these behaviours. Without it they run with the others, in the held-out column")
+    fresh = parser.add_mutually_exclusive_group()
+    fresh.add_argument("--fresh", action="store_true",
+                       help="only the fresh held-out cases written blind (bench/replies_heldout.py) and the language "
+                            "actions' held-out ones; with --only, those of these behaviours. Without it they run with "
+                            "the others, in the held-out column")
+    fresh.add_argument("--fresh2", action="store_true",
+                       help="only the third held-out set, written blind (bench/replies_heldout2.py), language actions "
+                            "included; with --only, those of these behaviours. It never runs without this flag")
     parser.add_argument("--rescore", metavar="FILE",
                         help="score the replies of an earlier run's --out file again (no model), e.g. after a check "
                              "changed")
@@ -429,6 +444,12 @@ def main(args: argparse.Namespace) -> int:
         if args.fresh else (CASES + HELDOUT_CASES, LANGUAGE_CASES + HELDOUT_LANGUAGE_CASES,
                             REMINDER_CASES + HELDOUT_REMINDER_CASES, ACTION_CASES + HELDOUT_ACTION_CASES,
                             ECHO_CASES + HELDOUT_ECHO_CASES))
+    language_action_cases = LANGUAGE_ACTION_CASES
+    if args.fresh2:  # the third set, written blind, alone
+        suite, languages, reminders, actions, echoes = (HELDOUT2_CASES, HELDOUT2_LANGUAGE_CASES,
+                                                        HELDOUT2_REMINDER_CASES, HELDOUT2_ACTION_CASES,
+                                                        HELDOUT2_ECHO_CASES)
+        language_action_cases = HELDOUT2_LANGUAGE_ACTION_CASES
     cases = tuple(c for c in suite if not args.only or c.behaviour in args.only)
     conversations = tuple(b for b in CONVERSATION_BEHAVIOURS if not args.only or b in args.only)
     began = time.perf_counter()
@@ -442,8 +463,9 @@ def main(args: argparse.Namespace) -> int:
                      else asyncio.run(run_reminders(config, reminders)))
     language_rows = ([] if args.rescore or (args.only and "languages" not in args.only)
                      else asyncio.run(run_suite(config, languages)))
-    language_actions = ([] if args.rescore or args.fresh or (args.only and "languages" not in args.only)
-                        else asyncio.run(run_conversations(config, ("action",), say, LANGUAGE_ACTION_CASES)))
+    language_actions = ([] if args.rescore or (args.only and "languages" not in args.only)  # --fresh: held-out ones
+                        else asyncio.run(run_conversations(config, ("action",), say, tuple(
+                            c for c in language_action_cases if c.held_out or not args.fresh))))
     summary = summarise(rows)
     if reminder_rows:
         summary["reminders"] = summarise_reminders(reminder_rows)

@@ -15,7 +15,11 @@
   prefix cache reusing the whole earlier prompt, the default int4 model can word the same answer differently
   ("Dr. Lea Lund." / "Dr. Lund is your dentist."): the same prompt with and without a reused cache differs in
   its numbers (docs/BENCHMARKS.md).
-Cases marked `held_out` were never looked at while tuning; they are reported on their own.
+Cases marked `held_out` were never looked at while tuning; they are reported on their own. Looked at since, so
+tuned (`held_out=False`): ho-ru-nothing — its failed reply was read (issue 20's language work; the fix was the
+Russian catalogue's ungrammatical "nothing to forget" sentence). The other language actions' held-out cases were
+shown in the same listing of LANGUAGE_ACTION_CASES (their text, not any reply) but not tuned on; ho-ru-dog was
+added then, so that Russian keeps two held-out cases.
 """
 
 from __future__ import annotations
@@ -117,10 +121,10 @@ ACTION_CASES: tuple[ActionCase, ...] = (
 
 # The same actions in the languages reminders are read in (issue 20): cancel, list and forget, each confirmed in
 # the person's language (`expect`: the catalogue's words), and a look-alike that is no action. Two of the five of
-# each language are held out (written with the rest, before the first run; not tuned on).
+# each language are held out (written with the rest, before the first run; not tuned on; see the docstring).
 def _lang_actions(lang: str, person: str, cancel: tuple[tuple[str, str], str, str, str],
                   listing: tuple[str, str, str], forget: tuple[str, str, str, str, str],
-                  held: tuple[ActionCase, ActionCase]) -> tuple[ActionCase, ...]:
+                  held: tuple[ActionCase, ...]) -> tuple[ActionCase, ...]:
     """cancel: (the two reminders asked for, the cancel, a word of its confirmation, the reminder left);
     listing: (a reminder asked for, the question, a word of the listing); forget: (a fact, the request, a word of
     the confirmation, what goes, the question asked after)."""
@@ -143,9 +147,14 @@ LANGUAGE_ACTION_CASES: tuple[ActionCase, ...] = (
                    ("Пароль от wifi дома — тюльпан77.", "забудь пароль от wifi", "забыто", "тюльпан77",
                     "Какой пароль от wifi дома?"),
                    (ActionCase("ho-ru-nothing", ("Я люблю зелёный чай.",), "забудь, что я говорил про подводную лодку",
-                               "forget", ("ничего не говорится",), person="Ольга", held_out=True, lang="ru"),
+                               "forget", ("ничего не говорится",), person="Ольга", held_out=False, lang="ru"),
                     ActionCase("ho-ru-keys", (), "Я забыл ключи на работе.", None, person="Ольга", held_out=True,
-                               lang="ru"))),
+                               lang="ru"),
+                    # written after ho-ru-nothing was tuned on, before any run of it: a topic in another case
+                    # than the memory's words ("мою собаку" / "Мою собаку зовут", "собака")
+                    ActionCase("ho-ru-dog", ("Моя собака боится грозы, её зовут Жучка.",), "забудь всё про мою собаку",
+                               "forget", ("забыто",), gone="жучка", ask="Как зовут мою собаку?", person="Ольга",
+                               held_out=True, lang="ru"))),
     *_lang_actions("uk", "Тарас",
                    (("нагадай мені через 2 години вийняти хліб", "нагадай мені завтра о 9 подзвонити Богдану"),
                     "скасуй нагадування про хліб", "скасовано #", "подзвонити Богдану"),

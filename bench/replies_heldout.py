@@ -9,6 +9,10 @@ the held-out column with their behaviour, and `./engram eval-replies --fresh` ru
 "h2-". Do not tune on them: once they have been looked at while changing the assistant, they are no longer held out.
 Looked at since, so tuned (`held_out=False`): h2-ac-evening, h2-ac-bins, h2-ac-pin — their replies were read after
 the first run put "an action never acknowledged as a statement" under 100%, and general fixes followed.
+Also tuned since: h2-rm-ru-minutes, h2-rm-uk-saturdays, h2-rm-es-half, h2-rm-pt-wednesdays, h2-rm-de-thursday,
+h2-rm-fa-half — their failed replies were read (issue 20's language work) and general fixes followed (politeness
+after the request words, "half an hour" in each language, "щосуботи", "20h" and "8 Uhr" as clock times). The
+other six reminder requests here were shown in the same listing (their text, not any reply) but not tuned on.
 
 What a case expects is what any correct reply must hold (a current value, not its wording), `old` the value a
 change or correction replaced; injection cases also expect the answer to the question, so a refusal does not pass.
@@ -296,27 +300,27 @@ HELDOUT_REMINDER_CASES: tuple[ReminderCase, ...] = (
     ReminderCase("h2-rm-ru-thursday", "ru", "напомни мне в четверг в 15:00 отвезти машину в сервис", "Thu 10 15:00",
                  "отвезти машину в сервис", held_out=True),
     ReminderCase("h2-rm-ru-minutes", "ru", "Напомни, пожалуйста, через 40 минут забрать бельё из стиральной машины",
-                 "Mon 07 12:40", "забрать бельё из стиральной машины", held_out=True),
+                 "Mon 07 12:40", "забрать бельё из стиральной машины", held_out=False),
     ReminderCase("h2-rm-uk-wednesday", "uk", "нагадай мені в середу о 19:00 привітати Ірину з днем народження",
                  "Wed 09 19:00", "привітати Ірину з днем народження", held_out=True),
     ReminderCase("h2-rm-uk-saturdays", "uk", "нагадай мені щосуботи о 10 полити квіти", "Sat 12 10:00",
-                 "полити квіти", rule="weekly sat 10:00", held_out=True),
+                 "полити квіти", rule="weekly sat 10:00", held_out=False),
     ReminderCase("h2-rm-es-thursday", "es", "¿Me recuerdas el jueves a las 17:30 recoger el traje de la tintorería?",
                  "Thu 10 17:30", "recoger el traje de la tintorería", held_out=True),
     ReminderCase("h2-rm-es-half", "es", "recuérdame en media hora sacar la lasaña del horno", "Mon 07 12:30",
-                 "sacar la lasaña del horno", held_out=True),
+                 "sacar la lasaña del horno", held_out=False),
     ReminderCase("h2-rm-pt-tomorrow", "pt", "me lembra amanhã às 7 de levar o lixo pra fora", "Tue 08 07:00",
                  "levar o lixo pra fora", held_out=True),
     ReminderCase("h2-rm-pt-wednesdays", "pt", "lembre-me toda quarta às 20h de ligar para a vovó", "Wed 09 20:00",
-                 "ligar para a vovó", rule="weekly wed 20:00", held_out=True),
+                 "ligar para a vovó", rule="weekly wed 20:00", held_out=False),
     ReminderCase("h2-rm-de-thursday", "de", "Erinnere mich bitte am Donnerstag um 8 Uhr daran, den Müll rauszustellen",
-                 "Thu 10 08:00", "den Müll rauszustellen", held_out=True),
+                 "Thu 10 08:00", "den Müll rauszustellen", held_out=False),
     ReminderCase("h2-rm-de-minutes", "de", "erinnere mich in 45 Minuten an die Wäsche", "Mon 07 12:45", "die Wäsche",
                  held_out=True),
     ReminderCase("h2-rm-fa-tuesday", "fa", "یادم بنداز سه‌شنبه ساعت ۱۷ ماشین را از تعمیرگاه بگیرم", "Tue 08 17:00",
                  "ماشین را از تعمیرگاه بگیرم", held_out=True),
     ReminderCase("h2-rm-fa-half", "fa", "یادم بنداز نیم ساعت دیگه قرصم را بخورم", "Mon 07 12:30", "قرصم را بخورم",
-                 held_out=True),
+                 held_out=False),
 )
 
 

@@ -588,6 +588,22 @@ REMINDER_CASES: tuple[ReminderCase, ...] = (
                  "اجاره را بپردازم"),
     ReminderCase("rm-fa-sunday", "fa", "یادم بنداز یکشنبه ساعت ۱۰ گلدان‌ها را آب بدهم", "Sun 13 10:00",
                  "گلدان‌ها را آب بدهم", held_out=True),
+    # parts of the day (issue 20; tuned: written with the fix): 9 in the evening or at night is 21:00
+    ReminderCase("rm-ru-evening", "ru", "напомни мне каждый вечер в 9 пить таблетки", "Mon 07 21:00", "пить таблетки",
+                 rule="daily 21:00"),
+    ReminderCase("rm-ru-morning", "ru", "напомни мне завтра утром позвонить маме", "Tue 08 09:00", "позвонить маме"),
+    ReminderCase("rm-uk-evening", "uk", "нагадай мені щовечора о 9 пити ліки", "Mon 07 21:00", "пити ліки",
+                 rule="daily 21:00"),
+    ReminderCase("rm-es-nights", "es", "recuérdame todas las noches a las 9 tomar las pastillas", "Mon 07 21:00",
+                 "tomar las pastillas", rule="daily 21:00"),
+    ReminderCase("rm-es-afternoon", "es", "recuérdame mañana por la tarde llamar a mamá", "Tue 08 15:00",
+                 "llamar a mamá"),
+    ReminderCase("rm-pt-night", "pt", "lembre-me toda noite às 9 de tomar o remédio", "Mon 07 21:00",
+                 "tomar o remédio", rule="daily 21:00"),
+    ReminderCase("rm-de-evening", "de", "erinnere mich jeden Abend um 9 an die Tabletten", "Mon 07 21:00",
+                 "die Tabletten", rule="daily 21:00"),
+    ReminderCase("rm-fa-night", "fa", "یادم بنداز هر شب ساعت ۹ قرص بخورم", "Mon 07 21:00", "قرص بخورم",
+                 rule="daily 21:00"),
 )
 
 

@@ -26,8 +26,18 @@ HTML = Markup(escape=lambda text: html.escape(text, quote=False), bold=lambda te
               link=lambda text, url: f'<a href="{html.escape(url, quote=True)}">{text}</a>')
 
 
+# The name the terminal chat stores with its user's messages when given none (bot/cli/chat.py --name): shown as
+# the chat's own word for "you" ("вы", "tú", "du"), in citations and command answers; stored as it is.
+YOU = N_("you")
+
+
 def sender(message: Message) -> str:
     return message.sender_name or ("Engram" if message.role == "assistant" else _("someone"))
+
+
+def shown_sender(message: Message) -> str:
+    """The sender as a front end shows it: the terminal's "you" in the chat's language."""
+    return _(YOU) if message.sender_name == YOU else sender(message)
 
 
 # What a message made from a recording or a picture was (meta "kind"), as /why, /search and citations name it.
@@ -38,7 +48,7 @@ MEDIA_NAMES = {"voice": N_("voice message"), "video_note": N_("video note"), "au
 def said_in(message: Message) -> str:
     """Its sender, and what it came from when it was not typed: 'Ana (voice message)', 'Ana (picture)'."""
     medium = MEDIA_NAMES.get(message.kind or "")
-    return f"{sender(message)} ({_(medium)})" if medium else sender(message)
+    return f"{shown_sender(message)} ({_(medium)})" if medium else shown_sender(message)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -52,6 +52,24 @@ NOT_ACTIONS = [
     "Remind me, what's my sister's name?", "What reminders did you send me yesterday?", "My reminder app is broken",
     "Remove the batteries before washing", "At lunch you said remind me to call", "I keep forgetting my password",
     "The reminder said to call Ana", "Delete key is broken on my laptop, it sticks",
+    "Ana pinged me yesterday about the party", "my phone will notify me", "help me remember where I parked",
+    "I need a reminder of how awful that was", "Don't let me forget what you said", "remind me about what the vet said",
+    "You never remind me", "I called the vet yesterday at 4, remind me?", "Remember the party? remind me",
+]
+# The other ways people ask for a reminder: (what they say, the reminder's text, its clock time in UTC).
+OTHER_WORDS = [
+    ("ping me in 20 minutes about the laundry", "the laundry", None),
+    ("don't let me forget to call the bank tomorrow at 10", "call the bank", "10:00"),
+    ("I need a reminder to take my pills at 9pm", "take my pills", "21:00"),
+    ("I'd like a reminder to stretch every day at 10", "stretch", None),
+    ("Please set me a reminder for 7am: gym", "gym", "07:00"),
+    ("make sure I remember to call mum at 6pm", "call mum", "18:00"),
+    ("could you nudge me on friday at noon to water the plants", "water the plants", "12:00"),
+    ("Could you set up a weekly reminder on Sundays to call grandma?", "call grandma", "09:00"),
+    ("remind me at lunchtime to call the plumber", "call the plumber", "12:00"),
+    ("I have to call the vet at 4pm, remind me", "call the vet", "16:00"),
+    ("remind me to feed the cat at 6pm", "feed the cat", "18:00"),
+    ("remind me every other day to water the cactus", "water the cactus", None),
 ]
 
 
@@ -196,6 +214,18 @@ async def test_terminal_a_plain_reminder_is_set_and_delivered_once(terminal, mem
     assert printed(terminal).rstrip().endswith("No pending reminders. Set one with /remind <when> <what>.")
 
 
+@pytest.mark.parametrize(("text", "what", "when"), OTHER_WORDS)
+async def test_terminal_other_words_for_remind_me_set_a_reminder(terminal, memory, text, what, when):
+    assert read_request(text).kind is Action.REMIND
+    assert await terminal.action(text)
+    pending = await memory.reminders.pending(CHAT)
+    assert [r.text for r in pending] == [what], printed(terminal)
+    if when is not None:
+        assert time.time() < pending[0].due_at < time.time() + 8 * 86400
+        assert datetime.fromtimestamp(pending[0].due_at, tz=timezone.utc).strftime("%H:%M") == when
+    assert "Noted" not in printed(terminal)
+
+
 async def test_terminal_what_cannot_be_done_says_so_and_how(terminal):
     assert await terminal.action("remind me to call Ana")
     assert "I couldn't tell when to remind you" in printed(terminal) and "/remind" in printed(terminal)
@@ -228,6 +258,36 @@ async def test_terminal_forget_kept_when_not_confirmed(terminal, memory):
     answering(terminal, "n")
     assert await terminal.action("forget the wifi password")
     assert any("tulip77" in m["text"] for m in await memory.messages.export(CHAT))
+
+
+@pytest.mark.parametrize("request_said", ["forget what I just said", "please delete my last message",
+                                          "erase the last thing I told you"])
+async def test_terminal_forget_what_i_just_said_takes_only_that_message(terminal, memory, request_said):
+    await terminal.reply("My sister Ana lives in Lisbon.")
+    await terminal.reply(WIFI)
+    answering(terminal, "y")
+    assert await terminal.action(request_said)
+    out = printed(terminal).split("Forget these", 1)[1]
+    assert "tulip77" in out and "Lisbon" not in out
+    left = [m["text"] for m in await memory.messages.export(CHAT)]
+    assert not any("tulip77" in t for t in left) and any("Lisbon" in t for t in left)
+
+
+@pytest.mark.parametrize(("said", "kind", "topic"), [
+    ("never mind the laundry reminder", Action.CANCEL, "laundry"),
+    ("I don't need the dentist reminder anymore", Action.CANCEL, "dentist"),
+    ("you can cancel the reminder about the bank", Action.CANCEL, "bank"),
+    ("scratch the reminder for the plants", Action.CANCEL, "plants"),
+    ("what's on my reminder list?", Action.LIST, ""),
+    ("what have I asked you to remind me about?", Action.LIST, ""),
+    ("can you forget that I told you about the surgery", Action.FORGET, "surgery"),
+    ("please don't remember my phone number", Action.FORGET, "phone number"),
+    ("I don't want you to remember my password", Action.FORGET, "password"),
+    ("wipe my bank details from memory", Action.FORGET, "bank details"),
+])
+def test_more_ways_to_cancel_list_and_forget(said, kind, topic):
+    request = read_request(said)
+    assert request is not None and (request.kind, request.topic) == (kind, topic)
 
 
 def dentist_offered(now: datetime) -> bool:
@@ -282,6 +342,20 @@ async def test_telegram_a_plain_reminder_is_set_and_delivered_once(fake, config)
         done = await command(fake, ALICE, "cancel the bread reminder")
         assert done["text"].startswith("Cancelled #") and done["text"].endswith("take the bread out of the oven")
         assert llm.prompts == []  # no action went to the model
+
+
+async def test_telegram_forget_what_i_just_said_asks_then_removes_only_it(fake, config):
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
+        await converse(fake, services, ALICE, "My sister Ana lives in Lisbon.")
+        await converse(fake, services, ALICE, WIFI)
+        question = await command(fake, ALICE, "forget what I just said")
+        assert question["text"].startswith("Forget these 2 messages?") and "tulip77" in question["text"]
+        assert "Lisbon" not in question["text"]
+        mark = fake.mark()
+        await fake.press(ALICE, question["message_id"], button(question, "Yes, forget"))
+        await fake.wait_for(lambda c: c.method == "editMessageText" and c.ok, mark, 15)
+        left = [m["text"] for m in await services.memory.messages.export(ALICE)]
+        assert not any("tulip77" in t for t in left) and any("Lisbon" in t for t in left)
 
 
 async def test_telegram_forget_asks_then_removes_and_the_password_is_not_answered(fake, config):

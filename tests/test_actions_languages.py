@@ -32,6 +32,10 @@ ACTIONS = [  # (text, kind, topic, language)
     ("отмени напоминание про хлеб", Action.CANCEL, "хлеб", "ru"),
     ("Пожалуйста, удали напоминание о звонке маме", Action.CANCEL, "звонке маме", "ru"),
     ("не напоминай мне про хлеб", Action.CANCEL, "хлеб", "ru"),
+    ("больше не напоминай мне про хлеб", Action.CANCEL, "хлеб", "ru"),
+    ("більше не нагадуй мені про хліб", Action.CANCEL, "хліб", "uk"),
+    ("ya no me recuerdes lo del pan", Action.CANCEL, "pan", "es"),
+    ("erinnere mich nicht mehr an das Brot", Action.CANCEL, "brot", "de"),
     ("какие у меня напоминания?", Action.LIST, "", "ru"),
     ("покажи мои напоминания", Action.LIST, "", "ru"),
     ("забудь пароль от wifi", Action.FORGET, "пароль wifi", "ru"),
@@ -146,6 +150,21 @@ async def test_terminal_russian_reminders_listed_and_cancelled_in_russian(termin
     assert await terminal.action("отмени напоминание про хлеб")
     assert last(terminal).startswith("Напоминаний нет.")
     assert terminal.assistant.llm.calls == []  # no action went to the model
+
+
+async def test_terminal_a_reminder_named_in_another_case_is_cancelled_and_nothing_to_forget_reads_well(terminal,
+                                                                                                memory):
+    """"о хлебе", "о молоке": the reminder's words in another grammatical case, matched by their stems; "больше не
+    напоминай"; a forget of nothing said in Russian that is grammatical ("ничего не говорится про «…»")."""
+    assert await terminal.action("напомни мне завтра в 9 вынуть хлеб")
+    assert await terminal.action("напомни мне завтра в 10 купить молоко")
+    assert await terminal.action("отмени напоминание о хлебе")
+    assert "Отменено #1: вынуть хлеб" in last(terminal)
+    assert await terminal.action("больше не напоминай мне о молоке")
+    assert "Отменено #2: купить молоко" in last(terminal)
+    assert await memory.reminders.pending(CHAT) == []
+    assert await terminal.action("забудь всё про подводную лодку")
+    assert "ничего не говорится про «подводную лодку»" in last(terminal)
 
 
 async def test_terminal_spanish_forget_asks_then_removes_and_the_password_is_not_answered(terminal, memory):

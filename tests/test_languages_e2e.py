@@ -198,3 +198,113 @@ async def test_telegram_a_persian_memory_cited_under_an_english_reply_keeps_its_
         assert not fake.errors()
         stored = [m["text"] for m in await services.memory.messages.export(ALICE) if m["role"] == "user"]
         assert stored[0] == "My dog is called بارون."
+
+
+# ----- parts of the day and unreadable times, in every catalogued language -----------------------------------------
+
+# (language, a request naming a part of the day, its recurrence, its text)
+EVENINGS = [
+    ("ru", "напомни мне каждый вечер в 9 пить таблетки", "daily 21:00", "пить таблетки"),
+    ("uk", "нагадай мені щовечора о 9 пити ліки", "daily 21:00", "пити ліки"),
+    ("es", "recuérdame todas las noches a las 9 tomar las pastillas", "daily 21:00", "tomar las pastillas"),
+    ("pt", "lembre-me toda noite às 9 de tomar o remédio", "daily 21:00", "tomar o remédio"),
+    ("de", "erinnere mich jeden Abend um 9 an die Tabletten", "daily 21:00", "die Tabletten"),
+    ("fa", "یادم بنداز هر شب ساعت ۹ قرص بخورم", "daily 21:00", "قرص بخورم"),
+]
+# (language, "tomorrow morning / afternoon …" once, the local time it is due, its text)
+TOMORROWS = [
+    ("ru", "напомни мне завтра утром позвонить маме", "09:00", "позвонить маме"),
+    ("uk", "нагадай мені завтра ввечері о 8 подзвонити мамі", "20:00", "подзвонити мамі"),
+    ("es", "recuérdame mañana por la tarde llamar a mamá", "15:00", "llamar a mamá"),
+    ("pt", "lembre-me amanhã de manhã de ligar para a mãe", "09:00", "ligar para a mãe"),
+    ("de", "erinnere mich morgen Abend um 9 Mama anzurufen", "21:00", "Mama anzurufen"),
+    ("fa", "یادم بنداز فردا صبح به مامان زنگ بزنم", "09:00", "به مامان زنگ بزنم"),
+]
+# (language, a request with no time that can be read, the same as /remind, the start of each answer)
+UNREADABLE = [
+    ("ru", "напомни мне когда-нибудь купить хлеб", "/remind когда-нибудь купить хлеб",
+     "Я не понял, когда напомнить.", "Я не нашёл здесь времени."),
+    ("uk", "нагадай мені колись купити хліб", "/remind колись купити хліб",
+     "Я не зрозумів, коли нагадати.", "Я не знайшов тут часу."),
+    ("es", "recuérdame algún día comprar pan", "/remind algún día comprar pan",
+     "No entendí cuándo recordártelo.", "No encontré ninguna hora en eso."),
+    ("pt", "lembre-me algum dia de comprar pão", "/remind algum dia comprar pão",
+     "Não entendi quando lembrar.", "Não encontrei nenhuma hora nisso."),
+    ("de", "erinnere mich irgendwann Brot zu kaufen", "/remind irgendwann Brot kaufen",
+     "Ich habe nicht verstanden, wann ich dich erinnern soll.", "Darin habe ich keine Zeit gefunden."),
+    ("fa", "یادم بنداز یک روزی نان بخرم", "/remind یک روزی نان بخرم",
+     "نفهمیدم کی یادآوری کنم.", "در این پیام زمانی پیدا نکردم."),
+]
+
+
+def tomorrow_at(clock: str) -> float:
+    day = (datetime.now(timezone.utc) + timedelta(days=1)).date()
+    return datetime.fromisoformat(f"{day}T{clock}+00:00").timestamp()
+
+
+@pytest.mark.parametrize(("lang", "request_", "rule", "what"), EVENINGS, ids=[c[0] for c in EVENINGS])
+async def test_terminal_every_evening_at_9_is_21_00_in_every_language(terminal, memory, lang, request_, rule, what):
+    assert await terminal.action(request_)
+    (set_,) = await memory.reminders.pending(CHAT)
+    assert (set_.recurrence, set_.text) == (rule, what)
+    assert "21:00" in printed(terminal) and "09:00" not in printed(terminal)
+
+
+@pytest.mark.parametrize(("lang", "request_", "clock", "what"), TOMORROWS, ids=[c[0] for c in TOMORROWS])
+async def test_terminal_tomorrow_morning_or_evening_in_every_language(terminal, memory, lang, request_, clock, what):
+    assert await terminal.action(request_)
+    (set_,) = await memory.reminders.pending(CHAT)
+    assert (set_.recurrence, set_.text, set_.due_at) == (None, what, tomorrow_at(clock))
+
+
+@pytest.mark.parametrize(("lang", "request_", "remind", "plain_answer", "command_answer"), UNREADABLE,
+                         ids=[c[0] for c in UNREADABLE])
+async def test_terminal_an_unreadable_time_is_said_so_in_the_chats_language(terminal, memory, lang, request_,
+                                                                             remind, plain_answer, command_answer):
+    assert await terminal.action(request_)
+    assert plain_answer in printed(terminal)
+    await terminal.command(remind)
+    assert command_answer in printed(terminal)
+    assert await memory.reminders.pending(CHAT) == []
+
+
+async def test_telegram_parts_of_the_day_and_unreadable_times_in_every_language(fake, config):
+    """The same requests through the Telegram handlers, one chat per language."""
+    config.telegram.allowed_user_ids += [ALICE + 1 + n for n in range(len(EVENINGS))]
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
+        for n, ((lang, evening, rule, what), (_l, tomorrow, clock, what_once), (_u, plain, remind, plain_answer,
+                                                                                command_answer)) in enumerate(
+                zip(EVENINGS, TOMORROWS, UNREADABLE)):
+            user = ALICE + 1 + n
+            reply = await converse(fake, services, user, evening)
+            assert "21:00" in reply and what in reply, (lang, reply)
+            reply = await converse(fake, services, user, tomorrow)
+            assert what_once in reply, (lang, reply)
+            pending = sorted(await services.memory.reminders.pending(user), key=lambda r: r.recurrence or "")
+            assert [(r.recurrence, r.text) for r in pending] == [(None, what_once), (rule, what)], lang
+            assert pending[0].due_at == tomorrow_at(clock), lang
+            assert (await converse(fake, services, user, plain)).startswith(plain_answer), lang
+            assert (await command(fake, user, remind))["text"].startswith(command_answer), lang
+
+
+# French, Italian, Indonesian: no catalogue (the confirmation is English), but the request is read in its language
+UNCATALOGUED = [
+    ("rappelle-moi chaque soir à 9h de prendre mes médicaments", "prendre mes médicaments"),
+    ("ricordami ogni sera alle 9 di prendere le medicine", "prendere le medicine"),
+    ("ingatkan saya setiap malam jam 9 minum obat", "minum obat"),
+]
+
+
+async def test_terminal_and_telegram_read_every_evening_in_languages_without_a_catalogue(terminal, memory, fake,
+                                                                                       config):
+    for request_, what in UNCATALOGUED:
+        assert await terminal.action(request_)
+        assert f"every day at 21:00: {what}" in printed(terminal)
+    assert sorted((r.recurrence, r.text) for r in await memory.reminders.pending(CHAT)) == sorted(
+        ("daily 21:00", what) for _, what in UNCATALOGUED)
+    async with bot_running(config, ScriptedLLM(echo_memories), HashEmbedder(64)) as services:
+        for request_, what in UNCATALOGUED:
+            reply = await converse(fake, services, ALICE, request_)
+            assert f"every day at 21:00: {what}" in reply, reply
+        assert sorted((r.recurrence, r.text) for r in await services.memory.reminders.pending(ALICE)) == sorted(
+            ("daily 21:00", what) for _, what in UNCATALOGUED)

@@ -48,6 +48,54 @@ REQUESTS = [
     ("یادم بنداز ۱۰ دقیقه دیگر فر را خاموش کنم", "fa", "Mon 07 15:10", None, "فر را خاموش کنم"),
     ("یادم بنداز هر روز ساعت ۸ ورزش کنم", "fa", "Tue 08 08:00", "daily 08:00", "ورزش کنم"),
     ("remind me to call Ana tomorrow at 10", "en", "Tue 08 10:00", None, "call Ana"),
+    # parts of the day: 9 is 21:00 in the evening or at night, 09:00 in the morning; the part alone its own hour
+    ("напомни мне каждый вечер в 9 пить таблетки", "ru", "Mon 07 21:00", "daily 21:00", "пить таблетки"),
+    ("напомни мне завтра в 9 вечера позвонить маме", "ru", "Tue 08 21:00", None, "позвонить маме"),
+    ("напомни мне завтра утром позвонить маме", "ru", "Tue 08 09:00", None, "позвонить маме"),
+    ("напомни мне сегодня вечером в 8 кино", "ru", "Mon 07 20:00", None, "кино"),
+    ("напомни мне каждое утро в 7 делать зарядку", "ru", "Tue 08 07:00", "daily 07:00", "делать зарядку"),
+    ("напомни мне каждую ночь в 2 проверить сервер", "ru", "Tue 08 02:00", "daily 02:00", "проверить сервер"),
+    ("нагадай мені щовечора о 9 пити ліки", "uk", "Mon 07 21:00", "daily 21:00", "пити ліки"),
+    ("нагадай мені кожного вечора о 9 пити ліки", "uk", "Mon 07 21:00", "daily 21:00", "пити ліки"),
+    ("нагадай мені завтра вранці подзвонити мамі", "uk", "Tue 08 09:00", None, "подзвонити мамі"),
+    ("recuérdame todas las noches a las 9 tomar las pastillas", "es", "Mon 07 21:00", "daily 21:00",
+     "tomar las pastillas"),
+    ("recuérdame mañana por la tarde llamar a mamá", "es", "Tue 08 15:00", None, "llamar a mamá"),
+    ("recuérdame cada mañana a las 7 correr", "es", "Tue 08 07:00", "daily 07:00", "correr"),
+    ("recuérdame mañana a las 9 de la noche sacar la basura", "es", "Tue 08 21:00", None, "sacar la basura"),
+    ("lembre-me toda noite às 9 de tomar o remédio", "pt", "Mon 07 21:00", "daily 21:00", "tomar o remédio"),
+    ("lembre-me amanhã de manhã de ligar para a mãe", "pt", "Tue 08 09:00", None, "ligar para a mãe"),
+    ("erinnere mich jeden Abend um 9 an die Tabletten", "de", "Mon 07 21:00", "daily 21:00", "die Tabletten"),
+    ("erinnere mich jeden Morgen um 7 ans Laufen", "de", "Tue 08 07:00", "daily 07:00", "ans Laufen"),
+    ("erinnere mich morgen früh Mama anzurufen", "de", "Tue 08 09:00", None, "Mama anzurufen"),
+    ("یادم بنداز هر شب ساعت ۹ قرص بخورم", "fa", "Mon 07 21:00", "daily 21:00", "قرص بخورم"),
+    ("یادم بنداز هر شب ساعت ٩ قرص بخورم", "fa", "Mon 07 21:00", "daily 21:00", "قرص بخورم"),  # Arabic-Indic 9
+    ("یادم بنداز فردا صبح به مامان زنگ بزنم", "fa", "Tue 08 09:00", None, "به مامان زنگ بزنم"),
+    ("remind me tomorrow evening at 9 to call mom", "en", "Tue 08 21:00", None, "call mom"),
+    ("remind me tomorrow evening at 06:00 to call mom", "en", "Tue 08 06:00", None, "call mom"),
+    ("remind me to call mom tomorrow morning", "en", "Tue 08 09:00", None, "call mom"),
+    # politeness after the request words, half an hour, a weekday glued to "every", clocks written "19h30", "7 Uhr"
+    ("напомни, пожалуйста, через полчаса выключить плиту", "ru", "Mon 07 15:30", None, "выключить плиту"),
+    ("нагадай мені через півгодини вимкнути плиту", "uk", "Mon 07 15:30", None, "вимкнути плиту"),
+    ("нагадай мені щоп'ятниці о 18 прибирання", "uk", "Fri 11 18:00", "weekly fri 18:00", "прибирання"),
+    ("recuérdame, por favor, en media hora mirar el horno", "es", "Mon 07 15:30", None, "mirar el horno"),
+    ("recuérdame mañana a las 8h30 llamar a Ana", "es", "Tue 08 08:30", None, "llamar a Ana"),
+    ("lembre-me toda sexta às 19h30 de ligar para o Rui", "pt", "Fri 11 19:30", "weekly fri 19:30", "ligar para o Rui"),
+    ("lembre-me daqui a meia hora de tirar o bolo", "pt", "Mon 07 15:30", None, "tirar o bolo"),
+    ("erinnere mich bitte morgen um 7 Uhr an den Zahnarzt", "de", "Tue 08 07:00", None, "den Zahnarzt"),
+    ("erinnere mich in einer halben Stunde an den Tee", "de", "Mon 07 15:30", None, "den Tee"),
+    ("یادم بنداز نیم ساعت دیگه چای را بردارم", "fa", "Mon 07 15:30", None, "چای را بردارم"),
+    ("remind me in half an hour to check the oven", "en", "Mon 07 15:30", None, "check the oven"),
+    # French, Italian, Indonesian: no catalogue, but their requests, recurrences and parts of the day are read
+    ("rappelle-moi chaque soir à 9h de prendre mes médicaments", "fr", "Mon 07 21:00", "daily 21:00",
+     "prendre mes médicaments"),
+    ("rappelle-moi demain matin d'appeler maman", "fr", "Tue 08 09:00", None, "appeler maman"),
+    ("rappelle-moi tous les lundis à 9h la réunion", "fr", "Mon 14 09:00", "weekly mon 09:00", "la réunion"),
+    ("ricordami ogni sera alle 9 di prendere le medicine", "it", "Mon 07 21:00", "daily 21:00",
+     "prendere le medicine"),
+    ("ricordami domani mattina di chiamare la mamma", "it", "Tue 08 09:00", None, "chiamare la mamma"),
+    ("ingatkan saya setiap malam jam 9 minum obat", "id", "Mon 07 21:00", "daily 21:00", "minum obat"),
+    ("ingatkan saya besok jam 9 telepon ibu", "id", "Tue 08 09:00", None, "telepon ibu"),
 ]
 
 
@@ -62,7 +110,8 @@ def test_a_request_in_ordinary_chat_is_read_in_its_language(text, lang, due, rul
 @pytest.mark.parametrize("text", ["что ты мне напомнил вчера?", "ты напомнил мне про маму?",
                                   "¿me recordaste llamar?", "ich erinnere mich nicht", "he did not remind me",
                                   "Recuerda que mañana es el cumpleaños de Ana",
-                                  "isso me lembra a minha infância em 1990"])
+                                  "isso me lembra a minha infância em 1990", "je me rappelle de toi demain",
+                                  "erinnere mich nicht mehr an morgen um 9"])
 def test_questions_and_other_uses_of_the_words_are_not_requests(text):
     assert detect_natural_request(text, TZ, NOW) is None
 

@@ -30,6 +30,13 @@ COMMANDS = [
     ("at 9 coffee", "Thu 2026-05-14 09:00:00", None, "coffee"),  # 9:00 passed today: the next one
     ("at 9pm bins out", "Wed 2026-05-13 21:00:00", None, "bins out"),
     ("friday pay the rent", "Fri 2026-05-15 09:00:00", None, "pay the rent"),  # a day without time: 09:00
+    ("tomorrow renew the permit", "Thu 2026-05-14 09:00:00", None, "renew the permit"),  # not 10:00, the hour asked
+    ("next week book the MOT", "Wed 2026-05-20 09:00:00", None, "book the MOT"),
+    ("on Sundays call grandma", "Sun 2026-05-17 09:00:00", "weekly sun 09:00", "call grandma"),
+    ("every other day water the cactus", "Fri 2026-05-15 10:00:00", "interval 172800", "water the cactus"),
+    ("at lunchtime call the plumber", "Wed 2026-05-13 12:00:00", None, "call the plumber"),
+    ("feed the cat at 6pm", "Wed 2026-05-13 18:00:00", None, "feed the cat"),  # "cat" is no time zone
+    ("call the vet at 4pm", "Wed 2026-05-13 16:00:00", None, "call the vet"),
     ("dec 24 xmas dinner", "Thu 2026-12-24 09:00:00", None, "xmas dinner"),
     ("next monday at 10 dentist", "Mon 2026-05-18 10:00:00", None, "dentist"),
     ("in 3 days water the plants", "Sat 2026-05-16 10:00:00", None, "water the plants"),

@@ -36,7 +36,7 @@ from bot.reminders.timers import AsyncioTimers
 from bot.reply.assistant import Assistant
 from bot.reply.citation import citation_text
 from bot.services import build_assistant, build_memory, build_topics
-from bot.text import PLAIN
+from bot.text import PLAIN, YOU
 from bot.topics.service import TopicService
 from memory import Memory, Message
 
@@ -50,7 +50,8 @@ INTRO = N_("Engram: an assistant with a long-term memory of this chat, in your t
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--chat-id", type=int, default=DEFAULT_CHAT_ID,
                         help=f"the terminal's chat id (default {DEFAULT_CHAT_ID})")
-    parser.add_argument("--name", default="you", help="your name as stored with your messages")
+    parser.add_argument("--name", default=YOU, help="your name as stored with your messages (default: %(default)s, "
+                        "shown in the chat's language)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -99,7 +100,7 @@ class Terminal:
         return line.rstrip("\n") if line else None
 
     async def run(self) -> int:
-        self.say("Engram: loading models…")
+        self.say(_("Engram: loading models…"))
         started = time.perf_counter()
         memory = build_memory(self.config)
         llm = build_llm(self.config)
@@ -122,7 +123,7 @@ class Terminal:
                      .format(seconds=f"{time.perf_counter() - started:.1f}", n=number(count)))
             await self.start_reminders(memory)  # after the banner: a reminder due meanwhile is printed under it
             while not self.leaving:
-                line = await self.ask("you> ")
+                line = await self.ask(_(YOU) + "> ")
                 if line is None or line.strip() == "/exit":
                     break
                 await self.line(line)

@@ -237,6 +237,20 @@ async def forget_request(memory: Memory, chat_id: int, query: str) -> ForgetRequ
     return ForgetRequest(everything=False, count=len(found), preview=found, ids=[m.id for m in found if m.id])
 
 
+async def forget_last_said(memory: Memory, chat_id: int, sender_id: int | None = None) -> ForgetRequest:
+    """"Forget what I just said": the person's newest message (a command is none) and the assistant's replies after
+    it, which may repeat it. Nothing when the chat has no message of theirs among its last 50."""
+    recent = await memory.messages.recent(chat_id, 50)
+    for i in range(len(recent) - 1, -1, -1):
+        said = recent[i]
+        mine = sender_id is None or said.sender_id in (None, sender_id)
+        if said.role == "user" and mine and not said.text.startswith("/"):
+            found = [said, *(m for m in recent[i + 1:] if m.role == "assistant")][::-1]
+            return ForgetRequest(everything=False, count=len(found), preview=found,
+                                 ids=[m.id for m in found if m.id])
+    return ForgetRequest(everything=False, count=0)
+
+
 async def forget(memory: Memory, chat_id: int, request: ForgetRequest) -> int:
     """Carry out a confirmed request; returns the messages deleted."""
     if request.everything:

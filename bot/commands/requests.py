@@ -24,14 +24,14 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from bot.commands.actions import ForgetRequest, forget_request, id_argument
+from bot.commands.actions import ForgetRequest, forget_last_said, forget_request, id_argument
 from bot.i18n import N_, _, activate, current, isolate
 from bot.reminders import texts
 from bot.reminders.parse import USAGE, ParsedReminder, ParseError, detect_natural_request, usage
 from bot.reminders.plans import PlanOffer, find_plan
 from bot.reminders.service import Listing, ReminderService
 from bot.reply.intent import Intent, classify
-from bot.reply.requests import ACTION_KIND, Action, Request, read_request
+from bot.reply.requests import ACTION_KIND, LAST_SAID, Action, Request, read_request
 from memory import Memory, Message
 from memory.reminders import Reminder
 from memory.text import content_words
@@ -100,7 +100,7 @@ class Requests:
             return ActionReply(request, listing.text(), listing=listing)
         if request.kind is Action.CANCEL:
             return await self._cancel(chat_id, request)
-        return await self._forget(chat_id, request)
+        return await self._forget(chat_id, request, created_by)
 
     # ----- remind ----------------------------------------------------------------------------------------------
     async def _remind(self, chat_id: int, request: Request, created_by: int | None) -> ActionReply:
@@ -199,7 +199,13 @@ class Requests:
         return ActionReply(request, "\n".join(lines) or texts.no_pending(), done=bool(lines))
 
     # ----- forget ----------------------------------------------------------------------------------------------
-    async def _forget(self, chat_id: int, request: Request) -> ActionReply:
+    async def _forget(self, chat_id: int, request: Request, sender_id: int | None) -> ActionReply:
+        if request.topic == LAST_SAID:  # "forget what I just said"
+            found = await forget_last_said(self.memory, chat_id, sender_id)
+            if not found.count:
+                return ActionReply(request, _("You have not told me anything yet, so there is nothing to forget."),
+                                   done=False)
+            return ActionReply(request, "", forget=found)
         found = await forget_request(self.memory, chat_id, request.topic)
         if not found.count:
             what = _("This chat's memory is already empty.") if found.everything else _(

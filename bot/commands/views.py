@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from bot.i18n import N_, _, current, isolate, ngettext, number
-from bot.text import Markup, plural, said_in, sender, shorten
+from bot.text import Markup, plural, said_in, shorten, shown_sender
 from memory import Hit, Message
 
 if TYPE_CHECKING:  # annotations only
@@ -95,7 +95,7 @@ def hit_entry(number: int, hit: Hit, m: Markup) -> str:
 
 def message_line(message: Message, m: Markup) -> str:
     said = isolate(shorten(message.text, 200))  # right-to-left text keeps its order among the date and the name
-    return f"[{format_date(message.created_at)}] {m.escape(isolate(sender(message)))}: {m.escape(said)}"
+    return f"[{format_date(message.created_at)}] {m.escape(isolate(shown_sender(message)))}: {m.escape(said)}"
 
 
 def floor_note(page: SearchPage) -> str:

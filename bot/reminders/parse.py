@@ -3,11 +3,12 @@
 Dates and times are read by dateparser in the chat's language (then English); only the recurrence words ("every
 day", "every monday", "every 2 hours") and the split between the time phrase and the reminder text are rules of
 our own, written in English: another language's recurrence words are read through dateparser's translation of
-them, with the few words it lacks from bot/when/locales.py ("каждый", "cada", "jeden", "هر"). A request in
-ordinary chat is found by its words in any of those languages ("напомни мне", "recuérdame", "یادم بنداز"), and
-that language is the one the rest is read in. The time
-phrase may come first (`/remind tomorrow at 9 call Ana`) or last (`remind me to call Ana tomorrow at 10`): the
-longest run of words at either end that dateparser accepts is taken as the time, the rest as the text.
+them, with the few words it lacks from bot/when/locales.py ("каждый", "cada", "jeden", "هر") and the parts of the
+day, which dateparser has none of ("вечером", "por la tarde", "abends", "شب": "каждый вечер в 9" is 21:00). A
+request in ordinary chat is found by its words in any of those languages ("напомни мне", "recuérdame", "یادم
+بنداز"), and that language is the one the rest is read in. The time phrase may come first (`/remind tomorrow at
+9 call Ana`) or last (`remind me to call Ana tomorrow at 10`): the longest run of words at either end that
+dateparser accepts is taken as the time, the rest as the text.
 
 Times are wall-clock times in the chat's time zone; the result carries the due time as an aware UTC datetime.
 Parsing is CPU work of a few milliseconds (the first call loads dateparser's tables, ~0.5 s): call it off the
@@ -19,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from bot.errors import EngramError
@@ -100,7 +102,7 @@ def parse_reminder(args: str, tz: str, now: datetime | None = None, *, min_inter
     Raises ParseError with a usage message in the current chat's language."""
     zone = _zone(tz)
     now = _aware_now(now)
-    tokens = args.split()
+    tokens = locales.spoken_rules(args, lang or current()).split()
     if len(tokens) < 2:
         raise ParseError(usage())
     _refuse_impossible_times(args)
@@ -130,7 +132,7 @@ def detect_natural_request(text: str, tz: str, now: datetime | None = None, *,
         return None
     rest = stripped[match.end():].strip().rstrip("?!.؟ ")
     rest = re.sub(r"^(?:for|,|:)\s+", "", rest, flags=re.I).lstrip(",: ")
-    tokens = rest.split()
+    tokens = _without_politeness(locales.spoken_rules(rest, said_in).split(), polite)
     if len(tokens) < 2:
         return None
     _refuse_impossible_times(rest)
@@ -141,6 +143,15 @@ def detect_natural_request(text: str, tz: str, now: datetime | None = None, *,
         if found is not None:
             return _finish(found, tz, now, language)
     return None
+
+
+def _without_politeness(tokens: list[str], polite: frozenset[str]) -> list[str]:
+    """"Напомни, пожалуйста, через 40 минут…", "erinnere mich bitte am Donnerstag…", "recuérdame, por favor,
+    mañana…": words of politeness right after the request words are not the start of the time."""
+    i = 0
+    while i < min(3, len(tokens) - 2) and tokens[i].lower().rstrip(",") in polite:
+        i += 1
+    return tokens[i:]
 
 
 # ----- splitting "when" from "what" -----------------------------------------------------------------------------
@@ -168,8 +179,12 @@ def _split(tokens: list[str], zone: ZoneInfo, now: datetime, min_interval: int, 
 
 
 def _merge_heads(tokens: list[str], lang: str) -> list[str]:
-    """Two-word recurrence heads ("todos los", "todas as") as one token, so they are looked at like "every"."""
-    heads = {h for h in locales.words(lang).every if " " in h}
+    """Two-word recurrence heads ("todos los", "todas as") as one token, so they are looked at like "every"; a
+    head glued to its weekday ("щосуботи") as two ("кожної суботи")."""
+    w = locales.words(lang)
+    if w.glued:
+        tokens = [part for token in tokens for part in _unglued(token, lang)]
+    heads = {h for h in w.every if " " in h}
     if not heads:
         return tokens
     merged: list[str] = []
@@ -185,6 +200,16 @@ def _merge_heads(tokens: list[str], lang: str) -> list[str]:
     return merged
 
 
+def _unglued(token: str, lang: str) -> list[str]:
+    w, word = locales.words(lang), token.lower()
+    if not word.startswith(w.glued) or word in w.daily or word in w.every:
+        return [token]
+    rest = token[len(w.glued):]
+    if _weekday(locales.english_word(rest, lang)) is None:
+        return [token]
+    return [w.every[0], rest]
+
+
 def _is_head(token: str, lang: str) -> bool:
     word = token.lower().rstrip(",")
     if word in RECURRENCE_HEADS:
@@ -193,22 +218,46 @@ def _is_head(token: str, lang: str) -> bool:
     return lang != "en" and (word in w.every or word in w.daily)
 
 
-# "every evening at 9" is 21:00; "every night" without a time 21:00. English words only for now: another
-# language's "every evening" (каждый вечер, cada noche) is not read as a recurrence yet.
-PARTS_OF_DAY = {"afternoon": time(15, 0), "evening": time(19, 0), "night": time(21, 0)}
+# The parts of the day: "every evening at 9", "завтра в 9 вечера", "todas las noches a las 9" are 21:00; "every
+# night" without a time 21:00, "завтра утром" 09:00. Each language's words for them are in bot/when/locales.py
+# (TimeWords.parts), read into these English names.
+PART_TIMES = {"morning": DEFAULT_HOUR, "afternoon": time(15, 0), "evening": time(19, 0), "night": time(21, 0),
+              "lunch": time(12, 0)}
+# A clock said as exactly as it can be ("at 1am", "06:00", "18:30"): kept whatever part of the day is named.
+_EXACT_CLOCK = re.compile(r"(?<![a-z])[ap]\.?m\.?(?![a-z])|\b0\d[:.]\d\d|\b(?:1[3-9]|2[0-3])[:.]\d\d")
 
 
 def _in_part_of_day(clock: time | None, part: str | None) -> time | None:
-    """A clock time read after "every evening / night / afternoon": in that part of the day."""
-    if part not in PARTS_OF_DAY:
+    """A clock time said with a part of the day ("every evening at 9", "в 9 вечера"): in that part of the day."""
+    if part not in PART_TIMES:
         return clock
     if clock is None:
-        return PARTS_OF_DAY[part]
+        return PART_TIMES[part]
+    if part == "morning":
+        return clock.replace(hour=0) if clock.hour == 12 else clock  # "в 12 утра": the start of the morning
     if clock.hour == 12 and part in ("night", "evening"):  # "every night at 12": midnight
         return clock.replace(hour=0)
     if 1 <= clock.hour < 12 and not (part == "night" and clock.hour < 5):  # "every night at 2" stays 02:00
         return clock.replace(hour=clock.hour + 12)
     return clock
+
+
+def _with_part_of_day(text: str, lang: str) -> str:
+    """A normalised phrase with its part of the day read into the clock: "завтра вечером в 9:00" -> "завтра в
+    21:00", "mañana por la tarde" -> "mañana 15:00"; the phrase as it was when it names no part of the day."""
+    part, rest = locales.part_of_day(text, lang)
+    if part is None:
+        return text
+    clock = re.search(r"(?<![\d:])(\d{1,2})[:.](\d\d)(?![\d:])", rest)
+    if clock is None:
+        if re.search(r"\d\s*[ap]\.?m\b", rest):
+            return rest  # "tomorrow morning at 7am": as said
+        return f"{rest} {PART_TIMES[part].strftime('%H:%M')}".strip()
+    if _EXACT_CLOCK.search(rest) or int(clock[1]) > 23:
+        return rest
+    moved = _in_part_of_day(time(int(clock[1]), int(clock[2]) % 60), part)
+    assert moved is not None
+    return f"{rest[:clock.start()]}{moved.strftime('%H:%M')}{rest[clock.end():]}"
 
 
 def _recurring(tokens, zone, now, min_interval, lang="en", text_before=None):
@@ -217,7 +266,9 @@ def _recurring(tokens, zone, now, min_interval, lang="en", text_before=None):
     if rule is None:
         return None
     words = _english_words(tokens, lang)
-    part = words[1] if rule == "daily" and used == 2 and len(words) > 1 else None
+    part = None
+    if rule == "daily":  # "every evening", "каждый вечер", "щовечора"
+        part = words[1] if used == 2 else locales.part_of_day(tokens[0].lower(), lang)[0]
     rest = tokens[used:]
     local_now = now.astimezone(zone)
     clock, time_words = None, 0
@@ -232,9 +283,8 @@ def _recurring(tokens, zone, now, min_interval, lang="en", text_before=None):
         if text:
             return None
         text = text_before
-    said = " ".join(rest[:time_words]).lower()
-    if part in PARTS_OF_DAY and clock is not None and re.search(r"(?<![a-z])a\.?m\.?(?![a-z])|\b0\d[:.]\d\d|"
-                                                                r"\b(?:1[3-9]|2[0-3])[:.]\d\d", said):
+    said = locales.ascii_digits(" ".join(rest[:time_words])).lower()
+    if part in PART_TIMES and clock is not None and _EXACT_CLOCK.search(said):
         part = None  # "every night at 1am", "every evening at 06:00": as said
     clock = _in_part_of_day(clock, part)
     recurrence = _make_recurrence(rule, clock or DEFAULT_HOUR)
@@ -252,7 +302,18 @@ def _english_words(tokens: list[str], lang: str) -> list[str]:
     words = [locales.ascii_digits(t).lower().rstrip(",") for t in tokens[:3]]
     w = locales.words(lang)
     head = "daily" if words[0] in w.daily else "every" if words[0] in w.every else words[0]
-    return [head] + [locales.english_word(word, lang) for word in words[1:]]
+    part = locales.part_after(words[0], words[1], lang) if len(words) > 1 else None
+    return [head] + [part or _english_word(words[1], lang)] * (len(words) > 1) + [
+        _english_word(word, lang) for word in words[2:]]
+
+
+def _english_word(word: str, lang: str) -> str:
+    """dateparser's English for a word, or for the word without a plural "s" ("lundis" -> "monday")."""
+    english = locales.english_word(word, lang)
+    if english == word and word.endswith("s") and len(word) > 3:
+        singular = locales.english_word(word[:-1], lang)
+        return singular if singular != word[:-1] else english
+    return english
 
 
 def _rule(tokens: list[str], lang: str = "en"):
@@ -268,7 +329,7 @@ def _rule(tokens: list[str], lang: str = "en"):
     if len(words) < 2:
         return None, 0
     nxt = words[1]
-    if nxt in ("day", "morning", *PARTS_OF_DAY):
+    if nxt in ("day", *PART_TIMES):
         return "daily", 2
     if nxt in ("weekday", "weekdays", "workday", "workdays"):
         return "weekdays", 2
@@ -325,7 +386,9 @@ def _parse_when(phrase: str, local_now: datetime, lang: str = "en", *, for_clock
     Rejects trailing numbers that would swallow the start of the text."""
     import dateparser
 
-    text = locales.normalise(phrase, lang)
+    if any(word in _zone_words() for word in phrase.split()):
+        return None  # "feed the cat at 6": dateparser reads "cat" as Central Africa Time and eats the text
+    text = _with_part_of_day(locales.normalise(phrase, lang), lang)
     words = locales.words(lang)
     if (not text or re.fullmatch(r"[\d\s]+", text) or text.split()[-1] in DANGLING_WORDS
             or text.split()[-1] in words.dangling):
@@ -345,7 +408,29 @@ def _parse_when(phrase: str, local_now: datetime, lang: str = "en", *, for_clock
     if (parsed.time() == time(0) and local_now.time() != time(0)
             and not re.search(rf"{midnight}|\b0?0[:.]00\b|12\s*am", text)):
         parsed = datetime.combine(parsed.date(), DEFAULT_HOUR)
+    elif (not for_clock and not re.search(r"\d", text) and parsed.date() != local_now.date()
+          and parsed.time().replace(second=0, microsecond=0) == local_now.time().replace(second=0, microsecond=0,
+                                                                                        tzinfo=None)):
+        # "tomorrow", "next week", "завтра": a day, whose hour dateparser fills with the current one (a reminder
+        # asked for at 3 am would ring at 3 am); a day said without a time is at DEFAULT_HOUR, like "friday".
+        parsed = datetime.combine(parsed.date(), DEFAULT_HOUR)
     return parsed
+
+
+# Zones people do write in lower case ("at 9 utc", "5pm est"); any other abbreviation of dateparser's ("cat",
+# "vet", "eat", "get", "west", "must"…) written in lower case is a word of the text, not a zone.
+_TYPED_ZONES = frozenset({"utc", "gmt", "cet", "cest", "eet", "eest", "bst", "ist", "msk", "est", "edt",
+                          "cst", "cdt", "mst", "mdt", "pst", "pdt", "jst", "kst", "hkt", "sgt", "aest", "aedt",
+                          "wib", "irst"})
+
+
+@cache
+def _zone_words() -> frozenset[str]:
+    """Lower-case words dateparser would take for a time zone."""
+    from dateparser.timezones import timezone_info_list
+
+    names = {name.lower() for info in timezone_info_list for name, _offset in info["timezones"]}
+    return frozenset(n for n in names if n.isalpha() and n not in _TYPED_ZONES)
 
 
 def _refuse_impossible_times(text: str) -> None:
@@ -362,10 +447,13 @@ def _refuse_impossible_times(text: str) -> None:
 def _strip_fillers(text: str, lang: str) -> str:
     """"to call Ana", "about the meeting", "о том, что", "que llame": the link words before the text."""
     fillers = locales.WORDS["en"].fillers | locales.words(lang).fillers
+    elided = tuple(f for f in fillers if f.endswith("'"))  # French "d'appeler", "qu'il"
     while True:
         head, _sep, tail = text.partition(" ")
         if head.lower().strip(",:") in fillers or head in (":", "-", ","):
             text = tail.strip()
+        elif elided and head.lower().startswith(elided) and len(head) > 2:
+            return text[text.index("'") + 1:]
         else:
             return text
 

@@ -31,6 +31,7 @@ from bot.reply.attribution import attribute
 from bot.reply.intent import Intent, classify, without_mentions
 from bot.reply.persons import said_by, second_person
 from bot.reply.requests import how_to, read_request
+from bot.reply.support import answers
 from bot.reply.updates import CORRECTION_LEAD, Preference, as_current, resolve, supersede
 from bot.text import shorten
 from memory import Hit, Message
@@ -158,7 +159,9 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
         plan.answer, plan.memories, plan.preference = changed.answer, changed.memories, changed.preference
         plan.source = changed.memories[0]
         return plan
-    plan.memories, plan.preference = supersede(text, relevant(text, hits), [*(recalled or hits), *context])
+    shared = relevant(text, hits)
+    answering = [h for h in shared if answers(text, h.message.text)]  # bot/reply/support.py
+    plan.memories, plan.preference = supersede(text, answering, [*(recalled or hits), *context])
     if plan.preference is not None:
         newest = plan.preference.preferred
         value = as_current(newest.message.text)
@@ -170,8 +173,8 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
             return plan
         plan.shown = [replace(h, message=replace(h.message, text=as_current(h.message.text))) if h is newest else h
                       for h in plan.memories]
-    if intent is Intent.SELF_QUESTION and not plan.memories:
-        plan.answer = _(NOT_TOLD)
+    if not plan.memories and (intent is Intent.SELF_QUESTION or _names_one_of(text, shared)):
+        plan.answer = _(NOT_TOLD)  # "How old is Tom?" with only "Tom works as a nurse" in memory
         return plan
     whose = attribute(text, recalled or hits, asker)
     if whose is not None:
@@ -184,6 +187,14 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
 
 
 QUOTE_CHARS = 300
+
+
+def _names_one_of(text: str, hits: Sequence[Hit]) -> bool:
+    """Whether the question names (a capitalised word, not its first) someone or something a memory names: a
+    question about the chat's own world, which memory cannot answer, is not the model's to guess."""
+    names = {w for w in re.findall(r"(?<=\s)[A-Z][\w'-]+", text.replace("’", "'"))}
+    named = {w.removesuffix("'s") for w in names}
+    return any(re.search(rf"\b{re.escape(w)}\b", h.message.text) for w in named for h in hits)
 
 
 def quoted(hit: Hit, asker: str) -> str:

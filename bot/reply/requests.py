@@ -50,7 +50,9 @@ class Request:
     language: str = "en"  # the language of the request's words ("напомни мне": ru; bot/when/locales.py)
 
 
-__all__ = ["ACTION_KIND", "Action", "Request", "how_to", "read_request"]
+__all__ = ["ACTION_KIND", "LAST_SAID", "Action", "Request", "how_to", "read_request"]
+
+LAST_SAID = ":last"  # a forget's topic meaning "the person's last message" (no words of a message start with ":")
 
 # What the Assistant says to an action request when a front end hands it over instead of carrying it out
 # (bot/reply/plan.py): how to do it, never "Noted".
@@ -70,22 +72,37 @@ def how_to(request: Request) -> str:
 
 # Words of politeness allowed before the verb ("please", "could you", "hey Engram, …", "ok so").
 _POLITE = (r"(?:(?:please|pls|plz|kindly|hey|hi|ok|okay|so|oh|and|also|now|then|just|actually|engram|bot|"
-           r"(?:can|could|would|will) you(?: please| kindly)?|would you mind|"
+           r"(?:can|could|would|will) you(?: please| kindly)?|would you mind|you (?:can|could|may)(?: now)?|"
            r"i(?:'d| would)? (?:want|like|need) you to|i'd like you to)[\s,]+)*")
 _END = r"[\s.!?]*$"
-# "remind me …", "set a reminder …": the reminders' own parser (bot/reminders/parse.py) reads the rest.
-_REMIND = re.compile(rf"^{_POLITE}(?:remind me|set (?:up )?an? reminder|add an? reminder|create an? reminder)\b"
-                     r"(?P<rest>.*)$", re.I | re.S)
+# "remind me …", "set a reminder …", "ping me …" (bot/when/locales.py, English): the reminders' own parser
+# (bot/reminders/parse.py) reads the rest.
+_REMIND = re.compile(rf"^{_POLITE}(?:{time_words('en').request})\b(?P<rest>.*)$", re.I | re.S)
+_OFTEN = re.compile(r"\b(daily|weekly)\s+reminder\b", re.I)  # "set up a weekly reminder on Sundays to…"
+# "I have to call the vet at 4, remind me": the request after what to be reminded of — only with a time in it, and
+# after a comma or a dash ("You never remind me" is no request).
+_REMIND_AFTER = re.compile(r"^(?P<rest>[^?]+?)\s*(?:[,;:\u2013\u2014]|\s-)\s*(?:(?:so|and|then|ok)\s+)?"
+                           r"(?:(?:please|pls|could you|can you|would you)\s+)?(?:remind me|ping me|nudge me)"
+                           r"(?:\s+(?:please|pls|about (?:it|that)|of (?:it|that)|then))?[\s.!]*$", re.I | re.S)
+_A_TIME = re.compile(r"\d|\b(?:today|tonight|tomorrow|noon|midnight|morning|afternoon|evening|lunch|monday|tuesday|"
+                     r"wednesday|thursday|friday|saturday|sunday|next|every|weekend)\b", re.I)
+_NOT_MINE = re.compile(r"\b(?:you|did|was|were|had|yesterday|ago|last)\b", re.I)
 # "every Monday at 8 remind me to …": a time phrase first, then the request.
 _TIME_FIRST = re.compile(r"^(?P<when>(?:every|each|on|at|in|tomorrow|tonight|today|next|this|daily|weekly|"
                          r"monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b[^?]{0,60}?),?\s+"
                          rf"{_POLITE}remind me\b(?P<rest>.*)$", re.I | re.S)
-# "remind me what my dog is called": a question, not a reminder.
-_REMIND_ASKS = re.compile(r"^\s*(?:,\s*)?(?:what|who|whom|whose|where|which|why|how|if|whether)\b", re.I)
+# "remind me what my dog is called", "… of how we met": a question, not a reminder.
+_REMIND_ASKS = re.compile(r"^\s*(?:,\s*)?(?:(?:of|about) )?(?:what|who|whom|whose|where|which|why|how|if|whether)\b",
+                          re.I)
 _ACCEPT = re.compile(rf"^(?:yes|yeah|yep|sure|ok|okay|please)?[\s,!]*{_POLITE}(?:remind me|do remind me)"
                      rf"(?: (?:then|please|about it|of it|about that|an hour before))?{_END}", re.I)
-_CANCEL_VERBS = r"(?:cancel|delete|remove|stop|drop|clear|turn off|switch off|kill|scrap|get rid of|forget)"
+_CANCEL_VERBS = (r"(?:cancel|delete|remove|stop|drop|clear|turn off|switch off|kill|scrap|scratch|unset|disable|"
+                 r"call off|get rid of|forget|never mind|nevermind|no need for)")
 _CANCEL = re.compile(rf"^{_POLITE}{_CANCEL_VERBS}\s+(?P<rest>.*\breminders?\b.*)$", re.I | re.S)
+# "I don't need the dentist reminder any more": a reminder no longer wanted is one to cancel.
+_UNNEEDED = re.compile(r"^(?:i|we) (?:don'?t|do not|no longer) (?:need|want)\s+(?P<rest>(?:the|that|my|this|our)\s+"
+                       r"(?:[\w'-]+\s+){0,3}reminders?\b(?:\s+(?:about|for|to|with)\b[^.!?]*)?)"
+                       r"(?:\s+(?:any ?more|now|after all))?[\s.!]*$", re.I | re.S)
 # "cancel the one about the bins", "drop the dentist one": a reminder named without the word "reminder" — only
 # as the whole request ("Remove the small ones from the oven", "Drop the blue one at Ana's" are notes).
 _CANCEL_ONE = re.compile(rf"^{_POLITE}(?:cancel|delete|remove|drop|scrap)\s+(?P<rest>(?:the|that|my)\s+"
@@ -114,11 +131,24 @@ _LIST = re.compile(
     r"|(?:do|have) i (?:have|got) any(?: pending| upcoming)? reminders?(?: set)?"
     r"|are there any(?: pending| upcoming)? reminders?"
     r"|(?:any|my)(?: pending| upcoming)? reminders?"
+    r"|(?:what'?s|what is|show me|show) on my reminders? list|(?:show me |show )?my reminders? list"
+    r"|what (?:have|did) i (?:asked|ask) you to remind me (?:about|of)"
     r")(?: (?:for me|set|left|pending|coming up|now|at the moment|right now|today|this week))?" + _END, re.I)
 # "remove", "wipe"… are everyday verbs ("Remove the batteries before washing" is a note): only with a word of memory.
 _FORGET = re.compile(rf"^{_POLITE}(?:forget|delete|erase)\b(?P<rest>.*)$", re.I | re.S)
+# "please don't remember my phone number", "I don't want you to remember my password", "stop remembering…": only
+# said to the assistant ("Don't remember the hotel's name, sadly" drops its "I" and is a statement).
+_UNREMEMBER = re.compile(
+    r"^(?:(?:please|pls|kindly)[\s,]+(?:don'?t|do not) remember|(?:please[\s,]+)?stop remembering|"
+    r"i (?:don'?t|do not|would rather you didn'?t|'d rather you didn'?t) (?:want you to )?(?:remember|keep|store)|"
+    r"(?:you )?(?:don'?t|do not) need to remember|no need to remember)\b(?P<rest>.*)$", re.I | re.S)
+# "forget what I just said", "delete my last message": the person's own message before the request.
+_LAST_SAID = re.compile(
+    r"^(?:(?:the|my|that)\s+)?(?:last|previous)\s+(?:thing|message|one|bit|line)(?:\s+(?:i|we)\s+(?:just\s+)?"
+    r"(?:said|told you|wrote|sent|typed))?$|^(?:what|that|the thing)\s+(?:i|we)\s+just\s+(?:said|told you|wrote|"
+    r"sent|typed)(?:\s+(?:you|to you))?$", re.I)
 _FORGET_MEMORY = re.compile(
-    rf"^{_POLITE}(?:remove|wipe|scrub|purge|clear)\b(?P<rest>.*(?:\b(?:from|in|out of) (?:your|the|my) memory|"
+    rf"^{_POLITE}(?:remove|wipe|scrub|purge|clear)\b(?P<rest>.*(?:\b(?:from|in|out of) (?:your |the |my )?memory|"
     r"\bwhat (?:i|we) (?:said|told you|mentioned)|\b(?:i|we) (?:told|gave) you|^\s*everything).*)$", re.I | re.S)
 # What a forget request's topic is wrapped in: "what I said about …", "… I told you", "… from your memory".
 _TOPIC_LEAD = re.compile(
@@ -128,7 +158,7 @@ _TOPIC_LEAD = re.compile(
     re.I)
 _TOPIC_TAIL = re.compile(
     r"(?:\b(?:that |which )?(?:i|we) (?:just )?(?:said|told you|mentioned|wrote|shared|gave you|typed|sent)"
-    r"(?: (?:you|to you|earlier|before|yesterday|today|here))?|\bplease|\bfrom (?:your|my|the) memory|"
+    r"(?: (?:you|to you|earlier|before|yesterday|today|here))?|\bplease|\bfrom (?:your |my |the )?memory|"
     r"\bfrom (?:this|the) chat|\bfor (?:good|me|ever)|\bforever|\bnow|\bright away|\bthanks?(?: you)?)"
     r"[\s.!?,]*$", re.I)
 _EVERYTHING = re.compile(r"^(?:everything|all|all of it|all my (?:data|messages|memories)|"
@@ -168,7 +198,8 @@ FOREIGN: dict[str, ActionWords] = {
         of_memory=r"памят|что я (?:тебе )?(?:сказал|говорил|писал|рассказ)",
         cancel=r"(?:отмени|отмените|удали|удалите|убери|уберите|сотри|сотрите|выключи|выключите)\s+"
                r"(?P<rest>.*напоминани.*)",
-        dont=r"(?:не напоминай(?:те)?|перестань(?:те)? напоминать)(?:\s+мне)?\b(?P<rest>.*)",
+        dont=r"(?:(?:больше\s+)?не напоминай(?:те)?|перестань(?:те)? напоминать)(?:\s+мне)?(?:\s+больше)?\b"
+             r"(?P<rest>.*)",
         list=r"(?:(?:покажи(?:те)?|перечисли(?:те)?|выведи|назови)(?:\s+мне)?(?:\s+(?:мои|все|все мои))?\s+"
              r"напоминания|какие(?:\s+у\s+меня)?(?:\s+есть)?\s+напоминания(?:\s+у\s+меня)?(?:\s+есть)?|"
              r"(?:есть\s+ли|у\s+меня\s+есть)(?:\s+у\s+меня)?(?:\s+какие-(?:нибудь|то))?\s+напоминания|"
@@ -186,7 +217,7 @@ FOREIGN: dict[str, ActionWords] = {
         of_memory=r"пам['’]ят|що я (?:тобі )?(?:казав|сказав|писав|розпов)",
         cancel=r"(?:скасуй(?:те)?|видали(?:ть)?|видаліть|прибери(?:ть)?|вимкни(?:ть)?|зітри(?:ть)?)\s+"
                r"(?P<rest>.*нагадуван.*)",
-        dont=r"(?:не нагадуй(?:те)?|перестань(?:те)? нагадувати)(?:\s+мені)?\b(?P<rest>.*)",
+        dont=r"(?:(?:більше\s+)?не нагадуй(?:те)?|перестань(?:те)? нагадувати)(?:\s+мені)?(?:\s+більше)?\b(?P<rest>.*)",
         list=r"(?:(?:покажи(?:ть)?|перелічи(?:ть)?|назви)(?:\s+мені)?(?:\s+(?:мої|всі|всі мої))?\s+"
              r"нагадування|які(?:\s+[ву]\s+мене)?(?:\s+є)?\s+нагадування(?:\s+[ву]\s+мене)?(?:\s+є)?|"
              r"чи\s+є(?:\s+[ву]\s+мене)?(?:\s+якісь)?\s+нагадування|мої\s+нагадування|список\s+нагадувань)",
@@ -203,7 +234,7 @@ FOREIGN: dict[str, ActionWords] = {
         of_memory=r"memoria|lo que (?:te )?(?:dije|cont[eé]|escrib[ií])",
         cancel=r"(?:cancela(?:r)?|cancele|borra(?:r)?|borre|elimina(?:r)?|elimine|quita(?:r)?|quite|anula(?:r)?|"
                r"anule|desactiva(?:r)?|desactive)\s+(?P<rest>.*recordatorio.*)",
-        dont=r"(?:no me recuerdes|deja de recordarme)\b(?P<rest>.*)",
+        dont=r"(?:(?:ya\s+)?no me recuerdes(?:\s+más)?|deja de recordarme)\b(?P<rest>.*)",
         list=r"(?:(?:mu[eé]strame|ens[eé]ñame|dime|lista|listame|l[ií]stame|muestra)(?:\s+todos)?(?:\s+(?:mis|los))?"
              r"\s+recordatorios(?:\s+pendientes)?|(?:qu[eé]|cu[aá]les)(?:\s+son)?(?:\s+(?:mis|los))?\s+"
              r"recordatorios(?:\s+pendientes)?(?:\s+(?:tengo|hay|tienes))?(?:\s+pendientes)?|"
@@ -238,7 +269,7 @@ FOREIGN: dict[str, ActionWords] = {
         of_memory=r"gedächtnis|speicher|was ich (?:dir )?(?:gesagt|geschrieben|erzählt)",
         cancel=r"(?:lösche|lösch|loesche|streiche|streich|entferne|entfern|storniere|deaktiviere)\s+"
                r"(?P<rest>(?!.*\baus (?:deiner|der|dem)\b).*erinnerung.*)",
-        dont=r"(?:erinnere mich nicht|hör auf,? mich zu erinnern)\b(?P<rest>.*)",
+        dont=r"(?:erinnere mich nicht(?:\s+mehr)?|hör auf,? mich zu erinnern)\b(?P<rest>.*)",
         list=r"(?:(?:zeig(?:e)?|liste|nenne?)(?:\s+mir)?(?:\s+alle)?(?:\s+(?:meine|die))?\s+erinnerungen|"
              r"welche\s+erinnerungen\s+(?:habe|hab)\s+ich(?:\s+noch)?|(?:habe|hab)\s+ich\s+(?:irgendwelche\s+|"
              r"noch\s+)?erinnerungen|meine\s+erinnerungen)",
@@ -386,18 +417,25 @@ def read_request(text: str) -> Request | None:
     if (match := _TIME_FIRST.match(said)) is not None and not _NOT_A_TIME.search(match["when"]):
         rest = f"{match['when']} {match['rest'].strip()}".strip()
         return Request(Action.REMIND, rest, text)
+    if (match := _REMIND_AFTER.match(said)) is not None and _A_TIME.search(match["rest"]) \
+            and not _NOT_MINE.search(match["rest"]):
+        rest = re.sub(r"^(?:i (?:have|need|must|ought|want) to|i've got to|i have got to|i should|i must)\s+", "",
+                      match["rest"].strip(), flags=re.I)
+        return Request(Action.REMIND, rest, text)
     if (match := _REMIND.match(said)) is not None:
         rest = match["rest"].strip()
+        if (often := _OFTEN.search(said, 0, match.start("rest"))) is not None:
+            rest = f"{often[1].lower()} {rest}"
         if _REMIND_ASKS.match(rest) or (rest.endswith("?") and re.match(r"^(?:of|about)\b", rest, re.I)):
             return None  # "remind me what my dog is called?": asks
         return Request(Action.REMIND, rest, text)
     if _LIST.match(said):
         return Request(Action.LIST, "", text)
-    if (match := _CANCEL.match(said) or _CANCEL_ONE.match(_ASIDE.sub("", said))) is not None:
+    if (match := _CANCEL.match(said) or _CANCEL_ONE.match(_ASIDE.sub("", said)) or _UNNEEDED.match(said)) is not None:
         return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
     if (match := _DONT_REMIND.match(said)) is not None:
         return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
-    if (match := _FORGET.match(said) or _FORGET_MEMORY.match(said)) is not None:
+    if (match := _FORGET.match(said) or _FORGET_MEMORY.match(said) or _UNREMEMBER.match(said)) is not None:
         return _forget(_FORGET_ASIDE.sub("", match["rest"]), text)
     found = read_foreign(said)
     return Request(found.kind, found.topic, text, language=found.language) if found is not None else None
@@ -416,6 +454,9 @@ def _without_aside(rest: str) -> str:
 
 def _forget(rest: str, text: str) -> Request | None:
     rest = rest.strip(" ,:.!?")
+    bare = _TOPIC_TAIL.sub("", rest).strip(" ,:.!?")
+    if any(_LAST_SAID.match(t) for t in (rest, bare, _TOPIC_LEAD.sub("", bare))):
+        return Request(Action.FORGET, LAST_SAID, text)
     if rest.lower().startswith("me "):  # "forget me" is not a topic; "remove me from…" neither
         return None
     if not rest or _short_idiom(rest):
@@ -436,6 +477,9 @@ def _short_idiom(rest: str) -> bool:
         return True
     if plain[0] in ("it", "so", "to", "me", "i", "him", "her", "them", "you", "yourself", "myself"):
         return True
+    if re.match(r"^(?:that|what) (?:i|we) (?:just )?(?:said|told you|mentioned|wrote|shared|gave you|typed|sent)\b"
+                r".*\b(?:about|of|regarding)\b", rest, re.I):
+        return False  # "forget that I told you about the surgery": a topic follows
     return plain[0] in ("that", "this", "about") and (len(plain) == 1 or plain[1] in (
         "it", "that", "this", "i", "i'll", "please", "then", "for", "one"))
 
