@@ -23,6 +23,7 @@ from bot.llm.base import GenerationSettings
 from bot.reply.assistant import Assistant
 from bot.reply.intent import Intent, asks, classify
 from bot.reply.plan import NOTED, acknowledge, relevant
+from bot.text import shown_sender
 from bot.topics.clustering import ctfidf_keywords
 from memory import HashEmbedder, Hit, Memory, Message, Store, db, migrations
 from memory.lang import SUPPORTED, language_of
@@ -308,7 +309,8 @@ async def conversation(terminal, out, llm, lang, statement, question, answer) ->
     answer_lines = plain(out.getvalue().split("engram> ")[-1]).splitlines()
     assert statement in answer_lines[0] and answer_lines[0] != statement  # the memory quoted, in the chat's words…
     assert llm.calls == []  # …without the English-only model (llm.languages: [en])
-    assert answer_lines[1].startswith("— ") and answer_lines[1].endswith(f"you: “{statement}”")  # …and cited
+    you = shown_sender(Message(0, 0, "", sender_name="you"))  # the terminal's "you", in the chat's language
+    assert answer_lines[1].startswith("— ") and answer_lines[1].endswith(f"{you}: “{statement}”")  # …and cited
     assert answer in answer_lines[0]
 
 

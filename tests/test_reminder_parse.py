@@ -37,6 +37,9 @@ COMMANDS = [
     ("at lunchtime call the plumber", "Wed 2026-05-13 12:00:00", None, "call the plumber"),
     ("feed the cat at 6pm", "Wed 2026-05-13 18:00:00", None, "feed the cat"),  # "cat" is no time zone
     ("call the vet at 4pm", "Wed 2026-05-13 16:00:00", None, "call the vet"),
+    ("about the evening class tomorrow at 9", "Thu 2026-05-14 09:00:00", None, "the evening class"),  # a thing
+    ("about the night shift tomorrow at 6", "Thu 2026-05-14 06:00:00", None, "the night shift"),
+    ("to call Ana tonight at 11", "Wed 2026-05-13 23:00:00", None, "call Ana"),
     ("dec 24 xmas dinner", "Thu 2026-12-24 09:00:00", None, "xmas dinner"),
     ("next monday at 10 dentist", "Mon 2026-05-18 10:00:00", None, "dentist"),
     ("in 3 days water the plants", "Sat 2026-05-16 10:00:00", None, "water the plants"),

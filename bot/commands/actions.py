@@ -18,7 +18,7 @@ from bot.reply.intent import said_by_a_person
 from bot.when.zones import query_window
 from memory import Hit, Memory, Message
 from memory.embedder import Calibration, calibration
-from memory.models import clean_text, iso
+from memory.models import ACTION, clean_text, iso
 from memory.search import model_fusion
 
 SEARCH_PAGE = 5  # hits per page of /search
@@ -238,14 +238,17 @@ async def forget_request(memory: Memory, chat_id: int, query: str) -> ForgetRequ
 
 
 async def forget_last_said(memory: Memory, chat_id: int, sender_id: int | None = None) -> ForgetRequest:
-    """"Forget what I just said": the person's newest message (a command is none) and the assistant's replies after
-    it, which may repeat it. Nothing when the chat has no message of theirs among its last 50."""
+    """"Forget what I just said": the person's newest message (a command or an earlier request is none) and the
+    assistant's replies to it, which may repeat it. Nothing when the chat has no message of theirs among its last
+    50 (the terminal's have no sender id)."""
     recent = await memory.messages.recent(chat_id, 50)
     for i in range(len(recent) - 1, -1, -1):
         said = recent[i]
-        mine = sender_id is None or said.sender_id in (None, sender_id)
-        if said.role == "user" and mine and not said.text.startswith("/"):
-            found = [said, *(m for m in recent[i + 1:] if m.role == "assistant")][::-1]
+        mine = said.sender_id == sender_id if sender_id is not None else said.sender_id is None
+        request = (said.meta or {}).get("kind") == ACTION  # an earlier "forget what I just said", kept
+        if said.role == "user" and mine and not request and not said.text.startswith("/"):
+            replies = [m for m in recent[i + 1:] if m.role == "assistant" and m.reply_to == said.message_id]
+            found = [said, *replies][::-1]
             return ForgetRequest(everything=False, count=len(found), preview=found,
                                  ids=[m.id for m in found if m.id])
     return ForgetRequest(everything=False, count=0)

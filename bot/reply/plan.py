@@ -160,7 +160,7 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
         plan.source = changed.memories[0]
         return plan
     shared = relevant(text, hits)
-    answering = [h for h in shared if answers(text, h.message.text)]  # bot/reply/support.py
+    answering = relevant(text, [h for h in hits if answers(text, h.message.text)])  # bot/reply/support.py
     plan.memories, plan.preference = supersede(text, answering, [*(recalled or hits), *context])
     if plan.preference is not None:
         newest = plan.preference.preferred

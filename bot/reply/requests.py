@@ -72,12 +72,21 @@ def how_to(request: Request) -> str:
 
 # Words of politeness allowed before the verb ("please", "could you", "hey Engram, …", "ok so").
 _POLITE = (r"(?:(?:please|pls|plz|kindly|hey|hi|ok|okay|so|oh|and|also|now|then|just|actually|engram|bot|"
-           r"(?:can|could|would|will) you(?: please| kindly)?|would you mind|you (?:can|could|may)(?: now)?|"
+           r"(?:can|could|would|will) you(?: please| kindly)?|would you mind|"
            r"i(?:'d| would)? (?:want|like|need) you to|i'd like you to)[\s,]+)*")
 _END = r"[\s.!?]*$"
 # "remind me …", "set a reminder …", "ping me …" (bot/when/locales.py, English): the reminders' own parser
 # (bot/reminders/parse.py) reads the rest.
 _REMIND = re.compile(rf"^{_POLITE}(?:{time_words('en').request})\b(?P<rest>.*)$", re.I | re.S)
+# "ping me", "alert me"… also ask for a message, a call back or a condition ("ping me the address", "alert me if
+# the stock drops", "ping me when you're free"): a reminder only with "to…"/"about…" or a time right after them.
+_PING = re.compile(r"\b(?:ping|nudge|buzz|alert|notify) me$", re.I)
+_PING_REST = re.compile(r"^(?:to|about)\b|^(?:in (?:\d|an?\b|half|one|two|three|five|ten|twenty|thirty|a few)|at \d|"
+                        r"at noon|at midnight|tomorrow|tonight|today|this (?:morning|afternoon|evening)|next|every|"
+                        r"each|daily|"
+                        r"on (?:mon|tue|wed|thu|fri|sat|sun)|(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|satur|sun)day)",
+                        re.I)
+_CONDITION = re.compile(r"\b(?:if|when|whenever|once|as soon as|back)\b", re.I)
 _OFTEN = re.compile(r"\b(daily|weekly)\s+reminder\b", re.I)  # "set up a weekly reminder on Sundays to…"
 # "I have to call the vet at 4, remind me": the request after what to be reminded of — only with a time in it, and
 # after a comma or a dash ("You never remind me" is no request).
@@ -98,6 +107,10 @@ _ACCEPT = re.compile(rf"^(?:yes|yeah|yep|sure|ok|okay|please)?[\s,!]*{_POLITE}(?
                      rf"(?: (?:then|please|about it|of it|about that|an hour before))?{_END}", re.I)
 _CANCEL_VERBS = (r"(?:cancel|delete|remove|stop|drop|clear|turn off|switch off|kill|scrap|scratch|unset|disable|"
                  r"call off|get rid of|forget|never mind|nevermind|no need for)")
+# Verbs that also turn down an offer or shrug at a reminder that rang ("No need for a reminder", "Never mind the
+# reminder, I already took them"): a cancel only when they name which reminder.
+_SOFT = re.compile(r"^(?:[\w,\s]*?\b)?(?:never ?mind|no need for|(?:i|we) (?:don'?t|do not|no longer) (?:need|want))\b",
+                   re.I)
 _CANCEL = re.compile(rf"^{_POLITE}{_CANCEL_VERBS}\s+(?P<rest>.*\breminders?\b.*)$", re.I | re.S)
 # "I don't need the dentist reminder any more": a reminder no longer wanted is one to cancel.
 _UNNEEDED = re.compile(r"^(?:i|we) (?:don'?t|do not|no longer) (?:need|want)\s+(?P<rest>(?:the|that|my|this|our)\s+"
@@ -140,8 +153,10 @@ _FORGET = re.compile(rf"^{_POLITE}(?:forget|delete|erase)\b(?P<rest>.*)$", re.I 
 # said to the assistant ("Don't remember the hotel's name, sadly" drops its "I" and is a statement).
 _UNREMEMBER = re.compile(
     r"^(?:(?:please|pls|kindly)[\s,]+(?:don'?t|do not) remember|(?:please[\s,]+)?stop remembering|"
-    r"i (?:don'?t|do not|would rather you didn'?t|'d rather you didn'?t) (?:want you to )?(?:remember|keep|store)|"
-    r"(?:you )?(?:don'?t|do not) need to remember|no need to remember)\b(?P<rest>.*)$", re.I | re.S)
+    r"i (?:don'?t|do not) want you to (?:remember|keep(?! reminding)|store)|"
+    r"i(?:'d| would) rather you didn'?t (?:remember|keep|store)|"
+    r"you (?:don'?t|do not) need to remember (?!everything|anything|all)|no need to remember (?!it|that|this|,))"
+    r"\b(?P<rest>.*)$", re.I | re.S)
 # "forget what I just said", "delete my last message": the person's own message before the request.
 _LAST_SAID = re.compile(
     r"^(?:(?:the|my|that)\s+)?(?:last|previous)\s+(?:thing|message|one|bit|line)(?:\s+(?:i|we)\s+(?:just\s+)?"
@@ -153,7 +168,7 @@ _FORGET_MEMORY = re.compile(
 # What a forget request's topic is wrapped in: "what I said about …", "… I told you", "… from your memory".
 _TOPIC_LEAD = re.compile(
     r"^(?:(?:about|everything|all|anything|what|whatever|the fact|that|the things?|the stuff|stuff|things|"
-    r"(?:that |which )?(?:i|we) (?:said|told you|mentioned|wrote|shared|gave you|typed|sent)|you know|"
+    r"(?:that |which )?(?:i|we) (?:just )?(?:said|told you|mentioned|wrote|shared|gave you|typed|sent)|you know|"
     r"(?:have|had) (?:said|told you|mentioned)|of|on|regarding|concerning|related to|to do with)\b[\s,:]*)+",
     re.I)
 _TOPIC_TAIL = re.compile(
@@ -428,11 +443,17 @@ def read_request(text: str) -> Request | None:
             rest = f"{often[1].lower()} {rest}"
         if _REMIND_ASKS.match(rest) or (rest.endswith("?") and re.match(r"^(?:of|about)\b", rest, re.I)):
             return None  # "remind me what my dog is called?": asks
+        pinged = _PING.search(said[:match.start("rest")].rstrip())
+        if pinged and (not _PING_REST.match(rest) or _CONDITION.search(rest)):
+            return None  # "ping me the address tomorrow", "alert me if the stock drops"
         return Request(Action.REMIND, rest, text)
     if _LIST.match(said):
         return Request(Action.LIST, "", text)
     if (match := _CANCEL.match(said) or _CANCEL_ONE.match(_ASIDE.sub("", said)) or _UNNEEDED.match(said)) is not None:
-        return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
+        topic = reminder_topic(_without_aside(match["rest"]))
+        if not topic and _SOFT.match(said):
+            return None  # "No need for a reminder": declines, names none
+        return Request(Action.CANCEL, topic, text)
     if (match := _DONT_REMIND.match(said)) is not None:
         return Request(Action.CANCEL, reminder_topic(_without_aside(match["rest"])), text)
     if (match := _FORGET.match(said) or _FORGET_MEMORY.match(said) or _UNREMEMBER.match(said)) is not None:

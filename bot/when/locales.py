@@ -92,7 +92,7 @@ WORDS: dict[str, TimeWords] = {
         midnight=("midnight", "12 am", "12am"),
         rewrites=((r"\bhalf an hour\b", "30 minutes"),),
         parts=(("morning", r"(?:this |in the )?mornings?"), ("afternoon", r"(?:this |in the )?afternoons?"),
-               ("evening", r"(?:this |in the )?evenings?"), ("night", r"(?:at |in the )?nights?"),
+               ("evening", r"(?:this |in the )?evenings?"), ("night", r"(?:at |in the )?nights?|tonight"),
                ("lunch", r"(?:at |around |by )?lunch ?time|(?:at |around |by |after |before )lunch")),
         spoken=((r"\bevery other (day|week|month)\b", r"every 2 \1s"),
                 (r"\b(?:weekly )?on (monday|tuesday|wednesday|thursday|friday|saturday|sunday)s\b", r"every \1"),
@@ -137,7 +137,7 @@ WORDS: dict[str, TimeWords] = {
         rewrites=((r"\bpasado mañana\b", "en 2 días"), (r"\bmedia hora\b", "30 minutos"), *_H_CLOCK),
         drop=frozenset({"el"}), midnight=("medianoche",),
         parts=(("morning", r"(?:(?:por|en|de) la )?mañanas|(?:por|en|de) la mañana|(?<=cada )mañana"),
-               ("afternoon", r"(?:(?:por|en|de) la )?tardes?"), ("night", r"(?:(?:por|en|de) la )?noches?")),
+               ("afternoon", r"(?:(?:por|en|de) la )?tardes?"), ("night", r"(?:(?:por|en|de) la |esta )?noches?")),
     ),
     "pt": TimeWords(
         request=r"lembr(?:a|e)-me|me lembr(?:a|e)|lembrar-me|(?:cria|crie) um lembrete",
@@ -150,7 +150,7 @@ WORDS: dict[str, TimeWords] = {
         drop=frozenset({"na", "no"}),
         midnight=("meia-noite", "meia noite"),
         parts=(("morning", r"(?:(?:de|pela|na|à) )?manhãs?"), ("afternoon", r"(?:(?:à|de|pela|na) )?tardes?"),
-               ("night", r"(?:(?:à|de|pela|na) )?noites?")),
+               ("night", r"(?:(?:à|de|pela|na|esta) )?noites?")),
     ),
     "de": TimeWords(
         request=r"erinnere? mich(?!\s+nicht\b)|(?:stell|setz)e? (?:mir )?eine erinnerung",
@@ -230,7 +230,8 @@ def _parts_pattern(lang: str) -> re.Pattern[str]:
     for part, regex in (*words(lang).parts, *WORDS["en"].parts):
         found.setdefault(part, []).append(regex)
     alternatives = "|".join(f"(?P<{part}>{'|'.join(regexes)})" for part, regexes in found.items())
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.I)
+    # Not after "the": "remind me about the evening class", "the night shift", "the night before" name things.
+    return re.compile(rf"(?<!\w)(?<!the )(?:{alternatives})(?!\w)", re.I)
 
 
 def part_of_day(phrase: str, lang: str) -> tuple[str | None, str]:
