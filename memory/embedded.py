@@ -19,6 +19,7 @@ import numpy as np
 
 from memory import db, vectors
 from memory import recall as ranking
+from memory.embedder import upgraded_default
 from memory.errors import ModelMismatch
 from memory.models import MESSAGE_COLUMNS, Message, OnModelChange, clean_text
 from memory.shared import Shared
@@ -87,8 +88,13 @@ class Embeddings:
                 self._record_scheme()
             return
         if recorded != current:
-            if OnModelChange(on_model_change) is not OnModelChange.REEMBED:
+            upgraded = upgraded_default(recorded[0], current[0])
+            if OnModelChange(on_model_change) is not OnModelChange.REEMBED and not upgraded:
                 raise ModelMismatch(recorded[0], recorded[1], *current)
+            if upgraded:
+                log.warning("the default embedding model is now %s (it was %s): re-embedding every message once "
+                            "(to keep %s instead, set embedding.model: %s)", current[0], recorded[0], recorded[0],
+                            recorded[0])
             self.reembed(progress)
             return
         with self._shared.transaction():

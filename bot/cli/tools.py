@@ -184,7 +184,7 @@ async def _with_memory(args, fn: Callable[[Memory], Awaitable[T]], *,
     if on_model_change:
         config.embedding.on_model_change = on_model_change
     memory = build_memory(config)
-    await memory.start(progress=_progress())
+    await memory.start(progress=reembed_bar())
     try:
         return await fn(memory)
     finally:
@@ -210,7 +210,8 @@ def _steps_bar() -> Callable[[int, int, str], None]:
     return report
 
 
-def _progress() -> Callable[[int, int], None]:
+def reembed_bar() -> Callable[[int, int], None]:
+    """A re-embed's progress as a terminal bar (`./engram reembed`, the terminal chat, the other tools)."""
     state = {}
 
     def report(done: int, total: int) -> None:

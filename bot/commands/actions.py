@@ -17,16 +17,18 @@ from bot.reply.assistant import Assistant
 from bot.reply.intent import said_by_a_person
 from bot.when.zones import query_window
 from memory import Hit, Memory, Message
+from memory.embedder import Calibration, calibration
 from memory.models import ACTION, clean_text, iso
+from memory.search import model_fusion
 
 SEARCH_PAGE = 5  # hits per page of /search
 SEARCH_LIMIT = 50  # pages end after this many hits
-# /search leaves out hits whose (fused) score is under SEARCH_MIN_SCORE or under SEARCH_MIN_RELATIVE x the best
-# hit's. Measured on LoCoMo-dev (760 answerable questions searched as /search does, all-MiniLM-L6-v2): every
-# evidence turn of the top 10 stays (99.1% of the top 50), while "tyres" or "my bank PIN" in a chat that never
-# spoke of them (best scores 0.16-0.30) find nothing instead of ten unrelated messages (README, "/search").
-SEARCH_MIN_SCORE = 0.35
-SEARCH_MIN_RELATIVE = 0.5
+# /search leaves out hits whose (fused) score is under a floor, or under a share of the best hit's: both are the
+# embedding model's (memory/embedder.py Calibration: 0.35 and 0.5 for all-MiniLM-L6-v2; for multilingual-e5-small
+# 0.45 in a chat of up to 10 messages to 0.6 from 400 on, and 0.5; measured on LoCoMo-dev so that every evidence
+# turn of the top 10 stays while "tyres" or "my bank PIN" in a chat that never spoke of them finds nothing instead
+# of ten unrelated messages).
+_DEFAULT = Calibration()
 # What people told comes before questions and the assistant's replies about it: those count this share of their
 # score, in the order and as shown (so "best first by score" stays true). A question matches a question about the
 # same thing almost word for word (cosine ~0.9), a statement less (~0.6-0.7): at half, the statement leads.
@@ -68,7 +70,13 @@ class SearchPage:
     window: str | None = None  # the time the query names, as read ("23-29 Nov"): its messages rank first
     closest: float | None = None  # the best score when every hit was below the floor (nothing shown)
     left_out: bool = False  # weaker hits were left out after the last one shown (this is the last page)
-    floor: tuple[float, float] = (SEARCH_MIN_SCORE, SEARCH_MIN_RELATIVE)  # what counts as noise (above_floor)
+    floor: tuple[float, float] = (_DEFAULT.search_min_score, _DEFAULT.search_min_relative)  # noise (above_floor)
+    keyword_weight: float = 0.3  # the keyword share of a score (keyword_weight below), said beside the hits
+
+
+def keyword_weight(memory: Memory) -> float:
+    """The keyword share of this memory's scores (its fusion parameters: the embedding model's)."""
+    return (memory.fusion or model_fusion(memory.embedder)).keyword_weight
 
 
 def people_first(hits: list[Hit]) -> list[Hit]:
@@ -78,8 +86,8 @@ def people_first(hits: list[Hit]) -> list[Hit]:
     return sorted(weighed, key=lambda h: -h.score)
 
 
-def above_floor(hits: list[Hit], min_score: float = SEARCH_MIN_SCORE,
-                min_relative: float = SEARCH_MIN_RELATIVE) -> list[Hit]:
+def above_floor(hits: list[Hit], min_score: float = _DEFAULT.search_min_score,
+                min_relative: float = _DEFAULT.search_min_relative) -> list[Hit]:
     """The hits (best first) that are not noise: scoring at least min_score and min_relative x the best."""
     if not hits:
         return []
@@ -101,12 +109,15 @@ async def search(memory: Memory, chat_id: int, query: str, page: int = 0, page_s
         chat_id, query, SEARCH_LIMIT, window=(window.start_ts, window.end_ts) if window else None,
         keyword_query=window.query if window else None))
     # Best first by score, so the floor only ever cuts the tail: every page of a search sees the same hits.
-    hits = above_floor(found)
+    model = calibration(memory.embedder)
+    floor = (model.search_floor(await memory.messages.count(chat_id)), model.search_min_relative)
+    hits = above_floor(found, *floor)
     shown = hits[page * page_size:(page + 1) * page_size]
     more = len(hits) > (page + 1) * page_size
     return SearchPage(query, shown, page * page_size + 1, page, more, window.label if window else None,
                       closest=found[0].score if found and not hits else None,
-                      left_out=not more and len(found) > len(hits))
+                      left_out=not more and len(found) > len(hits), floor=floor,
+                      keyword_weight=keyword_weight(memory))
 
 
 # ----- /why ----------------------------------------------------------------------------------------------------

@@ -70,9 +70,20 @@ def scores(hit: Hit) -> str:
     return _("score {value}").format(value=f"{hit.score:.2f}") + (f" ({', '.join(parts)})" if parts else "")
 
 
-# What a hit's score is (memory/recall.py, fuse): said wherever hits are listed "best first".
-SCORE_NOTE = N_("best first by score: 0.7 × similarity in meaning + 0.3 × keyword match (over the best match), "
-                "plus a share of the score of the turns around it; a question or my own reply counts half")
+# What a hit's score is (memory/recall.py, fuse): said wherever hits are listed "best first", with the embedding
+# model's weights (FusionParams.keyword_weight: 0.2 for multilingual-e5-small, 0.3 for all-MiniLM-L6-v2).
+SCORE_NOTE = N_("best first by score: {meaning} × similarity in meaning + {keywords} × keyword match (over the best "
+                "match), plus a share of the score of the turns around it; a question or my own reply counts half")
+
+
+def score_note(keyword_weight: float) -> str:
+    """SCORE_NOTE with the weights in the chat's language's digits ("0.8", "0,8", "۰٫۸")."""
+    from babel.numbers import format_decimal
+
+    def weight(value: float) -> str:
+        return format_decimal(round(value, 2), format="0.0#", locale=current())
+
+    return _(SCORE_NOTE).format(meaning=weight(1 - keyword_weight), keywords=weight(keyword_weight))
 
 
 def hit_entry(number: int, hit: Hit, m: Markup) -> str:
@@ -104,12 +115,14 @@ def search_text(page: SearchPage, m: Markup) -> str:
     when = f" — {m.escape(page.window)}" if page.window else ""
     weaker = "\n\n" + _("(Weaker matches left out: {note}.)").format(note=floor_note(page)) if page.left_out else ""
     title = m.bold(_("Search:"))
-    return f"{title} {query}{when}\n{_(SCORE_NOTE)}\n\n" + "\n\n".join(entries) + weaker
+    return f"{title} {query}{when}\n{score_note(page.keyword_weight)}\n\n" + "\n\n".join(entries) + weaker
 
 
-def why_text(hits: Sequence[Hit], m: Markup, preference: Preference | None = None) -> str:
+def why_text(hits: Sequence[Hit], m: Markup, preference: Preference | None = None,
+             keyword_weight: float = 0.3) -> str:
     """/why: `hits` best first (actions.why sorts them); `preference` (Assistant.last_preference): of those
-    answering the same question, the memory preferred and why, and those it superseded (kept, never deleted)."""
+    answering the same question, the memory preferred and why, and those it superseded (kept, never deleted);
+    `keyword_weight` the memory's (actions.keyword_weight), said in the note on scores."""
     if not hits:
         return _("Nothing was recalled for my last reply in this chat.")
     if preference is not None:  # the memory preferred first, then those it superseded, then the rest
@@ -124,7 +137,7 @@ def why_text(hits: Sequence[Hit], m: Markup, preference: Preference | None = Non
             entry += "\n" + _("↳ earlier: superseded by the newer memory (kept, answers what was before)")
         entries.append(entry)
     title = m.bold(_("Recalled for my last reply"))
-    return f"{title}, {_(SCORE_NOTE)}\n\n" + "\n\n".join(entries)
+    return f"{title}, {score_note(keyword_weight)}\n\n" + "\n\n".join(entries)
 
 
 def compare_text(c: Comparison, m: Markup) -> str:

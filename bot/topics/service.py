@@ -38,12 +38,12 @@ from bot.text import plural
 from bot.topics import charts, clustering
 from memory import Memory, WindowState
 from memory.corpus import ChatReader
+from memory.embedder import calibration
 
 CACHE_SIZE = 16
 GROWTH = 0.10  # recompute when the window holds 10% more messages than when computed …
 GROWTH_MIN = 20  # … and at least this many more
 MAP_POINTS = clustering.FIT_MAX  # the picture samples above this many messages (and says so)
-QUERY_SIMILARITY = 0.45  # /timeline <words>: a message counts if this close to the words, or contains them all
 WEEKS_UP_TO_DAYS = 180  # longer spans are counted per month
 IDLE_SECONDS = 600.0  # the worker process stops after this long unused (it starts again in ~2 s)
 
@@ -218,7 +218,8 @@ class TopicService:
     async def query_timeline(self, chat_id: int, query: str, zone: str) -> Timeline:
         """How often messages close to `query` (or containing all its words) came up, over the whole chat."""
         (vector,) = await self.memory.embeddings.embed_queries([query])
-        times = await self.memory.messages.times_matching(chat_id, vector, QUERY_SIMILARITY, query.lower().split())
+        times = await self.memory.messages.times_matching(
+            chat_id, vector, calibration(self.memory.embedder).timeline_similarity, query.lower().split())
         return count_by_period(times, zone)
 
     async def timeline_png(self, timeline: Timeline, title: str) -> bytes:
