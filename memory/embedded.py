@@ -92,9 +92,18 @@ class Embeddings:
             if OnModelChange(on_model_change) is not OnModelChange.REEMBED and not upgraded:
                 raise ModelMismatch(recorded[0], recorded[1], *current)
             if upgraded:
-                log.warning("the default embedding model is now %s (it was %s): re-embedding every message once "
-                            "(to keep %s instead, set embedding.model: %s)", current[0], recorded[0], recorded[0],
-                            recorded[0])
+                # In the background, from the queue of pending vectors (Memory), like a new scheme: the bot answers
+                # meanwhile (keyword search works), and a restart or a kill -9 resumes where it was, as the model
+                # is recorded with the vectors dropped and every message queued, in one transaction.
+                log.warning("the default embedding model is now %s (it was %s): every message is re-embedded once, "
+                            "in the background (to keep %s instead, set embedding.model: %s before it ends)",
+                            current[0], recorded[0], recorded[0], recorded[0])
+                with self._shared.transaction():
+                    self._conn.execute(
+                        "INSERT OR REPLACE INTO embedding_model (id, name, dim, created_at) VALUES (1, ?, ?, ?)",
+                        (*current, time.time()))
+                    self._requeue_all_vectors()
+                return
             self.reembed(progress)
             return
         with self._shared.transaction():

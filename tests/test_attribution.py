@@ -100,3 +100,15 @@ async def test_the_assistant_says_who_said_they_would_without_the_model(memory):
                                                sender_name="Rhea"))
     assert reply.text == "Tomas said: “I can pick up the keys on Monday, no problem.”" and llm.calls == []
     assert reply.citation is not None and reply.citation.message.message_id == 1
+
+
+def test_an_offer_taken_back_or_hedged_answers_no_who_question():
+    from bot.reply.attribution import volunteered
+    offer = Hit(Message(-5, 1, "I can drive on Saturday, I've got room for three.", sender_name="Mateo Diaz",
+                        sender_id=3, created_at=1000.0), 1.0)
+    back = Hit(Message(-5, 9, "Sorry guys, my car broke down, so no driving on Saturday for me.",
+                       sender_name="Mateo Diaz", sender_id=3, created_at=4600.0), 1.0)
+    assert volunteered("Who's driving on Saturday?", [offer]) is offer
+    assert volunteered("Who's driving on Saturday?", [offer, back]) is None
+    hedged = Hit(Message(-5, 2, "I would drive on Saturday but my car is in the shop.", sender_name="Bo"), 1.0)
+    assert volunteered("Who's driving on Saturday?", [hedged]) is None

@@ -43,3 +43,15 @@ async def test_the_model_is_shown_the_fact_and_the_citation_quotes_the_message(m
     prompt = llm.prompts[0][-1]["content"]
     assert "The locker code is 3390" in prompt and "Long day" not in prompt and "tell anyone" not in prompt
     assert reply.citation is not None and reply.citation.message.text == said
+
+
+@pytest.mark.parametrize(("note", "question", "kept"), [
+    ("Dentist appointment on Tuesday at 3pm with Dr Lee, but that got cancelled.", "When is my dentist appointment?",
+     "cancelled"),
+    ("The team dinner is on Friday at 7 at the Red Lion, cancelled now unfortunately.", "When is the team dinner?",
+     "cancelled"),
+    ("My flight to Lisbon leaves at 7:40 tomorrow morning, or at least it did, it's been pushed back three hours.",
+     "When does my flight to Lisbon leave?", "pushed back"),
+])
+def test_a_clause_undoing_the_fact_is_kept_with_it(note, question, kept):
+    assert kept in focus(note, question)

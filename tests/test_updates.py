@@ -341,3 +341,33 @@ async def test_the_assistant_says_what_holds_now_without_the_model(memory):
                                                "What did I ride before I started cycling?", sender_name="Ines"))
     assert reply.text == "You rode a Vespa to work for years." and llm.calls == []
     assert reply.preference is not None and reply.preference.preferred.message.text.startswith("I rode a Vespa")
+
+
+# ----- a review's finds: what a correction may change -------------------------------------------------------------
+def test_a_correction_of_something_else_holding_the_same_weekday_changes_nothing():
+    from bot.reply.plan import plan_reply
+    dentist = hit("My dentist appointment is on Tuesday at 3pm.", 1)
+    yoga = Hit(Message(1, 3, "Yoga is not on Tuesday but on Thursday this week.", sender_name="Ana", sender_id=7,
+                       created_at=1_000_000.0 + 86_400), 1.0)
+    plan = plan_reply("When is my dentist appointment?", [dentist], recalled=[dentist, yoga], asker="Ana",
+                      message=ask("When is my dentist appointment?"))
+    assert plan.preference is None and "Thursday" not in (plan.answer or "")
+
+
+def test_two_people_of_one_first_name_do_not_correct_each_other():
+    from bot.reply.plan import plan_reply
+    smith = hit("My parking space is number 112.", 1, "Alex Smith", 11)
+    brown = hit("Actually it's 121.", 3, "Alex Brown", 22)
+    plan = plan_reply("What is my parking space number?", [smith], recalled=[smith, brown], asker="Alex Smith",
+                      message=ask("What is my parking space number?", "Alex Smith", 11))
+    assert "121" not in (plan.answer or "") and plan.preference is None
+
+
+def test_it_is_corrects_only_the_message_right_before_it():
+    from bot.reply.plan import plan_reply
+    locker = hit("My locker number is 38.", 1)
+    table = hit("We booked the table for tonight for 6 people.", 3)  # said between, not recalled for the question
+    fix = hit("Actually it's 8.", 5)
+    plan = plan_reply("What's my locker number?", [locker], recalled=[locker, fix], asker="Ana",
+                      message=ask("What's my locker number?"))
+    assert "8." not in (plan.answer or "") and table.message.text not in (plan.answer or "")

@@ -110,10 +110,23 @@ def volunteered(question: str, hits: Sequence[Hit], asker: str = "") -> Hit | No
     found = []
     for h in hits:
         said = h.message
-        if said.role == "assistant" or not said.sender_name:
+        if said.role == "assistant" or not said.sender_name or _HEDGED.search(said.text):
             continue
         shared = topic & content_words(said.text)
         does = any(content_words(m["verb"]) & topic for m in _I_DO.finditer(said.text))
         if does and len(topic - shared) <= len(topic) // 3:
             found.append(h)
-    return found[0] if len({h.message.sender_name for h in found}) == 1 else None
+    if len({h.message.sender_name for h in found}) != 1:
+        return None
+    offer = found[0].message
+    # "Sorry guys, my car broke down, so no driving on Saturday for me": a later word of theirs taking it back.
+    if any(h.message.sender_name == offer.sender_name and h.message.created_at > offer.created_at
+           and _TAKEN_BACK.search(h.message.text) and topic & content_words(h.message.text) for h in hits):
+        return None
+    return found[0]
+
+
+# An offer that is not one: "I would drive on Saturday but my car is in the shop", "Could I drive on Saturday?"
+_HEDGED = re.compile(r"\b(?:i would|i'd|i could|i might|i may|if)\b.*\bbut\b|\?\s*$|\bcan'?t\b|\bcannot\b|"
+                     r"\bwon'?t\b|\bnot\b", re.I)
+_TAKEN_BACK = re.compile(r"\b(?:no|not|can'?t|cannot|won'?t|unable|sorry|broke|cancel\w*|out|anymore)\b", re.I)

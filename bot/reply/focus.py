@@ -21,6 +21,11 @@ _LEANS = re.compile(r"^(so|and|but|or|then|which|who|where|it|it's|its|he|she|th
                     r"there|his|her|their)\b", re.I)
 _CHATTER = re.compile(r"^((turns out|it turns out|btw|by the way|fyi|so|anyway|apparently|well|oh|also|and)"
                       r"[,:]?\s+)+", re.I)
+# A clause after the kept ones that undoes or changes them ("…, but that got cancelled", "…, cancelled now", "…,
+# it's been pushed back three hours"): kept with them, or the model is shown a fact that no longer holds.
+_UNDOES = re.compile(r"\b(?:cancel\w*|call(?:ed)? off|postpon\w*|push\w* back|mov\w*|resched\w*|delay\w*|"
+                     r"chang\w*|no longer|not any ?more|anymore|isn'?t|wasn'?t|won'?t|not|never|instead|actually|"
+                     r"scrap\w*|off)\b", re.I)
 MIN_WORDS = 8  # a shorter note is shown as said
 
 
@@ -46,6 +51,7 @@ def focus(text: str, question: str) -> str:
     last = max(i for i, n in enumerate(scores) if n)
     while first > 0 and _LEANS.match(parts[first]):
         first -= 1
+    last = max([last, *(i for i in range(last + 1, len(parts)) if _UNDOES.search(parts[i]))])
     if (first, last) == (0, len(parts) - 1):
         return text
     kept = _CHATTER.sub("", " ".join(parts[first:last + 1])).rstrip(",;: ")

@@ -192,6 +192,14 @@ def owner_of(message: Message) -> str:
     return first_name(message.sender_name) or f"#{message.sender_id}"
 
 
+def same_speaker(a: Message, b: Message) -> bool:
+    """Whether two messages were said by one person: by their ids when both are known (two Alexes in a group are
+    two people), else by first name; a message of nobody's is nobody's else."""
+    if a.sender_id is not None and b.sender_id is not None:
+        return a.sender_id == b.sender_id
+    return bool(first_name(a.sender_name)) and first_name(a.sender_name) == first_name(b.sender_name)
+
+
 def _holder(text: str, speaker: str) -> tuple[str, str] | None:
     low = text.lower()
     if low in ("i", "we", ""):
@@ -551,6 +559,16 @@ def as_current(text: str) -> str:
 _SIGH = re.compile(r"[,;]?\s+(?:ugh|argh|sigh|lol|haha|yay|sadly|finally)[.!]*$", re.I)
 
 
+# Values many facts share (a weekday, a month, a number): giving one up says nothing of a memory that merely holds
+# it ("Yoga is not on Tuesday but Thursday" does not move "My dentist appointment is on Tuesday").
+_GENERIC = re.compile(r"^(?:\d.*|(?:mon|tue|wed|thu|fri|sat|sun)\w*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+                      r"\w*|morn\w*|after\w*|even\w*|night\w*|today|tomor\w*|week\w*)$")
+
+
+def _specific(words: set[str]) -> set[str]:
+    return {w for w in words if not _GENERIC.match(w)}
+
+
 def _key(hit: Hit) -> tuple[int, int, str]:
     return hit.message.chat_id, hit.message.message_id, hit.message.text
 
@@ -561,10 +579,14 @@ def _corrected(hit: Hit, recalled: Sequence[Hit]) -> Hit | None:
     if anaphoric(hit.message.text) is None:
         return None
     said = hit.message
-    earlier = [h for h in recalled if owner_of(h.message) == owner_of(said) and h.message.chat_id == said.chat_id
+    earlier = [h for h in recalled if same_speaker(h.message, said) and h.message.chat_id == said.chat_id
                and (h.message.created_at, h.message.message_id) < (said.created_at, said.message_id)]
     last = max(earlier, key=lambda h: (h.message.created_at, h.message.message_id), default=None)
-    return last if last is not None and said.created_at - last.message.created_at <= 3600 else None
+    if last is None or said.created_at - last.message.created_at > 3600:
+        return None
+    # Only the message right before it (message ids count a chat's messages): one recalled among others of the
+    # same speaker in between ("My locker is 38." "We booked for 6 people." "Actually it's 8.") is not it.
+    return last if said.message_id - last.message.message_id <= 2 else None
 
 
 def _is_change(hit: Hit) -> bool:
@@ -606,11 +628,13 @@ def supersede(question: str, memories: Sequence[Hit], recalled: Sequence[Hit] = 
 
     def changed_by_newest(h: Hit) -> bool:
         said = content_words(h.message.text)
-        return (bool(subject & said & content_words(newest.message.text)) or bool(subject & said and given_up & said)
-                or h is before)
+        told = content_words(newest.message.text)
+        # what it gives up names this memory's thing ("the Ford"), or a weekday/number with its subject shared too
+        gives_up = bool(_specific(given_up) & said) or bool(given_up & said and _specific(said & told) - given_up)
+        return bool(subject & said & told) or bool(subject & said and gives_up) or h is before
 
     older = [h for h in pool if h is not newest and h.message.created_at <= newest.message.created_at
-             and owner_of(h.message) == owner_of(newest.message)
+             and h.message.chat_id == newest.message.chat_id and same_speaker(h.message, newest.message)
              and (changed_by_newest(h) or (asks_before and bool(given_up & content_words(h.message.text))))]
     if not older:
         return list(memories), None
