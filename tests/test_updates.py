@@ -371,3 +371,18 @@ def test_it_is_corrects_only_the_message_right_before_it():
     plan = plan_reply("What's my locker number?", [locker], recalled=[locker, fix], asker="Ana",
                       message=ask("What's my locker number?"))
     assert "8." not in (plan.answer or "") and table.message.text not in (plan.answer or "")
+
+
+@pytest.mark.parametrize(("said", "question", "new", "old"), [
+    (["My gym class is on Mondays at 6.", "Sorry, I meant Wednesdays at 6, not Mondays."], "When is my gym class?",
+     "Wednesdays", "Mondays"),
+    (["My niece Zara is 7.", "Wait, Zara just turned 8 actually."], "How old is Zara?", "8", "7"),  # not "before"
+    (["I work at Deloitte as an auditor.", "Big news: I quit Deloitte, starting at KPMG on Monday."],
+     "Where do I work?", "KPMG", "Deloitte"),
+])
+def test_corrections_said_without_a_subject_an_age_and_a_job_started(said, question, new, old):
+    from bot.reply.plan import plan_reply
+    hits = [hit(text, 2 * i + 1) for i, text in enumerate(said)]
+    plan = plan_reply(question, hits, recalled=hits, asker="Ana", message=ask(question))
+    shown = plan.answer or " ".join(h.message.text for h in (plan.shown or plan.memories))
+    assert current_first(shown, new, old), shown

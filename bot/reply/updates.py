@@ -94,7 +94,9 @@ _CLAIMS = (
         _HOLDER + _MID + _NEG + r"\s*(?P<verb>(?i:(?:'m|am|are|is|been)\s+(?:working|employed)|work|works|"
         r"lost (?:my|his|her) job|"
         r"got a (?:new )?job|got hired|was hired|started (?:a (?:new )?job|working|work)|took a (?:new )?job|"
-        r"have a (?:new )?job|joined|left|quit(?: my job)?))\s+(?:(?P<prep>(?i:at|for|with|by|in))\s+)?"
+        r"have a (?:new )?job|joined|left|quit(?: my job)?|(?:'m|am|is|are)\s+(?:starting|joining)"
+        r"(?:\s+(?:work|a (?:new )?job))?|start(?:s|ing)?(?:\s+(?:work|a (?:new )?job))?))"
+        r"\s+(?:(?P<prep>(?i:at|for|with|by|in))\s+)?"
         "(?P<value>" + _VALUE + ")")),
     (THING, re.compile(  # "The team meeting is on Thursday.": a fact of the chat's, whoever says it
         r"(?:^|(?<=[,;]\s))(?i:(?P<shared>the|our)\s+)(?P<thing>\w+(?:\s+\w+){0,2}?)\s+(?i:is|are)\s+"
@@ -130,7 +132,7 @@ _Q_RESIDENCE = re.compile(r"\b(where|which|what)\b.*\b(live|lives|living|lived|b
 _Q_WORK = re.compile(r"\b(where|which|what|who)\b.*\b(work|works|working|worked|employer|employed|job|company)\b",
                      re.I)
 _Q_OCCUPATION = re.compile(r"\b(what)\b.*\b(job|profession|occupation|work as|do for (a )?(living|work))\b", re.I)
-_Q_BEFORE = re.compile(r"\b(before|previously|used to|earlier|formerly|former|originally|at first|old|"
+_Q_BEFORE = re.compile(r"\b(before|previously|used to|earlier|formerly|former|originally|at first|(?<!how )old|"
                        r"did (i|we|my \w+|[a-z]+) (live|work))\b", re.I)
 _Q_HOLDER = re.compile(r"\b(?i:do|does|did|am|are|is|was|were|have|has|had)\s+"
                        r"(?P<holder>(?i:I|we|my\s+\w+)|[A-Z][a-z]+)\b")
@@ -240,11 +242,15 @@ def _matches_in(pattern: re.Pattern[str], sentence: str) -> list[re.Match[str]]:
     return found
 
 
+_GOING_ON = re.compile(r",\s*(?:and\s+)?(?:now\s+)?(starting|joining)\b", re.I)
+
+
 def claims(hit: Hit) -> list[Claim]:
     """The claims a memory makes (none for a question: said_by_a_person filters those out before)."""
     message = hit.message
     speaker = owner_of(message)
-    text = message.text.translate(_APOSTROPHE)
+    # "I quit Deloitte, starting at KPMG on Monday": the clause after the comma is the same person's
+    text = _GOING_ON.sub(r", and I'm \1", message.text.translate(_APOSTROPHE))
     out: list[Claim] = []
     for sentence in _SENTENCE.split(text):
         corrected = bool(CORRECTION.search(sentence))
@@ -556,13 +562,18 @@ def as_current(text: str) -> str:
     return said[:1].upper() + said[1:] if said else text
 
 
-_SIGH = re.compile(r"[,;]?\s+(?:ugh|argh|sigh|lol|haha|yay|sadly|finally)[.!]*$", re.I)
+_SIGH = re.compile(r"[,;]?\s+(?:ugh|argh|sigh|lol|haha|yay|sadly|finally|actually)[.!]*$", re.I)
 
 
 # Values many facts share (a weekday, a month, a number): giving one up says nothing of a memory that merely holds
 # it ("Yoga is not on Tuesday but Thursday" does not move "My dentist appointment is on Tuesday").
 _GENERIC = re.compile(r"^(?:\d.*|(?:mon|tue|wed|thu|fri|sat|sun)\w*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
                       r"\w*|morn\w*|after\w*|even\w*|night\w*|today|tomor\w*|week\w*)$")
+
+
+# The words a correction is said with, not what it is about ("Sorry, I meant…", "Wait… actually").
+_SAYING_SO = {"sorry", "meant", "mean", "wait", "actua", "oop", "oops", "mistak", "wrong", "typo", "correc", "scratc",
+              "sorri", "mixed", "mix", "said", "got", "no", "not"}
 
 
 def _specific(words: set[str]) -> set[str]:
@@ -630,7 +641,9 @@ def supersede(question: str, memories: Sequence[Hit], recalled: Sequence[Hit] = 
         said = content_words(h.message.text)
         told = content_words(newest.message.text)
         # what it gives up names this memory's thing ("the Ford"), or a weekday/number with its subject shared too
-        gives_up = bool(_specific(given_up) & said) or bool(given_up & said and _specific(said & told) - given_up)
+        # — or said with no subject of its own ("Sorry, I meant Wednesdays, not Mondays")
+        own = _specific(told) - given_up - _SAYING_SO
+        gives_up = bool(_specific(given_up) & said) or bool(given_up & said and (not own or own & said))
         return bool(subject & said & told) or bool(subject & said and gives_up) or h is before
 
     older = [h for h in pool if h is not newest and h.message.created_at <= newest.message.created_at
