@@ -77,6 +77,9 @@ REQUESTS = [
     # politeness after the request words, half an hour, a weekday glued to "every", clocks written "19h30", "7 Uhr"
     ("напомни, пожалуйста, через полчаса выключить плиту", "ru", "Mon 07 15:30", None, "выключить плиту"),
     ("нагадай мені через півгодини вимкнути плиту", "uk", "Mon 07 15:30", None, "вимкнути плиту"),
+    # "in an hour" said with a word for "one" (Ukrainian "через годину", Persian "یه ساعت دیگه")
+    ("нагадай мені через годину зателефонувати мамі", "uk", "Mon 07 16:00", None, "зателефонувати мамі"),
+    ("یادم بنداز یه ساعت دیگه به مامان زنگ بزنم", "fa", "Mon 07 16:00", None, "به مامان زنگ بزنم"),
     ("нагадай мені щоп'ятниці о 18 прибирання", "uk", "Fri 11 18:00", "weekly fri 18:00", "прибирання"),
     ("recuérdame, por favor, en media hora mirar el horno", "es", "Mon 07 15:30", None, "mirar el horno"),
     ("recuérdame mañana a las 8h30 llamar a Ana", "es", "Tue 08 08:30", None, "llamar a Ana"),

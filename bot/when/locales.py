@@ -119,7 +119,8 @@ WORDS: dict[str, TimeWords] = {
         clock=r"о|об", fillers=frozenset({"про", "що", "щоб", "мені"}),
         dangling=frozenset({"в", "у", "на", "через", "о", "об", "до", "після", "і", "з"}),
         # dateparser's Ukrainian tables lack "в/у п'ятницю" (dropped words), months after "у", genitive weekdays
-        rewrites=((r"\bпівгодини\b", "30 хвилин"), *_UK_MONTHS, *_UK_WEEKDAYS),
+        rewrites=((r"\bпівгодини\b", "30 хвилин"), (r"\bчерез (годину|хвилину|тиждень|день)\b", r"через 1 \1"),
+                  *_UK_MONTHS, *_UK_WEEKDAYS),
         drop=frozenset({"в", "у"}),
         midnight=("північ", "опівночі"),
         parts=(("morning", r"ран(?:ок|ку|ком)|вранці|уранці|зранку|щоранку"),
@@ -171,6 +172,7 @@ WORDS: dict[str, TimeWords] = {
         fillers=frozenset({"که"}),
         dangling=frozenset({"ساعت", "در", "به", "تا", "از", "و", "که"}),
         rewrites=((r"\bنیم ساعت\b", "30 دقیقه"), (r"\bپارسال\b", "سال گذشته"), (r"\bپیرارسال\b", "2 سال پیش"),
+                  (r"(?<!\S)(?:یک|یه)\s+(ساعت|دقیقه|روز|هفته|ماه)(?!\S)", r"1 \1"),  # "یه ساعت دیگه": in an hour
                   (r"(\d+ \S+) (?:دیگر|دیگه)\b", r"\1 بعد"),
                   (r"\bپس[\u200c ]?فردا\b", "2 روز بعد"),
                   # "ساعت ۹" is "at 9" (dateparser reads ساعت as the unit "hour"), as Indonesian's "jam 9"
