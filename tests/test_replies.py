@@ -36,6 +36,9 @@ async def make(memory, reply="Your dog is Rex.", citations=True) -> tuple[Assist
     # typed by hand: letters drawn out, "long time no see"
     ("hiii!", Intent.GREETING), ("Heyyy, it's been a while", Intent.GREETING), ("long time no talk!", Intent.GREETING),
     ("Col Smith retired.", Intent.STATEMENT), ("Hell's Kitchen is a film.", Intent.STATEMENT),
+    # an order to tell asks ("Noted — I'll remember that." was the answer)
+    ("Tell me everything you know about my pets.", Intent.SELF_QUESTION), ("list my allergies", Intent.SELF_QUESTION),
+    ("Please show me what you know about Ana", Intent.QUESTION), ("Telling stories is my job.", Intent.STATEMENT),
 ])
 def test_intents(text, intent):
     assert classify(text) is intent

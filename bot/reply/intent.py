@@ -103,9 +103,15 @@ def classify(text: str) -> Intent:
     lang = language_of(clean)
     if len(tokens) <= MAX_GREETING_WORDS and greets(clean, lang):
         return Intent.GREETING
-    if is_question(clean, tokens, lang):
+    if is_question(clean, tokens, lang) or (lang == "en" and _TELL_ME.match(clean)):
         return Intent.SELF_QUESTION if about_self(clean, tokens, lang) else Intent.QUESTION
     return Intent.STATEMENT
+
+
+# An order to tell is a question ("Tell me everything you know about my pets.", "List my plans for May"), not a
+# statement to note.
+_TELL_ME = re.compile(r"^\s*(?:(?:please|pls|ok|so|now|and|can you|could you|would you)[\s,]+)*(?:tell me|show me|"
+                      r"list|give me a list|summari[sz]e|sum up|recap)\b", re.I)
 
 
 def asks(text: str) -> bool:
