@@ -55,6 +55,7 @@ NOT_ACTIONS = [
     "Ana pinged me yesterday about the party", "my phone will notify me", "help me remember where I parked",
     "I need a reminder of how awful that was", "Don't let me forget what you said", "remind me about what the vet said",
     "You never remind me", "I called the vet yesterday at 4, remind me?", "Remember the party? remind me",
+    "remind me of the kids' school name", "remind me about my sister's address",
     # read as actions by a first version of the words above (a review's finds)
     "I don't remember my wifi password", "I don't remember Ana's birthday", "I don't keep secrets",
     "I don't want you to keep reminding me", "No need to remember, it's fine", "You don't need to remember everything",

@@ -39,6 +39,7 @@ async def make(memory, reply="Your dog is Rex.", citations=True) -> tuple[Assist
     # an order to tell asks ("Noted — I'll remember that." was the answer)
     ("Tell me everything you know about my pets.", Intent.SELF_QUESTION), ("list my allergies", Intent.SELF_QUESTION),
     ("Please show me what you know about Ana", Intent.QUESTION), ("Telling stories is my job.", Intent.STATEMENT),
+    ("remind me of the kids' school name", Intent.QUESTION),
 ])
 def test_intents(text, intent):
     assert classify(text) is intent

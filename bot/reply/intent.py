@@ -111,7 +111,8 @@ def classify(text: str) -> Intent:
 # An order to tell is a question ("Tell me everything you know about my pets.", "List my plans for May"), not a
 # statement to note.
 _TELL_ME = re.compile(r"^\s*(?:(?:please|pls|ok|so|now|and|can you|could you|would you)[\s,]+)*(?:tell me|show me|"
-                      r"list|give me a list|summari[sz]e|sum up|recap)\b", re.I)
+                      r"list|give me a list|summari[sz]e|sum up|recap|"
+                      r"remind me (?:of|about|what|who|where|when|which|how))\b", re.I)
 
 
 def asks(text: str) -> bool:

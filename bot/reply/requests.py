@@ -441,8 +441,9 @@ def read_request(text: str) -> Request | None:
         rest = match["rest"].strip()
         if (often := _OFTEN.search(said, 0, match.start("rest"))) is not None:
             rest = f"{often[1].lower()} {rest}"
-        if _REMIND_ASKS.match(rest) or (rest.endswith("?") and re.match(r"^(?:of|about)\b", rest, re.I)):
-            return None  # "remind me what my dog is called?": asks
+        if _REMIND_ASKS.match(rest) or (re.match(r"^(?:of|about)\b", rest, re.I)
+                                         and (rest.endswith("?") or not _A_TIME.search(rest))):
+            return None  # "remind me what my dog is called?", "remind me of the kids' school name": asks
         pinged = _PING.search(said[:match.start("rest")].rstrip())
         if pinged and (not _PING_REST.match(rest) or _CONDITION.search(rest)):
             return None  # "ping me the address tomorrow", "alert me if the stock drops"
