@@ -50,7 +50,7 @@ from bot.reply.gather import (
     unfit,
 )
 from bot.reply.grounding import Grounding
-from bot.reply.intent import Intent, classify, said_by_a_person, without_mentions
+from bot.reply.intent import Intent, classify, said_by_a_person, tells
 from bot.reply.persons import PersonSwap
 from bot.reply.plan import ReplyPlan, plan_reply, relevant
 from bot.reply.prompt import Prompt, build_prompt, demo_turns, format_day
@@ -632,10 +632,7 @@ class Assistant:
 
 def gathers(text: str) -> bool:
     """True for a message that may be a gathering question: a question, or an order to tell or list."""
-    if classify(text) in (Intent.QUESTION, Intent.SELF_QUESTION):
-        return True
-    return bool(re.match(r"(tell me|list|show me|remind me what|give me a list|summari[sz]e|sum up|recap)\b",
-                         without_mentions(text), re.I))
+    return classify(text) in (Intent.QUESTION, Intent.SELF_QUESTION) or tells(text)
 
 
 def _first_within(message: Message, window: Span) -> Span:

@@ -103,7 +103,7 @@ def classify(text: str) -> Intent:
     lang = language_of(clean)
     if len(tokens) <= MAX_GREETING_WORDS and greets(clean, lang):
         return Intent.GREETING
-    if is_question(clean, tokens, lang) or (lang == "en" and _TELL_ME.match(clean)):
+    if is_question(clean, tokens, lang) or (lang == "en" and tells(clean)):
         return Intent.SELF_QUESTION if about_self(clean, tokens, lang) else Intent.QUESTION
     return Intent.STATEMENT
 
@@ -113,6 +113,11 @@ def classify(text: str) -> Intent:
 _TELL_ME = re.compile(r"^\s*(?:(?:please|pls|ok|so|now|and|can you|could you|would you)[\s,]+)*(?:tell me|show me|"
                       r"list|give me a list|summari[sz]e|sum up|recap|"
                       r"remind me (?:of|about|what|who|where|when|which|how))\b", re.I)
+
+
+def tells(text: str) -> bool:
+    """True for an order to tell or list ("Tell me…", "list my…", "sum up…"), in any language's chat."""
+    return bool(_TELL_ME.match(without_mentions(text)))
 
 
 def asks(text: str) -> bool:

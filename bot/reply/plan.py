@@ -162,7 +162,6 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
         plan.answer, plan.memories, plan.preference = changed.answer, changed.memories, changed.preference
         plan.source = changed.memories[0]
         return plan
-    shared = relevant(text, hits)
     answering = relevant(text, [h for h in hits if answers(text, h.message.text)])  # bot/reply/support.py
     plan.memories, plan.preference = supersede(text, answering, [*(recalled or hits), *context])
     if plan.preference is not None:
@@ -177,7 +176,7 @@ def plan_reply(text: str, hits: Sequence[Hit], *, statements: Statements = State
             return plan
         plan.shown = [replace(h, message=replace(h.message, text=value)) if h is newest else h
                       for h in plan.memories]
-    if not plan.memories and (intent is Intent.SELF_QUESTION or _names_one_of(text, shared)):
+    if not plan.memories and (intent is Intent.SELF_QUESTION or _names_one_of(text, relevant(text, hits))):
         plan.answer = _(NOT_TOLD)  # "How old is Tom?" with only "Tom works as a nurse" in memory
         return plan
     whose = attribute(text, recalled or hits, asker)
